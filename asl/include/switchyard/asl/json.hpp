@@ -1,0 +1,66 @@
+#pragma once
+// JSON values for the whole of Switchyard's language layer.
+//
+// A Json is a RapidJSON value whose memory comes from malloc (CrtAllocator), so every value owns
+// its tree and frees it on destruction: values can be moved freely between documents, containers
+// and threads. Json is move-only; copy with CopyJson(). The allocator is stateless: pass Alloc().
+//
+// Two RapidJSON traps: `a = b` with an lvalue `b` MOVES b (b becomes null) — write
+// `a = CopyJson(b)` or `a = std::move(b)` to say which you mean; and `Json("text", n)` without an
+// allocator keeps a pointer to "text" instead of copying it — build strings with JsonString().
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <rapidjson/document.h>
+
+namespace switchyard::asl {
+
+using JsonAllocator = rapidjson::CrtAllocator;
+using Json = rapidjson::GenericValue<rapidjson::UTF8<>, JsonAllocator>;
+
+// The process-wide stateless allocator every Json uses.
+JsonAllocator& Alloc();
+
+// Parses JSON text. Returns nullopt on a syntax error and, when `error` is given, writes a message
+// such as "Invalid value at offset 3". Numbers keep their kind: integers as int64/uint64, others
+// as double (full precision).
+std::optional<Json> ParseJson(std::string_view text, std::string* error = nullptr);
+
+// Compact JSON text (no spaces), as AWS renders payloads in history and causes.
+std::string DumpJson(const Json& value);
+
+// A deep copy.
+Json CopyJson(const Json& value);
+
+// Structural equality where numbers compare by value (1 == 1.0) and member order does not matter.
+bool JsonEquals(const Json& a, const Json& b);
+
+// Small constructors.
+Json JsonString(std::string_view text);
+Json JsonInt(int64_t value);
+Json JsonDouble(double value);
+Json JsonBool(bool value);
+Json JsonNull();
+Json JsonObject();
+Json JsonArray();
+
+// Adds or replaces member `key` of object `object` (keeps the position of an existing member).
+void JsonSet(Json& object, std::string_view key, Json value);
+// The member `key` of `object`, or nullptr when `object` is not an object or has no such member.
+const Json* JsonFind(const Json& object, std::string_view key);
+Json* JsonFind(Json& object, std::string_view key);
+// Appends to an array.
+void JsonPush(Json& array, Json value);
+// A view of a string value (the value must be a string).
+std::string_view JsonView(const Json& string_value);
+
+// AWS's name for a JSON value's type, as used in error messages: "object", "array", "string",
+// "number", "boolean", "null".
+std::string_view JsonTypeName(const Json& value);
+
+// Size in bytes of the compact UTF-8 text of a value (what AWS's 256 KiB limits count).
+std::size_t JsonTextSize(const Json& value);
+
+}  // namespace switchyard::asl

@@ -1,0 +1,2 @@
+// Placeholder until this component lands.
+namespace switchyard::asl {}

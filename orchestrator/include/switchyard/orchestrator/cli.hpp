@@ -1,0 +1,35 @@
+#pragma once
+// The `switchyard` subcommands. Each takes its parsed options, writes to the given streams and
+// returns the process exit status.
+#include <cstdint>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace switchyard::orchestrator {
+
+struct ValidateOptions {
+  std::vector<std::string> files;  // "-" reads standard input
+  bool json = false;
+};
+// Exit 0 when every file is valid, 1 when any is invalid, 2 when a file cannot be read.
+int RunValidateCommand(const ValidateOptions& options, std::ostream& out, std::ostream& err);
+
+struct RunOptions {
+  std::string definition_file;
+  std::optional<std::string> input;       // --input JSON
+  std::optional<std::string> input_file;  // --input-file FILE
+  std::string name;                       // --name (default: a generated UUID)
+  bool json = false;
+  bool history = false;
+  bool fast_timers = false;
+  std::string functions_dir;              // --functions DIR
+};
+// Exit 0 SUCCEEDED, 1 FAILED/TIMED_OUT/ABORTED, 2 invalid definition or usage.
+int RunRunCommand(const RunOptions& options, std::ostream& out, std::ostream& err);
+
+// Reads a whole file ("-" = standard input). Returns nullopt and sets `error` when unreadable.
+std::optional<std::string> ReadTextFile(const std::string& path, std::string* error);
+
+}  // namespace switchyard::orchestrator

@@ -1,0 +1,54 @@
+// The switchyard executable: parses the command line and hands each subcommand to the
+// orchestrator. Nothing else lives here.
+#include <CLI/CLI.hpp>
+#include <exception>
+#include <iostream>
+
+#include "switchyard/orchestrator/cli.hpp"
+
+namespace orch = switchyard::orchestrator;
+
+int main(int argc, char** argv) {
+  CLI::App app{"Switchyard: Amazon States Language state machines and Lambda-style functions, "
+               "self-hosted"};
+  app.set_version_flag("--version", std::string("switchyard ") + SWITCHYARD_VERSION);
+  app.require_subcommand(1);
+
+  orch::ValidateOptions validate;
+  CLI::App* validate_cmd = app.add_subcommand(
+      "validate", "Check state machine definitions and print their diagnostics");
+  validate_cmd->add_option("files", validate.files, "Definition files ('-' reads stdin)")
+      ->required();
+  validate_cmd->add_flag("--json", validate.json, "One JSON object per file");
+
+  orch::RunOptions run;
+  CLI::App* run_cmd =
+      app.add_subcommand("run", "Run one execution of a state machine in memory");
+  run_cmd->add_option("definition", run.definition_file, "Definition file")->required();
+  auto* input_opt = run_cmd->add_option("--input", run.input, "Execution input (JSON text)");
+  run_cmd->add_option("--input-file", run.input_file, "File holding the execution input")
+      ->excludes(input_opt);
+  run_cmd->add_option("--name", run.name, "Execution name");
+  run_cmd->add_flag("--json", run.json, "Print one JSON object {status, output, error, cause}");
+  run_cmd->add_flag("--history", run.history, "Include the execution history");
+  run_cmd->add_flag("--fast-timers", run.fast_timers,
+                    "Fire Wait states and retry backoffs at once");
+  run_cmd->add_option("--functions", run.functions_dir,
+                      "Directory of functions (one folder each, with function.json)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+
+  try {
+    if (*validate_cmd) return orch::RunValidateCommand(validate, std::cout, std::cerr);
+    if (*run_cmd) return orch::RunRunCommand(run, std::cout, std::cerr);
+  } catch (const std::exception& e) {
+    std::cerr << "switchyard: " << e.what() << "\n";
+    return 1;
+  }
+  return 2;
+}
