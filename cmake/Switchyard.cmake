@@ -1,6 +1,9 @@
 # Warnings as errors on our own targets only; third-party headers come in as SYSTEM.
 function(switchyard_warnings target)
-  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Werror)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wconversion)
+  if(SWITCHYARD_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
 endfunction()
 
 # One internal component of a module: a static library with the module's public include dir.

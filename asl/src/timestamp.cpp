@@ -1,7 +1,6 @@
 #include "switchyard/asl/timestamp.hpp"
 
 #include <array>
-#include <cstdio>
 
 namespace switchyard::asl {
 namespace {
@@ -114,12 +113,30 @@ std::string FormatTimestamp(int64_t epoch_nanos) {
   int64_t year = 0;
   int month = 0, day = 0;
   CivilFromDays(days, &year, &month, &day);
-  std::array<char, 40> buf{};
-  std::snprintf(buf.data(), buf.size(), "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ",
-                static_cast<long long>(year), month, day, static_cast<int>(rem / 3600),
-                static_cast<int>(rem % 3600 / 60), static_cast<int>(rem % 60),
-                static_cast<int>(ms));
-  return std::string(buf.data());
+  std::string out;
+  out.reserve(24);
+  auto append = [&out](int64_t value, int width) {
+    std::string digits = std::to_string(value);
+    if (digits.size() < static_cast<std::size_t>(width)) {
+      out.append(static_cast<std::size_t>(width) - digits.size(), '0');
+    }
+    out += digits;
+  };
+  append(year, 4);
+  out += '-';
+  append(month, 2);
+  out += '-';
+  append(day, 2);
+  out += 'T';
+  append(rem / 3600, 2);
+  out += ':';
+  append(rem % 3600 / 60, 2);
+  out += ':';
+  append(rem % 60, 2);
+  out += '.';
+  append(ms, 3);
+  out += 'Z';
+  return out;
 }
 
 }  // namespace switchyard::asl
