@@ -1,2 +1,1731 @@
-// Placeholder until this component lands.
-namespace switchyard::asl {}
+#include "switchyard/asl/core.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <map>
+#include <utility>
+
+#include "switchyard/asl/names.hpp"
+#include "switchyard/asl/timestamp.hpp"
+
+namespace switchyard::asl {
+
+namespace {
+
+constexpr int64_t kNanosPerSecond = 1000000000;
+constexpr int64_t kDefaultTaskTimeoutSeconds = 99999999;
+constexpr std::string_view kExecutionTimerId = "execution-timeout";
+constexpr std::string_view kCallbackSuffix = ".waitForTaskToken";
+
+enum class Phase { kEnter = 0, kTask = 1, kWait = 2, kRetry = 3, kChildren = 4, kDone = 5 };
+enum class FrameKind { kRoot = 0, kBranch = 1, kIteration = 2 };
+
+std::string ToString(int64_t value) {
+  char buffer[32];
+  auto [end, ec] = std::to_chars(buffer, buffer + sizeof(buffer), value);
+  (void)ec;
+  return std::string(buffer, end);
+}
+
+// A frame is one thread of control: the execution itself, a Parallel branch or a Map iteration.
+struct Frame {
+  int64_t id = 0;
+  int64_t parent = -1;
+  FrameKind kind = FrameKind::kRoot;
+  int64_t index = 0;  // branch index or item index
+  std::string state;  // the current state
+  Phase phase = Phase::kEnter;
+  Json input;  // the current state's raw input
+  Json work;   // effective input (after InputPath); a Wait's pending output
+  Json variables = JsonObject();
+  int64_t entered_event_id = 0;
+  int64_t entered_time = 0;
+  std::vector<int64_t> attempts;  // per retrier of the current state
+  int64_t retry_count = 0;
+  std::string task_id;
+  std::string timer_id;
+  std::string token;
+  // Parallel / Map bookkeeping of the current state.
+  int64_t fan_total = 0;
+  int64_t fan_next = 0;
+  int64_t fan_failed = 0;
+  int64_t fan_max = 0;
+  int64_t tolerated_count = -1;
+  double tolerated_percentage = -1;
+  std::vector<int64_t> children;
+  Json items;
+  Json results;
+  std::string fan_error;
+  std::string fan_cause;
+  // Outcome, once kDone.
+  bool failed = false;
+  Json output;
+  std::string error;
+  std::string cause;
+};
+
+}  // namespace
+
+struct ExecutionState::Impl {
+  ExecutionStatus status = ExecutionStatus::kRunning;
+  bool started = false;
+  std::string execution_name;
+  std::string execution_arn;
+  std::string state_machine_name;
+  std::string state_machine_arn;
+  std::string role_arn;
+  Json execution_input;
+  int64_t start_time = 0;
+  uint64_t prng = 0;
+  int64_t last_event_id = 0;
+  int64_t next_serial = 1;
+  bool execution_timer = false;
+  std::map<int64_t, Frame> frames;
+};
+
+namespace {
+
+using Impl = ExecutionState::Impl;
+
+// splitmix64: small, fast and fully determined by its 64-bit state, which lives in the snapshot.
+class SplitMix : public RandomSource {
+ public:
+  explicit SplitMix(uint64_t& state) : state_(state) {}
+  uint64_t NextU64() override {
+    uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+  }
+
+ private:
+  uint64_t& state_;
+};
+
+class FrameVariables : public VariableLookup {
+ public:
+  FrameVariables(const Impl& impl, int64_t frame_id) : impl_(impl), frame_id_(frame_id) {}
+  const Json* Find(std::string_view name) const override {
+    // ASL: inner scopes read outer variables; names are unique across nested scopes.
+    int64_t id = frame_id_;
+    while (id >= 0) {
+      auto it = impl_.frames.find(id);
+      if (it == impl_.frames.end()) return nullptr;
+      if (const Json* value = JsonFind(it->second.variables, name)) return value;
+      id = it->second.parent;
+    }
+    return nullptr;
+  }
+
+ private:
+  const Impl& impl_;
+  int64_t frame_id_;
+};
+
+bool IsRetryable(StateType type) {
+  return type == StateType::kTask || type == StateType::kParallel || type == StateType::kMap;
+}
+
+std::vector<std::string_view> SplitColon(std::string_view text) {
+  std::vector<std::string_view> parts;
+  std::size_t start = 0;
+  while (true) {
+    std::size_t pos = text.find(':', start);
+    if (pos == std::string_view::npos) {
+      parts.push_back(text.substr(start));
+      return parts;
+    }
+    parts.push_back(text.substr(start, pos - start));
+    start = pos + 1;
+  }
+}
+
+// A legacy Lambda resource ("arn:aws:lambda:<region>:<account>:function:<name>") records
+// LambdaFunction* history events; everything else records Task* events.
+bool IsLegacyLambda(std::string_view resource) {
+  auto parts = SplitColon(resource);
+  return parts.size() >= 7 && parts[0] == "arn" && parts[2] == "lambda" && parts[5] == "function";
+}
+
+bool IsCallback(std::string_view resource) {
+  return resource.size() >= kCallbackSuffix.size() &&
+         resource.substr(resource.size() - kCallbackSuffix.size()) == kCallbackSuffix;
+}
+
+// "arn:aws:states:::lambda:invoke" → ("lambda", "invoke").
+std::pair<std::string, std::string> ResourceTypeAndName(std::string_view resource) {
+  auto parts = SplitColon(resource);
+  if (parts.size() >= 6 && parts[2] == "states") {
+    std::string type(parts[5]);
+    std::string name;
+    for (std::size_t i = 6; i < parts.size(); ++i) {
+      if (!name.empty()) name += ':';
+      name += parts[i];
+    }
+    return {type, name};
+  }
+  return {"", std::string(resource)};
+}
+
+// ASL error matching. States.Runtime is terminal and never reaches here. AWS's recorded
+// histories show States.ALL catching a task's States.DataLimitExceeded; States.TaskFailed matches
+// any task error except States.Timeout.
+bool ErrorMatches(const std::vector<std::string>& error_equals, const std::string& error) {
+  for (const auto& name : error_equals) {
+    if (name == error) return true;
+    if (name == kStatesAll) return true;
+    if (name == kStatesTaskFailed && error != kStatesTimeout) return true;
+  }
+  return false;
+}
+
+std::string ValueText(const Json& value) {
+  return value.IsString() ? std::string(JsonView(value)) : DumpJson(value);
+}
+
+Json PayloadDetails() {
+  Json details = JsonObject();
+  JsonSet(details, "truncated", JsonBool(false));
+  return details;
+}
+
+class Runner {
+ public:
+  Runner(const StateMachineDef& definition, Impl& impl, int64_t now, Step& step)
+      : definition_(definition), impl_(impl), now_(now), step_(step), random_(impl.prng) {}
+
+  void Handle(const Event& event) {
+    if (event.kind == Event::Kind::kStarted) {
+      if (!impl_.started) Start(event);
+      return;
+    }
+    if (!impl_.started || impl_.status != ExecutionStatus::kRunning) return;
+    switch (event.kind) {
+      case Event::Kind::kStarted:
+        return;
+      case Event::Kind::kTaskSucceeded:
+      case Event::Kind::kTaskFailed:
+      case Event::Kind::kTaskTimedOut:
+      case Event::Kind::kHeartbeatTimedOut:
+      case Event::Kind::kHeartbeat:
+        return HandleTaskEvent(event);
+      case Event::Kind::kTimerFired:
+        return HandleTimer(event.timer_id);
+      case Event::Kind::kStopRequested:
+        return EndExecution(ExecutionStatus::kAborted, "ExecutionAborted", JsonNull(), event.error,
+                            event.cause);
+    }
+  }
+
+ private:
+  // ---- history and commands -----------------------------------------------------------
+  int64_t Emit(std::string type, std::string_view details_key = {}, Json details = Json()) {
+    HistoryEvent event;
+    event.id = ++impl_.last_event_id;
+    event.previous_event_id = event.id - 1;
+    event.timestamp = now_;
+    event.type = std::move(type);
+    event.details = JsonObject();
+    if (!details_key.empty()) JsonSet(event.details, details_key, std::move(details));
+    step_.history.push_back(std::move(event));
+    return impl_.last_event_id;
+  }
+
+  void EmitStateEntered(const State& state, const Json& input) {
+    Json details = JsonObject();
+    JsonSet(details, "name", JsonString(state.name));
+    JsonSet(details, "input", JsonString(DumpJson(input)));
+    JsonSet(details, "inputDetails", PayloadDetails());
+    Emit(std::string(StateTypeName(state.type)) + "StateEntered", "stateEnteredEventDetails",
+         std::move(details));
+  }
+
+  void EmitStateExited(const State& state, const Json& output) {
+    Json details = JsonObject();
+    JsonSet(details, "name", JsonString(state.name));
+    JsonSet(details, "output", JsonString(DumpJson(output)));
+    JsonSet(details, "outputDetails", PayloadDetails());
+    Emit(std::string(StateTypeName(state.type)) + "StateExited", "stateExitedEventDetails",
+         std::move(details));
+  }
+
+  Json ErrorDetails(const std::string& error, const std::string& cause) {
+    Json details = JsonObject();
+    if (!error.empty()) JsonSet(details, "error", JsonString(error));
+    if (!cause.empty()) JsonSet(details, "cause", JsonString(cause));
+    return details;
+  }
+
+  std::string NextSerial(std::string_view prefix) {
+    return std::string(prefix) + ToString(impl_.next_serial++);
+  }
+
+  // ---- start and end ------------------------------------------------------------------
+  void Start(const Event& event) {
+    impl_.started = true;
+    impl_.prng = event.seed;
+    impl_.execution_name = event.execution_name;
+    impl_.state_machine_name = event.state_machine_name;
+    impl_.execution_arn =
+        event.execution_arn.empty()
+            ? "arn:aws:states:us-east-1:111111111111:execution:" + event.state_machine_name + ":" +
+                  event.execution_name
+            : event.execution_arn;
+    impl_.state_machine_arn =
+        event.state_machine_arn.empty()
+            ? "arn:aws:states:us-east-1:111111111111:stateMachine:" + event.state_machine_name
+            : event.state_machine_arn;
+    impl_.role_arn = event.role_arn.empty() ? "arn:aws:iam::111111111111:role/switchyard-execution"
+                                            : event.role_arn;
+    impl_.execution_input = CopyJson(event.input);
+    impl_.start_time = now_;
+
+    Json details = JsonObject();
+    JsonSet(details, "input", JsonString(DumpJson(event.input)));
+    JsonSet(details, "inputDetails", PayloadDetails());
+    JsonSet(details, "roleArn", JsonString(impl_.role_arn));
+    Emit("ExecutionStarted", "executionStartedEventDetails", std::move(details));
+
+    if (definition_.timeout_seconds) {
+      impl_.execution_timer = true;
+      Command command;
+      command.kind = Command::Kind::kStartTimer;
+      command.timer_id = std::string(kExecutionTimerId);
+      command.fire_at = now_ + *definition_.timeout_seconds * kNanosPerSecond;
+      step_.commands.push_back(std::move(command));
+    }
+
+    Frame root;
+    root.id = impl_.next_serial++;
+    root.kind = FrameKind::kRoot;
+    root.state = definition_.start_at;
+    root.input = CopyJson(event.input);
+    int64_t root_id = root.id;
+    impl_.frames.emplace(root_id, std::move(root));
+    Resume(root_id);
+  }
+
+  // Cancels whatever is in flight in every frame and records the end of the execution.
+  void EndExecution(ExecutionStatus status, std::string type, Json output, std::string error,
+                    std::string cause) {
+    for (auto& [id, frame] : impl_.frames) CancelInFlight(frame);
+    if (impl_.execution_timer && status != ExecutionStatus::kTimedOut) {
+      Command command;
+      command.kind = Command::Kind::kCancelTimer;
+      command.timer_id = std::string(kExecutionTimerId);
+      step_.commands.push_back(std::move(command));
+    }
+    impl_.execution_timer = false;
+    impl_.frames.clear();
+    impl_.status = status;
+
+    if (status == ExecutionStatus::kSucceeded) {
+      Json details = JsonObject();
+      JsonSet(details, "output", JsonString(DumpJson(output)));
+      JsonSet(details, "outputDetails", PayloadDetails());
+      Emit(type, "executionSucceededEventDetails", std::move(details));
+    } else {
+      std::string key = status == ExecutionStatus::kFailed     ? "executionFailedEventDetails"
+                        : status == ExecutionStatus::kTimedOut ? "executionTimedOutEventDetails"
+                                                               : "executionAbortedEventDetails";
+      Emit(type, key, ErrorDetails(error, cause));
+    }
+    Command finish;
+    finish.kind = Command::Kind::kFinish;
+    finish.status = status;
+    if (status == ExecutionStatus::kSucceeded) {
+      finish.output = std::move(output);
+    } else {
+      if (!error.empty()) finish.error = std::move(error);
+      if (!cause.empty()) finish.cause = std::move(cause);
+    }
+    step_.commands.push_back(std::move(finish));
+  }
+
+  void CancelInFlight(Frame& frame) {
+    if (frame.phase == Phase::kTask && !frame.task_id.empty()) {
+      Command command;
+      command.kind = Command::Kind::kCancelTask;
+      command.task_id = frame.task_id;
+      step_.commands.push_back(std::move(command));
+    }
+    if ((frame.phase == Phase::kWait || frame.phase == Phase::kRetry) && !frame.timer_id.empty()) {
+      Command command;
+      command.kind = Command::Kind::kCancelTimer;
+      command.timer_id = frame.timer_id;
+      step_.commands.push_back(std::move(command));
+    }
+    frame.task_id.clear();
+    frame.timer_id.clear();
+  }
+
+  // ---- definitions and scopes ---------------------------------------------------------
+  const StateMachineDef& DefOf(const Frame& frame) const {
+    if (frame.parent < 0) return definition_;
+    const Frame& parent = impl_.frames.at(frame.parent);
+    const State* state = DefOf(parent).Find(parent.state);
+    if (frame.kind == FrameKind::kBranch) {
+      return state->branches[static_cast<std::size_t>(frame.index)];
+    }
+    return *state->item_processor;
+  }
+
+  const State& StateOf(const Frame& frame) const { return *DefOf(frame).Find(frame.state); }
+
+  Json Context(const Frame& frame, const State& state, const Json* map_value = nullptr,
+               int64_t map_index = 0) const {
+    Json context = JsonObject();
+    Json execution = JsonObject();
+    JsonSet(execution, "Id", JsonString(impl_.execution_arn));
+    JsonSet(execution, "Input", CopyJson(impl_.execution_input));
+    JsonSet(execution, "StartTime", JsonString(FormatTimestamp(impl_.start_time)));
+    JsonSet(execution, "Name", JsonString(impl_.execution_name));
+    JsonSet(execution, "RoleArn", JsonString(impl_.role_arn));
+    JsonSet(execution, "RedriveCount", JsonInt(0));
+    JsonSet(context, "Execution", std::move(execution));
+    Json machine = JsonObject();
+    JsonSet(machine, "Id", JsonString(impl_.state_machine_arn));
+    JsonSet(machine, "Name", JsonString(impl_.state_machine_name));
+    JsonSet(context, "StateMachine", std::move(machine));
+    Json state_object = JsonObject();
+    JsonSet(state_object, "Name", JsonString(state.name));
+    JsonSet(state_object, "EnteredTime", JsonString(FormatTimestamp(frame.entered_time)));
+    if (IsRetryable(state.type)) JsonSet(state_object, "RetryCount", JsonInt(frame.retry_count));
+    JsonSet(context, "State", std::move(state_object));
+    if (!frame.token.empty()) {
+      Json task = JsonObject();
+      JsonSet(task, "Token", JsonString(frame.token));
+      JsonSet(context, "Task", std::move(task));
+    }
+    if (map_value != nullptr) {
+      Json item = JsonObject();
+      JsonSet(item, "Index", JsonInt(map_index));
+      JsonSet(item, "Value", CopyJson(*map_value));
+      Json map = JsonObject();
+      JsonSet(map, "Item", std::move(item));
+      JsonSet(context, "Map", std::move(map));
+    }
+    return context;
+  }
+
+  std::string Prefix(const Frame& frame) const {
+    return "An error occurred while executing the state '" + frame.state +
+           "' (entered at the event id #" + ToString(frame.entered_event_id) + "). ";
+  }
+
+  Error RuntimeError(const Frame& frame, const std::string& detail) const {
+    return Error{std::string(kStatesRuntime), Prefix(frame) + detail};
+  }
+
+  // Errors from templates and intrinsics carry their own name; runtime ones get AWS's prefix.
+  Error Prefixed(const Frame& frame, Error error) const {
+    if (error.error.empty()) error.error = std::string(kStatesRuntime);
+    if (error.error == kStatesRuntime || error.error == kStatesIntrinsicFailure) {
+      error.cause = Prefix(frame) + error.cause;
+    }
+    return error;
+  }
+
+  Result<Json> EvalPath(const Frame& frame, const State& state, const JsonPath& path,
+                        const Json& input) {
+    // Building the context copies the execution input: only do it for `$$` paths.
+    Json context = path.root() == JsonPath::Root::kContext ? Context(frame, state) : Json();
+    FrameVariables variables(impl_, frame.id);
+    Scope scope{&input, &context, &variables};
+    auto value = path.Evaluate(scope);
+    if (!value) {
+      return RuntimeError(frame, "Invalid path '" + path.text() + "' : " + value.error().cause);
+    }
+    return std::move(value).value();
+  }
+
+  Result<Json> EvalTemplate(const Frame& frame, const State& state, const PayloadTemplate& tmpl,
+                            const Json& input) {
+    Json context = Context(frame, state);
+    FrameVariables variables(impl_, frame.id);
+    Scope scope{&input, &context, &variables};
+    auto value = tmpl.Evaluate(scope, random_);
+    if (!value) return Prefixed(frame, std::move(value).error());
+    return std::move(value).value();
+  }
+
+  Result<Json> ApplyInputPath(const Frame& frame, const State& state, const Json& input) {
+    if (!state.input_path.set) return CopyJson(input);
+    if (!state.input_path.path) return JsonObject();
+    return EvalPath(frame, state, *state.input_path.path, input);
+  }
+
+  Result<Json> ApplyOutputPath(const Frame& frame, const State& state, Json value) {
+    if (!state.output_path.set) return value;
+    if (!state.output_path.path) return JsonObject();
+    return EvalPath(frame, state, *state.output_path.path, value);
+  }
+
+  Result<Json> ApplyResultPath(const Frame& frame, const PathField& result_path, Json input,
+                               Json result) {
+    if (!result_path.set) return result;
+    if (!result_path.path) return input;
+    std::string input_text = DumpJson(input);
+    if (!result_path.path->Assign(input, std::move(result))) {
+      return Error{std::string(kStatesResultPathMatchFailure),
+                   Prefix(frame) + "Unable to apply ResultPath '" + result_path.path->text() +
+                       "' to input '" + input_text + "'"};
+    }
+    return input;
+  }
+
+  // Evaluates an Assign template on entry-time variables; the caller commits the result.
+  Result<Json> EvalAssign(const Frame& frame, const State& state,
+                          const std::optional<PayloadTemplate>& assign, const Json& input) {
+    if (!assign) return JsonObject();
+    auto assigned = EvalTemplate(frame, state, *assign, input);
+    if (!assigned || !assigned->IsObject()) return assigned;
+    // ASL limits: 256 KiB per variable and per Assign.
+    std::size_t total = 0;
+    for (const auto& member : assigned->GetObject()) {
+      std::size_t size = JsonTextSize(member.value);
+      total += size;
+      if (size > kMaxVariableBytes) {
+        return RuntimeError(frame, "The variable '" + std::string(JsonView(member.name)) +
+                                       "' exceeds the maximum size of 262144 bytes.");
+      }
+    }
+    if (total > kMaxVariableBytes) {
+      return RuntimeError(frame,
+                          "The variables assigned exceed the maximum size of 262144 "
+                          "bytes per state.");
+    }
+    return assigned;
+  }
+
+  void CommitAssign(Frame& frame, Json assigned) {
+    if (!assigned.IsObject()) return;
+    for (auto& member : assigned.GetObject()) {
+      JsonSet(frame.variables, JsonView(member.name), std::move(member.value));
+    }
+  }
+
+  std::optional<Error> CheckSize(const Frame& frame, const Json& value) const {
+    if (JsonTextSize(value) > kMaxPayloadBytes) {
+      return Error{std::string(kStatesDataLimitExceeded),
+                   "The state/task '" + frame.state +
+                       "' returned a result with a size exceeding the maximum number of bytes "
+                       "service limit."};
+    }
+    return std::nullopt;
+  }
+
+  // ---- driving frames -----------------------------------------------------------------
+  // Runs `frame_id` until it blocks or ends, then lets finished frames notify their parents.
+  void Resume(int64_t frame_id) {
+    int64_t current = frame_id;
+    while (impl_.status == ExecutionStatus::kRunning) {
+      Advance(current);
+      if (impl_.status != ExecutionStatus::kRunning) return;
+      auto it = impl_.frames.find(current);
+      if (it == impl_.frames.end() || it->second.phase != Phase::kDone) return;
+      int64_t parent_id = it->second.parent;
+      if (parent_id < 0) return;
+      RecordChildDone(impl_.frames.at(parent_id), current);
+      ContinueFanOut(parent_id);
+      if (impl_.status != ExecutionStatus::kRunning) return;
+      current = parent_id;
+    }
+  }
+
+  void Advance(int64_t frame_id) {
+    while (impl_.status == ExecutionStatus::kRunning) {
+      auto it = impl_.frames.find(frame_id);
+      if (it == impl_.frames.end() || it->second.phase != Phase::kEnter) return;
+      EnterState(frame_id);
+    }
+  }
+
+  void Transition(Frame& frame, const State& state, Json output, const std::string& next) {
+    if (state.end || next.empty()) {
+      EndFrame(frame, false, std::move(output), "", "");
+      return;
+    }
+    frame.state = next;
+    frame.input = std::move(output);
+    frame.phase = Phase::kEnter;
+    frame.attempts.clear();
+    frame.retry_count = 0;
+    frame.token.clear();
+  }
+
+  void EndFrame(Frame& frame, bool failed, Json output, std::string error, std::string cause) {
+    if (frame.parent < 0) {
+      if (failed) {
+        EndExecution(ExecutionStatus::kFailed, "ExecutionFailed", JsonNull(), std::move(error),
+                     std::move(cause));
+      } else {
+        EndExecution(ExecutionStatus::kSucceeded, "ExecutionSucceeded", std::move(output), "", "");
+      }
+      return;
+    }
+    frame.phase = Phase::kDone;
+    frame.failed = failed;
+    frame.output = std::move(output);
+    frame.error = std::move(error);
+    frame.cause = std::move(cause);
+  }
+
+  void FailFrame(Frame& frame, Error error) {
+    EndFrame(frame, true, JsonNull(), std::move(error.error), std::move(error.cause));
+  }
+
+  void EnterState(int64_t frame_id) {
+    Frame& frame = impl_.frames.at(frame_id);
+    const State* found = DefOf(frame).Find(frame.state);
+    if (found == nullptr) {
+      FailFrame(frame, Error{std::string(kStatesRuntime),
+                             "State '" + frame.state + "' is not in the definition"});
+      return;
+    }
+    const State& state = *found;
+    frame.entered_time = now_;
+    EmitStateEntered(state, frame.input);
+    frame.entered_event_id = impl_.last_event_id;
+    if (state.query_language == QueryLanguage::kJsonata) {
+      FailFrame(frame, RuntimeError(frame, "JSONata query language is not supported yet (state '" +
+                                               state.name + "')."));
+      return;
+    }
+    if (auto size_error = CheckSize(frame, frame.input)) {
+      FailFrame(frame, std::move(*size_error));
+      return;
+    }
+    switch (state.type) {
+      case StateType::kPass:
+        return RunPass(frame, state);
+      case StateType::kChoice:
+        return RunChoice(frame, state);
+      case StateType::kWait:
+        return RunWait(frame, state);
+      case StateType::kSucceed:
+        return RunSucceed(frame, state);
+      case StateType::kFail:
+        return RunFail(frame, state);
+      case StateType::kTask:
+        return RunTask(frame, state);
+      case StateType::kParallel:
+      case StateType::kMap:
+        return RunFanOutState(frame, state);
+    }
+  }
+
+  // ---- simple states ------------------------------------------------------------------
+  void RunPass(Frame& frame, const State& state) {
+    auto effective = ApplyInputPath(frame, state, frame.input);
+    if (!effective) return FailFrame(frame, std::move(effective).error());
+    Json result;
+    if (state.result) {
+      // ASL: a Pass state's Result is its output, whatever Parameters would give.
+      result = CopyJson(*state.result);
+    } else if (state.parameters) {
+      auto parameters = EvalTemplate(frame, state, *state.parameters, *effective);
+      if (!parameters) return FailFrame(frame, std::move(parameters).error());
+      result = std::move(parameters).value();
+    } else {
+      result = std::move(effective).value();
+    }
+    if (auto size_error = CheckSize(frame, result)) return FailFrame(frame, *size_error);
+    FinishWithResult(frame, state, std::move(result), state.assign, state.next);
+  }
+
+  // ResultPath → OutputPath → StateExited → next; Assign sees the result (ASL variables).
+  void FinishWithResult(Frame& frame, const State& state, Json result,
+                        const std::optional<PayloadTemplate>& assign, const std::string& next) {
+    auto assigned = EvalAssign(frame, state, assign, result);
+    if (!assigned) return FailFrame(frame, std::move(assigned).error());
+    auto combined =
+        ApplyResultPath(frame, state.result_path, std::move(frame.input), std::move(result));
+    if (!combined) return FailFrame(frame, std::move(combined).error());
+    auto output = ApplyOutputPath(frame, state, std::move(combined).value());
+    if (!output) return FailFrame(frame, std::move(output).error());
+    if (auto size_error = CheckSize(frame, *output)) return FailFrame(frame, *size_error);
+    CommitAssign(frame, std::move(assigned).value());
+    EmitStateExited(state, *output);
+    Transition(frame, state, std::move(output).value(), next);
+  }
+
+  void RunChoice(Frame& frame, const State& state) {
+    auto effective = ApplyInputPath(frame, state, frame.input);
+    if (!effective) return FailFrame(frame, std::move(effective).error());
+    Json context = Context(frame, state);
+    FrameVariables variables(impl_, frame.id);
+    Scope scope{&*effective, &context, &variables};
+    const ChoiceRule* matched = nullptr;
+    for (const auto& rule : state.choices) {
+      auto verdict = EvaluateChoiceRule(rule, scope);
+      if (!verdict) return FailFrame(frame, Prefixed(frame, std::move(verdict).error()));
+      if (*verdict) {
+        matched = &rule;
+        break;
+      }
+    }
+    std::string next;
+    if (matched != nullptr) {
+      next = matched->next;
+    } else if (!state.default_next.empty()) {
+      next = state.default_next;
+    } else {
+      return FailFrame(frame,
+                       Error{std::string(kStatesNoChoiceMatched),
+                             "An error occurred while executing the state '" + state.name +
+                                 "' (entered at the event id #" + ToString(frame.entered_event_id) +
+                                 "). Failed to transition out of the state. The state "
+                                 "does not point to a next state."});
+    }
+    auto assigned = EvalAssign(frame, state, state.assign, *effective);
+    if (!assigned) return FailFrame(frame, std::move(assigned).error());
+    Json all_assigned = std::move(assigned).value();
+    if (matched != nullptr && matched->assign) {
+      auto rule_assigned = EvalAssign(frame, state, matched->assign, *effective);
+      if (!rule_assigned) return FailFrame(frame, std::move(rule_assigned).error());
+      for (auto& member : rule_assigned->GetObject()) {
+        JsonSet(all_assigned, JsonView(member.name), std::move(member.value));
+      }
+    }
+    auto output = ApplyOutputPath(frame, state, std::move(effective).value());
+    if (!output) return FailFrame(frame, std::move(output).error());
+    CommitAssign(frame, std::move(all_assigned));
+    EmitStateExited(state, *output);
+    frame.state = next;
+    frame.input = std::move(output).value();
+    frame.phase = Phase::kEnter;
+  }
+
+  void RunSucceed(Frame& frame, const State& state) {
+    auto effective = ApplyInputPath(frame, state, frame.input);
+    if (!effective) return FailFrame(frame, std::move(effective).error());
+    auto output = ApplyOutputPath(frame, state, std::move(effective).value());
+    if (!output) return FailFrame(frame, std::move(output).error());
+    EmitStateExited(state, *output);
+    EndFrame(frame, false, std::move(output).value(), "", "");
+  }
+
+  Result<std::string> FailField(Frame& frame, const State& state, std::string_view field,
+                                const std::optional<std::string>& literal,
+                                const std::optional<JsonPath>& path,
+                                const std::optional<Intrinsic>& intrinsic) {
+    if (literal) return *literal;
+    Json context = Context(frame, state);
+    FrameVariables variables(impl_, frame.id);
+    Scope scope{&frame.input, &context, &variables};
+    if (path) {
+      auto value = path->Evaluate(scope);
+      if (!value) {
+        return RuntimeError(frame, "The JSONPath '" + path->text() + "' specified for the field '" +
+                                       std::string(field) + "' could not be found in the input '" +
+                                       DumpJson(frame.input) + "'");
+      }
+      return ValueText(*value);
+    }
+    if (intrinsic) {
+      auto value = intrinsic->Evaluate(scope, random_);
+      if (!value) return Prefixed(frame, std::move(value).error());
+      return ValueText(*value);
+    }
+    return std::string();
+  }
+
+  void RunFail(Frame& frame, const State& state) {
+    auto error = FailField(frame, state, "ErrorPath", state.error, state.error_path,
+                           state.error_path_intrinsic);
+    if (!error) return FailFrame(frame, std::move(error).error());
+    auto cause = FailField(frame, state, "CausePath", state.cause, state.cause_path,
+                           state.cause_path_intrinsic);
+    if (!cause) return FailFrame(frame, std::move(cause).error());
+    EndFrame(frame, true, JsonNull(), std::move(error).value(), std::move(cause).value());
+  }
+
+  // ---- Wait ---------------------------------------------------------------------------
+  void RunWait(Frame& frame, const State& state) {
+    auto effective = ApplyInputPath(frame, state, frame.input);
+    if (!effective) return FailFrame(frame, std::move(effective).error());
+    int64_t fire_at = now_;
+    if (state.seconds) {
+      fire_at = now_ + *state.seconds * kNanosPerSecond;
+    } else if (state.timestamp) {
+      fire_at = ParseTimestamp(*state.timestamp).value_or(now_);
+    } else if (state.seconds_path) {
+      auto value = EvalPath(frame, state, *state.seconds_path, *effective);
+      if (!value) return FailFrame(frame, std::move(value).error());
+      std::string shown = state.seconds_path->text() + " == " + ValueText(*value);
+      int64_t seconds = 0;
+      if (value->IsInt64()) {
+        seconds = value->GetInt64();
+      } else if (value->IsUint64()) {
+        seconds = INT64_MAX / kNanosPerSecond;
+      } else if (value->IsDouble() && std::floor(value->GetDouble()) == value->GetDouble() &&
+                 std::fabs(value->GetDouble()) < 9e15) {
+        seconds = static_cast<int64_t>(value->GetDouble());
+      } else {
+        return FailFrame(frame, RuntimeError(frame,
+                                             "The SecondsPath parameter cannot be parsed "
+                                             "as a long value: " +
+                                                 shown));
+      }
+      if (seconds < 0) {
+        return FailFrame(frame, RuntimeError(frame,
+                                             "The SecondsPath parameter references a "
+                                             "negative value: " +
+                                                 shown));
+      }
+      seconds = std::min<int64_t>(seconds, INT64_MAX / kNanosPerSecond / 2);
+      fire_at = now_ + seconds * kNanosPerSecond;
+    } else if (state.timestamp_path) {
+      auto value = EvalPath(frame, state, *state.timestamp_path, *effective);
+      if (!value) return FailFrame(frame, std::move(value).error());
+      std::optional<int64_t> parsed;
+      if (value->IsString()) parsed = ParseTimestamp(JsonView(*value));
+      if (!parsed) {
+        return FailFrame(
+            frame, RuntimeError(frame,
+                                "The TimestampPath parameter does not "
+                                "reference a valid ISO-8601 extended offset "
+                                "date-time format string: " +
+                                    state.timestamp_path->text() + " == " + ValueText(*value)));
+      }
+      fire_at = *parsed;
+    }
+    auto assigned = EvalAssign(frame, state, state.assign, *effective);
+    if (!assigned) return FailFrame(frame, std::move(assigned).error());
+    auto output = ApplyOutputPath(frame, state, std::move(effective).value());
+    if (!output) return FailFrame(frame, std::move(output).error());
+    CommitAssign(frame, std::move(assigned).value());
+    if (fire_at <= now_) {
+      EmitStateExited(state, *output);
+      Transition(frame, state, std::move(output).value(), state.next);
+      return;
+    }
+    frame.work = std::move(output).value();
+    frame.phase = Phase::kWait;
+    frame.timer_id = NextSerial("timer-");
+    Command command;
+    command.kind = Command::Kind::kStartTimer;
+    command.timer_id = frame.timer_id;
+    command.fire_at = fire_at;
+    step_.commands.push_back(std::move(command));
+  }
+
+  // ---- Task ---------------------------------------------------------------------------
+  Result<int64_t> SecondsField(Frame& frame, const State& state, std::string_view field,
+                               const std::optional<int64_t>& literal,
+                               const std::optional<JsonPath>& path, int64_t fallback) {
+    if (literal) return *literal;
+    if (!path) return fallback;
+    auto value = EvalPath(frame, state, *path, frame.work);
+    if (!value) return std::move(value).error();
+    if (value->IsInt64() && value->GetInt64() > 0) return value->GetInt64();
+    return RuntimeError(frame, "The " + std::string(field) + " field refers to value \"" +
+                                   ValueText(*value) +
+                                   "\" which is not a valid positive integer: " + path->text());
+  }
+
+  void RunTask(Frame& frame, const State& state) {
+    auto effective = ApplyInputPath(frame, state, frame.input);
+    if (!effective) return FailFrame(frame, std::move(effective).error());
+    frame.work = std::move(effective).value();
+    frame.attempts.assign(state.retry.size(), 0);
+    frame.retry_count = 0;
+    InvokeTask(frame, state);
+  }
+
+  void InvokeTask(Frame& frame, const State& state) {
+    bool callback = IsCallback(state.resource);
+    frame.token.clear();
+    if (callback) {
+      uint64_t high = random_.NextU64();
+      uint64_t low = random_.NextU64();
+      static constexpr char kHex[] = "0123456789abcdef";
+      std::string token;
+      for (uint64_t part : {high, low}) {
+        for (int shift = 60; shift >= 0; shift -= 4) {
+          token += kHex[(part >> shift) & 0xF];
+        }
+      }
+      frame.token = token;
+    }
+    Json payload;
+    if (state.parameters) {
+      auto parameters = EvalTemplate(frame, state, *state.parameters, frame.work);
+      if (!parameters) return HandleStateError(frame, state, std::move(parameters).error());
+      payload = std::move(parameters).value();
+    } else {
+      payload = CopyJson(frame.work);
+    }
+    auto timeout = SecondsField(frame, state, "TimeoutSecondsPath", state.timeout_seconds,
+                                state.timeout_seconds_path, kDefaultTaskTimeoutSeconds);
+    if (!timeout) return FailFrame(frame, std::move(timeout).error());
+    auto heartbeat = SecondsField(frame, state, "HeartbeatSecondsPath", state.heartbeat_seconds,
+                                  state.heartbeat_seconds_path, 0);
+    if (!heartbeat) return FailFrame(frame, std::move(heartbeat).error());
+
+    frame.task_id = NextSerial("task-");
+    frame.phase = Phase::kTask;
+    bool lambda = IsLegacyLambda(state.resource);
+    if (lambda) {
+      Json details = JsonObject();
+      JsonSet(details, "resource", JsonString(state.resource));
+      JsonSet(details, "input", JsonString(DumpJson(payload)));
+      JsonSet(details, "inputDetails", PayloadDetails());
+      if (state.timeout_seconds || state.timeout_seconds_path) {
+        JsonSet(details, "timeoutInSeconds", JsonInt(*timeout));
+      }
+      Emit("LambdaFunctionScheduled", "lambdaFunctionScheduledEventDetails", std::move(details));
+      Emit("LambdaFunctionStarted");
+    } else {
+      auto [type, name] = ResourceTypeAndName(state.resource);
+      Json details = JsonObject();
+      JsonSet(details, "resourceType", JsonString(type));
+      JsonSet(details, "resource", JsonString(name));
+      JsonSet(details, "region", JsonString("us-east-1"));
+      JsonSet(details, "parameters", JsonString(DumpJson(payload)));
+      if (state.timeout_seconds || state.timeout_seconds_path) {
+        JsonSet(details, "timeoutInSeconds", JsonInt(*timeout));
+      }
+      if (*heartbeat > 0) JsonSet(details, "heartbeatInSeconds", JsonInt(*heartbeat));
+      Emit("TaskScheduled", "taskScheduledEventDetails", std::move(details));
+      Json started = JsonObject();
+      JsonSet(started, "resourceType", JsonString(type));
+      JsonSet(started, "resource", JsonString(name));
+      Emit("TaskStarted", "taskStartedEventDetails", std::move(started));
+    }
+    Command command;
+    command.kind = Command::Kind::kInvokeTask;
+    command.task_id = frame.task_id;
+    command.resource = state.resource;
+    command.payload = std::move(payload);
+    command.timeout_seconds = *timeout;
+    command.heartbeat_seconds = *heartbeat;
+    command.token = frame.token;
+    step_.commands.push_back(std::move(command));
+  }
+
+  Json TaskEventDetails(const State& state) {
+    Json details = JsonObject();
+    if (!IsLegacyLambda(state.resource)) {
+      auto [type, name] = ResourceTypeAndName(state.resource);
+      JsonSet(details, "resourceType", JsonString(type));
+      JsonSet(details, "resource", JsonString(name));
+    }
+    return details;
+  }
+
+  void HandleTaskEvent(const Event& event) {
+    Frame* found = nullptr;
+    for (auto& [id, frame] : impl_.frames) {
+      if (frame.phase != Phase::kTask) continue;
+      if (!event.task_id.empty() ? frame.task_id == event.task_id
+                                 : (!event.token.empty() && frame.token == event.token)) {
+        found = &frame;
+        break;
+      }
+    }
+    if (found == nullptr) return;
+    Frame& frame = *found;
+    int64_t frame_id = frame.id;
+    const State& state = StateOf(frame);
+    bool lambda = IsLegacyLambda(state.resource);
+    std::string prefix = lambda ? "LambdaFunction" : "Task";
+    std::string key_prefix = lambda ? "lambdaFunction" : "task";
+    bool is_callback_reply = event.task_id.empty();
+    switch (event.kind) {
+      case Event::Kind::kHeartbeat:
+        return;
+      case Event::Kind::kTaskSucceeded: {
+        if (!frame.token.empty() && !is_callback_reply) return;  // waits for the callback
+        if (JsonTextSize(event.output) > kMaxPayloadBytes) {
+          // AWS records an oversized result as a failed task, which Retry and Catch then see.
+          Error error{std::string(kStatesDataLimitExceeded),
+                      "The state/task '" + state.resource +
+                          "' returned a result with a size exceeding the maximum number of "
+                          "bytes service limit."};
+          Json details = TaskEventDetails(state);
+          JsonSet(details, "error", JsonString(error.error));
+          JsonSet(details, "cause", JsonString(error.cause));
+          Emit(prefix + "Failed", key_prefix + "FailedEventDetails", std::move(details));
+          frame.task_id.clear();
+          frame.phase = Phase::kEnter;
+          HandleStateError(frame, state, std::move(error));
+          break;
+        }
+        Json details = TaskEventDetails(state);
+        JsonSet(details, "output", JsonString(DumpJson(event.output)));
+        JsonSet(details, "outputDetails", PayloadDetails());
+        Emit(prefix + "Succeeded", key_prefix + "SucceededEventDetails", std::move(details));
+        frame.task_id.clear();
+        frame.phase = Phase::kEnter;  // provisional; TaskSucceededContinue decides
+        TaskSucceededContinue(frame, state, CopyJson(event.output));
+        break;
+      }
+      case Event::Kind::kTaskFailed:
+      case Event::Kind::kTaskTimedOut:
+      case Event::Kind::kHeartbeatTimedOut: {
+        Error error;
+        std::string type = prefix + "Failed";
+        std::string key = key_prefix + "FailedEventDetails";
+        if (event.kind == Event::Kind::kTaskFailed) {
+          error = Error{event.error, event.cause};
+        } else {
+          error.error = std::string(
+              event.kind == Event::Kind::kTaskTimedOut ? kStatesTimeout : kStatesHeartbeatTimeout);
+          error.cause = event.cause;
+          type = prefix + "TimedOut";
+          key = key_prefix + "TimedOutEventDetails";
+        }
+        Json details = TaskEventDetails(state);
+        if (!error.error.empty()) JsonSet(details, "error", JsonString(error.error));
+        if (!error.cause.empty()) JsonSet(details, "cause", JsonString(error.cause));
+        Emit(type, key, std::move(details));
+        frame.task_id.clear();
+        HandleStateError(frame, state, std::move(error));
+        break;
+      }
+      default:
+        return;
+    }
+    Resume(frame_id);
+  }
+
+  void TaskSucceededContinue(Frame& frame, const State& state, Json result) {
+    if (auto size_error = CheckSize(frame, result)) {
+      return HandleStateError(frame, state, std::move(*size_error));
+    }
+    if (state.result_selector) {
+      auto selected = EvalTemplate(frame, state, *state.result_selector, result);
+      if (!selected) return HandleStateError(frame, state, std::move(selected).error());
+      result = std::move(selected).value();
+    }
+    FinishWithResult(frame, state, std::move(result), state.assign, state.next);
+  }
+
+  // ---- Retry and Catch ----------------------------------------------------------------
+  // `failed_event` (MapStateFailed) is recorded unless a retrier takes the
+  // error: AWS's history shows a retried Map state going straight to MapStateStarted again.
+  void HandleStateError(Frame& frame, const State& state, Error error,
+                        std::string_view failed_event = {}) {
+    if (error.error == kStatesRuntime) {
+      // AWS: States.Runtime ends the execution; not even an explicit catcher takes it.
+      if (!failed_event.empty()) Emit(std::string(failed_event));
+      return FailFrame(frame, std::move(error));
+    }
+    for (std::size_t i = 0; i < state.retry.size(); ++i) {
+      const Retrier& retrier = state.retry[i];
+      if (!ErrorMatches(retrier.error_equals, error.error)) continue;
+      if (frame.attempts.size() < state.retry.size()) frame.attempts.resize(state.retry.size(), 0);
+      int64_t attempt = frame.attempts[i];
+      if (attempt >= retrier.max_attempts) break;  // ASL: an exhausted retrier ends retrying
+      double delay =
+          retrier.interval_seconds * std::pow(retrier.backoff_rate, static_cast<double>(attempt));
+      if (retrier.max_delay_seconds) delay = std::min(delay, *retrier.max_delay_seconds);
+      if (retrier.jitter == JitterStrategy::kFull) {
+        double unit = static_cast<double>(random_.NextU64() >> 11) * 0x1.0p-53;
+        delay *= unit;
+      }
+      frame.attempts[i] = attempt + 1;
+      frame.retry_count += 1;
+      frame.phase = Phase::kRetry;
+      frame.timer_id = NextSerial("retry-");
+      Command command;
+      command.kind = Command::Kind::kStartTimer;
+      command.timer_id = frame.timer_id;
+      command.fire_at = now_ + static_cast<int64_t>(delay * static_cast<double>(kNanosPerSecond));
+      step_.commands.push_back(std::move(command));
+      return;
+    }
+    if (!failed_event.empty()) Emit(std::string(failed_event));
+    for (const Catcher& catcher : state.catchers) {
+      if (!ErrorMatches(catcher.error_equals, error.error)) continue;
+      Json error_output = JsonObject();
+      JsonSet(error_output, "Error", JsonString(error.error));
+      JsonSet(error_output, "Cause", JsonString(error.cause));
+      auto assigned = EvalAssign(frame, state, catcher.assign, error_output);
+      if (!assigned) return FailFrame(frame, std::move(assigned).error());
+      PathField result_path;
+      result_path.set = catcher.result_path_set;
+      if (catcher.result_path) result_path.path = *catcher.result_path;
+      auto output =
+          ApplyResultPath(frame, result_path, std::move(frame.input), std::move(error_output));
+      if (!output) return FailFrame(frame, std::move(output).error());
+      CommitAssign(frame, std::move(assigned).value());
+      EmitStateExited(state, *output);
+      frame.state = catcher.next;
+      frame.input = std::move(output).value();
+      frame.phase = Phase::kEnter;
+      frame.attempts.clear();
+      frame.retry_count = 0;
+      frame.token.clear();
+      return;
+    }
+    FailFrame(frame, std::move(error));
+  }
+
+  void HandleTimer(const std::string& timer_id) {
+    if (timer_id == kExecutionTimerId) {
+      if (!impl_.execution_timer) return;
+      impl_.execution_timer = false;
+      EndExecution(ExecutionStatus::kTimedOut, "ExecutionTimedOut", JsonNull(),
+                   std::string(kStatesTimeout), "");
+      return;
+    }
+    Frame* found = nullptr;
+    for (auto& [id, frame] : impl_.frames) {
+      if ((frame.phase == Phase::kWait || frame.phase == Phase::kRetry) &&
+          frame.timer_id == timer_id) {
+        found = &frame;
+        break;
+      }
+    }
+    if (found == nullptr) return;
+    Frame& frame = *found;
+    int64_t frame_id = frame.id;
+    frame.timer_id.clear();
+    const State& state = StateOf(frame);
+    if (frame.phase == Phase::kWait) {
+      EmitStateExited(state, frame.work);
+      Json output = std::move(frame.work);
+      frame.work = Json();
+      Transition(frame, state, std::move(output), state.next);
+    } else if (state.type == StateType::kTask) {
+      InvokeTask(frame, state);
+    } else {
+      StartFanOut(frame, state);
+      ContinueFanOut(frame_id);
+    }
+    Resume(frame_id);
+  }
+
+  // ---- Parallel and Map ---------------------------------------------------------------
+  Result<int64_t> IntegerField(Frame& frame, const State& state, std::string_view field,
+                               const JsonPath& path) {
+    auto value = EvalPath(frame, state, path, frame.work);
+    if (!value) return std::move(value).error();
+    if (value->IsInt64() && value->GetInt64() >= 0) return value->GetInt64();
+    if (value->IsString()) {
+      // AWS accepts a string holding an integer ("1").
+      std::string_view text = JsonView(*value);
+      int64_t parsed = 0;
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), parsed);
+      if (ec == std::errc() && end == text.data() + text.size() && parsed >= 0) return parsed;
+    }
+    return RuntimeError(frame, "The " + std::string(field) + " field refers to value \"" +
+                                   ValueText(*value) +
+                                   "\" which is not a valid integer: " + path.text());
+  }
+
+  void RunFanOutState(Frame& frame, const State& state) {
+    auto effective = ApplyInputPath(frame, state, frame.input);
+    if (!effective) return FailFrame(frame, std::move(effective).error());
+    frame.attempts.assign(state.retry.size(), 0);
+    frame.retry_count = 0;
+    if (state.type == StateType::kParallel) {
+      if (state.parameters) {
+        auto parameters = EvalTemplate(frame, state, *state.parameters, *effective);
+        if (!parameters) return FailFrame(frame, std::move(parameters).error());
+        frame.work = std::move(parameters).value();
+      } else {
+        frame.work = std::move(effective).value();
+      }
+      frame.fan_max = 0;
+      frame.tolerated_count = -1;
+      frame.tolerated_percentage = -1;
+    } else {
+      frame.work = std::move(effective).value();
+      if (state.item_reader) {
+        return FailFrame(frame, RuntimeError(frame,
+                                             "ItemReader (distributed Map) is not "
+                                             "supported."));
+      }
+      Json items;
+      if (state.items_path.set && !state.items_path.path) {
+        items = CopyJson(frame.work);
+      } else if (state.items_path.set) {
+        auto selected = EvalPath(frame, state, *state.items_path.path, frame.work);
+        if (!selected) return FailFrame(frame, std::move(selected).error());
+        items = std::move(selected).value();
+      } else {
+        items = CopyJson(frame.work);
+      }
+      if (!items.IsArray()) {
+        return FailFrame(frame, RuntimeError(frame, "Map state input must be an array but was: " +
+                                                        DumpJson(items)));
+      }
+      frame.items = std::move(items);
+      frame.fan_max = state.max_concurrency.value_or(0);
+      if (state.max_concurrency_path) {
+        auto max = IntegerField(frame, state, "MaxConcurrencyPath", *state.max_concurrency_path);
+        if (!max) return FailFrame(frame, std::move(max).error());
+        frame.fan_max = *max;
+      }
+      frame.tolerated_count = state.tolerated_failure_count.value_or(-1);
+      if (state.tolerated_failure_count_path) {
+        auto count = IntegerField(frame, state, "ToleratedFailureCountPath",
+                                  *state.tolerated_failure_count_path);
+        if (!count) return FailFrame(frame, std::move(count).error());
+        frame.tolerated_count = *count;
+      }
+      frame.tolerated_percentage = state.tolerated_failure_percentage.value_or(-1);
+      if (state.tolerated_failure_percentage_path) {
+        auto value = EvalPath(frame, state, *state.tolerated_failure_percentage_path, frame.work);
+        if (!value) return FailFrame(frame, std::move(value).error());
+        if (!value->IsNumber() || value->GetDouble() < 0 || value->GetDouble() > 100) {
+          return FailFrame(
+              frame, RuntimeError(frame,
+                                  "The ToleratedFailurePercentagePath field refers to "
+                                  "value \"" +
+                                      ValueText(*value) + "\" which is not a valid percentage: " +
+                                      state.tolerated_failure_percentage_path->text()));
+        }
+        frame.tolerated_percentage = value->GetDouble();
+      }
+    }
+    StartFanOut(frame, state);
+    ContinueFanOut(frame.id);
+  }
+
+  void StartFanOut(Frame& frame, const State& state) {
+    frame.phase = Phase::kChildren;
+    frame.fan_next = 0;
+    frame.fan_failed = 0;
+    frame.fan_error.clear();
+    frame.fan_cause.clear();
+    frame.children.clear();
+    frame.results = JsonArray();
+    if (state.type == StateType::kParallel) {
+      frame.fan_total = static_cast<int64_t>(state.branches.size());
+      Emit("ParallelStateStarted");
+    } else {
+      frame.fan_total = static_cast<int64_t>(frame.items.Size());
+      Json details = JsonObject();
+      JsonSet(details, "length", JsonInt(frame.fan_total));
+      Emit("MapStateStarted", "mapStateStartedEventDetails", std::move(details));
+    }
+    for (int64_t i = 0; i < frame.fan_total; ++i) JsonPush(frame.results, JsonNull());
+  }
+
+  bool FanOutFailed(const Frame& frame, const State& state) const {
+    if (frame.fan_failed == 0) return false;
+    if (state.type == StateType::kParallel) return true;
+    bool has_tolerance = frame.tolerated_count >= 0 || frame.tolerated_percentage >= 0;
+    if (!has_tolerance) return true;
+    if (frame.tolerated_count >= 0 && frame.fan_failed > frame.tolerated_count) return true;
+    if (frame.tolerated_percentage >= 0 && frame.fan_total > 0 &&
+        static_cast<double>(frame.fan_failed) * 100.0 / static_cast<double>(frame.fan_total) >
+            frame.tolerated_percentage) {
+      return true;
+    }
+    return false;
+  }
+
+  Json MapIterationDetails(const State& state, int64_t index) {
+    Json details = JsonObject();
+    JsonSet(details, "name", JsonString(state.name));
+    JsonSet(details, "index", JsonInt(index));
+    return details;
+  }
+
+  void RecordChildDone(Frame& parent, int64_t child_id) {
+    const State& state = StateOf(parent);
+    if (state.type == StateType::kParallel && impl_.frames.at(child_id).failed) {
+      // AWS records a Task that ends a branch with an uncaught error as aborted (and no
+      // ParallelStateFailed follows).
+      const State* failed_state =
+          DefOf(impl_.frames.at(child_id)).Find(impl_.frames.at(child_id).state);
+      if (failed_state != nullptr && failed_state->type == StateType::kTask) {
+        Emit("TaskStateAborted");
+      }
+    }
+    Frame child = std::move(impl_.frames.at(child_id));
+    impl_.frames.erase(child_id);
+    parent.children.erase(std::remove(parent.children.begin(), parent.children.end(), child_id),
+                          parent.children.end());
+    if (child.failed) {
+      parent.fan_failed += 1;
+      parent.fan_error = child.error;
+      parent.fan_cause = child.cause;
+    } else {
+      parent.results[static_cast<rapidjson::SizeType>(child.index)] = std::move(child.output);
+    }
+    if (state.type == StateType::kMap) {
+      Emit(child.failed ? "MapIterationFailed" : "MapIterationSucceeded",
+           child.failed ? "mapIterationFailedEventDetails" : "mapIterationSucceededEventDetails",
+           MapIterationDetails(state, child.index));
+    }
+  }
+
+  // Launches children up to the concurrency limit, running each until it blocks, and completes
+  // the state when all are done or the failure rules say it has failed.
+  void ContinueFanOut(int64_t frame_id) {
+    while (impl_.status == ExecutionStatus::kRunning) {
+      Frame& frame = impl_.frames.at(frame_id);
+      if (frame.phase != Phase::kChildren) return;
+      const State& state = StateOf(frame);
+      if (FanOutFailed(frame, state)) return FailFanOut(frame, state);
+      bool room = frame.fan_max <= 0 || static_cast<int64_t>(frame.children.size()) < frame.fan_max;
+      if (room && frame.fan_next < frame.fan_total) {
+        int64_t child_id = LaunchChild(frame, state);
+        if (child_id < 0) return;
+        Advance(child_id);
+        if (impl_.status != ExecutionStatus::kRunning) return;
+        auto it = impl_.frames.find(child_id);
+        if (it != impl_.frames.end() && it->second.phase == Phase::kDone) {
+          RecordChildDone(impl_.frames.at(frame_id), child_id);
+        }
+        continue;
+      }
+      if (frame.children.empty() && frame.fan_next >= frame.fan_total) {
+        return CompleteFanOut(frame, state);
+      }
+      return;
+    }
+  }
+
+  int64_t LaunchChild(Frame& frame, const State& state) {
+    int64_t index = frame.fan_next++;
+    Frame child;
+    child.id = impl_.next_serial++;
+    child.parent = frame.id;
+    child.index = index;
+    if (state.type == StateType::kParallel) {
+      child.kind = FrameKind::kBranch;
+      child.state = state.branches[static_cast<std::size_t>(index)].start_at;
+      child.input = CopyJson(frame.work);
+    } else {
+      child.kind = FrameKind::kIteration;
+      child.state = state.item_processor->start_at;
+      const Json& item = frame.items[static_cast<rapidjson::SizeType>(index)];
+      Emit("MapIterationStarted", "mapIterationStartedEventDetails",
+           MapIterationDetails(state, index));
+      const std::optional<PayloadTemplate>& selector =
+          state.item_selector ? state.item_selector : state.parameters;
+      if (selector) {
+        Json context = Context(frame, state, &item, index);
+        FrameVariables variables(impl_, frame.id);
+        Scope scope{&frame.work, &context, &variables};
+        auto selected = selector->Evaluate(scope, random_);
+        if (!selected) {
+          Error error = Prefixed(frame, std::move(selected).error());
+          AbortChildren(frame);
+          HandleStateError(frame, state, std::move(error));
+          return -1;
+        }
+        child.input = std::move(selected).value();
+      } else {
+        child.input = CopyJson(item);
+      }
+    }
+    int64_t child_id = child.id;
+    frame.children.push_back(child_id);
+    impl_.frames.emplace(child_id, std::move(child));
+    return child_id;
+  }
+
+  void AbortFrame(int64_t frame_id) {
+    Frame& frame = impl_.frames.at(frame_id);
+    for (int64_t grandchild : std::vector<int64_t>(frame.children)) AbortFrame(grandchild);
+    frame.children.clear();
+    if (frame.phase != Phase::kDone) {
+      const State* state = DefOf(frame).Find(frame.state);
+      bool in_state = frame.phase == Phase::kTask || frame.phase == Phase::kWait ||
+                      frame.phase == Phase::kRetry || frame.phase == Phase::kChildren;
+      CancelInFlight(frame);
+      if (state != nullptr && in_state) {
+        Emit(std::string(StateTypeName(state->type)) + "StateAborted");
+      }
+      if (frame.kind == FrameKind::kIteration) {
+        const Frame& parent = impl_.frames.at(frame.parent);
+        Emit("MapIterationAborted", "mapIterationAbortedEventDetails",
+             MapIterationDetails(StateOf(parent), frame.index));
+      }
+    }
+    impl_.frames.erase(frame_id);
+  }
+
+  void AbortChildren(Frame& frame) {
+    std::vector<int64_t> children = std::move(frame.children);
+    frame.children.clear();
+    for (int64_t child : children) AbortFrame(child);
+  }
+
+  void FailFanOut(Frame& frame, const State& state) {
+    int64_t frame_id = frame.id;
+    AbortChildren(frame);
+    Frame& self = impl_.frames.at(frame_id);
+    Error error{self.fan_error, self.fan_cause};
+    bool has_tolerance = self.tolerated_count >= 0 || self.tolerated_percentage >= 0;
+    if (state.type == StateType::kMap && has_tolerance) {
+      error = Error{std::string(kStatesExceedToleratedFailureThreshold),
+                    "The specified tolerated failure threshold was exceeded"};
+    }
+    self.phase = Phase::kEnter;
+    self.results = Json();
+    HandleStateError(self, state, std::move(error),
+                     state.type == StateType::kMap ? "MapStateFailed" : "");
+  }
+
+  void CompleteFanOut(Frame& frame, const State& state) {
+    // AWS records MapStateSucceeded but nothing for a Parallel state between its branches and
+    // ParallelStateExited.
+    if (state.type == StateType::kMap) Emit("MapStateSucceeded");
+    Json result = std::move(frame.results);
+    frame.results = Json();
+    frame.items = Json();
+    frame.work = Json();
+    frame.phase = Phase::kEnter;
+    if (state.result_selector) {
+      auto selected = EvalTemplate(frame, state, *state.result_selector, result);
+      if (!selected) return HandleStateError(frame, state, std::move(selected).error());
+      result = std::move(selected).value();
+    }
+    FinishWithResult(frame, state, std::move(result), state.assign, state.next);
+  }
+
+  const StateMachineDef& definition_;
+  Impl& impl_;
+  int64_t now_;
+  Step& step_;
+  SplitMix random_;
+};
+
+// ---- snapshots ----------------------------------------------------------------------------
+Json IntArray(const std::vector<int64_t>& values) {
+  Json array = JsonArray();
+  for (int64_t value : values) JsonPush(array, JsonInt(value));
+  return array;
+}
+
+Json FrameToJson(const Frame& frame) {
+  Json object = JsonObject();
+  JsonSet(object, "id", JsonInt(frame.id));
+  JsonSet(object, "parent", JsonInt(frame.parent));
+  JsonSet(object, "kind", JsonInt(static_cast<int64_t>(frame.kind)));
+  JsonSet(object, "index", JsonInt(frame.index));
+  JsonSet(object, "state", JsonString(frame.state));
+  JsonSet(object, "phase", JsonInt(static_cast<int64_t>(frame.phase)));
+  JsonSet(object, "input", CopyJson(frame.input));
+  JsonSet(object, "work", CopyJson(frame.work));
+  JsonSet(object, "variables", CopyJson(frame.variables));
+  JsonSet(object, "enteredEventId", JsonInt(frame.entered_event_id));
+  JsonSet(object, "enteredTime", JsonInt(frame.entered_time));
+  JsonSet(object, "attempts", IntArray(frame.attempts));
+  JsonSet(object, "retryCount", JsonInt(frame.retry_count));
+  JsonSet(object, "taskId", JsonString(frame.task_id));
+  JsonSet(object, "timerId", JsonString(frame.timer_id));
+  JsonSet(object, "token", JsonString(frame.token));
+  JsonSet(object, "fanTotal", JsonInt(frame.fan_total));
+  JsonSet(object, "fanNext", JsonInt(frame.fan_next));
+  JsonSet(object, "fanFailed", JsonInt(frame.fan_failed));
+  JsonSet(object, "fanMax", JsonInt(frame.fan_max));
+  JsonSet(object, "toleratedCount", JsonInt(frame.tolerated_count));
+  JsonSet(object, "toleratedPercentage", JsonDouble(frame.tolerated_percentage));
+  JsonSet(object, "children", IntArray(frame.children));
+  JsonSet(object, "items", CopyJson(frame.items));
+  JsonSet(object, "results", CopyJson(frame.results));
+  JsonSet(object, "fanError", JsonString(frame.fan_error));
+  JsonSet(object, "fanCause", JsonString(frame.fan_cause));
+  JsonSet(object, "failed", JsonBool(frame.failed));
+  JsonSet(object, "output", CopyJson(frame.output));
+  JsonSet(object, "error", JsonString(frame.error));
+  JsonSet(object, "cause", JsonString(frame.cause));
+  return object;
+}
+
+class Reader {
+ public:
+  explicit Reader(const Json& object) : object_(object) {}
+  bool ok() const { return ok_; }
+  const Json* Member(std::string_view key) {
+    const Json* value = JsonFind(object_, key);
+    if (value == nullptr) ok_ = false;
+    return value;
+  }
+  int64_t Int(std::string_view key) {
+    const Json* value = Member(key);
+    if (value == nullptr || !value->IsInt64()) {
+      ok_ = false;
+      return 0;
+    }
+    return value->GetInt64();
+  }
+  uint64_t UInt(std::string_view key) {
+    const Json* value = Member(key);
+    if (value == nullptr || !value->IsUint64()) {
+      ok_ = false;
+      return 0;
+    }
+    return value->GetUint64();
+  }
+  double Double(std::string_view key) {
+    const Json* value = Member(key);
+    if (value == nullptr || !value->IsNumber()) {
+      ok_ = false;
+      return 0;
+    }
+    return value->GetDouble();
+  }
+  bool Bool(std::string_view key) {
+    const Json* value = Member(key);
+    if (value == nullptr || !value->IsBool()) {
+      ok_ = false;
+      return false;
+    }
+    return value->GetBool();
+  }
+  std::string String(std::string_view key) {
+    const Json* value = Member(key);
+    if (value == nullptr || !value->IsString()) {
+      ok_ = false;
+      return {};
+    }
+    return std::string(JsonView(*value));
+  }
+  Json Copy(std::string_view key) {
+    const Json* value = Member(key);
+    return value == nullptr ? Json() : CopyJson(*value);
+  }
+  std::vector<int64_t> Ints(std::string_view key) {
+    std::vector<int64_t> values;
+    const Json* value = Member(key);
+    if (value == nullptr || !value->IsArray()) {
+      ok_ = false;
+      return values;
+    }
+    for (const auto& element : value->GetArray()) {
+      if (!element.IsInt64()) {
+        ok_ = false;
+        continue;
+      }
+      values.push_back(element.GetInt64());
+    }
+    return values;
+  }
+
+ private:
+  const Json& object_;
+  bool ok_ = true;
+};
+
+std::optional<Frame> FrameFromJson(const Json& object) {
+  Reader reader(object);
+  Frame frame;
+  frame.id = reader.Int("id");
+  frame.parent = reader.Int("parent");
+  frame.kind = static_cast<FrameKind>(reader.Int("kind"));
+  frame.index = reader.Int("index");
+  frame.state = reader.String("state");
+  frame.phase = static_cast<Phase>(reader.Int("phase"));
+  frame.input = reader.Copy("input");
+  frame.work = reader.Copy("work");
+  frame.variables = reader.Copy("variables");
+  frame.entered_event_id = reader.Int("enteredEventId");
+  frame.entered_time = reader.Int("enteredTime");
+  frame.attempts = reader.Ints("attempts");
+  frame.retry_count = reader.Int("retryCount");
+  frame.task_id = reader.String("taskId");
+  frame.timer_id = reader.String("timerId");
+  frame.token = reader.String("token");
+  frame.fan_total = reader.Int("fanTotal");
+  frame.fan_next = reader.Int("fanNext");
+  frame.fan_failed = reader.Int("fanFailed");
+  frame.fan_max = reader.Int("fanMax");
+  frame.tolerated_count = reader.Int("toleratedCount");
+  frame.tolerated_percentage = reader.Double("toleratedPercentage");
+  frame.children = reader.Ints("children");
+  frame.items = reader.Copy("items");
+  frame.results = reader.Copy("results");
+  frame.fan_error = reader.String("fanError");
+  frame.fan_cause = reader.String("fanCause");
+  frame.failed = reader.Bool("failed");
+  frame.output = reader.Copy("output");
+  frame.error = reader.String("error");
+  frame.cause = reader.String("cause");
+  if (!reader.ok()) return std::nullopt;
+  return frame;
+}
+
+}  // namespace
+
+std::string_view ExecutionStatusName(ExecutionStatus status) {
+  switch (status) {
+    case ExecutionStatus::kRunning:
+      return "RUNNING";
+    case ExecutionStatus::kSucceeded:
+      return "SUCCEEDED";
+    case ExecutionStatus::kFailed:
+      return "FAILED";
+    case ExecutionStatus::kTimedOut:
+      return "TIMED_OUT";
+    case ExecutionStatus::kAborted:
+      return "ABORTED";
+  }
+  return "RUNNING";
+}
+
+Event Event::Started(Json input, std::string execution_name, std::string state_machine_name,
+                     uint64_t seed) {
+  Event event;
+  event.kind = Kind::kStarted;
+  event.input = std::move(input);
+  event.execution_name = std::move(execution_name);
+  event.state_machine_name = std::move(state_machine_name);
+  event.seed = seed;
+  return event;
+}
+
+Event Event::TaskSucceeded(std::string task_id, Json output) {
+  Event event;
+  event.kind = Kind::kTaskSucceeded;
+  event.task_id = std::move(task_id);
+  event.output = std::move(output);
+  return event;
+}
+
+Event Event::TaskFailed(std::string task_id, std::string error, std::string cause) {
+  Event event;
+  event.kind = Kind::kTaskFailed;
+  event.task_id = std::move(task_id);
+  event.error = std::move(error);
+  event.cause = std::move(cause);
+  return event;
+}
+
+Event Event::TaskTimedOut(std::string task_id) {
+  Event event;
+  event.kind = Kind::kTaskTimedOut;
+  event.task_id = std::move(task_id);
+  return event;
+}
+
+Event Event::HeartbeatTimedOut(std::string task_id) {
+  Event event;
+  event.kind = Kind::kHeartbeatTimedOut;
+  event.task_id = std::move(task_id);
+  return event;
+}
+
+Event Event::Heartbeat(std::string task_id) {
+  Event event;
+  event.kind = Kind::kHeartbeat;
+  event.task_id = std::move(task_id);
+  return event;
+}
+
+Event Event::TimerFired(std::string timer_id) {
+  Event event;
+  event.kind = Kind::kTimerFired;
+  event.timer_id = std::move(timer_id);
+  return event;
+}
+
+Event Event::StopRequested(std::string error, std::string cause) {
+  Event event;
+  event.kind = Kind::kStopRequested;
+  event.error = std::move(error);
+  event.cause = std::move(cause);
+  return event;
+}
+
+Json HistoryEvent::ToJson() const {
+  Json object = JsonObject();
+  JsonSet(object, "id", JsonInt(id));
+  JsonSet(object, "previousEventId", JsonInt(previous_event_id));
+  JsonSet(object, "timestamp", JsonString(FormatTimestamp(timestamp)));
+  JsonSet(object, "type", JsonString(type));
+  if (details.IsObject()) {
+    for (const auto& member : details.GetObject()) {
+      JsonSet(object, JsonView(member.name), CopyJson(member.value));
+    }
+  }
+  return object;
+}
+
+ExecutionState::ExecutionState() : impl_(std::make_unique<Impl>()) {}
+ExecutionState::ExecutionState(const ExecutionState& other) : impl_(std::make_unique<Impl>()) {
+  *this = other;
+}
+ExecutionState& ExecutionState::operator=(const ExecutionState& other) {
+  if (this == &other) return *this;
+  auto copy = FromJson(other.ToJson());
+  impl_ = std::move(copy.value().impl_);
+  return *this;
+}
+ExecutionState::ExecutionState(ExecutionState&&) noexcept = default;
+ExecutionState& ExecutionState::operator=(ExecutionState&&) noexcept = default;
+ExecutionState::~ExecutionState() = default;
+
+ExecutionStatus ExecutionState::status() const { return impl_->status; }
+int64_t ExecutionState::history_size() const { return impl_->last_event_id; }
+
+Json ExecutionState::ToJson() const {
+  const Impl& impl = *impl_;
+  Json object = JsonObject();
+  JsonSet(object, "version", JsonInt(1));
+  JsonSet(object, "status", JsonString(ExecutionStatusName(impl.status)));
+  JsonSet(object, "started", JsonBool(impl.started));
+  JsonSet(object, "executionName", JsonString(impl.execution_name));
+  JsonSet(object, "executionArn", JsonString(impl.execution_arn));
+  JsonSet(object, "stateMachineName", JsonString(impl.state_machine_name));
+  JsonSet(object, "stateMachineArn", JsonString(impl.state_machine_arn));
+  JsonSet(object, "roleArn", JsonString(impl.role_arn));
+  JsonSet(object, "executionInput", CopyJson(impl.execution_input));
+  JsonSet(object, "startTime", JsonInt(impl.start_time));
+  Json prng(impl.prng);
+  JsonSet(object, "prng", std::move(prng));
+  JsonSet(object, "lastEventId", JsonInt(impl.last_event_id));
+  JsonSet(object, "nextSerial", JsonInt(impl.next_serial));
+  JsonSet(object, "executionTimer", JsonBool(impl.execution_timer));
+  Json frames = JsonArray();
+  for (const auto& [id, frame] : impl.frames) JsonPush(frames, FrameToJson(frame));
+  JsonSet(object, "frames", std::move(frames));
+  return object;
+}
+
+Result<ExecutionState> ExecutionState::FromJson(const Json& snapshot) {
+  ExecutionState state;
+  Impl& impl = *state.impl_;
+  Reader reader(snapshot);
+  std::string status = reader.String("status");
+  for (auto candidate :
+       {ExecutionStatus::kRunning, ExecutionStatus::kSucceeded, ExecutionStatus::kFailed,
+        ExecutionStatus::kTimedOut, ExecutionStatus::kAborted}) {
+    if (ExecutionStatusName(candidate) == status) impl.status = candidate;
+  }
+  impl.started = reader.Bool("started");
+  impl.execution_name = reader.String("executionName");
+  impl.execution_arn = reader.String("executionArn");
+  impl.state_machine_name = reader.String("stateMachineName");
+  impl.state_machine_arn = reader.String("stateMachineArn");
+  impl.role_arn = reader.String("roleArn");
+  impl.execution_input = reader.Copy("executionInput");
+  impl.start_time = reader.Int("startTime");
+  impl.prng = reader.UInt("prng");
+  impl.last_event_id = reader.Int("lastEventId");
+  impl.next_serial = reader.Int("nextSerial");
+  impl.execution_timer = reader.Bool("executionTimer");
+  const Json* frames = reader.Member("frames");
+  if (!reader.ok() || frames == nullptr || !frames->IsArray()) {
+    return Error{std::string(kStatesRuntime), "malformed execution snapshot"};
+  }
+  for (const auto& element : frames->GetArray()) {
+    auto frame = FrameFromJson(element);
+    if (!frame) return Error{std::string(kStatesRuntime), "malformed frame in execution snapshot"};
+    int64_t id = frame->id;
+    impl.frames.emplace(id, std::move(*frame));
+  }
+  return state;
+}
+
+Step Apply(const StateMachineDef& definition, ExecutionState& state, const Event& event,
+           int64_t now) {
+  Step step;
+  Runner runner(definition, state.impl(), now, step);
+  runner.Handle(event);
+  return step;
+}
+
+}  // namespace switchyard::asl

@@ -36,6 +36,18 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--functions", run.functions_dir,
                       "Directory of functions (one folder each, with function.json)");
 
+  orch::InvokeOptions invoke;
+  CLI::App* invoke_cmd =
+      app.add_subcommand("invoke", "Invoke one function from a functions directory");
+  invoke_cmd->add_option("name", invoke.function_name, "Function name (NAME[:QUALIFIER])")
+      ->required();
+  invoke_cmd->add_option("--functions", invoke.functions_dir,
+                         "Directory of functions (one folder each, with function.json)")
+      ->required();
+  invoke_cmd->add_option("--payload", invoke.payload, "Event payload (JSON text)");
+  invoke_cmd->add_option("--type", invoke.type, "RequestResponse (default), Event or DryRun");
+  invoke_cmd->add_flag("--log-tail", invoke.log_tail, "Print the last 4 KB of the log on stderr");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -46,6 +58,7 @@ int main(int argc, char** argv) {
   try {
     if (*validate_cmd) return orch::RunValidateCommand(validate, std::cout, std::cerr);
     if (*run_cmd) return orch::RunRunCommand(run, std::cout, std::cerr);
+    if (*invoke_cmd) return orch::RunInvokeCommand(invoke, std::cout, std::cerr);
   } catch (const std::exception& e) {
     std::cerr << "switchyard: " << e.what() << "\n";
     return 1;

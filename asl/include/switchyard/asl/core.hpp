@@ -1,0 +1,156 @@
+#pragma once
+// The execution core: a state machine execution as a deterministic value.
+//
+//   Apply(definition, state, event, now) -> state' + [Command] + [HistoryEvent]
+//
+// Everything that varies between runs comes in as arguments: the event, `now` (nanoseconds since
+// the Unix epoch) and the random seed (in the Started event; the PRNG state then lives inside the
+// ExecutionState). A driver (in memory, PostgreSQL, a test with a fake clock) carries out the
+// commands and feeds back what happened as events. Thread model: values; ExecutionState is not
+// shared between threads without external locking.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "switchyard/asl/definition.hpp"
+#include "switchyard/asl/json.hpp"
+#include "switchyard/asl/result.hpp"
+
+namespace switchyard::asl {
+
+enum class ExecutionStatus { kRunning, kSucceeded, kFailed, kTimedOut, kAborted };
+// "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED".
+std::string_view ExecutionStatusName(ExecutionStatus status);
+
+// What happened outside the core. Move-only (it holds Json).
+struct Event {
+  enum class Kind {
+    kStarted,
+    kTaskSucceeded,
+    kTaskFailed,
+    kTaskTimedOut,
+    kHeartbeatTimedOut,
+    kHeartbeat,
+    kTimerFired,
+    kStopRequested,
+  };
+  Kind kind = Kind::kStarted;
+
+  // kStarted.
+  Json input;
+  std::string execution_name;
+  std::string execution_arn;
+  std::string state_machine_name;
+  std::string state_machine_arn;
+  std::string role_arn;
+  uint64_t seed = 0;
+
+  // Task events: the task is found by `task_id`, or by `token` when task_id is empty (a callback
+  // for a `.waitForTaskToken` task). kTaskSucceeded carries `output`; kTaskFailed `error`/`cause`.
+  // For a `.waitForTaskToken` task, a kTaskSucceeded without a token (the invocation merely
+  // returned) is ignored: only the callback completes it.
+  std::string task_id;
+  std::string token;
+  Json output;
+  std::string error;
+  std::string cause;
+
+  // kTimerFired.
+  std::string timer_id;
+
+  static Event Started(Json input, std::string execution_name, std::string state_machine_name,
+                       uint64_t seed);
+  static Event TaskSucceeded(std::string task_id, Json output);
+  static Event TaskFailed(std::string task_id, std::string error, std::string cause);
+  static Event TaskTimedOut(std::string task_id);
+  static Event HeartbeatTimedOut(std::string task_id);
+  static Event Heartbeat(std::string task_id);
+  static Event TimerFired(std::string timer_id);
+  static Event StopRequested(std::string error, std::string cause);
+};
+
+// What the driver must do. Move-only.
+struct Command {
+  enum class Kind { kInvokeTask, kStartTimer, kCancelTask, kCancelTimer, kFinish };
+  Kind kind = Kind::kFinish;
+
+  // kInvokeTask / kCancelTask. `timeout_seconds` is the task's TimeoutSeconds (default
+  // 99,999,999); `heartbeat_seconds` 0 means none. The driver reports kTaskTimedOut /
+  // kHeartbeatTimedOut when they pass. `token` is set for `.waitForTaskToken` resources.
+  std::string task_id;
+  std::string resource;
+  Json payload;
+  int64_t timeout_seconds = 0;
+  int64_t heartbeat_seconds = 0;
+  std::string token;
+
+  // kStartTimer / kCancelTimer: fire kTimerFired{timer_id} at `fire_at` (ns since the epoch).
+  std::string timer_id;
+  int64_t fire_at = 0;
+
+  // kFinish: the execution's end. `output` for SUCCEEDED; error/cause otherwise (nullopt when
+  // there is none, e.g. a Fail state without Error).
+  ExecutionStatus status = ExecutionStatus::kRunning;
+  Json output;
+  std::optional<std::string> error;
+  std::optional<std::string> cause;
+};
+
+// One entry of the execution history, as GetExecutionHistory returns it: `details` is an object
+// with at most one member, e.g. {"stateEnteredEventDetails": {"name": ..., "input": ...}}.
+struct HistoryEvent {
+  int64_t id = 0;
+  int64_t previous_event_id = 0;
+  int64_t timestamp = 0;  // ns since the epoch
+  std::string type;       // "PassStateEntered", "ExecutionSucceeded", ...
+  Json details;
+
+  // {"id", "previousEventId", "timestamp" (ISO-8601), "type", <details member>}.
+  Json ToJson() const;
+};
+
+struct Step {
+  std::vector<Command> commands;
+  std::vector<HistoryEvent> history;
+};
+
+// The whole state of one execution: frames (the root, Parallel branches, Map iterations),
+// variables, retry counters, tasks and timers in flight, the PRNG state and the history counter.
+// A value: copying it copies everything.
+class ExecutionState {
+ public:
+  ExecutionState();
+  ExecutionState(const ExecutionState& other);
+  ExecutionState& operator=(const ExecutionState& other);
+  ExecutionState(ExecutionState&&) noexcept;
+  ExecutionState& operator=(ExecutionState&&) noexcept;
+  ~ExecutionState();
+
+  ExecutionStatus status() const;
+  // Number of history events recorded so far.
+  int64_t history_size() const;
+
+  // A snapshot. FromJson(ToJson()) gives a state that behaves identically, and its ToJson() is
+  // byte-for-byte the same text.
+  Json ToJson() const;
+  // Fails with States.Runtime when the snapshot is malformed.
+  static Result<ExecutionState> FromJson(const Json& snapshot);
+
+  struct Impl;
+  Impl& impl() { return *impl_; }
+  const Impl& impl() const { return *impl_; }
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// Applies one event at time `now`. The first event must be kStarted. Events for tasks or timers
+// the state does not know (late, cancelled) and any event after the end are ignored (an empty
+// Step). JSONata-mode states fail the execution with States.Runtime ("JSONata ... not supported").
+Step Apply(const StateMachineDef& definition, ExecutionState& state, const Event& event,
+           int64_t now);
+
+}  // namespace switchyard::asl

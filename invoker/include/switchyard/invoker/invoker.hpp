@@ -1,0 +1,172 @@
+#pragma once
+// The function invoker: runs functions the way AWS Lambda does. Process runtimes (python3.x,
+// nodejs*, provided*) run as child processes that speak the Lambda Runtime API to a loopback
+// server; `native` functions are C++ callables registered by the embedder.
+//
+// Thread model: Invoker is thread-safe. Invoke() blocks the calling thread until the invocation
+// ends (it never runs on an internal I/O thread, so orchestrator workers may call it directly);
+// InvokeAsync() returns at once and calls its callback exactly once on an invoker-owned thread.
+// Internally: one I/O thread serves the Runtime API for every execution environment, one thread
+// per environment drains its stdout/stderr, and one thread runs the asynchronous (Event) queue.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "switchyard/invoker/event_queue.hpp"
+#include "switchyard/invoker/function_config.hpp"
+
+namespace switchyard::invoker {
+
+inline constexpr std::size_t kMaxSyncPayloadBytes = std::size_t{6} * 1024 * 1024;
+inline constexpr std::size_t kMaxAsyncPayloadBytes = std::size_t{1024} * 1024;
+inline constexpr std::size_t kLogTailBytes = 4096;
+
+enum class InvocationType { kRequestResponse, kEvent, kDryRun };
+
+// "RequestResponse" | "Event" | "DryRun" → the type; nullopt for anything else.
+std::optional<InvocationType> ParseInvocationType(const std::string& text);
+
+struct InvokeRequest {
+  std::string function_name;  // "name", "name:qualifier", or a Lambda function ARN
+  std::string qualifier;      // optional; "$LATEST" when empty
+  std::string payload = "{}";
+  InvocationType type = InvocationType::kRequestResponse;
+  bool log_tail = false;       // X-Amz-Log-Type: Tail (sync only)
+  std::string client_context;  // JSON, delivered as Lambda-Runtime-Client-Context
+  std::string trace_id;        // delivered as Lambda-Runtime-Trace-Id
+  // The caller's own deadline (e.g. a Task state's TimeoutSeconds). When it passes first the
+  // environment is killed and the result is kDeadlineExceeded. nullopt = only the function's
+  // timeout applies.
+  std::optional<std::chrono::steady_clock::time_point> deadline;
+};
+
+enum class InvokeStatus {
+  kOk,                // the function ran (or was queued / dry-run); see function_error
+  kNotFound,          // 404 ResourceNotFoundException
+  kInvalidRequest,    // 400 InvalidRequestContentException / InvalidParameterValueException
+  kTooLarge,          // 413 RequestTooLargeException
+  kThrottled,         // 429 TooManyRequestsException, "Rate Exceeded."
+  kEnvironmentError,  // 502: the execution environment could not be created
+  kDeadlineExceeded,  // the caller's deadline passed before the function finished
+};
+
+struct InvokeResult {
+  InvokeStatus status = InvokeStatus::kOk;
+  int status_code = 200;  // 200 sync, 202 Event, 204 DryRun; else the API error's HTTP status
+  // kOk: the function's response bytes, or its error JSON when function_error is set.
+  // Otherwise the AWS error body {"Type":"User"|"Service","message":...[,"Reason":...]}.
+  std::string payload;
+  std::string function_error;  // "" | "Unhandled" | "Handled" (X-Amz-Function-Error)
+  // With function_error: the error's type (e.g. "Exception", "Sandbox.Timedout",
+  // "Runtime.ExitError"). Otherwise the API exception name (e.g. "TooManyRequestsException").
+  std::string error_type;
+  std::string executed_version;  // X-Amz-Executed-Version
+  std::string log_result;        // base64 of the last 4 KB of the log, when log_tail was asked
+  std::string request_id;
+};
+
+// The outcome a native function returns: a response payload, or an error whose payload is the
+// error JSON ({"errorMessage","errorType"}) and whose error_type names it.
+struct NativeOutcome {
+  std::string payload;
+  std::string error_type;  // empty = success
+};
+struct NativeContext {
+  std::string request_id;
+  std::string function_name;
+  std::chrono::steady_clock::time_point deadline;
+};
+// Called on the invoking thread (or the async queue's thread). Must be thread-safe if the
+// function may run concurrently.
+using NativeFunction =
+    std::function<NativeOutcome(const std::string& payload, const NativeContext& context)>;
+
+// Receives every invocation's complete log (START … REPORT). Called on the invoking thread.
+using LogSink = std::function<void(const std::string& function_name, const std::string& request_id,
+                                   const std::string& log)>;
+
+// An async (Event) invocation's final outcome, as Lambda's destination record describes it.
+struct AsyncDelivery {
+  std::string destination;  // the configured destination or "dead-letter"
+  std::string record;       // destination record JSON (version 1.0), or the original event for DLQ
+};
+using AsyncSink = std::function<void(const AsyncDelivery& delivery)>;
+
+// Event invoke configuration (PutFunctionEventInvokeConfig).
+struct EventInvokeConfig {
+  int maximum_retry_attempts = 2;             // 0–2
+  int64_t maximum_event_age_seconds = 21600;  // 60–21600
+  std::string on_success;                     // destination name; empty = none
+  std::string on_failure;
+  bool dead_letter = false;  // send failed events to the dead-letter sink
+};
+
+struct InvokerOptions {
+  std::string runtimes_dir;  // holds python/bootstrap.py, node/bootstrap.js; empty = built-in
+  std::string region = "us-east-1";
+  std::string account_id = "000000000000";
+  int64_t max_concurrency = 1000;  // environments busy at once, all functions together
+  std::chrono::milliseconds idle_timeout{std::chrono::minutes(10)};  // reap idle environments
+  std::chrono::milliseconds init_timeout{std::chrono::seconds(10)};  // Lambda's init limit
+  LogSink log_sink;                                                  // optional
+  AsyncSink async_sink;  // optional; receives destination records and dead letters
+  // Async retry delays (Lambda: 1 min before the 2nd attempt, 2 min before the 3rd); tests
+  // shorten them.
+  std::chrono::milliseconds async_retry_base{std::chrono::minutes(1)};
+  // The async queue's clock (event age, retry due times); system_clock::now when empty. Must
+  // be thread-safe. Function timeouts always use the real steady clock.
+  std::function<AsyncClock::time_point()> clock;
+  // Where Event invocations wait; an InMemoryEventQueue when null. Shared so that an embedder
+  // can keep a handle on its durable queue.
+  std::shared_ptr<EventQueue> event_queue;
+};
+
+class Invoker {
+ public:
+  explicit Invoker(InvokerOptions options);
+  ~Invoker();  // kills every environment and waits for them; drops queued events
+  Invoker(const Invoker&) = delete;
+  Invoker& operator=(const Invoker&) = delete;
+
+  // Adds or replaces $LATEST of a function. Returns an empty string or the validation error.
+  // Replacing retires the function's idle environments.
+  std::string RegisterFunction(const FunctionConfig& config);
+  // Registers a native function (runtime "native"; config.runtime is forced to it).
+  std::string RegisterNative(FunctionConfig config, NativeFunction function);
+  // Snapshots $LATEST as the next version number ("1", "2", ...). Returns it, or "" if unknown.
+  std::string PublishVersion(const std::string& function_name);
+  // Points alias `alias` at `version`. Returns an empty string or the reason.
+  std::string CreateAlias(const std::string& function_name, const std::string& alias,
+                          const std::string& version);
+  void PutEventInvokeConfig(const std::string& function_name, EventInvokeConfig config);
+  // Keeps `count` environments of $LATEST started and warm (0 = none).
+  void SetProvisionedConcurrency(const std::string& function_name, int count);
+
+  bool HasFunction(const std::string& function_name) const;
+  std::vector<std::string> FunctionNames() const;
+
+  // Runs one invocation and blocks until it ends. Never throws for function or API errors:
+  // they come back in the result.
+  InvokeResult Invoke(const InvokeRequest& request);
+  // As Invoke, but returns at once; `done` is called exactly once, on an invoker thread.
+  void InvokeAsync(InvokeRequest request, std::function<void(InvokeResult)> done);
+
+  // Stops idle environments unused for longer than idle_timeout. Called periodically by the
+  // invoker; exposed for tests. Returns how many were stopped.
+  int ReapIdle();
+  // Number of live execution environments of a function (busy or idle).
+  int EnvironmentCount(const std::string& function_name) const;
+  // Waits until the async queue is empty and no async invocation runs (tests, shutdown).
+  // With an injected clock, retries wait for that clock: advance it or this blocks.
+  void DrainAsync();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace switchyard::invoker

@@ -1,0 +1,441 @@
+#include "environment.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "util.hpp"
+
+extern char** environ;
+
+namespace switchyard::invoker {
+
+namespace {
+
+constexpr const char* kPrefix = "/2018-06-01/runtime/";
+
+HttpResponse ErrorResponse(int status, const std::string& type, const std::string& message) {
+  HttpResponse response;
+  response.status = status;
+  response.body =
+      "{\"errorMessage\":" + JsonQuote(message) + ",\"errorType\":" + JsonQuote(type) + "}";
+  return response;
+}
+
+HttpResponse Accepted() {
+  HttpResponse response;
+  response.status = 202;
+  response.body = "{\"status\":\"OK\"}";
+  return response;
+}
+
+double MillisSince(SteadyTime start, SteadyTime end) {
+  return std::chrono::duration<double, std::milli>(end - start).count();
+}
+
+std::string DescribeWaitStatus(int status) {
+  if (WIFEXITED(status)) return "exit status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) {
+    const int sig = WTERMSIG(status);
+    if (sig == SIGKILL) return "signal: killed";
+    const char* name = sigabbrev_np(sig);
+    return std::string("signal: ") + (name ? name : std::to_string(sig));
+  }
+  return "exit status unknown";
+}
+
+}  // namespace
+
+std::unique_ptr<Environment> Environment::Start(HttpServer& server, EnvironmentSpec spec,
+                                                std::string* error) {
+  std::unique_ptr<Environment> env(new Environment());
+  env->spec_ = std::move(spec);
+  Environment* raw = env.get();
+  try {
+    env->listener_ = server.Listen([raw](HttpRequest request, Responder responder) {
+      raw->Handle(std::move(request), std::move(responder));
+    });
+  } catch (const std::exception& e) {
+    *error = std::string("cannot listen for the Runtime API: ") + e.what();
+    return nullptr;
+  }
+
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    *error = std::string("pipe: ") + std::strerror(errno);
+    return nullptr;
+  }
+  std::vector<std::string> env_strings = env->spec_.environment;
+  env_strings.push_back("AWS_LAMBDA_RUNTIME_API=127.0.0.1:" +
+                        std::to_string(env->listener_->Port()));
+  std::vector<char*> envp;
+  envp.reserve(env_strings.size() + 1);
+  for (auto& entry : env_strings) envp.push_back(entry.data());
+  envp.push_back(nullptr);
+  std::vector<char*> argv;
+  argv.reserve(env->spec_.argv.size() + 1);
+  for (auto& arg : env->spec_.argv) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], 2);
+  // Sockets of other environments must not leak into this runtime.
+  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+  posix_spawn_file_actions_addchdir_np(&actions, env->spec_.code_dir.c_str());
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t no_signals;
+  sigemptyset(&no_signals);
+  sigset_t default_signals;
+  sigemptyset(&default_signals);
+  sigaddset(&default_signals, SIGPIPE);
+  sigaddset(&default_signals, SIGTERM);
+  sigaddset(&default_signals, SIGINT);
+  posix_spawnattr_setsigmask(&attr, &no_signals);
+  posix_spawnattr_setsigdefault(&attr, &default_signals);
+  // Its own process group, so a timeout kills whatever the runtime started too.
+  posix_spawnattr_setpgroup(&attr, 0);
+  posix_spawnattr_setflags(
+      &attr,
+      static_cast<short>(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF));
+  pid_t pid = -1;
+  const int rc = posix_spawn(&pid, argv[0], &actions, &attr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  close(fds[1]);
+  if (rc != 0) {
+    close(fds[0]);
+    *error = "cannot start runtime '" + env->spec_.argv[0] + "': " + std::strerror(rc);
+    return nullptr;
+  }
+  env->pid_ = pid;
+  // Lambda's memory limit: the kernel's when a cgroup can be made, else Run() watches RSS.
+  env->cgroup_ = MemoryCgroup::Create(env->spec_.memory_size_mb);
+  if (env->cgroup_ && !env->cgroup_->Add(pid)) env->cgroup_.reset();
+  env->output_fd_ = fds[0];
+  fcntl(env->output_fd_, F_SETFL, fcntl(env->output_fd_, F_GETFL) | O_NONBLOCK);
+  env->spawned_at_ = std::chrono::steady_clock::now();
+  env->last_used_ = env->spawned_at_;
+  env->reader_ = std::thread([raw] { raw->ReadLoop(); });
+  return env;
+}
+
+Environment::~Environment() {
+  listener_.reset();  // no Runtime API call reaches this object any more
+  Kill();
+  {
+    std::lock_guard lock(mu_);
+    stop_reader_ = true;
+    pending_next_.reset();
+  }
+  if (reader_.joinable()) reader_.join();
+  if (output_fd_ >= 0) close(output_fd_);
+  cgroup_.reset();  // empty now that the process is reaped
+}
+
+void Environment::Kill() {
+  if (pid_ > 0) {
+    std::lock_guard lock(mu_);
+    if (!exited_) ::kill(-pid_, SIGKILL);
+    dead_ = true;
+  }
+}
+
+bool Environment::Usable() const {
+  std::lock_guard lock(mu_);
+  return !dead_ && !exited_;
+}
+
+void Environment::ReadLoop() {
+  bool reaped = false;
+  bool eof = false;
+  for (;;) {
+    if (!eof) {
+      pollfd pfd{output_fd_, POLLIN, 0};
+      poll(&pfd, 1, 50);
+      std::lock_guard lock(output_mu_);
+      char buffer[8192];
+      for (;;) {
+        const ssize_t n = read(output_fd_, buffer, sizeof buffer);
+        if (n > 0) {
+          output_.append(buffer, static_cast<std::size_t>(n));
+          continue;
+        }
+        if (n == 0) eof = true;
+        break;
+      }
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    if (!reaped) {
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        reaped = true;
+        // Whatever the process wrote before it died belongs to this invocation's log.
+        DrainOutput();
+        std::lock_guard lock(mu_);
+        exited_ = true;
+        exit_description_ = DescribeWaitStatus(status);
+        cv_.notify_all();
+      }
+    }
+    std::lock_guard lock(mu_);
+    if (reaped && (eof || stop_reader_)) return;
+  }
+}
+
+void Environment::DrainOutput() {
+  std::lock_guard lock(output_mu_);
+  char buffer[8192];
+  for (;;) {
+    const ssize_t n = read(output_fd_, buffer, sizeof buffer);
+    if (n <= 0) break;
+    output_.append(buffer, static_cast<std::size_t>(n));
+  }
+}
+
+std::pair<int64_t, int64_t> Environment::MemoryMb() const {
+  std::ifstream status("/proc/" + std::to_string(pid_) + "/status");
+  std::string line;
+  int64_t rss_kb = 0;
+  int64_t hwm_kb = 0;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) std::istringstream(line.substr(6)) >> rss_kb;
+    if (line.rfind("VmHWM:", 0) == 0) std::istringstream(line.substr(6)) >> hwm_kb;
+  }
+  return {(rss_kb + 1023) / 1024, (hwm_kb + 1023) / 1024};
+}
+
+void Environment::DeliverLocked(const Responder& responder) {
+  const EventSpec& event = *queued_event_;
+  const auto now = std::chrono::steady_clock::now();
+  delivered_at_ = now;
+  deadline_unix_ms_ = UnixMillis() + event.timeout.count();
+  HttpResponse response;
+  response.status = 200;
+  response.body = event.payload;
+  response.headers.emplace_back("Lambda-Runtime-Aws-Request-Id", event.request_id);
+  response.headers.emplace_back("Lambda-Runtime-Deadline-Ms", std::to_string(deadline_unix_ms_));
+  response.headers.emplace_back("Lambda-Runtime-Invoked-Function-Arn", event.invoked_function_arn);
+  if (!event.trace_id.empty()) {
+    response.headers.emplace_back("Lambda-Runtime-Trace-Id", event.trace_id);
+  }
+  if (!event.client_context.empty()) {
+    response.headers.emplace_back("Lambda-Runtime-Client-Context", event.client_context);
+  }
+  if (!event.cognito_identity.empty()) {
+    response.headers.emplace_back("Lambda-Runtime-Cognito-Identity", event.cognito_identity);
+  }
+  phase_ = Phase::kInvoking;
+  queued_event_.reset();
+  cv_.notify_all();
+  responder(std::move(response));
+}
+
+void Environment::Handle(HttpRequest request, Responder responder) {
+  if (request.target.rfind(kPrefix, 0) != 0) {
+    responder(ErrorResponse(404, "NotFound", "Unknown path " + request.target));
+    return;
+  }
+  const std::string path = request.target.substr(std::strlen(kPrefix));
+  std::unique_lock lock(mu_);
+
+  if (path == "invocation/next") {
+    if (request.method != "GET") {
+      responder(ErrorResponse(405, "MethodNotAllowed", "Use GET"));
+      return;
+    }
+    if (phase_ == Phase::kInvoking || pending_next_) {
+      responder(ErrorResponse(403, "InvalidStateTransition",
+                              "State transition from Invoking to Ready failed for runtime. "
+                              "Error: the current invocation has not been answered"));
+      return;
+    }
+    if (phase_ == Phase::kInit) init_done_at_ = std::chrono::steady_clock::now();
+    phase_ = Phase::kIdle;
+    cv_.notify_all();
+    if (queued_event_) {
+      DeliverLocked(responder);
+    } else {
+      pending_next_ = std::move(responder);
+    }
+    return;
+  }
+
+  if (path == "init/error") {
+    if (request.method != "POST") {
+      responder(ErrorResponse(405, "MethodNotAllowed", "Use POST"));
+      return;
+    }
+    if (phase_ != Phase::kInit || init_error_) {
+      responder(ErrorResponse(403, "InvalidStateTransition",
+                              "State transition from Ready to InitError failed for runtime. "
+                              "Error: not in the init phase"));
+      return;
+    }
+    RunOutcome outcome;
+    outcome.kind = OutcomeKind::kInitError;
+    outcome.body = std::move(request.body);
+    outcome.error_type = request.Header("Lambda-Runtime-Function-Error-Type");
+    init_error_ = std::move(outcome);
+    cv_.notify_all();
+    responder(Accepted());
+    return;
+  }
+
+  // invocation/{id}/response | invocation/{id}/error
+  const std::string invocation = "invocation/";
+  const auto slash = path.rfind('/');
+  if (path.rfind(invocation, 0) == 0 && slash != std::string::npos && slash >= invocation.size()) {
+    const std::string request_id = path.substr(invocation.size(), slash - invocation.size());
+    const std::string verb = path.substr(slash + 1);
+    if (verb == "response" || verb == "error") {
+      if (request.method != "POST") {
+        responder(ErrorResponse(405, "MethodNotAllowed", "Use POST"));
+        return;
+      }
+      // RIE: the request id is checked before the state transition.
+      if (request_id.empty() || request_id != current_request_id_) {
+        responder(ErrorResponse(400, "InvalidRequestID", "Invalid request ID"));
+        return;
+      }
+      if (phase_ != Phase::kInvoking || outcome_) {
+        responder(ErrorResponse(403, "InvalidStateTransition",
+                                "State transition from " +
+                                    std::string(verb == "response" ? "ResponseSent" : "Ready") +
+                                    " to " + (verb == "response" ? "ResponseSent" : "ErrorSent") +
+                                    " failed for runtime. Error: no invocation in progress"));
+        return;
+      }
+      const std::string mode = request.Header("Lambda-Runtime-Function-Response-Mode");
+      if (!mode.empty() && mode != "streaming") {
+        responder(
+            ErrorResponse(400, "InvalidFunctionResponseMode", "Invalid function response mode"));
+        return;
+      }
+      RunOutcome outcome;
+      outcome.kind = verb == "response" ? OutcomeKind::kResponse : OutcomeKind::kFunctionError;
+      outcome.body = std::move(request.body);
+      outcome.error_type = request.Header("Lambda-Runtime-Function-Error-Type");
+      if (verb == "response") {
+        // A streamed response that failed mid-way carries its error in trailers.
+        const std::string trailer_type = request.Header("Lambda-Runtime-Function-Error-Type");
+        if (!trailer_type.empty()) outcome.kind = OutcomeKind::kFunctionError;
+      }
+      outcome_ = std::move(outcome);
+      phase_ = Phase::kIdle;
+      cv_.notify_all();
+      responder(Accepted());
+      return;
+    }
+  }
+  responder(ErrorResponse(404, "NotFound", "Unknown path " + request.target));
+}
+
+RunOutcome Environment::Run(const EventSpec& event) {
+  std::unique_lock lock(mu_);
+  current_request_id_ = event.request_id;
+  outcome_.reset();
+  delivered_at_.reset();
+  queued_event_ = event;
+  if (pending_next_) {
+    Responder responder = std::move(*pending_next_);
+    pending_next_.reset();
+    DeliverLocked(responder);
+  }
+
+  std::optional<OutcomeKind> failure;
+  const auto poll_interval = std::chrono::milliseconds(100);
+  for (;;) {
+    if (outcome_ || init_error_ || exited_) break;
+    const auto now = std::chrono::steady_clock::now();
+    if (event.caller_deadline && now >= *event.caller_deadline) {
+      failure = OutcomeKind::kDeadline;
+      break;
+    }
+    if (delivered_at_ && now >= *delivered_at_ + event.timeout) {
+      failure = OutcomeKind::kTimeout;
+      break;
+    }
+    if (!delivered_at_ && phase_ == Phase::kInit && now >= spawned_at_ + event.init_timeout) {
+      failure = OutcomeKind::kTimeout;
+      break;
+    }
+    // Lambda kills an environment whose memory use passes MemorySize. Without a writable
+    // cgroup we watch the runtime's resident set.
+    const auto [rss_mb, peak_mb] = MemoryMb();
+    peak_memory_mb_ = std::max(peak_memory_mb_, peak_mb);
+    if (!cgroup_ && rss_mb > spec_.memory_size_mb) {
+      failure = OutcomeKind::kOutOfMemory;
+      break;
+    }
+    auto wake = now + poll_interval;
+    if (event.caller_deadline && *event.caller_deadline < wake) wake = *event.caller_deadline;
+    if (delivered_at_ && *delivered_at_ + event.timeout < wake) {
+      wake = *delivered_at_ + event.timeout;
+    }
+    cv_.wait_until(lock, wake);
+  }
+  const auto end = std::chrono::steady_clock::now();
+
+  RunOutcome result;
+  if (failure) {
+    result.kind = *failure;
+  } else if (outcome_) {
+    result = std::move(*outcome_);
+    outcome_.reset();
+  } else if (init_error_) {
+    result = *init_error_;
+  } else {
+    result.kind = OutcomeKind::kExit;
+    result.exit_description = exit_description_;
+  }
+  const SteadyTime start = delivered_at_.value_or(init_done_at_.value_or(end));
+  result.duration_ms = MillisSince(start, end);
+  if (failure == OutcomeKind::kTimeout && delivered_at_) {
+    result.duration_ms = static_cast<double>(event.timeout.count());
+  }
+  if (!init_reported_) {
+    init_reported_ = true;
+    result.init_duration_ms = MillisSince(spawned_at_, init_done_at_.value_or(end));
+  }
+  lock.unlock();
+  peak_memory_mb_ = std::max(peak_memory_mb_, MemoryMb().second);
+  result.max_memory_used_mb = cgroup_ ? cgroup_->PeakMb() : peak_memory_mb_;
+  if (result.kind == OutcomeKind::kExit && cgroup_ && cgroup_->OomKilled()) {
+    result.kind = OutcomeKind::kOutOfMemory;
+  }
+
+  const bool fatal =
+      result.kind != OutcomeKind::kResponse && result.kind != OutcomeKind::kFunctionError;
+  if (fatal) {
+    Kill();
+    // Reap before collecting the log so the process's last words are in it.
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    std::unique_lock wait_lock(mu_);
+    cv_.wait_until(wait_lock, give_up, [this] { return exited_; });
+    if (result.kind == OutcomeKind::kExit) result.exit_description = exit_description_;
+  }
+  DrainOutput();
+  {
+    std::lock_guard output_lock(output_mu_);
+    result.output = std::move(output_);
+    output_.clear();
+  }
+  last_used_ = std::chrono::steady_clock::now();
+  return result;
+}
+
+}  // namespace switchyard::invoker

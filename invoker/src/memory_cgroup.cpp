@@ -1,0 +1,119 @@
+#include "memory_cgroup.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace switchyard::invoker {
+
+namespace {
+
+struct Hierarchy {
+  std::string base;  // the invoker's own memory cgroup directory; empty = unavailable
+  bool v2 = false;
+};
+
+// Where this process sits in the memory hierarchy (/proc/self/cgroup).
+Hierarchy FindHierarchy() {
+  Hierarchy found;
+  if (const char* off = std::getenv("SWITCHYARD_NO_CGROUP"); off && std::string(off) == "1") {
+    return found;
+  }
+  std::ifstream self("/proc/self/cgroup");
+  std::string line;
+  std::string v2_path;
+  while (std::getline(self, line)) {
+    const auto first = line.find(':');
+    const auto second = line.find(':', first + 1);
+    if (first == std::string::npos || second == std::string::npos) continue;
+    const std::string controllers = line.substr(first + 1, second - first - 1);
+    const std::string path = line.substr(second + 1);
+    std::istringstream names(controllers);
+    std::string name;
+    while (std::getline(names, name, ',')) {
+      if (name == "memory") {
+        found.base = "/sys/fs/cgroup/memory" + (path == "/" ? std::string() : path);
+        return found;
+      }
+    }
+    if (line.rfind("0::", 0) == 0) v2_path = path;
+  }
+  if (!v2_path.empty() && access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0) {
+    found.base = "/sys/fs/cgroup" + (v2_path == "/" ? std::string() : v2_path);
+    found.v2 = true;
+  }
+  return found;
+}
+
+bool WriteText(const std::string& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+  out.flush();
+  return static_cast<bool>(out);
+}
+
+int64_t ReadNumber(const std::string& path) {
+  std::ifstream in(path);
+  int64_t value = 0;
+  in >> value;
+  return value;
+}
+
+}  // namespace
+
+std::unique_ptr<MemoryCgroup> MemoryCgroup::Create(int64_t limit_mb) {
+  static const Hierarchy hierarchy = FindHierarchy();
+  if (hierarchy.base.empty()) return nullptr;
+  static std::atomic<uint64_t> counter{0};
+  const std::string path = hierarchy.base + "/switchyard-" + std::to_string(getpid()) + "-" +
+                           std::to_string(counter.fetch_add(1));
+  if (mkdir(path.c_str(), 0755) != 0) return nullptr;
+  std::unique_ptr<MemoryCgroup> cgroup(new MemoryCgroup(path, hierarchy.v2));
+  const std::string bytes = std::to_string(limit_mb * 1024 * 1024);
+  const bool limited = hierarchy.v2 ? WriteText(path + "/memory.max", bytes) &&
+                                          (WriteText(path + "/memory.swap.max", "0") || true)
+                                    : WriteText(path + "/memory.limit_in_bytes", bytes);
+  if (!limited) return nullptr;  // the destructor removes the directory
+  if (!hierarchy.v2 && access((path + "/memory.memsw.limit_in_bytes").c_str(), W_OK) == 0) {
+    // No swapping past the limit: Lambda has no swap.
+    WriteText(path + "/memory.memsw.limit_in_bytes", bytes);
+  }
+  return cgroup;
+}
+
+MemoryCgroup::~MemoryCgroup() {
+  // The kernel refuses while the last killed process is still being torn down; retry briefly.
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    if (rmdir(path_.c_str()) == 0 || errno == ENOENT) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+bool MemoryCgroup::Add(pid_t pid) const {
+  return WriteText(path_ + "/cgroup.procs", std::to_string(pid));
+}
+
+int64_t MemoryCgroup::PeakMb() const {
+  const int64_t bytes = ReadNumber(path_ + (v2_ ? "/memory.peak" : "/memory.max_usage_in_bytes"));
+  constexpr int64_t kMb = int64_t{1024} * 1024;
+  return (bytes + kMb - 1) / kMb;
+}
+
+bool MemoryCgroup::OomKilled() const {
+  std::ifstream in(path_ + (v2_ ? "/memory.events" : "/memory.oom_control"));
+  std::string key;
+  int64_t value = 0;
+  while (in >> key >> value) {
+    if (key == "oom_kill") return value > 0;
+  }
+  return false;
+}
+
+}  // namespace switchyard::invoker

@@ -1,0 +1,36 @@
+#pragma once
+// A memory cgroup for one execution environment, when the invoker may create one (cgroup v1
+// `memory` hierarchy, or v2 with the memory controller delegated). The kernel then enforces
+// MemorySize and reports the peak; without it the environment watches resident memory itself.
+//
+// Thread model: Create() is thread-safe; an instance is used by one environment.
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace switchyard::invoker {
+
+class MemoryCgroup {
+ public:
+  // A fresh cgroup limited to `limit_mb`, or nullptr when cgroups are not writable here.
+  // SWITCHYARD_NO_CGROUP=1 in the environment disables them.
+  static std::unique_ptr<MemoryCgroup> Create(int64_t limit_mb);
+  ~MemoryCgroup();  // removes the cgroup (its processes must be gone)
+  MemoryCgroup(const MemoryCgroup&) = delete;
+  MemoryCgroup& operator=(const MemoryCgroup&) = delete;
+
+  // Moves `pid` into the cgroup. Returns false when the kernel refuses.
+  bool Add(pid_t pid) const;
+  int64_t PeakMb() const;
+  // True once the kernel's OOM killer has killed a process of this cgroup.
+  bool OomKilled() const;
+
+ private:
+  MemoryCgroup(std::string path, bool v2) : path_(std::move(path)), v2_(v2) {}
+  std::string path_;
+  bool v2_;
+};
+
+}  // namespace switchyard::invoker

@@ -1,0 +1,135 @@
+#pragma once
+// The in-memory driver: runs one execution of the asl execution core to its end, owning the clock,
+// the timers and the tasks in flight. Used by `switchyard run` (and by tests, with a fake clock).
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "switchyard/asl/core.hpp"
+#include "switchyard/asl/definition.hpp"
+#include "switchyard/asl/json.hpp"
+
+namespace switchyard::orchestrator {
+
+// One Task state invocation, as the core asked for it.
+struct TaskRequest {
+  std::string task_id;
+  std::string resource;
+  asl::Json payload;
+  int64_t timeout_seconds = 0;
+  int64_t heartbeat_seconds = 0;  // 0: none
+  std::string token;              // set for `.waitForTaskToken` resources
+};
+
+// How a task ended: success with `output`, or failure with `error`/`cause`.
+struct TaskOutcome {
+  bool succeeded = false;
+  asl::Json output;
+  std::string error;
+  std::string cause;
+
+  static TaskOutcome Success(asl::Json output);
+  static TaskOutcome Failure(std::string error, std::string cause);
+};
+
+// Called at most once with the outcome of an asynchronous task; safe to call from any thread.
+using TaskCompleter = std::function<void(TaskOutcome)>;
+
+// Whatever runs Task resources (functions, activities, services). Thread model: Start and Cancel
+// are called on the driver's thread only.
+class TaskBackend {
+ public:
+  virtual ~TaskBackend() = default;
+  // Starts a task. Returns its outcome when it completed synchronously; otherwise returns nullopt
+  // and later calls `complete` exactly once (unless cancelled first).
+  virtual std::optional<TaskOutcome> Start(const TaskRequest& request, TaskCompleter complete) = 0;
+  // The task is no longer wanted (its state was aborted or the execution ended). Default: ignore.
+  virtual void Cancel(const std::string& task_id);
+};
+
+// A backend with no functions: every task fails with States.TaskFailed,
+// "no function backend configured for <resource>".
+class NoFunctionBackend : public TaskBackend {
+ public:
+  std::optional<TaskOutcome> Start(const TaskRequest& request, TaskCompleter complete) override;
+};
+
+struct RunResult {
+  asl::ExecutionStatus status = asl::ExecutionStatus::kRunning;
+  asl::Json output;
+  std::optional<std::string> error;
+  std::optional<std::string> cause;
+  std::vector<asl::HistoryEvent> history;
+};
+
+struct MemoryDriverOptions {
+  std::string execution_name = "execution";
+  std::string state_machine_name = "state-machine";
+  uint64_t seed = 0;
+  // Timers (Wait, retry backoff, execution timeout) fire as soon as nothing else can happen,
+  // instead of in real time.
+  bool fast_timers = false;
+  // A fake clock starting here (ns since the epoch): time moves only when the driver jumps to the
+  // next timer or task deadline, which it does whenever no event is waiting, even with tasks in
+  // flight; it never sleeps. Implies fast timers. For tests.
+  std::optional<int64_t> fake_clock_start;
+  // Test hook: called with the state after every event (e.g. to snapshot and resume from a copy).
+  // May replace the state it is given.
+  std::function<void(asl::ExecutionState&)> after_event;
+};
+
+// Runs one execution. Thread model: Run() on one thread; PostEvent and the Send* calls from any
+// thread while it runs.
+class MemoryDriver {
+ public:
+  MemoryDriver(const asl::StateMachineDef& definition, TaskBackend& backend,
+               MemoryDriverOptions options);
+
+  // Runs the execution with `input` to its end and returns how it ended and its history.
+  RunResult Run(asl::Json input);
+
+  // Callbacks for `.waitForTaskToken` tasks, and StopExecution.
+  void SendTaskSuccess(const std::string& token, asl::Json output);
+  void SendTaskFailure(const std::string& token, std::string error, std::string cause);
+  void SendTaskHeartbeat(const std::string& token);
+  void Stop(std::string error, std::string cause);
+
+ private:
+  struct InFlight {
+    int64_t timeout_at = 0;
+    int64_t heartbeat_at = 0;  // 0: none
+    int64_t heartbeat_seconds = 0;
+    std::string token;
+  };
+
+  int64_t Now();
+  void Post(asl::Event event);
+  void ApplyEvent(const asl::Event& event, RunResult& result);
+  void Execute(asl::Command& command, RunResult& result);
+  // Waits until `deadline` (or forever when nullopt) or until an event is posted.
+  void WaitForEvents(std::optional<int64_t> deadline);
+
+  const asl::StateMachineDef& definition_;
+  TaskBackend& backend_;
+  MemoryDriverOptions options_;
+  asl::ExecutionState state_;
+  int64_t fake_now_ = 0;
+  int64_t skipped_ = 0;                        // fast timers on a real clock: time skipped so far
+  std::map<std::string, int64_t> timers_;      // timer id -> fire_at
+  std::map<std::string, InFlight> in_flight_;  // task id -> deadlines
+  std::deque<asl::Event> ready_;               // driver-thread events, in order
+  bool finished_ = false;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<asl::Event> posted_;  // Guarded by mu_.
+  int64_t async_pending_ = 0;      // Guarded by mu_.
+};
+
+}  // namespace switchyard::orchestrator

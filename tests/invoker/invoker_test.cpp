@@ -1,0 +1,782 @@
+// The invoker against real runtime processes: /usr/bin/python3, /usr/bin/node and a bash
+// custom runtime. No timing assertions: timeouts are asserted by their error, not duration.
+#include "switchyard/invoker/invoker.hpp"
+
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <rapidjson/document.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "invoker_test_util.hpp"
+
+namespace switchyard::invoker {
+namespace {
+
+using testing::Base64Decode;
+using testing::MakeFunction;
+using testing::MakeTempDir;
+
+rapidjson::Document Parse(const std::string& text) {
+  rapidjson::Document doc;
+  doc.Parse(text.c_str(), text.size());
+  return doc;
+}
+
+std::string Str(const rapidjson::Value& object, const char* key) {
+  auto it = object.FindMember(key);
+  if (it == object.MemberEnd() || !it->value.IsString()) return "<missing>";
+  return it->value.GetString();
+}
+
+InvokeRequest Request(const std::string& name, const std::string& payload = "{}") {
+  InvokeRequest request;
+  request.function_name = name;
+  request.payload = payload;
+  return request;
+}
+
+class InvokerTest : public ::testing::Test {
+ protected:
+  InvokerTest() : root_(MakeTempDir()) {}
+  ~InvokerTest() override {
+    std::error_code ignored;
+    std::filesystem::remove_all(root_, ignored);
+  }
+
+  std::unique_ptr<Invoker> Make(InvokerOptions options = {}) {
+    options.log_sink = [this](const std::string&, const std::string& request_id,
+                              const std::string& log) {
+      std::lock_guard lock(mu_);
+      logs_[request_id] = log;
+    };
+    return std::make_unique<Invoker>(std::move(options));
+  }
+  std::string LogOf(const std::string& request_id) {
+    std::lock_guard lock(mu_);
+    return logs_[request_id];
+  }
+  void Register(Invoker& invoker, const FunctionConfig& config) {
+    ASSERT_EQ(invoker.RegisterFunction(config), "");
+  }
+
+  std::string root_;
+  std::mutex mu_;
+  std::map<std::string, std::string> logs_;
+};
+
+TEST_F(InvokerTest, PythonExampleAnswersSynchronouslyWithLogLines) {
+  auto invoker = Make();
+  std::vector<std::string> errors;
+  for (const auto& config :
+       LoadFunctionsDirectory(SWITCHYARD_SOURCE_DIR "/examples/functions", &errors)) {
+    Register(*invoker, config);
+  }
+  InvokeResult result = invoker->Invoke(Request("hello", R"({"name":"Ada"})"));
+  EXPECT_EQ(result.status, InvokeStatus::kOk);
+  EXPECT_EQ(result.status_code, 200);
+  EXPECT_EQ(result.payload, R"({"greeting": "Hello, Ada!"})");
+  EXPECT_EQ(result.function_error, "");
+  EXPECT_EQ(result.executed_version, "$LATEST");
+  const std::string log = LogOf(result.request_id);
+  EXPECT_EQ(log.rfind("START RequestId: " + result.request_id + " Version: $LATEST\n", 0), 0u)
+      << log;
+  EXPECT_NE(log.find("greeting Ada\nEND RequestId: " + result.request_id +
+                     "\nREPORT RequestId: " + result.request_id + "\tDuration: "),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find(" ms\tMemory Size: 128 MB\tMax Memory Used: "), std::string::npos) << log;
+  EXPECT_NE(log.find("\tInit Duration: "), std::string::npos) << log;
+}
+
+TEST_F(InvokerTest, NodeAndShellExamplesAnswer) {
+  auto invoker = Make();
+  std::vector<std::string> errors;
+  for (const auto& config :
+       LoadFunctionsDirectory(SWITCHYARD_SOURCE_DIR "/examples/functions", &errors)) {
+    Register(*invoker, config);
+  }
+  InvokeResult node = invoker->Invoke(Request("hello-node", R"({"name":"Bo"})"));
+  EXPECT_EQ(node.payload, R"({"greeting":"Hello, Bo!"})");
+  EXPECT_EQ(node.function_error, "");
+  EXPECT_NE(LogOf(node.request_id).find("\t" + node.request_id + "\tINFO\tgreeting Bo\n"),
+            std::string::npos)
+      << LogOf(node.request_id);
+
+  InvokeResult shell = invoker->Invoke(Request("hello-shell", R"({"n":1})"));
+  EXPECT_EQ(shell.payload, R"({"message":"Hello from a shell function","event":{"n":1}})");
+  EXPECT_EQ(shell.function_error, "");
+  EXPECT_NE(LogOf(shell.request_id).find("handling " + shell.request_id), std::string::npos);
+}
+
+TEST_F(InvokerTest, PythonExceptionHasLambdasErrorShape) {
+  auto invoker = Make();
+  Register(*invoker, MakeFunction(root_, "raise_exception", "python3.12", "handler.handler",
+                                  {{"handler.py",
+                                    "def handler(event, context):\n"
+                                    "    raise Exception(\"Some exception was raised.\")\n"}}));
+  InvokeResult result = invoker->Invoke(Request("raise_exception"));
+  EXPECT_EQ(result.status_code, 200);
+  EXPECT_EQ(result.function_error, "Unhandled");
+  EXPECT_EQ(result.error_type, "Exception");
+  EXPECT_EQ(result.payload,
+            "{\"errorMessage\": \"Some exception was raised.\", \"errorType\": \"Exception\", "
+            "\"requestId\": \"" +
+                result.request_id +
+                "\", \"stackTrace\": [\"  File \\\"/var/task/handler.py\\\", line 2, in "
+                "handler\\n    raise Exception(\\\"Some exception was raised.\\\")\\n\"]}");
+  EXPECT_NE(LogOf(result.request_id).find("[ERROR] Exception: Some exception was raised."),
+            std::string::npos);
+}
+
+TEST_F(InvokerTest, PythonCustomExceptionWithoutMessage) {
+  auto invoker = Make();
+  Register(*invoker, MakeFunction(root_, "custom", "python3.12", "handler.handler",
+                                  {{"handler.py",
+                                    "class CustomException(Exception):\n"
+                                    "    pass\n"
+                                    "def handler(event, context):\n"
+                                    "    raise CustomException()\n"}}));
+  InvokeResult result = invoker->Invoke(Request("custom"));
+  EXPECT_EQ(result.error_type, "CustomException");
+  auto doc = Parse(result.payload);
+  ASSERT_TRUE(doc.IsObject()) << result.payload;
+  EXPECT_EQ(Str(doc, "errorMessage"), "");
+  EXPECT_EQ(Str(doc, "errorType"), "CustomException");
+}
+
+TEST_F(InvokerTest, NodeErrorUsesTraceAndCallbackStyleWorks) {
+  auto invoker = Make();
+  Register(*invoker, MakeFunction(root_, "node-fail", "nodejs20.x", "index.handler",
+                                  {{"index.js",
+                                    "exports.handler = async () => {\n"
+                                    "  const e = new Error('boom'); e.name = 'MyError'; throw e;\n"
+                                    "};\n"}}));
+  Register(*invoker, MakeFunction(root_, "node-callback", "nodejs18.x", "app.run",
+                                  {{"app.js",
+                                    "exports.run = (event, context, callback) => {\n"
+                                    "  setTimeout(() => callback(null, {sum: event.a + event.b,\n"
+                                    "    fn: context.functionName}), 10);\n"
+                                    "};\n"}}));
+  InvokeResult fail = invoker->Invoke(Request("node-fail"));
+  EXPECT_EQ(fail.function_error, "Unhandled");
+  EXPECT_EQ(fail.error_type, "MyError");
+  auto doc = Parse(fail.payload);
+  ASSERT_TRUE(doc.IsObject()) << fail.payload;
+  EXPECT_EQ(Str(doc, "errorMessage"), "boom");
+  ASSERT_TRUE(doc.HasMember("trace") && doc["trace"].IsArray());
+  EXPECT_EQ(std::string(doc["trace"][0].GetString()), "MyError: boom");
+
+  InvokeResult ok = invoker->Invoke(Request("node-callback", R"({"a":2,"b":3})"));
+  EXPECT_EQ(ok.payload, R"({"sum":5,"fn":"node-callback"})");
+}
+
+TEST_F(InvokerTest, TimeoutKillsTheEnvironmentAndReportsLambdasMessage) {
+  auto invoker = Make();
+  Register(*invoker, MakeFunction(root_, "sleepy", "python3.12", "handler.handler",
+                                  {{"handler.py",
+                                    "import time\n"
+                                    "def handler(event, context):\n"
+                                    "    if event.get('sleep'):\n"
+                                    "        time.sleep(60)\n"
+                                    "    return 'awake'\n"}},
+                                  1));
+  InvokeResult result = invoker->Invoke(Request("sleepy", R"({"sleep":true})"));
+  EXPECT_EQ(result.status, InvokeStatus::kOk);
+  EXPECT_EQ(result.function_error, "Unhandled");
+  EXPECT_EQ(result.error_type, "Sandbox.Timedout");
+  EXPECT_EQ(result.payload, "{\"errorType\":\"Sandbox.Timedout\",\"errorMessage\":\"RequestId: " +
+                                result.request_id + " Error: Task timed out after 1.00 seconds\"}");
+  const std::string log = LogOf(result.request_id);
+  EXPECT_NE(log.find(result.request_id + " Task timed out after 1.00 seconds\n"), std::string::npos)
+      << log;
+  EXPECT_NE(log.find("\tStatus: timeout\n"), std::string::npos) << log;
+  EXPECT_EQ(invoker->EnvironmentCount("sleepy"), 0);
+  // The next invocation gets a fresh environment.
+  InvokeResult again = invoker->Invoke(Request("sleepy", R"({"sleep":false})"));
+  EXPECT_EQ(again.payload, "\"awake\"");
+  EXPECT_NE(LogOf(again.request_id).find("Init Duration"), std::string::npos);
+}
+
+TEST_F(InvokerTest, CrashFailsOnlyThatInvocation) {
+  auto invoker = Make();
+  Register(*invoker, MakeFunction(root_, "crashy", "python3.12", "handler.handler",
+                                  {{"handler.py",
+                                    "import os\n"
+                                    "def handler(event, context):\n"
+                                    "    if event.get('crash'):\n"
+                                    "        print('going down')\n"
+                                    "        os._exit(3)\n"
+                                    "    return 'fine'\n"}}));
+  InvokeResult crash = invoker->Invoke(Request("crashy", R"({"crash":true})"));
+  EXPECT_EQ(crash.function_error, "Unhandled");
+  EXPECT_EQ(crash.error_type, "Runtime.ExitError");
+  EXPECT_EQ(crash.payload, "{\"errorType\":\"Runtime.ExitError\",\"errorMessage\":\"RequestId: " +
+                               crash.request_id +
+                               " Error: Runtime exited with error: exit status 3\"}");
+  EXPECT_NE(LogOf(crash.request_id).find("going down\nEND RequestId"), std::string::npos)
+      << LogOf(crash.request_id);
+  InvokeResult fine = invoker->Invoke(Request("crashy", R"({"crash":false})"));
+  EXPECT_EQ(fine.payload, "\"fine\"");
+  EXPECT_EQ(fine.function_error, "");
+}
+
+TEST_F(InvokerTest, WarmEnvironmentServesTheNextInvocation) {
+  auto invoker = Make();
+  Register(*invoker, MakeFunction(root_, "counter", "python3.12", "handler.handler",
+                                  {{"handler.py",
+                                    "count = 0\n"
+                                    "def handler(event, context):\n"
+                                    "    global count\n"
+                                    "    count += 1\n"
+                                    "    return count\n"}}));
+  InvokeResult first = invoker->Invoke(Request("counter"));
+  InvokeResult second = invoker->Invoke(Request("counter"));
+  EXPECT_EQ(first.payload, "1");
+  EXPECT_EQ(second.payload, "2");
+  EXPECT_EQ(invoker->EnvironmentCount("counter"), 1);
+  EXPECT_NE(LogOf(first.request_id).find("Init Duration"), std::string::npos);
+  EXPECT_EQ(LogOf(second.request_id).find("Init Duration"), std::string::npos);
+}
+
+TEST_F(InvokerTest, RuntimeSeesLambdasEnvironmentAndContext) {
+  auto invoker = Make();
+  FunctionConfig config = MakeFunction(
+      root_, "envy", "python3.12", "handler.handler",
+      {{"handler.py",
+        "import os\n"
+        "def handler(event, context):\n"
+        "    keys = ['_HANDLER','LAMBDA_TASK_ROOT','AWS_LAMBDA_FUNCTION_NAME',\n"
+        "            'AWS_LAMBDA_FUNCTION_VERSION','AWS_LAMBDA_FUNCTION_MEMORY_SIZE',\n"
+        "            'AWS_LAMBDA_LOG_GROUP_NAME','AWS_REGION','AWS_DEFAULT_REGION','TZ',\n"
+        "            'AWS_EXECUTION_ENV','MY_SETTING','AWS_LAMBDA_INITIALIZATION_TYPE']\n"
+        "    out = {k: os.environ.get(k) for k in keys}\n"
+        "    out['api'] = os.environ['AWS_LAMBDA_RUNTIME_API'].startswith('127.0.0.1:')\n"
+        "    out['stream'] = bool(os.environ.get('AWS_LAMBDA_LOG_STREAM_NAME'))\n"
+        "    out['ctx'] = [context.function_name, context.function_version,\n"
+        "                  context.memory_limit_in_mb, context.invoked_function_arn,\n"
+        "                  context.aws_request_id, context.log_group_name]\n"
+        "    remaining = context.get_remaining_time_in_millis()\n"
+        "    out['remaining_ok'] = 0 < remaining <= 5000\n"
+        "    return out\n"}},
+      5);
+  config.memory_size_mb = 256;
+  config.environment["MY_SETTING"] = "on";
+  Register(*invoker, config);
+  InvokeResult result = invoker->Invoke(Request("envy"));
+  auto doc = Parse(result.payload);
+  ASSERT_TRUE(doc.IsObject()) << result.payload;
+  EXPECT_EQ(Str(doc, "_HANDLER"), "handler.handler");
+  EXPECT_EQ(Str(doc, "LAMBDA_TASK_ROOT"), root_ + "/envy");
+  EXPECT_EQ(Str(doc, "AWS_LAMBDA_FUNCTION_NAME"), "envy");
+  EXPECT_EQ(Str(doc, "AWS_LAMBDA_FUNCTION_VERSION"), "$LATEST");
+  EXPECT_EQ(Str(doc, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE"), "256");
+  EXPECT_EQ(Str(doc, "AWS_LAMBDA_LOG_GROUP_NAME"), "/aws/lambda/envy");
+  EXPECT_EQ(Str(doc, "AWS_REGION"), "us-east-1");
+  EXPECT_EQ(Str(doc, "AWS_DEFAULT_REGION"), "us-east-1");
+  EXPECT_EQ(Str(doc, "TZ"), ":UTC");
+  EXPECT_EQ(Str(doc, "AWS_EXECUTION_ENV"), "AWS_Lambda_python3.12");
+  EXPECT_EQ(Str(doc, "MY_SETTING"), "on");
+  EXPECT_EQ(Str(doc, "AWS_LAMBDA_INITIALIZATION_TYPE"), "on-demand");
+  EXPECT_TRUE(doc["api"].GetBool());
+  EXPECT_TRUE(doc["stream"].GetBool());
+  EXPECT_TRUE(doc["remaining_ok"].GetBool());
+  const auto& ctx = doc["ctx"];
+  EXPECT_EQ(std::string(ctx[0].GetString()), "envy");
+  EXPECT_EQ(std::string(ctx[1].GetString()), "$LATEST");
+  EXPECT_EQ(std::string(ctx[2].GetString()), "256");
+  EXPECT_EQ(std::string(ctx[3].GetString()), "arn:aws:lambda:us-east-1:000000000000:function:envy");
+  EXPECT_EQ(std::string(ctx[4].GetString()), result.request_id);
+  EXPECT_EQ(std::string(ctx[5].GetString()), "/aws/lambda/envy");
+}
+
+TEST_F(InvokerTest, ImportErrorIsAnInitError) {
+  auto invoker = Make();
+  Register(*invoker, MakeFunction(root_, "broken", "python3.12", "handler.handler",
+                                  {{"handler.py", "import no_such_module_here\n"}}));
+  InvokeResult result = invoker->Invoke(Request("broken"));
+  EXPECT_EQ(result.function_error, "Unhandled");
+  EXPECT_EQ(result.error_type, "Runtime.ImportModuleError");
+  auto doc = Parse(result.payload);
+  ASSERT_TRUE(doc.IsObject()) << result.payload;
+  EXPECT_EQ(Str(doc, "errorMessage"),
+            "Unable to import module 'handler': No module named 'no_such_module_here'");
+  EXPECT_EQ(invoker->EnvironmentCount("broken"), 0);
+}
+
+TEST_F(InvokerTest, RuntimeApiAnswersWithAwsStatusCodes) {
+  // A custom runtime that probes the protocol and returns what it saw.
+  const std::string bootstrap = R"(#!/usr/bin/python3
+import http.client, json, os
+host, port = os.environ['AWS_LAMBDA_RUNTIME_API'].split(':')
+c = http.client.HTTPConnection(host, int(port))
+def call(method, path, body=None):
+    c.request(method, '/2018-06-01/runtime/' + path, body=body)
+    r = c.getresponse()
+    return r.status, r.getheaders(), r.read()
+while True:
+    status, headers, body = call('GET', 'invocation/next')
+    h = {k.lower(): v for k, v in headers}
+    rid = h['lambda-runtime-aws-request-id']
+    seen = {
+        'has_deadline': h.get('lambda-runtime-deadline-ms', '').isdigit(),
+        'arn': h.get('lambda-runtime-invoked-function-arn'),
+        'trace': h.get('lambda-runtime-trace-id'),
+        'wrong_id': call('POST', 'invocation/not-the-id/response', b'{}')[0],
+        'wrong_id_body': json.loads(call('POST', 'invocation/not-the-id/error', b'{}')[2]),
+        'next_again': call('GET', 'invocation/next')[0],
+        'init_error_late': call('POST', 'init/error', b'{}')[0],
+        'too_large': call('POST', 'invocation/%s/response' % rid, b'x' * (6 * 1024 * 1024 + 101))[0],
+    }
+    if json.loads(body).get('twice'):
+        first = call('POST', 'invocation/%s/response' % rid, json.dumps(seen))
+        call('POST', 'invocation/%s/response' % rid, b'"second"')
+        continue
+    call('POST', 'invocation/%s/response' % rid, json.dumps(seen))
+)";
+  auto invoker = Make();
+  Register(*invoker,
+           MakeFunction(root_, "probe", "provided.al2023", "", {{"bootstrap", bootstrap}}, 10));
+  InvokeRequest request = Request("probe:$LATEST", "{}");
+  request.trace_id = "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=1";
+  InvokeResult result = invoker->Invoke(request);
+  ASSERT_EQ(result.function_error, "") << result.payload << "\n" << LogOf(result.request_id);
+  auto doc = Parse(result.payload);
+  ASSERT_TRUE(doc.IsObject()) << result.payload;
+  EXPECT_TRUE(doc["has_deadline"].GetBool());
+  EXPECT_EQ(Str(doc, "arn"), "arn:aws:lambda:us-east-1:000000000000:function:probe:$LATEST");
+  EXPECT_EQ(Str(doc, "trace"), request.trace_id);
+  EXPECT_EQ(doc["wrong_id"].GetInt(), 400);
+  EXPECT_EQ(Str(doc["wrong_id_body"], "errorType"), "InvalidRequestID");
+  EXPECT_EQ(Str(doc["wrong_id_body"], "errorMessage"), "Invalid request ID");
+  EXPECT_EQ(doc["next_again"].GetInt(), 403);
+  EXPECT_EQ(doc["init_error_late"].GetInt(), 403);
+  EXPECT_EQ(doc["too_large"].GetInt(), 413);
+}
+
+TEST_F(InvokerTest, ApiErrorsComeBackAsValues) {
+  auto invoker = Make();
+  Register(*invoker, MakeFunction(root_, "f", "python3.12", "handler.handler",
+                                  {{"handler.py", "def handler(e, c):\n    return 1\n"}}));
+  InvokeResult missing = invoker->Invoke(Request("nope"));
+  EXPECT_EQ(missing.status, InvokeStatus::kNotFound);
+  EXPECT_EQ(missing.status_code, 404);
+  EXPECT_EQ(missing.error_type, "ResourceNotFoundException");
+  EXPECT_EQ(missing.payload,
+            "{\"Type\":\"User\",\"message\":\"Function not found: "
+            "arn:aws:lambda:us-east-1:000000000000:function:nope:$LATEST\"}");
+
+  InvokeResult large =
+      invoker->Invoke(Request("f", "\"" + std::string(std::size_t{6} * 1024 * 1024, 'a') + "\""));
+  EXPECT_EQ(large.status, InvokeStatus::kTooLarge);
+  EXPECT_EQ(large.status_code, 413);
+  EXPECT_EQ(large.error_type, "RequestTooLargeException");
+
+  InvokeResult not_json = invoker->Invoke(Request("f", "{nope"));
+  EXPECT_EQ(not_json.status, InvokeStatus::kInvalidRequest);
+  EXPECT_EQ(not_json.error_type, "InvalidRequestContentException");
+
+  InvokeRequest dry = Request("arn:aws:lambda:us-east-1:000000000000:function:f");
+  dry.type = InvocationType::kDryRun;
+  InvokeResult dry_result = invoker->Invoke(dry);
+  EXPECT_EQ(dry_result.status_code, 204);
+  EXPECT_EQ(invoker->EnvironmentCount("f"), 0);
+}
+
+TEST_F(InvokerTest, ReservedConcurrencyThrottles) {
+  auto invoker = Make();
+  FunctionConfig config = MakeFunction(root_, "slow", "python3.12", "handler.handler",
+                                       {{"handler.py",
+                                         "import time\n"
+                                         "def handler(e, c):\n"
+                                         "    time.sleep(e.get('sleep', 0))\n"
+                                         "    return 'done'\n"}},
+                                       30);
+  config.reserved_concurrency = 1;
+  Register(*invoker, config);
+  std::promise<InvokeResult> first;
+  invoker->InvokeAsync(Request("slow", R"({"sleep":3})"),
+                       [&first](InvokeResult result) { first.set_value(std::move(result)); });
+  // Wait until the first invocation holds the only slot.
+  while (invoker->EnvironmentCount("slow") == 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  InvokeResult throttled = invoker->Invoke(Request("slow"));
+  EXPECT_EQ(throttled.status, InvokeStatus::kThrottled);
+  EXPECT_EQ(throttled.status_code, 429);
+  EXPECT_EQ(throttled.error_type, "TooManyRequestsException");
+  EXPECT_EQ(throttled.payload,
+            "{\"Type\":\"User\",\"message\":\"Rate Exceeded.\",\"Reason\":"
+            "\"ReservedFunctionConcurrentInvocationLimitExceeded\"}");
+  EXPECT_EQ(first.get_future().get().payload, "\"done\"");
+  EXPECT_EQ(invoker->Invoke(Request("slow")).payload, "\"done\"");
+
+  config.reserved_concurrency = 0;
+  Register(*invoker, config);
+  EXPECT_EQ(invoker->Invoke(Request("slow")).status, InvokeStatus::kThrottled);
+}
+
+TEST_F(InvokerTest, MemoryOverTheLimitIsOutOfMemory) {
+  auto invoker = Make();
+  Register(*invoker, MakeFunction(root_, "hog", "python3.12", "handler.handler",
+                                  {{"handler.py",
+                                    "import time\n"
+                                    "def handler(e, c):\n"
+                                    "    data = bytearray(300 * 1024 * 1024)\n"
+                                    "    for i in range(0, len(data), 4096): data[i] = 1\n"
+                                    "    time.sleep(5)\n"
+                                    "    return len(data)\n"}},
+                                  20));
+  InvokeResult result = invoker->Invoke(Request("hog"));
+  EXPECT_EQ(result.function_error, "Unhandled");
+  EXPECT_EQ(result.error_type, "Runtime.OutOfMemory");
+  EXPECT_NE(LogOf(result.request_id).find("Status: error\tError Type: Runtime.OutOfMemory"),
+            std::string::npos);
+}
+
+TEST_F(InvokerTest, LogTailIsBase64OfTheLastFourKilobytes) {
+  auto invoker = Make();
+  Register(*invoker, MakeFunction(root_, "chatty", "python3.12", "handler.handler",
+                                  {{"handler.py",
+                                    "def handler(e, c):\n"
+                                    "    print('x' * 10000)\n"
+                                    "    return 0\n"}}));
+  InvokeRequest request = Request("chatty");
+  request.log_tail = true;
+  InvokeResult result = invoker->Invoke(request);
+  const std::string tail = Base64Decode(result.log_result);
+  EXPECT_EQ(tail.size(), kLogTailBytes);
+  EXPECT_NE(tail.find("END RequestId: " + result.request_id), std::string::npos);
+  EXPECT_EQ(tail, LogOf(result.request_id).substr(LogOf(result.request_id).size() - 4096));
+}
+
+TEST_F(InvokerTest, VersionsAndAliasesPinTheCode) {
+  auto invoker = Make();
+  FunctionConfig config = MakeFunction(root_, "ver", "python3.12", "handler.handler",
+                                       {{"handler.py",
+                                         "import os\n"
+                                         "def handler(e, c):\n"
+                                         "    return [os.environ['V'], c.function_version]\n"}});
+  config.environment["V"] = "one";
+  Register(*invoker, config);
+  EXPECT_EQ(invoker->PublishVersion("ver"), "1");
+  config.environment["V"] = "two";
+  Register(*invoker, config);
+  EXPECT_EQ(invoker->CreateAlias("ver", "live", "1"), "");
+  EXPECT_EQ(invoker->CreateAlias("ver", "bad", "7"), "function 'ver' has no version '7'");
+
+  EXPECT_EQ(invoker->Invoke(Request("ver")).payload, R"(["two", "$LATEST"])");
+  InvokeResult pinned = invoker->Invoke(Request("ver:1"));
+  EXPECT_EQ(pinned.payload, R"(["one", "1"])");
+  EXPECT_EQ(pinned.executed_version, "1");
+  InvokeResult alias = invoker->Invoke(Request("ver:live"));
+  EXPECT_EQ(alias.payload, R"(["one", "1"])");
+  EXPECT_EQ(invoker->Invoke(Request("ver:9")).status, InvokeStatus::kNotFound);
+}
+
+TEST_F(InvokerTest, NativeFunctionsRunInProcess) {
+  auto invoker = Make();
+  FunctionConfig config;
+  config.function_name = "native-echo";
+  ASSERT_EQ(invoker->RegisterNative(
+                config,
+                [](const std::string& payload, const NativeContext& context) {
+                  if (payload == "\"fail\"") {
+                    return NativeOutcome{R"({"errorMessage":"no","errorType":"Nope"})", "Nope"};
+                  }
+                  return NativeOutcome{
+                      "{\"echo\":" + payload + ",\"id\":\"" + context.request_id + "\"}", ""};
+                }),
+            "");
+  InvokeResult ok = invoker->Invoke(Request("native-echo", "[1]"));
+  EXPECT_EQ(ok.payload, "{\"echo\":[1],\"id\":\"" + ok.request_id + "\"}");
+  InvokeResult fail = invoker->Invoke(Request("native-echo", "\"fail\""));
+  EXPECT_EQ(fail.function_error, "Unhandled");
+  EXPECT_EQ(fail.error_type, "Nope");
+}
+
+TEST_F(InvokerTest, IdleEnvironmentsAreReapedAndProvisionedOnesKept) {
+  InvokerOptions options;
+  options.idle_timeout = std::chrono::milliseconds(0);
+  auto invoker = Make(std::move(options));
+  Register(*invoker, MakeFunction(root_, "idle", "python3.12", "handler.handler",
+                                  {{"handler.py", "def handler(e, c):\n    return 1\n"}}));
+  EXPECT_EQ(invoker->Invoke(Request("idle")).payload, "1");
+  invoker->ReapIdle();
+  EXPECT_EQ(invoker->EnvironmentCount("idle"), 0);
+
+  invoker->SetProvisionedConcurrency("idle", 2);
+  EXPECT_EQ(invoker->EnvironmentCount("idle"), 2);
+  invoker->ReapIdle();
+  EXPECT_EQ(invoker->EnvironmentCount("idle"), 2);
+  InvokeResult warm = invoker->Invoke(Request("idle"));
+  EXPECT_EQ(warm.payload, "1");
+}
+
+TEST_F(InvokerTest, EventInvocationsRetryThenGoToTheFailureDestination) {
+  std::mutex deliveries_mu;
+  std::vector<AsyncDelivery> deliveries;
+  InvokerOptions options;
+  options.async_retry_base = std::chrono::milliseconds(20);
+  options.async_sink = [&](const AsyncDelivery& delivery) {
+    std::lock_guard lock(deliveries_mu);
+    deliveries.push_back(delivery);
+  };
+  auto invoker = Make(std::move(options));
+  Register(*invoker, MakeFunction(root_, "flaky", "python3.12", "handler.handler",
+                                  {{"handler.py",
+                                    "def handler(e, c):\n"
+                                    "    if e.get('fail'):\n"
+                                    "        raise ValueError('nope')\n"
+                                    "    return 'ok'\n"}}));
+  EventInvokeConfig config;
+  config.on_failure = "failures";
+  config.on_success = "successes";
+  config.dead_letter = true;
+  invoker->PutEventInvokeConfig("flaky", config);
+
+  InvokeRequest request = Request("flaky", R"({"fail":true})");
+  request.type = InvocationType::kEvent;
+  InvokeResult queued = invoker->Invoke(request);
+  EXPECT_EQ(queued.status_code, 202);
+  EXPECT_EQ(queued.payload, "");
+  request.payload = R"({"fail":false})";
+  invoker->Invoke(request);
+  invoker->DrainAsync();
+
+  std::lock_guard lock(deliveries_mu);
+  ASSERT_EQ(deliveries.size(), 3u);
+  std::map<std::string, std::string> by_destination;
+  for (const auto& d : deliveries) by_destination[d.destination] = d.record;
+  EXPECT_EQ(by_destination["dead-letter"], R"({"fail":true})");
+  auto failure = Parse(by_destination["failures"]);
+  ASSERT_TRUE(failure.IsObject()) << by_destination["failures"];
+  EXPECT_EQ(Str(failure, "version"), "1.0");
+  EXPECT_EQ(Str(failure["requestContext"], "requestId"), queued.request_id);
+  EXPECT_EQ(Str(failure["requestContext"], "condition"), "RetriesExhausted");
+  EXPECT_EQ(Str(failure["requestContext"], "functionArn"),
+            "arn:aws:lambda:us-east-1:000000000000:function:flaky:$LATEST");
+  EXPECT_EQ(failure["requestContext"]["approximateInvokeCount"].GetInt(), 3);
+  EXPECT_TRUE(failure["requestPayload"]["fail"].GetBool());
+  EXPECT_EQ(failure["responseContext"]["statusCode"].GetInt(), 200);
+  EXPECT_EQ(Str(failure["responseContext"], "functionError"), "Unhandled");
+  EXPECT_EQ(Str(failure["responsePayload"], "errorType"), "ValueError");
+  auto success = Parse(by_destination["successes"]);
+  ASSERT_TRUE(success.IsObject());
+  EXPECT_EQ(Str(success["requestContext"], "condition"), "Success");
+  EXPECT_EQ(Str(success, "responsePayload"), "ok");
+}
+
+TEST_F(InvokerTest, CallerDeadlineStopsTheInvocation) {
+  auto invoker = Make();
+  Register(*invoker, MakeFunction(root_, "long", "python3.12", "handler.handler",
+                                  {{"handler.py",
+                                    "import time\n"
+                                    "def handler(e, c):\n"
+                                    "    time.sleep(60)\n"}},
+                                  60));
+  InvokeRequest request = Request("long");
+  request.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+  InvokeResult result = invoker->Invoke(request);
+  EXPECT_EQ(result.status, InvokeStatus::kDeadlineExceeded);
+  EXPECT_EQ(result.error_type, "DeadlineExceeded");
+  EXPECT_EQ(invoker->EnvironmentCount("long"), 0);
+}
+
+TEST_F(InvokerTest, GlobalConcurrencyCapThrottles) {
+  InvokerOptions options;
+  options.max_concurrency = 0;
+  auto invoker = Make(std::move(options));
+  Register(*invoker, MakeFunction(root_, "capped", "python3.12", "handler.handler",
+                                  {{"handler.py", "def handler(e, c):\n    return 1\n"}}));
+  InvokeResult result = invoker->Invoke(Request("capped"));
+  EXPECT_EQ(result.status, InvokeStatus::kThrottled);
+  EXPECT_EQ(result.payload,
+            "{\"Type\":\"User\",\"message\":\"Rate Exceeded.\",\"Reason\":"
+            "\"ConcurrentInvocationLimitExceeded\"}");
+}
+
+TEST_F(InvokerTest, NodeModuleThatThrowsIsAnInitError) {
+  auto invoker = Make();
+  Register(*invoker, MakeFunction(root_, "node-init", "nodejs20.x", "index.handler",
+                                  {{"index.js", "throw new TypeError('bad init');\n"}}));
+  InvokeResult result = invoker->Invoke(Request("node-init"));
+  EXPECT_EQ(result.function_error, "Unhandled");
+  EXPECT_EQ(result.error_type, "TypeError");
+  auto doc = Parse(result.payload);
+  ASSERT_TRUE(doc.IsObject()) << result.payload;
+  EXPECT_EQ(Str(doc, "errorMessage"), "bad init");
+  EXPECT_EQ(invoker->EnvironmentCount("node-init"), 0);
+}
+
+TEST_F(InvokerTest, EventWithZeroReservedConcurrencyFailsWithoutRunning) {
+  std::mutex deliveries_mu;
+  std::vector<AsyncDelivery> deliveries;
+  InvokerOptions options;
+  options.async_sink = [&](const AsyncDelivery& delivery) {
+    std::lock_guard lock(deliveries_mu);
+    deliveries.push_back(delivery);
+  };
+  auto invoker = Make(std::move(options));
+  FunctionConfig config = MakeFunction(root_, "off", "python3.12", "handler.handler",
+                                       {{"handler.py", "def handler(e, c):\n    return 1\n"}});
+  config.reserved_concurrency = 0;
+  Register(*invoker, config);
+  EventInvokeConfig event_config;
+  event_config.on_failure = "failures";
+  invoker->PutEventInvokeConfig("off", event_config);
+  InvokeRequest request = Request("off", R"({"k":1})");
+  request.type = InvocationType::kEvent;
+  EXPECT_EQ(invoker->Invoke(request).status_code, 202);
+  invoker->DrainAsync();
+  std::lock_guard lock(deliveries_mu);
+  ASSERT_EQ(deliveries.size(), 1u);
+  auto record = Parse(deliveries[0].record);
+  ASSERT_TRUE(record.IsObject()) << deliveries[0].record;
+  EXPECT_EQ(Str(record["requestContext"], "condition"), "ZeroReservedConcurrency");
+  EXPECT_EQ(record["requestContext"]["approximateInvokeCount"].GetInt(), 0);
+  EXPECT_FALSE(record.HasMember("responseContext"));
+  EXPECT_EQ(invoker->EnvironmentCount("off"), 0);
+}
+
+TEST_F(InvokerTest, EventRetriesFollowLambdasBackoffAndEventAge) {
+  std::atomic<int64_t> fake_seconds{0};
+  std::mutex deliveries_mu;
+  std::vector<AsyncDelivery> deliveries;
+  InvokerOptions options;
+  options.clock = [&fake_seconds] {
+    return AsyncClock::time_point(std::chrono::seconds(fake_seconds.load()));
+  };
+  options.async_sink = [&](const AsyncDelivery& delivery) {
+    std::lock_guard lock(deliveries_mu);
+    deliveries.push_back(delivery);
+  };
+  auto invoker = Make(std::move(options));
+  Register(*invoker, MakeFunction(root_, "always-fails", "python3.12", "handler.handler",
+                                  {{"handler.py", "def handler(e, c):\n    raise KeyError(1)\n"}}));
+  EventInvokeConfig config;
+  config.on_failure = "failures";
+  config.maximum_event_age_seconds = 100;  // fits the 1-minute retry, not the 2-minute one
+  invoker->PutEventInvokeConfig("always-fails", config);
+  auto invocations = [&] {
+    std::lock_guard lock(mu_);
+    return logs_.size();
+  };
+  auto wait_for_invocations = [&](std::size_t n) {
+    while (invocations() < n) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  };
+
+  InvokeRequest request = Request("always-fails", R"({"n":1})");
+  request.type = InvocationType::kEvent;
+  ASSERT_EQ(invoker->Invoke(request).status_code, 202);
+  wait_for_invocations(1);
+  fake_seconds = 59;
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(invocations(), 1u);  // Lambda waits a full minute before the second attempt
+  fake_seconds = 60;
+  wait_for_invocations(2);
+  invoker->DrainAsync();  // the third attempt (2 minutes later) would exceed the event age
+
+  std::lock_guard lock(deliveries_mu);
+  ASSERT_EQ(deliveries.size(), 1u);
+  auto record = Parse(deliveries[0].record);
+  ASSERT_TRUE(record.IsObject()) << deliveries[0].record;
+  EXPECT_EQ(Str(record["requestContext"], "condition"), "EventAgeExceeded");
+  EXPECT_EQ(record["requestContext"]["approximateInvokeCount"].GetInt(), 2);
+  EXPECT_EQ(Str(record["responsePayload"], "errorType"), "KeyError");
+  EXPECT_EQ(invocations(), 2u);
+}
+
+TEST_F(InvokerTest, CustomRuntimeWithoutBootstrapIsInvalidEntrypoint) {
+  auto invoker = Make();
+  Register(*invoker, MakeFunction(root_, "no-bootstrap", "provided.al2023", "",
+                                  {{"README", "nothing to run"}}));
+  InvokeResult result = invoker->Invoke(Request("no-bootstrap"));
+  EXPECT_EQ(result.status, InvokeStatus::kOk);
+  EXPECT_EQ(result.function_error, "Unhandled");
+  EXPECT_EQ(result.error_type, "Runtime.InvalidEntrypoint");
+  EXPECT_EQ(result.payload,
+            "{\"errorType\":\"Runtime.InvalidEntrypoint\",\"errorMessage\":\"RequestId: " +
+                result.request_id + " Error: Couldn't find valid bootstrap(s): [" + root_ +
+                "/no-bootstrap/bootstrap]\"}");
+}
+
+// Answers each POST with a canned reply chosen by the request body; serves `count` requests.
+class CannedHttpServer {
+ public:
+  explicit CannedHttpServer(int count) {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+    EXPECT_EQ(listen(fd_, 8), 0);
+    socklen_t len = sizeof address;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &len);
+    port_ = ntohs(address.sin_port);
+    thread_ = std::thread([this, count] {
+      for (int i = 0; i < count; ++i) {
+        const int client = accept(fd_, nullptr, nullptr);
+        std::string request;
+        char buffer[4096];
+        for (;;) {
+          const ssize_t n = recv(client, buffer, sizeof buffer, 0);
+          if (n <= 0) break;
+          request.append(buffer, static_cast<std::size_t>(n));
+          const auto end = request.find("\r\n\r\n");
+          if (end != std::string::npos && request.find('}', end) != std::string::npos) break;
+        }
+        std::string reply;
+        if (request.find("\"fail\"") != std::string::npos) {
+          reply = "HTTP/1.1 500 Oops\r\nContent-Length: 4\r\n\r\nbad!";
+        } else if (request.find("\"slow\"") != std::string::npos) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+        } else {
+          reply =
+              "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+              "5\r\n{\"ok\"\r\n5\r\n:true\r\n1\r\n}\r\n0\r\n\r\n";
+        }
+        send(client, reply.data(), reply.size(), MSG_NOSIGNAL);
+        close(client);
+      }
+    });
+  }
+  ~CannedHttpServer() {
+    thread_.join();
+    close(fd_);
+  }
+  std::string Url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/invoke"; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+TEST_F(InvokerTest, HttpBackendPostsTheEvent) {
+  CannedHttpServer server(3);
+  auto invoker = Make();
+  FunctionConfig config;
+  config.function_name = "remote";
+  config.runtime = "http";
+  config.url = server.Url();
+  config.timeout_seconds = 1;
+  Register(*invoker, config);
+  InvokeResult ok = invoker->Invoke(Request("remote", R"({"x":1})"));
+  EXPECT_EQ(ok.payload, R"({"ok":true})");
+  EXPECT_EQ(ok.function_error, "");
+  InvokeResult fail = invoker->Invoke(Request("remote", R"({"mode":"fail"})"));
+  EXPECT_EQ(fail.function_error, "Unhandled");
+  EXPECT_EQ(fail.error_type, "HttpError");
+  EXPECT_EQ(fail.payload, R"({"errorType":"HttpError","errorMessage":"HTTP 500: bad!"})");
+  InvokeResult slow = invoker->Invoke(Request("remote", R"({"mode":"slow"})"));
+  EXPECT_EQ(slow.error_type, "Sandbox.Timedout");
+}
+
+}  // namespace
+}  // namespace switchyard::invoker

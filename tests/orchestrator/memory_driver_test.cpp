@@ -1,0 +1,193 @@
+#include "switchyard/orchestrator/memory_driver.hpp"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+namespace switchyard::orchestrator {
+namespace {
+
+namespace asl = switchyard::asl;
+
+constexpr int64_t kT0 = int64_t{1700000000} * 1000000000;
+
+asl::StateMachineDef Parse(std::string_view text) {
+  asl::ParseResult parsed = asl::ParseDefinition(text);
+  EXPECT_TRUE(parsed.ok());
+  return parsed.ok() ? std::move(*parsed.definition) : asl::StateMachineDef{};
+}
+
+std::string Types(const RunResult& result) {
+  std::string text;
+  for (const auto& event : result.history) text += event.type + " ";
+  return text;
+}
+
+// Completes every task synchronously with its payload, or asynchronously from another thread.
+class EchoBackend : public TaskBackend {
+ public:
+  explicit EchoBackend(bool async) : async_(async) {}
+  ~EchoBackend() override {
+    for (auto& thread : threads_) thread.join();
+  }
+  std::optional<TaskOutcome> Start(const TaskRequest& request, TaskCompleter complete) override {
+    requests.push_back(asl::DumpJson(request.payload));
+    if (!async_) return TaskOutcome::Success(asl::CopyJson(request.payload));
+    std::string payload = asl::DumpJson(request.payload);
+    threads_.emplace_back(
+        [payload, complete] { complete(TaskOutcome::Success(*asl::ParseJson(payload))); });
+    return std::nullopt;
+  }
+  std::vector<std::string> requests;
+
+ private:
+  bool async_;
+  std::vector<std::thread> threads_;
+};
+
+// Never completes anything.
+class SilentBackend : public TaskBackend {
+ public:
+  std::optional<TaskOutcome> Start(const TaskRequest& request, TaskCompleter) override {
+    tokens.push_back(request.token);
+    return std::nullopt;
+  }
+  void Cancel(const std::string& task_id) override { cancelled.push_back(task_id); }
+  std::vector<std::string> tokens;
+  std::vector<std::string> cancelled;
+};
+
+constexpr std::string_view kTwoTasks = R"({"StartAt": "A", "States": {
+    "A": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Next": "W"},
+    "W": {"Type": "Wait", "Seconds": 3600, "Next": "B"},
+    "B": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+          "Parameters": {"wrapped.$": "$"}, "End": true}}})";
+
+TEST(MemoryDriverTest, SyncBackendAndFakeClockRunToTheEnd) {
+  asl::StateMachineDef definition = Parse(kTwoTasks);
+  EchoBackend backend(false);
+  MemoryDriverOptions options;
+  options.fake_clock_start = kT0;
+  MemoryDriver driver(definition, backend, options);
+  RunResult result = driver.Run(*asl::ParseJson(R"({"x": 1})"));
+  EXPECT_EQ(result.status, asl::ExecutionStatus::kSucceeded);
+  EXPECT_EQ(asl::DumpJson(result.output), R"({"wrapped":{"x":1}})");
+  EXPECT_EQ(Types(result),
+            "ExecutionStarted TaskStateEntered TaskScheduled TaskStarted TaskSucceeded "
+            "TaskStateExited WaitStateEntered WaitStateExited TaskStateEntered TaskScheduled "
+            "TaskStarted TaskSucceeded TaskStateExited ExecutionSucceeded ");
+  // The Wait moved the fake clock by an hour.
+  EXPECT_EQ(result.history.back().timestamp - result.history.front().timestamp,
+            int64_t{3600} * 1000000000);
+}
+
+TEST(MemoryDriverTest, AsyncCompletionFromAnotherThread) {
+  asl::StateMachineDef definition = Parse(kTwoTasks);
+  EchoBackend backend(true);
+  MemoryDriverOptions options;
+  options.fast_timers = true;
+  MemoryDriver driver(definition, backend, options);
+  RunResult result = driver.Run(*asl::ParseJson("[1]"));
+  EXPECT_EQ(result.status, asl::ExecutionStatus::kSucceeded);
+  EXPECT_EQ(asl::DumpJson(result.output), R"({"wrapped":[1]})");
+  EXPECT_EQ(backend.requests.size(), 2u);
+}
+
+TEST(MemoryDriverTest, TaskTimeoutIsReportedByTheDriver) {
+  asl::StateMachineDef definition = Parse(R"({"StartAt": "T", "States": {"T": {"Type": "Task",
+      "Resource": "arn:aws:states:::lambda:invoke", "TimeoutSeconds": 30, "End": true}}})");
+  SilentBackend backend;
+  MemoryDriverOptions options;
+  options.fake_clock_start = kT0;
+  MemoryDriver driver(definition, backend, options);
+  RunResult result = driver.Run(*asl::ParseJson("{}"));
+  EXPECT_EQ(result.status, asl::ExecutionStatus::kFailed);
+  EXPECT_EQ(result.error.value_or(""), "States.Timeout");
+  EXPECT_EQ(Types(result),
+            "ExecutionStarted TaskStateEntered TaskScheduled TaskStarted TaskTimedOut "
+            "ExecutionFailed ");
+  EXPECT_EQ(result.history.back().timestamp - kT0, int64_t{30} * 1000000000);
+}
+
+TEST(MemoryDriverTest, CallbackTokenCompletesTask) {
+  asl::StateMachineDef definition = Parse(R"({"StartAt": "T", "States": {"T": {"Type": "Task",
+      "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+      "Parameters": {"token.$": "$$.Task.Token"}, "End": true}}})");
+  SilentBackend backend;
+  MemoryDriverOptions options;
+  options.fast_timers = true;
+  MemoryDriver* driver_ptr = nullptr;
+  options.after_event = [&](asl::ExecutionState&) {
+    if (!backend.tokens.empty() && driver_ptr != nullptr) {
+      driver_ptr->SendTaskSuccess(backend.tokens.front(), asl::JsonString("approved"));
+      backend.tokens.clear();
+    }
+  };
+  MemoryDriver driver(definition, backend, options);
+  driver_ptr = &driver;
+  RunResult result = driver.Run(*asl::ParseJson("{}"));
+  EXPECT_EQ(result.status, asl::ExecutionStatus::kSucceeded);
+  EXPECT_EQ(asl::DumpJson(result.output), "\"approved\"");
+}
+
+TEST(MemoryDriverTest, NoFunctionBackendFailsTasks) {
+  asl::StateMachineDef definition = Parse(R"({"StartAt": "T", "States": {"T": {"Type": "Task",
+      "Resource": "arn:aws:lambda:us-east-1:111111111111:function:fn", "End": true}}})");
+  NoFunctionBackend backend;
+  MemoryDriverOptions options;
+  options.fake_clock_start = kT0;
+  MemoryDriver driver(definition, backend, options);
+  RunResult result = driver.Run(*asl::ParseJson("{}"));
+  EXPECT_EQ(result.status, asl::ExecutionStatus::kFailed);
+  EXPECT_EQ(result.error.value_or(""), "States.TaskFailed");
+  EXPECT_EQ(result.cause.value_or(""),
+            "no function backend configured for "
+            "arn:aws:lambda:us-east-1:111111111111:function:fn");
+  EXPECT_EQ(Types(result),
+            "ExecutionStarted TaskStateEntered LambdaFunctionScheduled LambdaFunctionStarted "
+            "LambdaFunctionFailed ExecutionFailed ");
+}
+
+TEST(MemoryDriverTest, ResumingFromSnapshotsAfterEveryEventChangesNothing) {
+  asl::StateMachineDef definition = Parse(kTwoTasks);
+  auto run = [&](bool crash) {
+    EchoBackend backend(false);
+    MemoryDriverOptions options;
+    options.fake_clock_start = kT0;
+    if (crash) {
+      options.after_event = [](asl::ExecutionState& state) {
+        auto copy = asl::ExecutionState::FromJson(state.ToJson());
+        ASSERT_TRUE(copy.ok());
+        state = std::move(copy).value();
+      };
+    }
+    MemoryDriver driver(definition, backend, options);
+    RunResult result = driver.Run(*asl::ParseJson(R"({"x": 1})"));
+    std::string text;
+    for (const auto& event : result.history) text += asl::DumpJson(event.ToJson()) + "\n";
+    return text + asl::DumpJson(result.output);
+  };
+  EXPECT_EQ(run(false), run(true));
+}
+
+TEST(MemoryDriverTest, StopAbortsAndCancelsTheTask) {
+  asl::StateMachineDef definition = Parse(R"({"StartAt": "T", "States": {"T": {"Type": "Task",
+      "Resource": "arn:aws:states:::lambda:invoke", "End": true}}})");
+  SilentBackend backend;
+  MemoryDriverOptions options;
+  options.fake_clock_start = kT0;
+  MemoryDriver* driver_ptr = nullptr;
+  options.after_event = [&](asl::ExecutionState&) {
+    if (driver_ptr != nullptr) driver_ptr->Stop("Cancelled", "by test");
+    driver_ptr = nullptr;
+  };
+  MemoryDriver driver(definition, backend, options);
+  driver_ptr = &driver;
+  RunResult result = driver.Run(*asl::ParseJson("{}"));
+  EXPECT_EQ(result.status, asl::ExecutionStatus::kAborted);
+  EXPECT_EQ(result.error.value_or(""), "Cancelled");
+  EXPECT_EQ(backend.cancelled.size(), 1u);
+}
+
+}  // namespace
+}  // namespace switchyard::orchestrator
