@@ -93,7 +93,8 @@ class Run(unittest.TestCase):
         self.assertEqual(types[0], 'ExecutionStarted')
         self.assertEqual(types[-1], 'ExecutionSucceeded')
         self.assertEqual(types.count('MapIterationSucceeded'), 3)
-        self.assertIn('ParallelStateSucceeded', types)
+        self.assertIn('ParallelStateStarted', types)
+        self.assertIn('ParallelStateExited', types)
 
     def test_failure_exit_1_with_error_on_stderr(self):
         with tempfile.NamedTemporaryFile('w', suffix='.json', delete=False) as f:
