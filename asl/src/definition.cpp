@@ -197,7 +197,7 @@ class Parser {
                "State name '" + name + "' is used more than once in the state machine");
         continue;
       }
-      State state = ParseState(name, it->value, at, def.query_language);
+      State state = ParseState(name, it->value, at, def.query_language, top_level);
       def.index.emplace(name, def.states.size());
       def.states.push_back(std::move(state));
     }
@@ -279,16 +279,17 @@ class Parser {
     for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) {
       std::string_view name = JsonView(it->name);
       if (name.ends_with(".$")) name.remove_suffix(2);
-      bool ok = !name.empty() && name.size() <= kMaxStateNameLength &&
-                !(name[0] >= '0' && name[0] <= '9');
+      bool ok = !name.empty() && name.size() <= kMaxStateNameLength;
       for (char c : name) {
-        const auto u = static_cast<unsigned char>(c);
-        if (!(std::isalnum(u) || c == '_' || u >= 0x80)) ok = false;
+        if (c == '.' || c == '$' || c == '[' || c == ']' || c == ' ' || c == '\t' ||
+            c == '\n' || c == '*' || c == '"' || c == '\'') {
+          ok = false;
+        }
       }
       if (!ok) {
         Schema(Join(at, JsonView(it->name)),
                "Invalid variable name '" + std::string(name) +
-                   "': letters, digits and '_' only, not starting with a digit, at most 80");
+                   "': no '.', '$', brackets, quotes, '*' or spaces, at most 80 characters");
       }
     }
   }
@@ -545,8 +546,10 @@ class Parser {
     if (!ok) Schema(at, "The operand of " + std::string(op) + " has the wrong type");
   }
 
+  // `strict`: the state sits directly in the top level, where a JSONata machine may not hold a
+  // JSONPath state (AWS accepts one inside a JSONata Map's processor).
   State ParseState(const std::string& name, const Json& v, const std::string& loc,
-                   QueryLanguage inherited) {
+                   QueryLanguage inherited, bool strict) {
     State state;
     state.name = name;
     state.query_language = inherited;
@@ -577,7 +580,7 @@ class Parser {
     }
     if (const Json* ql = JsonFind(v, "QueryLanguage")) {
       ParseQueryLanguage(*ql, Join(loc, "QueryLanguage"), &state.query_language);
-      if (inherited == QueryLanguage::kJsonata &&
+      if (strict && inherited == QueryLanguage::kJsonata &&
           state.query_language == QueryLanguage::kJsonPath) {
         Report(std::string(kDiagInvalidQueryLanguage), Join(loc, "QueryLanguage"),
                "A JSONata state machine may not contain JSONPath states");
@@ -727,14 +730,8 @@ class Parser {
     }
     if (const Json* c = JsonFind(v, "Credentials")) {
       if (!c->IsObject() || c->MemberCount() == 0) {
-        Schema(Join(loc, "Credentials"), "Credentials must be an object with RoleArn");
+        Schema(Join(loc, "Credentials"), "Credentials must be a non-empty object");
       } else {
-        for (auto it = c->MemberBegin(); it != c->MemberEnd(); ++it) {
-          const std::string_view key = JsonView(it->name);
-          if (key != "RoleArn" && key != "RoleArn.$") {
-            Schema(Join(Join(loc, "Credentials"), key), "Credentials accepts only RoleArn");
-          }
-        }
         state->credentials = CopyJson(*c);
       }
     }
@@ -995,6 +992,26 @@ class Parser {
   }
 };
 
+// RapidJSON keeps every duplicate member; ASL (like AWS) rejects a definition that repeats one.
+void FindDuplicateKeys(const Json& v, const std::string& loc, std::vector<Diagnostic>* out) {
+  if (v.IsObject()) {
+    std::set<std::string_view> seen;
+    for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) {
+      const std::string_view key = JsonView(it->name);
+      if (!seen.insert(key).second) {
+        out->push_back(Diagnostic{Severity::kError, std::string(kDiagSchemaValidationFailed),
+                                  Join(loc, key),
+                                  "Field '" + std::string(key) + "' appears more than once"});
+      }
+      FindDuplicateKeys(it->value, Join(loc, key), out);
+    }
+  } else if (v.IsArray()) {
+    for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
+      FindDuplicateKeys(v[i], loc + "/" + std::to_string(i), out);
+    }
+  }
+}
+
 }  // namespace
 
 std::string_view StateTypeName(StateType type) {
@@ -1049,6 +1066,7 @@ ParseResult ParseDefinition(const Json& document) {
     return result;
   }
   Parser parser;
+  FindDuplicateKeys(document, "", &parser.diagnostics);
   QueryLanguage top = QueryLanguage::kJsonPath;
   StateMachineDef def = parser.ParseMachine(document, "", top, true);
   result.diagnostics = std::move(parser.diagnostics);
