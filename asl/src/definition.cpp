@@ -992,13 +992,16 @@ class Parser {
   }
 };
 
-// RapidJSON keeps every duplicate member; ASL (like AWS) rejects a definition that repeats one.
+// RapidJSON keeps every duplicate member; ASL (like AWS) rejects a definition that repeats one,
+// and also "x" next to "x.$", which collide once a payload template drops the ".$".
 void FindDuplicateKeys(const Json& v, const std::string& loc, std::vector<Diagnostic>* out) {
   if (v.IsObject()) {
     std::set<std::string_view> seen;
     for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) {
       const std::string_view key = JsonView(it->name);
-      if (!seen.insert(key).second) {
+      std::string_view bare = key;
+      if (bare.ends_with(".$")) bare.remove_suffix(2);
+      if (!seen.insert(bare).second) {
         out->push_back(Diagnostic{Severity::kError, std::string(kDiagSchemaValidationFailed),
                                   Join(loc, key),
                                   "Field '" + std::string(key) + "' appears more than once"});
