@@ -40,22 +40,8 @@ const std::set<std::string, std::less<>>& PredefinedErrors() {
   return kNames;
 }
 
-std::string PointerEscape(std::string_view token) {
-  std::string out;
-  for (char c : token) {
-    if (c == '~') {
-      out += "~0";
-    } else if (c == '/') {
-      out += "~1";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
 std::string Join(std::string_view base, std::string_view token) {
-  return std::string(base) + "/" + PointerEscape(token);
+  return std::string(base) + "/" + JsonPointerToken(token);
 }
 
 bool IsJsonata(const Json& v) {

@@ -137,6 +137,20 @@ std::string_view JsonTypeName(const Json& value) {
   return "null";
 }
 
+std::string JsonPointerToken(std::string_view key) {
+  std::string out;
+  for (char c : key) {
+    if (c == '~') {
+      out += "~0";
+    } else if (c == '/') {
+      out += "~1";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 std::size_t JsonTextSize(const Json& value) { return DumpJson(value).size(); }
 
 }  // namespace switchyard::asl

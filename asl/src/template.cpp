@@ -33,21 +33,6 @@ using Node = PayloadTemplate::Node;
 
 constexpr std::string_view kDynamicSuffix = ".$";
 
-// RFC 6901: "~" is written "~0" and "/" is written "~1".
-std::string PointerToken(std::string_view key) {
-  std::string out;
-  for (char c : key) {
-    if (c == '~') {
-      out += "~0";
-    } else if (c == '/') {
-      out += "~1";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
 Node Literal(const Json& value) {
   Node node;
   node.literal = std::make_shared<const Json>(CopyJson(value));
@@ -110,7 +95,7 @@ Node CompileNode(const Json& value, const std::string& pointer,
     std::set<std::string, std::less<>> keys;
     for (auto it = value.MemberBegin(); it != value.MemberEnd(); ++it) {
       const std::string_view key = JsonView(it->name);
-      const std::string child_pointer = pointer + "/" + PointerToken(key);
+      const std::string child_pointer = pointer + "/" + JsonPointerToken(key);
       Node child;
       if (key.ends_with(kDynamicSuffix)) {
         child = CompileDynamic(key, it->value, child_pointer, issues);

@@ -60,6 +60,9 @@ std::string_view JsonView(const Json& string_value);
 // "number", "boolean", "null".
 std::string_view JsonTypeName(const Json& value);
 
+// One JSON Pointer reference token (RFC 6901): "~" is written "~0" and "/" is written "~1".
+std::string JsonPointerToken(std::string_view key);
+
 // Size in bytes of the compact UTF-8 text of a value (what AWS's 256 KiB limits count).
 std::size_t JsonTextSize(const Json& value);
 
