@@ -19,6 +19,15 @@ TEST(JsonTest, ReportsSyntaxErrorsWithOffset) {
   EXPECT_FALSE(ParseJson("", &error).has_value());
 }
 
+TEST(JsonTest, HugeDigitRunsParseWithoutReadingOutOfBounds) {
+  // Regression: fuzz_definition found RapidJSON's full-precision path crashing on this.
+  const std::string zeros = "0." + std::string(5000, '0') + "1";
+  auto value = ParseJson(zeros);
+  ASSERT_TRUE(value.has_value());
+  EXPECT_TRUE(value->IsNumber());
+  EXPECT_EQ(DumpJson(*ParseJson("[0.1,1.1,123.456]")), "[0.1,1.1,123.456]");
+}
+
 TEST(JsonTest, EqualityComparesNumbersByValueAndIgnoresMemberOrder) {
   EXPECT_TRUE(JsonEquals(*ParseJson("{\"a\":1,\"b\":[2]}"), *ParseJson("{\"b\":[2.0],\"a\":1.0}")));
   EXPECT_FALSE(JsonEquals(*ParseJson("[1]"), *ParseJson("[true]")));
