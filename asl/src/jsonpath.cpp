@@ -789,7 +789,9 @@ class Evaluator {
         if (token.names.size() == 1) {
           const Json* value = JsonFind(node, token.names[0]);
           if (value == nullptr) {
-            if (leaf || !token.upstream_definite) return true;
+            // AWS returns [] for an indefinite path whose definite prefix is missing
+            // ("$.items[*]" on {}), where Jayway itself throws "Missing property".
+            if (leaf || !token.upstream_definite || !impl_.definite) return true;
             return Fail("Missing property in path " + PrefixText(impl_, i + 1));
           }
           return Eval(i + 1, *value);
