@@ -715,9 +715,16 @@ class Parser {
       Schema(Join(loc, "HeartbeatSeconds"), "HeartbeatSeconds must be smaller than TimeoutSeconds");
     }
     if (const Json* c = JsonFind(v, "Credentials")) {
+      // AWS (recorded) rejects any Credentials field but RoleArn / RoleArn.$.
       if (!c->IsObject() || c->MemberCount() == 0) {
-        Schema(Join(loc, "Credentials"), "Credentials must be a non-empty object");
+        Schema(Join(loc, "Credentials"), "Credentials must be an object with RoleArn");
       } else {
+        for (auto it = c->MemberBegin(); it != c->MemberEnd(); ++it) {
+          const std::string_view key = JsonView(it->name);
+          if (key != "RoleArn" && key != "RoleArn.$") {
+            Schema(Join(Join(loc, "Credentials"), key), "Credentials accepts only RoleArn");
+          }
+        }
         state->credentials = CopyJson(*c);
       }
     }
