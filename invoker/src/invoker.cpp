@@ -121,6 +121,18 @@ struct FunctionEntry {
   std::map<std::string, Pool> pools;  // by version
 };
 
+// The caller's own deadline passed before the function finished: the invocation is abandoned
+// (the environment is not blamed). Returns the REPORT status suffix.
+std::string MarkCallerDeadlineExceeded(InvokeResult* result) {
+  result->status = InvokeStatus::kDeadlineExceeded;
+  result->status_code = 408;
+  result->error_type = "DeadlineExceeded";
+  result->payload =
+      "{\"Type\":\"User\",\"message\":\"The caller's deadline passed before "
+      "the function finished\"}";
+  return "Status: timeout";
+}
+
 }  // namespace
 
 struct Invoker::Impl {
@@ -447,13 +459,7 @@ InvokeResult Invoker::Impl::RunHttp(const FunctionVersion& fv, const InvokeReque
     }
     status_suffix = "Status: error\tError Type: " + result.error_type;
   } else if (call.timed_out && caller_first) {
-    result.status = InvokeStatus::kDeadlineExceeded;
-    result.status_code = 408;
-    result.error_type = "DeadlineExceeded";
-    result.payload =
-        "{\"Type\":\"User\",\"message\":\"The caller's deadline passed before "
-        "the function finished\"}";
-    status_suffix = "Status: timeout";
+    status_suffix = MarkCallerDeadlineExceeded(&result);
   } else if (call.timed_out) {
     result.function_error = "Unhandled";
     result.error_type = "Sandbox.Timedout";
@@ -636,13 +642,7 @@ InvokeResult Invoker::Impl::RunSync(const std::shared_ptr<const FunctionVersion>
       status_suffix = "Status: error\tError Type: Runtime.OutOfMemory";
       break;
     case OutcomeKind::kDeadline:
-      result.status = InvokeStatus::kDeadlineExceeded;
-      result.status_code = 408;
-      result.error_type = "DeadlineExceeded";
-      result.payload =
-          "{\"Type\":\"User\",\"message\":\"The caller's deadline passed before "
-          "the function finished\"}";
-      status_suffix = "Status: timeout";
+      status_suffix = MarkCallerDeadlineExceeded(&result);
       break;
   }
   const std::string log = BuildLog(request_id, fv->version, output, &outcome, fv->config,
