@@ -466,11 +466,11 @@ class Runner {
                                Json result) {
     if (!result_path.set) return result;
     if (!result_path.path) return input;
-    std::string input_text = DumpJson(input);
+    // Assign is all or nothing, so on failure `input` is still what the state received.
     if (!result_path.path->Assign(input, std::move(result))) {
       return Error{std::string(kStatesResultPathMatchFailure),
                    Prefix(frame) + "Unable to apply ResultPath '" + result_path.path->text() +
-                       "' to input '" + input_text + "'"};
+                       "' to input '" + DumpJson(input) + "'"};
     }
     return input;
   }

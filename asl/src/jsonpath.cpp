@@ -1274,8 +1274,31 @@ Result<Json> JsonPath::Evaluate(const Scope& scope) const {
 
 bool JsonPath::Assign(Json& root, Json value) const {
   if (!impl_->reference || impl_->root != Root::kInput) return false;
-  Json* node = &root;
   const std::vector<Token>& tokens = impl_->tokens;
+  // All or nothing: check the whole walk first, so that a failed ResultPath leaves `root` as it
+  // was (its error message quotes it). Below a missing property only properties can follow,
+  // since the objects created there have no elements to index.
+  const Json* probe = &root;
+  bool missing = false;
+  for (const Token& token : tokens) {
+    if (missing) {
+      if (token.kind != TokenKind::kProperty) return false;
+      continue;
+    }
+    if (token.kind == TokenKind::kProperty) {
+      if (!probe->IsObject()) return false;
+      const Json* child = JsonFind(*probe, token.names[0]);
+      missing = child == nullptr;
+      probe = child;
+    } else {
+      if (!probe->IsArray()) return false;
+      const auto size = static_cast<int64_t>(probe->Size());
+      const int64_t index = token.indices[0] < 0 ? size + token.indices[0] : token.indices[0];
+      if (index < 0 || index >= size) return false;
+      probe = &(*probe)[static_cast<rapidjson::SizeType>(index)];
+    }
+  }
+  Json* node = &root;
   for (std::size_t i = 0; i < tokens.size(); ++i) {
     const Token& token = tokens[i];
     bool last = i + 1 == tokens.size();

@@ -202,6 +202,14 @@ TEST(JsonPathTest, ContextAndVariableRoots) {
   EXPECT_EQ(no_variables.error().cause, "The variable 'order' was not found");
 }
 
+TEST(JsonPathTest, FailedAssignLeavesTheDocumentUntouched) {
+  // "$.new.deeper[0]" would create "new" and "deeper" before finding no array to index.
+  Json doc = *ParseJson(R"({"a":{"b":1}})");
+  EXPECT_FALSE(JsonPath::Parse("$.new.deeper[0]")->Assign(doc, JsonInt(1)));
+  EXPECT_FALSE(JsonPath::Parse("$.a.c.d[1]")->Assign(doc, JsonInt(1)));
+  EXPECT_EQ(DumpJson(doc), R"({"a":{"b":1}})");
+}
+
 TEST(JsonPathTest, AssignResultPath) {
   Json doc = J(R"({"a":{"b":1},"arr":[1,{"x":2}],"s":"str"})");
   EXPECT_TRUE(P("$.a.c").Assign(doc, J("5")));
