@@ -941,8 +941,12 @@ class Runner {
         if (!frame.token.empty() && !is_callback_reply) return;  // waits for the callback
         if (JsonTextSize(event.output) > kMaxPayloadBytes) {
           // AWS records an oversized result as a failed task, which Retry and Catch then see.
+          // AWS names a Lambda function by its ARN and a service integration by its service
+          // ("lambda" for arn:aws:states:::lambda:invoke).
+          std::string task_name =
+              lambda ? state.resource : ResourceTypeAndName(state.resource).first;
           Error error{std::string(kStatesDataLimitExceeded),
-                      "The state/task '" + state.resource +
+                      "The state/task '" + task_name +
                           "' returned a result with a size exceeding the maximum number of "
                           "bytes service limit."};
           Json details = TaskEventDetails(state);

@@ -1,5 +1,7 @@
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
+#include <mutex>
 #include <ostream>
 #include <random>
 #include <string_view>
@@ -7,7 +9,10 @@
 #include "switchyard/asl/core.hpp"
 #include "switchyard/asl/definition.hpp"
 #include "switchyard/asl/json.hpp"
+#include "switchyard/invoker/function_config.hpp"
+#include "switchyard/invoker/invoker.hpp"
 #include "switchyard/orchestrator/cli.hpp"
+#include "switchyard/orchestrator/lambda_backend.hpp"
 #include "switchyard/orchestrator/memory_driver.hpp"
 
 namespace switchyard::orchestrator {
@@ -82,11 +87,41 @@ int RunRunCommand(const RunOptions& options, std::ostream& out, std::ostream& er
   driver_options.seed = random();
   driver_options.fast_timers = options.fast_timers;
 
-  // The function invoker is a later piece; until then every Lambda task reports that no backend
-  // is configured (also with --functions).
-  NoFunctionBackend backend;
-  MemoryDriver driver(*parsed.definition, backend, std::move(driver_options));
-  RunResult result = driver.Run(std::move(*input));
+  // With --functions, Lambda tasks run those functions; without, they fail with "no function
+  // backend configured". Function logs (START ... REPORT) go to stderr.
+  std::optional<invoker::Invoker> functions;
+  std::unique_ptr<TaskBackend> backend;
+  if (!options.functions_dir.empty()) {
+    std::vector<std::string> load_errors;
+    auto configs = invoker::LoadFunctionsDirectory(options.functions_dir, &load_errors);
+    for (const auto& message : load_errors) err << "switchyard run: " << message << "\n";
+    if (!load_errors.empty() && configs.empty()) return 2;
+    invoker::InvokerOptions invoker_options;
+    // Invocations end on invoker threads: one log at a time.
+    invoker_options.log_sink = [&err, log_mu = std::make_shared<std::mutex>()](
+                                   const std::string&, const std::string&, const std::string& log) {
+      std::lock_guard<std::mutex> lock(*log_mu);
+      err << log << std::flush;
+    };
+    functions.emplace(std::move(invoker_options));
+    for (const auto& config : configs) {
+      if (std::string error = functions->RegisterFunction(config); !error.empty()) {
+        err << "switchyard run: " << error << "\n";
+        return 2;
+      }
+    }
+    backend = std::make_unique<LambdaBackend>(*functions, "us-east-1", "000000000000");
+  } else {
+    backend = std::make_unique<NoFunctionBackend>();
+  }
+  RunResult result;
+  {
+    MemoryDriver driver(*parsed.definition, *backend, std::move(driver_options));
+    result = driver.Run(std::move(*input));
+    // Tasks still running (e.g. past their TimeoutSeconds) must not report to a driver that is
+    // going away.
+    if (auto* lambda = dynamic_cast<LambdaBackend*>(backend.get())) lambda->Detach();
+  }
 
   bool succeeded = result.status == asl::ExecutionStatus::kSucceeded;
   if (options.json) {
