@@ -115,10 +115,10 @@ std::optional<TaskOutcome> LambdaBackend::Start(const TaskRequest& request,
                                                 TaskCompleter complete) {
   const std::string& resource = request.resource;
   const bool legacy = resource.starts_with(kLambdaArnPrefix);
-  const bool service = resource == kInvokeResource ||
-                       (resource.starts_with(kInvokeResource) &&
-                        std::string_view(resource).substr(kInvokeResource.size()) ==
-                            ".waitForTaskToken");
+  const bool service =
+      resource == kInvokeResource ||
+      (resource.starts_with(kInvokeResource) &&
+       std::string_view(resource).substr(kInvokeResource.size()) == ".waitForTaskToken");
   if (!legacy && !service) {
     return TaskOutcome::Failure(std::string(asl::kStatesTaskFailed),
                                 "no backend configured for " + resource);
@@ -172,8 +172,8 @@ std::optional<TaskOutcome> LambdaBackend::Start(const TaskRequest& request,
   if (request.timeout_seconds > 0 && request.timeout_seconds < kNoDeadlineSeconds) {
     // The driver times the task out itself; this deadline, a second later, only makes sure the
     // invoker reclaims the environment of a function that outlives its task.
-    invoke.deadline = std::chrono::steady_clock::now() +
-                      std::chrono::seconds(request.timeout_seconds + 1);
+    invoke.deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(request.timeout_seconds + 1);
   }
 
   std::string function_arn =

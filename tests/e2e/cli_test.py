@@ -125,6 +125,36 @@ class Run(unittest.TestCase):
         types = [e['type'] for e in res['history']]
         self.assertEqual(types.count('ParallelStateStarted'), 3)  # first try + 2 retries
 
+    def test_run_with_functions(self):
+        functions = os.path.join(SRC, 'examples', 'functions')
+        code, out, err = sy('run', example('greet.asl.json'), '--functions', functions,
+                            '--input', '{"name": "Ada", "amount": 42}', '--json', '--history')
+        self.assertEqual(code, 0, err)
+        res = json.loads(out)
+        self.assertEqual(res['status'], 'SUCCEEDED')
+        self.assertEqual(res['output']['greet']['greetings'],
+                         {'python': 'Hello, Ada!', 'node': 'Hello, Ada!', 'status': 200,
+                          'shell': 'Hello from a shell function'})
+        self.assertEqual(res['output']['payment'], {'charged': 42})
+        types = [e['type'] for e in res['history']]
+        self.assertEqual(types.count('LambdaFunctionSucceeded'), 2)
+        self.assertEqual(types.count('TaskSucceeded'), 2)
+        self.assertIn('REPORT RequestId:', err)  # function logs go to stderr
+
+        # The function raises: the Catch gets its error type and error document.
+        code, out, err = sy('run', example('greet.asl.json'), '--functions', functions,
+                            '--input', '{"name": "Ada", "amount": 420}')
+        self.assertEqual(code, 0, err)
+        res = json.loads(out)
+        self.assertEqual(res['declined'], 'PaymentDeclined')
+        self.assertEqual(res['why']['errorMessage'], 'amount 420 is over the card limit')
+
+    def test_run_without_functions_names_the_missing_backend(self):
+        code, _, err = sy('run', example('greet.asl.json'), '--input', '{"amount": 1}')
+        self.assertEqual(code, 1)
+        self.assertIn('States.TaskFailed', err)
+        self.assertIn('no function backend configured for', err)
+
 
 if __name__ == '__main__':
     BIN, SRC = sys.argv[1], sys.argv[2]
