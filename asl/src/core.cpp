@@ -37,6 +37,9 @@ struct Frame {
   std::string state;  // the current state
   Phase phase = Phase::kEnter;
   Json input;  // the current state's raw input
+  // DumpJson(input) when it is already known (the previous state's output text); empty when
+  // not. A cache for the history, never in snapshots: whoever sets `input` clears or sets it.
+  std::string input_text;
   Json work;   // effective input (after InputPath); a Wait's pending output
   Json variables = JsonObject();
   int64_t entered_event_id = 0;
@@ -221,33 +224,50 @@ class Runner {
  private:
   // ---- history and commands -----------------------------------------------------------
   int64_t Emit(std::string type, std::string_view details_key = {}, Json details = Json()) {
-    HistoryEvent event;
+    return EmitText(std::move(type), details_key,
+                    details_key.empty() ? std::string() : DumpJson(details));
+  }
+
+  // As Emit, with the details object already as JSON text.
+  // As Emit, with the details object already as JSON text, and the payload (JSON text) that
+  // goes in its member `payload_field` ("input"/"output") kept apart.
+  int64_t EmitText(std::string type, std::string_view details_key, std::string details_json,
+                   std::string_view payload_field = {}, std::string payload_text = {}) {
+    HistoryEvent& event = step_.history.emplace_back();
     event.id = ++impl_.last_event_id;
     event.previous_event_id = event.id - 1;
     event.timestamp = now_;
     event.type = std::move(type);
-    event.details = JsonObject();
-    if (!details_key.empty()) JsonSet(event.details, details_key, std::move(details));
-    step_.history.push_back(std::move(event));
+    event.details_key = details_key;
+    event.details_json = std::move(details_json);
+    event.payload_field = payload_field;
+    event.payload_text = std::move(payload_text);
     return impl_.last_event_id;
   }
 
-  void EmitStateEntered(const State& state, const Json& input) {
-    Json details = JsonObject();
-    JsonSet(details, "name", JsonString(state.name));
-    JsonSet(details, "input", JsonString(DumpJson(input)));
-    JsonSet(details, "inputDetails", PayloadDetails());
-    Emit(std::string(StateTypeName(state.type)) + "StateEntered", "stateEnteredEventDetails",
-         std::move(details));
+  // The hot path (every state entry and exit) writes its details as text directly.
+  void EmitStateEntered(const State& state, std::string input_text) {
+    std::string details;
+    details.reserve(state.name.size() + 48);
+    details += "{\"name\":";
+    AppendJsonString(details, state.name);
+    details += ",\"inputDetails\":{\"truncated\":false}}";
+    EmitText(std::string(StateTypeName(state.type)) + "StateEntered", "stateEnteredEventDetails",
+             std::move(details), "input", std::move(input_text));
   }
 
   void EmitStateExited(const State& state, const Json& output) {
-    Json details = JsonObject();
-    JsonSet(details, "name", JsonString(state.name));
-    JsonSet(details, "output", JsonString(DumpJson(output)));
-    JsonSet(details, "outputDetails", PayloadDetails());
-    Emit(std::string(StateTypeName(state.type)) + "StateExited", "stateExitedEventDetails",
-         std::move(details));
+    EmitStateExited(state, DumpJson(output));
+  }
+
+  void EmitStateExited(const State& state, std::string output_text) {
+    std::string details;
+    details.reserve(state.name.size() + 48);
+    details += "{\"name\":";
+    AppendJsonString(details, state.name);
+    details += ",\"outputDetails\":{\"truncated\":false}}";
+    EmitText(std::string(StateTypeName(state.type)) + "StateExited", "stateExitedEventDetails",
+             std::move(details), "output", std::move(output_text));
   }
 
   Json ErrorDetails(const std::string& error, const std::string& cause) {
@@ -281,11 +301,14 @@ class Runner {
     impl_.execution_input = CopyJson(event.input);
     impl_.start_time = now_;
 
-    Json details = JsonObject();
-    JsonSet(details, "input", JsonString(DumpJson(event.input)));
-    JsonSet(details, "inputDetails", PayloadDetails());
-    JsonSet(details, "roleArn", JsonString(impl_.role_arn));
-    Emit("ExecutionStarted", "executionStartedEventDetails", std::move(details));
+    std::string input_text = DumpJson(event.input);
+    std::string details;
+    details.reserve(impl_.role_arn.size() + 64);
+    details += "{\"inputDetails\":{\"truncated\":false},\"roleArn\":";
+    AppendJsonString(details, impl_.role_arn);
+    details += '}';
+    EmitText("ExecutionStarted", "executionStartedEventDetails", std::move(details), "input",
+             input_text);
 
     if (definition_.timeout_seconds) {
       impl_.execution_timer = true;
@@ -301,6 +324,7 @@ class Runner {
     root.kind = FrameKind::kRoot;
     root.state = definition_.start_at;
     root.input = CopyJson(event.input);
+    root.input_text = std::move(input_text);
     int64_t root_id = root.id;
     impl_.frames.emplace(root_id, std::move(root));
     Resume(root_id);
@@ -308,7 +332,7 @@ class Runner {
 
   // Cancels whatever is in flight in every frame and records the end of the execution.
   void EndExecution(ExecutionStatus status, std::string type, Json output, std::string error,
-                    std::string cause) {
+                    std::string cause, std::string output_text = {}) {
     for (auto& [id, frame] : impl_.frames) CancelInFlight(frame);
     if (impl_.execution_timer && status != ExecutionStatus::kTimedOut) {
       Command command;
@@ -321,10 +345,9 @@ class Runner {
     impl_.status = status;
 
     if (status == ExecutionStatus::kSucceeded) {
-      Json details = JsonObject();
-      JsonSet(details, "output", JsonString(DumpJson(output)));
-      JsonSet(details, "outputDetails", PayloadDetails());
-      Emit(type, "executionSucceededEventDetails", std::move(details));
+      if (output_text.empty()) output_text = DumpJson(output);
+      EmitText(type, "executionSucceededEventDetails", "{\"outputDetails\":{\"truncated\":false}}",
+               "output", std::move(output_text));
     } else {
       std::string key = status == ExecutionStatus::kFailed     ? "executionFailedEventDetails"
                         : status == ExecutionStatus::kTimedOut ? "executionTimedOutEventDetails"
@@ -507,13 +530,15 @@ class Runner {
   }
 
   std::optional<Error> CheckSize(const Frame& frame, const Json& value) const {
-    if (JsonTextSize(value) > kMaxPayloadBytes) {
-      return Error{std::string(kStatesDataLimitExceeded),
-                   "The state/task '" + frame.state +
-                       "' returned a result with a size exceeding the maximum number of bytes "
-                       "service limit."};
-    }
+    if (JsonTextSize(value) > kMaxPayloadBytes) return SizeError(frame);
     return std::nullopt;
+  }
+
+  Error SizeError(const Frame& frame) const {
+    return Error{std::string(kStatesDataLimitExceeded),
+                 "The state/task '" + frame.state +
+                     "' returned a result with a size exceeding the maximum number of bytes "
+                     "service limit."};
   }
 
   // ---- driving frames -----------------------------------------------------------------
@@ -542,26 +567,31 @@ class Runner {
     }
   }
 
-  void Transition(Frame& frame, const State& state, Json output, const std::string& next) {
+  // `output_text`, when known, is DumpJson(output).
+  void Transition(Frame& frame, const State& state, Json output, const std::string& next,
+                  std::string output_text = {}) {
     if (state.end || next.empty()) {
-      EndFrame(frame, false, std::move(output), "", "");
+      EndFrame(frame, false, std::move(output), "", "", std::move(output_text));
       return;
     }
     frame.state = next;
     frame.input = std::move(output);
+    frame.input_text = std::move(output_text);
     frame.phase = Phase::kEnter;
     frame.attempts.clear();
     frame.retry_count = 0;
     frame.token.clear();
   }
 
-  void EndFrame(Frame& frame, bool failed, Json output, std::string error, std::string cause) {
+  void EndFrame(Frame& frame, bool failed, Json output, std::string error, std::string cause,
+                std::string output_text = {}) {
     if (frame.parent < 0) {
       if (failed) {
         EndExecution(ExecutionStatus::kFailed, "ExecutionFailed", JsonNull(), std::move(error),
                      std::move(cause));
       } else {
-        EndExecution(ExecutionStatus::kSucceeded, "ExecutionSucceeded", std::move(output), "", "");
+        EndExecution(ExecutionStatus::kSucceeded, "ExecutionSucceeded", std::move(output), "", "",
+                     std::move(output_text));
       }
       return;
     }
@@ -586,15 +616,19 @@ class Runner {
     }
     const State& state = *found;
     frame.entered_time = now_;
-    EmitStateEntered(state, frame.input);
+    std::string input_text =
+        frame.input_text.empty() ? DumpJson(frame.input) : std::move(frame.input_text);
+    frame.input_text.clear();
+    const std::size_t input_size = input_text.size();
+    EmitStateEntered(state, std::move(input_text));
     frame.entered_event_id = impl_.last_event_id;
     if (state.query_language == QueryLanguage::kJsonata) {
       FailFrame(frame, RuntimeError(frame, "JSONata query language is not supported yet (state '" +
                                                state.name + "')."));
       return;
     }
-    if (auto size_error = CheckSize(frame, frame.input)) {
-      FailFrame(frame, std::move(*size_error));
+    if (input_size > kMaxPayloadBytes) {
+      FailFrame(frame, SizeError(frame));
       return;
     }
     switch (state.type) {
@@ -629,7 +663,9 @@ class Runner {
       if (!parameters) return FailFrame(frame, std::move(parameters).error());
       result = std::move(parameters).value();
     } else {
+      // A part of an input already within the limit: no size check needed.
       result = std::move(effective).value();
+      return FinishWithResult(frame, state, std::move(result), state.assign, state.next);
     }
     if (auto size_error = CheckSize(frame, result)) return FailFrame(frame, *size_error);
     FinishWithResult(frame, state, std::move(result), state.assign, state.next);
@@ -645,10 +681,11 @@ class Runner {
     if (!combined) return FailFrame(frame, std::move(combined).error());
     auto output = ApplyOutputPath(frame, state, std::move(combined).value());
     if (!output) return FailFrame(frame, std::move(output).error());
-    if (auto size_error = CheckSize(frame, *output)) return FailFrame(frame, *size_error);
+    std::string output_text = DumpJson(*output);
+    if (output_text.size() > kMaxPayloadBytes) return FailFrame(frame, SizeError(frame));
     CommitAssign(frame, std::move(assigned).value());
-    EmitStateExited(state, *output);
-    Transition(frame, state, std::move(output).value(), next);
+    EmitStateExited(state, output_text);
+    Transition(frame, state, std::move(output).value(), next, std::move(output_text));
   }
 
   void RunChoice(Frame& frame, const State& state) {
@@ -692,9 +729,11 @@ class Runner {
     auto output = ApplyOutputPath(frame, state, std::move(effective).value());
     if (!output) return FailFrame(frame, std::move(output).error());
     CommitAssign(frame, std::move(all_assigned));
-    EmitStateExited(state, *output);
+    std::string output_text = DumpJson(*output);
+    EmitStateExited(state, output_text);
     frame.state = next;
     frame.input = std::move(output).value();
+    frame.input_text = std::move(output_text);
     frame.phase = Phase::kEnter;
   }
 
@@ -1057,9 +1096,11 @@ class Runner {
           ApplyResultPath(frame, result_path, std::move(frame.input), std::move(error_output));
       if (!output) return FailFrame(frame, std::move(output).error());
       CommitAssign(frame, std::move(assigned).value());
-      EmitStateExited(state, *output);
+      std::string output_text = DumpJson(*output);
+      EmitStateExited(state, output_text);
       frame.state = catcher.next;
       frame.input = std::move(output).value();
+      frame.input_text = std::move(output_text);
       frame.phase = Phase::kEnter;
       frame.attempts.clear();
       frame.retry_count = 0;
@@ -1640,12 +1681,26 @@ Json HistoryEvent::ToJson() const {
   JsonSet(object, "previousEventId", JsonInt(previous_event_id));
   JsonSet(object, "timestamp", JsonString(FormatTimestamp(timestamp)));
   JsonSet(object, "type", JsonString(type));
-  if (details.IsObject()) {
-    for (const auto& member : details.GetObject()) {
-      JsonSet(object, JsonView(member.name), CopyJson(member.value));
-    }
-  }
+  if (!details_key.empty()) JsonSet(object, details_key, Details());
   return object;
+}
+
+Json HistoryEvent::Details() const {
+  std::optional<Json> parsed = ParseJson(details_json);
+  Json parsed_details = parsed && parsed->IsObject() ? std::move(*parsed) : JsonObject();
+  if (payload_field.empty()) return parsed_details;
+  // The payload goes right after "name" (or first), where AWS puts it.
+  Json details = JsonObject();
+  auto member = parsed_details.MemberBegin();
+  if (member != parsed_details.MemberEnd() && JsonView(member->name) == "name") {
+    JsonSet(details, "name", std::move(member->value));
+    ++member;
+  }
+  JsonSet(details, payload_field, JsonString(payload_text));
+  for (; member != parsed_details.MemberEnd(); ++member) {
+    JsonSet(details, JsonView(member->name), std::move(member->value));
+  }
+  return details;
 }
 
 ExecutionState::ExecutionState() : impl_(std::make_unique<Impl>()) {}
@@ -1727,6 +1782,7 @@ Result<ExecutionState> ExecutionState::FromJson(const Json& snapshot) {
 Step Apply(const StateMachineDef& definition, ExecutionState& state, const Event& event,
            int64_t now) {
   Step step;
+  step.history.reserve(8);  // most events produce a handful; saves the first regrowths
   Runner runner(definition, state.impl(), now, step);
   runner.Handle(event);
   return step;

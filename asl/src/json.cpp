@@ -11,7 +11,6 @@ namespace switchyard::asl {
 namespace {
 
 using Document = rapidjson::GenericDocument<rapidjson::UTF8<>, JsonAllocator, JsonAllocator>;
-using StringBuffer = rapidjson::GenericStringBuffer<rapidjson::UTF8<>, rapidjson::CrtAllocator>;
 
 bool NumberEquals(const Json& a, const Json& b) {
   if (a.IsInt64() && b.IsInt64()) return a.GetInt64() == b.GetInt64();
@@ -61,15 +60,88 @@ std::optional<Json> ParseJson(std::string_view text, std::string* error) {
   return value;
 }
 
-std::string DumpJson(const Json& value) {
-  StringBuffer buffer;
-  rapidjson::Writer<StringBuffer, rapidjson::UTF8<>, rapidjson::UTF8<>, rapidjson::CrtAllocator>
-      writer(buffer);
+namespace {
+
+// RapidJSON output streams: one writes into a std::string (no intermediate buffer to copy), one
+// only counts (sizes without allocating). The writer announces how many characters it is about
+// to put (PutReserve, found by argument-dependent lookup), so StringStream checks capacity once
+// per token, not once per character.
+struct StringStream {
+  using Ch = char;
+  std::string text;
+  std::size_t size = 0;  // characters written; text.size() is the capacity in use
+  void Reserve(std::size_t count) {
+    if (size + count > text.size()) text.resize(std::max(text.size() * 2, size + count + 64));
+  }
+  void Put(char c) {
+    Reserve(1);
+    text[size++] = c;
+  }
+  void Flush() {}
+};
+[[maybe_unused]] void PutReserve(StringStream& stream, std::size_t count) {
+  stream.Reserve(count);
+}
+[[maybe_unused]] void PutUnsafe(StringStream& stream, char c) { stream.text[stream.size++] = c; }
+struct CountingStream {
+  using Ch = char;
+  std::size_t size = 0;
+  void Put(char) { ++size; }
+  void Flush() {}
+};
+
+template <typename Stream>
+void WriteJson(const Json& value, Stream& stream) {
+  rapidjson::Writer<Stream, rapidjson::UTF8<>, rapidjson::UTF8<>, rapidjson::CrtAllocator> writer(
+      stream);
   value.Accept(writer);
-  return std::string(buffer.GetString(), buffer.GetSize());
 }
 
-Json CopyJson(const Json& value) { return Json(value, Alloc()); }
+}  // namespace
+
+std::string DumpJson(const Json& value) {
+  StringStream stream;
+  WriteJson(value, stream);
+  stream.text.resize(stream.size);
+  return std::move(stream.text);
+}
+
+// RapidJSON 1.1.0's copy constructor rebuilds the value through a whole GenericDocument (a SAX
+// round trip with its own stack); this walks the tree directly. Numbers are rebuilt through the
+// constructor Accept() would have called, so their kind flags are the same.
+Json CopyJson(const Json& value) {
+  switch (value.GetType()) {
+    case rapidjson::kNullType:
+      return Json();
+    case rapidjson::kFalseType:
+      return Json(false);
+    case rapidjson::kTrueType:
+      return Json(true);
+    case rapidjson::kStringType:
+      return Json(value.GetString(), value.GetStringLength(), Alloc());
+    case rapidjson::kNumberType:
+      if (value.IsDouble()) return Json(value.GetDouble());
+      if (value.IsInt()) return Json(value.GetInt());
+      if (value.IsUint()) return Json(value.GetUint());
+      if (value.IsInt64()) return Json(static_cast<int64_t>(value.GetInt64()));
+      return Json(static_cast<uint64_t>(value.GetUint64()));
+    case rapidjson::kArrayType: {
+      Json copy(rapidjson::kArrayType);
+      copy.Reserve(value.Size(), Alloc());
+      for (const auto& element : value.GetArray()) copy.PushBack(CopyJson(element), Alloc());
+      return copy;
+    }
+    case rapidjson::kObjectType: {
+      Json copy(rapidjson::kObjectType);
+      for (const auto& member : value.GetObject()) {
+        copy.AddMember(Json(member.name.GetString(), member.name.GetStringLength(), Alloc()),
+                       CopyJson(member.value), Alloc());
+      }
+      return copy;
+    }
+  }
+  return Json();
+}
 
 bool JsonEquals(const Json& a, const Json& b) {
   if (a.IsNumber() && b.IsNumber()) return NumberEquals(a, b);
@@ -171,6 +243,66 @@ std::string JsonPointerToken(std::string_view key) {
   return out;
 }
 
-std::size_t JsonTextSize(const Json& value) { return DumpJson(value).size(); }
+void AppendJsonString(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  // Two passes, sizing then filling, so the text is written without a check per character.
+  std::size_t size = text.size() + 2;
+  for (char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t') {
+      size += 1;
+    } else if (c < 0x20) {
+      size += 5;
+    }
+  }
+  const std::size_t start = out.size();
+  out.resize(start + size);
+  char* p = out.data() + start;
+  *p++ = '"';
+  for (char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c >= 0x20 && c != '"' && c != '\\') {
+      *p++ = ch;
+      continue;
+    }
+    *p++ = '\\';
+    switch (c) {
+      case '"':
+        *p++ = '"';
+        break;
+      case '\\':
+        *p++ = '\\';
+        break;
+      case '\b':
+        *p++ = 'b';
+        break;
+      case '\f':
+        *p++ = 'f';
+        break;
+      case '\n':
+        *p++ = 'n';
+        break;
+      case '\r':
+        *p++ = 'r';
+        break;
+      case '\t':
+        *p++ = 't';
+        break;
+      default:
+        *p++ = 'u';
+        *p++ = '0';
+        *p++ = '0';
+        *p++ = kHex[c >> 4];
+        *p++ = kHex[c & 0xF];
+    }
+  }
+  *p = '"';
+}
+
+std::size_t JsonTextSize(const Json& value) {
+  CountingStream stream;
+  WriteJson(value, stream);
+  return stream.size;
+}
 
 }  // namespace switchyard::asl

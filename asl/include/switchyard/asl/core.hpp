@@ -99,15 +99,26 @@ struct Command {
   std::optional<std::string> cause;
 };
 
-// One entry of the execution history, as GetExecutionHistory returns it: `details` is an object
-// with at most one member, e.g. {"stateEnteredEventDetails": {"name": ..., "input": ...}}.
+// One entry of the execution history, as GetExecutionHistory returns it. The details are kept
+// as compact JSON text (what a store writes, and cheaper to produce than a tree): `details_key`
+// names the member, e.g. "stateEnteredEventDetails", and `details_json` is its object, e.g.
+// {"name":"A","inputDetails":{"truncated":false}}; both empty when there is none. The input or
+// output a state, task or execution event carries is kept apart, unescaped: `payload_text` is
+// that JSON text and `payload_field` ("input" or "output") the details member it belongs in;
+// both empty when there is none.
 struct HistoryEvent {
   int64_t id = 0;
   int64_t previous_event_id = 0;
   int64_t timestamp = 0;  // ns since the epoch
   std::string type;       // "PassStateEntered", "ExecutionSucceeded", ...
-  Json details;
+  std::string details_key;
+  std::string details_json;
+  std::string_view payload_field;  // a literal: "input", "output" or empty
+  std::string payload_text;
 
+  // The details object with the payload in it, e.g. {"name":"A","input":"{}",...}; an empty
+  // object when there are no details.
+  Json Details() const;
   // {"id", "previousEventId", "timestamp" (ISO-8601), "type", <details member>}.
   Json ToJson() const;
 };

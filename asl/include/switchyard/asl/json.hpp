@@ -63,6 +63,9 @@ std::string_view JsonTypeName(const Json& value);
 // One JSON Pointer reference token (RFC 6901): "~" is written "~0" and "/" is written "~1".
 std::string JsonPointerToken(std::string_view key);
 
+// Appends `text` as a JSON string literal (quotes included), escaped exactly as DumpJson escapes.
+void AppendJsonString(std::string& out, std::string_view text);
+
 // Size in bytes of the compact UTF-8 text of a value (what AWS's 256 KiB limits count).
 std::size_t JsonTextSize(const Json& value);
 
