@@ -195,8 +195,16 @@ Json PayloadDetails() {
 
 class Runner {
  public:
-  Runner(const StateMachineDef& definition, Impl& impl, int64_t now, Step& step)
-      : definition_(definition), impl_(impl), now_(now), step_(step), random_(impl.prng) {}
+  // `consumable`, when given, is the event being handled, whose payloads may be moved out
+  // instead of copied once they have been read.
+  Runner(const StateMachineDef& definition, Impl& impl, int64_t now, Step& step,
+         Event* consumable = nullptr)
+      : definition_(definition),
+        impl_(impl),
+        now_(now),
+        step_(step),
+        random_(impl.prng),
+        consumable_(consumable) {}
 
   void Handle(const Event& event) {
     if (event.kind == Event::Kind::kStarted) {
@@ -223,6 +231,7 @@ class Runner {
 
  private:
   // ---- history and commands -----------------------------------------------------------
+  // `details_key` must be a literal (HistoryEvent keeps a view of it).
   int64_t Emit(std::string type, std::string_view details_key = {}, Json details = Json()) {
     return EmitText(std::move(type), details_key,
                     details_key.empty() ? std::string() : DumpJson(details));
@@ -282,30 +291,38 @@ class Runner {
   }
 
   // ---- start and end ------------------------------------------------------------------
+  // The execution's ARNs: the ones the Started event gave, or ones derived from the names.
+  std::string ExecutionArn() const {
+    if (!impl_.execution_arn.empty()) return impl_.execution_arn;
+    return "arn:aws:states:us-east-1:111111111111:execution:" + impl_.state_machine_name + ":" +
+           impl_.execution_name;
+  }
+  std::string StateMachineArn() const {
+    if (!impl_.state_machine_arn.empty()) return impl_.state_machine_arn;
+    return "arn:aws:states:us-east-1:111111111111:stateMachine:" + impl_.state_machine_name;
+  }
+  std::string_view RoleArn() const {
+    if (!impl_.role_arn.empty()) return impl_.role_arn;
+    return "arn:aws:iam::111111111111:role/switchyard-execution";
+  }
+
   void Start(const Event& event) {
     impl_.started = true;
     impl_.prng = event.seed;
     impl_.execution_name = event.execution_name;
     impl_.state_machine_name = event.state_machine_name;
-    impl_.execution_arn =
-        event.execution_arn.empty()
-            ? "arn:aws:states:us-east-1:111111111111:execution:" + event.state_machine_name + ":" +
-                  event.execution_name
-            : event.execution_arn;
-    impl_.state_machine_arn =
-        event.state_machine_arn.empty()
-            ? "arn:aws:states:us-east-1:111111111111:stateMachine:" + event.state_machine_name
-            : event.state_machine_arn;
-    impl_.role_arn = event.role_arn.empty() ? "arn:aws:iam::111111111111:role/switchyard-execution"
-                                            : event.role_arn;
+    // Empty ARNs stay empty here and are derived when used (ExecutionArn() etc.).
+    impl_.execution_arn = event.execution_arn;
+    impl_.state_machine_arn = event.state_machine_arn;
+    impl_.role_arn = event.role_arn;
     impl_.execution_input = CopyJson(event.input);
     impl_.start_time = now_;
 
     std::string input_text = DumpJson(event.input);
     std::string details;
-    details.reserve(impl_.role_arn.size() + 64);
+    details.reserve(RoleArn().size() + 64);
     details += "{\"inputDetails\":{\"truncated\":false},\"roleArn\":";
-    AppendJsonString(details, impl_.role_arn);
+    AppendJsonString(details, RoleArn());
     details += '}';
     EmitText("ExecutionStarted", "executionStartedEventDetails", std::move(details), "input",
              input_text);
@@ -323,7 +340,7 @@ class Runner {
     root.id = impl_.next_serial++;
     root.kind = FrameKind::kRoot;
     root.state = definition_.start_at;
-    root.input = CopyJson(event.input);
+    root.input = consumable_ != nullptr ? std::move(consumable_->input) : CopyJson(event.input);
     root.input_text = std::move(input_text);
     int64_t root_id = root.id;
     impl_.frames.emplace(root_id, std::move(root));
@@ -349,7 +366,7 @@ class Runner {
       EmitText(type, "executionSucceededEventDetails", "{\"outputDetails\":{\"truncated\":false}}",
                "output", std::move(output_text));
     } else {
-      std::string key = status == ExecutionStatus::kFailed     ? "executionFailedEventDetails"
+      std::string_view key = status == ExecutionStatus::kFailed     ? "executionFailedEventDetails"
                         : status == ExecutionStatus::kTimedOut ? "executionTimedOutEventDetails"
                                                                : "executionAbortedEventDetails";
       Emit(type, key, ErrorDetails(error, cause));
@@ -400,15 +417,15 @@ class Runner {
                int64_t map_index = 0) const {
     Json context = JsonObject();
     Json execution = JsonObject();
-    JsonSet(execution, "Id", JsonString(impl_.execution_arn));
+    JsonSet(execution, "Id", JsonString(ExecutionArn()));
     JsonSet(execution, "Input", CopyJson(impl_.execution_input));
     JsonSet(execution, "StartTime", JsonString(FormatTimestamp(impl_.start_time)));
     JsonSet(execution, "Name", JsonString(impl_.execution_name));
-    JsonSet(execution, "RoleArn", JsonString(impl_.role_arn));
+    JsonSet(execution, "RoleArn", JsonString(RoleArn()));
     JsonSet(execution, "RedriveCount", JsonInt(0));
     JsonSet(context, "Execution", std::move(execution));
     Json machine = JsonObject();
-    JsonSet(machine, "Id", JsonString(impl_.state_machine_arn));
+    JsonSet(machine, "Id", JsonString(StateMachineArn()));
     JsonSet(machine, "Name", JsonString(impl_.state_machine_name));
     JsonSet(context, "StateMachine", std::move(machine));
     Json state_object = JsonObject();
@@ -971,14 +988,14 @@ class Runner {
     const State& state = StateOf(frame);
     bool lambda = IsLegacyLambda(state.resource);
     std::string prefix = lambda ? "LambdaFunction" : "Task";
-    std::string key_prefix = lambda ? "lambdaFunction" : "task";
     bool is_callback_reply = event.task_id.empty();
     switch (event.kind) {
       case Event::Kind::kHeartbeat:
         return;
       case Event::Kind::kTaskSucceeded: {
         if (!frame.token.empty() && !is_callback_reply) return;  // waits for the callback
-        if (JsonTextSize(event.output) > kMaxPayloadBytes) {
+        std::string output_text = DumpJson(event.output);
+        if (output_text.size() > kMaxPayloadBytes) {
           // AWS records an oversized result as a failed task, which Retry and Catch then see.
           // AWS names a Lambda function by its ARN and a service integration by its service
           // ("lambda" for arn:aws:states:::lambda:invoke).
@@ -991,19 +1008,25 @@ class Runner {
           Json details = TaskEventDetails(state);
           JsonSet(details, "error", JsonString(error.error));
           JsonSet(details, "cause", JsonString(error.cause));
-          Emit(prefix + "Failed", key_prefix + "FailedEventDetails", std::move(details));
+          Emit(prefix + "Failed",
+               lambda ? "lambdaFunctionFailedEventDetails" : "taskFailedEventDetails",
+               std::move(details));
           frame.task_id.clear();
           frame.phase = Phase::kEnter;
           HandleStateError(frame, state, std::move(error));
           break;
         }
         Json details = TaskEventDetails(state);
-        JsonSet(details, "output", JsonString(DumpJson(event.output)));
+        JsonSet(details, "output", JsonString(output_text));
         JsonSet(details, "outputDetails", PayloadDetails());
-        Emit(prefix + "Succeeded", key_prefix + "SucceededEventDetails", std::move(details));
+        Emit(prefix + "Succeeded",
+             lambda ? "lambdaFunctionSucceededEventDetails" : "taskSucceededEventDetails",
+             std::move(details));
         frame.task_id.clear();
         frame.phase = Phase::kEnter;  // provisional; TaskSucceededContinue decides
-        TaskSucceededContinue(frame, state, CopyJson(event.output));
+        TaskSucceededContinue(frame, state,
+                              consumable_ != nullptr ? std::move(consumable_->output)
+                                                     : CopyJson(event.output));
         break;
       }
       case Event::Kind::kTaskFailed:
@@ -1011,7 +1034,8 @@ class Runner {
       case Event::Kind::kHeartbeatTimedOut: {
         Error error;
         std::string type = prefix + "Failed";
-        std::string key = key_prefix + "FailedEventDetails";
+        std::string_view key =
+            lambda ? "lambdaFunctionFailedEventDetails" : "taskFailedEventDetails";
         if (event.kind == Event::Kind::kTaskFailed) {
           error = Error{event.error, event.cause};
         } else {
@@ -1019,7 +1043,7 @@ class Runner {
               event.kind == Event::Kind::kTaskTimedOut ? kStatesTimeout : kStatesHeartbeatTimeout);
           error.cause = event.cause;
           type = prefix + "TimedOut";
-          key = key_prefix + "TimedOutEventDetails";
+          key = lambda ? "lambdaFunctionTimedOutEventDetails" : "taskTimedOutEventDetails";
         }
         Json details = TaskEventDetails(state);
         if (!error.error.empty()) JsonSet(details, "error", JsonString(error.error));
@@ -1435,6 +1459,7 @@ class Runner {
   int64_t now_;
   Step& step_;
   SplitMix random_;
+  Event* consumable_;
 };
 
 // ---- snapshots ----------------------------------------------------------------------------
@@ -1784,6 +1809,14 @@ Step Apply(const StateMachineDef& definition, ExecutionState& state, const Event
   Step step;
   step.history.reserve(8);  // most events produce a handful; saves the first regrowths
   Runner runner(definition, state.impl(), now, step);
+  runner.Handle(event);
+  return step;
+}
+
+Step Apply(const StateMachineDef& definition, ExecutionState& state, Event&& event, int64_t now) {
+  Step step;
+  step.history.reserve(8);
+  Runner runner(definition, state.impl(), now, step, &event);
   runner.Handle(event);
   return step;
 }

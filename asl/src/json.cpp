@@ -71,7 +71,10 @@ struct StringStream {
   std::string text;
   std::size_t size = 0;  // characters written; text.size() is the capacity in use
   void Reserve(std::size_t count) {
-    if (size + count > text.size()) text.resize(std::max(text.size() * 2, size + count + 64));
+    if (size + count > text.size()) Grow(count);
+  }
+  [[gnu::noinline]] void Grow(std::size_t count) {
+    text.resize(std::max(text.size() * 2, size + count + 128));
   }
   void Put(char c) {
     Reserve(1);
@@ -254,6 +257,12 @@ void AppendJsonString(std::string& out, std::string_view text) {
     } else if (c < 0x20) {
       size += 5;
     }
+  }
+  if (size == text.size() + 2) {  // nothing to escape: the common case
+    out += '"';
+    out += text;
+    out += '"';
+    return;
   }
   const std::size_t start = out.size();
   out.resize(start + size);

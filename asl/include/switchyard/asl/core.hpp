@@ -111,7 +111,7 @@ struct HistoryEvent {
   int64_t previous_event_id = 0;
   int64_t timestamp = 0;  // ns since the epoch
   std::string type;       // "PassStateEntered", "ExecutionSucceeded", ...
-  std::string details_key;
+  std::string_view details_key;  // a literal
   std::string details_json;
   std::string_view payload_field;  // a literal: "input", "output" or empty
   std::string payload_text;
@@ -163,5 +163,7 @@ class ExecutionState {
 // Step). JSONata-mode states fail the execution with States.Runtime ("JSONata ... not supported").
 Step Apply(const StateMachineDef& definition, ExecutionState& state, const Event& event,
            int64_t now);
+// The same, but the payloads of `event` (input, output) may be moved out instead of copied.
+Step Apply(const StateMachineDef& definition, ExecutionState& state, Event&& event, int64_t now);
 
 }  // namespace switchyard::asl
