@@ -482,7 +482,8 @@ class Runner {
 
   Result<Json> EvalTemplate(const Frame& frame, const State& state, const PayloadTemplate& tmpl,
                             const Json& input) {
-    Json context = Context(frame, state);
+    // The context object is built only for templates that read it.
+    Json context = tmpl.UsesContext() ? Context(frame, state) : JsonObject();
     FrameVariables variables(impl_, frame.id);
     Scope scope{&input, &context, &variables};
     auto value = tmpl.Evaluate(scope, random_);
@@ -669,6 +670,19 @@ class Runner {
 
   // ---- simple states ------------------------------------------------------------------
   void RunPass(Frame& frame, const State& state) {
+    // Without an InputPath nothing can fail before the result is known, so the input is not
+    // copied when it is not needed (Result) or when it becomes the result as it is.
+    if (!state.input_path.set && state.result) {
+      Json result = CopyJson(*state.result);
+      if (auto size_error = CheckSize(frame, result)) return FailFrame(frame, *size_error);
+      return FinishWithResult(frame, state, std::move(result), state.assign, state.next);
+    }
+    if (!state.input_path.set && !state.parameters && !state.result_path.set) {
+      // ResultPath "$" by default: the input is replaced by the result, which is the input.
+      Json result = std::move(frame.input);
+      frame.input = JsonNull();
+      return FinishWithResult(frame, state, std::move(result), state.assign, state.next);
+    }
     auto effective = ApplyInputPath(frame, state, frame.input);
     if (!effective) return FailFrame(frame, std::move(effective).error());
     Json result;

@@ -25,6 +25,7 @@ struct PayloadTemplate::Node {
   std::string field;                // kPath / kIntrinsic: the key as written, "value.$"
   std::optional<JsonPath> path;
   std::shared_ptr<const Intrinsic::Node> intrinsic;
+  bool uses_context = false;  // the root: some path reads the context object ($$)
 };
 
 namespace {
@@ -164,11 +165,35 @@ Result<Json> EvaluateNode(const Node& node, const Scope& scope, RandomSource& ra
 
 }  // namespace
 
+namespace {
+
+bool IntrinsicUsesContext(const Intrinsic::Node& node) {
+  if (node.path) return node.path->root() == JsonPath::Root::kContext;
+  for (const auto& arg : node.args) {
+    if (IntrinsicUsesContext(arg)) return true;
+  }
+  return false;
+}
+
+bool NodeUsesContext(const Node& node) {
+  if (node.path && node.path->root() == JsonPath::Root::kContext) return true;
+  if (node.intrinsic && IntrinsicUsesContext(*node.intrinsic)) return true;
+  for (const auto& child : node.children) {
+    if (NodeUsesContext(child)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 PayloadTemplate PayloadTemplate::Compile(const Json& tmpl, std::vector<TemplateIssue>* issues) {
   PayloadTemplate compiled;
   compiled.root_ = std::make_unique<Node>(CompileNode(tmpl, "", issues));
+  compiled.root_->uses_context = NodeUsesContext(*compiled.root_);
   return compiled;
 }
+
+bool PayloadTemplate::UsesContext() const { return root_ != nullptr && root_->uses_context; }
 
 PayloadTemplate::PayloadTemplate() = default;
 PayloadTemplate::PayloadTemplate(PayloadTemplate&&) noexcept = default;

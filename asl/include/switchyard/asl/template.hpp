@@ -77,6 +77,10 @@ class PayloadTemplate {
   // as compact JSON>'"; intrinsic failures give States.IntrinsicFailure.
   Result<Json> Evaluate(const Scope& scope, RandomSource& random) const;
 
+  // True when some path in the template (or in its intrinsic arguments) reads the context
+  // object ($$...): only then does Evaluate need Scope::context.
+  bool UsesContext() const;
+
   struct Node;
 
  private:
