@@ -1,13 +1,16 @@
 // In-memory execution throughput of the pure core: each machine is parsed once, then run N
-// times from Started to Finish (history events included, as the core always produces them).
-// Prints one JSON line per machine: {"machine","executions","seconds","per_second","output"}.
+// times from Started to Finish (history events included, as the core always produces them),
+// BENCH_ROUNDS times (default 5). Prints one JSON line per machine: {"machine","executions",
+// "rounds","per_second" (the median round),"output"}.
 //   exec_throughput N machine.asl.json input.json [machine.asl.json input.json ...]
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "switchyard/asl/core.hpp"
 #include "switchyard/asl/definition.hpp"
@@ -32,6 +35,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   const long n = std::strtol(argv[1], nullptr, 10);
+  const char* rounds_env = std::getenv("BENCH_ROUNDS");
+  const long rounds = std::max(1L, rounds_env ? std::strtol(rounds_env, nullptr, 10) : 5L);
   for (int i = 2; i + 1 < argc; i += 2) {
     asl::ParseResult parsed = asl::ParseDefinition(Slurp(argv[i]));
     std::optional<asl::Json> input = asl::ParseJson(Slurp(argv[i + 1]));
@@ -55,13 +60,20 @@ int main(int argc, char** argv) {
       if (state.status() != asl::ExecutionStatus::kSucceeded) std::abort();
     };
     for (long w = 0; w < 200; ++w) run_once(w);  // warm-up, as the peer gets
-    const auto start = std::chrono::steady_clock::now();
-    for (long k = 0; k < n; ++k) run_once(k);
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::cout << "{\"machine\":\"" << argv[i] << "\",\"executions\":" << n
-              << ",\"seconds\":" << seconds << ",\"per_second\":" << static_cast<double>(n) / seconds
-              << ",\"output\":" << output << "}\n";
+    std::vector<double> rates;
+    for (long r = 0; r < rounds; ++r) {
+      const auto start = std::chrono::steady_clock::now();
+      for (long k = 0; k < n; ++k) run_once(k);
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      rates.push_back(static_cast<double>(n) / seconds);
+    }
+    std::vector<double> sorted = rates;
+    std::sort(sorted.begin(), sorted.end());
+    std::cout << "{\"machine\":\"" << argv[i] << "\",\"executions\":" << n << ",\"rounds\":[";
+    for (std::size_t r = 0; r < rates.size(); ++r) std::cout << (r ? "," : "") << rates[r];
+    std::cout << "],\"per_second\":" << sorted[sorted.size() / 2] << ",\"output\":" << output
+              << "}\n";
   }
   return 0;
 }

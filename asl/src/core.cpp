@@ -40,7 +40,7 @@ struct Frame {
   // DumpJson(input) when it is already known (the previous state's output text); empty when
   // not. A cache for the history, never in snapshots: whoever sets `input` clears or sets it.
   std::string input_text;
-  Json work;   // effective input (after InputPath); a Wait's pending output
+  Json work;  // effective input (after InputPath); a Wait's pending output
   Json variables = JsonObject();
   int64_t entered_event_id = 0;
   int64_t entered_time = 0;
@@ -193,6 +193,50 @@ Json PayloadDetails() {
   return details;
 }
 
+enum StateEvent { kEntered, kExited, kAborted };
+
+// "PassStateEntered", "MapStateAborted", ...: literals, as HistoryEvent::type requires.
+std::string_view StateEventType(StateType type, StateEvent event) {
+  static constexpr std::string_view kNames[][3] = {
+      {"TaskStateEntered", "TaskStateExited", "TaskStateAborted"},
+      {"PassStateEntered", "PassStateExited", "PassStateAborted"},
+      {"ChoiceStateEntered", "ChoiceStateExited", "ChoiceStateAborted"},
+      {"WaitStateEntered", "WaitStateExited", "WaitStateAborted"},
+      {"SucceedStateEntered", "SucceedStateExited", "SucceedStateAborted"},
+      {"FailStateEntered", "FailStateExited", "FailStateAborted"},
+      {"ParallelStateEntered", "ParallelStateExited", "ParallelStateAborted"},
+      {"MapStateEntered", "MapStateExited", "MapStateAborted"},
+  };
+  std::size_t row = 0;
+  switch (type) {
+    case StateType::kTask:
+      row = 0;
+      break;
+    case StateType::kPass:
+      row = 1;
+      break;
+    case StateType::kChoice:
+      row = 2;
+      break;
+    case StateType::kWait:
+      row = 3;
+      break;
+    case StateType::kSucceed:
+      row = 4;
+      break;
+    case StateType::kFail:
+      row = 5;
+      break;
+    case StateType::kParallel:
+      row = 6;
+      break;
+    case StateType::kMap:
+      row = 7;
+      break;
+  }
+  return kNames[row][event];
+}
+
 class Runner {
  public:
   // `consumable`, when given, is the event being handled, whose payloads may be moved out
@@ -232,21 +276,21 @@ class Runner {
  private:
   // ---- history and commands -----------------------------------------------------------
   // `details_key` must be a literal (HistoryEvent keeps a view of it).
-  int64_t Emit(std::string type, std::string_view details_key = {}, Json details = Json()) {
-    return EmitText(std::move(type), details_key,
-                    details_key.empty() ? std::string() : DumpJson(details));
+  // `type` and `details_key` must be literals (HistoryEvent keeps views of them).
+  int64_t Emit(std::string_view type, std::string_view details_key = {}, Json details = Json()) {
+    return EmitText(type, details_key, details_key.empty() ? std::string() : DumpJson(details));
   }
 
   // As Emit, with the details object already as JSON text.
   // As Emit, with the details object already as JSON text, and the payload (JSON text) that
   // goes in its member `payload_field` ("input"/"output") kept apart.
-  int64_t EmitText(std::string type, std::string_view details_key, std::string details_json,
+  int64_t EmitText(std::string_view type, std::string_view details_key, std::string details_json,
                    std::string_view payload_field = {}, std::string payload_text = {}) {
     HistoryEvent& event = step_.history.emplace_back();
     event.id = ++impl_.last_event_id;
     event.previous_event_id = event.id - 1;
     event.timestamp = now_;
-    event.type = std::move(type);
+    event.type = type;
     event.details_key = details_key;
     event.details_json = std::move(details_json);
     event.payload_field = payload_field;
@@ -261,8 +305,8 @@ class Runner {
     details += "{\"name\":";
     AppendJsonString(details, state.name);
     details += ",\"inputDetails\":{\"truncated\":false}}";
-    EmitText(std::string(StateTypeName(state.type)) + "StateEntered", "stateEnteredEventDetails",
-             std::move(details), "input", std::move(input_text));
+    EmitText(StateEventType(state.type, kEntered), "stateEnteredEventDetails", std::move(details),
+             "input", std::move(input_text));
   }
 
   void EmitStateExited(const State& state, const Json& output) {
@@ -275,8 +319,8 @@ class Runner {
     details += "{\"name\":";
     AppendJsonString(details, state.name);
     details += ",\"outputDetails\":{\"truncated\":false}}";
-    EmitText(std::string(StateTypeName(state.type)) + "StateExited", "stateExitedEventDetails",
-             std::move(details), "output", std::move(output_text));
+    EmitText(StateEventType(state.type, kExited), "stateExitedEventDetails", std::move(details),
+             "output", std::move(output_text));
   }
 
   Json ErrorDetails(const std::string& error, const std::string& cause) {
@@ -348,7 +392,7 @@ class Runner {
   }
 
   // Cancels whatever is in flight in every frame and records the end of the execution.
-  void EndExecution(ExecutionStatus status, std::string type, Json output, std::string error,
+  void EndExecution(ExecutionStatus status, std::string_view type, Json output, std::string error,
                     std::string cause, std::string output_text = {}) {
     for (auto& [id, frame] : impl_.frames) CancelInFlight(frame);
     if (impl_.execution_timer && status != ExecutionStatus::kTimedOut) {
@@ -366,9 +410,10 @@ class Runner {
       EmitText(type, "executionSucceededEventDetails", "{\"outputDetails\":{\"truncated\":false}}",
                "output", std::move(output_text));
     } else {
-      std::string_view key = status == ExecutionStatus::kFailed     ? "executionFailedEventDetails"
-                        : status == ExecutionStatus::kTimedOut ? "executionTimedOutEventDetails"
-                                                               : "executionAbortedEventDetails";
+      std::string_view key = status == ExecutionStatus::kFailed ? "executionFailedEventDetails"
+                             : status == ExecutionStatus::kTimedOut
+                                 ? "executionTimedOutEventDetails"
+                                 : "executionAbortedEventDetails";
       Emit(type, key, ErrorDetails(error, cause));
     }
     Command finish;
@@ -638,7 +683,13 @@ class Runner {
         frame.input_text.empty() ? DumpJson(frame.input) : std::move(frame.input_text);
     frame.input_text.clear();
     const std::size_t input_size = input_text.size();
-    EmitStateEntered(state, std::move(input_text));
+    if (IsPassThrough(state)) {
+      // Its output text will be this text: keep a copy rather than serialise it again.
+      EmitStateEntered(state, input_text);
+      frame.input_text = std::move(input_text);
+    } else {
+      EmitStateEntered(state, std::move(input_text));
+    }
     frame.entered_event_id = impl_.last_event_id;
     if (state.query_language == QueryLanguage::kJsonata) {
       FailFrame(frame, RuntimeError(frame, "JSONata query language is not supported yet (state '" +
@@ -669,19 +720,35 @@ class Runner {
   }
 
   // ---- simple states ------------------------------------------------------------------
+  // A Pass state whose output is exactly its input.
+  static bool IsPassThrough(const State& state) {
+    return state.type == StateType::kPass && !state.input_path.set && !state.parameters &&
+           !state.result && !state.result_path.set && !state.output_path.set;
+  }
+
   void RunPass(Frame& frame, const State& state) {
     // Without an InputPath nothing can fail before the result is known, so the input is not
     // copied when it is not needed (Result) or when it becomes the result as it is.
     if (!state.input_path.set && state.result) {
       Json result = CopyJson(*state.result);
-      if (auto size_error = CheckSize(frame, result)) return FailFrame(frame, *size_error);
+      // When the output is bound to contain the result (no OutputPath, a ResultPath that keeps
+      // it), the output's size check gives the same error: no need to measure the result too.
+      bool output_contains_result =
+          !state.output_path.set && (!state.result_path.set || state.result_path.path);
+      if (!output_contains_result || state.assign) {
+        if (auto size_error = CheckSize(frame, result)) return FailFrame(frame, *size_error);
+      }
       return FinishWithResult(frame, state, std::move(result), state.assign, state.next);
     }
     if (!state.input_path.set && !state.parameters && !state.result_path.set) {
       // ResultPath "$" by default: the input is replaced by the result, which is the input.
       Json result = std::move(frame.input);
       frame.input = JsonNull();
-      return FinishWithResult(frame, state, std::move(result), state.assign, state.next);
+      // A pure pass-through: the output is the input, whose text EnterState kept.
+      std::string output_text = IsPassThrough(state) ? std::move(frame.input_text) : std::string();
+      frame.input_text.clear();
+      return FinishWithResult(frame, state, std::move(result), state.assign, state.next,
+                              std::move(output_text));
     }
     auto effective = ApplyInputPath(frame, state, frame.input);
     if (!effective) return FailFrame(frame, std::move(effective).error());
@@ -703,8 +770,10 @@ class Runner {
   }
 
   // ResultPath → OutputPath → StateExited → next; Assign sees the result (ASL variables).
+  // `output_text`, when given, is already DumpJson of what the output will be.
   void FinishWithResult(Frame& frame, const State& state, Json result,
-                        const std::optional<PayloadTemplate>& assign, const std::string& next) {
+                        const std::optional<PayloadTemplate>& assign, const std::string& next,
+                        std::string output_text = {}) {
     auto assigned = EvalAssign(frame, state, assign, result);
     if (!assigned) return FailFrame(frame, std::move(assigned).error());
     auto combined =
@@ -712,7 +781,7 @@ class Runner {
     if (!combined) return FailFrame(frame, std::move(combined).error());
     auto output = ApplyOutputPath(frame, state, std::move(combined).value());
     if (!output) return FailFrame(frame, std::move(output).error());
-    std::string output_text = DumpJson(*output);
+    if (output_text.empty()) output_text = DumpJson(*output);
     if (output_text.size() > kMaxPayloadBytes) return FailFrame(frame, SizeError(frame));
     CommitAssign(frame, std::move(assigned).value());
     EmitStateExited(state, output_text);
@@ -1001,7 +1070,6 @@ class Runner {
     int64_t frame_id = frame.id;
     const State& state = StateOf(frame);
     bool lambda = IsLegacyLambda(state.resource);
-    std::string prefix = lambda ? "LambdaFunction" : "Task";
     bool is_callback_reply = event.task_id.empty();
     switch (event.kind) {
       case Event::Kind::kHeartbeat:
@@ -1022,7 +1090,7 @@ class Runner {
           Json details = TaskEventDetails(state);
           JsonSet(details, "error", JsonString(error.error));
           JsonSet(details, "cause", JsonString(error.cause));
-          Emit(prefix + "Failed",
+          Emit(lambda ? "LambdaFunctionFailed" : "TaskFailed",
                lambda ? "lambdaFunctionFailedEventDetails" : "taskFailedEventDetails",
                std::move(details));
           frame.task_id.clear();
@@ -1033,21 +1101,21 @@ class Runner {
         Json details = TaskEventDetails(state);
         JsonSet(details, "output", JsonString(output_text));
         JsonSet(details, "outputDetails", PayloadDetails());
-        Emit(prefix + "Succeeded",
+        Emit(lambda ? "LambdaFunctionSucceeded" : "TaskSucceeded",
              lambda ? "lambdaFunctionSucceededEventDetails" : "taskSucceededEventDetails",
              std::move(details));
         frame.task_id.clear();
         frame.phase = Phase::kEnter;  // provisional; TaskSucceededContinue decides
-        TaskSucceededContinue(frame, state,
-                              consumable_ != nullptr ? std::move(consumable_->output)
-                                                     : CopyJson(event.output));
+        TaskSucceededContinue(
+            frame, state,
+            consumable_ != nullptr ? std::move(consumable_->output) : CopyJson(event.output));
         break;
       }
       case Event::Kind::kTaskFailed:
       case Event::Kind::kTaskTimedOut:
       case Event::Kind::kHeartbeatTimedOut: {
         Error error;
-        std::string type = prefix + "Failed";
+        std::string_view type = lambda ? "LambdaFunctionFailed" : "TaskFailed";
         std::string_view key =
             lambda ? "lambdaFunctionFailedEventDetails" : "taskFailedEventDetails";
         if (event.kind == Event::Kind::kTaskFailed) {
@@ -1056,7 +1124,7 @@ class Runner {
           error.error = std::string(
               event.kind == Event::Kind::kTaskTimedOut ? kStatesTimeout : kStatesHeartbeatTimeout);
           error.cause = event.cause;
-          type = prefix + "TimedOut";
+          type = lambda ? "LambdaFunctionTimedOut" : "TaskTimedOut";
           key = lambda ? "lambdaFunctionTimedOutEventDetails" : "taskTimedOutEventDetails";
         }
         Json details = TaskEventDetails(state);
@@ -1092,7 +1160,7 @@ class Runner {
                         std::string_view failed_event = {}) {
     if (error.error == kStatesRuntime) {
       // AWS: States.Runtime ends the execution; not even an explicit catcher takes it.
-      if (!failed_event.empty()) Emit(std::string(failed_event));
+      if (!failed_event.empty()) Emit(failed_event);
       return FailFrame(frame, std::move(error));
     }
     for (std::size_t i = 0; i < state.retry.size(); ++i) {
@@ -1119,7 +1187,7 @@ class Runner {
       step_.commands.push_back(std::move(command));
       return;
     }
-    if (!failed_event.empty()) Emit(std::string(failed_event));
+    if (!failed_event.empty()) Emit(failed_event);
     for (const Catcher& catcher : state.catchers) {
       if (!ErrorMatches(catcher.error_equals, error.error)) continue;
       Json error_output = JsonObject();
@@ -1418,7 +1486,7 @@ class Runner {
                       frame.phase == Phase::kRetry || frame.phase == Phase::kChildren;
       CancelInFlight(frame);
       if (state != nullptr && in_state) {
-        Emit(std::string(StateTypeName(state->type)) + "StateAborted");
+        Emit(StateEventType(state->type, kAborted));
       }
       if (frame.kind == FrameKind::kIteration) {
         const Frame& parent = impl_.frames.at(frame.parent);

@@ -1,11 +1,13 @@
 #include "switchyard/asl/json.hpp"
 
 #include <algorithm>
+#include <array>
+#include <charconv>
 #include <cmath>
+#include <cstring>
 
 #include <rapidjson/error/en.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
+#include <rapidjson/internal/dtoa.h>
 
 namespace switchyard::asl {
 namespace {
@@ -62,51 +64,133 @@ std::optional<Json> ParseJson(std::string_view text, std::string* error) {
 
 namespace {
 
-// RapidJSON output streams: one writes into a std::string (no intermediate buffer to copy), one
-// only counts (sizes without allocating). The writer announces how many characters it is about
-// to put (PutReserve, found by argument-dependent lookup), so StringStream checks capacity once
-// per token, not once per character.
-struct StringStream {
-  using Ch = char;
-  std::string text;
-  std::size_t size = 0;  // characters written; text.size() is the capacity in use
-  void Reserve(std::size_t count) {
-    if (size + count > text.size()) Grow(count);
+// Compact JSON text, written directly (RapidJSON's Writer costs ~30 instructions a byte through
+// its per-character stream calls). The output is byte for byte what Writer<UTF8> produces:
+// the same escapes, integers in decimal, doubles through RapidJSON's own dtoa.
+struct StringSink {
+  std::string* out;
+  std::size_t size;  // bytes written; out->size() is the room in use (grown ahead, trimmed at the end)
+  explicit StringSink(std::string* text) : out(text), size(text->size()) {}
+  ~StringSink() { out->resize(size); }
+  StringSink(const StringSink&) = delete;
+  StringSink& operator=(const StringSink&) = delete;
+  void Append(const char* data, std::size_t count) {
+    if (size + count > out->size()) Grow(count);
+    std::memcpy(out->data() + size, data, count);
+    size += count;
+  }
+  void Append(char c) {
+    if (size + 1 > out->size()) Grow(1);
+    (*out)[size++] = c;
   }
   [[gnu::noinline]] void Grow(std::size_t count) {
-    text.resize(std::max(text.size() * 2, size + count + 128));
+    out->resize(std::max({out->capacity(), out->size() * 2, size + count + 64}));
   }
-  void Put(char c) {
-    Reserve(1);
-    text[size++] = c;
-  }
-  void Flush() {}
 };
-[[maybe_unused]] void PutReserve(StringStream& stream, std::size_t count) {
-  stream.Reserve(count);
-}
-[[maybe_unused]] void PutUnsafe(StringStream& stream, char c) { stream.text[stream.size++] = c; }
-struct CountingStream {
-  using Ch = char;
+struct CountingSink {
   std::size_t size = 0;
-  void Put(char) { ++size; }
-  void Flush() {}
+  void Append(const char*, std::size_t count) { size += count; }
+  void Append(char) { ++size; }
 };
 
-template <typename Stream>
-void WriteJson(const Json& value, Stream& stream) {
-  rapidjson::Writer<Stream, rapidjson::UTF8<>, rapidjson::UTF8<>, rapidjson::CrtAllocator> writer(
-      stream);
-  value.Accept(writer);
+// The escape each byte needs in a JSON string: 0 none, 'u' \u00XX, else the letter after '\'.
+constexpr std::array<char, 256> kEscapes = [] {
+  std::array<char, 256> table{};
+  for (int c = 0; c < 0x20; ++c) table[static_cast<std::size_t>(c)] = 'u';
+  table['"'] = '"';
+  table['\\'] = '\\';
+  table['\b'] = 'b';
+  table['\f'] = 'f';
+  table['\n'] = 'n';
+  table['\r'] = 'r';
+  table['\t'] = 't';
+  return table;
+}();
+
+template <typename Sink>
+void WriteString(Sink& sink, std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  sink.Append('"');
+  std::size_t run = 0;  // start of the pending run that needs no escape
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char escape = kEscapes[static_cast<unsigned char>(text[i])];
+    if (escape == 0) continue;
+    sink.Append(text.data() + run, i - run);
+    run = i + 1;
+    if (escape == 'u') {
+      const auto c = static_cast<unsigned char>(text[i]);
+      const char code[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
+      sink.Append(code, 6);
+    } else {
+      const char code[2] = {'\\', escape};
+      sink.Append(code, 2);
+    }
+  }
+  sink.Append(text.data() + run, text.size() - run);
+  sink.Append('"');
+}
+
+template <typename Sink>
+void WriteValue(Sink& sink, const Json& value) {
+  switch (value.GetType()) {
+    case rapidjson::kNullType:
+      return sink.Append("null", 4);
+    case rapidjson::kFalseType:
+      return sink.Append("false", 5);
+    case rapidjson::kTrueType:
+      return sink.Append("true", 4);
+    case rapidjson::kStringType:
+      return WriteString(sink, std::string_view(value.GetString(), value.GetStringLength()));
+    case rapidjson::kNumberType: {
+      char buffer[32];
+      char* end;
+      if (value.IsDouble()) {
+        const double d = value.GetDouble();
+        // RapidJSON's Writer refuses NaN and infinities; JSON has no spelling for them.
+        if (!std::isfinite(d)) return sink.Append("null", 4);
+        end = rapidjson::internal::dtoa(d, buffer, 324);
+      } else if (value.IsInt64()) {
+        end = std::to_chars(buffer, buffer + sizeof buffer, value.GetInt64()).ptr;
+      } else {
+        end = std::to_chars(buffer, buffer + sizeof buffer, value.GetUint64()).ptr;
+      }
+      return sink.Append(buffer, static_cast<std::size_t>(end - buffer));
+    }
+    case rapidjson::kArrayType: {
+      sink.Append('[');
+      bool first = true;
+      for (const auto& element : value.GetArray()) {
+        if (!first) sink.Append(',');
+        first = false;
+        WriteValue(sink, element);
+      }
+      return sink.Append(']');
+    }
+    case rapidjson::kObjectType: {
+      sink.Append('{');
+      bool first = true;
+      for (const auto& member : value.GetObject()) {
+        if (!first) sink.Append(',');
+        first = false;
+        WriteString(sink, std::string_view(member.name.GetString(), member.name.GetStringLength()));
+        sink.Append(':');
+        WriteValue(sink, member.value);
+      }
+      return sink.Append('}');
+    }
+  }
 }
 
 }  // namespace
 
 std::string DumpJson(const Json& value) {
-  StringStream stream;
-  WriteJson(value, stream);
-  stream.text.resize(stream.size);
-  return std::move(stream.text);
+  std::string text;
+  text.reserve(240);  // most payloads fit: one allocation
+  {
+    StringSink sink(&text);
+    WriteValue(sink, value);
+  }
+  return text;
 }
 
 // RapidJSON 1.1.0's copy constructor rebuilds the value through a whole GenericDocument (a SAX
@@ -247,71 +331,22 @@ std::string JsonPointerToken(std::string_view key) {
 }
 
 void AppendJsonString(std::string& out, std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  // Two passes, sizing then filling, so the text is written without a check per character.
-  std::size_t size = text.size() + 2;
-  for (char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t') {
-      size += 1;
-    } else if (c < 0x20) {
-      size += 5;
-    }
-  }
-  if (size == text.size() + 2) {  // nothing to escape: the common case
+  bool plain = true;
+  for (char c : text) plain = plain && kEscapes[static_cast<unsigned char>(c)] == 0;
+  if (plain) {  // the common case: no sink, three appends
     out += '"';
-    out += text;
+    out.append(text);
     out += '"';
     return;
   }
-  const std::size_t start = out.size();
-  out.resize(start + size);
-  char* p = out.data() + start;
-  *p++ = '"';
-  for (char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c >= 0x20 && c != '"' && c != '\\') {
-      *p++ = ch;
-      continue;
-    }
-    *p++ = '\\';
-    switch (c) {
-      case '"':
-        *p++ = '"';
-        break;
-      case '\\':
-        *p++ = '\\';
-        break;
-      case '\b':
-        *p++ = 'b';
-        break;
-      case '\f':
-        *p++ = 'f';
-        break;
-      case '\n':
-        *p++ = 'n';
-        break;
-      case '\r':
-        *p++ = 'r';
-        break;
-      case '\t':
-        *p++ = 't';
-        break;
-      default:
-        *p++ = 'u';
-        *p++ = '0';
-        *p++ = '0';
-        *p++ = kHex[c >> 4];
-        *p++ = kHex[c & 0xF];
-    }
-  }
-  *p = '"';
+  StringSink sink(&out);
+  WriteString(sink, text);
 }
 
 std::size_t JsonTextSize(const Json& value) {
-  CountingStream stream;
-  WriteJson(value, stream);
-  return stream.size;
+  CountingSink sink;
+  WriteValue(sink, value);
+  return sink.size;
 }
 
 }  // namespace switchyard::asl

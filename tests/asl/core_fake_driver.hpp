@@ -61,7 +61,7 @@ inline FakeRun RunWithFakeDriver(const StateMachineDef& definition, const Json& 
   auto apply = [&](const Event& event) {
     Step step = Apply(definition, state, event, now);
     for (auto& history_event : step.history) {
-      run.history_types.push_back(history_event.type);
+      run.history_types.emplace_back(history_event.type);
       run.history_text += DumpJson(history_event.ToJson()) + "\n";
     }
     for (auto& command : step.commands) {

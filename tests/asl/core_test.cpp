@@ -18,7 +18,7 @@ StateMachineDef Parse(std::string_view text) {
 
 std::string Render(const Step& step) {
   std::string text;
-  for (const auto& event : step.history) text += event.type + " ";
+  for (const auto& event : step.history) (text += event.type) += " ";
   for (const auto& command : step.commands) {
     switch (command.kind) {
       case Command::Kind::kInvokeTask:

@@ -57,7 +57,7 @@ class LambdaBackendTest : public ::testing::Test {
 
   static std::string Types(const RunResult& result) {
     std::string text;
-    for (const auto& event : result.history) text += event.type + " ";
+    for (const auto& event : result.history) (text += event.type) += " ";
     return text;
   }
 

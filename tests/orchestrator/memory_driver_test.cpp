@@ -19,7 +19,7 @@ asl::StateMachineDef Parse(std::string_view text) {
 
 std::string Types(const RunResult& result) {
   std::string text;
-  for (const auto& event : result.history) text += event.type + " ";
+  for (const auto& event : result.history) (text += event.type) += " ";
   return text;
 }
 

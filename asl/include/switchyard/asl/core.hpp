@@ -110,7 +110,7 @@ struct HistoryEvent {
   int64_t id = 0;
   int64_t previous_event_id = 0;
   int64_t timestamp = 0;  // ns since the epoch
-  std::string type;       // "PassStateEntered", "ExecutionSucceeded", ...
+  std::string_view type;  // a literal: "PassStateEntered", "ExecutionSucceeded", ...
   std::string_view details_key;  // a literal
   std::string details_json;
   std::string_view payload_field;  // a literal: "input", "output" or empty
