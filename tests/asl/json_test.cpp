@@ -1,6 +1,12 @@
 #include "switchyard/asl/json.hpp"
 
 #include <gtest/gtest.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cstdint>
+#include <limits>
+#include <string>
 
 namespace switchyard::asl {
 namespace {
@@ -48,6 +54,40 @@ TEST(JsonTest, TypeNamesAndTextSize) {
   EXPECT_EQ(JsonTypeName(*ParseJson("false")), "boolean");
   EXPECT_EQ(JsonTypeName(*ParseJson("null")), "null");
   EXPECT_EQ(JsonTextSize(*ParseJson(R"({"é": 1})")), std::string(R"({"é":1})").size());
+}
+
+// DumpJson writes text itself; it must give the bytes RapidJSON's own Writer gives.
+std::string RapidJsonText(const Json& value) {
+  rapidjson::GenericStringBuffer<rapidjson::UTF8<>, rapidjson::CrtAllocator> buffer;
+  rapidjson::Writer<decltype(buffer), rapidjson::UTF8<>, rapidjson::UTF8<>, rapidjson::CrtAllocator>
+      writer(buffer);
+  value.Accept(writer);
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+TEST(JsonTest, DumpMatchesRapidJsonWriterByteForByte) {
+  const char* texts[] = {
+      R"({"a":[1,-2,3.25,1e300,-0.0,0.1,123456789012345678,18446744073709551615,-9223372036854775808]})",
+      R"(["\u0000\u0001\u001f","tab\there","q\"uote","back\\slash","slash/","\u00e9\u4e2d","\ud83d\ude00","\u007f"])",
+      R"({"":{},"x":[],"nested":[[[{"k":[null,true,false]}]]]})",
+      R"([1.5e-7,2.2250738585072014e-308,4.9e-324,1.7976931348623157e308,100.0,3.0e2])",
+      R"({"\n key\"":"v","dup":1,"dup":2})",
+  };
+  for (const char* text : texts) {
+    std::optional<Json> value = ParseJson(text);
+    ASSERT_TRUE(value.has_value()) << text;
+    EXPECT_EQ(DumpJson(*value), RapidJsonText(*value)) << text;
+    EXPECT_EQ(JsonTextSize(*value), RapidJsonText(*value).size()) << text;
+    Json copy = CopyJson(*value);
+    EXPECT_EQ(RapidJsonText(copy), RapidJsonText(*value)) << text;
+  }
+  for (int64_t n : {int64_t{0}, int64_t{-1}, std::numeric_limits<int64_t>::min(),
+                    std::numeric_limits<int64_t>::max()}) {
+    EXPECT_EQ(DumpJson(JsonInt(n)), RapidJsonText(JsonInt(n)));
+  }
+  std::string appended = "x=";
+  AppendJsonString(appended, "a\"b\n\x01");
+  EXPECT_EQ(appended, "x=\"a\\\"b\\n\\u0001\"");
 }
 
 }  // namespace
