@@ -299,14 +299,11 @@ class Runner {
   }
 
   // The hot path (every state entry and exit) writes its details as text directly.
+  // State events keep the name and payload apart; HistoryEvent::Details() assembles them.
   void EmitStateEntered(const State& state, std::string input_text) {
-    std::string details;
-    details.reserve(state.name.size() + 48);
-    details += "{\"name\":";
-    AppendJsonString(details, state.name);
-    details += ",\"inputDetails\":{\"truncated\":false}}";
-    EmitText(StateEventType(state.type, kEntered), "stateEnteredEventDetails", std::move(details),
-             "input", std::move(input_text));
+    EmitText(StateEventType(state.type, kEntered), "stateEnteredEventDetails", {}, "input",
+             std::move(input_text));
+    step_.history.back().state_name = state.name;
   }
 
   void EmitStateExited(const State& state, const Json& output) {
@@ -314,13 +311,9 @@ class Runner {
   }
 
   void EmitStateExited(const State& state, std::string output_text) {
-    std::string details;
-    details.reserve(state.name.size() + 48);
-    details += "{\"name\":";
-    AppendJsonString(details, state.name);
-    details += ",\"outputDetails\":{\"truncated\":false}}";
-    EmitText(StateEventType(state.type, kExited), "stateExitedEventDetails", std::move(details),
-             "output", std::move(output_text));
+    EmitText(StateEventType(state.type, kExited), "stateExitedEventDetails", {}, "output",
+             std::move(output_text));
+    step_.history.back().state_name = state.name;
   }
 
   Json ErrorDetails(const std::string& error, const std::string& cause) {
@@ -407,8 +400,7 @@ class Runner {
 
     if (status == ExecutionStatus::kSucceeded) {
       if (output_text.empty()) output_text = DumpJson(output);
-      EmitText(type, "executionSucceededEventDetails", "{\"outputDetails\":{\"truncated\":false}}",
-               "output", std::move(output_text));
+      EmitText(type, "executionSucceededEventDetails", {}, "output", std::move(output_text));
     } else {
       std::string_view key = status == ExecutionStatus::kFailed ? "executionFailedEventDetails"
                              : status == ExecutionStatus::kTimedOut
@@ -1793,17 +1785,28 @@ Json HistoryEvent::ToJson() const {
 }
 
 Json HistoryEvent::Details() const {
-  std::optional<Json> parsed = ParseJson(details_json);
-  Json parsed_details = parsed && parsed->IsObject() ? std::move(*parsed) : JsonObject();
-  if (payload_field.empty()) return parsed_details;
-  // The payload goes right after "name" (or first), where AWS puts it.
+  Json parsed_details = JsonObject();
+  if (!details_json.empty()) {
+    std::optional<Json> parsed = ParseJson(details_json);
+    if (parsed && parsed->IsObject()) parsed_details = std::move(*parsed);
+  }
+  // AWS's order: name, the payload, its "...Details", then the rest.
   Json details = JsonObject();
   auto member = parsed_details.MemberBegin();
-  if (member != parsed_details.MemberEnd() && JsonView(member->name) == "name") {
+  if (!state_name.empty()) {
+    JsonSet(details, "name", JsonString(state_name));
+  } else if (member != parsed_details.MemberEnd() && JsonView(member->name) == "name") {
     JsonSet(details, "name", std::move(member->value));
     ++member;
   }
-  JsonSet(details, payload_field, JsonString(payload_text));
+  if (!payload_field.empty()) {
+    JsonSet(details, payload_field, JsonString(payload_text));
+    if (JsonFind(parsed_details, std::string(payload_field) + "Details") == nullptr) {
+      Json truncated = JsonObject();
+      JsonSet(truncated, "truncated", JsonBool(false));
+      JsonSet(details, std::string(payload_field) + "Details", std::move(truncated));
+    }
+  }
   for (; member != parsed_details.MemberEnd(); ++member) {
     JsonSet(details, JsonView(member->name), std::move(member->value));
   }

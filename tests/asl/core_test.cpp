@@ -188,6 +188,15 @@ TEST(CoreTest, HistoryEventRendersAwsShape) {
             R"({"id":2,"previousEventId":1,"timestamp":"2023-11-14T22:13:20.000Z",)"
             R"("type":"PassStateEntered","stateEnteredEventDetails":{"name":"P",)"
             R"("input":"{\"a\":1}","inputDetails":{"truncated":false}}})");
+  EXPECT_EQ(DumpJson(step.history[0].Details()),
+            R"({"input":"{\"a\":1}","inputDetails":{"truncated":false},)"
+            R"("roleArn":"arn:aws:iam::111111111111:role/switchyard-execution"})");
+  EXPECT_EQ(DumpJson(step.history[2].Details()),
+            R"({"name":"P","output":"{\"a\":1}","outputDetails":{"truncated":false}})");
+  EXPECT_EQ(DumpJson(step.history[3].ToJson()),
+            R"({"id":4,"previousEventId":3,"timestamp":"2023-11-14T22:13:20.000Z",)"
+            R"("type":"ExecutionSucceeded","executionSucceededEventDetails":)"
+            R"({"output":"{\"a\":1}","outputDetails":{"truncated":false}}})");
   EXPECT_EQ(state.history_size(), 4);
 }
 

@@ -102,19 +102,22 @@ struct Command {
 // One entry of the execution history, as GetExecutionHistory returns it. The details are kept
 // as compact JSON text (what a store writes, and cheaper to produce than a tree): `details_key`
 // names the member, e.g. "stateEnteredEventDetails", and `details_json` is its object, e.g.
-// {"name":"A","inputDetails":{"truncated":false}}; both empty when there is none. The input or
+// {"roleArn":"..."}; `details_json` may be empty when the parts below say it all. The input or
 // output a state, task or execution event carries is kept apart, unescaped: `payload_text` is
 // that JSON text and `payload_field` ("input" or "output") the details member it belongs in;
 // both empty when there is none.
 struct HistoryEvent {
   int64_t id = 0;
   int64_t previous_event_id = 0;
-  int64_t timestamp = 0;  // ns since the epoch
-  std::string_view type;  // a literal: "PassStateEntered", "ExecutionSucceeded", ...
+  int64_t timestamp = 0;         // ns since the epoch
+  std::string_view type;         // a literal: "PassStateEntered", "ExecutionSucceeded", ...
   std::string_view details_key;  // a literal
   std::string details_json;
   std::string_view payload_field;  // a literal: "input", "output" or empty
   std::string payload_text;
+  // State entered/exited events: the state's name, kept apart like the payload. Details()
+  // puts both in, with "inputDetails"/"outputDetails" when `details_json` has none.
+  std::string state_name;
 
   // The details object with the payload in it, e.g. {"name":"A","input":"{}",...}; an empty
   // object when there are no details.
