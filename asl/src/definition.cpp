@@ -1,10 +1,12 @@
 #include "switchyard/asl/definition.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <set>
 #include <utility>
 
+#include "switchyard/asl/jsonata.hpp"
 #include "switchyard/asl/names.hpp"
 #include "switchyard/asl/timestamp.hpp"
 
@@ -48,6 +50,97 @@ bool IsJsonata(const Json& v) {
   if (!v.IsString()) return false;
   const std::string_view s = JsonView(v);
   return s.size() >= 4 && s.starts_with("{%") && s.ends_with("%}");
+}
+
+bool IsLineBreak(char c) { return c == '\n' || c == '\r'; }
+
+// Why a JSONata-mode string that opens with "{%" or closes with "%}" is not a well-formed
+// expression, or empty when it is one (or is a plain literal). The form is "{% <expression> %}":
+// a space inside each delimiter, a non-blank expression, and no line break right inside a
+// delimiter. So "{%1%}", "{% 1 %" and "{% \n1 %}" are refused (asl-validator's fixtures), while
+// line breaks inside the expression and extra spaces before "%}" are fine.
+std::string JsonataSurroundProblem(std::string_view s) {
+  if (!s.starts_with("{%") && !s.ends_with("%}")) return {};
+  if (s.size() < 6 || !s.starts_with("{% ") || !s.ends_with(" %}")) {
+    return "A JSONata expression must be written \"{% <expression> %}\"";
+  }
+  const std::string_view expression = s.substr(3, s.size() - 6);
+  if (expression.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    return "The JSONata expression is empty";
+  }
+  if (IsLineBreak(expression.front()) || IsLineBreak(expression.back())) {
+    return "A JSONata expression must be written \"{% <expression> %}\", without a line break "
+           "right inside the delimiters";
+  }
+  return {};
+}
+
+// True when a backslash in a single-quoted string literal of an intrinsic call escapes
+// something other than ' { } or \ (AWS refuses the definition, e.g. for \").
+bool HasIllegalIntrinsicEscape(std::string_view text) {
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (!in_string) {
+      in_string = c == '\'';
+      continue;
+    }
+    if (c == '\'') {
+      in_string = false;
+    } else if (c == '\\') {
+      if (i + 1 >= text.size()) return true;
+      const char next = text[i + 1];
+      if (next != '\'' && next != '{' && next != '}' && next != '\\') return true;
+      ++i;
+    }
+  }
+  return false;
+}
+
+bool IsLambdaNameChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         c == '-' || c == '_';
+}
+
+std::vector<std::string_view> SplitColons(std::string_view s) {
+  std::vector<std::string_view> parts;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t colon = s.find(':', start);
+    parts.push_back(s.substr(start, colon == std::string_view::npos ? colon : colon - start));
+    if (colon == std::string_view::npos) return parts;
+    start = colon + 1;
+  }
+}
+
+// Problems AWS reports for a Task Resource ARN it can parse, or empty: a Lambda function ARN's
+// name and qualifier (version, alias or $LATEST), and the DynamoDB optimised integration, which
+// has exactly four actions (anything else goes through arn:aws:states:::aws-sdk:dynamodb:...).
+std::string ResourceProblem(std::string_view resource) {
+  const std::vector<std::string_view> parts = SplitColons(resource);
+  if (parts.size() >= 6 && parts[2] == "lambda" && parts[5] == "function") {
+    auto name_ok = [](std::string_view name, std::size_t max) {
+      return !name.empty() && name.size() <= max &&
+             std::all_of(name.begin(), name.end(), IsLambdaNameChar);
+    };
+    if (parts.size() < 7 || parts.size() > 8 || !name_ok(parts[6], 64)) {
+      return "The Lambda function ARN '" + std::string(resource) + "' is not valid";
+    }
+    if (parts.size() == 8 && parts[7] != "$LATEST" && !name_ok(parts[7], 128)) {
+      return "The Lambda function ARN '" + std::string(resource) +
+             "' has an invalid version or alias '" + std::string(parts[7]) + "'";
+    }
+  }
+  if (parts.size() == 7 && parts[2] == "states" && parts[5] == "dynamodb") {
+    static const std::set<std::string_view> kActions = {"getItem", "putItem", "updateItem",
+                                                        "deleteItem"};
+    if (kActions.count(parts[6]) == 0) {
+      return "The resource provided " + std::string(resource) +
+             " is not recognized. The value is not a valid resource ARN, or the resource is not "
+             "available in this region.";
+    }
+  }
+  return {};
 }
 
 // The fields each state type allows (both query languages; the language split is checked
@@ -237,7 +330,97 @@ class Parser {
     return field;
   }
 
+  // Walks a JSONPath-mode payload template for "x" next to "x.$" (they collide once the ".$"
+  // is dropped; exact repeats are FindDuplicateKeys' business) and for intrinsic calls whose
+  // string literals use an escape AWS refuses (AWS reports those at the object holding the
+  // field).
+  bool CheckTemplateKeys(const Json& v, const std::string& at) {
+    bool ok = true;
+    if (v.IsObject()) {
+      std::map<std::string_view, std::string_view> seen;  // bare name -> key as written
+      for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) {
+        const std::string_view key = JsonView(it->name);
+        std::string_view bare = key;
+        if (bare.ends_with(".$")) bare.remove_suffix(2);
+        if (auto [prior, fresh] = seen.emplace(bare, key); !fresh && prior->second != key) {
+          Schema(Join(at, key), "Field '" + std::string(key) + "' appears more than once");
+          ok = false;
+        }
+      }
+      for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) {
+        const std::string_view key = JsonView(it->name);
+        const Json& f = it->value;
+        if (key.ends_with(".$") && f.IsString() && Intrinsic::LooksLikeIntrinsic(JsonView(f)) &&
+            HasIllegalIntrinsicEscape(JsonView(f))) {
+          Schema(at, "The value for the field '" + std::string(key) +
+                         "' must be a valid JSONPath or a valid intrinsic function call");
+          ok = false;
+        } else if (!CheckTemplateKeys(f, Join(at, key))) {
+          ok = false;
+        }
+      }
+    } else if (v.IsArray()) {
+      for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
+        if (!CheckTemplateKeys(v[i], at + "/" + std::to_string(i))) ok = false;
+      }
+    }
+    return ok;
+  }
+
+  // JSONata mode: every string written "{% ... %}" (anywhere inside `v`) must have the surround
+  // form and parse as JSONata.
+  void CheckJsonataValue(const Json& v, const std::string& at) {
+    if (v.IsString()) {
+      const std::string_view s = JsonView(v);
+      const std::string problem = JsonataSurroundProblem(s);
+      if (!problem.empty()) {
+        Report(std::string(kDiagInvalidJsonataExpression), at, problem);
+      } else if (s.starts_with("{%")) {
+        if (auto error = CheckJsonataSyntax(s.substr(3, s.size() - 6))) {
+          Report(std::string(kDiagInvalidJsonataExpression), at,
+                 error->message + " (" + error->code + " at position " +
+                     std::to_string(error->position) + ")");
+        }
+      }
+    } else if (v.IsObject()) {
+      for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) {
+        CheckJsonataValue(it->value, Join(at, JsonView(it->name)));
+      }
+    } else if (v.IsArray()) {
+      for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
+        CheckJsonataValue(v[i], at + "/" + std::to_string(i));
+      }
+    }
+  }
+
+  // The JSONata-bearing fields of a JSONata state: all but the structural ones (names, nested
+  // machines, comments); in Choices and Catch only the rule's Condition, Assign and Output.
+  void CheckJsonataFields(const Json& state, const std::string& loc) {
+    static const std::set<std::string, std::less<>> kStructural = {
+        "Type", "Comment", "QueryLanguage", "Next", "End", "Default", "Resource", "Branches",
+        "ItemProcessor", "Iterator", "Retry", "Choices", "Catch"};
+    for (auto it = state.MemberBegin(); it != state.MemberEnd(); ++it) {
+      const std::string_view key = JsonView(it->name);
+      if (kStructural.count(key) > 0) continue;
+      CheckJsonataValue(it->value, Join(loc, key));
+    }
+    for (std::string_view list : {"Choices", "Catch"}) {
+      const Json* rules = JsonFind(state, list);
+      if (rules == nullptr || !rules->IsArray()) continue;
+      for (rapidjson::SizeType i = 0; i < rules->Size(); ++i) {
+        const Json& rule = (*rules)[i];
+        if (!rule.IsObject()) continue;
+        for (std::string_view field : {"Condition", "Assign", "Output"}) {
+          if (const Json* f = JsonFind(rule, field)) {
+            CheckJsonataValue(*f, Join(Join(loc, list) + "/" + std::to_string(i), field));
+          }
+        }
+      }
+    }
+  }
+
   std::optional<PayloadTemplate> Template(const Json& v, const std::string& at) {
+    if (!CheckTemplateKeys(v, at)) return std::nullopt;
     std::vector<TemplateIssue> issues;
     PayloadTemplate t = PayloadTemplate::Compile(v, &issues);
     for (TemplateIssue& issue : issues) {
@@ -645,6 +828,7 @@ class Parser {
         CheckVariableNames(*p, Join(loc, "Assign"));
         state.assign_jsonata = CopyJson(*p);
       }
+      CheckJsonataFields(v, loc);
     }
     if (const Json* r = JsonFind(v, "Retry")) ParseRetry(*r, Join(loc, "Retry"), &state);
     if (const Json* c = JsonFind(v, "Catch")) ParseCatch(*c, Join(loc, "Catch"), &state);
@@ -696,6 +880,8 @@ class Parser {
       state->resource = std::string(JsonView(*resource));
       if (!state->resource.starts_with("arn:")) {
         Schema(Join(loc, "Resource"), "Resource must be an ARN");
+      } else if (std::string problem = ResourceProblem(state->resource); !problem.empty()) {
+        Schema(Join(loc, "Resource"), std::move(problem));
       }
     }
     CheckExclusive(v, loc, {"TimeoutSeconds", "TimeoutSecondsPath"}, false);
@@ -911,8 +1097,22 @@ class Parser {
             Path(*p, Join(loc, "ToleratedFailurePercentagePath"), true);
       }
     }
-    if (const Json* p = JsonFind(v, "ItemReader")) state->item_reader = CopyJson(*p);
-    if (const Json* p = JsonFind(v, "ItemBatcher")) state->item_batcher = CopyJson(*p);
+    if (const Json* p = JsonFind(v, "ItemReader")) {
+      if (const Json* config = JsonFind(*p, "ReaderConfig"); config && config->IsObject()) {
+        CheckExclusive(*config, Join(Join(loc, "ItemReader"), "ReaderConfig"),
+                       {"MaxItems", "MaxItemsPath"}, false);
+      }
+      state->item_reader = CopyJson(*p);
+    }
+    if (const Json* p = JsonFind(v, "ItemBatcher")) {
+      if (p->IsObject()) {
+        CheckExclusive(*p, Join(loc, "ItemBatcher"), {"MaxItemsPerBatch", "MaxItemsPerBatchPath"},
+                       false);
+        CheckExclusive(*p, Join(loc, "ItemBatcher"),
+                       {"MaxInputBytesPerBatch", "MaxInputBytesPerBatchPath"}, false);
+      }
+      state->item_batcher = CopyJson(*p);
+    }
     if (const Json* p = JsonFind(v, "ResultWriter")) state->result_writer = CopyJson(*p);
     if (const Json* p = JsonFind(v, "Label")) {
       if (!p->IsString() || p->GetStringLength() > 40) {
@@ -985,16 +1185,15 @@ class Parser {
   }
 };
 
-// RapidJSON keeps every duplicate member; ASL (like AWS) rejects a definition that repeats one,
-// and also "x" next to "x.$", which collide once a payload template drops the ".$".
+// RapidJSON keeps every duplicate member; ASL (like AWS) rejects a definition that repeats one.
+// ("x" next to "x.$" collides only in a JSONPath payload template, where the ".$" is dropped;
+// JSONata fields keep both, as AWS's recorded BASE_LITERALS run shows: see Template().)
 void FindDuplicateKeys(const Json& v, const std::string& loc, std::vector<Diagnostic>* out) {
   if (v.IsObject()) {
     std::set<std::string_view> seen;
     for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) {
       const std::string_view key = JsonView(it->name);
-      std::string_view bare = key;
-      if (bare.ends_with(".$")) bare.remove_suffix(2);
-      if (!seen.insert(bare).second) {
+      if (!seen.insert(key).second) {
         out->push_back(Diagnostic{Severity::kError, std::string(kDiagSchemaValidationFailed),
                                   Join(loc, key),
                                   "Field '" + std::string(key) + "' appears more than once"});

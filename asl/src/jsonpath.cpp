@@ -284,6 +284,33 @@ class Parser {
     return true;
   }
 
+  // A quoted name in brackets, as AWS reads `$['a\'b']`: a backslash before the enclosing quote
+  // yields that quote; any other backslash stays as written (`$['a\"b']` names the key a\"b,
+  // as AWS's recorded ESCAPE_SEQUENCES_JSONPATH run shows), and `\\` is kept as two
+  // characters but cannot end the name.
+  bool ParseQuotedName(std::string& out) {
+    const char quote = s_[pos_];
+    const std::size_t start = pos_;
+    ++pos_;
+    while (pos_ < s_.size() && s_[pos_] != quote) {
+      if (s_[pos_] == '\\' && pos_ + 1 < s_.size()) {
+        const char next = s_[pos_ + 1];
+        if (next == quote) {
+          out += quote;
+        } else {
+          out += '\\';
+          out += next;
+        }
+        pos_ += 2;
+        continue;
+      }
+      out += s_[pos_++];
+    }
+    if (pos_ >= s_.size()) return Fail("unterminated string starting" + Position(start));
+    ++pos_;
+    return true;
+  }
+
   bool ParseInt(int64_t& out) {
     std::size_t start = pos_;
     if (pos_ < s_.size() && s_[pos_] == '-') ++pos_;
@@ -336,7 +363,7 @@ class Parser {
         SkipSpaces(end);
         if (pos_ >= end || (s_[pos_] != '\'' && s_[pos_] != '"')) return Unexpected(pos_);
         std::string name;
-        if (!ParseQuoted(name)) return false;
+        if (!ParseQuotedName(name)) return false;
         token.names.push_back(std::move(name));
         SkipSpaces(end);
         if (pos_ < end && s_[pos_] == ',') {
@@ -349,6 +376,26 @@ class Parser {
         }
         return Unexpected(pos_);
       }
+      impl.tokens.push_back(std::move(token));
+      return true;
+    }
+    if (s_.substr(pos_, 10) == "(@.length-") {
+      // Jayway's script form [(@.length-N)]: the Nth element from the end, like [-N].
+      pos_ += 10;
+      const std::size_t digits = pos_;
+      while (pos_ < end && s_[pos_] >= '0' && s_[pos_] <= '9') ++pos_;
+      int64_t value = 0;
+      auto [p, ec] = std::from_chars(s_.data() + digits, s_.data() + pos_, value);
+      if (pos_ == digits || ec != std::errc() || p != s_.data() + pos_ || value <= 0) {
+        return Unexpected(digits);
+      }
+      if (pos_ >= end || s_[pos_] != ')') return Unexpected(pos_);
+      ++pos_;
+      SkipSpaces(end);
+      if (pos_ >= end || s_[pos_] != ']') return Unexpected(pos_);
+      ++pos_;
+      token.kind = TokenKind::kIndex;
+      token.indices.push_back(-value);
       impl.tokens.push_back(std::move(token));
       return true;
     }
@@ -634,14 +681,25 @@ class Parser {
       out.literal = std::move(*parsed);
       return true;
     }
-    static const std::pair<std::string_view, int> kWords[] = {
-        {"true", 0}, {"false", 1}, {"null", 2}};
-    for (const auto& [word, which] : kWords) {
-      if (s_.substr(pos_, word.size()) == word) {
-        pos_ += word.size();
-        out.literal = which == 0 ? JsonBool(true) : which == 1 ? JsonBool(false) : JsonNull();
-        return true;
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_') {
+      // A bare word. true, false and null are literals; Jayway reads any other word (up to the
+      // next operator or ')', trailing spaces dropped) as a string: [?(@.Key == FooBar)].
+      const std::size_t start = pos_;
+      while (pos_ < s_.size() &&
+             std::string_view(")&|=!<>~[]").find(s_[pos_]) == std::string_view::npos) {
+        ++pos_;
       }
+      std::size_t stop = pos_;
+      while (stop > start && (s_[stop - 1] == ' ' || s_[stop - 1] == '\t')) --stop;
+      const std::string_view word = s_.substr(start, stop - start);
+      if (word == "true" || word == "false") {
+        out.literal = JsonBool(word == "true");
+      } else if (word == "null") {
+        out.literal = JsonNull();
+      } else {
+        out.literal = JsonString(word);
+      }
+      return true;
     }
     return Unexpected(pos_);
   }
