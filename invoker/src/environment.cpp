@@ -9,9 +9,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "util.hpp"
 
@@ -121,6 +120,8 @@ std::unique_ptr<Environment> Environment::Start(HttpServer& server, EnvironmentS
     return nullptr;
   }
   env->pid_ = pid;
+  const std::string status_path = "/proc/" + std::to_string(pid) + "/status";
+  env->status_fd_ = open(status_path.c_str(), O_RDONLY | O_CLOEXEC);
   // Lambda's memory limit: the kernel's when a cgroup can be made, else Run() watches RSS.
   env->cgroup_ = MemoryCgroup::Create(env->spec_.memory_size_mb);
   if (env->cgroup_ && !env->cgroup_->Add(pid)) env->cgroup_.reset();
@@ -142,6 +143,7 @@ Environment::~Environment() {
   }
   if (reader_.joinable()) reader_.join();
   if (output_fd_ >= 0) close(output_fd_);
+  if (status_fd_ >= 0) close(status_fd_);
   cgroup_.reset();  // empty now that the process is reaped
 }
 
@@ -207,14 +209,18 @@ void Environment::DrainOutput() {
 }
 
 std::pair<int64_t, int64_t> Environment::MemoryMb() const {
-  std::ifstream status("/proc/" + std::to_string(pid_) + "/status");
-  std::string line;
-  int64_t rss_kb = 0;
-  int64_t hwm_kb = 0;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) std::istringstream(line.substr(6)) >> rss_kb;
-    if (line.rfind("VmHWM:", 0) == 0) std::istringstream(line.substr(6)) >> hwm_kb;
-  }
+  // The file stays open (and pins this process: once it is reaped, reads fail instead of
+  // reading a recycled pid); pread at 0 makes the kernel render it afresh.
+  char buffer[4096];
+  const ssize_t n = status_fd_ >= 0 ? pread(status_fd_, buffer, sizeof buffer - 1, 0) : -1;
+  if (n <= 0) return {0, 0};
+  buffer[n] = '\0';
+  auto field_kb = [&](const char* name) -> int64_t {
+    const char* at = std::strstr(buffer, name);
+    return at ? std::strtoll(at + std::strlen(name), nullptr, 10) : 0;
+  };
+  const int64_t rss_kb = field_kb("\nVmRSS:");
+  const int64_t hwm_kb = field_kb("\nVmHWM:");
   return {(rss_kb + 1023) / 1024, (hwm_kb + 1023) / 1024};
 }
 
@@ -358,6 +364,9 @@ RunOutcome Environment::Run(const EventSpec& event) {
 
   std::optional<OutcomeKind> failure;
   const auto poll_interval = std::chrono::milliseconds(100);
+  // Resident memory is sampled every poll interval, not on entry: a fast invocation then costs
+  // no /proc read (its peak is read once below). With a cgroup the kernel enforces the limit.
+  auto next_memory_check = std::chrono::steady_clock::now() + poll_interval;
   for (;;) {
     if (outcome_ || init_error_ || exited_) break;
     const auto now = std::chrono::steady_clock::now();
@@ -375,11 +384,14 @@ RunOutcome Environment::Run(const EventSpec& event) {
     }
     // Lambda kills an environment whose memory use passes MemorySize. Without a writable
     // cgroup we watch the runtime's resident set.
-    const auto [rss_mb, peak_mb] = MemoryMb();
-    peak_memory_mb_ = std::max(peak_memory_mb_, peak_mb);
-    if (!cgroup_ && rss_mb > spec_.memory_size_mb) {
-      failure = OutcomeKind::kOutOfMemory;
-      break;
+    if (!cgroup_ && now >= next_memory_check) {
+      next_memory_check = now + poll_interval;
+      const auto [rss_mb, peak_mb] = MemoryMb();
+      peak_memory_mb_ = std::max(peak_memory_mb_, peak_mb);
+      if (rss_mb > spec_.memory_size_mb) {
+        failure = OutcomeKind::kOutOfMemory;
+        break;
+      }
     }
     auto wake = now + poll_interval;
     if (event.caller_deadline && *event.caller_deadline < wake) wake = *event.caller_deadline;
@@ -412,8 +424,12 @@ RunOutcome Environment::Run(const EventSpec& event) {
     result.init_duration_ms = MillisSince(spawned_at_, init_done_at_.value_or(end));
   }
   lock.unlock();
-  peak_memory_mb_ = std::max(peak_memory_mb_, MemoryMb().second);
-  result.max_memory_used_mb = cgroup_ ? cgroup_->PeakMb() : peak_memory_mb_;
+  if (cgroup_) {
+    result.max_memory_used_mb = cgroup_->PeakMb();
+  } else {
+    peak_memory_mb_ = std::max(peak_memory_mb_, MemoryMb().second);
+    result.max_memory_used_mb = peak_memory_mb_;
+  }
   if (result.kind == OutcomeKind::kExit && cgroup_ && cgroup_->OomKilled()) {
     result.kind = OutcomeKind::kOutOfMemory;
   }

@@ -96,6 +96,7 @@ class Environment {
   EnvironmentSpec spec_;
   pid_t pid_ = -1;
   int output_fd_ = -1;
+  int status_fd_ = -1;  // /proc/<pid>/status, kept open: re-read with pread (RSS watch)
   std::unique_ptr<Listener> listener_;
   std::unique_ptr<MemoryCgroup> cgroup_;  // null when cgroups are not writable
   std::thread reader_;

@@ -258,11 +258,13 @@ std::optional<FunctionConfig> LoadFunctionConfig(const std::string& dir, std::st
         return std::nullopt;
       }
       root = templ;
+      config.unpacked_root = root;
     }
     const fs::path dest = fs::path(root) / config.function_name;
     const std::string unpack_error = UnpackZip((folder / zip_file).string(), dest.string());
     if (!unpack_error.empty()) {
       *error = unpack_error;
+      RemoveUnpackedCode(&config);
       return std::nullopt;
     }
     config.code_dir = dest.string();
@@ -271,9 +273,17 @@ std::optional<FunctionConfig> LoadFunctionConfig(const std::string& dir, std::st
   const std::string invalid = CheckFunctionConfig(config);
   if (!invalid.empty()) {
     *error = json_path.string() + ": " + invalid;
+    RemoveUnpackedCode(&config);
     return std::nullopt;
   }
   return config;
+}
+
+void RemoveUnpackedCode(FunctionConfig* config) {
+  if (config->unpacked_root.empty()) return;
+  std::error_code ignored;
+  fs::remove_all(config->unpacked_root, ignored);
+  config->unpacked_root.clear();
 }
 
 std::vector<FunctionConfig> LoadFunctionsDirectory(const std::string& dir,

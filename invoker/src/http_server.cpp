@@ -64,9 +64,10 @@ class Session : public std::enable_shared_from_this<Session> {
     // absurd sizes drop the connection.
     parser_->body_limit(body_limit_ + kDrainAllowance);
     parser_->header_limit(64 * 1024);
-    // No read deadline: the runtime's connection idles while its handler runs (up to the
-    // function timeout), and the peer is our own child process, whose death closes it.
-    stream_.expires_never();
+    // No read or write deadline: the runtime's connection idles while its handler runs (up to
+    // the function timeout), and the peer is our own child process, whose death (the invoker
+    // kills environments that overrun) closes it. Arming a timer per message would also cost a
+    // timerfd syscall each time on the hot path.
     http::async_read(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnRead(ec); });
@@ -120,7 +121,6 @@ class Session : public std::enable_shared_from_this<Session> {
     message->body() = std::move(response.body);
     message->keep_alive(keep_alive_);
     message->prepare_payload();
-    stream_.expires_after(std::chrono::seconds(30));
     http::async_write(stream_, *message,
                       [self = shared_from_this(), message](beast::error_code ec, std::size_t) {
                         if (ec) return;

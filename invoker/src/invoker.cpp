@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <deque>
+#include <filesystem>
 #include <list>
 #include <map>
 #include <mutex>
@@ -99,10 +100,43 @@ std::string LogStreamName(const std::string& version) {
   return std::string(date) + "/[" + version + "]" + id;
 }
 
+// Owns a temporary directory LoadFunctionConfig unpacked a zip into: removed when the last
+// version using it goes (a replaced $LATEST still serves its published versions and the
+// invocations in flight, which hold their FunctionVersion). One owner per path in the process,
+// so a config registered twice (or in two Invokers) is removed only after both are done.
+class UnpackedCode {
+ public:
+  static std::shared_ptr<UnpackedCode> For(const std::string& root) {
+    if (root.empty()) return nullptr;
+    static std::mutex registry_mu;
+    static std::map<std::string, std::weak_ptr<UnpackedCode>> registry;  // Guarded by registry_mu.
+    std::lock_guard lock(registry_mu);
+    for (auto it = registry.begin(); it != registry.end();) {
+      it = it->second.expired() ? registry.erase(it) : std::next(it);
+    }
+    std::weak_ptr<UnpackedCode>& slot = registry[root];
+    if (auto owner = slot.lock()) return owner;
+    auto owner = std::shared_ptr<UnpackedCode>(new UnpackedCode(root));
+    slot = owner;
+    return owner;
+  }
+  ~UnpackedCode() {
+    std::error_code ignored;
+    std::filesystem::remove_all(root_, ignored);
+  }
+  UnpackedCode(const UnpackedCode&) = delete;
+  UnpackedCode& operator=(const UnpackedCode&) = delete;
+
+ private:
+  explicit UnpackedCode(std::string root) : root_(std::move(root)) {}
+  std::string root_;
+};
+
 struct FunctionVersion {
   FunctionConfig config;
   std::string version;  // "$LATEST" or "1", "2", ...
   NativeFunction native;
+  std::shared_ptr<UnpackedCode> unpacked;  // shared by the versions published from it
 };
 
 struct Pool {
@@ -111,6 +145,7 @@ struct Pool {
 };
 
 struct FunctionEntry {
+  uint64_t generation = 0;  // tells a re-created function from the deleted one of that name
   std::shared_ptr<const FunctionVersion> latest;
   std::map<std::string, std::shared_ptr<const FunctionVersion>> versions;
   int next_version = 1;
@@ -174,6 +209,19 @@ struct Invoker::Impl {
   // The async queue's clock: event age and retry times. Injectable for tests.
   AsyncClock::time_point AsyncNow() const {
     return options.clock ? options.clock() : AsyncClock::now();
+  }
+
+  uint64_t next_generation = 1;  // Guarded by mu.
+
+  // The entry named `name` if it is still the one of `generation`, else nullptr. Requires mu.
+  FunctionEntry* EntryOf(const std::string& name, uint64_t generation) {
+    auto it = functions.find(name);
+    return it != functions.end() && it->second.generation == generation ? &it->second : nullptr;
+  }
+  FunctionEntry& EntryFor(const std::string& name) {  // requires mu; creates a new generation
+    FunctionEntry& entry = functions[name];
+    if (entry.generation == 0) entry.generation = next_generation++;
+    return entry;
   }
 
   std::string FunctionArn(const std::string& name, const std::string& qualifier) const {
@@ -486,6 +534,7 @@ InvokeResult Invoker::Impl::RunSync(const std::shared_ptr<const FunctionVersion>
   const std::string& name = fv->config.function_name;
   const bool http = fv->config.runtime == "http";
   std::unique_ptr<Environment> env;
+  uint64_t generation = 0;
   {
     std::lock_guard lock(mu);
     auto it = functions.find(name);
@@ -494,6 +543,7 @@ InvokeResult Invoker::Impl::RunSync(const std::shared_ptr<const FunctionVersion>
                       "Function not found: " + FunctionArn(name, fv->version));
     }
     FunctionEntry& entry = it->second;
+    generation = entry.generation;
     const auto& reserved = fv->config.reserved_concurrency;
     if (reserved && entry.busy >= *reserved) {
       return ApiError(InvokeStatus::kThrottled, 429, "TooManyRequestsException", "Rate Exceeded.",
@@ -523,22 +573,23 @@ InvokeResult Invoker::Impl::RunSync(const std::shared_ptr<const FunctionVersion>
     {
       std::lock_guard lock(mu);
       --global_busy;
-      auto it = functions.find(name);
-      if (it != functions.end()) {
-        --it->second.busy;
+      // A deleted function's environment (and one of a re-created function of the same name)
+      // is not reused.
+      if (FunctionEntry* entry = EntryOf(name, generation)) {
+        --entry->busy;
         if (!fv->native && !http) {
-          Pool& pool = it->second.pools[fv->version];
+          Pool& pool = entry->pools[fv->version];
           // An environment of a replaced $LATEST is not reused.
-          const bool current = fv->version != kLatest || it->second.latest == fv;
+          const bool current = fv->version != kLatest || entry->latest == fv;
           if (used && used->Usable() && current && !stopping) {
             used->SetLastUsed(Clock::now());
             pool.idle.push_back(std::move(used));
           } else {
             --pool.live;
-            discard = std::move(used);
           }
         }
       }
+      discard = std::move(used);  // null when pooled; stopped outside the lock
     }
     discard.reset();
   };
@@ -811,26 +862,26 @@ int Invoker::Impl::ReapIdle() {
 }
 
 void Invoker::Impl::KeepProvisioned() {
-  std::vector<std::shared_ptr<const FunctionVersion>> wanted;
+  std::vector<std::pair<std::shared_ptr<const FunctionVersion>, uint64_t>> wanted;
   {
     std::lock_guard lock(mu);
     for (auto& [name, entry] : functions) {
       if (entry.latest->native || entry.latest->config.runtime == "http") continue;
       Pool& pool = entry.pools[kLatest];
       for (int i = pool.live; i < entry.provisioned; ++i) {
-        wanted.push_back(entry.latest);
+        wanted.emplace_back(entry.latest, entry.generation);
         ++pool.live;
       }
     }
   }
-  for (const auto& fv : wanted) {
+  for (const auto& [fv, generation] : wanted) {
     std::string error;
     auto env = Environment::Start(server, SpecFor(*fv, true), &error);
     std::lock_guard lock(mu);
-    auto it = functions.find(fv->config.function_name);
-    if (it == functions.end()) continue;
-    Pool& pool = it->second.pools[kLatest];
-    if (!env || it->second.latest != fv || stopping) {
+    FunctionEntry* entry = EntryOf(fv->config.function_name, generation);
+    if (!entry) continue;  // deleted meanwhile; env stops as it leaves scope, after the lock
+    Pool& pool = entry->pools[kLatest];
+    if (!env || entry->latest != fv || stopping) {
       --pool.live;
       if (!env) {
         spdlog::warn("function={} provisioned environment failed: {}", fv->config.function_name,
@@ -896,10 +947,13 @@ std::string Invoker::RegisterFunction(const FunctionConfig& config) {
   auto fv = std::make_shared<FunctionVersion>();
   fv->config = config;
   fv->version = kLatest;
+  fv->unpacked = UnpackedCode::For(config.unpacked_root);
   std::vector<std::unique_ptr<Environment>> retired;
+  std::shared_ptr<const FunctionVersion> replaced;  // may remove its unpacked code: outside mu
   {
     std::lock_guard lock(impl_->mu);
-    FunctionEntry& entry = impl_->functions[config.function_name];
+    FunctionEntry& entry = impl_->EntryFor(config.function_name);
+    replaced = std::move(entry.latest);
     entry.latest = std::move(fv);
     Pool& pool = entry.pools[kLatest];
     pool.live -= static_cast<int>(pool.idle.size());
@@ -917,9 +971,32 @@ std::string Invoker::RegisterNative(FunctionConfig config, NativeFunction functi
   fv->config = std::move(config);
   fv->version = kLatest;
   fv->native = std::move(function);
-  std::lock_guard lock(impl_->mu);
-  impl_->functions[fv->config.function_name].latest = std::move(fv);
+  fv->unpacked = UnpackedCode::For(fv->config.unpacked_root);
+  std::shared_ptr<const FunctionVersion> replaced;  // may remove its unpacked code: outside mu
+  std::vector<std::unique_ptr<Environment>> retired;
+  {
+    std::lock_guard lock(impl_->mu);
+    FunctionEntry& entry = impl_->EntryFor(fv->config.function_name);
+    replaced = std::move(entry.latest);
+    entry.latest = std::move(fv);
+    Pool& pool = entry.pools[kLatest];
+    pool.live -= static_cast<int>(pool.idle.size());
+    retired = std::move(pool.idle);
+    pool.idle.clear();
+  }
   return {};
+}
+
+bool Invoker::DeleteFunction(const std::string& function_name) {
+  FunctionEntry removed;  // its environments and code go outside the lock
+  {
+    std::lock_guard lock(impl_->mu);
+    auto it = impl_->functions.find(function_name);
+    if (it == impl_->functions.end()) return false;
+    removed = std::move(it->second);
+    impl_->functions.erase(it);
+  }
+  return true;
 }
 
 std::string Invoker::PublishVersion(const std::string& function_name) {

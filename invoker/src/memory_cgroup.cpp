@@ -1,5 +1,6 @@
 #include "memory_cgroup.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -59,13 +60,6 @@ bool WriteText(const std::string& path, const std::string& text) {
   return static_cast<bool>(out);
 }
 
-int64_t ReadNumber(const std::string& path) {
-  std::ifstream in(path);
-  int64_t value = 0;
-  in >> value;
-  return value;
-}
-
 }  // namespace
 
 std::unique_ptr<MemoryCgroup> MemoryCgroup::Create(int64_t limit_mb) {
@@ -89,6 +83,7 @@ std::unique_ptr<MemoryCgroup> MemoryCgroup::Create(int64_t limit_mb) {
 }
 
 MemoryCgroup::~MemoryCgroup() {
+  if (peak_fd_ >= 0) close(peak_fd_);
   // The kernel refuses while the last killed process is still being torn down; retry briefly.
   for (int attempt = 0; attempt < 50; ++attempt) {
     if (rmdir(path_.c_str()) == 0 || errno == ENOENT) return;
@@ -101,7 +96,17 @@ bool MemoryCgroup::Add(pid_t pid) const {
 }
 
 int64_t MemoryCgroup::PeakMb() const {
-  const int64_t bytes = ReadNumber(path_ + (v2_ ? "/memory.peak" : "/memory.max_usage_in_bytes"));
+  if (peak_fd_ < 0) {
+    const std::string file = path_ + (v2_ ? "/memory.peak" : "/memory.max_usage_in_bytes");
+    peak_fd_ = open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  }
+  int64_t bytes = 0;
+  char buffer[32];
+  const ssize_t n = peak_fd_ >= 0 ? pread(peak_fd_, buffer, sizeof buffer - 1, 0) : -1;
+  if (n > 0) {
+    buffer[n] = '\0';
+    bytes = std::strtoll(buffer, nullptr, 10);
+  }
   constexpr int64_t kMb = int64_t{1024} * 1024;
   return (bytes + kMb - 1) / kMb;
 }

@@ -23,6 +23,8 @@ class MemoryCgroup {
 
   // Moves `pid` into the cgroup. Returns false when the kernel refuses.
   bool Add(pid_t pid) const;
+  // Peak memory use since creation. Keeps the counter file open: it is read after every
+  // invocation, and one pread costs far less than open + read + close.
   int64_t PeakMb() const;
   // True once the kernel's OOM killer has killed a process of this cgroup.
   bool OomKilled() const;
@@ -31,6 +33,7 @@ class MemoryCgroup {
   MemoryCgroup(std::string path, bool v2) : path_(std::move(path)), v2_(v2) {}
   std::string path_;
   bool v2_;
+  mutable int peak_fd_ = -1;  // the peak counter, opened on first use
 };
 
 }  // namespace switchyard::invoker

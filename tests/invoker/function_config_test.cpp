@@ -130,7 +130,7 @@ TEST(LoadFunctionsDirectoryTest, LoadsTheExamples) {
   std::vector<std::string> names;
   names.reserve(configs.size());
   for (const auto& config : configs) names.push_back(config.function_name);
-  EXPECT_EQ(names, (std::vector<std::string>{"hello", "hello-node", "hello-shell"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"flaky", "hello", "hello-node", "hello-shell"}));
 }
 
 TEST(UnpackZipTest, UnpacksFunctionZipKeepingTheExecutableBit) {
@@ -152,6 +152,7 @@ TEST(UnpackZipTest, UnpacksFunctionZipKeepingTheExecutableBit) {
   auto config = LoadFunctionConfig(root + "/zipped", &error, root + "/unpacked");
   ASSERT_TRUE(config) << error;
   EXPECT_EQ(config->code_dir, root + "/unpacked/zipped");
+  EXPECT_EQ(config->unpacked_root, "");  // the caller's own folder: not ours to remove
   namespace fs = std::filesystem;
   const auto perms = fs::status(config->code_dir + "/bootstrap").permissions();
   EXPECT_NE(perms & fs::perms::owner_exec, fs::perms::none);
@@ -171,6 +172,48 @@ TEST(UnpackZipTest, RejectsEntriesThatEscape) {
   EXPECT_EQ(UnpackZip(root + "/bad.zip", root + "/out"),
             root + "/bad.zip: entry '../evil.txt' escapes the code directory");
   EXPECT_FALSE(std::filesystem::exists(root + "/evil.txt"));
+}
+
+// Without an unpack root the zip goes into a temporary directory of its own, recorded in
+// unpacked_root; when the config then fails to load, that directory is removed at once.
+TEST(UnpackZipTest, TemporaryUnpackDirectoryIsRecordedAndRemovedOnFailure) {
+  namespace fs = std::filesystem;
+  const std::string root = MakeTempDir();
+  const std::string tmp = root + "/tmp";
+  fs::create_directories(tmp);
+  ASSERT_EQ(setenv("TMPDIR", tmp.c_str(), 1), 0);  // where LoadFunctionConfig's mkdtemp goes
+  WriteFile(root + "/make_zip.py",
+            "import zipfile,sys\nz=zipfile.ZipFile(sys.argv[1],'w')\n"
+            "z.writestr('app.py','def handler(e, c):\\n    return e\\n')\nz.close()\n");
+  WriteFile(root + "/good/function.json", R"({"Runtime":"python3.12","Handler":"app.handler"})");
+  WriteFile(root + "/bad/function.json", R"({"Runtime":"python3.12"})");  // no Handler
+  for (const char* name : {"good", "bad"}) {
+    ASSERT_EQ(std::system(("/usr/bin/python3 " + root + "/make_zip.py " + root + "/" + name +
+                           "/function.zip")
+                              .c_str()),
+              0);
+  }
+
+  std::string error;
+  auto good = LoadFunctionConfig(root + "/good", &error);
+  ASSERT_TRUE(good) << error;
+  ASSERT_FALSE(good->unpacked_root.empty());
+  EXPECT_EQ(fs::path(good->unpacked_root).parent_path(), fs::path(tmp));
+  EXPECT_EQ(good->code_dir, good->unpacked_root + "/good");
+  EXPECT_TRUE(fs::exists(good->code_dir + "/app.py"));
+
+  EXPECT_FALSE(LoadFunctionConfig(root + "/bad", &error));
+  EXPECT_EQ(error, root + "/bad/function.json: Handler is required for python3.12");
+  std::vector<fs::path> left;
+  for (const auto& entry : fs::directory_iterator(tmp)) left.push_back(entry.path());
+  EXPECT_EQ(left, std::vector<fs::path>{fs::path(good->unpacked_root)});
+
+  FunctionConfig config = *good;
+  RemoveUnpackedCode(&config);
+  EXPECT_EQ(config.unpacked_root, "");
+  EXPECT_FALSE(fs::exists(good->unpacked_root));
+  unsetenv("TMPDIR");
+  fs::remove_all(root);
 }
 
 }  // namespace

@@ -778,5 +778,108 @@ TEST_F(InvokerTest, HttpBackendPostsTheEvent) {
   EXPECT_EQ(slow.error_type, "Sandbox.Timedout");
 }
 
+// A zipped function's code is unpacked into a temporary directory that LoadFunctionConfig
+// creates; the Invoker removes it once no version uses it: not when $LATEST is replaced while a
+// published version still runs that code, but when the function is deleted, and at the latest
+// when the Invoker goes.
+TEST_F(InvokerTest, UnpackedZipCodeIsRemovedWhenNoVersionUsesIt) {
+  namespace fs = std::filesystem;
+  const std::string folder = root_ + "/zipped";
+  testing::WriteFile(folder + "/function.json", R"({"Runtime":"provided.al2023","Timeout":10})");
+  testing::WriteFile(root_ + "/src/bootstrap", R"(#!/usr/bin/python3
+import http.client, os
+c = http.client.HTTPConnection(*os.environ['AWS_LAMBDA_RUNTIME_API'].split(':'))
+while True:
+    c.request('GET', '/2018-06-01/runtime/invocation/next')
+    r = c.getresponse(); r.read()
+    rid = r.getheader('Lambda-Runtime-Aws-Request-Id')
+    c.request('POST', '/2018-06-01/runtime/invocation/%s/response' % rid, '"from zip"')
+    c.getresponse().read()
+)",
+                     true);
+  testing::WriteFile(root_ + "/make_zip.py",
+                     "import zipfile,sys\n"
+                     "z=zipfile.ZipFile(sys.argv[1],'w')\n"
+                     "z.write(sys.argv[2],'bootstrap')\n"  // keeps the executable bit
+                     "z.close()\n");
+  ASSERT_EQ(std::system(("/usr/bin/python3 " + root_ + "/make_zip.py " + folder +
+                         "/function.zip " + root_ + "/src/bootstrap")
+                            .c_str()),
+            0);
+  auto load = [&] {
+    std::string error;
+    auto config = LoadFunctionConfig(folder, &error);
+    EXPECT_TRUE(config) << error;
+    return config.value_or(FunctionConfig{});
+  };
+  const FunctionConfig first = load();
+  ASSERT_FALSE(first.unpacked_root.empty());
+  ASSERT_TRUE(fs::exists(first.code_dir + "/bootstrap"));
+
+  auto invoker = Make();
+  Register(*invoker, first);
+  EXPECT_EQ(invoker->Invoke(Request("zipped")).payload, "\"from zip\"");
+  ASSERT_EQ(invoker->PublishVersion("zipped"), "1");
+
+  const FunctionConfig second = load();
+  ASSERT_NE(second.unpacked_root, first.unpacked_root);
+  Register(*invoker, second);  // replaces $LATEST; version 1 still runs the first code
+  EXPECT_TRUE(fs::exists(first.unpacked_root));
+  EXPECT_EQ(invoker->Invoke(Request("zipped:1")).payload, "\"from zip\"");
+  EXPECT_EQ(invoker->Invoke(Request("zipped")).payload, "\"from zip\"");
+
+  const FunctionConfig third = load();
+  Register(*invoker, third);  // nothing uses the second code any more
+  EXPECT_FALSE(fs::exists(second.unpacked_root));
+  EXPECT_TRUE(fs::exists(first.unpacked_root));
+
+  EXPECT_TRUE(invoker->DeleteFunction("zipped"));
+  EXPECT_FALSE(invoker->DeleteFunction("zipped"));
+  EXPECT_FALSE(fs::exists(first.unpacked_root));
+  EXPECT_FALSE(fs::exists(third.unpacked_root));
+  EXPECT_EQ(invoker->Invoke(Request("zipped")).status, InvokeStatus::kNotFound);
+
+  const FunctionConfig fourth = load();
+  Register(*invoker, fourth);
+  EXPECT_EQ(invoker->Invoke(Request("zipped")).payload, "\"from zip\"");
+  EXPECT_EQ(invoker->EnvironmentCount("zipped"), 1);
+  invoker.reset();
+  EXPECT_FALSE(fs::exists(fourth.unpacked_root));
+}
+
+// A function deleted while an invocation runs: the invocation finishes, and its environment is
+// not pooled into a function re-created under the same name.
+TEST_F(InvokerTest, DeletedFunctionFinishesItsInvocationInFlight) {
+  const std::string bootstrap = R"(#!/usr/bin/python3
+import http.client, os, time
+c = http.client.HTTPConnection(*os.environ['AWS_LAMBDA_RUNTIME_API'].split(':'))
+while True:
+    c.request('GET', '/2018-06-01/runtime/invocation/next')
+    r = c.getresponse(); body = r.read()
+    rid = r.getheader('Lambda-Runtime-Aws-Request-Id')
+    if body == b'{"slow":true}':
+        time.sleep(1)
+    c.request('POST', '/2018-06-01/runtime/invocation/%s/response' % rid, body)
+    c.getresponse().read()
+)";
+  auto invoker = Make();
+  const FunctionConfig config =
+      MakeFunction(root_, "doomed", "provided.al2023", "", {{"bootstrap", bootstrap}}, 10);
+  Register(*invoker, config);
+  auto slow = std::async(std::launch::async,
+                         [&] { return invoker->Invoke(Request("doomed", R"({"slow":true})")); });
+  while (invoker->EnvironmentCount("doomed") == 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_TRUE(invoker->DeleteFunction("doomed"));
+  Register(*invoker, config);
+  const InvokeResult result = slow.get();
+  EXPECT_EQ(result.status, InvokeStatus::kOk);
+  EXPECT_EQ(result.payload, R"({"slow":true})");
+  EXPECT_EQ(invoker->EnvironmentCount("doomed"), 0);  // the old environment was not pooled
+  EXPECT_EQ(invoker->Invoke(Request("doomed", R"({"n":2})")).payload, R"({"n":2})");
+  EXPECT_EQ(invoker->EnvironmentCount("doomed"), 1);
+}
+
 }  // namespace
 }  // namespace switchyard::invoker

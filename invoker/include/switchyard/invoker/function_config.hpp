@@ -26,7 +26,17 @@ struct FunctionConfig {
   std::optional<int64_t> reserved_concurrency;     // nullopt = unreserved; 0 = disabled
   std::string description;
   std::string url;  // runtime "http" only: the event is POSTed here
+  // Set by LoadFunctionConfig when it unpacked the zip into a temporary directory it created
+  // (code_dir lies inside it); empty otherwise. An Invoker that registers the config takes
+  // ownership: it removes the directory once no registered version of any Invoker uses it any
+  // more (replaced or deleted, and no invocation in flight) and at the latest when it is
+  // destroyed. A config that is never registered leaves it to the caller (RemoveUnpackedCode).
+  std::string unpacked_root;
 };
+
+// Removes config.unpacked_root (if set) and clears it. For callers that load a config but do
+// not register it.
+void RemoveUnpackedCode(FunctionConfig* config);
 
 // Checks what Lambda enforces: name pattern, memory 128–10240 MB, timeout 1–900 s, environment
 // ≤ 4 KB with keys [a-zA-Z][a-zA-Z0-9_]* that are not reserved, reserved concurrency ≥ 0, a known
@@ -38,7 +48,8 @@ std::string CheckFunctionConfig(const FunctionConfig& config);
 // "ReservedConcurrentExecutions","Environment":{"Variables":{...}},"Url","FunctionName"?}).
 // The function name is "FunctionName" or else the folder's name; the code is the folder itself,
 // or, when DIR holds function.zip (or "ZipFile": "x.zip"), that zip unpacked under
-// `unpack_root` (a fresh temporary directory when empty). Returns nullopt and sets `error`
+// `unpack_root` (a fresh temporary directory when empty, recorded in unpacked_root; it is
+// removed again when loading fails). Returns nullopt and sets `error`
 // (naming the file) when unreadable, malformed or invalid per CheckFunctionConfig.
 std::optional<FunctionConfig> LoadFunctionConfig(const std::string& dir, std::string* error,
                                                  const std::string& unpack_root = {});

@@ -137,6 +137,10 @@ class Invoker {
   std::string RegisterFunction(const FunctionConfig& config);
   // Registers a native function (runtime "native"; config.runtime is forced to it).
   std::string RegisterNative(FunctionConfig config, NativeFunction function);
+  // Removes a function with its versions, aliases and settings (Lambda's DeleteFunction). Idle
+  // environments stop now; invocations in flight finish, and their environments are not reused.
+  // Code unpacked for it goes once nothing uses it. Returns false when no such function exists.
+  bool DeleteFunction(const std::string& function_name);
   // Snapshots $LATEST as the next version number ("1", "2", ...). Returns it, or "" if unknown.
   std::string PublishVersion(const std::string& function_name);
   // Points alias `alias` at `version`. Returns an empty string or the reason.
