@@ -224,6 +224,23 @@ struct Invoker::Impl {
     return entry;
   }
 
+  // Makes `fv` the function's $LATEST and retires $LATEST's idle environments. The replaced
+  // version (which may remove its unpacked code) and the environments go outside mu.
+  void InstallLatest(std::shared_ptr<FunctionVersion> fv) {
+    std::shared_ptr<const FunctionVersion> replaced;
+    std::vector<std::unique_ptr<Environment>> retired;
+    {
+      std::lock_guard lock(mu);
+      FunctionEntry& entry = EntryFor(fv->config.function_name);
+      replaced = std::move(entry.latest);
+      entry.latest = std::move(fv);
+      Pool& pool = entry.pools[kLatest];
+      pool.live -= static_cast<int>(pool.idle.size());
+      retired = std::move(pool.idle);
+      pool.idle.clear();
+    }
+  }
+
   std::string FunctionArn(const std::string& name, const std::string& qualifier) const {
     std::string arn =
         "arn:aws:lambda:" + options.region + ":" + options.account_id + ":function:" + name;
@@ -948,18 +965,7 @@ std::string Invoker::RegisterFunction(const FunctionConfig& config) {
   fv->config = config;
   fv->version = kLatest;
   fv->unpacked = UnpackedCode::For(config.unpacked_root);
-  std::vector<std::unique_ptr<Environment>> retired;
-  std::shared_ptr<const FunctionVersion> replaced;  // may remove its unpacked code: outside mu
-  {
-    std::lock_guard lock(impl_->mu);
-    FunctionEntry& entry = impl_->EntryFor(config.function_name);
-    replaced = std::move(entry.latest);
-    entry.latest = std::move(fv);
-    Pool& pool = entry.pools[kLatest];
-    pool.live -= static_cast<int>(pool.idle.size());
-    retired = std::move(pool.idle);
-    pool.idle.clear();
-  }
+  impl_->InstallLatest(std::move(fv));
   return {};
 }
 
@@ -972,18 +978,7 @@ std::string Invoker::RegisterNative(FunctionConfig config, NativeFunction functi
   fv->version = kLatest;
   fv->native = std::move(function);
   fv->unpacked = UnpackedCode::For(fv->config.unpacked_root);
-  std::shared_ptr<const FunctionVersion> replaced;  // may remove its unpacked code: outside mu
-  std::vector<std::unique_ptr<Environment>> retired;
-  {
-    std::lock_guard lock(impl_->mu);
-    FunctionEntry& entry = impl_->EntryFor(fv->config.function_name);
-    replaced = std::move(entry.latest);
-    entry.latest = std::move(fv);
-    Pool& pool = entry.pools[kLatest];
-    pool.live -= static_cast<int>(pool.idle.size());
-    retired = std::move(pool.idle);
-    pool.idle.clear();
-  }
+  impl_->InstallLatest(std::move(fv));
   return {};
 }
 

@@ -63,6 +63,9 @@ std::string_view JsonTypeName(const Json& value);
 // One JSON Pointer reference token (RFC 6901): "~" is written "~0" and "/" is written "~1".
 std::string JsonPointerToken(std::string_view key);
 
+// Appends the UTF-8 encoding of code point `cp` (at most 0x10FFFF).
+void AppendUtf8(std::string& out, uint32_t cp);
+
 // Appends `text` as a JSON string literal (quotes included), escaped exactly as DumpJson escapes.
 void AppendJsonString(std::string& out, std::string_view text);
 
