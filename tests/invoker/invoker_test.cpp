@@ -134,6 +134,40 @@ TEST_F(InvokerTest, PythonExceptionHasLambdasErrorShape) {
             std::string::npos);
 }
 
+// The python bootstrap decodes events and encodes responses with the C half of `json`; the
+// text must be json.dumps's, and events must decode as json.loads would.
+TEST_F(InvokerTest, PythonRuntimeJsonIsJsonDumps) {
+  auto invoker = Make();
+  Register(*invoker,
+           MakeFunction(root_, "shapes", "python3.12", "handler.handler",
+                        {{"handler.py",
+                          "def handler(event, context):\n"
+                          "    return {'event': event, 'types': [type(v).__name__ for v in "
+                          "event['values']], 'out': ['\\u00e9\\u2028', 1e300, -0.0, 0.1, "
+                          "2**70, None, True, {'nested': []}]}\n"}}));
+  InvokeResult result = invoker->Invoke(
+      Request("shapes", " \n{\"values\": [1, 1.5, \"\\u00e9x\", null, false, {}, [], 1e2]} \n"));
+  EXPECT_EQ(result.function_error, "") << result.payload;
+  EXPECT_EQ(result.payload,
+            R"({"event": {"values": [1, 1.5, "\u00e9x", null, false, {}, [], 100.0]}, )"
+            R"("types": ["int", "float", "str", "NoneType", "bool", "dict", "list", "float"], )"
+            R"("out": ["\u00e9\u2028", 1e+300, -0.0, 0.1, 1180591620717411303424, null, true, )"
+            R"({"nested": []}]})");
+
+  // A response json.dumps refuses is Runtime.MarshalError, as on Lambda.
+  Register(*invoker, MakeFunction(root_, "unmarshallable", "python3.12", "handler.handler",
+                                  {{"handler.py",
+                                    "def handler(event, context):\n"
+                                    "    return {'when': object()}\n"}}));
+  InvokeResult bad = invoker->Invoke(Request("unmarshallable"));
+  EXPECT_EQ(bad.function_error, "Unhandled");
+  EXPECT_EQ(bad.error_type, "Runtime.MarshalError");
+  EXPECT_NE(bad.payload.find("Unable to marshal response: Object of type object is not JSON "
+                             "serializable"),
+            std::string::npos)
+      << bad.payload;
+}
+
 TEST_F(InvokerTest, PythonCustomExceptionWithoutMessage) {
   auto invoker = Make();
   Register(*invoker, MakeFunction(root_, "custom", "python3.12", "handler.handler",
