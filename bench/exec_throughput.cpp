@@ -47,11 +47,11 @@ int main(int argc, char** argv) {
     std::string output;
     auto run_once = [&](long k) {
       asl::ExecutionState state;
-      asl::Step step = asl::Apply(
-          *parsed.definition, state,
-          asl::Event::Started(asl::CopyJson(*input), "bench-" + std::to_string(k), "bench",
-                              static_cast<uint64_t>(k)),
-          1700000000000000000);
+      asl::Step step =
+          asl::Apply(*parsed.definition, state,
+                     asl::Event::Started(asl::CopyJson(*input), "bench-" + std::to_string(k),
+                                         "bench", static_cast<uint64_t>(k)),
+                     1700000000000000000);
       for (const asl::Command& command : step.commands) {
         if (command.kind == asl::Command::Kind::kFinish && k == 0) {
           output = asl::DumpJson(command.output);

@@ -172,7 +172,8 @@ Stats Warm(inv::Invoker& invoker, const inv::FunctionConfig& config, int n,
     samples.push_back(Micros(end - start));
     if (overhead) {
       const auto at = result.payload.find("\"work_ns\":");
-      const double work_ns = at == std::string::npos ? 0 : std::atof(result.payload.c_str() + at + 10);
+      const double work_ns =
+          at == std::string::npos ? 0 : std::atof(result.payload.c_str() + at + 10);
       overhead->push_back(Micros(end - start) - work_ns / 1000.0);
     }
   }
@@ -213,8 +214,8 @@ double Throughput(inv::Invoker& invoker, const std::string& name, int threads, d
   stop = true;
   for (auto& caller : callers) caller.join();
   const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-  if (failed.load() > 0) std::fprintf(stderr, "%s: %lld failed\n", name.c_str(),
-                                      static_cast<long long>(failed.load()));
+  if (failed.load() > 0)
+    std::fprintf(stderr, "%s: %lld failed\n", name.c_str(), static_cast<long long>(failed.load()));
   return static_cast<double>(done.load()) / elapsed;
 }
 
@@ -363,20 +364,21 @@ done
                                            : "/bin/true";
     char ratio[64];
     std::snprintf(ratio, sizeof ratio, "%.2f× (%s)", cold.p50 / bare->p50, bare_name);
-    std::printf("| %s | %s | %s | %s | %s | %s |\n", function.label.c_str(),
-                Ms(cold.p50).c_str(), Ms(cold.p99).c_str(), ratio, Us(warm.p50).c_str(),
-                Us(warm.p99).c_str());
+    std::printf("| %s | %s | %s | %s | %s | %s |\n", function.label.c_str(), Ms(cold.p50).c_str(),
+                Ms(cold.p99).c_str(), ratio, Us(warm.p50).c_str(), Us(warm.p99).c_str());
     std::fflush(stdout);
   }
   if (!overhead.empty()) {
     const Stats stats = Summarise(overhead);
-    std::printf("\nWarm overhead (C runtime: Invoke() wall time minus the runtime's own work), "
-                "%zu runs: p50 %s, p99 %s\n",
-                stats.n, Us(stats.p50).c_str(), Us(stats.p99).c_str());
-    std::printf("\nSync invocations per second of the trivial C `provided` function "
-                "(%.0f s each, reserved concurrency 64):\n\n| caller threads | invocations/s | "
-                "environments |\n|---|---|---|\n",
-                seconds);
+    std::printf(
+        "\nWarm overhead (C runtime: Invoke() wall time minus the runtime's own work), "
+        "%zu runs: p50 %s, p99 %s\n",
+        stats.n, Us(stats.p50).c_str(), Us(stats.p99).c_str());
+    std::printf(
+        "\nSync invocations per second of the trivial C `provided` function "
+        "(%.0f s each, reserved concurrency 64):\n\n| caller threads | invocations/s | "
+        "environments |\n|---|---|---|\n",
+        seconds);
     for (const int threads : thread_counts) {
       const double rate = Throughput(invoker, "c", threads, seconds);
       std::printf("| %d | %.0f | %d |\n", threads, rate, invoker.EnvironmentCount("c"));

@@ -53,11 +53,16 @@ int CompareNumbers(const Json& a, const Json& b) {
 
 bool Holds(int cmp, int kind) {
   switch (kind) {
-    case 0: return cmp == 0;
-    case 1: return cmp < 0;
-    case 2: return cmp > 0;
-    case 3: return cmp <= 0;
-    default: return cmp >= 0;
+    case 0:
+      return cmp == 0;
+    case 1:
+      return cmp < 0;
+    case 2:
+      return cmp > 0;
+    case 3:
+      return cmp <= 0;
+    default:
+      return cmp >= 0;
   }
 }
 
@@ -128,8 +133,8 @@ Result<bool> EvaluateChoiceRule(const ChoiceRule& rule, const Scope& scope) {
   if (!rule.variable) return false;
   Result<Json> value = rule.variable->Evaluate(scope);
   if (rule.op == ChoiceOperator::kIsPresent) {
-    const bool present = value.ok() && !(value->IsArray() && !rule.variable->IsReferencePath() &&
-                                         value->Empty());
+    const bool present =
+        value.ok() && !(value->IsArray() && !rule.variable->IsReferencePath() && value->Empty());
     return rule.operand.IsBool() && rule.operand.GetBool() == present;
   }
   if (!value.ok()) {

@@ -14,30 +14,66 @@ namespace switchyard::asl {
 namespace {
 
 constexpr std::array<std::string_view, 39> kOperatorNames = {
-    "StringEquals", "StringEqualsPath", "StringLessThan", "StringLessThanPath",
-    "StringGreaterThan", "StringGreaterThanPath", "StringLessThanEquals",
-    "StringLessThanEqualsPath", "StringGreaterThanEquals", "StringGreaterThanEqualsPath",
-    "StringMatches", "NumericEquals", "NumericEqualsPath", "NumericLessThan",
-    "NumericLessThanPath", "NumericGreaterThan", "NumericGreaterThanPath",
-    "NumericLessThanEquals", "NumericLessThanEqualsPath", "NumericGreaterThanEquals",
-    "NumericGreaterThanEqualsPath", "BooleanEquals", "BooleanEqualsPath", "TimestampEquals",
-    "TimestampEqualsPath", "TimestampLessThan", "TimestampLessThanPath", "TimestampGreaterThan",
-    "TimestampGreaterThanPath", "TimestampLessThanEquals", "TimestampLessThanEqualsPath",
-    "TimestampGreaterThanEquals", "TimestampGreaterThanEqualsPath", "IsNull", "IsPresent",
-    "IsNumeric", "IsString", "IsBoolean", "IsTimestamp",
+    "StringEquals",
+    "StringEqualsPath",
+    "StringLessThan",
+    "StringLessThanPath",
+    "StringGreaterThan",
+    "StringGreaterThanPath",
+    "StringLessThanEquals",
+    "StringLessThanEqualsPath",
+    "StringGreaterThanEquals",
+    "StringGreaterThanEqualsPath",
+    "StringMatches",
+    "NumericEquals",
+    "NumericEqualsPath",
+    "NumericLessThan",
+    "NumericLessThanPath",
+    "NumericGreaterThan",
+    "NumericGreaterThanPath",
+    "NumericLessThanEquals",
+    "NumericLessThanEqualsPath",
+    "NumericGreaterThanEquals",
+    "NumericGreaterThanEqualsPath",
+    "BooleanEquals",
+    "BooleanEqualsPath",
+    "TimestampEquals",
+    "TimestampEqualsPath",
+    "TimestampLessThan",
+    "TimestampLessThanPath",
+    "TimestampGreaterThan",
+    "TimestampGreaterThanPath",
+    "TimestampLessThanEquals",
+    "TimestampLessThanEqualsPath",
+    "TimestampGreaterThanEquals",
+    "TimestampGreaterThanEqualsPath",
+    "IsNull",
+    "IsPresent",
+    "IsNumeric",
+    "IsString",
+    "IsBoolean",
+    "IsTimestamp",
 };
 
 // Predefined error names a retrier or catcher may name (ASL "Errors"; AWS adds more).
 const std::set<std::string, std::less<>>& PredefinedErrors() {
   static const std::set<std::string, std::less<>> kNames = {
-      std::string(kStatesAll), std::string(kStatesDataLimitExceeded),
-      std::string(kStatesRuntime), std::string(kStatesTimeout),
-      std::string(kStatesHeartbeatTimeout), std::string(kStatesTaskFailed),
-      std::string(kStatesPermissions), std::string(kStatesResultPathMatchFailure),
-      std::string(kStatesParameterPathFailure), std::string(kStatesBranchFailed),
-      std::string(kStatesNoChoiceMatched), std::string(kStatesIntrinsicFailure),
-      std::string(kStatesExceedToleratedFailureThreshold), std::string(kStatesItemReaderFailed),
-      std::string(kStatesResultWriterFailed), std::string(kStatesQueryEvaluationError),
+      std::string(kStatesAll),
+      std::string(kStatesDataLimitExceeded),
+      std::string(kStatesRuntime),
+      std::string(kStatesTimeout),
+      std::string(kStatesHeartbeatTimeout),
+      std::string(kStatesTaskFailed),
+      std::string(kStatesPermissions),
+      std::string(kStatesResultPathMatchFailure),
+      std::string(kStatesParameterPathFailure),
+      std::string(kStatesBranchFailed),
+      std::string(kStatesNoChoiceMatched),
+      std::string(kStatesIntrinsicFailure),
+      std::string(kStatesExceedToleratedFailureThreshold),
+      std::string(kStatesItemReaderFailed),
+      std::string(kStatesResultWriterFailed),
+      std::string(kStatesQueryEvaluationError),
       std::string(kStatesHttpSocket)};
   return kNames;
 }
@@ -98,8 +134,8 @@ bool HasIllegalIntrinsicEscape(std::string_view text) {
 }
 
 bool IsLambdaNameChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '-' || c == '_';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_';
 }
 
 std::vector<std::string_view> SplitColons(std::string_view s) {
@@ -148,13 +184,30 @@ std::string ResourceProblem(std::string_view resource) {
 const std::set<std::string, std::less<>>& AllowedFields(StateType type) {
   static const std::array<std::set<std::string, std::less<>>, 8> kFields = {{
       // Task
-      {"Type", "Comment", "QueryLanguage", "Next", "End", "InputPath", "OutputPath",
-       "Parameters", "ResultSelector", "ResultPath", "Arguments", "Output", "Assign", "Retry",
-       "Catch", "Resource", "TimeoutSeconds", "TimeoutSecondsPath", "HeartbeatSeconds",
-       "HeartbeatSecondsPath", "Credentials"},
+      {"Type",
+       "Comment",
+       "QueryLanguage",
+       "Next",
+       "End",
+       "InputPath",
+       "OutputPath",
+       "Parameters",
+       "ResultSelector",
+       "ResultPath",
+       "Arguments",
+       "Output",
+       "Assign",
+       "Retry",
+       "Catch",
+       "Resource",
+       "TimeoutSeconds",
+       "TimeoutSecondsPath",
+       "HeartbeatSeconds",
+       "HeartbeatSecondsPath",
+       "Credentials"},
       // Pass
-      {"Type", "Comment", "QueryLanguage", "Next", "End", "InputPath", "OutputPath",
-       "Parameters", "ResultPath", "Result", "Output", "Assign"},
+      {"Type", "Comment", "QueryLanguage", "Next", "End", "InputPath", "OutputPath", "Parameters",
+       "ResultPath", "Result", "Output", "Assign"},
       // Choice
       {"Type", "Comment", "QueryLanguage", "InputPath", "OutputPath", "Choices", "Default",
        "Output", "Assign"},
@@ -166,26 +219,61 @@ const std::set<std::string, std::less<>>& AllowedFields(StateType type) {
       // Fail
       {"Type", "Comment", "QueryLanguage", "Error", "ErrorPath", "Cause", "CausePath"},
       // Parallel
-      {"Type", "Comment", "QueryLanguage", "Next", "End", "InputPath", "OutputPath",
-       "Parameters", "ResultSelector", "ResultPath", "Arguments", "Output", "Assign", "Retry",
-       "Catch", "Branches"},
+      {"Type", "Comment", "QueryLanguage", "Next", "End", "InputPath", "OutputPath", "Parameters",
+       "ResultSelector", "ResultPath", "Arguments", "Output", "Assign", "Retry", "Catch",
+       "Branches"},
       // Map
-      {"Type", "Comment", "QueryLanguage", "Next", "End", "InputPath", "OutputPath",
-       "Parameters", "ResultSelector", "ResultPath", "Output", "Assign", "Retry", "Catch",
-       "ItemProcessor", "Iterator", "ItemsPath", "Items", "ItemSelector", "ItemReader",
-       "ItemBatcher", "ResultWriter", "MaxConcurrency", "MaxConcurrencyPath",
-       "ToleratedFailureCount", "ToleratedFailureCountPath", "ToleratedFailurePercentage",
-       "ToleratedFailurePercentagePath", "Label", "Arguments"},
+      {"Type",
+       "Comment",
+       "QueryLanguage",
+       "Next",
+       "End",
+       "InputPath",
+       "OutputPath",
+       "Parameters",
+       "ResultSelector",
+       "ResultPath",
+       "Output",
+       "Assign",
+       "Retry",
+       "Catch",
+       "ItemProcessor",
+       "Iterator",
+       "ItemsPath",
+       "Items",
+       "ItemSelector",
+       "ItemReader",
+       "ItemBatcher",
+       "ResultWriter",
+       "MaxConcurrency",
+       "MaxConcurrencyPath",
+       "ToleratedFailureCount",
+       "ToleratedFailureCountPath",
+       "ToleratedFailurePercentage",
+       "ToleratedFailurePercentagePath",
+       "Label",
+       "Arguments"},
   }};
   return kFields[static_cast<std::size_t>(type)];
 }
 
 bool JsonPathOnlyField(std::string_view f) {
-  static const std::set<std::string, std::less<>> kFields = {
-      "InputPath", "OutputPath", "Parameters", "ResultSelector", "ResultPath", "Result",
-      "TimeoutSecondsPath", "HeartbeatSecondsPath", "SecondsPath", "TimestampPath", "ErrorPath",
-      "CausePath", "ItemsPath", "MaxConcurrencyPath", "ToleratedFailureCountPath",
-      "ToleratedFailurePercentagePath"};
+  static const std::set<std::string, std::less<>> kFields = {"InputPath",
+                                                             "OutputPath",
+                                                             "Parameters",
+                                                             "ResultSelector",
+                                                             "ResultPath",
+                                                             "Result",
+                                                             "TimeoutSecondsPath",
+                                                             "HeartbeatSecondsPath",
+                                                             "SecondsPath",
+                                                             "TimestampPath",
+                                                             "ErrorPath",
+                                                             "CausePath",
+                                                             "ItemsPath",
+                                                             "MaxConcurrencyPath",
+                                                             "ToleratedFailureCountPath",
+                                                             "ToleratedFailurePercentagePath"};
   return kFields.count(f) > 0;
 }
 
@@ -397,8 +485,8 @@ class Parser {
   // machines, comments); in Choices and Catch only the rule's Condition, Assign and Output.
   void CheckJsonataFields(const Json& state, const std::string& loc) {
     static const std::set<std::string, std::less<>> kStructural = {
-        "Type", "Comment", "QueryLanguage", "Next", "End", "Default", "Resource", "Branches",
-        "ItemProcessor", "Iterator", "Retry", "Choices", "Catch"};
+        "Type",     "Comment",       "QueryLanguage", "Next",  "End",     "Default", "Resource",
+        "Branches", "ItemProcessor", "Iterator",      "Retry", "Choices", "Catch"};
     for (auto it = state.MemberBegin(); it != state.MemberEnd(); ++it) {
       const std::string_view key = JsonView(it->name);
       if (kStructural.count(key) > 0) continue;
@@ -450,8 +538,8 @@ class Parser {
       if (name.ends_with(".$")) name.remove_suffix(2);
       bool ok = !name.empty() && name.size() <= kMaxStateNameLength;
       for (char c : name) {
-        if (c == '.' || c == '$' || c == '[' || c == ']' || c == ' ' || c == '\t' ||
-            c == '\n' || c == '*' || c == '"' || c == '\'') {
+        if (c == '.' || c == '$' || c == '[' || c == ']' || c == ' ' || c == '\t' || c == '\n' ||
+            c == '*' || c == '"' || c == '\'') {
           ok = false;
         }
       }
@@ -532,9 +620,8 @@ class Parser {
         continue;
       }
       Retrier retrier;
-      retrier.error_equals =
-          ErrorEquals(JsonFind(r, "ErrorEquals"), rat + "/ErrorEquals", i + 1 == v.Size(),
-                      &seen_all);
+      retrier.error_equals = ErrorEquals(JsonFind(r, "ErrorEquals"), rat + "/ErrorEquals",
+                                         i + 1 == v.Size(), &seen_all);
       for (auto it = r.MemberBegin(); it != r.MemberEnd(); ++it) {
         const std::string_view key = JsonView(it->name);
         const Json& f = it->value;
@@ -542,7 +629,8 @@ class Parser {
         if (key == "ErrorEquals" || key == "Comment") {
           continue;
         } else if (key == "IntervalSeconds") {
-          if (auto n = PositiveInt(f, fat, false)) retrier.interval_seconds = static_cast<double>(*n);
+          if (auto n = PositiveInt(f, fat, false))
+            retrier.interval_seconds = static_cast<double>(*n);
         } else if (key == "MaxAttempts") {
           if (auto n = PositiveInt(f, fat, true)) retrier.max_attempts = *n;
         } else if (key == "BackoffRate") {
@@ -728,10 +816,15 @@ class Parser {
     }
     state.raw = std::make_shared<const Json>(CopyJson(v));
     const Json* type = JsonFind(v, "Type");
-    static const std::array<std::pair<std::string_view, StateType>, 8> kTypes = {{
-        {"Task", StateType::kTask}, {"Pass", StateType::kPass}, {"Choice", StateType::kChoice},
-        {"Wait", StateType::kWait}, {"Succeed", StateType::kSucceed}, {"Fail", StateType::kFail},
-        {"Parallel", StateType::kParallel}, {"Map", StateType::kMap}}};
+    static const std::array<std::pair<std::string_view, StateType>, 8> kTypes = {
+        {{"Task", StateType::kTask},
+         {"Pass", StateType::kPass},
+         {"Choice", StateType::kChoice},
+         {"Wait", StateType::kWait},
+         {"Succeed", StateType::kSucceed},
+         {"Fail", StateType::kFail},
+         {"Parallel", StateType::kParallel},
+         {"Map", StateType::kMap}}};
     bool known = false;
     if (type != nullptr && type->IsString()) {
       for (const auto& [type_name, t] : kTypes) {
@@ -771,8 +864,7 @@ class Parser {
       }
     }
     const bool terminal_type = state.type == StateType::kSucceed ||
-                               state.type == StateType::kFail ||
-                               state.type == StateType::kChoice;
+                               state.type == StateType::kFail || state.type == StateType::kChoice;
     const Json* next = JsonFind(v, "Next");
     const Json* end = JsonFind(v, "End");
     if (!terminal_type) {
@@ -820,7 +912,8 @@ class Parser {
         state.result_selector = Template(*p, Join(loc, "ResultSelector"));
       }
       if (const Json* p = JsonFind(v, "Result")) state.result = CopyJson(*p);
-      if (const Json* p = JsonFind(v, "Assign")) state.assign = AssignTemplate(*p, Join(loc, "Assign"));
+      if (const Json* p = JsonFind(v, "Assign"))
+        state.assign = AssignTemplate(*p, Join(loc, "Assign"));
     } else {
       if (const Json* p = JsonFind(v, "Arguments")) state.arguments = CopyJson(*p);
       if (const Json* p = JsonFind(v, "Output")) state.output = CopyJson(*p);
@@ -888,8 +981,8 @@ class Parser {
     CheckExclusive(v, loc, {"HeartbeatSeconds", "HeartbeatSecondsPath"}, false);
     IntOrExpression(JsonFind(v, "TimeoutSeconds"), Join(loc, "TimeoutSeconds"), jsonata, false,
                     &state->timeout_seconds, &state->timeout_seconds_jsonata);
-    IntOrExpression(JsonFind(v, "HeartbeatSeconds"), Join(loc, "HeartbeatSeconds"), jsonata,
-                    false, &state->heartbeat_seconds, &state->heartbeat_seconds_jsonata);
+    IntOrExpression(JsonFind(v, "HeartbeatSeconds"), Join(loc, "HeartbeatSeconds"), jsonata, false,
+                    &state->heartbeat_seconds, &state->heartbeat_seconds_jsonata);
     if (const Json* p = JsonFind(v, "TimeoutSecondsPath"); p && !jsonata) {
       state->timeout_seconds_path = Path(*p, Join(loc, "TimeoutSecondsPath"), true);
     }
@@ -927,9 +1020,8 @@ class Parser {
       Schema(choices ? Join(loc, "Choices") : loc, "Choices must be a non-empty array");
     } else {
       for (rapidjson::SizeType i = 0; i < choices->Size(); ++i) {
-        state->choices.push_back(ParseRule((*choices)[i],
-                                           Join(loc, "Choices") + "/" + std::to_string(i), true,
-                                           jsonata));
+        state->choices.push_back(ParseRule(
+            (*choices)[i], Join(loc, "Choices") + "/" + std::to_string(i), true, jsonata));
       }
     }
     if (const Json* d = JsonFind(v, "Default")) {
@@ -1067,8 +1159,7 @@ class Parser {
     }
     CheckExclusive(v, loc, {"MaxConcurrency", "MaxConcurrencyPath"}, false);
     CheckExclusive(v, loc, {"ToleratedFailureCount", "ToleratedFailureCountPath"}, false);
-    CheckExclusive(v, loc, {"ToleratedFailurePercentage", "ToleratedFailurePercentagePath"},
-                   false);
+    CheckExclusive(v, loc, {"ToleratedFailurePercentage", "ToleratedFailurePercentagePath"}, false);
     IntOrExpression(JsonFind(v, "MaxConcurrency"), Join(loc, "MaxConcurrency"), jsonata, true,
                     &state->max_concurrency, &state->max_concurrency_jsonata);
     IntOrExpression(JsonFind(v, "ToleratedFailureCount"), Join(loc, "ToleratedFailureCount"),
@@ -1136,8 +1227,7 @@ class Parser {
       const std::string sat = Join(states_loc, s.name);
       auto check = [&](const std::string& target, const std::string& at) {
         if (!target.empty() && !exists(target)) {
-          Report(std::string(kDiagMissingTransitionTarget), at,
-                 "Missing 'Next' target: " + target);
+          Report(std::string(kDiagMissingTransitionTarget), at, "Missing 'Next' target: " + target);
         }
       };
       check(s.next, Join(sat, "Next"));
@@ -1211,14 +1301,22 @@ void FindDuplicateKeys(const Json& v, const std::string& loc, std::vector<Diagno
 
 std::string_view StateTypeName(StateType type) {
   switch (type) {
-    case StateType::kTask: return "Task";
-    case StateType::kPass: return "Pass";
-    case StateType::kChoice: return "Choice";
-    case StateType::kWait: return "Wait";
-    case StateType::kSucceed: return "Succeed";
-    case StateType::kFail: return "Fail";
-    case StateType::kParallel: return "Parallel";
-    case StateType::kMap: return "Map";
+    case StateType::kTask:
+      return "Task";
+    case StateType::kPass:
+      return "Pass";
+    case StateType::kChoice:
+      return "Choice";
+    case StateType::kWait:
+      return "Wait";
+    case StateType::kSucceed:
+      return "Succeed";
+    case StateType::kFail:
+      return "Fail";
+    case StateType::kParallel:
+      return "Parallel";
+    case StateType::kMap:
+      return "Map";
   }
   return "Pass";
 }

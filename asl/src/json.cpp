@@ -1,13 +1,13 @@
 #include "switchyard/asl/json.hpp"
 
+#include <rapidjson/error/en.h>
+#include <rapidjson/internal/dtoa.h>
+
 #include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
 #include <cstring>
-
-#include <rapidjson/error/en.h>
-#include <rapidjson/internal/dtoa.h>
 
 namespace switchyard::asl {
 namespace {
@@ -69,7 +69,8 @@ namespace {
 // the same escapes, integers in decimal, doubles through RapidJSON's own dtoa.
 struct StringSink {
   std::string* out;
-  std::size_t size;  // bytes written; out->size() is the room in use (grown ahead, trimmed at the end)
+  std::size_t
+      size;  // bytes written; out->size() is the room in use (grown ahead, trimmed at the end)
   explicit StringSink(std::string* text) : out(text), size(text->size()) {}
   ~StringSink() { out->resize(size); }
   StringSink(const StringSink&) = delete;

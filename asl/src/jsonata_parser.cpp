@@ -9,9 +9,8 @@
 #include <utility>
 #include <vector>
 
-#include "switchyard/asl/jsonata.hpp"
-
 #include "switchyard/asl/json.hpp"
+#include "switchyard/asl/jsonata.hpp"
 
 namespace switchyard::asl {
 namespace {
@@ -47,9 +46,32 @@ struct Token {
 
 bool IsOperatorChar(char c) {
   switch (c) {
-    case '.': case '[': case ']': case '{': case '}': case '(': case ')': case ',': case '@':
-    case '#': case ';': case ':': case '?': case '+': case '-': case '*': case '/': case '%':
-    case '|': case '=': case '<': case '>': case '^': case '&': case '!': case '~':
+    case '.':
+    case '[':
+    case ']':
+    case '{':
+    case '}':
+    case '(':
+    case ')':
+    case ',':
+    case '@':
+    case '#':
+    case ';':
+    case ':':
+    case '?':
+    case '+':
+    case '-':
+    case '*':
+    case '/':
+    case '%':
+    case '|':
+    case '=':
+    case '<':
+    case '>':
+    case '^':
+    case '&':
+    case '!':
+    case '~':
       return true;
     default:
       return false;
@@ -81,8 +103,8 @@ class Lexer {
     if (c == '/' && regex_allowed) return ScanRegex(token);
     if (pos_ + 1 < text_.size()) {
       const std::string_view two = text_.substr(pos_, 2);
-      if (two == ".." || two == ":=" || two == "!=" || two == ">=" || two == "<=" ||
-          two == "**" || two == "~>") {
+      if (two == ".." || two == ":=" || two == "!=" || two == ">=" || two == "<=" || two == "**" ||
+          two == "~>") {
         token.type = TokenType::kOperator;
         token.value = std::string(two);
         pos_ += 2;
@@ -187,14 +209,30 @@ class Lexer {
       if (i + 1 >= text_.size()) break;
       const char e = text_[i + 1];
       switch (e) {
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case '/': out += '/'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
+        case '"':
+          out += '"';
+          break;
+        case '\\':
+          out += '\\';
+          break;
+        case '/':
+          out += '/';
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
         case 'u': {
           std::uint32_t cp = 0;
           if (!ReadHex4(i + 2, cp)) {
@@ -258,8 +296,8 @@ class Lexer {
     const std::string_view digits = text_.substr(pos_, i - pos_);
     double value = 0;
     const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-    const bool negative_exponent = digits.find("e-") != std::string_view::npos ||
-                                   digits.find("E-") != std::string_view::npos;
+    const bool negative_exponent =
+        digits.find("e-") != std::string_view::npos || digits.find("E-") != std::string_view::npos;
     if (ec == std::errc::result_out_of_range && negative_exponent) {
       value = 0;  // underflow: JavaScript reads it as 0
     } else if (ec != std::errc() || !std::isfinite(value)) {
@@ -455,8 +493,7 @@ class Parser {
       Advance("|", true);
       return node;
     }
-    Fail("S0211", token.position,
-         "The symbol " + op + " cannot be used as a unary operator");
+    Fail("S0211", token.position, "The symbol " + op + " cannot be used as a unary operator");
   }
 
   void ParseObjectBody(JsonataNode& node) {
@@ -505,8 +542,7 @@ class Parser {
     }
     if (op == ":=") {
       if (left.kind != Kind::kVariable) {
-        Fail("S0212", left.position,
-             "The left side of := must be a variable name (start with $)");
+        Fail("S0212", left.position, "The left side of := must be a variable name (start with $)");
       }
       JsonataNode node = MakeNode(Kind::kBind, token.position, ":=");
       node.children.push_back(std::move(left));
@@ -613,8 +649,7 @@ class Parser {
         const std::size_t close = signature.find(')', i);
         if (close != std::string::npos &&
             signature.substr(i, close - i).find('<') != std::string::npos) {
-          Fail("S0402", position,
-               "Choice groups containing parameterized types are not supported");
+          Fail("S0402", position, "Choice groups containing parameterized types are not supported");
         }
         previous = '(';
         i = close == std::string::npos ? signature.size() : close;
@@ -732,7 +767,8 @@ class Processor {
   }
 
   // Resolves `seeking` against the steps of `path` before `first`; the rest stays seeking.
-  void ResolveAncestry(JsonataNode& path, std::size_t first, const std::vector<std::size_t>& seeking,
+  void ResolveAncestry(JsonataNode& path, std::size_t first,
+                       const std::vector<std::size_t>& seeking,
                        std::vector<std::size_t>& unresolved) {
     for (std::size_t slot_index : seeking) {
       std::size_t i = first;
@@ -764,8 +800,8 @@ class Processor {
     raw.children.clear();
     // Like jsonata, a `%` in a lambda body or in the callee of a call is not sought beyond
     // them here: the evaluator reports it when it runs.
-    const bool contained = raw.kind == Kind::kLambda || raw.kind == Kind::kFunctionCall ||
-                           raw.kind == Kind::kPartial;
+    const bool contained =
+        raw.kind == Kind::kLambda || raw.kind == Kind::kFunctionCall || raw.kind == Kind::kPartial;
     for (std::size_t i = 0; i < children.size(); ++i) {
       Processed done = Process(std::move(children[i]));
       if (!(contained && i == 0)) Append(result.seeking, done.seeking);
@@ -891,8 +927,7 @@ class Processor {
   Processed ProcessFocus(JsonataNode raw) {
     const std::size_t position = raw.position;
     Processed result = Process(std::move(raw.children[0]));
-    JsonataNode& step =
-        result.node.kind == Kind::kPath ? result.node.children.back() : result.node;
+    JsonataNode& step = result.node.kind == Kind::kPath ? result.node.children.back() : result.node;
     if (!step.stages.empty() || !step.predicates.empty()) {
       Fail("S0215", position, "A context variable binding must precede any predicates on a step");
     }

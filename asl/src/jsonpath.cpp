@@ -14,21 +14,33 @@ enum class TokenKind { kProperty, kIndex, kSlice, kWildcard, kScan, kFilter };
 enum class FunctionKind { kNone, kLength, kSize, kMin, kMax, kAvg, kSum, kStddev, kKeys };
 
 enum class Op {
-  kEq, kNe, kLt, kLe, kGt, kGe, kRegex, kIn, kNin, kSubsetOf, kAnyOf, kNoneOf, kSize, kEmpty,
+  kEq,
+  kNe,
+  kLt,
+  kLe,
+  kGt,
+  kGe,
+  kRegex,
+  kIn,
+  kNin,
+  kSubsetOf,
+  kAnyOf,
+  kNoneOf,
+  kSize,
+  kEmpty,
   kContains
 };
 
 }  // namespace
 
-
 namespace {
 
 struct Token {
   TokenKind kind = TokenKind::kProperty;
-  std::vector<std::string> names;      // kProperty: one name, or several (a merge at the leaf)
-  std::vector<int64_t> indices;        // kIndex
-  std::optional<int64_t> from, to;     // kSlice
-  int filter = -1;                     // kFilter: root node in Impl::filter_nodes
+  std::vector<std::string> names;   // kProperty: one name, or several (a merge at the leaf)
+  std::vector<int64_t> indices;     // kIndex
+  std::optional<int64_t> from, to;  // kSlice
+  int filter = -1;                  // kFilter: root node in Impl::filter_nodes
   // Jayway's isUpstreamDefinite(): every token before this one selects at most one node. Type
   // mismatches raise errors only then; otherwise the branch is silently dropped.
   bool upstream_definite = true;
@@ -228,11 +240,21 @@ class Parser {
         char e = s_[pos_ + 1];
         pos_ += 2;
         switch (e) {
-          case 'n': out += '\n'; break;
-          case 't': out += '\t'; break;
-          case 'r': out += '\r'; break;
-          case 'b': out += '\b'; break;
-          case 'f': out += '\f'; break;
+          case 'n':
+            out += '\n';
+            break;
+          case 't':
+            out += '\t';
+            break;
+          case 'r':
+            out += '\r';
+            break;
+          case 'b':
+            out += '\b';
+            break;
+          case 'f':
+            out += '\f';
+            break;
           case 'u': {
             if (pos_ + 4 > s_.size()) return Fail("bad \\u escape" + Position(pos_ - 2));
             uint32_t cp = 0;
@@ -254,7 +276,9 @@ class Parser {
             AppendUtf8(out, cp);
             break;
           }
-          default: out += e; break;  // \' \" \\ \/
+          default:
+            out += e;
+            break;  // \' \" \\ \/
         }
         continue;
       }
@@ -499,12 +523,21 @@ class Parser {
     std::size_t operand_pos = pos_;
     if (!ParseOperand(impl, node.a)) return false;
     SkipSpaces(s_.size());
-    static const std::pair<std::string_view, Op> kOps[] = {
-        {"==", Op::kEq},         {"!=", Op::kNe},         {"<=", Op::kLe},
-        {">=", Op::kGe},         {"=~", Op::kRegex},      {"<", Op::kLt},
-        {">", Op::kGt},          {"subsetof", Op::kSubsetOf}, {"anyof", Op::kAnyOf},
-        {"noneof", Op::kNoneOf}, {"nin", Op::kNin},       {"in", Op::kIn},
-        {"size", Op::kSize},     {"empty", Op::kEmpty},   {"contains", Op::kContains}};
+    static const std::pair<std::string_view, Op> kOps[] = {{"==", Op::kEq},
+                                                           {"!=", Op::kNe},
+                                                           {"<=", Op::kLe},
+                                                           {">=", Op::kGe},
+                                                           {"=~", Op::kRegex},
+                                                           {"<", Op::kLt},
+                                                           {">", Op::kGt},
+                                                           {"subsetof", Op::kSubsetOf},
+                                                           {"anyof", Op::kAnyOf},
+                                                           {"noneof", Op::kNoneOf},
+                                                           {"nin", Op::kNin},
+                                                           {"in", Op::kIn},
+                                                           {"size", Op::kSize},
+                                                           {"empty", Op::kEmpty},
+                                                           {"contains", Op::kContains}};
     bool found = false;
     for (const auto& [text, op] : kOps) {
       if (s_.substr(pos_, text.size()) != text) continue;
@@ -653,9 +686,9 @@ class Parser {
     if (c == '-' || (c >= '0' && c <= '9')) {
       std::size_t start = pos_;
       ++pos_;
-      while (pos_ < s_.size() && ((s_[pos_] >= '0' && s_[pos_] <= '9') || s_[pos_] == '.' ||
-                                  s_[pos_] == 'e' || s_[pos_] == 'E' || s_[pos_] == '+' ||
-                                  s_[pos_] == '-')) {
+      while (pos_ < s_.size() &&
+             ((s_[pos_] >= '0' && s_[pos_] <= '9') || s_[pos_] == '.' || s_[pos_] == 'e' ||
+              s_[pos_] == 'E' || s_[pos_] == '+' || s_[pos_] == '-')) {
         ++pos_;
       }
       auto parsed = ParseJson(s_.substr(start, pos_ - start));
@@ -762,9 +795,15 @@ void AppendTokenText(const Token& token, std::string& out) {
       if (token.to) out += std::to_string(*token.to);
       out += ']';
       break;
-    case TokenKind::kWildcard: out += "[*]"; break;
-    case TokenKind::kScan: out += ".."; break;
-    case TokenKind::kFilter: out += "[?]"; break;
+    case TokenKind::kWildcard:
+      out += "[*]";
+      break;
+    case TokenKind::kScan:
+      out += "..";
+      break;
+    case TokenKind::kFilter:
+      out += "[?]";
+      break;
   }
 }
 
@@ -912,7 +951,8 @@ class Evaluator {
         }
         if (!token.upstream_definite) return true;
         {
-          std::string message = "Filter: [?] can not be applied to primitives. Current context is: ";
+          std::string message =
+              "Filter: [?] can not be applied to primitives. Current context is: ";
           JavaToString(node, message, false);
           return Fail(std::move(message));
         }
@@ -1120,7 +1160,9 @@ bool Evaluator::Accept(int index, const Json& current, bool& out) {
   const Json& a = left.get();
   const Json& b = right.get();
   switch (node.op) {
-    case Op::kEq: out = ValueEquals(a, b); break;
+    case Op::kEq:
+      out = ValueEquals(a, b);
+      break;
     case Op::kLt:
     case Op::kLe:
     case Op::kGt:
@@ -1134,11 +1176,15 @@ bool Evaluator::Accept(int index, const Json& current, bool& out) {
       } else {
         break;
       }
-      out = node.op == Op::kLt ? cmp < 0 : node.op == Op::kLe ? cmp <= 0
-          : node.op == Op::kGt ? cmp > 0 : cmp >= 0;
+      out = node.op == Op::kLt   ? cmp < 0
+            : node.op == Op::kLe ? cmp <= 0
+            : node.op == Op::kGt ? cmp > 0
+                                 : cmp >= 0;
       break;
     }
-    case Op::kIn: out = b.IsArray() && Contains(b, a); break;
+    case Op::kIn:
+      out = b.IsArray() && Contains(b, a);
+      break;
     case Op::kSubsetOf:
       if (!a.IsArray() || !b.IsArray()) break;
       out = true;
@@ -1170,7 +1216,8 @@ bool Evaluator::Accept(int index, const Json& current, bool& out) {
       if (a.IsArray()) out = a.Empty() == b.GetBool();
       if (a.IsObject()) out = a.ObjectEmpty() == b.GetBool();
       break;
-    default: break;
+    default:
+      break;
   }
   return true;
 }
@@ -1180,8 +1227,9 @@ Result<Json> ApplyFunction(FunctionKind function, const Json& value) {
     if (value.IsArray()) return JsonInt(static_cast<int64_t>(value.Size()));
     if (value.IsObject()) return JsonInt(static_cast<int64_t>(value.MemberCount()));
     if (value.IsString()) return JsonInt(JavaLength(JsonView(value)));
-    return Error{"", "Invalid function: length() can only be applied to arrays, objects and "
-                     "strings"};
+    return Error{"",
+                 "Invalid function: length() can only be applied to arrays, objects and "
+                 "strings"};
   }
   if (function == FunctionKind::kKeys) {
     if (!value.IsObject()) return Error{"", "Invalid function: keys() needs an object"};
@@ -1226,7 +1274,8 @@ Result<Json> ApplyFunction(FunctionKind function, const Json& value) {
       }
       break;
     }
-    default: break;
+    default:
+      break;
   }
   return JsonDouble(result);
 }
@@ -1266,9 +1315,7 @@ JsonPath::Root JsonPath::root() const { return impl_->root; }
 const std::string& JsonPath::variable_name() const { return impl_->variable; }
 bool JsonPath::IsReferencePath() const { return impl_->reference; }
 
-std::string JsonPath::Normalized() const {
-  return PrefixText(*impl_, impl_->tokens.size());
-}
+std::string JsonPath::Normalized() const { return PrefixText(*impl_, impl_->tokens.size()); }
 
 Result<Json> JsonPath::Evaluate(const Json& root) const {
   Scope scope;

@@ -46,8 +46,8 @@ int RunValidateCommand(const ValidateOptions& options, std::ostream& out, std::o
     } else {
       for (const auto& d : parsed.diagnostics) {
         out << shown << ":" << (d.location.empty() ? "/" : d.location) << ": "
-            << (d.severity == asl::Severity::kError ? "error" : "warning") << " " << d.code
-            << ": " << d.message << "\n";
+            << (d.severity == asl::Severity::kError ? "error" : "warning") << " " << d.code << ": "
+            << d.message << "\n";
       }
       if (parsed.ok()) out << shown << ": valid\n";
     }

@@ -9,21 +9,21 @@
 namespace orch = switchyard::orchestrator;
 
 int main(int argc, char** argv) {
-  CLI::App app{"Switchyard: Amazon States Language state machines and Lambda-style functions, "
-               "self-hosted"};
+  CLI::App app{
+      "Switchyard: Amazon States Language state machines and Lambda-style functions, "
+      "self-hosted"};
   app.set_version_flag("--version", std::string("switchyard ") + SWITCHYARD_VERSION);
   app.require_subcommand(1);
 
   orch::ValidateOptions validate;
-  CLI::App* validate_cmd = app.add_subcommand(
-      "validate", "Check state machine definitions and print their diagnostics");
+  CLI::App* validate_cmd =
+      app.add_subcommand("validate", "Check state machine definitions and print their diagnostics");
   validate_cmd->add_option("files", validate.files, "Definition files ('-' reads stdin)")
       ->required();
   validate_cmd->add_flag("--json", validate.json, "One JSON object per file");
 
   orch::RunOptions run;
-  CLI::App* run_cmd =
-      app.add_subcommand("run", "Run one execution of a state machine in memory");
+  CLI::App* run_cmd = app.add_subcommand("run", "Run one execution of a state machine in memory");
   run_cmd->add_option("definition", run.definition_file, "Definition file")->required();
   auto* input_opt = run_cmd->add_option("--input", run.input, "Execution input (JSON text)");
   run_cmd->add_option("--input-file", run.input_file, "File holding the execution input")
@@ -41,8 +41,9 @@ int main(int argc, char** argv) {
       app.add_subcommand("invoke", "Invoke one function from a functions directory");
   invoke_cmd->add_option("name", invoke.function_name, "Function name (NAME[:QUALIFIER])")
       ->required();
-  invoke_cmd->add_option("--functions", invoke.functions_dir,
-                         "Directory of functions (one folder each, with function.json)")
+  invoke_cmd
+      ->add_option("--functions", invoke.functions_dir,
+                   "Directory of functions (one folder each, with function.json)")
       ->required();
   invoke_cmd->add_option("--payload", invoke.payload, "Event payload (JSON text)");
   invoke_cmd->add_option("--type", invoke.type, "RequestResponse (default), Event or DryRun");

@@ -28,9 +28,9 @@ constexpr std::string_view kInput = R"({
 std::string Eval(std::string_view rule, std::string_view input = kInput) {
   std::string with_next(rule);
   with_next.insert(1, R"("Next": "Done", )");
-  const std::string definition = R"({"StartAt": "C", "States": {"C": {"Type": "Choice", "Choices": [)" +
-                                 with_next +
-                                 R"(], "Default": "Done"}, "Done": {"Type": "Succeed"}}})";
+  const std::string definition =
+      R"({"StartAt": "C", "States": {"C": {"Type": "Choice", "Choices": [)" + with_next +
+      R"(], "Default": "Done"}, "Done": {"Type": "Succeed"}}})";
   ParseResult parsed = ParseDefinition(definition);
   if (!parsed.ok()) {
     std::string out = "invalid:";
@@ -97,8 +97,7 @@ TEST(ChoiceTest, NumericPathComparisons) {
   EXPECT_EQ(Eval(R"({"Variable": "$.n", "NumericLessThanEqualsPath": "$.n_same"})"), "true");
   EXPECT_EQ(Eval(R"({"Variable": "$.n", "NumericLessThanEqualsPath": "$.n_low"})"), "false");
   EXPECT_EQ(Eval(R"({"Variable": "$.n", "NumericGreaterThanEqualsPath": "$.n_same"})"), "true");
-  EXPECT_EQ(Eval(R"({"Variable": "$.n", "NumericGreaterThanEqualsPath": "$.n_high"})"),
-            "false");
+  EXPECT_EQ(Eval(R"({"Variable": "$.n", "NumericGreaterThanEqualsPath": "$.n_high"})"), "false");
 }
 
 TEST(ChoiceTest, BooleanComparisons) {
@@ -110,14 +109,12 @@ TEST(ChoiceTest, BooleanComparisons) {
 
 TEST(ChoiceTest, TimestampComparisons) {
   // Instants are compared, not text: 14:00+02:00 is 12:00Z.
-  EXPECT_EQ(Eval(R"({"Variable": "$.t", "TimestampEquals": "2024-05-01T14:00:00+02:00"})"),
-            "true");
+  EXPECT_EQ(Eval(R"({"Variable": "$.t", "TimestampEquals": "2024-05-01T14:00:00+02:00"})"), "true");
   EXPECT_EQ(Eval(R"({"Variable": "$.t", "TimestampEquals": "2024-05-01T12:00:01Z"})"), "false");
   EXPECT_EQ(Eval(R"({"Variable": "$.t", "TimestampLessThan": "2024-05-01T12:00:00.001Z"})"),
             "true");
   EXPECT_EQ(Eval(R"({"Variable": "$.t", "TimestampLessThan": "2024-05-01T12:00:00Z"})"), "false");
-  EXPECT_EQ(Eval(R"({"Variable": "$.t", "TimestampGreaterThan": "2023-12-31T23:59:59Z"})"),
-            "true");
+  EXPECT_EQ(Eval(R"({"Variable": "$.t", "TimestampGreaterThan": "2023-12-31T23:59:59Z"})"), "true");
   EXPECT_EQ(Eval(R"({"Variable": "$.t", "TimestampGreaterThan": "2024-05-01T12:00:00Z"})"),
             "false");
   EXPECT_EQ(Eval(R"({"Variable": "$.t", "TimestampLessThanEquals": "2024-05-01T12:00:00Z"})"),
@@ -139,10 +136,8 @@ TEST(ChoiceTest, TimestampPathComparisons) {
   EXPECT_EQ(Eval(R"({"Variable": "$.t", "TimestampGreaterThanPath": "$.t_high"})"), "false");
   EXPECT_EQ(Eval(R"({"Variable": "$.t", "TimestampLessThanEqualsPath": "$.t_same"})"), "true");
   EXPECT_EQ(Eval(R"({"Variable": "$.t", "TimestampLessThanEqualsPath": "$.t_low"})"), "false");
-  EXPECT_EQ(Eval(R"({"Variable": "$.t", "TimestampGreaterThanEqualsPath": "$.t_same"})"),
-            "true");
-  EXPECT_EQ(Eval(R"({"Variable": "$.t", "TimestampGreaterThanEqualsPath": "$.t_high"})"),
-            "false");
+  EXPECT_EQ(Eval(R"({"Variable": "$.t", "TimestampGreaterThanEqualsPath": "$.t_same"})"), "true");
+  EXPECT_EQ(Eval(R"({"Variable": "$.t", "TimestampGreaterThanEqualsPath": "$.t_high"})"), "false");
 }
 
 TEST(ChoiceTest, StringMatchesWildcardsAndEscapes) {
@@ -190,8 +185,7 @@ TEST(ChoiceTest, TypeMismatchesAreFalse) {
   EXPECT_EQ(Eval(R"({"Variable": "$.n", "StringEquals": "10"})"), "false");
   EXPECT_EQ(Eval(R"({"Variable": "$.s", "BooleanEquals": true})"), "false");
   EXPECT_EQ(Eval(R"({"Variable": "$.s", "TimestampEquals": "2024-05-01T12:00:00Z"})"), "false");
-  EXPECT_EQ(Eval(R"({"Variable": "$.n", "TimestampLessThan": "2024-05-01T12:00:00Z"})"),
-            "false");
+  EXPECT_EQ(Eval(R"({"Variable": "$.n", "TimestampLessThan": "2024-05-01T12:00:00Z"})"), "false");
   EXPECT_EQ(Eval(R"({"Variable": "$.nul", "NumericLessThan": 1})"), "false");
   EXPECT_EQ(Eval(R"({"Variable": "$.n", "StringEqualsPath": "$.s"})"), "false");
   EXPECT_EQ(Eval(R"({"Variable": "$.s", "NumericEqualsPath": "$.n"})"), "false");
@@ -220,18 +214,17 @@ TEST(ChoiceTest, AndOrNot) {
   EXPECT_EQ(Eval(R"({"Not": )" + no + "}"), "true");
   EXPECT_EQ(Eval(R"({"Not": )" + yes + "}"), "false");
   // Nesting: Not(And(yes, Or(no, Not(no)))) = Not(true) = false.
-  EXPECT_EQ(Eval(R"({"Not": {"And": [)" + yes + R"(, {"Or": [)" + no + R"(, {"Not": )" + no +
-                 "}]}]}}"),
-            "false");
-  EXPECT_EQ(Eval(R"({"Or": [{"And": [)" + yes + "," + no + R"(]}, {"Not": {"Not": )" + yes +
-                 "}}]}"),
-            "true");
+  EXPECT_EQ(
+      Eval(R"({"Not": {"And": [)" + yes + R"(, {"Or": [)" + no + R"(, {"Not": )" + no + "}]}]}}"),
+      "false");
+  EXPECT_EQ(
+      Eval(R"({"Or": [{"And": [)" + yes + "," + no + R"(]}, {"Not": {"Not": )" + yes + "}}]}"),
+      "true");
   // And stops at the first false operand: the missing path after it is never read.
   EXPECT_EQ(Eval(R"({"And": [)" + no + R"(, {"Variable": "$.missing", "IsNull": true}]})"),
             "false");
   // Or stops at the first true operand.
-  EXPECT_EQ(Eval(R"({"Or": [)" + yes + R"(, {"Variable": "$.missing", "IsNull": true}]})"),
-            "true");
+  EXPECT_EQ(Eval(R"({"Or": [)" + yes + R"(, {"Variable": "$.missing", "IsNull": true}]})"), "true");
   // An error inside a nested rule propagates.
   EXPECT_EQ(Eval(R"({"And": [)" + yes + R"(, {"Variable": "$.missing", "IsNull": true}]})"),
             "error:States.Runtime:Invalid path '$.missing': The choice state's condition path "
@@ -239,10 +232,9 @@ TEST(ChoiceTest, AndOrNot) {
 }
 
 TEST(ChoiceTest, OperatorNamesRoundTrip) {
-  for (std::string_view name :
-       {"StringEquals", "StringMatches", "NumericGreaterThanEqualsPath", "BooleanEqualsPath",
-        "TimestampLessThanEquals", "IsNull", "IsPresent", "IsNumeric", "IsString", "IsBoolean",
-        "IsTimestamp"}) {
+  for (std::string_view name : {"StringEquals", "StringMatches", "NumericGreaterThanEqualsPath",
+                                "BooleanEqualsPath", "TimestampLessThanEquals", "IsNull",
+                                "IsPresent", "IsNumeric", "IsString", "IsBoolean", "IsTimestamp"}) {
     std::optional<ChoiceOperator> op = ChoiceOperatorFromName(name);
     ASSERT_TRUE(op.has_value()) << name;
     EXPECT_EQ(ChoiceOperatorName(*op), name);

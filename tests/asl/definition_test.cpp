@@ -17,8 +17,8 @@ namespace {
 
 std::vector<std::string> CaseFiles() {
   std::vector<std::string> files;
-  for (const auto& entry :
-       std::filesystem::directory_iterator(std::string(SWITCHYARD_TESTS_DIR) + "/cases/validator")) {
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(SWITCHYARD_TESTS_DIR) +
+                                                               "/cases/validator")) {
     if (entry.path().extension() == ".json") files.push_back(entry.path().string());
   }
   std::sort(files.begin(), files.end());
@@ -45,8 +45,8 @@ TEST_P(ValidatorCase, ReportsTheExpectedVerdict) {
   const bool valid = JsonFind(*spec, "valid")->GetBool();
   EXPECT_EQ(result.ok(), valid) << Render(result.diagnostics);
   if (const Json* code = JsonFind(*spec, "code")) {
-    const std::string want = std::string(JsonView(*code)) + "@" +
-                             std::string(JsonView(*JsonFind(*spec, "location")));
+    const std::string want =
+        std::string(JsonView(*code)) + "@" + std::string(JsonView(*JsonFind(*spec, "location")));
     bool found = false;
     for (const auto& d : result.diagnostics) found |= (d.code + "@" + d.location) == want;
     EXPECT_TRUE(found) << "want " << want << "\ngot\n" << Render(result.diagnostics);

@@ -27,27 +27,69 @@ std::string Render(const JsonataNode& node) {
     return s + ")";
   };
   switch (node.kind) {
-    case Kind::kNumber: out = Number(node.number); break;
-    case Kind::kString: out = "\"" + node.value + "\""; break;
-    case Kind::kValue: out = node.value; break;
-    case Kind::kRegex: out = "/" + node.value + "/" + node.flags; break;
-    case Kind::kName: out = node.value; break;
-    case Kind::kVariable: out = "$" + node.value; break;
-    case Kind::kWildcard: out = "*"; break;
-    case Kind::kDescendant: out = "**"; break;
-    case Kind::kParent: out = "%" + node.value; break;
-    case Kind::kBinary: out = children(node.value); break;
-    case Kind::kNegate: out = children("neg"); break;
-    case Kind::kArray: out = children("array"); break;
-    case Kind::kObject: out = children("object"); break;
-    case Kind::kPath: out = children(node.keep_array ? "path[]" : "path"); break;
-    case Kind::kFilter: out = children("filter"); break;
-    case Kind::kIndex: out = "#$" + node.value; break;
-    case Kind::kSort: out = children("sort"); break;
-    case Kind::kSortTerm: out = children(node.descending ? ">" : "<"); break;
-    case Kind::kFunctionCall: out = children("call"); break;
-    case Kind::kPartial: out = children("partial"); break;
-    case Kind::kPlaceholder: out = "?"; break;
+    case Kind::kNumber:
+      out = Number(node.number);
+      break;
+    case Kind::kString:
+      out = "\"" + node.value + "\"";
+      break;
+    case Kind::kValue:
+      out = node.value;
+      break;
+    case Kind::kRegex:
+      out = "/" + node.value + "/" + node.flags;
+      break;
+    case Kind::kName:
+      out = node.value;
+      break;
+    case Kind::kVariable:
+      out = "$" + node.value;
+      break;
+    case Kind::kWildcard:
+      out = "*";
+      break;
+    case Kind::kDescendant:
+      out = "**";
+      break;
+    case Kind::kParent:
+      out = "%" + node.value;
+      break;
+    case Kind::kBinary:
+      out = children(node.value);
+      break;
+    case Kind::kNegate:
+      out = children("neg");
+      break;
+    case Kind::kArray:
+      out = children("array");
+      break;
+    case Kind::kObject:
+      out = children("object");
+      break;
+    case Kind::kPath:
+      out = children(node.keep_array ? "path[]" : "path");
+      break;
+    case Kind::kFilter:
+      out = children("filter");
+      break;
+    case Kind::kIndex:
+      out = "#$" + node.value;
+      break;
+    case Kind::kSort:
+      out = children("sort");
+      break;
+    case Kind::kSortTerm:
+      out = children(node.descending ? ">" : "<");
+      break;
+    case Kind::kFunctionCall:
+      out = children("call");
+      break;
+    case Kind::kPartial:
+      out = children("partial");
+      break;
+    case Kind::kPlaceholder:
+      out = "?";
+      break;
     case Kind::kLambda: {
       std::string head = "lambda";
       for (const std::string& p : node.parameters) head += " $" + p;
@@ -55,11 +97,21 @@ std::string Render(const JsonataNode& node) {
       out = children(head);
       break;
     }
-    case Kind::kCondition: out = children("if"); break;
-    case Kind::kBlock: out = children("block"); break;
-    case Kind::kBind: out = children(":="); break;
-    case Kind::kApply: out = children("~>"); break;
-    case Kind::kTransform: out = children("transform"); break;
+    case Kind::kCondition:
+      out = children("if");
+      break;
+    case Kind::kBlock:
+      out = children("block");
+      break;
+    case Kind::kBind:
+      out = children(":=");
+      break;
+    case Kind::kApply:
+      out = children("~>");
+      break;
+    case Kind::kTransform:
+      out = children("transform");
+      break;
   }
   for (const JsonataNode& stage : node.stages) out += "[" + Render(stage) + "]";
   for (const JsonataNode& predicate : node.predicates) out += "{pred " + Render(predicate) + "}";
@@ -118,8 +170,7 @@ TEST(JsonataParser, Precedence) {
   EXPECT_EQ(Tree("1 * 2 + 3"), "(+ (* 1 2) 3)");
   EXPECT_EQ(Tree("1 - 2 - 3"), "(- (- 1 2) 3)");
   EXPECT_EQ(Tree("(1 + 2) * 3"), "(* (block (+ 1 2)) 3)");
-  EXPECT_EQ(Tree("a = 1 and b < 2 or c"),
-            "(or (and (= (path a) 1) (< (path b) 2)) (path c))");
+  EXPECT_EQ(Tree("a = 1 and b < 2 or c"), "(or (and (= (path a) 1) (< (path b) 2)) (path c))");
   EXPECT_EQ(Tree(R"("a" & "b" = "ab")"), R"((= (& "a" "b") "ab"))");
   EXPECT_EQ(Tree("1 + 2 in [3]"), "(in (+ 1 2) (array 3))");
   EXPECT_EQ(Tree("-a.b * 2"), "(* (neg (path a b)) 2)");
@@ -186,8 +237,7 @@ TEST(JsonataParser, StepAnnotations) {
 }
 
 TEST(JsonataParser, Constructors) {
-  EXPECT_EQ(Tree(R"({"a": $x, "b": [1,2,3]})"),
-            R"((object "a" $x "b" (array 1 2 3)))");
+  EXPECT_EQ(Tree(R"({"a": $x, "b": [1,2,3]})"), R"((object "a" $x "b" (array 1 2 3)))");
   EXPECT_EQ(Tree("{}"), "(object)");
   EXPECT_EQ(Tree("[]"), "(array)");
   EXPECT_EQ(Tree("[1..5]"), "(array (.. 1 5))");
@@ -218,8 +268,7 @@ TEST(JsonataParser, BlocksBindingsChainsTransforms) {
   EXPECT_EQ(Tree("(1; 2;)"), "(block 1 2)");
   EXPECT_EQ(Tree("x ~> $uppercase()"), "(~> (path x) (call $uppercase))");
   EXPECT_EQ(Tree("x ~> $f ~> $g"), "(~> (~> (path x) $f) $g)");
-  EXPECT_EQ(Tree(R"($x ~> |a|{"b":1}|)"),
-            R"((~> $x (transform (path a) (object "b" 1))))");
+  EXPECT_EQ(Tree(R"($x ~> |a|{"b":1}|)"), R"((~> $x (transform (path a) (object "b" 1))))");
   EXPECT_EQ(Tree(R"(|a.b|{"c": 2}, ["d"]|)"),
             R"((transform (path a b) (object "c" 2) (array "d")))");
 }

@@ -257,8 +257,9 @@ TEST(JsonPathTest, AssignResultPath) {
   EXPECT_TRUE(P("$.arr[1].x").Assign(doc, J("3")));
   EXPECT_TRUE(P("$.arr[0]").Assign(doc, J("\"zero\"")));
   EXPECT_TRUE(P("$['with space']").Assign(doc, J("0")));
-  EXPECT_EQ(DumpJson(doc),
-            R"({"a":{"b":[1],"c":5},"arr":["zero",{"x":3}],"s":"str","new":{"deep":{"er":{"k":true}}},"with space":0})");
+  EXPECT_EQ(
+      DumpJson(doc),
+      R"({"a":{"b":[1],"c":5},"arr":["zero",{"x":3}],"s":"str","new":{"deep":{"er":{"k":true}}},"with space":0})");
   EXPECT_FALSE(P("$.s.x").Assign(doc, J("1")));     // into a string
   EXPECT_FALSE(P("$.arr.x").Assign(doc, J("1")));   // into an array by name
   EXPECT_FALSE(P("$.arr[5]").Assign(doc, J("1")));  // out of range

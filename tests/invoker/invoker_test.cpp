@@ -836,8 +836,8 @@ while True:
                      "z=zipfile.ZipFile(sys.argv[1],'w')\n"
                      "z.write(sys.argv[2],'bootstrap')\n"  // keeps the executable bit
                      "z.close()\n");
-  ASSERT_EQ(std::system(("/usr/bin/python3 " + root_ + "/make_zip.py " + folder +
-                         "/function.zip " + root_ + "/src/bootstrap")
+  ASSERT_EQ(std::system(("/usr/bin/python3 " + root_ + "/make_zip.py " + folder + "/function.zip " +
+                         root_ + "/src/bootstrap")
                             .c_str()),
             0);
   auto load = [&] {

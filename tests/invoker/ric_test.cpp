@@ -79,7 +79,8 @@ std::string EnsureRic(std::string* skip, std::string* failure) {
   if (rc != 0 || !fs::exists(staging + "/node_modules/aws-lambda-ric/dist/rapid-client.node")) {
     *failure = "npm install " + std::string(kPackage) + " failed (exit " + std::to_string(rc) +
                "; it builds native code: needs g++, make, cmake, autoconf, automake, libtool, "
-               "python3). Log " + log + ":\n" + ReadText(log);
+               "python3). Log " +
+               log + ":\n" + ReadText(log);
     fs::remove_all(staging, ec);
     return {};
   }
@@ -139,8 +140,8 @@ exports.handler = async (event, context) => {
 };
 )";
     // The client is started exactly as a container image's ENTRYPOINT would start it.
-    const std::string bootstrap = "#!/bin/sh\nexec /usr/bin/node " + package_ +
-                                  "/bin/index.mjs handler.handler\n";
+    const std::string bootstrap =
+        "#!/bin/sh\nexec /usr/bin/node " + package_ + "/bin/index.mjs handler.handler\n";
     FunctionConfig config = MakeFunction(root_, "ric-fn", "provided.al2023", "",
                                          {{"bootstrap", bootstrap}, {"handler.js", handler}}, 20);
     config.memory_size_mb = 256;

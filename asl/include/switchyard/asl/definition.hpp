@@ -24,17 +24,45 @@ std::string_view StateTypeName(StateType type);  // "Task", "Pass", ...
 
 // ---- Choice rules -------------------------------------------------------------------------
 enum class ChoiceOperator {
-  kStringEquals, kStringEqualsPath, kStringLessThan, kStringLessThanPath, kStringGreaterThan,
-  kStringGreaterThanPath, kStringLessThanEquals, kStringLessThanEqualsPath,
-  kStringGreaterThanEquals, kStringGreaterThanEqualsPath, kStringMatches,
-  kNumericEquals, kNumericEqualsPath, kNumericLessThan, kNumericLessThanPath,
-  kNumericGreaterThan, kNumericGreaterThanPath, kNumericLessThanEquals,
-  kNumericLessThanEqualsPath, kNumericGreaterThanEquals, kNumericGreaterThanEqualsPath,
-  kBooleanEquals, kBooleanEqualsPath,
-  kTimestampEquals, kTimestampEqualsPath, kTimestampLessThan, kTimestampLessThanPath,
-  kTimestampGreaterThan, kTimestampGreaterThanPath, kTimestampLessThanEquals,
-  kTimestampLessThanEqualsPath, kTimestampGreaterThanEquals, kTimestampGreaterThanEqualsPath,
-  kIsNull, kIsPresent, kIsNumeric, kIsString, kIsBoolean, kIsTimestamp,
+  kStringEquals,
+  kStringEqualsPath,
+  kStringLessThan,
+  kStringLessThanPath,
+  kStringGreaterThan,
+  kStringGreaterThanPath,
+  kStringLessThanEquals,
+  kStringLessThanEqualsPath,
+  kStringGreaterThanEquals,
+  kStringGreaterThanEqualsPath,
+  kStringMatches,
+  kNumericEquals,
+  kNumericEqualsPath,
+  kNumericLessThan,
+  kNumericLessThanPath,
+  kNumericGreaterThan,
+  kNumericGreaterThanPath,
+  kNumericLessThanEquals,
+  kNumericLessThanEqualsPath,
+  kNumericGreaterThanEquals,
+  kNumericGreaterThanEqualsPath,
+  kBooleanEquals,
+  kBooleanEqualsPath,
+  kTimestampEquals,
+  kTimestampEqualsPath,
+  kTimestampLessThan,
+  kTimestampLessThanPath,
+  kTimestampGreaterThan,
+  kTimestampGreaterThanPath,
+  kTimestampLessThanEquals,
+  kTimestampLessThanEqualsPath,
+  kTimestampGreaterThanEquals,
+  kTimestampGreaterThanEqualsPath,
+  kIsNull,
+  kIsPresent,
+  kIsNumeric,
+  kIsString,
+  kIsBoolean,
+  kIsTimestamp,
 };
 std::string_view ChoiceOperatorName(ChoiceOperator op);  // "StringEquals", ...
 std::optional<ChoiceOperator> ChoiceOperatorFromName(std::string_view name);
@@ -42,17 +70,17 @@ std::optional<ChoiceOperator> ChoiceOperatorFromName(std::string_view name);
 struct ChoiceRule {
   enum class Kind { kComparison, kAnd, kOr, kNot, kCondition };
   Kind kind = Kind::kComparison;
-  std::vector<ChoiceRule> children;        // And/Or: the operands; Not: exactly one
-  std::optional<JsonPath> variable;        // kComparison
+  std::vector<ChoiceRule> children;  // And/Or: the operands; Not: exactly one
+  std::optional<JsonPath> variable;  // kComparison
   ChoiceOperator op = ChoiceOperator::kIsPresent;
-  Json operand;                            // the literal for non-Path operators
-  std::optional<JsonPath> operand_path;    // for *Path operators
-  Json condition;                          // kCondition (JSONata): a string "{% ... %}" or bool
+  Json operand;                          // the literal for non-Path operators
+  std::optional<JsonPath> operand_path;  // for *Path operators
+  Json condition;                        // kCondition (JSONata): a string "{% ... %}" or bool
   // Only on top-level rules (members of Choices):
   std::string next;
-  std::optional<PayloadTemplate> assign;   // JSONPath-mode Assign
-  std::optional<Json> assign_jsonata;      // JSONata-mode Assign (raw)
-  std::optional<Json> output;              // JSONata-mode Output (raw)
+  std::optional<PayloadTemplate> assign;  // JSONPath-mode Assign
+  std::optional<Json> assign_jsonata;     // JSONata-mode Assign (raw)
+  std::optional<Json> output;             // JSONata-mode Output (raw)
 };
 
 // Evaluates one rule against the state's effective input. A Variable path that selects nothing is
@@ -100,17 +128,17 @@ struct State {
   StateType type = StateType::kPass;
   QueryLanguage query_language = QueryLanguage::kJsonPath;  // effective (state or top level)
   std::string comment;
-  std::string next;   // empty when end
-  bool end = false;   // Succeed/Fail are terminal without End
+  std::string next;  // empty when end
+  bool end = false;  // Succeed/Fail are terminal without End
 
   // JSONPath-mode data flow.
-  PathField input_path;     // default "$"
-  PathField output_path;    // default "$"
-  PathField result_path;    // default "$"
+  PathField input_path;   // default "$"
+  PathField output_path;  // default "$"
+  PathField result_path;  // default "$"
   std::optional<PayloadTemplate> parameters;
   std::optional<PayloadTemplate> result_selector;
-  std::optional<Json> result;                 // Pass
-  std::optional<PayloadTemplate> assign;      // JSONPath-mode Assign
+  std::optional<Json> result;             // Pass
+  std::optional<PayloadTemplate> assign;  // JSONPath-mode Assign
 
   // JSONata-mode fields, kept raw ("{% %}" strings anywhere inside).
   std::optional<Json> arguments;
@@ -121,7 +149,7 @@ struct State {
   std::string resource;
   std::optional<int64_t> timeout_seconds;
   std::optional<JsonPath> timeout_seconds_path;
-  std::optional<Json> timeout_seconds_jsonata;    // "{% %}" string
+  std::optional<Json> timeout_seconds_jsonata;  // "{% %}" string
   std::optional<int64_t> heartbeat_seconds;
   std::optional<JsonPath> heartbeat_seconds_path;
   std::optional<Json> heartbeat_seconds_jsonata;
@@ -139,17 +167,17 @@ struct State {
   std::optional<JsonPath> seconds_path;
   std::optional<std::string> timestamp;
   std::optional<JsonPath> timestamp_path;
-  std::optional<Json> seconds_jsonata;      // JSONata expression string
+  std::optional<Json> seconds_jsonata;  // JSONata expression string
   std::optional<Json> timestamp_jsonata;
 
   // Fail.
   std::optional<std::string> error;
   std::optional<std::string> cause;
-  std::optional<JsonPath> error_path;       // or an intrinsic in error_path_intrinsic
+  std::optional<JsonPath> error_path;  // or an intrinsic in error_path_intrinsic
   std::optional<JsonPath> cause_path;
   std::optional<Intrinsic> error_path_intrinsic;
   std::optional<Intrinsic> cause_path_intrinsic;
-  std::optional<Json> error_jsonata;        // JSONata-mode Error/Cause with "{% %}"
+  std::optional<Json> error_jsonata;  // JSONata-mode Error/Cause with "{% %}"
   std::optional<Json> cause_jsonata;
 
   // Parallel.
@@ -158,11 +186,11 @@ struct State {
   // Map.
   std::shared_ptr<StateMachineDef> item_processor;  // ItemProcessor or legacy Iterator
   bool legacy_iterator = false;
-  std::string processor_mode = "INLINE";             // INLINE | DISTRIBUTED
-  std::string execution_type;                         // DISTRIBUTED: STANDARD | EXPRESS
-  PathField items_path;                               // default "$"
-  std::optional<Json> items_jsonata;                  // JSONata Items (array or expression)
-  std::optional<PayloadTemplate> item_selector;       // or legacy Parameters (in `parameters`)
+  std::string processor_mode = "INLINE";         // INLINE | DISTRIBUTED
+  std::string execution_type;                    // DISTRIBUTED: STANDARD | EXPRESS
+  PathField items_path;                          // default "$"
+  std::optional<Json> items_jsonata;             // JSONata Items (array or expression)
+  std::optional<PayloadTemplate> item_selector;  // or legacy Parameters (in `parameters`)
   std::optional<Json> item_selector_jsonata;
   std::optional<int64_t> max_concurrency;
   std::optional<JsonPath> max_concurrency_path;
@@ -173,7 +201,7 @@ struct State {
   std::optional<JsonPath> tolerated_failure_percentage_path;
   std::optional<Json> tolerated_failure_count_jsonata;
   std::optional<Json> tolerated_failure_percentage_jsonata;
-  std::optional<Json> item_reader;                    // raw (distributed mode)
+  std::optional<Json> item_reader;  // raw (distributed mode)
   std::optional<Json> item_batcher;
   std::optional<Json> result_writer;
   std::string label;
@@ -188,7 +216,7 @@ struct StateMachineDef {
   std::string version;
   std::optional<int64_t> timeout_seconds;
   QueryLanguage query_language = QueryLanguage::kJsonPath;
-  std::vector<State> states;                  // in the order written
+  std::vector<State> states;                              // in the order written
   std::map<std::string, std::size_t, std::less<>> index;  // name → position in `states`
 
   // The state called `name`, or nullptr.
@@ -200,8 +228,8 @@ enum class Severity { kError, kWarning };
 
 struct Diagnostic {
   Severity severity = Severity::kError;
-  std::string code;       // names.hpp kDiag*
-  std::string location;   // JSON pointer, e.g. "/States/Charge/Retry/0/ErrorEquals"
+  std::string code;      // names.hpp kDiag*
+  std::string location;  // JSON pointer, e.g. "/States/Charge/Retry/0/ErrorEquals"
   std::string message;
 };
 

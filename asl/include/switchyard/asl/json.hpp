@@ -8,12 +8,12 @@
 // Two RapidJSON traps: `a = b` with an lvalue `b` MOVES b (b becomes null) — write
 // `a = CopyJson(b)` or `a = std::move(b)` to say which you mean; and `Json("text", n)` without an
 // allocator keeps a pointer to "text" instead of copying it — build strings with JsonString().
+#include <rapidjson/document.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <rapidjson/document.h>
 
 namespace switchyard::asl {
 

@@ -59,9 +59,32 @@ std::optional<JsonataSyntaxError> CheckJsonataSyntax(std::string_view expression
 //   kApply       children = lhs, rhs                      (`lhs ~> rhs`)
 //   kTransform   children = pattern, update[, delete]     (`| pattern | update, delete |`)
 enum class JsonataNodeKind {
-  kNumber, kString, kValue, kRegex, kName, kVariable, kWildcard, kDescendant, kParent,
-  kBinary, kNegate, kArray, kObject, kPath, kFilter, kIndex, kSort, kSortTerm,
-  kFunctionCall, kPartial, kPlaceholder, kLambda, kCondition, kBlock, kBind, kApply,
+  kNumber,
+  kString,
+  kValue,
+  kRegex,
+  kName,
+  kVariable,
+  kWildcard,
+  kDescendant,
+  kParent,
+  kBinary,
+  kNegate,
+  kArray,
+  kObject,
+  kPath,
+  kFilter,
+  kIndex,
+  kSort,
+  kSortTerm,
+  kFunctionCall,
+  kPartial,
+  kPlaceholder,
+  kLambda,
+  kCondition,
+  kBlock,
+  kBind,
+  kApply,
   kTransform,
 };
 
@@ -71,7 +94,7 @@ struct JsonataNode {
   std::size_t position = 0;  // offset of the token that made the node
   std::string value;
   double number = 0;
-  std::string flags;         // kRegex
+  std::string flags;  // kRegex
   std::vector<JsonataNode> children;
   std::vector<std::string> parameters;  // kLambda
   std::string signature;                // kLambda
@@ -86,7 +109,7 @@ struct JsonataNode {
   std::string ancestor;                 // label bound for a `%` further on ("" = none)
   bool keep_array = false;              // `x[]`
   bool cons_array = false;
-  bool tuple = false;                   // the step binds variables (focus/index/ancestor)
+  bool tuple = false;  // the step binds variables (focus/index/ancestor)
 };
 
 // Either the tree or the first syntax error, shaped like Result<T>.

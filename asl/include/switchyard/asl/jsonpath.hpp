@@ -26,8 +26,8 @@ class VariableLookup {
 };
 
 struct Scope {
-  const Json* input = nullptr;     // `$`
-  const Json* context = nullptr;   // `$$`; nullptr when there is none
+  const Json* input = nullptr;                // `$`
+  const Json* context = nullptr;              // `$$`; nullptr when there is none
   const VariableLookup* variables = nullptr;  // `$name`; nullptr when none are visible
 };
 

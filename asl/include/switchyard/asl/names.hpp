@@ -38,9 +38,9 @@ inline constexpr std::string_view kDiagNoTerminalState = "NO_TERMINAL_STATE";
 inline constexpr std::string_view kDiagInvalidQueryLanguage = "INVALID_QUERY_LANGUAGE";
 
 // Limits (AWS quotas that define semantics).
-inline constexpr std::size_t kMaxPayloadBytes = 262144;      // 256 KiB per input/output
+inline constexpr std::size_t kMaxPayloadBytes = 262144;  // 256 KiB per input/output
 inline constexpr std::size_t kMaxStateNameLength = 80;
-inline constexpr std::size_t kMaxVariableBytes = 262144;      // per variable and per Assign
+inline constexpr std::size_t kMaxVariableBytes = 262144;          // per variable and per Assign
 inline constexpr std::size_t kMaxVariablesTotalBytes = 10485760;  // per execution
 inline constexpr int kMaxIntrinsicNesting = 10;
 inline constexpr int kMaxHistoryEvents = 25000;

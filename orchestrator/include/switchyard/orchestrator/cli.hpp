@@ -24,17 +24,17 @@ struct RunOptions {
   bool json = false;
   bool history = false;
   bool fast_timers = false;
-  std::string functions_dir;              // --functions DIR
+  std::string functions_dir;  // --functions DIR
 };
 // Exit 0 SUCCEEDED, 1 FAILED/TIMED_OUT/ABORTED, 2 invalid definition or usage.
 int RunRunCommand(const RunOptions& options, std::ostream& out, std::ostream& err);
 
 struct InvokeOptions {
-  std::string functions_dir;           // --functions DIR (one folder per function)
-  std::string function_name;           // NAME or NAME:QUALIFIER
-  std::optional<std::string> payload;  // --payload JSON (default {})
+  std::string functions_dir;             // --functions DIR (one folder per function)
+  std::string function_name;             // NAME or NAME:QUALIFIER
+  std::optional<std::string> payload;    // --payload JSON (default {})
   std::string type = "RequestResponse";  // --type Event|RequestResponse|DryRun
-  bool log_tail = false;               // --log-tail: the last 4 KB of the log on stderr
+  bool log_tail = false;                 // --log-tail: the last 4 KB of the log on stderr
 };
 // Prints the response payload. Exit 0 success, 1 function error (or throttle/environment
 // error), 2 usage (bad type, unknown function, payload not JSON or too large).
