@@ -114,14 +114,8 @@ int RunRunCommand(const RunOptions& options, std::ostream& out, std::ostream& er
   } else {
     backend = std::make_unique<NoFunctionBackend>();
   }
-  RunResult result;
-  {
-    MemoryDriver driver(*parsed.definition, *backend, std::move(driver_options));
-    result = driver.Run(std::move(*input));
-    // Tasks still running (e.g. past their TimeoutSeconds) must not report to a driver that is
-    // going away.
-    if (auto* lambda = dynamic_cast<LambdaBackend*>(backend.get())) lambda->Detach();
-  }
+  MemoryDriver driver(*parsed.definition, *backend, std::move(driver_options));
+  RunResult result = driver.Run(std::move(*input));
 
   bool succeeded = result.status == asl::ExecutionStatus::kSucceeded;
   if (options.json) {

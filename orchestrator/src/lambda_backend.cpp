@@ -2,7 +2,6 @@
 
 #include <chrono>
 #include <ctime>
-#include <mutex>
 #include <random>
 #include <string_view>
 #include <utility>
@@ -93,23 +92,8 @@ std::string MemberOfText(const std::string& text, std::string_view key) {
 
 }  // namespace
 
-struct LambdaBackend::Shared {
-  std::mutex mu;
-  bool detached = false;  // Guarded by mu.
-};
-
 LambdaBackend::LambdaBackend(inv::Invoker& invoker, std::string region, std::string account_id)
-    : invoker_(invoker),
-      region_(std::move(region)),
-      account_id_(std::move(account_id)),
-      shared_(std::make_shared<Shared>()) {}
-
-LambdaBackend::~LambdaBackend() { Detach(); }
-
-void LambdaBackend::Detach() {
-  std::lock_guard<std::mutex> lock(shared_->mu);
-  shared_->detached = true;
-}
+    : invoker_(invoker), region_(std::move(region)), account_id_(std::move(account_id)) {}
 
 std::optional<TaskOutcome> LambdaBackend::Start(const TaskRequest& request,
                                                 TaskCompleter complete) {
@@ -178,8 +162,7 @@ std::optional<TaskOutcome> LambdaBackend::Start(const TaskRequest& request,
 
   std::string function_arn =
       "arn:aws:lambda:" + region_ + ":" + account_id_ + ":function:" + ref.name;
-  std::shared_ptr<Shared> shared = shared_;
-  auto on_result = [shared, complete = std::move(complete), legacy,
+  auto on_result = [complete = std::move(complete), legacy,
                     function_arn](inv::InvokeResult result) {
     TaskOutcome outcome;
     if (result.status == inv::InvokeStatus::kDeadlineExceeded) {
@@ -254,8 +237,7 @@ std::optional<TaskOutcome> LambdaBackend::Start(const TaskRequest& request,
       asl::JsonSet(output, "StatusCode", asl::JsonInt(result.status_code));
       outcome = TaskOutcome::Success(std::move(output));
     }
-    std::lock_guard<std::mutex> lock(shared->mu);
-    if (!shared->detached) complete(std::move(outcome));
+    complete(std::move(outcome));
   };
   invoker_.InvokeAsync(std::move(invoke), std::move(on_result));
   return std::nullopt;

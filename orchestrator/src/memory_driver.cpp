@@ -52,6 +52,11 @@ MemoryDriver::MemoryDriver(const asl::StateMachineDef& definition, TaskBackend& 
   }
 }
 
+MemoryDriver::~MemoryDriver() {
+  std::lock_guard<std::mutex> lock(mailbox_->mu);
+  mailbox_->closed = true;
+}
+
 int64_t MemoryDriver::Now() {
   if (options_.fake_clock_start) return fake_now_;
   return RealNow() + skipped_;
@@ -59,10 +64,10 @@ int64_t MemoryDriver::Now() {
 
 void MemoryDriver::Post(asl::Event event) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    posted_.push_back(std::move(event));
+    std::lock_guard<std::mutex> lock(mailbox_->mu);
+    mailbox_->posted.push_back(std::move(event));
   }
-  cv_.notify_all();
+  mailbox_->cv.notify_all();
 }
 
 void MemoryDriver::SendTaskSuccess(const std::string& token, asl::Json output) {
@@ -144,26 +149,29 @@ void MemoryDriver::Execute(asl::Command& command, RunResult& result) {
       request.token = command.token;
       std::string task_id = command.task_id;
       {
-        std::lock_guard<std::mutex> lock(mu_);
-        ++async_pending_;
+        std::lock_guard<std::mutex> lock(mailbox_->mu);
+        ++mailbox_->async_pending;
       }
-      auto completer = [this, task_id](TaskOutcome outcome) {
+      // The completer holds the mailbox, not the driver: a task that ends after the driver is
+      // gone (e.g. past its TimeoutSeconds) posts into a closed mailbox and is dropped.
+      auto completer = [mailbox = mailbox_, task_id](TaskOutcome outcome) {
         asl::Event event = outcome.succeeded
                                ? asl::Event::TaskSucceeded(task_id, std::move(outcome.output))
                                : asl::Event::TaskFailed(task_id, std::move(outcome.error),
                                                         std::move(outcome.cause));
         {
-          std::lock_guard<std::mutex> lock(mu_);
-          --async_pending_;
-          posted_.push_back(std::move(event));
+          std::lock_guard<std::mutex> lock(mailbox->mu);
+          if (mailbox->closed) return;
+          --mailbox->async_pending;
+          mailbox->posted.push_back(std::move(event));
         }
-        cv_.notify_all();
+        mailbox->cv.notify_all();
       };
       std::optional<TaskOutcome> outcome = backend_.Start(request, completer);
       if (outcome) {
         {
-          std::lock_guard<std::mutex> lock(mu_);
-          --async_pending_;
+          std::lock_guard<std::mutex> lock(mailbox_->mu);
+          --mailbox_->async_pending;
         }
         ready_.push_back(outcome->succeeded
                              ? asl::Event::TaskSucceeded(task_id, std::move(outcome->output))
@@ -196,11 +204,11 @@ void MemoryDriver::Execute(asl::Command& command, RunResult& result) {
 }
 
 void MemoryDriver::WaitForEvents(std::optional<int64_t> deadline) {
-  std::unique_lock<std::mutex> lock(mu_);
-  if (!posted_.empty()) return;
+  std::unique_lock<std::mutex> lock(mailbox_->mu);
+  if (!mailbox_->posted.empty()) return;
   bool fast = options_.fast_timers || options_.fake_clock_start.has_value();
   // A fake clock jumps even over tasks in flight: a test decides what completes before a deadline.
-  bool jump = options_.fake_clock_start.has_value() || async_pending_ == 0;
+  bool jump = options_.fake_clock_start.has_value() || mailbox_->async_pending == 0;
   if (fast && jump && deadline) {
     // Nothing can happen before the next deadline: jump to it.
     if (options_.fake_clock_start) {
@@ -213,17 +221,18 @@ void MemoryDriver::WaitForEvents(std::optional<int64_t> deadline) {
   }
   if (options_.fake_clock_start) {
     // A fake clock never sleeps: with no deadline ahead, wait for an asynchronous completion.
-    if (async_pending_ == 0) return;
-    cv_.wait(lock, [this] { return !posted_.empty(); });
+    if (mailbox_->async_pending == 0) return;
+    mailbox_->cv.wait(lock, [this] { return !mailbox_->posted.empty(); });
     return;
   }
   if (!deadline) {
-    cv_.wait(lock, [this] { return !posted_.empty(); });
+    mailbox_->cv.wait(lock, [this] { return !mailbox_->posted.empty(); });
     return;
   }
   int64_t remaining = *deadline - (RealNow() + skipped_);
   if (remaining <= 0) return;
-  cv_.wait_for(lock, std::chrono::nanoseconds(remaining), [this] { return !posted_.empty(); });
+  mailbox_->cv.wait_for(lock, std::chrono::nanoseconds(remaining),
+                        [this] { return !mailbox_->posted.empty(); });
 }
 
 RunResult MemoryDriver::Run(asl::Json input) {
@@ -239,10 +248,10 @@ RunResult MemoryDriver::Run(asl::Json input) {
       continue;
     }
     {
-      std::lock_guard<std::mutex> lock(mu_);
-      while (!posted_.empty()) {
-        ready_.push_back(std::move(posted_.front()));
-        posted_.pop_front();
+      std::lock_guard<std::mutex> lock(mailbox_->mu);
+      while (!mailbox_->posted.empty()) {
+        ready_.push_back(std::move(mailbox_->posted.front()));
+        mailbox_->posted.pop_front();
       }
     }
     if (!ready_.empty()) continue;
@@ -278,8 +287,8 @@ RunResult MemoryDriver::Run(asl::Json input) {
     if (!next) {
       bool pending;
       {
-        std::lock_guard<std::mutex> lock(mu_);
-        pending = async_pending_ > 0 || !posted_.empty();
+        std::lock_guard<std::mutex> lock(mailbox_->mu);
+        pending = mailbox_->async_pending > 0 || !mailbox_->posted.empty();
       }
       if (!pending && in_flight_.empty()) {
         // Nothing can ever happen again: a bug in the core or a lost task. End it visibly.

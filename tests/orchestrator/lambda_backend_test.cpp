@@ -50,9 +50,7 @@ class LambdaBackendTest : public ::testing::Test {
     MemoryDriverOptions options;
     options.fast_timers = true;
     MemoryDriver driver(*parsed.definition, backend, options);
-    RunResult result = driver.Run(*asl::ParseJson(input));
-    backend.Detach();
-    return result;
+    return driver.Run(*asl::ParseJson(input));
   }
 
   static std::string Types(const RunResult& result) {

@@ -57,6 +57,16 @@ class SilentBackend : public TaskBackend {
   std::vector<std::string> cancelled;
 };
 
+// Keeps every completer and calls it only when told to, possibly after the driver is gone.
+class LateBackend : public TaskBackend {
+ public:
+  std::optional<TaskOutcome> Start(const TaskRequest&, TaskCompleter complete) override {
+    completers.push_back(std::move(complete));
+    return std::nullopt;
+  }
+  std::vector<TaskCompleter> completers;
+};
+
 constexpr std::string_view kTwoTasks = R"({"StartAt": "A", "States": {
     "A": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Next": "W"},
     "W": {"Type": "Wait", "Seconds": 3600, "Next": "B"},
@@ -187,6 +197,24 @@ TEST(MemoryDriverTest, StopAbortsAndCancelsTheTask) {
   EXPECT_EQ(result.status, asl::ExecutionStatus::kAborted);
   EXPECT_EQ(result.error.value_or(""), "Cancelled");
   EXPECT_EQ(backend.cancelled.size(), 1u);
+}
+
+TEST(MemoryDriverTest, ATaskEndingAfterTheDriverIsGoneIsDropped) {
+  asl::StateMachineDef definition = Parse(R"({"StartAt": "T", "States": {"T": {"Type": "Task",
+      "Resource": "arn:aws:states:::lambda:invoke", "TimeoutSeconds": 1, "End": true}}})");
+  LateBackend backend;
+  {
+    MemoryDriverOptions options;
+    options.fake_clock_start = kT0;
+    MemoryDriver driver(definition, backend, options);
+    RunResult result = driver.Run(asl::JsonObject());
+    EXPECT_EQ(result.status, asl::ExecutionStatus::kFailed);
+    EXPECT_EQ(result.error.value_or(""), "States.Timeout");
+  }
+  ASSERT_EQ(backend.completers.size(), 1u);
+  // The driver is destroyed: its completer must neither crash nor touch freed memory (ASan).
+  std::thread late([&] { backend.completers[0](TaskOutcome::Success(asl::JsonObject())); });
+  late.join();
 }
 
 }  // namespace

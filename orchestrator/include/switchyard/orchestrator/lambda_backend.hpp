@@ -10,7 +10,6 @@
 // Function errors fail the task with the function's errorType as the error and its error
 // document as the cause; Lambda API errors become "Lambda.<Exception>" with the SDK's cause text.
 // Any other resource fails with States.TaskFailed ("no backend configured for ...").
-#include <memory>
 #include <optional>
 #include <string>
 
@@ -22,22 +21,15 @@ namespace switchyard::orchestrator {
 class LambdaBackend : public TaskBackend {
  public:
   // `invoker` must outlive this backend. `region` and `account_id` name functions in ARNs
-  // and error texts.
+  // and error texts. Every Start returns nullopt: the outcome comes on an invoker thread.
   LambdaBackend(invoker::Invoker& invoker, std::string region, std::string account_id);
-  ~LambdaBackend() override;  // Detach()es
 
   std::optional<TaskOutcome> Start(const TaskRequest& request, TaskCompleter complete) override;
 
-  // After this returns no completer is called any more: invocations still running finish
-  // unheard. Call it before the driver the completers post to goes away.
-  void Detach();
-
  private:
-  struct Shared;
   invoker::Invoker& invoker_;
   std::string region_;
   std::string account_id_;
-  std::shared_ptr<Shared> shared_;
 };
 
 }  // namespace switchyard::orchestrator

@@ -6,6 +6,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -38,7 +39,8 @@ struct TaskOutcome {
   static TaskOutcome Failure(std::string error, std::string cause);
 };
 
-// Called at most once with the outcome of an asynchronous task; safe to call from any thread.
+// Called at most once with the outcome of an asynchronous task; safe to call from any thread,
+// also after the driver that made it is gone (the outcome is then dropped).
 using TaskCompleter = std::function<void(TaskOutcome)>;
 
 // Whatever runs Task resources (functions, activities, services). Thread model: Start and Cancel
@@ -90,6 +92,10 @@ class MemoryDriver {
  public:
   MemoryDriver(const asl::StateMachineDef& definition, TaskBackend& backend,
                MemoryDriverOptions options);
+  // Completers of tasks still running may be called later, from any thread: they are ignored.
+  ~MemoryDriver();
+  MemoryDriver(const MemoryDriver&) = delete;
+  MemoryDriver& operator=(const MemoryDriver&) = delete;
 
   // Runs the execution with `input` to its end and returns how it ended and its history.
   RunResult Run(asl::Json input);
@@ -126,10 +132,16 @@ class MemoryDriver {
   std::deque<asl::Event> ready_;               // driver-thread events, in order
   bool finished_ = false;
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<asl::Event> posted_;  // Guarded by mu_.
-  int64_t async_pending_ = 0;      // Guarded by mu_.
+  // What other threads post to. Shared with the completers handed to the backend, so that a
+  // task ending after the driver is gone finds it closed instead of freed memory.
+  struct Mailbox {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::deque<asl::Event> posted;  // Guarded by mu.
+    int64_t async_pending = 0;      // Guarded by mu.
+    bool closed = false;            // Guarded by mu: the driver is gone.
+  };
+  std::shared_ptr<Mailbox> mailbox_ = std::make_shared<Mailbox>();
 };
 
 }  // namespace switchyard::orchestrator
