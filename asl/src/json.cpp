@@ -1,7 +1,10 @@
 #include "switchyard/asl/json.hpp"
 
+#include <rapidjson/encodedstream.h>
 #include <rapidjson/error/en.h>
 #include <rapidjson/internal/dtoa.h>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
 
 #include <algorithm>
 #include <array>
@@ -29,31 +32,109 @@ JsonAllocator& Alloc() {
 
 namespace {
 
-// RapidJSON 1.1.0's full-precision number path (StrtodDiyFp) reads past its power table when a
-// number has hundreds of digits (found by fuzz_definition: "0.000…0"). Such numbers are far
-// beyond double precision anyway, so for a text holding one we parse with normal precision.
-bool HasLongDigitRun(std::string_view text) {
-  std::size_t run = 0;
-  for (char c : text) {
-    run = (c >= '0' && c <= '9') ? run + 1 : 0;
-    if (run > 100) return true;
+// Numbers are not converted by RapidJSON: its 1.1.0 full-precision path (StrtodDiyFp) reads
+// past its table of cached powers of ten for numbers far outside double's range (found twice by
+// fuzz_definition: "0.000…0" with hundreds of digits, and "0.000…018446744073709551615e-300"),
+// and its normal path is not correctly rounded ("0.30000000000000004" comes back as
+// ...07). The reader hands each number over as text and std::from_chars converts it, correctly
+// rounded as Java does. Integers keep RapidJSON's kinds; beyond 64 bits they become doubles.
+// The power of ten of a JSON number's leading digit, roughly: positive for large magnitudes,
+// negative for small ones (saturating; only its sign is used).
+int64_t DecimalOrder(std::string_view number) {
+  std::size_t i = number.starts_with('-') ? 1 : 0;
+  int64_t order = 0;
+  bool seen_nonzero = false;
+  for (; i < number.size() && number[i] >= '0' && number[i] <= '9'; ++i) {
+    seen_nonzero = seen_nonzero || number[i] != '0';
+    if (seen_nonzero) ++order;
   }
-  return false;
+  if (!seen_nonzero && i < number.size() && number[i] == '.') {
+    for (++i; i < number.size() && number[i] == '0'; ++i) --order;
+  }
+  std::size_t e = number.find_first_of("eE");
+  if (e != std::string_view::npos) {
+    int64_t exponent = 0;
+    bool negative = e + 1 < number.size() && number[e + 1] == '-';
+    for (std::size_t j = e + 1; j < number.size(); ++j) {
+      if (number[j] >= '0' && number[j] <= '9') {
+        exponent = std::min<int64_t>(exponent * 10 + (number[j] - '0'), 1000000);
+      }
+    }
+    order += negative ? -exponent : exponent;
+  }
+  return order;
 }
+
+template <typename Handler>
+struct NumberConverter {
+  Handler& out;
+  bool Null() { return out.Null(); }
+  bool Bool(bool b) { return out.Bool(b); }
+  bool Int(int i) { return out.Int(i); }
+  bool Uint(unsigned u) { return out.Uint(u); }
+  bool Int64(int64_t i) { return out.Int64(i); }
+  bool Uint64(uint64_t u) { return out.Uint64(u); }
+  bool Double(double d) { return out.Double(d); }
+  bool String(const char* text, rapidjson::SizeType length, bool copy) {
+    return out.String(text, length, copy);
+  }
+  bool StartObject() { return out.StartObject(); }
+  bool Key(const char* text, rapidjson::SizeType length, bool copy) {
+    return out.Key(text, length, copy);
+  }
+  bool EndObject(rapidjson::SizeType count) { return out.EndObject(count); }
+  bool StartArray() { return out.StartArray(); }
+  bool EndArray(rapidjson::SizeType count) { return out.EndArray(count); }
+
+  bool RawNumber(const char* text, rapidjson::SizeType length, bool /*copy*/) {
+    const char* end = text + length;
+    const bool integral =
+        std::find_if(text, end, [](char c) { return c == '.' || c == 'e' || c == 'E'; }) == end;
+    if (integral) {
+      if (text[0] == '-') {
+        int64_t i = 0;
+        if (auto [ptr, ec] = std::from_chars(text, end, i); ec == std::errc() && ptr == end) {
+          return out.Int64(i);
+        }
+      } else {
+        uint64_t u = 0;
+        if (auto [ptr, ec] = std::from_chars(text, end, u); ec == std::errc() && ptr == end) {
+          return out.Uint64(u);
+        }
+      }
+    }
+    double d = 0;
+    auto [ptr, ec] = std::from_chars(text, end, d);
+    if (ec == std::errc::result_out_of_range) {
+      // Too small for a double is zero, as in Java; too large is an error, as RapidJSON has it.
+      if (DecimalOrder(std::string_view(text, length)) < 0) {
+        return out.Double(text[0] == '-' ? -0.0 : 0.0);
+      }
+      return false;
+    }
+    if (ec != std::errc() || ptr != end) return false;
+    return out.Double(d);
+  }
+};
 
 }  // namespace
 
 std::optional<Json> ParseJson(std::string_view text, std::string* error) {
   Document doc;
-  if (HasLongDigitRun(text)) {
-    doc.Parse(text.data(), text.size());
-  } else {
-    doc.Parse<rapidjson::kParseFullPrecisionFlag>(text.data(), text.size());
-  }
-  if (doc.HasParseError()) {
+  rapidjson::ParseResult result;
+  auto generate = [&](Document& handler) {
+    rapidjson::GenericReader<rapidjson::UTF8<>, rapidjson::UTF8<>, JsonAllocator> reader;
+    rapidjson::MemoryStream memory(text.data(), text.size());
+    rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> stream(memory);
+    NumberConverter<Document> converter{handler};
+    result = reader.Parse<rapidjson::kParseNumbersAsStringsFlag>(stream, converter);
+    return !result.IsError();
+  };
+  doc.Populate(generate);
+  if (result.IsError()) {
     if (error != nullptr) {
-      *error = std::string(rapidjson::GetParseError_En(doc.GetParseError())) + " at offset " +
-               std::to_string(doc.GetErrorOffset());
+      *error = std::string(rapidjson::GetParseError_En(result.Code())) + " at offset " +
+               std::to_string(result.Offset());
     }
     return std::nullopt;
   }

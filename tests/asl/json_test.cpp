@@ -32,6 +32,20 @@ TEST(JsonTest, HugeDigitRunsParseWithoutReadingOutOfBounds) {
   ASSERT_TRUE(value.has_value());
   EXPECT_TRUE(value->IsNumber());
   EXPECT_EQ(DumpJson(*ParseJson("[0.1,1.1,123.456]")), "[0.1,1.1,123.456]");
+  // Regression: a long mantissa with a large negative exponent took the same broken path.
+  const std::string tiny = "0." + std::string(46, '0') + "18446744073709551615e-00000300";
+  auto small = ParseJson(tiny);
+  ASSERT_TRUE(small.has_value());
+  EXPECT_EQ(small->GetDouble(), 0.0);
+  auto mixed = ParseJson("[" + tiny + ", 1e-300, 2.5e+300, 0.30000000000000004]");
+  ASSERT_TRUE(mixed.has_value());
+  EXPECT_EQ((*mixed)[1].GetDouble(), 1e-300);
+  EXPECT_EQ((*mixed)[2].GetDouble(), 2.5e300);
+  EXPECT_EQ((*mixed)[3].GetDouble(), 0.1 + 0.2);   // correctly rounded, whatever else is there
+  EXPECT_FALSE(ParseJson("[1e400]").has_value());  // too large for a double, as before
+  EXPECT_EQ(ParseJson("-1e-400")->GetDouble(), 0.0);
+  EXPECT_TRUE(ParseJson("18446744073709551616")->IsDouble());  // beyond 64 bits
+  EXPECT_TRUE(ParseJson("-9223372036854775808")->IsInt64());
 }
 
 TEST(JsonTest, EqualityComparesNumbersByValueAndIgnoresMemberOrder) {
