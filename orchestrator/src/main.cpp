@@ -3,6 +3,9 @@
 #include <CLI/CLI.hpp>
 #include <exception>
 #include <iostream>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "switchyard/orchestrator/cli.hpp"
 
@@ -49,6 +52,84 @@ int main(int argc, char** argv) {
   invoke_cmd->add_option("--type", invoke.type, "RequestResponse (default), Event or DryRun");
   invoke_cmd->add_flag("--log-tail", invoke.log_tail, "Print the last 4 KB of the log on stderr");
 
+  // Engine calls against the database of a running `serve`, named as the AWS CLI names them.
+  orch::EngineCommandOptions engine_cmd;
+  std::vector<std::pair<CLI::App*, std::string>> engine_commands;
+  auto database_options = [&](CLI::App* cmd) {
+    cmd->add_option("--database-url", engine_cmd.database_url,
+                    "PostgreSQL URL (default $SWITCHYARD_DATABASE_URL)");
+    cmd->add_option("--data-dir", engine_cmd.data_dir, "Data directory of the embedded database");
+  };
+  auto add_engine = [&](CLI::App* group, const std::string& name, const std::string& help) {
+    CLI::App* cmd = group->add_subcommand(name, help);
+    database_options(cmd);
+    engine_commands.emplace_back(cmd, group->get_name() + " " + name);
+    return cmd;
+  };
+  CLI::App* sm_cmd = app.add_subcommand("state-machine", "Create and inspect state machines");
+  sm_cmd->require_subcommand(1);
+  CLI::App* sm_create = add_engine(sm_cmd, "create", "Create a state machine");
+  sm_create->add_option("--name", engine_cmd.name, "Name")->required();
+  sm_create->add_option("--definition", engine_cmd.definition_file, "Definition file ('-' = stdin)")
+      ->required();
+  sm_create->add_option("--type", engine_cmd.type, "STANDARD (default) or EXPRESS");
+  sm_create->add_option("--role-arn", engine_cmd.role_arn, "Execution role ARN");
+  CLI::App* sm_update = add_engine(sm_cmd, "update", "Give a state machine a new definition");
+  sm_update->add_option("--state-machine-arn", engine_cmd.name, "Name or ARN")->required();
+  sm_update->add_option("--definition", engine_cmd.definition_file, "Definition file")
+      ->required();
+  CLI::App* sm_describe = add_engine(sm_cmd, "describe", "Describe a state machine");
+  sm_describe->add_option("--state-machine-arn", engine_cmd.name, "Name or ARN")->required();
+  add_engine(sm_cmd, "list", "List state machines");
+  CLI::App* sm_delete = add_engine(sm_cmd, "delete", "Delete a state machine");
+  sm_delete->add_option("--state-machine-arn", engine_cmd.name, "Name or ARN")->required();
+
+  CLI::App* ex_cmd = app.add_subcommand("execution", "Start, inspect and stop executions");
+  ex_cmd->require_subcommand(1);
+  CLI::App* ex_start = add_engine(ex_cmd, "start", "Start an execution");
+  ex_start->add_option("--state-machine-arn,--state-machine", engine_cmd.state_machine,
+                       "State machine name or ARN")
+      ->required();
+  ex_start->add_option("--name", engine_cmd.name, "Execution name (default: a UUID)");
+  auto* ex_input = ex_start->add_option("--input", engine_cmd.input, "Input (JSON text)");
+  ex_start->add_option("--input-file", engine_cmd.input_file, "File holding the input")
+      ->excludes(ex_input);
+  ex_start->add_flag("--wait", engine_cmd.wait, "Wait for the end and describe the execution");
+  ex_start->add_option("--wait-seconds", engine_cmd.wait_seconds, "How long --wait waits");
+  for (const char* verb : {"describe", "history", "stop"}) {
+    CLI::App* cmd = add_engine(ex_cmd, verb,
+                               std::string(verb) == "describe" ? "Describe an execution"
+                               : std::string(verb) == "history"
+                                   ? "Print an execution's history"
+                                   : "Stop an execution");
+    cmd->add_option("--execution-arn", engine_cmd.execution_arn, "Execution ARN")->required();
+    if (std::string(verb) == "history") {
+      cmd->add_flag("--reverse-order", engine_cmd.reverse, "Newest first");
+    }
+    if (std::string(verb) == "stop") {
+      cmd->add_option("--error", engine_cmd.error, "Error code");
+      cmd->add_option("--cause", engine_cmd.cause, "Cause");
+    }
+  }
+  CLI::App* ex_list = add_engine(ex_cmd, "list", "List a state machine's executions");
+  ex_list->add_option("--state-machine-arn,--state-machine", engine_cmd.state_machine,
+                      "State machine name or ARN")
+      ->required();
+  ex_list->add_option("--status-filter", engine_cmd.status, "RUNNING, SUCCEEDED, ...");
+  ex_list->add_option("--max-items", engine_cmd.max_items, "At most this many (1-1000)");
+
+  CLI::App* task_cmd = app.add_subcommand("task", "Answer .waitForTaskToken tasks");
+  task_cmd->require_subcommand(1);
+  CLI::App* send_success = add_engine(task_cmd, "send-success", "SendTaskSuccess");
+  send_success->add_option("--task-token", engine_cmd.token, "Task token")->required();
+  send_success->add_option("--task-output", engine_cmd.output, "Output (JSON text)")->required();
+  CLI::App* send_failure = add_engine(task_cmd, "send-failure", "SendTaskFailure");
+  send_failure->add_option("--task-token", engine_cmd.token, "Task token")->required();
+  send_failure->add_option("--error", engine_cmd.error, "Error code");
+  send_failure->add_option("--cause", engine_cmd.cause, "Cause");
+  CLI::App* send_heartbeat = add_engine(task_cmd, "send-heartbeat", "SendTaskHeartbeat");
+  send_heartbeat->add_option("--task-token", engine_cmd.token, "Task token")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -60,6 +141,12 @@ int main(int argc, char** argv) {
     if (*validate_cmd) return orch::RunValidateCommand(validate, std::cout, std::cerr);
     if (*run_cmd) return orch::RunRunCommand(run, std::cout, std::cerr);
     if (*invoke_cmd) return orch::RunInvokeCommand(invoke, std::cout, std::cerr);
+    for (const auto& [cmd, name] : engine_commands) {
+      if (*cmd) {
+        engine_cmd.command = name;
+        return orch::RunEngineCommand(engine_cmd, std::cout, std::cerr);
+      }
+    }
   } catch (const std::exception& e) {
     std::cerr << "switchyard: " << e.what() << "\n";
     return 1;

@@ -40,6 +40,35 @@ struct InvokeOptions {
 // error), 2 usage (bad type, unknown function, payload not JSON or too large).
 int RunInvokeCommand(const InvokeOptions& options, std::ostream& out, std::ostream& err);
 
+// `state-machine create|update|describe|list|delete`, `execution start|describe|list|history|
+// stop`, `task send-success|send-failure|send-heartbeat`: calls on the engine's database (a
+// running `serve` does the work). `command` names the pair, e.g. "execution start".
+struct EngineCommandOptions {
+  std::string command;
+  std::string database_url;  // --database-url (default $SWITCHYARD_DATABASE_URL)
+  std::string data_dir;      // --data-dir: the embedded cluster of a `serve`
+  std::string name;          // state machine name (or ARN) / execution name
+  std::string definition_file;
+  std::string type = "STANDARD";
+  std::string role_arn;
+  std::string state_machine;  // execution start|list
+  std::optional<std::string> input;
+  std::optional<std::string> input_file;
+  bool wait = false;  // execution start --wait: until it ends, then describe it
+  int64_t wait_seconds = 300;
+  std::string execution_arn;
+  std::string status;  // execution list --status-filter
+  int64_t max_items = 100;
+  bool reverse = false;  // execution history --reverse-order
+  std::string error;
+  std::string cause;
+  std::string token;
+  std::string output = "{}";
+};
+// Exit 0 done (execution start --wait: SUCCEEDED), 1 an AWS error (printed) or an execution
+// that did not succeed, 2 usage or an unreachable database.
+int RunEngineCommand(const EngineCommandOptions& options, std::ostream& out, std::ostream& err);
+
 // Reads a whole file ("-" = standard input). Returns nullopt and sets `error` when unreadable.
 std::optional<std::string> ReadTextFile(const std::string& path, std::string* error);
 
