@@ -60,11 +60,8 @@ int Fail(std::ostream& err, const std::string& command, const asl::Error& error)
 
 int RunEngineCommand(const EngineCommandOptions& options, std::ostream& out, std::ostream& err) {
   EngineOptions engine_options;
-  engine_options.database_url = options.database_url;
-  if (engine_options.database_url.empty()) {
-    if (const char* env = std::getenv("SWITCHYARD_DATABASE_URL")) engine_options.database_url = env;
-  }
-  engine_options.data_dir = options.data_dir;
+  engine_options.database_url = options.database.database_url.value_or("");
+  engine_options.data_dir = options.database.data_dir.value_or("");
   engine_options.run_workers = false;
   engine_options.migrate = false;
   std::unique_ptr<Engine> engine;

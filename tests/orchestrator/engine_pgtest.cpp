@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "engine_pg_fixture.hpp"
+#include "pg_fixture.hpp"
 #include "store/execution_store.hpp"
 #include "switchyard/asl/json.hpp"
 #include "switchyard/orchestrator/engine.hpp"
@@ -28,9 +28,12 @@ std::string Fn(const std::string& name) {
   return "arn:aws:lambda:us-east-1:000000000000:function:" + name;
 }
 
-class EnginePgTest : public ::testing::Test {
+class EnginePgTest : public testing::PgTest {
  protected:
-  void SetUp() override { url_ = testing_pg::FreshDatabase(); }
+  void SetUp() override {
+    testing::PgTest::SetUp();
+    url_ = url();
+  }
 
   EngineOptions Options() {
     EngineOptions options;

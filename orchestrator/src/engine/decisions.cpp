@@ -495,8 +495,11 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
     enqueued_tasks = enqueued_tasks && !work.empty();
   };
 
-  auto in_doubt_check = [&](pqxx::transaction_base& tx) {
+  // After an in-doubt commit: the batch landed if its first execution has the decision count
+  // this batch gave it.
+  auto in_doubt_check = [&](pqxx::connection& connection) {
     if (expected_counts.empty()) return false;
+    pqxx::work tx(connection);
     return store::DecisionCount(tx, expected_counts.front().first) ==
            expected_counts.front().second;
   };

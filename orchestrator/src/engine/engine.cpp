@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <random>
 #include <stdexcept>
 #include <utility>
 
 #include "engine/engine_impl.hpp"
+#include "store/migrate.hpp"
 #include "switchyard/asl/json.hpp"
 #include "switchyard/asl/names.hpp"
 #include "switchyard/asl/timestamp.hpp"
@@ -123,11 +125,16 @@ std::string HistoryEntry::ToJson() const {
 
 Engine::Impl::Impl(EngineOptions options) : options_(std::move(options)) {
   node_id_ = options_.node_id.empty() ? "node-" + RandomUuid() : options_.node_id;
-  if (options_.database_url.empty()) {
-    throw std::runtime_error("switchyard engine: no database URL (the embedded cluster is not "
-                             "wired yet)");
-  }
-  db_ = std::make_unique<engine::Db>(options_.database_url);
+  std::optional<std::string> url;
+  if (!options_.database_url.empty()) url = options_.database_url;
+  std::optional<std::filesystem::path> data_dir;
+  if (!options_.data_dir.empty()) data_dir = options_.data_dir;
+  database_ = store::OpenDatabase(url, data_dir);
+  if (options_.migrate) (void)store::Migrate(database_.url);
+  // API callers, the decision thread, the claimer and the lease renewer share the pool.
+  db_ = std::make_unique<store::ConnectionPool>(
+      database_.url, static_cast<std::size_t>(std::max(options_.pool_size, 1) + 3),
+      [](pqxx::connection& connection) { store::PrepareExecutionStatements(connection); });
   if (options_.invoker != nullptr) {
     invoker_ = options_.invoker;
   } else {
@@ -261,6 +268,15 @@ void Engine::Impl::Shutdown() {
   if (listener_.joinable()) listener_.join();
   backend_.reset();
   owned_invoker_.reset();
+  db_.reset();
+  if (database_.cluster) {
+    try {
+      database_.cluster->Stop();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "switchyard engine: stopping the embedded database: %s
+", e.what());
+    }
+  }
 }
 
 DecisionReply Engine::Impl::Decide(DecisionRequest request) {

@@ -17,8 +17,9 @@
 #include <thread>
 #include <vector>
 
-#include "engine/db.hpp"
+#include "store/database.hpp"
 #include "store/execution_store.hpp"
+#include "store/pool.hpp"
 #include "switchyard/asl/core.hpp"
 #include "switchyard/asl/definition.hpp"
 #include "switchyard/invoker/invoker.hpp"
@@ -103,7 +104,8 @@ struct Engine::Impl {
 
   EngineOptions options_;
   std::string node_id_;
-  std::unique_ptr<engine::Db> db_;
+  store::Database database_;  // the URL, and the embedded cluster when this engine started it
+  std::unique_ptr<store::ConnectionPool> db_;
   std::unique_ptr<invoker::Invoker> owned_invoker_;
   invoker::Invoker* invoker_ = nullptr;
   std::unique_ptr<TaskBackend> backend_;

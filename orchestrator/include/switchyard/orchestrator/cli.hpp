@@ -40,13 +40,37 @@ struct InvokeOptions {
 // error), 2 usage (bad type, unknown function, payload not JSON or too large).
 int RunInvokeCommand(const InvokeOptions& options, std::ostream& out, std::ostream& err);
 
+// Where the database is: --database-url (else $SWITCHYARD_DATABASE_URL), else the embedded
+// cluster in --data-dir (default: $XDG_DATA_HOME/switchyard, ~/.local/share/switchyard, or
+// /var/lib/switchyard for root).
+struct DatabaseOptions {
+  std::optional<std::string> database_url;  // --database-url URL
+  std::optional<std::string> data_dir;      // --data-dir DIR
+};
+
+struct MigrateOptions {
+  DatabaseOptions database;
+};
+// Applies the migrations compiled into the binary. Exit 0 applied or already up to date, 1 when a
+// migration or the database fails.
+int RunMigrateCommand(const MigrateOptions& options, std::ostream& out, std::ostream& err);
+
+struct ServeOptions {
+  DatabaseOptions database;
+  bool no_migrate = false;  // --no-migrate
+  std::string functions_dir;  // --functions DIR: functions Task states can invoke
+};
+// Resolves the database (starting the embedded cluster when no URL is given), migrates unless
+// --no-migrate, runs until SIGINT or SIGTERM, then stops what it started. Exit 0 after a signal,
+// 1 when the database cannot be reached or migrated.
+int RunServeCommand(const ServeOptions& options, std::ostream& out, std::ostream& err);
+
 // `state-machine create|update|describe|list|delete`, `execution start|describe|list|history|
 // stop`, `task send-success|send-failure|send-heartbeat`: calls on the engine's database (a
 // running `serve` does the work). `command` names the pair, e.g. "execution start".
 struct EngineCommandOptions {
   std::string command;
-  std::string database_url;  // --database-url (default $SWITCHYARD_DATABASE_URL)
-  std::string data_dir;      // --data-dir: the embedded cluster of a `serve`
+  DatabaseOptions database;  // as serve's: the same database
   std::string name;          // state machine name (or ARN) / execution name
   std::string definition_file;
   std::string type = "STANDARD";
