@@ -164,6 +164,7 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
           row.revision_id = machine->revision_id;
           row.name = request.execution_name;
           row.input = request.input_text;
+          row.start_date = now;
           reply.execution_arn = row.execution_arn;
           std::optional<int64_t> id = store::InsertExecution(tx, row);
           if (!id) {

@@ -2,11 +2,12 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 #include <filesystem>
 #include <random>
 #include <stdexcept>
 #include <utility>
+
+#include <spdlog/spdlog.h>
 
 #include "engine/engine_impl.hpp"
 #include "store/migrate.hpp"
@@ -261,8 +262,7 @@ void Engine::Impl::Shutdown() {
       db_->Transact(
           [&](pqxx::transaction_base& tx) { store::ReleaseLeases(tx, node_id_, leased); });
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "switchyard engine: node=%s releasing leases failed: %s\n",
-                   node_id_.c_str(), e.what());
+      spdlog::error("engine: node={} releasing leases failed: {}", node_id_, e.what());
     }
   }
   if (listener_.joinable()) listener_.join();
@@ -273,8 +273,7 @@ void Engine::Impl::Shutdown() {
     try {
       database_.cluster->Stop();
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "switchyard engine: stopping the embedded database: %s
-", e.what());
+      spdlog::error("engine: stopping the embedded database failed: {}", e.what());
     }
   }
 }
@@ -342,8 +341,7 @@ void Engine::Impl::DecisionLoop() {
       RunBatch(batch, claim_timers);
     } catch (const std::exception& e) {
       // One bad request must not sink the others: decide them one at a time.
-      std::fprintf(stderr, "switchyard engine: node=%s decision batch of %zu failed: %s\n",
-                   node_id_.c_str(), batch.size(), e.what());
+      spdlog::warn("engine: node={} decision batch of {} failed, deciding one by one: {}", node_id_, batch.size(), e.what());
       for (auto& request : batch) {
         if (!request.reply && request.work_id == 0 && request.kind != DecisionRequest::Kind::kEvent)
           continue;
@@ -352,9 +350,7 @@ void Engine::Impl::DecisionLoop() {
         try {
           RunBatch(single, false);
         } catch (const std::exception& e2) {
-          std::fprintf(stderr, "switchyard engine: node=%s execution=%lld decision failed: %s\n",
-                       node_id_.c_str(), static_cast<long long>(single[0].execution_id),
-                       e2.what());
+          spdlog::error("engine: node={} execution_id={} decision failed: {}", node_id_, single[0].execution_id, e2.what());
           if (single[0].reply) {
             DecisionReply reply;
             reply.error = Err("InternalError", e2.what());
@@ -404,8 +400,7 @@ void Engine::Impl::ClaimLoop() {
         if (static_cast<int64_t>(items.size()) < limit) due_ms = store::MillisUntilDue(tx, true);
       });
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "switchyard engine: node=%s claiming tasks failed: %s\n",
-                   node_id_.c_str(), e.what());
+      spdlog::warn("engine: node={} claiming tasks failed: {}", node_id_, e.what());
       wait = options_.poll_interval;
       continue;
     }
@@ -486,12 +481,10 @@ void Engine::Impl::RenewLoop() {
         return store::RenewLeases(tx, node_id_, ids, generations, options_.lease.count());
       });
       if (renewed.size() != ids.size()) {
-        std::fprintf(stderr, "switchyard engine: node=%s lost %zu lease(s)\n", node_id_.c_str(),
-                     ids.size() - renewed.size());
+        spdlog::warn("engine: node={} lost {} lease(s)", node_id_, ids.size() - renewed.size());
       }
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "switchyard engine: node=%s renewing leases failed: %s\n",
-                   node_id_.c_str(), e.what());
+      spdlog::warn("engine: node={} renewing leases failed: {}", node_id_, e.what());
     }
   }
 }
@@ -528,8 +521,7 @@ void Engine::Impl::ListenLoop() {
         }
       }
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "switchyard engine: node=%s listener: %s\n", node_id_.c_str(),
-                   e.what());
+      spdlog::warn("engine: node={} listener: {}", node_id_, e.what());
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
   }

@@ -42,8 +42,8 @@ constexpr Statement kStatements[] = {
     // Executions.
     {"es_insert_execution",
      "INSERT INTO executions (execution_arn, state_machine_name, state_machine_arn, revision_id, "
-     "name, input) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING "
-     "execution_id"},
+     "name, input, start_date) VALUES ($1, $2, $3, $4, $5, $6, " SY_TS("$7") ") ON CONFLICT DO "
+     "NOTHING RETURNING execution_id"},
     {"es_find_execution_by_name",
      "SELECT execution_id, execution_arn, state_machine_name, state_machine_arn, revision_id, "
      "name, status, input, output, error, cause, " SY_NS("start_date") ", " SY_NS(
@@ -116,10 +116,11 @@ constexpr Statement kStatements[] = {
                    "ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED"},
     {"es_delete_work_ids", "DELETE FROM work_items WHERE work_id = ANY($1::bigint[])"},
     {"es_claim_tasks",
-     "WITH c AS ((SELECT work_id FROM work_items WHERE kind = 'task' AND lease_owner IS NULL "
-     "AND due_at <= now() ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED) UNION ALL (SELECT "
+     "WITH due AS (SELECT work_id FROM work_items WHERE kind = 'task' AND lease_owner IS NULL "
+     "AND due_at <= now() ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED), expired AS (SELECT "
      "work_id FROM work_items WHERE lease_owner IS NOT NULL AND kind = 'task' AND lease_until < "
-     "now() ORDER BY lease_until LIMIT $3 FOR UPDATE SKIP LOCKED)) UPDATE work_items w SET "
+     "now() ORDER BY lease_until LIMIT $3 FOR UPDATE SKIP LOCKED), c AS (SELECT work_id FROM due "
+     "UNION ALL SELECT work_id FROM expired) UPDATE work_items w SET "
      "lease_owner = $1, lease_until = now() + $2::bigint * interval '1 millisecond', generation "
      "= w.generation + 1, attempts = w.attempts + 1 FROM c WHERE w.work_id = c.work_id RETURNING "
      "w.work_id, w.execution_id, w.kind, w.key, w.payload, " SY_NS(
@@ -349,7 +350,8 @@ std::optional<int64_t> InsertExecution(pqxx::transaction_base& tx, const Executi
   PrepareExecutionStatements(tx.conn());
   pqxx::result result =
       tx.exec_prepared("es_insert_execution", row.execution_arn, row.state_machine_name,
-                       row.state_machine_arn, row.revision_id, row.name, row.input);
+                       row.state_machine_arn, row.revision_id, row.name, row.input,
+                       row.start_date);
   if (result.empty()) return std::nullopt;
   return result[0][0].as<int64_t>();
 }

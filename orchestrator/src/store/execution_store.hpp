@@ -68,7 +68,7 @@ struct ExecutionRow {
   int64_t redrive_count = 0;
 };
 
-// Inserts a RUNNING execution without a snapshot yet. Returns its id, or nullopt when an
+// Inserts a RUNNING execution (started at row.start_date) without a snapshot yet. Returns its id, or nullopt when an
 // execution of that name exists for the machine (nothing is written).
 std::optional<int64_t> InsertExecution(pqxx::transaction_base& tx, const ExecutionRow& row);
 std::optional<ExecutionRow> FindExecutionByName(pqxx::transaction_base& tx,
