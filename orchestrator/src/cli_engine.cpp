@@ -63,7 +63,7 @@ int RunEngineCommand(const EngineCommandOptions& options, std::ostream& out, std
   engine_options.database_url = options.database.database_url.value_or("");
   engine_options.data_dir = options.database.data_dir.value_or("");
   engine_options.run_workers = false;
-  engine_options.migrate = false;
+  engine_options.migrate = true;  // under the runner's advisory lock: safe beside a serve
   std::unique_ptr<Engine> engine;
   try {
     engine = Engine::Create(engine_options);

@@ -572,5 +572,43 @@ TEST_F(EnginePgTest, ManyExecutionsShareDecisionTransactions) {
   }
 }
 
+TEST_F(EnginePgTest, ShutdownGivesLeasesBackAndAnotherEngineFinishes) {
+  std::atomic<bool> release{false};
+  std::atomic<int> calls{0};
+  auto blocking = [&](const std::string& payload, const invoker::NativeContext&) {
+    ++calls;
+    while (!release) std::this_thread::sleep_for(milliseconds(5));
+    return invoker::NativeOutcome{payload, ""};
+  };
+  std::string arn;
+  {
+    EngineOptions options = Options();
+    options.lease = seconds(60);  // only a release can hand the task over this quickly
+    auto engine = NewEngine(options);
+    ASSERT_EQ(engine->RegisterNative("block", blocking), "");
+    std::string machine = Machine(*engine, "handover", R"({"StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": ")" + Fn("block") + R"(", "End": true}}})");
+    auto started = engine->StartExecution(machine, "h1", R"({"h":1})");
+    ASSERT_TRUE(started.ok());
+    arn = started->execution_arn;
+    while (calls == 0) std::this_thread::sleep_for(milliseconds(5));
+    std::thread unblock([&] {
+      std::this_thread::sleep_for(milliseconds(200));
+      release = true;
+    });
+    engine->Shutdown();  // the invocation in flight is abandoned, its lease given back
+    unblock.join();
+  }
+  auto engine = NewEngine();
+  ASSERT_EQ(engine->RegisterNative("block", blocking), "");
+  auto info = engine->WaitForExecution(arn, kWait);
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->status, "SUCCEEDED");
+  EXPECT_EQ(calls.load(), 2);  // at least once: the second engine ran it again
+  EXPECT_EQ(History(*engine, arn),
+            "ExecutionStarted TaskStateEntered LambdaFunctionScheduled LambdaFunctionStarted "
+            "LambdaFunctionSucceeded TaskStateExited ExecutionSucceeded");
+}
+
 }  // namespace
 }  // namespace switchyard::orchestrator
