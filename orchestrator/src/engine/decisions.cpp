@@ -137,6 +137,7 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
     const int64_t now = Now();
 
     std::vector<PendingEvent> events;
+    std::map<std::string, std::optional<store::StateMachineRow>> machines;  // this batch's
     std::vector<int64_t> fence_ids, fence_generations;
     std::vector<std::size_t> fenced_requests;
     for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -144,8 +145,14 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
       DecisionReply& reply = replies[i];
       switch (request.kind) {
         case DecisionRequest::Kind::kStart: {
-          std::optional<store::StateMachineRow> machine =
-              store::GetStateMachine(tx, request.state_machine_name);
+          auto cached = machines.find(request.state_machine_name);
+          if (cached == machines.end()) {
+            cached = machines
+                         .emplace(request.state_machine_name,
+                                  store::GetStateMachine(tx, request.state_machine_name))
+                         .first;
+          }
+          const std::optional<store::StateMachineRow>& machine = cached->second;
           if (!machine) {
             reply.error = {std::string(kStateMachineDoesNotExist),
                            "State Machine Does Not Exist: '" +
@@ -491,7 +498,7 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
     }
     store::InsertTaskTokens(tx, tokens);
     store::DeleteExecutionWork(tx, finished_ids);
-    store::UpdateExecutions(tx, updates);
+    store::UpdateExecutions(tx, updates, now);
     store::AppendHistory(tx, history);
     enqueued_tasks = enqueued_tasks && !work.empty();
   };

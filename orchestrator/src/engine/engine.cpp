@@ -202,7 +202,9 @@ void Engine::Impl::Start() {
     tx.exec("SELECT 1 FROM executions LIMIT 0");
   });
   started_ = true;
-  decider_ = std::thread([this] { DecisionLoop(); });
+  for (int i = 0; i < std::max(options_.decision_threads, 1); ++i) {
+    deciders_.emplace_back([this] { DecisionLoop(); });
+  }
   if (options_.run_workers) {
     claimer_ = std::thread([this] { ClaimLoop(); });
     renewer_ = std::thread([this] { RenewLoop(); });
@@ -247,7 +249,9 @@ void Engine::Impl::Shutdown() {
     decider_stop_ = true;
   }
   cv_.notify_all();
-  if (decider_.joinable()) decider_.join();
+  for (auto& decider : deciders_) {
+    if (decider.joinable()) decider.join();
+  }
   // 4. Leases of tasks still running go back: the work is runnable again at once.
   std::vector<int64_t> leased;
   {

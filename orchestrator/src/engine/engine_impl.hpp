@@ -141,7 +141,7 @@ struct Engine::Impl {
   std::map<std::string, MemoryDriver*> express_;  // Guarded by express_mu_.
   std::vector<std::thread> express_threads_;      // Guarded by express_mu_.
 
-  std::thread decider_;
+  std::vector<std::thread> deciders_;
   std::thread claimer_;
   std::thread renewer_;
   std::thread listener_;

@@ -69,7 +69,7 @@ constexpr Statement kStatements[] = {
      "UPDATE executions e SET status = u.status, snapshot = u.snapshot, history_count = "
      "u.history_count, decision_count = e.decision_count + 1, output = COALESCE(u.output, "
      "e.output), error = COALESCE(u.error, e.error), cause = COALESCE(u.cause, e.cause), "
-     "stop_date = CASE WHEN u.finished THEN now() ELSE e.stop_date END FROM unnest($1::bigint[], "
+     "stop_date = CASE WHEN u.finished THEN " SY_TS("$9") " ELSE e.stop_date END FROM unnest($1::bigint[], "
      "$2::text[], $3::text[], $4::integer[], $5::text[], $6::text[], $7::text[], $8::boolean[]) "
      "AS u(execution_id, status, snapshot, history_count, output, error, cause, finished) WHERE "
      "e.execution_id = u.execution_id"},
@@ -412,7 +412,8 @@ std::vector<LockedExecution> LockExecutions(pqxx::transaction_base& tx,
   return rows;
 }
 
-void UpdateExecutions(pqxx::transaction_base& tx, const std::vector<ExecutionUpdate>& updates) {
+void UpdateExecutions(pqxx::transaction_base& tx, const std::vector<ExecutionUpdate>& updates,
+                      int64_t now) {
   if (updates.empty()) return;
   PrepareExecutionStatements(tx.conn());
   std::vector<int64_t> ids, history_counts;
@@ -433,7 +434,7 @@ void UpdateExecutions(pqxx::transaction_base& tx, const std::vector<ExecutionUpd
   finished += '}';
   tx.exec_prepared("es_update_executions", IntArray(ids), TextArray(statuses),
                    TextArray(snapshots), IntArray(history_counts), OptionalTextArray(outputs),
-                   OptionalTextArray(errors), OptionalTextArray(causes), finished);
+                   OptionalTextArray(errors), OptionalTextArray(causes), finished, now);
 }
 
 int64_t DecisionCount(pqxx::transaction_base& tx, int64_t execution_id) {

@@ -114,7 +114,9 @@ struct ExecutionUpdate {
   std::optional<std::string> cause;
   bool finished = false;  // sets stop_date
 };
-void UpdateExecutions(pqxx::transaction_base& tx, const std::vector<ExecutionUpdate>& updates);
+// `now` is the stop date of the executions that ended.
+void UpdateExecutions(pqxx::transaction_base& tx, const std::vector<ExecutionUpdate>& updates,
+                      int64_t now);
 // The execution's decision count (-1 when it does not exist): after an in-doubt commit, tells
 // whether a decision landed.
 int64_t DecisionCount(pqxx::transaction_base& tx, int64_t execution_id);

@@ -58,6 +58,7 @@ struct EngineOptions {
   std::chrono::milliseconds lease{10000};
   int max_tasks_in_flight = 64;  // task invocations this node runs at once
   int decision_batch = 256;      // decisions per transaction at most
+  int decision_threads = 2;      // transactions of decisions in flight at once
   std::chrono::milliseconds poll_interval{1000};  // the backstop when no NOTIFY comes
   std::string region = "us-east-1";
   std::string account_id = "000000000000";
