@@ -5,13 +5,12 @@
 // CLIENTS threads start the executions on the first engine; NODES engines (in this process)
 // run the work. Prints executions/s and, from the stored start/stop dates, the start-to-finish
 // latency p50/p99.
-#include <pqxx/pqxx>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <pqxx/pqxx>
 #include <string>
 #include <thread>
 #include <vector>
@@ -37,14 +36,13 @@ int main(int argc, char** argv) {
     options.database_url = url;
     options.max_tasks_in_flight = 256;
     engines.push_back(orch::Engine::Create(options));
-    engines.back()->RegisterNative("noop", [](const std::string& payload,
-                                              const switchyard::invoker::NativeContext&) {
-      return switchyard::invoker::NativeOutcome{payload, ""};
-    });
+    engines.back()->RegisterNative(
+        "noop", [](const std::string& payload, const switchyard::invoker::NativeContext&) {
+          return switchyard::invoker::NativeOutcome{payload, ""};
+        });
   }
-  const std::string machine = kind + "-" + std::to_string(std::chrono::steady_clock::now()
-                                                              .time_since_epoch()
-                                                              .count());
+  const std::string machine =
+      kind + "-" + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
   std::string definition;
   if (kind == "pass") {
     definition = R"({"StartAt": "A", "States": {
@@ -57,9 +55,12 @@ int main(int argc, char** argv) {
   } else {
     const std::string fn = "arn:aws:lambda:us-east-1:000000000000:function:noop";
     definition = R"({"StartAt": "A", "States": {
-      "A": {"Type": "Task", "Resource": ")" + fn + R"(", "Next": "B"},
-      "B": {"Type": "Task", "Resource": ")" + fn + R"(", "Next": "C"},
-      "C": {"Type": "Task", "Resource": ")" + fn + R"(", "End": true}}})";
+      "A": {"Type": "Task", "Resource": ")" +
+                 fn + R"(", "Next": "B"},
+      "B": {"Type": "Task", "Resource": ")" +
+                 fn + R"(", "Next": "C"},
+      "C": {"Type": "Task", "Resource": ")" +
+                 fn + R"(", "End": true}}})";
   }
   auto created = engines[0]->CreateStateMachine(machine, definition);
   if (!created.ok()) {
@@ -82,16 +83,16 @@ int main(int argc, char** argv) {
   pqxx::connection connection(url);
   for (;;) {
     pqxx::work tx(connection);
-    int running = tx.exec_params("SELECT count(*) FROM executions WHERE state_machine_name = $1 "
-                                 "AND status = 'RUNNING'",
-                                 machine)[0][0]
+    int running = tx.exec_params(
+                        "SELECT count(*) FROM executions WHERE state_machine_name = $1 "
+                        "AND status = 'RUNNING'",
+                        machine)[0][0]
                       .as<int>();
     tx.commit();
     if (running == 0) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
-  double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::vector<double> latencies;
   {
     pqxx::work tx(connection);

@@ -81,10 +81,10 @@ int RunEngineCommand(const EngineCommandOptions& options, std::ostream& out, std
       err << "switchyard " << c << ": cannot read " << read_error << "\n";
       return 2;
     }
-    auto result = c == "state-machine create"
-                      ? engine->CreateStateMachine(options.name, *definition, options.type,
-                                                   options.role_arn)
-                      : engine->UpdateStateMachine(options.name, *definition);
+    auto result =
+        c == "state-machine create"
+            ? engine->CreateStateMachine(options.name, *definition, options.type, options.role_arn)
+            : engine->UpdateStateMachine(options.name, *definition);
     if (!result.ok()) return Fail(err, c, result.error());
     asl::Json doc = asl::JsonObject();
     asl::JsonSet(doc, "stateMachineArn", asl::JsonString(result->arn));

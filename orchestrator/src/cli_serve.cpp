@@ -7,9 +7,9 @@
 #include <cstring>
 #include <exception>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
-#include <ostream>
 
 #include "store/database.hpp"
 #include "store/migrate.hpp"

@@ -109,8 +109,7 @@ int main(int argc, char** argv) {
   sm_create->add_option("--role-arn", engine_cmd.role_arn, "Execution role ARN");
   CLI::App* sm_update = add_engine(sm_cmd, "update", "Give a state machine a new definition");
   sm_update->add_option("--state-machine-arn", engine_cmd.name, "Name or ARN")->required();
-  sm_update->add_option("--definition", engine_cmd.definition_file, "Definition file")
-      ->required();
+  sm_update->add_option("--definition", engine_cmd.definition_file, "Definition file")->required();
   CLI::App* sm_describe = add_engine(sm_cmd, "describe", "Describe a state machine");
   sm_describe->add_option("--state-machine-arn", engine_cmd.name, "Name or ARN")->required();
   add_engine(sm_cmd, "list", "List state machines");
@@ -120,8 +119,9 @@ int main(int argc, char** argv) {
   CLI::App* ex_cmd = app.add_subcommand("execution", "Start, inspect and stop executions");
   ex_cmd->require_subcommand(1);
   CLI::App* ex_start = add_engine(ex_cmd, "start", "Start an execution");
-  ex_start->add_option("--state-machine-arn,--state-machine", engine_cmd.state_machine,
-                       "State machine name or ARN")
+  ex_start
+      ->add_option("--state-machine-arn,--state-machine", engine_cmd.state_machine,
+                   "State machine name or ARN")
       ->required();
   ex_start->add_option("--name", engine_cmd.name, "Execution name (default: a UUID)");
   auto* ex_input = ex_start->add_option("--input", engine_cmd.input, "Input (JSON text)");
@@ -131,10 +131,9 @@ int main(int argc, char** argv) {
   ex_start->add_option("--wait-seconds", engine_cmd.wait_seconds, "How long --wait waits");
   for (const char* verb : {"describe", "history", "stop"}) {
     CLI::App* cmd = add_engine(ex_cmd, verb,
-                               std::string(verb) == "describe" ? "Describe an execution"
-                               : std::string(verb) == "history"
-                                   ? "Print an execution's history"
-                                   : "Stop an execution");
+                               std::string(verb) == "describe"  ? "Describe an execution"
+                               : std::string(verb) == "history" ? "Print an execution's history"
+                                                                : "Stop an execution");
     cmd->add_option("--execution-arn", engine_cmd.execution_arn, "Execution ARN")->required();
     if (std::string(verb) == "history") {
       cmd->add_flag("--reverse-order", engine_cmd.reverse, "Newest first");
@@ -145,8 +144,9 @@ int main(int argc, char** argv) {
     }
   }
   CLI::App* ex_list = add_engine(ex_cmd, "list", "List a state machine's executions");
-  ex_list->add_option("--state-machine-arn,--state-machine", engine_cmd.state_machine,
-                      "State machine name or ARN")
+  ex_list
+      ->add_option("--state-machine-arn,--state-machine", engine_cmd.state_machine,
+                   "State machine name or ARN")
       ->required();
   ex_list->add_option("--status-filter", engine_cmd.status, "RUNNING, SUCCEEDED, ...");
   ex_list->add_option("--max-items", engine_cmd.max_items, "At most this many (1-1000)");

@@ -63,30 +63,28 @@ class EnginePgTest : public testing::PgTest {
                                       return invoker::NativeOutcome{std::to_string(2 * n), ""};
                                     }),
               "");
-    EXPECT_EQ(engine.RegisterNative("flaky",
-                                    [this](const std::string& payload,
-                                           const invoker::NativeContext& context) {
-                                      std::lock_guard<std::mutex> lock(mu_);
-                                      request_ids_.push_back(context.request_id);
-                                      if (++flaky_calls_ <= flaky_failures_) {
-                                        return invoker::NativeOutcome{
-                                            R"({"errorMessage":"not yet","errorType":"Flaky"})",
-                                            "Flaky"};
-                                      }
-                                      return invoker::NativeOutcome{payload, ""};
-                                    }),
+    EXPECT_EQ(engine.RegisterNative(
+                  "flaky",
+                  [this](const std::string& payload, const invoker::NativeContext& context) {
+                    std::lock_guard<std::mutex> lock(mu_);
+                    request_ids_.push_back(context.request_id);
+                    if (++flaky_calls_ <= flaky_failures_) {
+                      return invoker::NativeOutcome{
+                          R"({"errorMessage":"not yet","errorType":"Flaky"})", "Flaky"};
+                    }
+                    return invoker::NativeOutcome{payload, ""};
+                  }),
               "");
-    EXPECT_EQ(engine.RegisterNative("capture",
-                                    [this](const std::string& payload,
-                                           const invoker::NativeContext&) {
-                                      auto doc = asl::ParseJson(payload);
-                                      std::lock_guard<std::mutex> lock(mu_);
-                                      if (doc && asl::JsonFind(*doc, "token") != nullptr) {
-                                        tokens_.push_back(
-                                            std::string(asl::JsonView(*asl::JsonFind(*doc, "token"))));
-                                      }
-                                      return invoker::NativeOutcome{"null", ""};
-                                    }),
+    EXPECT_EQ(engine.RegisterNative(
+                  "capture",
+                  [this](const std::string& payload, const invoker::NativeContext&) {
+                    auto doc = asl::ParseJson(payload);
+                    std::lock_guard<std::mutex> lock(mu_);
+                    if (doc && asl::JsonFind(*doc, "token") != nullptr) {
+                      tokens_.push_back(std::string(asl::JsonView(*asl::JsonFind(*doc, "token"))));
+                    }
+                    return invoker::NativeOutcome{"null", ""};
+                  }),
               "");
     EXPECT_EQ(engine.RegisterNative("sleep",
                                     [](const std::string& payload, const invoker::NativeContext&) {
@@ -148,8 +146,8 @@ class EnginePgTest : public testing::PgTest {
 
   std::string url_;
   std::mutex mu_;
-  int flaky_calls_ = 0;     // Guarded by mu_.
-  int flaky_failures_ = 0;  // Guarded by mu_.
+  int flaky_calls_ = 0;                   // Guarded by mu_.
+  int flaky_failures_ = 0;                // Guarded by mu_.
   std::vector<std::string> request_ids_;  // Guarded by mu_.
   std::vector<std::string> tokens_;       // Guarded by mu_.
 };
@@ -189,8 +187,10 @@ TEST_F(EnginePgTest, FailStateFailsTheExecution) {
 
 TEST_F(EnginePgTest, TaskRunsANativeFunctionWithAStableInvocationId) {
   auto engine = NewEngine();
-  std::string machine = Machine(*engine, "task", R"({"StartAt": "T", "States": {
-      "T": {"Type": "Task", "Resource": ")" + Fn("flaky") + R"(", "End": true}}})");
+  std::string machine = Machine(*engine, "task",
+                                R"({"StartAt": "T", "States": {
+      "T": {"Type": "Task", "Resource": ")" +
+                                    Fn("flaky") + R"(", "End": true}}})");
   ExecutionInfo info = Run(*engine, machine, R"({"x":1})", "e1");
   EXPECT_EQ(info.status, "SUCCEEDED");
   EXPECT_EQ(info.output.value_or(""), R"({"x":1})");
@@ -204,20 +204,23 @@ TEST_F(EnginePgTest, TaskRunsANativeFunctionWithAStableInvocationId) {
 
 TEST_F(EnginePgTest, ParallelAndMapWithTasks) {
   auto engine = NewEngine();
-  std::string machine2 = Machine(*engine, "fanout2", R"({"StartAt": "Par", "States": {
+  std::string machine2 = Machine(*engine, "fanout2",
+                                 R"({"StartAt": "Par", "States": {
       "Par": {"Type": "Parallel", "Next": "Map", "ResultPath": "$.par", "Branches": [
         {"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": ")" +
-                                                 Fn("double") + R"(", "InputPath": "$.n",
+                                     Fn("double") + R"(", "InputPath": "$.n",
                                     "End": true}}},
         {"StartAt": "B", "States": {"B": {"Type": "Pass", "Result": "b", "End": true}}}]},
       "Map": {"Type": "Map", "ItemsPath": "$.items", "ResultPath": "$.doubled",
               "MaxConcurrency": 2,
               "ItemProcessor": {"StartAt": "D", "States": {"D": {"Type": "Task",
-                 "Resource": ")" + Fn("double") + R"(", "End": true}}},
+                 "Resource": ")" + Fn("double") +
+                                     R"(", "End": true}}},
               "End": true}}})");
   ExecutionInfo info = Run(*engine, machine2, R"({"n":5,"items":[1,2,3]})");
   EXPECT_EQ(info.status, "SUCCEEDED") << info.error.value_or("") << info.cause.value_or("");
-  EXPECT_EQ(info.output.value_or(""), R"({"n":5,"items":[1,2,3],"par":[10,"b"],"doubled":[2,4,6]})");
+  EXPECT_EQ(info.output.value_or(""),
+            R"({"n":5,"items":[1,2,3],"par":[10,"b"],"doubled":[2,4,6]})");
   std::string history = History(*engine, info.execution_arn);
   EXPECT_NE(history.find("MapIterationSucceeded"), std::string::npos) << history;
 }
@@ -228,16 +231,19 @@ TEST_F(EnginePgTest, RetryAndCatch) {
     flaky_failures_ = 2;
   }
   auto engine = NewEngine();
-  std::string machine = Machine(*engine, "retry", R"({"StartAt": "T", "States": {
-      "T": {"Type": "Task", "Resource": ")" + Fn("flaky") + R"(",
+  std::string machine = Machine(*engine, "retry",
+                                R"({"StartAt": "T", "States": {
+      "T": {"Type": "Task", "Resource": ")" +
+                                    Fn("flaky") + R"(",
             "Retry": [{"ErrorEquals": ["Flaky"], "IntervalSeconds": 1, "MaxAttempts": 1}],
             "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught", "ResultPath": "$.err"}],
             "End": true},
       "Caught": {"Type": "Pass", "End": true}}})");
   ExecutionInfo info = Run(*engine, machine, R"({"k":1})");
   EXPECT_EQ(info.status, "SUCCEEDED");
-  EXPECT_EQ(info.output.value_or(""),
-            R"({"k":1,"err":{"Error":"Flaky","Cause":"{\"errorMessage\":\"not yet\",\"errorType\":\"Flaky\"}"}})");
+  EXPECT_EQ(
+      info.output.value_or(""),
+      R"({"k":1,"err":{"Error":"Flaky","Cause":"{\"errorMessage\":\"not yet\",\"errorType\":\"Flaky\"}"}})");
   EXPECT_EQ(History(*engine, info.execution_arn),
             "ExecutionStarted TaskStateEntered LambdaFunctionScheduled LambdaFunctionStarted "
             "LambdaFunctionFailed LambdaFunctionScheduled LambdaFunctionStarted "
@@ -279,8 +285,10 @@ TEST_F(EnginePgTest, RetryBackoffSurvivesAnEngineRestart) {
   std::string arn;
   {
     auto engine = NewEngine();
-    std::string machine = Machine(*engine, "backoff", R"({"StartAt": "T", "States": {
-        "T": {"Type": "Task", "Resource": ")" + Fn("flaky") + R"(",
+    std::string machine = Machine(*engine, "backoff",
+                                  R"({"StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": ")" +
+                                      Fn("flaky") + R"(",
               "Retry": [{"ErrorEquals": ["Flaky"], "IntervalSeconds": 2, "MaxAttempts": 3}],
               "End": true}}})");
     auto started = engine->StartExecution(machine, "b1", R"({"v":7})");
@@ -311,8 +319,10 @@ TEST_F(EnginePgTest, AnExpiredLeaseIsTakenOverAndTheStaleOwnerIsFenced) {
     options.run_workers = false;
     return options;
   }());
-  std::string machine = Machine(*client, "lease", R"({"StartAt": "T", "States": {
-      "T": {"Type": "Task", "Resource": ")" + Fn("flaky") + R"(", "End": true}}})");
+  std::string machine = Machine(*client, "lease",
+                                R"({"StartAt": "T", "States": {
+      "T": {"Type": "Task", "Resource": ")" +
+                                    Fn("flaky") + R"(", "End": true}}})");
   auto started = client->StartExecution(machine, "l1", R"({"z":1})");
   ASSERT_TRUE(started.ok());
 
@@ -353,8 +363,10 @@ TEST_F(EnginePgTest, FencingRefusesAStaleGeneration) {
     options.run_workers = false;
     return options;
   }());
-  std::string machine = Machine(*client, "fence", R"({"StartAt": "T", "States": {
-      "T": {"Type": "Task", "Resource": ")" + Fn("echo") + R"(", "End": true}}})");
+  std::string machine = Machine(*client, "fence",
+                                R"({"StartAt": "T", "States": {
+      "T": {"Type": "Task", "Resource": ")" +
+                                    Fn("echo") + R"(", "End": true}}})");
   ASSERT_TRUE(client->StartExecution(machine, "f1", "{}").ok());
   pqxx::connection connection(url_);
   store::WorkItem first, second;
@@ -434,8 +446,10 @@ TEST_F(EnginePgTest, CallbackFailureAndHeartbeatTimeout) {
 
 TEST_F(EnginePgTest, TaskTimeoutIsCaught) {
   auto engine = NewEngine();
-  std::string machine = Machine(*engine, "timeout", R"({"StartAt": "T", "States": {
-      "T": {"Type": "Task", "Resource": ")" + Fn("sleep") + R"(", "TimeoutSeconds": 1,
+  std::string machine = Machine(*engine, "timeout",
+                                R"({"StartAt": "T", "States": {
+      "T": {"Type": "Task", "Resource": ")" +
+                                    Fn("sleep") + R"(", "TimeoutSeconds": 1,
             "Catch": [{"ErrorEquals": ["States.Timeout"], "Next": "Late"}], "End": true},
       "Late": {"Type": "Pass", "Result": "late", "End": true}}})");
   ExecutionInfo info = Run(*engine, machine, "{}");
@@ -504,8 +518,10 @@ TEST_F(EnginePgTest, StopAbortsAndClearsTheWork) {
 
 TEST_F(EnginePgTest, ExpressRunsInMemoryStandardIsStored) {
   auto engine = NewEngine();
-  std::string express = Machine(*engine, "quick", R"({"StartAt": "T", "States": {
-      "T": {"Type": "Task", "Resource": ")" + Fn("double") + R"(", "End": true}}})",
+  std::string express = Machine(*engine, "quick",
+                                R"({"StartAt": "T", "States": {
+      "T": {"Type": "Task", "Resource": ")" +
+                                    Fn("double") + R"(", "End": true}}})",
                                 "EXPRESS");
   auto sync = engine->StartSyncExecution(express, "", "21");
   ASSERT_TRUE(sync.ok());
@@ -513,8 +529,7 @@ TEST_F(EnginePgTest, ExpressRunsInMemoryStandardIsStored) {
   EXPECT_EQ(sync->output.value_or(""), "42");
   EXPECT_NE(sync->execution_arn.find(":express:quick:"), std::string::npos);
   // Not stored: Express histories live on the node only.
-  EXPECT_EQ(engine->DescribeExecution(sync->execution_arn).error().error,
-            "ExecutionDoesNotExist");
+  EXPECT_EQ(engine->DescribeExecution(sync->execution_arn).error().error, "ExecutionDoesNotExist");
   auto async = engine->StartExecution(express, "a", "1");
   ASSERT_TRUE(async.ok());
   EXPECT_NE(async->execution_arn.find(":express:"), std::string::npos);
@@ -527,17 +542,24 @@ TEST_F(EnginePgTest, ExpressRunsInMemoryStandardIsStored) {
 
 TEST_F(EnginePgTest, StateMachinesAreValidatedAndIdempotent) {
   auto engine = NewEngine();
-  const std::string definition = R"({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}})";
+  const std::string definition =
+      R"({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}})";
   ASSERT_TRUE(engine->CreateStateMachine("m", definition).ok());
   EXPECT_TRUE(engine->CreateStateMachine("m", definition).ok());
-  EXPECT_EQ(engine->CreateStateMachine("m", R"({"StartAt": "Q", "States": {"Q": {"Type": "Pass",
-      "End": true}}})").error().error, "StateMachineAlreadyExists");
+  EXPECT_EQ(engine
+                ->CreateStateMachine("m", R"({"StartAt": "Q", "States": {"Q": {"Type": "Pass",
+      "End": true}}})")
+                .error()
+                .error,
+            "StateMachineAlreadyExists");
   auto invalid = engine->CreateStateMachine("bad", R"({"StartAt": "Nowhere", "States": {}})");
   EXPECT_EQ(invalid.error().error, "InvalidDefinition");
   EXPECT_EQ(engine->DescribeStateMachine("none").error().error, "StateMachineDoesNotExist");
   // Running executions keep their definition; new ones run the update.
-  ASSERT_TRUE(engine->UpdateStateMachine("m", R"({"StartAt": "P", "States": {"P": {"Type": "Pass",
-      "Result": "v2", "End": true}}})").ok());
+  ASSERT_TRUE(engine
+                  ->UpdateStateMachine("m", R"({"StartAt": "P", "States": {"P": {"Type": "Pass",
+      "Result": "v2", "End": true}}})")
+                  .ok());
   ExecutionInfo info = Run(*engine, "m", "{}");
   EXPECT_EQ(info.output.value_or(""), "\"v2\"");
   EXPECT_EQ(engine->ListStateMachines().size(), 1u);
@@ -545,16 +567,18 @@ TEST_F(EnginePgTest, StateMachinesAreValidatedAndIdempotent) {
 
 TEST_F(EnginePgTest, ManyExecutionsShareDecisionTransactions) {
   auto engine = NewEngine();
-  std::string machine = Machine(*engine, "many", R"({"StartAt": "T", "States": {
-      "T": {"Type": "Task", "Resource": ")" + Fn("echo") + R"(", "Next": "W"},
+  std::string machine = Machine(*engine, "many",
+                                R"({"StartAt": "T", "States": {
+      "T": {"Type": "Task", "Resource": ")" +
+                                    Fn("echo") + R"(", "Next": "W"},
       "W": {"Type": "Wait", "Seconds": 1, "End": true}}})");
   std::vector<std::thread> threads;
   std::vector<std::string> arns(40);
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 10; ++i) {
-        auto started = engine->StartExecution(machine, "m" + std::to_string(t * 10 + i),
-                                              std::to_string(i));
+        auto started =
+            engine->StartExecution(machine, "m" + std::to_string(t * 10 + i), std::to_string(i));
         if (started.ok()) arns[static_cast<std::size_t>(t * 10 + i)] = started->execution_arn;
       }
     });
@@ -586,8 +610,10 @@ TEST_F(EnginePgTest, ShutdownGivesLeasesBackAndAnotherEngineFinishes) {
     options.lease = seconds(60);  // only a release can hand the task over this quickly
     auto engine = NewEngine(options);
     ASSERT_EQ(engine->RegisterNative("block", blocking), "");
-    std::string machine = Machine(*engine, "handover", R"({"StartAt": "T", "States": {
-        "T": {"Type": "Task", "Resource": ")" + Fn("block") + R"(", "End": true}}})");
+    std::string machine = Machine(*engine, "handover",
+                                  R"({"StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": ")" +
+                                      Fn("block") + R"(", "End": true}}})");
     auto started = engine->StartExecution(machine, "h1", R"({"h":1})");
     ASSERT_TRUE(started.ok());
     arn = started->execution_arn;

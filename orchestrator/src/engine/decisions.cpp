@@ -60,7 +60,7 @@ uint64_t RandomSeed() {
 struct WorkChanges {
   std::map<WorkKey, store::WorkItem> enqueue;
   std::set<WorkKey> remove;
-  std::map<std::string, store::TaskTokenRow> tokens;               // to insert
+  std::map<std::string, store::TaskTokenRow> tokens;              // to insert
   std::set<std::pair<int64_t, std::string>> removed_token_tasks;  // (execution, task id)
 
   void Enqueue(store::WorkItem item) {
@@ -94,8 +94,8 @@ struct PendingEvent {
   asl::Event event;
   std::optional<std::size_t> request;  // the request to answer
   bool callback_invocation = false;
-  bool fresh = false;     // kStarted of an execution inserted in this transaction
-  std::string task_id;    // a callback's task (found through its token)
+  bool fresh = false;   // kStarted of an execution inserted in this transaction
+  std::string task_id;  // a callback's task (found through its token)
 };
 
 // An execution being decided in this transaction.
@@ -344,9 +344,8 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
             // A snapshot this build cannot read: leave the execution alone, loudly.
             w.definition = nullptr;
             if (pending.request) {
-              replies[*pending.request].error = {"InternalError",
-                                                 "execution '" + w.row->execution_arn +
-                                                     "': unreadable snapshot"};
+              replies[*pending.request].error = {
+                  "InternalError", "execution '" + w.row->execution_arn + "': unreadable snapshot"};
             }
             continue;
           }
@@ -357,8 +356,8 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
       if (!pending.fresh && !w.row->snapshot && !w.changed) continue;  // not started yet
 
       asl::Event::Kind kind = pending.event.kind;
-      std::string task_id = !pending.event.task_id.empty() ? pending.event.task_id
-                                                            : pending.task_id;
+      std::string task_id =
+          !pending.event.task_id.empty() ? pending.event.task_id : pending.task_id;
       bool success = kind == asl::Event::Kind::kTaskSucceeded;
       asl::Step step = asl::Apply(*w.definition, w.state, std::move(pending.event), now);
       w.changed = true;

@@ -1,13 +1,13 @@
 #include "switchyard/orchestrator/engine.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <random>
 #include <stdexcept>
 #include <utility>
-
-#include <spdlog/spdlog.h>
 
 #include "engine/engine_impl.hpp"
 #include "store/migrate.hpp"
@@ -107,8 +107,7 @@ class WorkListener : public pqxx::notification_receiver {
 
 std::string HistoryEntry::ToJson() const {
   std::string out = "{\"id\":" + std::to_string(id) +
-                    ",\"previousEventId\":" + std::to_string(previous_event_id) +
-                    ",\"timestamp\":";
+                    ",\"previousEventId\":" + std::to_string(previous_event_id) + ",\"timestamp\":";
   asl::AppendJsonString(out, asl::FormatTimestamp(timestamp));
   out += ",\"type\":";
   asl::AppendJsonString(out, type);
@@ -154,8 +153,7 @@ Engine::Impl::~Impl() { Shutdown(); }
 int64_t Engine::Impl::Now() const { return RealNow(); }
 
 std::string Engine::Impl::StateMachineArn(const std::string& name) const {
-  return "arn:aws:states:" + options_.region + ":" + options_.account_id + ":stateMachine:" +
-         name;
+  return "arn:aws:states:" + options_.region + ":" + options_.account_id + ":stateMachine:" + name;
 }
 
 std::string Engine::Impl::ExecutionArn(const std::string& state_machine, const std::string& name,
@@ -198,9 +196,7 @@ std::shared_ptr<const asl::StateMachineDef> Engine::Impl::Definition(
 
 void Engine::Impl::Start() {
   // Fail early and clearly when the database is unreachable or not migrated.
-  db_->Transact([](pqxx::transaction_base& tx) {
-    tx.exec("SELECT 1 FROM executions LIMIT 0");
-  });
+  db_->Transact([](pqxx::transaction_base& tx) { tx.exec("SELECT 1 FROM executions LIMIT 0"); });
   started_ = true;
   for (int i = 0; i < std::max(options_.decision_threads, 1); ++i) {
     deciders_.emplace_back([this] { DecisionLoop(); });
@@ -333,8 +329,8 @@ void Engine::Impl::DecisionLoop() {
       if (options_.run_workers && !stopping_ && now >= next_timer_check_) {
         claim_timers = true;
         next_timer_check_ =
-            now + std::chrono::duration_cast<std::chrono::nanoseconds>(options_.poll_interval)
-                      .count();
+            now +
+            std::chrono::duration_cast<std::chrono::nanoseconds>(options_.poll_interval).count();
       }
     }
     std::vector<int64_t> finished_work;
@@ -345,7 +341,8 @@ void Engine::Impl::DecisionLoop() {
       RunBatch(batch, claim_timers);
     } catch (const std::exception& e) {
       // One bad request must not sink the others: decide them one at a time.
-      spdlog::warn("engine: node={} decision batch of {} failed, deciding one by one: {}", node_id_, batch.size(), e.what());
+      spdlog::warn("engine: node={} decision batch of {} failed, deciding one by one: {}", node_id_,
+                   batch.size(), e.what());
       for (auto& request : batch) {
         if (!request.reply && request.work_id == 0 && request.kind != DecisionRequest::Kind::kEvent)
           continue;
@@ -354,7 +351,8 @@ void Engine::Impl::DecisionLoop() {
         try {
           RunBatch(single, false);
         } catch (const std::exception& e2) {
-          spdlog::error("engine: node={} execution_id={} decision failed: {}", node_id_, single[0].execution_id, e2.what());
+          spdlog::error("engine: node={} execution_id={} decision failed: {}", node_id_,
+                        single[0].execution_id, e2.what());
           if (single[0].reply) {
             DecisionReply reply;
             reply.error = Err("InternalError", e2.what());
@@ -382,9 +380,8 @@ void Engine::Impl::ClaimLoop() {
     {
       std::unique_lock<std::mutex> lock(tasks_mu_);
       tasks_cv_.wait_for(lock, wait, [&] {
-        return stopping_ ||
-               (claim_wanted_ &&
-                static_cast<int64_t>(in_flight_.size()) < options_.max_tasks_in_flight);
+        return stopping_ || (claim_wanted_ && static_cast<int64_t>(in_flight_.size()) <
+                                                  options_.max_tasks_in_flight);
       });
       if (stopping_) return;
       capacity = options_.max_tasks_in_flight - static_cast<int64_t>(in_flight_.size());
@@ -570,8 +567,8 @@ asl::Result<StateMachineInfo> Engine::CreateStateMachine(const std::string& name
   if (!ValidName(name)) return Err(kInvalidName, "Invalid Name: '" + name + "'");
   if (type != "STANDARD" && type != "EXPRESS") {
     return Err(kValidationException, "1 validation error detected: Value '" + type +
-                                          "' at 'type' failed to satisfy constraint: Member "
-                                          "must satisfy enum value set: [STANDARD, EXPRESS]");
+                                         "' at 'type' failed to satisfy constraint: Member "
+                                         "must satisfy enum value set: [STANDARD, EXPRESS]");
   }
   asl::ParseResult parsed = asl::ParseDefinition(definition);
   if (!parsed.ok()) {
@@ -594,20 +591,18 @@ asl::Result<StateMachineInfo> Engine::CreateStateMachine(const std::string& name
   row.revision_id = RandomUuid();
   row.definition = definition;
   row.status = "ACTIVE";
-  return impl_->db_->Transact(
-      [&](pqxx::transaction_base& tx) -> asl::Result<StateMachineInfo> {
-        if (store::InsertStateMachine(tx, row)) {
-          std::optional<store::StateMachineRow> created = store::GetStateMachine(tx, name);
-          return ToInfo(*created);
-        }
-        std::optional<store::StateMachineRow> existing = store::GetStateMachine(tx, name);
-        if (existing && existing->definition == definition && existing->type == type &&
-            existing->role_arn == role_arn) {
-          return ToInfo(*existing);
-        }
-        return Err(kStateMachineAlreadyExists,
-                   "State Machine Already Exists: '" + row.arn + "'");
-      });
+  return impl_->db_->Transact([&](pqxx::transaction_base& tx) -> asl::Result<StateMachineInfo> {
+    if (store::InsertStateMachine(tx, row)) {
+      std::optional<store::StateMachineRow> created = store::GetStateMachine(tx, name);
+      return ToInfo(*created);
+    }
+    std::optional<store::StateMachineRow> existing = store::GetStateMachine(tx, name);
+    if (existing && existing->definition == definition && existing->type == type &&
+        existing->role_arn == role_arn) {
+      return ToInfo(*existing);
+    }
+    return Err(kStateMachineAlreadyExists, "State Machine Already Exists: '" + row.arn + "'");
+  });
 }
 
 asl::Result<StateMachineInfo> Engine::UpdateStateMachine(const std::string& name_or_arn,
@@ -623,14 +618,13 @@ asl::Result<StateMachineInfo> Engine::UpdateStateMachine(const std::string& name
     return Err(kInvalidDefinition, cause + "'");
   }
   std::string revision_id = RandomUuid();
-  return impl_->db_->Transact(
-      [&](pqxx::transaction_base& tx) -> asl::Result<StateMachineInfo> {
-        if (!store::UpdateStateMachine(tx, *name, revision_id, definition, "")) {
-          return Err(kStateMachineDoesNotExist, "State Machine Does Not Exist: '" +
-                                                    impl_->StateMachineArn(*name) + "'");
-        }
-        return ToInfo(*store::GetStateMachine(tx, *name));
-      });
+  return impl_->db_->Transact([&](pqxx::transaction_base& tx) -> asl::Result<StateMachineInfo> {
+    if (!store::UpdateStateMachine(tx, *name, revision_id, definition, "")) {
+      return Err(kStateMachineDoesNotExist,
+                 "State Machine Does Not Exist: '" + impl_->StateMachineArn(*name) + "'");
+    }
+    return ToInfo(*store::GetStateMachine(tx, *name));
+  });
 }
 
 asl::Result<StateMachineInfo> Engine::DescribeStateMachine(const std::string& name_or_arn) {
@@ -676,8 +670,8 @@ asl::Result<StartExecutionResult> Engine::StartExecution(const std::string& stat
   }
   std::string parse_error;
   if (!asl::ParseJson(input_text, &parse_error)) {
-    return Err(kInvalidExecutionInput, "Invalid State Machine Execution Input: '" +
-                                           parse_error + "'");
+    return Err(kInvalidExecutionInput,
+               "Invalid State Machine Execution Input: '" + parse_error + "'");
   }
   DecisionRequest request;
   request.kind = DecisionRequest::Kind::kStart;
@@ -699,8 +693,8 @@ asl::Result<StartExecutionResult> Engine::StartExecution(const std::string& stat
     driver_options.execution_name = execution_name;
     driver_options.state_machine_name = *machine;
     driver_options.seed = std::random_device{}();
-    auto driver = std::make_shared<MemoryDriver>(*definition, *impl_->backend_,
-                                                 std::move(driver_options));
+    auto driver =
+        std::make_shared<MemoryDriver>(*definition, *impl_->backend_, std::move(driver_options));
     impl_->express_[result.execution_arn] = driver.get();
     std::string arn = result.execution_arn;
     Impl* impl = impl_.get();
@@ -729,8 +723,8 @@ asl::Result<SyncExecutionResult> Engine::StartSyncExecution(const std::string& s
   std::string parse_error;
   std::optional<asl::Json> parsed_input = asl::ParseJson(input_text, &parse_error);
   if (!parsed_input) {
-    return Err(kInvalidExecutionInput, "Invalid State Machine Execution Input: '" +
-                                           parse_error + "'");
+    return Err(kInvalidExecutionInput,
+               "Invalid State Machine Execution Input: '" + parse_error + "'");
   }
   asl::Result<StateMachineInfo> info = DescribeStateMachine(*machine);
   if (!info.ok()) return info.error();
@@ -783,12 +777,11 @@ asl::Result<std::vector<ExecutionInfo>> Engine::ListExecutions(const std::string
   return impl_->db_->Transact(
       [&](pqxx::transaction_base& tx) -> asl::Result<std::vector<ExecutionInfo>> {
         if (!store::GetStateMachine(tx, *machine)) {
-          return Err(kStateMachineDoesNotExist, "State Machine Does Not Exist: '" +
-                                                    impl_->StateMachineArn(*machine) + "'");
+          return Err(kStateMachineDoesNotExist,
+                     "State Machine Does Not Exist: '" + impl_->StateMachineArn(*machine) + "'");
         }
         std::vector<ExecutionInfo> infos;
-        for (const auto& row :
-             store::ListExecutions(tx, *machine, status_filter, 0, max_results)) {
+        for (const auto& row : store::ListExecutions(tx, *machine, status_filter, 0, max_results)) {
           infos.push_back(ToInfo(row));
         }
         return infos;
@@ -881,7 +874,8 @@ asl::Status Engine::SendTaskSuccess(const std::string& token, const std::string&
   {
     // An Express execution of this node?
     std::lock_guard<std::mutex> lock(impl_->express_mu_);
-    for (auto& [arn, driver] : impl_->express_) driver->SendTaskSuccess(token, asl::CopyJson(*parsed));
+    for (auto& [arn, driver] : impl_->express_)
+      driver->SendTaskSuccess(token, asl::CopyJson(*parsed));
   }
   DecisionRequest request;
   request.kind = DecisionRequest::Kind::kCallback;

@@ -1,8 +1,6 @@
 #pragma once
 // The engine's insides: the decision queue and its thread, the task claimer, lease renewal and
 // the NOTIFY listener. See engine.hpp for the contract.
-#include <pqxx/pqxx>
-
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -12,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <pqxx/pqxx>
 #include <set>
 #include <string>
 #include <thread>

@@ -34,16 +34,17 @@ constexpr Statement kStatements[] = {
                                                     "state_machine_revisions r USING "
                                                     "(revision_id) WHERE m.name = $1"},
     {"es_list_state_machines",
-     "SELECT name, arn, type, role_arn, revision_id, status, " SY_NS(
-         "created_at") ", " SY_NS("updated_at") " FROM state_machines ORDER BY name"},
+     "SELECT name, arn, type, role_arn, revision_id, status, " SY_NS("created_at") ", " SY_NS(
+         "updated_at") " FROM state_machines ORDER BY name"},
     {"es_delete_state_machine", "DELETE FROM state_machines WHERE name = $1 RETURNING name"},
     {"es_get_revision", "SELECT definition FROM state_machine_revisions WHERE revision_id = $1"},
 
     // Executions.
     {"es_insert_execution",
      "INSERT INTO executions (execution_arn, state_machine_name, state_machine_arn, revision_id, "
-     "name, input, start_date) VALUES ($1, $2, $3, $4, $5, $6, " SY_TS("$7") ") ON CONFLICT DO "
-     "NOTHING RETURNING execution_id"},
+     "name, input, start_date) VALUES ($1, $2, $3, $4, $5, $6, " SY_TS(
+         "$7") ") ON CONFLICT DO "
+               "NOTHING RETURNING execution_id"},
     {"es_find_execution_by_name",
      "SELECT execution_id, execution_arn, state_machine_name, state_machine_arn, revision_id, "
      "name, status, input, output, error, cause, " SY_NS("start_date") ", " SY_NS(
@@ -69,10 +70,13 @@ constexpr Statement kStatements[] = {
      "UPDATE executions e SET status = u.status, snapshot = u.snapshot, history_count = "
      "u.history_count, decision_count = e.decision_count + 1, output = COALESCE(u.output, "
      "e.output), error = COALESCE(u.error, e.error), cause = COALESCE(u.cause, e.cause), "
-     "stop_date = CASE WHEN u.finished THEN " SY_TS("$9") " ELSE e.stop_date END FROM unnest($1::bigint[], "
-     "$2::text[], $3::text[], $4::integer[], $5::text[], $6::text[], $7::text[], $8::boolean[]) "
-     "AS u(execution_id, status, snapshot, history_count, output, error, cause, finished) WHERE "
-     "e.execution_id = u.execution_id"},
+     "stop_date = CASE WHEN u.finished THEN " SY_TS(
+         "$9") " ELSE e.stop_date END FROM unnest($1::bigint[], "
+               "$2::text[], $3::text[], $4::integer[], $5::text[], $6::text[], $7::text[], "
+               "$8::boolean[]) "
+               "AS u(execution_id, status, snapshot, history_count, output, error, cause, "
+               "finished) WHERE "
+               "e.execution_id = u.execution_id"},
 
     {"es_decision_count", "SELECT decision_count FROM executions WHERE execution_id = $1"},
 
@@ -336,8 +340,7 @@ bool DeleteStateMachine(pqxx::transaction_base& tx, const std::string& name) {
   return !tx.exec_prepared("es_delete_state_machine", name).empty();
 }
 
-std::optional<std::string> GetRevision(pqxx::transaction_base& tx,
-                                       const std::string& revision_id) {
+std::optional<std::string> GetRevision(pqxx::transaction_base& tx, const std::string& revision_id) {
   PrepareExecutionStatements(tx.conn());
   pqxx::result result = tx.exec_prepared("es_get_revision", revision_id);
   if (result.empty()) return std::nullopt;
@@ -350,8 +353,7 @@ std::optional<int64_t> InsertExecution(pqxx::transaction_base& tx, const Executi
   PrepareExecutionStatements(tx.conn());
   pqxx::result result =
       tx.exec_prepared("es_insert_execution", row.execution_arn, row.state_machine_name,
-                       row.state_machine_arn, row.revision_id, row.name, row.input,
-                       row.start_date);
+                       row.state_machine_arn, row.revision_id, row.name, row.input, row.start_date);
   if (result.empty()) return std::nullopt;
   return result[0][0].as<int64_t>();
 }
@@ -432,9 +434,9 @@ void UpdateExecutions(pqxx::transaction_base& tx, const std::vector<ExecutionUpd
     finished += u.finished ? "t" : "f";
   }
   finished += '}';
-  tx.exec_prepared("es_update_executions", IntArray(ids), TextArray(statuses),
-                   TextArray(snapshots), IntArray(history_counts), OptionalTextArray(outputs),
-                   OptionalTextArray(errors), OptionalTextArray(causes), finished, now);
+  tx.exec_prepared("es_update_executions", IntArray(ids), TextArray(statuses), TextArray(snapshots),
+                   IntArray(history_counts), OptionalTextArray(outputs), OptionalTextArray(errors),
+                   OptionalTextArray(causes), finished, now);
 }
 
 int64_t DecisionCount(pqxx::transaction_base& tx, int64_t execution_id) {
@@ -469,9 +471,8 @@ std::vector<HistoryRow> ReadHistory(pqxx::transaction_base& tx, int64_t executio
                                     int64_t after_event_id, int64_t limit, bool reverse) {
   PrepareExecutionStatements(tx.conn());
   std::vector<HistoryRow> rows;
-  pqxx::result result =
-      tx.exec_prepared(reverse ? "es_read_history_reverse" : "es_read_history", execution_id,
-                       after_event_id, limit);
+  pqxx::result result = tx.exec_prepared(reverse ? "es_read_history_reverse" : "es_read_history",
+                                         execution_id, after_event_id, limit);
   rows.reserve(result.size());
   for (const auto& r : result) rows.push_back(ReadHistoryRow(r));
   return rows;
@@ -561,8 +562,7 @@ std::vector<int64_t> FenceWork(pqxx::transaction_base& tx, const std::string& ow
                                const std::vector<int64_t>& generations) {
   if (work_ids.empty()) return {};
   PrepareExecutionStatements(tx.conn());
-  return Ids(
-      tx.exec_prepared("es_fence_work", owner, IntArray(work_ids), IntArray(generations)));
+  return Ids(tx.exec_prepared("es_fence_work", owner, IntArray(work_ids), IntArray(generations)));
 }
 
 std::vector<int64_t> RenewLeases(pqxx::transaction_base& tx, const std::string& owner,

@@ -6,10 +6,9 @@
 // (arrays unnested on the server), so a group commit costs a fixed number of round trips.
 //
 // Thread model: stateless functions; a transaction belongs to one thread.
-#include <pqxx/pqxx>
-
 #include <cstdint>
 #include <optional>
+#include <pqxx/pqxx>
 #include <string>
 #include <vector>
 
@@ -40,8 +39,7 @@ bool InsertStateMachine(pqxx::transaction_base& tx, const StateMachineRow& row);
 bool UpdateStateMachine(pqxx::transaction_base& tx, const std::string& name,
                         const std::string& revision_id, const std::string& definition,
                         const std::string& role_arn);
-std::optional<StateMachineRow> GetStateMachine(pqxx::transaction_base& tx,
-                                               const std::string& name);
+std::optional<StateMachineRow> GetStateMachine(pqxx::transaction_base& tx, const std::string& name);
 // Without definitions, by name.
 std::vector<StateMachineRow> ListStateMachines(pqxx::transaction_base& tx);
 // Removes the machine (its executions keep their revisions). Returns false when absent.
@@ -68,8 +66,8 @@ struct ExecutionRow {
   int64_t redrive_count = 0;
 };
 
-// Inserts a RUNNING execution (started at row.start_date) without a snapshot yet. Returns its id, or nullopt when an
-// execution of that name exists for the machine (nothing is written).
+// Inserts a RUNNING execution (started at row.start_date) without a snapshot yet. Returns its id,
+// or nullopt when an execution of that name exists for the machine (nothing is written).
 std::optional<int64_t> InsertExecution(pqxx::transaction_base& tx, const ExecutionRow& row);
 std::optional<ExecutionRow> FindExecutionByName(pqxx::transaction_base& tx,
                                                 const std::string& state_machine_name,

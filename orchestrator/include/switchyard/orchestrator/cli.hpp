@@ -57,7 +57,7 @@ int RunMigrateCommand(const MigrateOptions& options, std::ostream& out, std::ost
 
 struct ServeOptions {
   DatabaseOptions database;
-  bool no_migrate = false;  // --no-migrate
+  bool no_migrate = false;    // --no-migrate
   std::string functions_dir;  // --functions DIR: functions Task states can invoke
 };
 // Resolves the database (starting the embedded cluster when no URL is given), migrates unless

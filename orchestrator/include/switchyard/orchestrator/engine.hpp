@@ -56,9 +56,9 @@ struct EngineOptions {
   std::string node_id;  // names this engine's leases; empty = a random id
   int pool_size = 4;    // database connections for API calls
   std::chrono::milliseconds lease{10000};
-  int max_tasks_in_flight = 64;  // task invocations this node runs at once
-  int decision_batch = 256;      // decisions per transaction at most
-  int decision_threads = 2;      // transactions of decisions in flight at once
+  int max_tasks_in_flight = 64;                   // task invocations this node runs at once
+  int decision_batch = 256;                       // decisions per transaction at most
+  int decision_threads = 2;                       // transactions of decisions in flight at once
   std::chrono::milliseconds poll_interval{1000};  // the backstop when no NOTIFY comes
   std::string region = "us-east-1";
   std::string account_id = "000000000000";
@@ -75,7 +75,7 @@ struct StateMachineInfo {
   std::string definition;
   std::string role_arn;
   std::string revision_id;
-  std::string status;       // ACTIVE
+  std::string status;         // ACTIVE
   int64_t creation_date = 0;  // ns since the epoch
 };
 
@@ -185,8 +185,7 @@ class Engine {
                                                bool reverse_order = false);
   // Aborts a RUNNING execution (a no-op for one that has ended). Returns the stop date.
   asl::Result<int64_t> StopExecution(const std::string& execution_arn,
-                                     const std::string& error = "",
-                                     const std::string& cause = "");
+                                     const std::string& error = "", const std::string& cause = "");
   // Blocks until the execution has ended or `timeout` passes; returns its description then.
   asl::Result<ExecutionInfo> WaitForExecution(const std::string& execution_arn,
                                               std::chrono::milliseconds timeout);
