@@ -636,5 +636,34 @@ TEST_F(EnginePgTest, ShutdownGivesLeasesBackAndAnotherEngineFinishes) {
             "LambdaFunctionSucceeded TaskStateExited ExecutionSucceeded");
 }
 
+TEST_F(EnginePgTest, ConcurrentStartsOfOneNameMakeOneExecution) {
+  auto engine = NewEngine();
+  std::string machine = Machine(*engine, "race", R"({"StartAt": "W", "States": {
+      "W": {"Type": "Wait", "Seconds": 100, "End": true}}})");
+  std::vector<std::thread> threads;
+  std::mutex mu;
+  std::set<std::string> arns;
+  int refused = 0;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      auto started = engine->StartExecution(machine, "once", t < 6 ? "{}" : R"({"other":1})");
+      std::lock_guard<std::mutex> lock(mu);
+      if (started.ok()) {
+        arns.insert(started->execution_arn);
+      } else if (started.error().error == "ExecutionAlreadyExists") {
+        ++refused;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  // Whichever input came first made the execution; the other input was refused.
+  EXPECT_EQ(arns.size(), 1u);
+  EXPECT_TRUE(refused == 2 || refused == 6) << refused;
+  auto list = engine->ListExecutions(machine);
+  ASSERT_TRUE(list.ok());
+  EXPECT_EQ(list->size(), 1u);
+  EXPECT_EQ(History(*engine, *arns.begin()), "ExecutionStarted WaitStateEntered");
+}
+
 }  // namespace
 }  // namespace switchyard::orchestrator

@@ -138,6 +138,8 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
 
     std::vector<PendingEvent> events;
     std::map<std::string, std::optional<store::StateMachineRow>> machines;  // this batch's
+    std::vector<store::ExecutionRow> new_executions;
+    std::vector<std::size_t> new_requests;
     std::vector<int64_t> fence_ids, fence_generations;
     std::vector<std::size_t> fenced_requests;
     for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -163,7 +165,6 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
             reply.error = {"__express__", machine->definition};
             break;
           }
-          std::optional<asl::Json> input = asl::ParseJson(request.input_text);
           store::ExecutionRow row;
           row.execution_arn = ExecutionArn(machine->name, request.execution_name, false);
           row.state_machine_name = machine->name;
@@ -173,33 +174,8 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
           row.input = request.input_text;
           row.start_date = now;
           reply.execution_arn = row.execution_arn;
-          std::optional<int64_t> id = store::InsertExecution(tx, row);
-          if (!id) {
-            std::optional<store::ExecutionRow> existing =
-                store::FindExecutionByName(tx, machine->name, request.execution_name);
-            // AWS: the same name and input of a running execution is the same call again.
-            if (existing && existing->status == "RUNNING" && existing->input == row.input) {
-              reply.execution_arn = existing->execution_arn;
-              reply.date = existing->start_date;
-            } else {
-              reply.error = {std::string(kExecutionAlreadyExists),
-                             "Execution Already Exists: '" + row.execution_arn + "'"};
-            }
-            break;
-          }
-          reply.date = now;
-          asl::Event started =
-              asl::Event::Started(input ? std::move(*input) : asl::JsonObject(),
-                                  request.execution_name, machine->name, RandomSeed());
-          started.execution_arn = row.execution_arn;
-          started.state_machine_arn = machine->arn;
-          started.role_arn = machine->role_arn;
-          PendingEvent pending;
-          pending.execution_id = *id;
-          pending.event = std::move(started);
-          pending.request = i;
-          pending.fresh = true;
-          events.push_back(std::move(pending));
+          new_executions.push_back(std::move(row));
+          new_requests.push_back(i);
           break;
         }
         case DecisionRequest::Kind::kCallback:
@@ -259,6 +235,43 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
             events.push_back(std::move(pending));
           }
           break;
+      }
+    }
+
+    // New executions, inserted in one statement; a name taken is the same call again (the same
+    // input of a running execution) or ExecutionAlreadyExists, as AWS answers.
+    if (!new_executions.empty()) {
+      std::vector<std::optional<int64_t>> ids = store::InsertExecutions(tx, new_executions);
+      for (std::size_t k = 0; k < new_executions.size(); ++k) {
+        const store::ExecutionRow& row = new_executions[k];
+        DecisionRequest& request = batch[new_requests[k]];
+        DecisionReply& reply = replies[new_requests[k]];
+        if (!ids[k]) {
+          std::optional<store::ExecutionRow> existing =
+              store::FindExecutionByName(tx, row.state_machine_name, row.name);
+          if (existing && existing->status == "RUNNING" && existing->input == row.input) {
+            reply.execution_arn = existing->execution_arn;
+            reply.date = existing->start_date;
+          } else {
+            reply.error = {std::string(kExecutionAlreadyExists),
+                           "Execution Already Exists: '" + row.execution_arn + "'"};
+          }
+          continue;
+        }
+        reply.date = now;
+        const store::StateMachineRow& machine = *machines[request.state_machine_name];
+        std::optional<asl::Json> input = asl::ParseJson(request.input_text);
+        asl::Event started = asl::Event::Started(input ? std::move(*input) : asl::JsonObject(),
+                                                 row.name, machine.name, RandomSeed());
+        started.execution_arn = row.execution_arn;
+        started.state_machine_arn = machine.arn;
+        started.role_arn = machine.role_arn;
+        PendingEvent pending;
+        pending.execution_id = *ids[k];
+        pending.event = std::move(started);
+        pending.request = new_requests[k];
+        pending.fresh = true;
+        events.push_back(std::move(pending));
       }
     }
 

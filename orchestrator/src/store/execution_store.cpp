@@ -1,5 +1,6 @@
 #include "store/execution_store.hpp"
 
+#include <map>
 #include <utility>
 
 namespace switchyard::orchestrator::store {
@@ -40,11 +41,14 @@ constexpr Statement kStatements[] = {
     {"es_get_revision", "SELECT definition FROM state_machine_revisions WHERE revision_id = $1"},
 
     // Executions.
-    {"es_insert_execution",
+    {"es_insert_executions",
      "INSERT INTO executions (execution_arn, state_machine_name, state_machine_arn, revision_id, "
-     "name, input, start_date) VALUES ($1, $2, $3, $4, $5, $6, " SY_TS(
-         "$7") ") ON CONFLICT DO "
-               "NOTHING RETURNING execution_id"},
+     "name, input, start_date) SELECT n.arn, n.machine, n.machine_arn, n.revision, n.name, "
+     "n.input, timestamptz 'epoch' + (n.ns / 1000) * interval '1 microsecond' FROM "
+     "unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], "
+     "$7::bigint[]) WITH ORDINALITY AS n(arn, machine, machine_arn, revision, name, input, ns, "
+     "position) ORDER BY n.position ON CONFLICT DO NOTHING RETURNING execution_id, "
+     "execution_arn"},
     {"es_find_execution_by_name",
      "SELECT execution_id, execution_arn, state_machine_name, state_machine_arn, revision_id, "
      "name, status, input, output, error, cause, " SY_NS("start_date") ", " SY_NS(
@@ -349,13 +353,36 @@ std::optional<std::string> GetRevision(pqxx::transaction_base& tx, const std::st
 
 // ---- executions -------------------------------------------------------------------------------
 
-std::optional<int64_t> InsertExecution(pqxx::transaction_base& tx, const ExecutionRow& row) {
+std::vector<std::optional<int64_t>> InsertExecutions(pqxx::transaction_base& tx,
+                                                     const std::vector<ExecutionRow>& rows) {
+  std::vector<std::optional<int64_t>> ids(rows.size());
+  if (rows.empty()) return ids;
   PrepareExecutionStatements(tx.conn());
-  pqxx::result result =
-      tx.exec_prepared("es_insert_execution", row.execution_arn, row.state_machine_name,
-                       row.state_machine_arn, row.revision_id, row.name, row.input, row.start_date);
-  if (result.empty()) return std::nullopt;
-  return result[0][0].as<int64_t>();
+  std::vector<std::string> arns, machines, machine_arns, revisions, names, inputs;
+  std::vector<int64_t> starts;
+  for (const auto& row : rows) {
+    arns.push_back(row.execution_arn);
+    machines.push_back(row.state_machine_name);
+    machine_arns.push_back(row.state_machine_arn);
+    revisions.push_back(row.revision_id);
+    names.push_back(row.name);
+    inputs.push_back(row.input);
+    starts.push_back(row.start_date);
+  }
+  pqxx::result result = tx.exec_prepared(
+      "es_insert_executions", TextArray(arns), TextArray(machines), TextArray(machine_arns),
+      TextArray(revisions), TextArray(names), TextArray(inputs), IntArray(starts));
+  std::map<std::string, int64_t> inserted;
+  for (const auto& r : result) inserted.emplace(Text(r[1]), r[0].as<int64_t>());
+  // The ARN names the execution (machine + name): the first row of a name got it.
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    auto it = inserted.find(rows[i].execution_arn);
+    if (it != inserted.end()) {
+      ids[i] = it->second;
+      inserted.erase(it);
+    }
+  }
+  return ids;
 }
 
 std::optional<ExecutionRow> FindExecutionByName(pqxx::transaction_base& tx,

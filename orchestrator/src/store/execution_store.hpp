@@ -66,9 +66,11 @@ struct ExecutionRow {
   int64_t redrive_count = 0;
 };
 
-// Inserts a RUNNING execution (started at row.start_date) without a snapshot yet. Returns its id,
-// or nullopt when an execution of that name exists for the machine (nothing is written).
-std::optional<int64_t> InsertExecution(pqxx::transaction_base& tx, const ExecutionRow& row);
+// Inserts RUNNING executions (started at row.start_date) without snapshots yet, in one
+// statement: ids in the order of `rows` (nullopt for a name taken, also by an earlier row of the
+// same call; nothing is written for it).
+std::vector<std::optional<int64_t>> InsertExecutions(pqxx::transaction_base& tx,
+                                                     const std::vector<ExecutionRow>& rows);
 std::optional<ExecutionRow> FindExecutionByName(pqxx::transaction_base& tx,
                                                 const std::string& state_machine_name,
                                                 const std::string& name);
