@@ -343,9 +343,10 @@ void Engine::Impl::DecisionLoop() {
       // One bad request must not sink the others: decide them one at a time.
       spdlog::warn("engine: node={} decision batch of {} failed, deciding one by one: {}", node_id_,
                    batch.size(), e.what());
+      // Nothing of the batch committed: every request is decided again, alone. A request that
+      // fails alone is answered with the error (a task outcome is dropped: its lease expires and
+      // the task runs again).
       for (auto& request : batch) {
-        if (!request.reply && request.work_id == 0 && request.kind != DecisionRequest::Kind::kEvent)
-          continue;
         std::vector<DecisionRequest> single;
         single.push_back(std::move(request));
         try {
