@@ -230,7 +230,7 @@ void Engine::Impl::Shutdown() {
     {
       std::lock_guard<std::mutex> lock(express_mu_);
       if (express_threads_.empty()) break;
-      thread = std::move(express_threads_.back());
+      thread = std::move(express_threads_.back().thread);
       express_threads_.pop_back();
     }
     thread.join();
@@ -688,8 +688,11 @@ asl::Result<StartExecutionResult> Engine::StartExecution(const std::string& stat
     StartExecutionResult result;
     result.execution_arn = impl_->ExecutionArn(*machine, execution_name + ":" + RandomUuid(), true);
     result.start_date = RealNow();
+    {
+      std::lock_guard<std::mutex> lock(impl_->mu_);
+      if (impl_->stopping_) return Err("ServiceUnavailable", "the engine is shutting down");
+    }
     std::lock_guard<std::mutex> lock(impl_->express_mu_);
-    if (impl_->stopping_) return Err("ServiceUnavailable", "the engine is shutting down");
     MemoryDriverOptions driver_options;
     driver_options.execution_name = execution_name;
     driver_options.state_machine_name = *machine;
@@ -699,11 +702,26 @@ asl::Result<StartExecutionResult> Engine::StartExecution(const std::string& stat
     impl_->express_[result.execution_arn] = driver.get();
     std::string arn = result.execution_arn;
     Impl* impl = impl_.get();
-    impl_->express_threads_.emplace_back([impl, driver, definition, arn, input_text] {
+    // Threads of Express executions that ended are joined here, so they do not accumulate.
+    auto& threads = impl_->express_threads_;
+    for (auto it = threads.begin(); it != threads.end();) {
+      if (it->done->load()) {
+        it->thread.join();
+        it = threads.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    Impl::ExpressThread express;
+    express.done = done;
+    express.thread = std::thread([impl, driver, definition, arn, input_text, done] {
       (void)driver->Run(*asl::ParseJson(input_text));
       std::lock_guard<std::mutex> inner(impl->express_mu_);
       impl->express_.erase(arn);
+      *done = true;
     });
+    threads.push_back(std::move(express));
     return result;
   }
   if (!reply.error.error.empty()) return reply.error;

@@ -138,7 +138,11 @@ struct Engine::Impl {
   // Express executions running on this node.
   std::mutex express_mu_;
   std::map<std::string, MemoryDriver*> express_;  // Guarded by express_mu_.
-  std::vector<std::thread> express_threads_;      // Guarded by express_mu_.
+  struct ExpressThread {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+  std::vector<ExpressThread> express_threads_;  // Guarded by express_mu_; reaped when done.
 
   std::vector<std::thread> deciders_;
   std::thread claimer_;
