@@ -58,11 +58,11 @@ TEST(CoreTest, StartedInvokesTaskWithTimeoutAndHeartbeat) {
   Step step = Apply(definition, state, Event::Started(*ParseJson(R"({"a": 3})"), "e", "m", 1), kT0);
   EXPECT_EQ(Render(step),
             "ExecutionStarted TaskStateEntered TaskScheduled TaskStarted "
-            "!invoke:arn:aws:states:::lambda:invoke:{\"a\":3} ");
-  ASSERT_EQ(step.commands.size(), 1u);
-  EXPECT_EQ(step.commands[0].timeout_seconds, 60);
-  EXPECT_EQ(step.commands[0].heartbeat_seconds, 5);
-  EXPECT_TRUE(step.commands[0].token.empty());
+            "!timer:31536000 !invoke:arn:aws:states:::lambda:invoke:{\"a\":3} ");
+  ASSERT_EQ(step.commands.size(), 2u);  // a Standard execution's 1-year limit, the task
+  EXPECT_EQ(step.commands[1].timeout_seconds, 60);
+  EXPECT_EQ(step.commands[1].heartbeat_seconds, 5);
+  EXPECT_TRUE(step.commands[1].token.empty());
   EXPECT_EQ(state.status(), ExecutionStatus::kRunning);
 }
 
@@ -77,7 +77,7 @@ TEST(CoreTest, UnknownAndLateEventsAreIgnored) {
   EXPECT_EQ(Render(Apply(definition, state, Event::TimerFired("no-such-timer"), kT0)), "");
   EXPECT_EQ(Render(Apply(definition, state, Event::Heartbeat(task_id), kT0)), "");
   EXPECT_EQ(Render(Apply(definition, state, Event::TaskSucceeded(task_id, JsonInt(1)), kT0)),
-            "TaskSucceeded TaskStateExited ExecutionSucceeded !finish:SUCCEEDED ");
+            "TaskSucceeded TaskStateExited ExecutionSucceeded !cancel-timer !finish:SUCCEEDED ");
   EXPECT_EQ(state.status(), ExecutionStatus::kSucceeded);
   EXPECT_EQ(Render(Apply(definition, state, Event::TaskSucceeded(task_id, JsonInt(1)), kT0)), "");
   EXPECT_EQ(Render(Apply(definition, state, Event::StopRequested("E", "c"), kT0)), "");
@@ -88,7 +88,7 @@ TEST(CoreTest, StopCancelsTaskInFlight) {
   ExecutionState state;
   (void)Apply(definition, state, Event::Started(*ParseJson(R"({"a": 1})"), "e", "m", 1), kT0);
   Step step = Apply(definition, state, Event::StopRequested("Stop", "by user"), kT0);
-  EXPECT_EQ(Render(step), "ExecutionAborted !cancel-task !finish:ABORTED ");
+  EXPECT_EQ(Render(step), "ExecutionAborted !cancel-task !cancel-timer !finish:ABORTED ");
   EXPECT_EQ(*step.commands.back().error, "Stop");
   EXPECT_EQ(*step.commands.back().cause, "by user");
 }
@@ -103,7 +103,7 @@ TEST(CoreTest, HeartbeatTimeoutIsCatchable) {
   Step step = Apply(definition, state, Event::HeartbeatTimedOut(FirstTaskId(started)), kT0);
   EXPECT_EQ(Render(step),
             "TaskTimedOut TaskStateExited PassStateEntered PassStateExited ExecutionSucceeded "
-            "!finish:SUCCEEDED ");
+            "!cancel-timer !finish:SUCCEEDED ");
   EXPECT_EQ(DumpJson(step.commands.back().output),
             R"({"Error":"States.HeartbeatTimeout","Cause":""})");
 }
@@ -114,8 +114,8 @@ TEST(CoreTest, CallbackTaskWaitsForItsToken) {
       "Parameters": {"t.$": "$$.Task.Token"}, "End": true}}})");
   ExecutionState state;
   Step started = Apply(definition, state, Event::Started(*ParseJson("{}"), "e", "m", 7), kT0);
-  ASSERT_EQ(started.commands.size(), 1u);
-  const Command& invoke = started.commands[0];
+  ASSERT_EQ(started.commands.size(), 2u);
+  const Command& invoke = started.commands[1];
   ASSERT_FALSE(invoke.token.empty());
   EXPECT_EQ(DumpJson(invoke.payload), "{\"t\":\"" + invoke.token + "\"}");
   // The invocation returning does not complete a callback task.
@@ -127,7 +127,8 @@ TEST(CoreTest, CallbackTaskWaitsForItsToken) {
   Event reply = Event::TaskSucceeded("", JsonInt(3));
   reply.token = invoke.token;
   Step done = Apply(definition, state, reply, kT0);
-  EXPECT_EQ(Render(done), "TaskSucceeded TaskStateExited ExecutionSucceeded !finish:SUCCEEDED ");
+  EXPECT_EQ(Render(done),
+            "TaskSucceeded TaskStateExited ExecutionSucceeded !cancel-timer !finish:SUCCEEDED ");
   EXPECT_EQ(DumpJson(done.commands.back().output), "3");
 }
 
@@ -164,7 +165,8 @@ TEST(CoreTest, SnapshotRoundTripIsByteStableAndResumable) {
   for (const auto& command : started.commands) {
     if (command.kind == Command::Kind::kStartTimer) timers.push_back(command.timer_id);
   }
-  ASSERT_EQ(timers.size(), 2u);
+  ASSERT_EQ(timers.size(), 3u);  // the execution's limit, two iterations' Waits
+  timers.erase(timers.begin());
   Step a = Apply(definition, state, Event::TimerFired(timers[0]), kT0 + 3000000000);
   Step b = Apply(definition, *restored, Event::TimerFired(timers[0]), kT0 + 3000000000);
   EXPECT_EQ(Render(a), Render(b));
