@@ -1338,6 +1338,23 @@ const State* StateMachineDef::Find(std::string_view name) const {
 }
 
 ParseResult ParseDefinition(std::string_view text) {
+  // AWS: a definition is at most 1,048,576 characters (UTF-16 units; never more than its UTF-8
+  // bytes, so only a text longer than that in bytes needs counting). The API refuses a longer
+  // one with a ValidationException before looking at it: so do we, before parsing it.
+  if (text.size() > kMaxDefinitionLength) {
+    std::size_t units = 0;
+    for (unsigned char c : text) {
+      if ((c & 0xC0) != 0x80) units += (c >= 0xF0 && c <= 0xF4) ? 2 : 1;  // 4-byte: a pair
+    }
+    if (units > kMaxDefinitionLength) {
+      ParseResult result;
+      result.diagnostics.push_back(Diagnostic{
+          Severity::kError, std::string(kDiagValidationException), "",
+          "1 validation error detected: Value at 'definition' failed to satisfy constraint: "
+          "Member must have length less than or equal to 1048576"});
+      return result;
+    }
+  }
   std::string error;
   std::optional<Json> doc = ParseJson(text, &error);
   if (!doc) {

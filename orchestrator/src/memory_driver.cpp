@@ -105,7 +105,9 @@ void MemoryDriver::ApplyEvent(const asl::Event& event, RunResult& result) {
     }
   }
   asl::Step step = asl::Apply(definition_, state_, event, Now());
-  for (auto& history_event : step.history) result.history.push_back(std::move(history_event));
+  if (options_.keep_history) {
+    for (auto& history_event : step.history) result.history.push_back(std::move(history_event));
+  }
   // A task completes in the core only through its task id or its token; forget its deadlines.
   if (event.kind == asl::Event::Kind::kTaskSucceeded ||
       event.kind == asl::Event::Kind::kTaskFailed ||
@@ -239,6 +241,7 @@ RunResult MemoryDriver::Run(asl::Json input) {
   RunResult result;
   asl::Event started = asl::Event::Started(std::move(input), options_.execution_name,
                                            options_.state_machine_name, options_.seed);
+  started.execution_type = options_.execution_type;
   ApplyEvent(started, result);
   while (!finished_) {
     if (!ready_.empty()) {

@@ -278,11 +278,12 @@ TEST(CoreLimitsTest, ExpressHasNoHistoryLimit) {
   testing::FakeRun run = RunFake(PassChain(12499, true), "{}", ExecutionType::kExpress);
   EXPECT_EQ(run.history_types.size(), 25001u);
   EXPECT_EQ(run.error, "Boom");
-  // 30,000 states: 60,002 events (the chain yields to the driver every few thousand events).
-  testing::FakeRun longer = RunFake(PassChain(30000, false), "[]", ExecutionType::kExpress);
+  // 20,000 states: 40,002 events (the chain yields to the driver every few thousand events).
+  StateMachineDef chain = PassChain(20000, false);
+  testing::FakeRun longer = RunFake(chain, "[]", ExecutionType::kExpress);
   EXPECT_EQ(longer.status, ExecutionStatus::kSucceeded);
-  EXPECT_EQ(longer.history_types.size(), 60002u);
-  testing::FakeRun standard = RunFake(PassChain(30000, false), "[]");
+  EXPECT_EQ(longer.history_types.size(), 40002u);
+  testing::FakeRun standard = RunFake(chain, "[]");
   EXPECT_EQ(standard.status, ExecutionStatus::kFailed);
   EXPECT_EQ(standard.cause, kLimitCause);
   EXPECT_EQ(standard.history_types.size(), 25000u);

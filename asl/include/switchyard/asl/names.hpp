@@ -38,6 +38,9 @@ inline constexpr std::string_view kDiagInvalidIntrinsicFunction = "INVALID_INTRI
 inline constexpr std::string_view kDiagInvalidJsonataExpression = "INVALID_JSONATA_EXPRESSION";
 inline constexpr std::string_view kDiagNoTerminalState = "NO_TERMINAL_STATE";
 inline constexpr std::string_view kDiagInvalidQueryLanguage = "INVALID_QUERY_LANGUAGE";
+// Not a diagnostic AWS lists: what its API throws instead of validating at all (a definition
+// over 1,048,576 characters). An API layer answers it as that exception.
+inline constexpr std::string_view kDiagValidationException = "ValidationException";
 
 // Limits (AWS quotas that define semantics).
 inline constexpr std::size_t kMaxPayloadBytes = 262144;  // 256 KiB per input/output

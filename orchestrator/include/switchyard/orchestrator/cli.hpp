@@ -20,13 +20,15 @@ struct RunOptions {
   std::string definition_file;
   std::optional<std::string> input;       // --input JSON
   std::optional<std::string> input_file;  // --input-file FILE
-  std::string name;                       // --name (default: a generated UUID)
+  std::optional<std::string> name;        // --name (default: a generated UUID)
+  std::string type = "STANDARD";          // --type STANDARD|EXPRESS
   bool json = false;
-  bool history = false;
+  bool history = false;  // --history (or SWITCHYARD_RUN_HISTORY=1)
   bool fast_timers = false;
   std::string functions_dir;  // --functions DIR
 };
-// Exit 0 SUCCEEDED, 1 FAILED/TIMED_OUT/ABORTED, 2 invalid definition or usage.
+// Exit 0 SUCCEEDED, 1 FAILED/TIMED_OUT/ABORTED, 2 invalid definition or usage, or a request
+// AWS would refuse before the execution starts (a bad name, an input over 256 KiB).
 int RunRunCommand(const RunOptions& options, std::ostream& out, std::ostream& err);
 
 struct InvokeOptions {
