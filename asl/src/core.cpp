@@ -97,6 +97,13 @@ struct Frame {
   std::string cause;
 };
 
+std::size_t VariablesSize(const Frame& frame) {
+  std::size_t size = 0;
+  if (!frame.variables.IsObject()) return size;
+  for (const auto& member : frame.variables.GetObject()) size += JsonTextSize(member.value);
+  return size;
+}
+
 }  // namespace
 
 struct ExecutionState::Impl {
@@ -115,6 +122,9 @@ struct ExecutionState::Impl {
   int64_t next_serial = 1;
   bool execution_timer = false;
   std::map<int64_t, Frame> frames;
+  // The size of every live frame's variables (AWS: at most 10 MiB per execution). Not in
+  // snapshots: FromJson recounts it.
+  std::size_t variables_bytes = 0;
 };
 
 namespace {
@@ -452,6 +462,7 @@ class Runner {
     }
     impl_.execution_timer = false;
     impl_.frames.clear();
+    impl_.variables_bytes = 0;
     impl_.status = status;
 
     if (status == ExecutionStatus::kSucceeded) {
@@ -646,14 +657,36 @@ class Runner {
                           "The variables assigned exceed the maximum size of 262144 "
                           "bytes per state.");
     }
+    // ASL limit: 10 MiB of variables per execution (what this Assign replaces is given back).
+    std::size_t replaced = 0;
+    for (const auto& member : assigned->GetObject()) {
+      if (const Json* old = JsonFind(frame.variables, JsonView(member.name))) {
+        replaced += JsonTextSize(*old);
+      }
+    }
+    if (impl_.variables_bytes - std::min(replaced, impl_.variables_bytes) + total >
+        kMaxVariablesTotalBytes) {
+      return RuntimeError(frame,
+                          "The variables exceed the maximum size of 10485760 bytes per "
+                          "execution.");
+    }
     return assigned;
   }
 
   void CommitAssign(Frame& frame, Json assigned) {
     if (!assigned.IsObject()) return;
     for (auto& member : assigned.GetObject()) {
+      if (const Json* old = JsonFind(frame.variables, JsonView(member.name))) {
+        impl_.variables_bytes -= std::min(JsonTextSize(*old), impl_.variables_bytes);
+      }
+      impl_.variables_bytes += JsonTextSize(member.value);
       JsonSet(frame.variables, JsonView(member.name), std::move(member.value));
     }
+  }
+
+  // A frame goes away, and its variables with it.
+  void ForgetVariables(const Frame& frame) {
+    impl_.variables_bytes -= std::min(VariablesSize(frame), impl_.variables_bytes);
   }
 
   std::optional<Error> CheckSize(const Frame& frame, const Json& value) const {
@@ -1476,6 +1509,7 @@ class Runner {
       }
     }
     Frame child = std::move(impl_.frames.at(child_id));
+    ForgetVariables(child);
     impl_.frames.erase(child_id);
     parent.children.erase(std::remove(parent.children.begin(), parent.children.end(), child_id),
                           parent.children.end());
@@ -1578,6 +1612,7 @@ class Runner {
              MapIterationDetails(StateOf(parent), frame.index));
       }
     }
+    ForgetVariables(frame);
     impl_.frames.erase(frame_id);
   }
 
@@ -1612,6 +1647,11 @@ class Runner {
     frame.items = Json();
     frame.work = Json();
     frame.phase = Phase::kEnter;
+    // As for a Task's result: the branches' or iterations' results together are one result,
+    // bound by the payload limit before ResultSelector or ResultPath see it.
+    if (auto size_error = CheckSize(frame, result)) {
+      return HandleStateError(frame, state, std::move(*size_error));
+    }
     if (state.result_selector) {
       auto selected = EvalTemplate(frame, state, *state.result_selector, result);
       if (!selected) return HandleStateError(frame, state, std::move(selected).error());
@@ -1994,6 +2034,7 @@ Result<ExecutionState> ExecutionState::FromJson(const Json& snapshot) {
     auto frame = FrameFromJson(element);
     if (!frame) return Error{std::string(kStatesRuntime), "malformed frame in execution snapshot"};
     int64_t id = frame->id;
+    impl.variables_bytes += VariablesSize(*frame);
     impl.frames.emplace(id, std::move(*frame));
   }
   return state;
