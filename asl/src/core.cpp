@@ -333,8 +333,8 @@ class Runner {
   int64_t EmitText(std::string_view type, std::string_view details_key, std::string details_json,
                    std::string_view payload_field = {}, std::string payload_text = {}) {
     if (history_full_) return 0;
-    if (impl_.type == ExecutionType::kStandard &&
-        impl_.last_event_id + 1 >= kMaxHistoryEvents && !type.starts_with("Execution")) {
+    if (impl_.type == ExecutionType::kStandard && impl_.last_event_id + 1 >= kMaxHistoryEvents &&
+        !type.starts_with("Execution")) {
       // AWS: the 25,000th event is ExecutionFailed. Whatever this step does from here on is
       // neither recorded nor carried out; Handle ends the execution once the step unwinds.
       history_full_ = true;
@@ -425,16 +425,15 @@ class Runner {
 
     // AWS: a Standard execution lasts at most a year, an Express one 5 minutes; either then
     // times out as a TimeoutSeconds would.
-    const int64_t max_seconds = impl_.type == ExecutionType::kExpress
-                                    ? kMaxExpressDurationSeconds
-                                    : kMaxStandardDurationSeconds;
+    const int64_t max_seconds = impl_.type == ExecutionType::kExpress ? kMaxExpressDurationSeconds
+                                                                      : kMaxStandardDurationSeconds;
     {
       impl_.execution_timer = true;
       Command command;
       command.kind = Command::Kind::kStartTimer;
       command.timer_id = std::string(kExecutionTimerId);
-      command.fire_at =
-          AddSeconds(now_, std::min(definition_.timeout_seconds.value_or(max_seconds), max_seconds));
+      command.fire_at = AddSeconds(
+          now_, std::min(definition_.timeout_seconds.value_or(max_seconds), max_seconds));
       step_.commands.push_back(std::move(command));
     }
 
@@ -491,9 +490,8 @@ class Runner {
   // was in flight before and record the failure as the last event.
   void EndAtHistoryLimit() {
     history_full_ = false;
-    step_.commands.erase(
-        step_.commands.begin() + static_cast<std::ptrdiff_t>(commands_at_limit_),
-        step_.commands.end());
+    step_.commands.erase(step_.commands.begin() + static_cast<std::ptrdiff_t>(commands_at_limit_),
+                         step_.commands.end());
     impl_.status = ExecutionStatus::kRunning;
     EndExecution(ExecutionStatus::kFailed, "ExecutionFailed", JsonNull(),
                  std::string(kStatesRuntime),

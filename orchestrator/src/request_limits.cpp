@@ -12,8 +12,11 @@ namespace {
 uint32_t NextCodePoint(std::string_view text, std::size_t* pos) {
   const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
   const unsigned char lead = byte(*pos);
-  std::size_t length = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xE ? 3
-                                     : (lead >> 3) == 0x1E ? 4 : 0;
+  std::size_t length = lead < 0x80           ? 1
+                       : (lead >> 5) == 0x6  ? 2
+                       : (lead >> 4) == 0xE  ? 3
+                       : (lead >> 3) == 0x1E ? 4
+                                             : 0;
   if (length == 0 || *pos + length > text.size()) {
     ++*pos;
     return 0xFFFFFFFF;
@@ -33,15 +36,33 @@ uint32_t NextCodePoint(std::string_view text, std::size_t* pos) {
 bool ForbiddenInName(uint32_t c) {
   if (c <= 0x20 || (c >= 0x7F && c <= 0x9F)) return true;  // controls and the space
   // The rest of Unicode's white space (Java's Character.isWhitespace).
-  if (c == 0x1680 || (c >= 0x2000 && c <= 0x2006) || (c >= 0x2008 && c <= 0x200A) ||
-      c == 0x2028 || c == 0x2029 || c == 0x205F || c == 0x3000) {
+  if (c == 0x1680 || (c >= 0x2000 && c <= 0x2006) || (c >= 0x2008 && c <= 0x200A) || c == 0x2028 ||
+      c == 0x2029 || c == 0x205F || c == 0x3000) {
     return true;
   }
   switch (c) {
-    case '?': case '*':
-    case '<': case '>': case '{': case '}': case '[': case ']':
-    case '"': case '#': case '%': case '\\': case '^': case '|': case '~': case '`':
-    case '$': case '&': case ',': case ';': case ':': case '/':
+    case '?':
+    case '*':
+    case '<':
+    case '>':
+    case '{':
+    case '}':
+    case '[':
+    case ']':
+    case '"':
+    case '#':
+    case '%':
+    case '\\':
+    case '^':
+    case '|':
+    case '~':
+    case '`':
+    case '$':
+    case '&':
+    case ',':
+    case ';':
+    case ':':
+    case '/':
       return true;
     default:
       return false;

@@ -62,8 +62,8 @@ TEST_P(CoreCaseTest, RunsAsExpectedAndSurvivesCrashes) {
     execution_type = *parsed_type;
   }
 
-  testing::FakeRun run =
-      testing::RunWithFakeDriver(*parsed.definition, *input, backend, false, stop_at, execution_type);
+  testing::FakeRun run = testing::RunWithFakeDriver(*parsed.definition, *input, backend, false,
+                                                    stop_at, execution_type);
   const Json& expect = *JsonFind(*test_case, "expect");
   EXPECT_EQ(ExecutionStatusName(run.status), JsonView(*JsonFind(expect, "status")))
       << "error " << OptionalText(run.error) << " cause " << OptionalText(run.cause);
@@ -109,8 +109,8 @@ TEST_P(CoreCaseTest, RunsAsExpectedAndSurvivesCrashes) {
   }
 
   // Crash safety: resuming from a serialised copy after every event changes nothing.
-  testing::FakeRun resumed =
-      testing::RunWithFakeDriver(*parsed.definition, *input, backend, true, stop_at, execution_type);
+  testing::FakeRun resumed = testing::RunWithFakeDriver(*parsed.definition, *input, backend, true,
+                                                        stop_at, execution_type);
   EXPECT_TRUE(resumed.snapshots_stable);
   EXPECT_EQ(resumed.status, run.status);
   EXPECT_EQ(resumed.output, run.output);

@@ -204,7 +204,6 @@ TEST(CoreTest, HistoryEventRendersAwsShape) {
   EXPECT_EQ(state.history_size(), 4);
 }
 
-
 // ---- AWS's limits ------------------------------------------------------------------------------
 
 // `passes` Pass states in a row, then a Fail state when `fail` (2 events per Pass, 1 for the Fail;

@@ -96,7 +96,6 @@ TEST(DefinitionTest, BuildsTheTypedModel) {
   EXPECT_EQ(choice->choices[0].children[1].op, ChoiceOperator::kStringEqualsPath);
 }
 
-
 // AWS: a definition is at most 1,048,576 characters (UTF-16 units), refused before parsing.
 std::string PaddedDefinition(std::size_t bytes, std::string_view pad_char) {
   std::string text = R"({"StartAt":"P","States":{"P":{"Type":"Pass","End":true}},"Comment":")";

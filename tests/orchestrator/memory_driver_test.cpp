@@ -217,7 +217,6 @@ TEST(MemoryDriverTest, ATaskEndingAfterTheDriverIsGoneIsDropped) {
   late.join();
 }
 
-
 // ---- AWS's limits, as this driver carries them out --------------------------------------------
 
 constexpr std::string_view kEndlessChoice = R"({"StartAt": "Loop", "States": {

@@ -48,10 +48,10 @@ inline constexpr std::size_t kMaxStateNameLength = 80;
 inline constexpr std::size_t kMaxVariableBytes = 262144;          // per variable and per Assign
 inline constexpr std::size_t kMaxVariablesTotalBytes = 10485760;  // per execution
 inline constexpr int kMaxIntrinsicNesting = 10;
-inline constexpr int kMaxHistoryEvents = 25000;        // Standard executions
+inline constexpr int kMaxHistoryEvents = 25000;                   // Standard executions
 inline constexpr int64_t kMaxStandardDurationSeconds = 31536000;  // Standard executions: 1 year
-inline constexpr int64_t kMaxExpressDurationSeconds = 300;  // Express executions: 5 minutes
-inline constexpr std::size_t kMaxDefinitionLength = 1048576;  // characters (UTF-16 units)
+inline constexpr int64_t kMaxExpressDurationSeconds = 300;        // Express executions: 5 minutes
+inline constexpr std::size_t kMaxDefinitionLength = 1048576;      // characters (UTF-16 units)
 inline constexpr std::size_t kMaxExecutionNameLength = 80;
 
 }  // namespace switchyard::asl
