@@ -1104,6 +1104,10 @@ class Runner {
       auto parameters = EvalTemplate(frame, state, *state.parameters, frame.work);
       if (!parameters) return HandleStateError(frame, state, std::move(parameters).error());
       payload = std::move(parameters).value();
+      // ASL limit: the input a task is scheduled with (its own input is within it already).
+      if (auto size_error = CheckSize(frame, payload)) {
+        return HandleStateError(frame, state, std::move(*size_error));
+      }
     } else {
       payload = CopyJson(frame.work);
     }

@@ -13,6 +13,12 @@ namespace asl = switchyard::asl;
 namespace {
 constexpr int64_t kNanosPerSecond = 1000000000;
 
+// `now` + `seconds`, saturated: a TimeoutSecondsPath may give any positive int64.
+int64_t AddSeconds(int64_t now, int64_t seconds) {
+  if (seconds >= (INT64_MAX - std::max<int64_t>(now, 0)) / kNanosPerSecond) return INT64_MAX;
+  return now + seconds * kNanosPerSecond;
+}
+
 int64_t RealNow() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -100,7 +106,7 @@ void MemoryDriver::ApplyEvent(const asl::Event& event, RunResult& result) {
       bool match = event.task_id.empty() ? (!event.token.empty() && flight.token == event.token)
                                          : task_id == event.task_id;
       if (match && flight.heartbeat_seconds > 0) {
-        flight.heartbeat_at = Now() + flight.heartbeat_seconds * kNanosPerSecond;
+        flight.heartbeat_at = AddSeconds(Now(), flight.heartbeat_seconds);
       }
     }
   }
@@ -135,10 +141,10 @@ void MemoryDriver::Execute(asl::Command& command, RunResult& result) {
     case asl::Command::Kind::kInvokeTask: {
       InFlight flight;
       int64_t now = Now();
-      flight.timeout_at = now + command.timeout_seconds * kNanosPerSecond;
+      flight.timeout_at = AddSeconds(now, command.timeout_seconds);
       flight.heartbeat_seconds = command.heartbeat_seconds;
       if (command.heartbeat_seconds > 0) {
-        flight.heartbeat_at = now + command.heartbeat_seconds * kNanosPerSecond;
+        flight.heartbeat_at = AddSeconds(now, command.heartbeat_seconds);
       }
       flight.token = command.token;
       in_flight_[command.task_id] = flight;

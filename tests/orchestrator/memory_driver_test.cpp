@@ -295,5 +295,22 @@ TEST(MemoryDriverTest, WaitUntilYear9999EndsAtTheExecutionTimeout) {
   EXPECT_EQ(result.history.back().timestamp - kT0, int64_t{2} * 1000000000);
 }
 
+
+TEST(MemoryDriverTest, HugeTaskTimeoutEndsAtTheStandardYear) {
+  // TimeoutSecondsPath may give any positive integer: the deadline saturates, and the
+  // execution's year ends it first.
+  asl::StateMachineDef definition = Parse(R"({"StartAt": "T", "States": {"T": {"Type": "Task",
+      "Resource": "arn:aws:states:::lambda:invoke", "TimeoutSecondsPath": "$.t",
+      "HeartbeatSecondsPath": "$.t", "End": true}}})");
+  SilentBackend backend;
+  MemoryDriverOptions options;
+  options.fake_clock_start = kT0;
+  MemoryDriver driver(definition, backend, options);
+  RunResult result = driver.Run(*asl::ParseJson(R"({"t": 9223372036854775807})"));
+  EXPECT_EQ(result.status, asl::ExecutionStatus::kTimedOut);
+  EXPECT_EQ(result.history.back().timestamp - kT0, int64_t{31536000} * 1000000000);
+  EXPECT_EQ(backend.cancelled.size(), 1u);
+}
+
 }  // namespace
 }  // namespace switchyard::orchestrator
