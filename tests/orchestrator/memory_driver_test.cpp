@@ -295,7 +295,6 @@ TEST(MemoryDriverTest, WaitUntilYear9999EndsAtTheExecutionTimeout) {
   EXPECT_EQ(result.history.back().timestamp - kT0, int64_t{2} * 1000000000);
 }
 
-
 TEST(MemoryDriverTest, HugeTaskTimeoutEndsAtTheStandardYear) {
   // TimeoutSecondsPath may give any positive integer: the deadline saturates, and the
   // execution's year ends it first.
