@@ -224,13 +224,39 @@ constexpr std::string_view kEndlessChoice = R"({"StartAt": "Loop", "States": {
              "Next": "Loop"}], "Default": "Done"},
     "Done": {"Type": "Succeed"}}})";
 
-asl::StateMachineDef PassChain(int passes) {
+// `passes` Pass states, then a Fail state when `fail`.
+asl::StateMachineDef PassChain(int passes, bool fail = false) {
   std::string text = R"({"StartAt": "P0", "States": {)";
   for (int i = 0; i < passes; ++i) {
     text += "\"P" + std::to_string(i) + "\": {\"Type\": \"Pass\", ";
-    text += i + 1 < passes ? "\"Next\": \"P" + std::to_string(i + 1) + "\"}, " : "\"End\": true}}}";
+    text += i + 1 < passes ? "\"Next\": \"P" + std::to_string(i + 1) + "\"}, "
+            : fail         ? R"("Next": "F"}, "F": {"Type": "Fail", "Error": "Boom"}}})"
+                           : "\"End\": true}}}";
   }
   return Parse(text);
+}
+
+TEST(MemoryDriverTest, HistoryLimitBoundary) {
+  struct Case {
+    int passes;
+    bool fail;
+    std::size_t events;
+    std::string error;
+  };
+  // 24,999 events (the Fail's own error), 25,000 (succeeds), 25,001 (cut at 25,000).
+  for (const Case& c : {Case{12498, true, 24999, "Boom"}, Case{12499, false, 25000, ""},
+                        Case{12499, true, 25000, "States.Runtime"}}) {
+    asl::StateMachineDef definition = PassChain(c.passes, c.fail);
+    EchoBackend backend(false);
+    MemoryDriverOptions options;
+    options.fake_clock_start = kT0;
+    MemoryDriver driver(definition, backend, options);
+    RunResult result = driver.Run(*asl::ParseJson("{}"));
+    EXPECT_EQ(result.history.size(), c.events) << c.passes;
+    EXPECT_EQ(result.error.value_or(""), c.error) << c.passes;
+    EXPECT_EQ(result.status,
+              c.error.empty() ? asl::ExecutionStatus::kSucceeded : asl::ExecutionStatus::kFailed);
+  }
 }
 
 TEST(MemoryDriverTest, StandardEndlessLoopFailsAtTheHistoryLimit) {
