@@ -46,13 +46,14 @@ struct EventSpec {
 };
 
 enum class OutcomeKind {
-  kResponse,       // POST /response
-  kFunctionError,  // POST /error
-  kInitError,      // POST /init/error before the first /next
-  kExit,           // the runtime process exited (Runtime.ExitError)
-  kTimeout,        // the function timeout passed (Sandbox.Timedout)
-  kDeadline,       // the caller's deadline passed
-  kOutOfMemory,    // resident memory went over MemorySize (Runtime.OutOfMemory)
+  kResponse,          // POST /response
+  kFunctionError,     // POST /error
+  kInitError,         // POST /init/error before the first /next
+  kExit,              // the runtime process exited (Runtime.ExitError)
+  kTimeout,           // the function timeout passed (Sandbox.Timedout)
+  kDeadline,          // the caller's deadline passed
+  kOutOfMemory,       // resident memory went over MemorySize (Runtime.OutOfMemory)
+  kResponseTooLarge,  // /response over the body limit, answered 413 (the environment lives on)
 };
 
 struct RunOutcome {

@@ -20,6 +20,7 @@
 #include "environment.hpp"
 #include "http_client.hpp"
 #include "http_server.hpp"
+#include "memory_cgroup.hpp"
 #include "util.hpp"
 
 namespace switchyard::invoker {
@@ -35,6 +36,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr const char* kLatest = "$LATEST";
+// Empty memory cgroups kept ready for cold starts (topped up by the maintenance loop).
+constexpr int kPreparedCgroups = 4;
 
 // Lambda's buffered response limit: 6 MiB plus 100 bytes (RIE interop.MaxPayloadSize).
 constexpr std::size_t kRuntimeBodyLimit = 6 * 1024 * 1024 + 100;
@@ -171,11 +174,7 @@ std::string MarkCallerDeadlineExceeded(InvokeResult* result) {
 }  // namespace
 
 struct Invoker::Impl {
-  explicit Impl(InvokerOptions opts)
-      : options(std::move(opts)),
-        server(kRuntimeBodyLimit,
-               "{\"errorMessage\":\"Exceeded maximum allowed payload size (6291556 bytes).\","
-               "\"errorType\":\"RequestEntityTooLarge\"}") {
+  explicit Impl(InvokerOptions opts) : options(std::move(opts)), server(kRuntimeBodyLimit) {
     if (options.runtimes_dir.empty()) {
       const char* from_env = std::getenv("SWITCHYARD_RUNTIMES_DIR");
 #ifdef SWITCHYARD_RUNTIMES_DIR
@@ -712,6 +711,17 @@ InvokeResult Invoker::Impl::RunSync(const std::shared_ptr<const FunctionVersion>
     case OutcomeKind::kDeadline:
       status_suffix = MarkCallerDeadlineExceeded(&result);
       break;
+    case OutcomeKind::kResponseTooLarge:
+      // What Lambda answers the caller when the runtime's /response was refused with 413.
+      result.function_error = "Unhandled";
+      result.error_type = "Function.ResponseSizeTooLarge";
+      result.payload =
+          "{\"errorMessage\":\"Response payload size exceeded maximum allowed payload size "
+          "(" +
+          std::to_string(kRuntimeBodyLimit) +
+          " bytes).\",\"errorType\":\"Function.ResponseSizeTooLarge\"}";
+      status_suffix = "Status: error\tError Type: Function.ResponseSizeTooLarge";
+      break;
   }
   const std::string log = BuildLog(request_id, fv->version, output, &outcome, fv->config,
                                    outcome.duration_ms, status_suffix);
@@ -918,6 +928,7 @@ void Invoker::Impl::MaintenanceLoop() {
     lock.unlock();
     ReapIdle();
     KeepProvisioned();
+    MemoryCgroup::Prepare(kPreparedCgroups);
     lock.lock();
     for (auto it = callback_threads.begin(); it != callback_threads.end();) {
       if (it->finished->load()) {
@@ -931,6 +942,7 @@ void Invoker::Impl::MaintenanceLoop() {
 }
 
 Invoker::Invoker(InvokerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {
+  MemoryCgroup::Prepare(kPreparedCgroups);
   impl_->async_thread = std::thread([this] { impl_->AsyncLoop(); });
   impl_->maintenance_thread = std::thread([this] { impl_->MaintenanceLoop(); });
 }

@@ -9,8 +9,10 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 namespace switchyard::invoker {
 
@@ -60,15 +62,72 @@ bool WriteText(const std::string& path, const std::string& text) {
   return static_cast<bool>(out);
 }
 
+const Hierarchy& TheHierarchy() {
+  static const Hierarchy hierarchy = FindHierarchy();
+  return hierarchy;
+}
+
+std::string NewCgroupDirectory() {
+  const Hierarchy& hierarchy = TheHierarchy();
+  static std::atomic<uint64_t> counter{0};
+  std::string path = hierarchy.base + "/switchyard-" + std::to_string(getpid()) + "-" +
+                     std::to_string(counter.fetch_add(1));
+  if (mkdir(path.c_str(), 0755) != 0) return {};
+  return path;
+}
+
+// Empty cgroup directories made ahead of need; removed at exit if still unused.
+class PreparedCgroups {
+ public:
+  ~PreparedCgroups() {
+    std::lock_guard lock(mu_);
+    for (const auto& path : paths_) rmdir(path.c_str());
+  }
+  std::string Take() {
+    std::lock_guard lock(mu_);
+    if (paths_.empty()) return {};
+    std::string path = std::move(paths_.back());
+    paths_.pop_back();
+    return path;
+  }
+  // Returns how many are missing to reach `count`.
+  std::size_t Missing(std::size_t count) {
+    std::lock_guard lock(mu_);
+    return paths_.size() >= count ? 0 : count - paths_.size();
+  }
+  void Put(std::string path) {
+    std::lock_guard lock(mu_);
+    paths_.push_back(std::move(path));
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::string> paths_;  // Guarded by mu_.
+};
+
+PreparedCgroups& Prepared() {
+  static PreparedCgroups prepared;
+  return prepared;
+}
+
 }  // namespace
 
+void MemoryCgroup::Prepare(int count) {
+  if (TheHierarchy().base.empty() || count <= 0) return;
+  for (std::size_t missing = Prepared().Missing(static_cast<std::size_t>(count)); missing > 0;
+       --missing) {
+    std::string path = NewCgroupDirectory();
+    if (path.empty()) return;
+    Prepared().Put(std::move(path));
+  }
+}
+
 std::unique_ptr<MemoryCgroup> MemoryCgroup::Create(int64_t limit_mb) {
-  static const Hierarchy hierarchy = FindHierarchy();
+  const Hierarchy& hierarchy = TheHierarchy();
   if (hierarchy.base.empty()) return nullptr;
-  static std::atomic<uint64_t> counter{0};
-  const std::string path = hierarchy.base + "/switchyard-" + std::to_string(getpid()) + "-" +
-                           std::to_string(counter.fetch_add(1));
-  if (mkdir(path.c_str(), 0755) != 0) return nullptr;
+  std::string path = Prepared().Take();
+  if (path.empty()) path = NewCgroupDirectory();
+  if (path.empty()) return nullptr;
   std::unique_ptr<MemoryCgroup> cgroup(new MemoryCgroup(path, hierarchy.v2));
   const std::string bytes = std::to_string(limit_mb * 1024 * 1024);
   const bool limited = hierarchy.v2 ? WriteText(path + "/memory.max", bytes) &&
@@ -91,8 +150,12 @@ MemoryCgroup::~MemoryCgroup() {
   }
 }
 
-bool MemoryCgroup::Add(pid_t pid) const {
-  return WriteText(path_ + "/cgroup.procs", std::to_string(pid));
+int MemoryCgroup::OpenProcs() const {
+  return open((path_ + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC);
+}
+
+int MemoryCgroup::OpenDirectory() const {
+  return v2_ ? open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
 }
 
 int64_t MemoryCgroup::PeakMb() const {
