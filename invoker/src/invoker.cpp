@@ -797,11 +797,28 @@ void Invoker::Impl::ProcessAsync(QueuedEvent event) {
     json += "}";
     return json;
   };
+  AsyncProgress progress;
+  progress.request_id = event.request_id;
+  progress.function_name = event.function_name;
+  progress.max_attempts = 1 + config.maximum_retry_attempts;
+  auto report = [&] {
+    progress.attempt = event.attempts;
+    if (options.async_progress) options.async_progress(progress);
+  };
   auto fail = [&](const std::string& condition, const InvokeResult* result) {
-    if (!config.on_failure.empty()) Deliver(config.on_failure, record(condition, result));
-    if (config.dead_letter) Deliver("dead-letter", event.payload);
+    if (!config.on_failure.empty()) {
+      Deliver(config.on_failure, record(condition, result));
+      progress.delivered_to.push_back(config.on_failure);
+    }
+    if (config.dead_letter) {
+      Deliver("dead-letter", event.payload);
+      progress.delivered_to.push_back("dead-letter");
+    }
     spdlog::debug("function={} request_id={} async event failed condition={}", event.function_name,
                   event.request_id, condition);
+    progress.retry_at.reset();
+    progress.final_condition = condition;
+    report();
   };
   if (!fv) {
     fail("RetriesExhausted", nullptr);
@@ -825,6 +842,8 @@ void Invoker::Impl::ProcessAsync(QueuedEvent event) {
   InvokeResult result = Invoke(request);
   auto requeue = [&](std::chrono::milliseconds delay) {
     event.due = AsyncNow() + delay;
+    progress.retry_at = event.due;
+    report();
     queue->Push(std::move(event));
   };
   if (result.status == InvokeStatus::kThrottled ||
@@ -832,6 +851,8 @@ void Invoker::Impl::ProcessAsync(QueuedEvent event) {
     // Throttles and system errors go back to the queue with exponential backoff (1 s up to
     // 5 min, scaled with the retry base) until the event is too old; they are not attempts.
     --event.attempts;
+    progress.outcome = "not run";
+    progress.error_type = result.error_type;
     const auto shift = std::min(event.throttle_count++, 8);
     auto delay = options.async_retry_base / 60 * (int64_t{1} << shift);
     delay = std::min<std::chrono::milliseconds>(delay, options.async_retry_base * 5);
@@ -843,13 +864,23 @@ void Invoker::Impl::ProcessAsync(QueuedEvent event) {
     return;
   }
   if (result.status != InvokeStatus::kOk) {
+    progress.outcome = "not run";
+    progress.error_type = result.error_type;
     fail("RetriesExhausted", &result);
     return;
   }
   if (result.function_error.empty()) {
-    if (!config.on_success.empty()) Deliver(config.on_success, record("Success", &result));
+    progress.outcome = "succeeded";
+    if (!config.on_success.empty()) {
+      Deliver(config.on_success, record("Success", &result));
+      progress.delivered_to.push_back(config.on_success);
+    }
+    progress.final_condition = "Success";
+    report();
     return;
   }
+  progress.outcome = "failed";
+  progress.error_type = result.error_type;
   if (event.attempts <= config.maximum_retry_attempts) {
     // Lambda waits 1 minute before the second attempt and 2 minutes before the third.
     const auto delay = options.async_retry_base * event.attempts;

@@ -38,8 +38,10 @@ struct InvokeOptions {
   std::string type = "RequestResponse";  // --type Event|RequestResponse|DryRun
   bool log_tail = false;                 // --log-tail: the last 4 KB of the log on stderr
 };
-// Prints the response payload. Exit 0 success, 1 function error (or throttle/environment
-// error), 2 usage (bad type, unknown function, payload not JSON or too large).
+// Prints the response payload; an Event invocation's steps go to stderr as they happen.
+// Exit 0 success, 1 function error (also an Event invocation that finally failed) or
+// throttle/environment error, 2 usage (bad type, unknown function or qualifier, payload not
+// JSON or too large).
 int RunInvokeCommand(const InvokeOptions& options, std::ostream& out, std::ostream& err);
 
 // Reads a whole file ("-" = standard input). Returns nullopt and sets `error` when unreadable.
