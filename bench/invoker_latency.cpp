@@ -2,7 +2,7 @@
 // starting the same interpreters. Run it with bench/run_invoker_bench, which also compiles the
 // C custom runtime used for the overhead and throughput rows.
 //   invoker_latency --c-runtime PATH [--rounds N] [--round-seconds S] [--seconds S]
-//                   [--threads A,B,...]
+//                   [--threads A,B,...] [--only py|node|bash|c] [--cold-pause MS]
 //
 // Definitions (printed with the results). Every figure comes from rounds of at least
 // --round-seconds (default 0.5 s), the two sides of a comparison interleaved round by round, and
@@ -206,7 +206,10 @@ void Check(const inv::InvokeResult& result, const std::string& name) {
 
 // One cold start; the environment is retired (killed and reaped) afterwards, untimed, so that
 // its CPU time is known.
+int g_cold_pause_ms = 0;  // --cold-pause: idle time before each cold start (untimed)
+
 Sample ColdOnce(inv::Invoker& invoker, const inv::FunctionConfig& config) {
+  if (g_cold_pause_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(g_cold_pause_ms));
   const double cpu_before = ChildrenCpuMicros();
   const auto start = Clock::now();
   const inv::InvokeResult result = invoker.Invoke(Request(config.function_name));
@@ -295,6 +298,8 @@ int main(int argc, char** argv) {
       round_seconds = std::atof(value.c_str());
     } else if (flag == "--seconds") {
       seconds = std::atof(value.c_str());
+    } else if (flag == "--cold-pause") {
+      g_cold_pause_ms = std::atoi(value.c_str());  // sporadic cold starts instead of a storm
     } else if (flag == "--only") {
       only = value;  // one function id: py, node, bash or c (no throughput)
     } else if (flag == "--threads") {

@@ -54,8 +54,8 @@ std::string DescribeWaitStatus(int status) {
 
 }  // namespace
 
-std::unique_ptr<Environment> Environment::Start(HttpServer& server, EnvironmentSpec spec,
-                                                std::string* error) {
+std::unique_ptr<Environment> Environment::Start(HttpServer& server, StemPool* stems,
+                                                EnvironmentSpec spec, std::string* error) {
   std::unique_ptr<Environment> env(new Environment());
   env->spec_ = std::move(spec);
   Environment* raw = env.get();
@@ -68,11 +68,6 @@ std::unique_ptr<Environment> Environment::Start(HttpServer& server, EnvironmentS
     return nullptr;
   }
 
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) {
-    *error = std::string("pipe: ") + std::strerror(errno);
-    return nullptr;
-  }
   std::vector<std::string> env_strings = env->spec_.environment;
   env_strings.push_back("AWS_LAMBDA_RUNTIME_API=127.0.0.1:" +
                         std::to_string(env->listener_->Port()));
@@ -89,6 +84,25 @@ std::unique_ptr<Environment> Environment::Start(HttpServer& server, EnvironmentS
   // runtime's first /next (which may come before this function returns) is always later.
   env->spawned_at_ = std::chrono::steady_clock::now();
   env->last_used_ = env->spawned_at_;
+  if (stems) {
+    std::optional<StemPool::Started> started =
+        stems->Take(argv[0], argv.data(), envp.data(), env->spec_.code_dir.c_str(),
+                    env->spec_.memory_size_mb, error);
+    if (started && started->pid < 0) {
+      *error = "cannot start runtime '" + env->spec_.argv[0] + "': " + *error;
+      return nullptr;
+    }
+    if (started) {
+      env->cgroup_ = std::move(started->cgroup);
+      env->StartedProcess(started->pid, started->output_fd);
+      return env;
+    }
+  }
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    *error = std::string("pipe: ") + std::strerror(errno);
+    return nullptr;
+  }
   // Lambda's memory limit: the kernel's when a cgroup can be made (the child joins it before
   // exec, so all of its memory is charged), else Run() watches RSS.
   env->cgroup_ = MemoryCgroup::Create(env->spec_.memory_size_mb);
@@ -124,14 +138,17 @@ std::unique_ptr<Environment> Environment::Start(HttpServer& server, EnvironmentS
              std::strerror(spawned.error);
     return nullptr;
   }
-  const pid_t pid = spawned.pid;
-  env->pid_ = pid;
-  const std::string status_path = "/proc/" + std::to_string(pid) + "/status";
-  env->status_fd_ = open(status_path.c_str(), O_RDONLY | O_CLOEXEC);
-  env->output_fd_ = fds[0];
-  fcntl(env->output_fd_, F_SETFL, fcntl(env->output_fd_, F_GETFL) | O_NONBLOCK);
-  env->reader_ = std::thread([raw] { raw->ReadLoop(); });
+  env->StartedProcess(spawned.pid, fds[0]);
   return env;
+}
+
+void Environment::StartedProcess(pid_t pid, int output_fd) {
+  pid_ = pid;
+  const std::string status_path = "/proc/" + std::to_string(pid) + "/status";
+  status_fd_ = open(status_path.c_str(), O_RDONLY | O_CLOEXEC);
+  output_fd_ = output_fd;
+  fcntl(output_fd_, F_SETFL, fcntl(output_fd_, F_GETFL) | O_NONBLOCK);
+  reader_ = std::thread([this] { ReadLoop(); });
 }
 
 Environment::~Environment() {

@@ -38,6 +38,8 @@ using Clock = std::chrono::steady_clock;
 constexpr const char* kLatest = "$LATEST";
 // Empty memory cgroups kept ready for cold starts (topped up by the maintenance loop).
 constexpr int kPreparedCgroups = 4;
+// Runtime processes kept started, inside fresh memory cgroups, ready to exec (StemPool).
+constexpr int kStems = 2;
 
 // Lambda's buffered response limit: 6 MiB plus 100 bytes (RIE interop.MaxPayloadSize).
 constexpr std::size_t kRuntimeBodyLimit = 6 * 1024 * 1024 + 100;
@@ -187,6 +189,7 @@ struct Invoker::Impl {
 
   InvokerOptions options;
   HttpServer server;
+  StemPool stems{kStems};
   std::shared_ptr<EventQueue> queue =
       options.event_queue ? options.event_queue : std::make_shared<InMemoryEventQueue>();
 
@@ -637,7 +640,7 @@ InvokeResult Invoker::Impl::RunSync(const std::shared_ptr<const FunctionVersion>
   }
   if (!env) {
     std::string error;
-    env = Environment::Start(server, SpecFor(*fv, false), &error);
+    env = Environment::Start(server, &stems, SpecFor(*fv, false), &error);
     if (!env) {
       release(nullptr);
       spdlog::debug("function={} cannot start an execution environment: {}", name, error);
@@ -934,7 +937,7 @@ void Invoker::Impl::KeepProvisioned() {
   }
   for (const auto& [fv, generation] : wanted) {
     std::string error;
-    auto env = Environment::Start(server, SpecFor(*fv, true), &error);
+    auto env = Environment::Start(server, &stems, SpecFor(*fv, true), &error);
     std::lock_guard lock(mu);
     FunctionEntry* entry = EntryOf(fv->config.function_name, generation);
     if (!entry) continue;  // deleted meanwhile; env stops as it leaves scope, after the lock

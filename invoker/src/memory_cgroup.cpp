@@ -122,23 +122,39 @@ void MemoryCgroup::Prepare(int count) {
   }
 }
 
-std::unique_ptr<MemoryCgroup> MemoryCgroup::Create(int64_t limit_mb) {
+bool MemoryCgroup::Available() { return !TheHierarchy().base.empty(); }
+
+std::unique_ptr<MemoryCgroup> MemoryCgroup::CreateUnlimited() {
   const Hierarchy& hierarchy = TheHierarchy();
   if (hierarchy.base.empty()) return nullptr;
   std::string path = Prepared().Take();
   if (path.empty()) path = NewCgroupDirectory();
   if (path.empty()) return nullptr;
-  std::unique_ptr<MemoryCgroup> cgroup(new MemoryCgroup(path, hierarchy.v2));
-  const std::string bytes = std::to_string(limit_mb * 1024 * 1024);
-  const bool limited = hierarchy.v2 ? WriteText(path + "/memory.max", bytes) &&
-                                          (WriteText(path + "/memory.swap.max", "0") || true)
-                                    : WriteText(path + "/memory.limit_in_bytes", bytes);
-  if (!limited) return nullptr;  // the destructor removes the directory
-  if (!hierarchy.v2 && access((path + "/memory.memsw.limit_in_bytes").c_str(), W_OK) == 0) {
-    // No swapping past the limit: Lambda has no swap.
-    WriteText(path + "/memory.memsw.limit_in_bytes", bytes);
-  }
+  return std::unique_ptr<MemoryCgroup>(new MemoryCgroup(path, hierarchy.v2));
+}
+
+std::unique_ptr<MemoryCgroup> MemoryCgroup::Create(int64_t limit_mb) {
+  auto cgroup = CreateUnlimited();
+  if (!cgroup || !cgroup->SetLimit(limit_mb)) return nullptr;  // the destructor removes it
   return cgroup;
+}
+
+bool MemoryCgroup::SetLimit(int64_t limit_mb) const {
+  const std::string bytes = std::to_string(limit_mb * 1024 * 1024);
+  if (v2_) {
+    if (!WriteText(path_ + "/memory.max", bytes)) return false;
+    WriteText(path_ + "/memory.swap.max", "0");  // absent without swap accounting
+    return true;
+  }
+  // v1 refuses a memory limit above memsw's: lower memory first, then memsw (both start
+  // unlimited).
+  if (!WriteText(path_ + "/memory.limit_in_bytes", bytes)) return false;
+  if (access((path_ + "/memory.memsw.limit_in_bytes").c_str(), W_OK) == 0) {
+    // No swapping past the limit: Lambda has no swap.
+    WriteText(path_ + "/memory.memsw.limit_in_bytes", bytes);
+  }
+  WriteText(path_ + "/memory.max_usage_in_bytes", "0");  // the peak starts from now
+  return true;
 }
 
 MemoryCgroup::~MemoryCgroup() {

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <future>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "invoker_test_util.hpp"
@@ -1035,6 +1036,36 @@ c.getresponse().read()
     ASSERT_EQ(result.function_error, "") << result.payload;
     EXPECT_NE(result.payload.find("/switchyard-"), std::string::npos) << result.payload;
   }
+}
+
+TEST_F(InvokerTest, ColdStartsBeyondTheWaitingStemsEachGetTheirOwnCgroup) {
+  if (WritableMemoryCgroupV1().empty()) GTEST_SKIP() << "no writable cgroup v1 memory hierarchy";
+  // More environments at once than the invoker keeps ready: some start from a waiting stem,
+  // the rest directly; every one runs inside a memory cgroup of its own.
+  auto invoker = Make();
+  Register(*invoker,
+           MakeFunction(root_, "many", "python3.12", "handler.handler",
+                        {{"handler.py",
+                          "import time\n"
+                          "def handler(e, c):\n"
+                          "    time.sleep(0.5)\n"
+                          "    with open('/proc/self/cgroup') as f:\n"
+                          "        return [l for l in f.read().split() if ':memory:' in l][0]\n"}},
+                        20));
+  constexpr int kAtOnce = 6;
+  std::vector<std::promise<InvokeResult>> results(kAtOnce);
+  for (auto& result : results) {
+    invoker->InvokeAsync(Request("many"),
+                         [&result](InvokeResult r) { result.set_value(std::move(r)); });
+  }
+  std::set<std::string> cgroups;
+  for (auto& result : results) {
+    InvokeResult r = result.get_future().get();
+    ASSERT_EQ(r.function_error, "") << r.payload;
+    EXPECT_NE(r.payload.find("/switchyard-"), std::string::npos) << r.payload;
+    cgroups.insert(r.payload);
+  }
+  EXPECT_EQ(cgroups.size(), static_cast<std::size_t>(kAtOnce));
 }
 
 TEST_F(InvokerTest, OversizedResponseIsResponseSizeTooLargeAndTheEnvironmentLivesOn) {
