@@ -33,6 +33,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -54,7 +55,8 @@ double Micros(Clock::duration d) { return std::chrono::duration<double, std::mic
 double Quantile(std::vector<double> samples, double q) {
   if (samples.empty()) return 0;
   std::sort(samples.begin(), samples.end());
-  const auto index = static_cast<std::size_t>(q * static_cast<double>(samples.size() - 1) + 0.5);
+  const auto index =
+      static_cast<std::size_t>(std::lround(q * static_cast<double>(samples.size() - 1)));
   return samples[std::min(index, samples.size() - 1)];
 }
 
@@ -107,7 +109,7 @@ void WriteFile(const std::string& path, const std::string& text, bool executable
 
 std::string Which(const std::string& name) {
   for (const char* dir : {"/usr/bin/", "/usr/local/bin/", "/bin/"}) {
-    const std::string path = std::string(dir) + name;
+    std::string path = std::string(dir) + name;
     if (access(path.c_str(), X_OK) == 0) return path;
   }
   return name;
@@ -134,6 +136,7 @@ struct Sample {
 // killed (as a cold-started runtime is when it is retired) and reaped, untimed.
 Sample SpawnToFirstByte(const std::vector<std::string>& args) {
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
   int fds[2];
@@ -237,6 +240,7 @@ double Throughput(inv::Invoker& invoker, const std::string& name, int threads, d
   // Warm one environment per thread first, so the measured window has no cold starts.
   {
     std::vector<std::thread> warmers;
+    warmers.reserve(static_cast<std::size_t>(threads));
     for (int t = 0; t < threads; ++t) {
       warmers.emplace_back([&] {
         for (int i = 0; i < 50; ++i) invoker.Invoke(Request(name));
@@ -248,6 +252,7 @@ double Throughput(inv::Invoker& invoker, const std::string& name, int threads, d
   std::atomic<int64_t> done{0};
   std::atomic<int64_t> failed{0};
   std::vector<std::thread> callers;
+  callers.reserve(static_cast<std::size_t>(threads));
   const auto start = Clock::now();
   for (int t = 0; t < threads; ++t) {
     callers.emplace_back([&] {
@@ -413,6 +418,7 @@ done
     std::vector<double> cold_all;
     auto median_of = [](const std::vector<Sample>& samples, double Sample::*field) {
       std::vector<double> values;
+      values.reserve(samples.size());
       for (const Sample& sample : samples) values.push_back(sample.*field);
       return Quantile(values, 0.5);
     };
@@ -485,6 +491,7 @@ done
         rounds, seconds);
     for (const int threads : thread_counts) {
       std::vector<double> rates;
+      rates.reserve(static_cast<std::size_t>(rounds));
       for (int r = 0; r < rounds; ++r) rates.push_back(Throughput(invoker, "c", threads, seconds));
       std::printf("| %d | %s | %d |\n", threads,
                   Show(

@@ -94,7 +94,7 @@ TEST(CliInvokeTest, UsageErrorsExitTwo) {
 }
 
 // Replaces the request ids and times of the progress lines, so they compare whole.
-std::string Normalise(std::string text) {
+std::string Normalise(const std::string& text) {
   static const std::regex id("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
   static const std::regex when("retrying at [0-9T:-]+Z \\(in [0-9]+ s\\)");
   return std::regex_replace(std::regex_replace(text, id, "ID"), when, "retrying at T");
