@@ -163,8 +163,7 @@ StemPool::~StemPool() {
     stopping_ = true;
   }
   cv_.notify_all();
-  if (refill_.joinable()) refill_.join();
-  for (auto& stem : ready_) Discard(std::move(stem));
+  if (refill_.joinable()) refill_.join();  // it ends the waiting stems first
 }
 
 void StemPool::Discard(std::unique_ptr<Stem> stem) {
@@ -235,20 +234,26 @@ std::unique_ptr<StemPool::Stem> StemPool::MakeStem() {
 }
 
 void StemPool::RefillLoop() {
+  // This thread outlives every stem it made: a stem runs with this thread's thread pointer (its
+  // TLS: errno, the stack guard), so the thread must not exit while one may still run.
   std::unique_lock lock(mu_);
   for (;;) {
-    cv_.wait(lock, [this] { return stopping_ || ready_.size() < size_; });
-    if (stopping_) return;
+    cv_.wait(lock, [this] { return stopping_ || (!broken_ && ready_.size() < size_); });
+    if (stopping_) break;
     lock.unlock();
     std::unique_ptr<Stem> stem = MakeStem();
     lock.lock();
     if (!stem) {
       // Cgroups cannot be joined this way here: cold starts spawn directly (and find out).
       broken_ = true;
-      return;
+      continue;
     }
     ready_.push_back(std::move(stem));
   }
+  std::vector<std::unique_ptr<Stem>> stems = std::move(ready_);
+  ready_.clear();
+  lock.unlock();
+  for (auto& stem : stems) Discard(std::move(stem));
 }
 
 std::optional<StemPool::Started> StemPool::Take(const char* path, char* const* argv,

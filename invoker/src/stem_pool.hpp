@@ -9,7 +9,8 @@
 // touches no shared data but its own record, and blocks every signal. Nothing is copied, and
 // its cgroup is charged nothing until the runtime runs.
 //
-// Thread model: thread-safe. One refill thread per pool.
+// Thread model: thread-safe. One refill thread per pool makes the stems; it lives until the pool
+// goes (a stem shares its thread pointer until it execs or exits).
 #include <sys/types.h>
 
 #include <condition_variable>
@@ -57,7 +58,7 @@ class StemPool {
   std::condition_variable cv_;
   std::vector<std::unique_ptr<Stem>> ready_;  // Guarded by mu_.
   bool stopping_ = false;                     // Guarded by mu_.
-  bool broken_ = false;                       // Guarded by mu_. (a stem could not be made)
+  bool broken_ = false;  // Guarded by mu_. (a stem could not be made: no more tries)
   std::thread refill_;
 };
 
