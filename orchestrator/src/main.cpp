@@ -1,6 +1,10 @@
 // The switchyard executable: parses the command line and hands each subcommand to the
 // orchestrator. Nothing else lives here.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 #include <exception>
 #include <iostream>
 
@@ -8,12 +12,33 @@
 
 namespace orch = switchyard::orchestrator;
 
+namespace {
+
+void AddDatabaseOptions(CLI::App& command, orch::DatabaseOptions& options) {
+  auto* url = command.add_option("--database-url", options.database_url,
+                                 "PostgreSQL URL (default: $SWITCHYARD_DATABASE_URL, else the "
+                                 "embedded cluster)");
+  command
+      .add_option("--data-dir", options.data_dir,
+                  "Data directory of the embedded PostgreSQL cluster (default: "
+                  "$XDG_DATA_HOME/switchyard or ~/.local/share/switchyard)")
+      ->excludes(url);
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   CLI::App app{
       "Switchyard: Amazon States Language state machines and Lambda-style functions, "
       "self-hosted"};
   app.set_version_flag("--version", std::string("switchyard ") + SWITCHYARD_VERSION);
   app.require_subcommand(1);
+  // Logs go to standard error: standard output belongs to the commands' results.
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>(
+      "switchyard", std::make_shared<spdlog::sinks::stderr_color_sink_mt>()));
+  if (const char* level = std::getenv("SWITCHYARD_LOG_LEVEL"); level != nullptr) {
+    spdlog::set_level(spdlog::level::from_str(level));
+  }
 
   orch::ValidateOptions validate;
   CLI::App* validate_cmd =
@@ -54,6 +79,17 @@ int main(int argc, char** argv) {
   invoke_cmd->add_option("--type", invoke.type, "RequestResponse (default), Event or DryRun");
   invoke_cmd->add_flag("--log-tail", invoke.log_tail, "Print the last 4 KB of the log on stderr");
 
+  orch::MigrateOptions migrate;
+  CLI::App* migrate_cmd = app.add_subcommand(
+      "migrate", "Apply the database migrations (to --database-url or the embedded cluster)");
+  AddDatabaseOptions(*migrate_cmd, migrate.database);
+
+  orch::ServeOptions serve;
+  CLI::App* serve_cmd =
+      app.add_subcommand("serve", "Run the durable engine on PostgreSQL until SIGINT or SIGTERM");
+  AddDatabaseOptions(*serve_cmd, serve.database);
+  serve_cmd->add_flag("--no-migrate", serve.no_migrate, "Do not apply migrations on start");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -65,6 +101,8 @@ int main(int argc, char** argv) {
     if (*validate_cmd) return orch::RunValidateCommand(validate, std::cout, std::cerr);
     if (*run_cmd) return orch::RunRunCommand(run, std::cout, std::cerr);
     if (*invoke_cmd) return orch::RunInvokeCommand(invoke, std::cout, std::cerr);
+    if (*migrate_cmd) return orch::RunMigrateCommand(migrate, std::cout, std::cerr);
+    if (*serve_cmd) return orch::RunServeCommand(serve, std::cout, std::cerr);
   } catch (const std::exception& e) {
     std::cerr << "switchyard: " << e.what() << "\n";
     return 1;

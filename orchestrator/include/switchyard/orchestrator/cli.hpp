@@ -44,6 +44,30 @@ struct InvokeOptions {
 // JSON or too large).
 int RunInvokeCommand(const InvokeOptions& options, std::ostream& out, std::ostream& err);
 
+// Where the database is: --database-url (else $SWITCHYARD_DATABASE_URL), else the embedded
+// cluster in --data-dir (default: $XDG_DATA_HOME/switchyard, ~/.local/share/switchyard, or
+// /var/lib/switchyard for root).
+struct DatabaseOptions {
+  std::optional<std::string> database_url;  // --database-url URL
+  std::optional<std::string> data_dir;      // --data-dir DIR
+};
+
+struct MigrateOptions {
+  DatabaseOptions database;
+};
+// Applies the migrations compiled into the binary. Exit 0 applied or already up to date, 1 when a
+// migration or the database fails.
+int RunMigrateCommand(const MigrateOptions& options, std::ostream& out, std::ostream& err);
+
+struct ServeOptions {
+  DatabaseOptions database;
+  bool no_migrate = false;  // --no-migrate
+};
+// Resolves the database (starting the embedded cluster when no URL is given), migrates unless
+// --no-migrate, runs until SIGINT or SIGTERM, then stops what it started. Exit 0 after a signal,
+// 1 when the database cannot be reached or migrated.
+int RunServeCommand(const ServeOptions& options, std::ostream& out, std::ostream& err);
+
 // Reads a whole file ("-" = standard input). Returns nullopt and sets `error` when unreadable.
 std::optional<std::string> ReadTextFile(const std::string& path, std::string* error);
 
