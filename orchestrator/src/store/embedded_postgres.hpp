@@ -57,6 +57,8 @@ class EmbeddedPostgres {
   // The same for another database of the cluster (tests make one per test).
   std::string connection_url(const std::string& database) const;
   const std::filesystem::path& data_dir() const { return options_.data_dir; }
+  // Where initdb, pg_ctl and postgres were found.
+  const std::filesystem::path& bin_dir() const { return bin_dir_; }
   // True when this launcher started the cluster, false when it reused a running one.
   bool started_cluster() const { return started_cluster_; }
   // Stops using the cluster: when no other launcher uses it (and stop_when_last), `pg_ctl stop -m
