@@ -181,6 +181,17 @@ std::optional<PostmasterPid> ReadPostmasterPid(const fs::path& pgdata) {
   return info;
 }
 
+// kill(pid, 0) also succeeds for a zombie: a killed server whose parent has not reaped it yet
+// (PID 1 of a container may take a while), which still counts as "running" for pg_ctl status.
+bool IsZombie(long pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  if (!std::getline(in, stat)) return false;
+  const auto close_paren = stat.rfind(')');
+  return close_paren != std::string::npos && close_paren + 2 < stat.size() &&
+         stat[close_paren + 2] == 'Z';
+}
+
 bool DirectoryIsEmpty(const fs::path& dir) {
   std::error_code ec;
   return fs::is_empty(dir, ec) && !ec;
@@ -334,7 +345,17 @@ void EmbeddedPostgres::StartLocked() {
     if (!conf.flush()) throw Error(data_dir, "cannot append to postgresql.conf");
   }
 
-  const ProcessResult status = Run({pg_ctl, "status", "-D", pgdata_.string()});
+  ProcessResult status = Run({pg_ctl, "status", "-D", pgdata_.string()});
+  // A server killed a moment ago may linger as a zombie: wait for it to be reaped.
+  for (int waited = 0; status.exit_code == 0 && waited < 300; ++waited) {
+    const auto pid = ReadPostmasterPid(pgdata_);
+    if (!pid || !IsZombie(pid->pid)) break;
+    if (waited == 0) {
+      spdlog::info("embedded postgres: waiting for dead server pid={} to be reaped", pid->pid);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    status = Run({pg_ctl, "status", "-D", pgdata_.string()});
+  }
   if (status.exit_code == 0) {
     const auto pid = ReadPostmasterPid(pgdata_);
     if (!pid || fs::path(pid->socket_dir) != data_dir) {
@@ -379,8 +400,17 @@ void EmbeddedPostgres::StartLocked() {
     fs::rename(temp, conf);
     if (fs::file_size(log_file, ec) > (16u << 20)) fs::rename(log_file, log_file + ".1", ec);
     spdlog::info("embedded postgres: starting cluster data_dir={}", data_dir.string());
-    const ProcessResult start =
-        Run({pg_ctl, "start", "-D", pgdata_.string(), "-w", "-t", "120", "-s", "-l", log_file});
+    // A server that was killed may leave processes holding its shared memory for a moment
+    // ("pre-existing shared memory block is still in use"): try again a few times.
+    ProcessResult start;
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      if (attempt > 0) std::this_thread::sleep_for(std::chrono::seconds(attempt));
+      start =
+          Run({pg_ctl, "start", "-D", pgdata_.string(), "-w", "-t", "120", "-s", "-l", log_file});
+      if (start.exit_code == 0) break;
+      spdlog::warn("embedded postgres: start failed, retrying data_dir={} attempt={}",
+                   data_dir.string(), attempt + 1);
+    }
     if (start.exit_code != 0) {
       throw Error(data_dir, "pg_ctl start failed:\n" + Tail(start.output) + "\n" +
                                 Tail(ReadSmallFile(log_file)));
