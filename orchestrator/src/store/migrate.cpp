@@ -22,7 +22,7 @@ constexpr int64_t kMigrationLockKey = 0x73777964'2d6d6967;
 std::string Sha256Hex(const std::string& text) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
-  static const char kHex[] = "0123456789abcdef";
+  static constexpr char kHex[] = "0123456789abcdef";
   std::string hex;
   for (const unsigned char byte : digest) {
     hex += kHex[byte >> 4];
