@@ -1,6 +1,7 @@
 # cmake -DMIGRATIONS_DIR=... -DOUTPUT=... -P embed_migrations.cmake
 # Generates the C++ source holding migrations/NNNN_name.sql as string literals, so the switchyard
 # binary carries its schema. Fails on a misnamed file or a repeated version.
+cmake_policy(SET CMP0057 NEW)  # if(... IN_LIST ...) in script mode
 file(GLOB sql_files RELATIVE "${MIGRATIONS_DIR}" "${MIGRATIONS_DIR}/*.sql")
 list(SORT sql_files)
 set(entries "")
