@@ -16,4 +16,6 @@ function(switchyard_component name module)
     PRIVATE ${PROJECT_SOURCE_DIR}/${module}/src)
   target_link_libraries(${name} PUBLIC ${ARG_DEPS})
   switchyard_warnings(${name})
+  # Installed and exported (cmake/SwitchyardInstall.cmake) as switchyard::<name without prefix>.
+  set_property(GLOBAL APPEND PROPERTY SWITCHYARD_COMPONENTS ${name})
 endfunction()

@@ -9,13 +9,10 @@ include(CMakePackageConfigHelpers)
 set(SWITCHYARD_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/switchyard)
 
 # Exported names: switchyard::asl, switchyard::invoker, switchyard::orchestrator, and the internal
-# components they link (switchyard::asl_core, ...), which embedders need not name.
-set(switchyard_exported_targets
-  switchyard_rapidjson
-  switchyard_asl_json switchyard_asl_jsonpath switchyard_asl_template switchyard_asl_jsonata
-  switchyard_asl_definition switchyard_asl_core switchyard_asl
-  switchyard_invoker
-  switchyard_orchestrator_store switchyard_orchestrator)
+# components they link (switchyard::asl_core, ...), which embedders need not name. Every
+# switchyard_component is exported, so a new component needs nothing here.
+get_property(switchyard_components GLOBAL PROPERTY SWITCHYARD_COMPONENTS)
+set(switchyard_exported_targets switchyard_rapidjson switchyard_asl ${switchyard_components})
 foreach(target ${switchyard_exported_targets})
   string(REGEX REPLACE "^switchyard_" "" export_name ${target})
   set_target_properties(${target} PROPERTIES EXPORT_NAME ${export_name})

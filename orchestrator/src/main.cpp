@@ -57,9 +57,14 @@ int main(int argc, char** argv) {
   auto* input_opt = run_cmd->add_option("--input", run.input, "Execution input (JSON text)");
   run_cmd->add_option("--input-file", run.input_file, "File holding the execution input")
       ->excludes(input_opt);
-  run_cmd->add_option("--name", run.name, "Execution name");
+  run_cmd->add_option("--name", run.name, "Execution name (AWS's rules: 1-80 characters, ...)");
+  run_cmd
+      ->add_option("--type", run.type,
+                   "STANDARD (default: 25,000 history events, 1 year) or EXPRESS (5 minutes)")
+      ->check(CLI::IsMember({"STANDARD", "EXPRESS"}));
   run_cmd->add_flag("--json", run.json, "Print one JSON object {status, output, error, cause}");
-  run_cmd->add_flag("--history", run.history, "Include the execution history");
+  run_cmd->add_flag("--history", run.history,
+                    "Include the execution history (without --json: JSON lines on stderr)");
   run_cmd->add_flag("--fast-timers", run.fast_timers,
                     "Fire Wait states and retry backoffs at once");
   run_cmd->add_option("--functions", run.functions_dir,
@@ -164,6 +169,7 @@ int main(int argc, char** argv) {
   CLI::App* send_heartbeat = add_engine(task_cmd, "send-heartbeat", "SendTaskHeartbeat");
   send_heartbeat->add_option("--task-token", engine_cmd.token, "Task token")->required();
 
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -175,6 +181,8 @@ int main(int argc, char** argv) {
     if (*validate_cmd) return orch::RunValidateCommand(validate, std::cout, std::cerr);
     if (*run_cmd) return orch::RunRunCommand(run, std::cout, std::cerr);
     if (*invoke_cmd) return orch::RunInvokeCommand(invoke, std::cout, std::cerr);
+    if (*migrate_cmd) return orch::RunMigrateCommand(migrate, std::cout, std::cerr);
+    if (*serve_cmd) return orch::RunServeCommand(serve, std::cout, std::cerr);
     for (const auto& [cmd, name] : engine_commands) {
       if (*cmd) {
         engine_cmd.command = name;

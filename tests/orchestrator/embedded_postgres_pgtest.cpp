@@ -21,6 +21,7 @@ EmbeddedPostgresOptions Options(const std::filesystem::path& dir) {
   EmbeddedPostgresOptions options;
   options.data_dir = dir;
   options.settings = TestClusterSettings();
+  options.sync_initdb = false;
   return options;
 }
 

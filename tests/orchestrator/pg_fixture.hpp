@@ -61,6 +61,7 @@ class PrivateCluster {
     store::EmbeddedPostgresOptions options;
     options.data_dir = dir_.path();
     options.settings = TestClusterSettings();
+    options.sync_initdb = false;
     cluster_ = store::EmbeddedPostgres::Start(std::move(options));
   }
   ~PrivateCluster() { cluster_.reset(); }
@@ -80,6 +81,7 @@ inline store::EmbeddedPostgres& TestCluster() {
     Holder() {
       store::EmbeddedPostgresOptions options;
       options.settings = TestClusterSettings();
+      options.sync_initdb = false;
       if (const char* shared = std::getenv("SWITCHYARD_PGTEST_DATA_DIR");
           shared != nullptr && *shared != '\0') {
         options.data_dir = shared;

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
     options.data_dir = argv[2];
     options.database = "postgres";
     options.settings = switchyard::orchestrator::testing::TestClusterSettings();
+    options.sync_initdb = false;
     if (command == "start") {
       options.stop_when_last = false;
       auto cluster = store::EmbeddedPostgres::Start(options);

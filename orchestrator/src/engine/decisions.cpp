@@ -266,6 +266,7 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
         started.execution_arn = row.execution_arn;
         started.state_machine_arn = machine.arn;
         started.role_arn = machine.role_arn;
+        started.execution_type = asl::ExecutionType::kStandard;  // 25,000 events, a year
         PendingEvent pending;
         pending.execution_id = *ids[k];
         pending.event = std::move(started);

@@ -697,6 +697,10 @@ asl::Result<StartExecutionResult> Engine::StartExecution(const std::string& stat
     driver_options.execution_name = execution_name;
     driver_options.state_machine_name = *machine;
     driver_options.seed = std::random_device{}();
+  driver_options.execution_type = asl::ExecutionType::kExpress;
+  driver_options.keep_history = false;
+    driver_options.execution_type = asl::ExecutionType::kExpress;
+    driver_options.keep_history = false;  // Express: history only when asked (not yet)
     auto driver =
         std::make_shared<MemoryDriver>(*definition, *impl_->backend_, std::move(driver_options));
     impl_->express_[result.execution_arn] = driver.get();
@@ -757,6 +761,8 @@ asl::Result<SyncExecutionResult> Engine::StartSyncExecution(const std::string& s
   driver_options.execution_name = execution_name;
   driver_options.state_machine_name = *machine;
   driver_options.seed = std::random_device{}();
+  driver_options.execution_type = asl::ExecutionType::kExpress;
+  driver_options.keep_history = false;
   SyncExecutionResult result;
   result.execution_arn = impl_->ExecutionArn(*machine, execution_name + ":" + RandomUuid(), true);
   result.start_date = RealNow();

@@ -333,8 +333,18 @@ void EmbeddedPostgres::StartLocked() {
     }
     spdlog::info("embedded postgres: creating cluster data_dir={} bin_dir={}{}", data_dir.string(),
                  bin_dir_.string(), run_as_ ? " user=" + run_as_->name : "");
-    const ProcessResult init = Run({(bin_dir_ / "initdb").string(), "-D", pgdata_.string(), "-U",
-                                    kSuperuser, "-A", "trust", "-E", "UTF8", "--locale=C"});
+    std::vector<std::string> initdb = {(bin_dir_ / "initdb").string(),
+                                       "-D",
+                                       pgdata_.string(),
+                                       "-U",
+                                       kSuperuser,
+                                       "-A",
+                                       "trust",
+                                       "-E",
+                                       "UTF8",
+                                       "--locale=C"};
+    if (!options_.sync_initdb) initdb.emplace_back("--no-sync");
+    const ProcessResult init = Run(initdb);
     if (init.exit_code != 0) {
       fs::remove_all(pgdata_, ec);
       throw Error(data_dir, "initdb failed:\n" + Tail(init.output));
