@@ -2,6 +2,7 @@
 // engine restarts, leases, fencing, callbacks, idempotent start, stop, Express vs Standard.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <mutex>
@@ -663,6 +664,29 @@ TEST_F(EnginePgTest, ConcurrentStartsOfOneNameMakeOneExecution) {
   ASSERT_TRUE(list.ok());
   EXPECT_EQ(list->size(), 1u);
   EXPECT_EQ(History(*engine, *arns.begin()), "ExecutionStarted WaitStateEntered");
+}
+
+TEST_F(EnginePgTest, TheHistoryLimitIsPersistedAsAFailure) {
+  auto engine = NewEngine();
+  // An endless loop of synchronous states: one decision, stopped by the core at 25,000 events.
+  std::string machine = Machine(*engine, "endless", R"({"StartAt": "Loop", "States": {
+      "Loop": {"Type": "Pass", "Next": "Again"},
+      "Again": {"Type": "Choice", "Choices": [{"Variable": "$.stop", "IsPresent": true,
+                "Next": "Done"}], "Default": "Loop"},
+      "Done": {"Type": "Succeed"}}})");
+  ExecutionInfo info = Run(*engine, machine, "{}");
+  EXPECT_EQ(info.status, "FAILED");
+  EXPECT_EQ(info.error.value_or(""), "States.Runtime");
+  EXPECT_EQ(info.cause.value_or(""),
+            "The execution reached the maximum number of history events (25000).");
+  std::string history = History(*engine, info.execution_arn);
+  EXPECT_EQ(std::count(history.begin(), history.end(), ' ') + 1, 25000);
+  EXPECT_TRUE(history.ends_with(" ExecutionFailed")) << history.substr(history.size() - 200);
+  auto last = engine->GetExecutionHistory(info.execution_arn, 1, "", /*reverse_order=*/true);
+  ASSERT_TRUE(last.ok());
+  ASSERT_EQ(last->events.size(), 1u);
+  EXPECT_EQ(last->events[0].id, 25000);
+  EXPECT_EQ(last->events[0].type, "ExecutionFailed");
 }
 
 }  // namespace

@@ -697,8 +697,6 @@ asl::Result<StartExecutionResult> Engine::StartExecution(const std::string& stat
     driver_options.execution_name = execution_name;
     driver_options.state_machine_name = *machine;
     driver_options.seed = std::random_device{}();
-  driver_options.execution_type = asl::ExecutionType::kExpress;
-  driver_options.keep_history = false;
     driver_options.execution_type = asl::ExecutionType::kExpress;
     driver_options.keep_history = false;  // Express: history only when asked (not yet)
     auto driver =
