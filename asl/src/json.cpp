@@ -11,6 +11,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <memory>
 
 namespace switchyard::asl {
 namespace {
@@ -169,6 +170,35 @@ struct StringSink {
     out->resize(std::max({out->capacity(), out->size() * 2, size + count + 64}));
   }
 };
+// Appends to a growing buffer that is never initialised (std::string's resize would zero it).
+struct ScratchSink {
+  static constexpr std::size_t kKept = std::size_t{1} << 20;  // larger buffers are released
+  std::unique_ptr<char[]> data;
+  std::size_t capacity = 0;
+  std::size_t size = 0;
+  void Append(const char* bytes, std::size_t count) {
+    if (size + count > capacity) Grow(count);
+    std::memcpy(data.get() + size, bytes, count);
+    size += count;
+  }
+  void Append(char c) {
+    if (size + 1 > capacity) Grow(1);
+    data[size++] = c;
+  }
+  [[gnu::noinline]] void Grow(std::size_t count) {
+    std::size_t wanted = std::max({capacity * 2, size + count, std::size_t{256}});
+    auto grown = std::make_unique_for_overwrite<char[]>(wanted);
+    if (size > 0) std::memcpy(grown.get(), data.get(), size);
+    data = std::move(grown);
+    capacity = wanted;
+  }
+  void Trim() {
+    if (capacity > kKept) {
+      data.reset();
+      capacity = 0;
+    }
+  }
+};
 struct CountingSink {
   std::size_t size = 0;
   void Append(const char*, std::size_t count) { size += count; }
@@ -266,15 +296,19 @@ void WriteValue(Sink& sink, const Json& value) {
 }  // namespace
 
 std::string DumpJson(const Json& value) {
+  // Written into a per-thread scratch buffer, then copied out at its exact size (no allocation
+  // at all up to 15 bytes): a history keeps hundreds of thousands of these strings, and a
+  // generous reservation in each would outweigh the text itself.
+  thread_local ScratchSink sink;
+  sink.size = 0;
+  WriteValue(sink, value);
   std::string text;
-  text.reserve(240);  // most payloads fit: one allocation
-  {
-    StringSink sink(&text);
-    WriteValue(sink, value);
-  }
+  // Capacities in steps of 64 bytes: few distinct sizes keep malloc's per-size caches warm.
+  if (sink.size > 15) text.reserve(sink.size | 63);
+  text.assign(sink.data.get(), sink.size);
+  sink.Trim();
   return text;
 }
-
 // RapidJSON 1.1.0's copy constructor rebuilds the value through a whole GenericDocument (a SAX
 // round trip with its own stack); this walks the tree directly. Numbers are rebuilt through the
 // constructor Accept() would have called, so their kind flags are the same.
