@@ -92,6 +92,77 @@ std::string Join(std::string_view base, std::string_view token) {
   return std::string(base) + "/" + JsonPointerToken(token);
 }
 
+// Where a walk stands: `base` (a JSON pointer) and the tokens below it, joined only when a
+// diagnostic needs the text, so a walk costs the size of the value, not size x depth.
+class WalkLocation {
+ public:
+  WalkLocation(const std::string& base, const std::vector<std::string>& tokens)
+      : base_(base), tokens_(tokens) {}
+  std::string str() const {
+    std::string out = base_;
+    for (const std::string& token : tokens_) out += "/" + token;
+    return out;
+  }
+  std::string Child(std::string_view key) const { return Join(str(), key); }
+
+ private:
+  const std::string& base_;
+  const std::vector<std::string>& tokens_;
+};
+
+// Calls visit(value, location) for `root` and every value inside it, in document order, without
+// recursion (a definition may nest as deep as ParseJson allows). `visit` returns false to skip
+// the value's children.
+template <typename Visit>
+void WalkJson(const Json& root, const std::string& base, Visit&& visit) {
+  struct Frame {
+    const Json* container;
+    rapidjson::SizeType next;
+  };
+  std::vector<Frame> stack;
+  std::vector<std::string> tokens;  // one per container on the stack below the root
+  auto is_container = [](const Json& v) { return v.IsObject() || v.IsArray(); };
+  if (visit(root, WalkLocation(base, tokens)) && is_container(root)) stack.push_back({&root, 0});
+  while (!stack.empty()) {
+    Frame& top = stack.back();
+    const Json& container = *top.container;
+    const rapidjson::SizeType count =
+        container.IsArray() ? container.Size() : container.MemberCount();
+    if (top.next == count) {
+      stack.pop_back();
+      if (!stack.empty()) tokens.pop_back();
+      continue;
+    }
+    const Json* child = nullptr;
+    if (container.IsArray()) {
+      child = &container[top.next];
+      tokens.push_back(std::to_string(top.next));
+    } else {
+      const auto& member = *(container.MemberBegin() + top.next);
+      child = &member.value;
+      tokens.push_back(JsonPointerToken(JsonView(member.name)));
+    }
+    ++top.next;
+    if (visit(*child, WalkLocation(base, tokens)) && is_container(*child)) {
+      stack.push_back({child, 0});
+    } else {
+      tokens.pop_back();
+    }
+  }
+}
+
+// A copy of a state's JSON without its nested machines (parsed into `branches` and
+// `item_processor`): copying them too would copy each level of nesting once per enclosing level.
+Json RawWithoutMachines(const Json& state) {
+  Json raw = JsonObject();
+  for (auto it = state.MemberBegin(); it != state.MemberEnd(); ++it) {
+    const std::string_view key = JsonView(it->name);
+    if (key == "Branches" || key == "ItemProcessor" || key == "Iterator") continue;
+    raw.AddMember(JsonString(key), CopyJson(it->value), Alloc());
+  }
+  return raw;
+}
+
 bool IsJsonata(const Json& v) {
   if (!v.IsString()) return false;
   const std::string_view s = JsonView(v);
@@ -369,10 +440,13 @@ class Parser {
       if (name.empty() || Utf16Units(name) > kMaxStateNameLength) {
         Schema(at, "State names must be 1 to 80 characters long");
       }
-      if (!all_names_.insert(name).second || def.index.count(name) > 0) {
+      if (!all_names_.insert(name).second) {
         Report(std::string(kDiagDuplicateStateName), at,
                "State name '" + name + "' is used more than once in the state machine");
-        continue;
+        // A name repeated in this machine keeps its first state; one repeated from another
+        // machine (a sibling branch) is still this machine's state, so its transitions resolve
+        // and the repeat is the only problem reported.
+        if (def.index.count(name) > 0) continue;
       }
       State state = ParseState(name, it->value, at, def.query_language, top_level);
       def.index.emplace(name, def.states.size());
@@ -432,16 +506,17 @@ class Parser {
   // is dropped; exact repeats are FindDuplicateKeys' business) and for intrinsic calls whose
   // string literals use an escape AWS refuses (AWS reports those at the object holding the
   // field).
-  bool CheckTemplateKeys(const Json& v, const std::string& at) {
+  bool CheckTemplateKeys(const Json& tmpl, const std::string& base) {
     bool ok = true;
-    if (v.IsObject()) {
+    WalkJson(tmpl, base, [&](const Json& v, const WalkLocation& at) {
+      if (!v.IsObject()) return true;
       std::map<std::string_view, std::string_view> seen;  // bare name -> key as written
       for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) {
         const std::string_view key = JsonView(it->name);
         std::string_view bare = key;
         if (bare.ends_with(".$")) bare.remove_suffix(2);
         if (auto [prior, fresh] = seen.emplace(bare, key); !fresh && prior->second != key) {
-          Schema(Join(at, key), "Field '" + std::string(key) + "' appears more than once");
+          Schema(at.Child(key), "Field '" + std::string(key) + "' appears more than once");
           ok = false;
         }
       }
@@ -450,45 +525,34 @@ class Parser {
         const Json& f = it->value;
         if (key.ends_with(".$") && f.IsString() && Intrinsic::LooksLikeIntrinsic(JsonView(f)) &&
             HasIllegalIntrinsicEscape(JsonView(f))) {
-          Schema(at, "The value for the field '" + std::string(key) +
-                         "' must be a valid JSONPath or a valid intrinsic function call");
-          ok = false;
-        } else if (!CheckTemplateKeys(f, Join(at, key))) {
+          Schema(at.str(), "The value for the field '" + std::string(key) +
+                               "' must be a valid JSONPath or a valid intrinsic function call");
           ok = false;
         }
       }
-    } else if (v.IsArray()) {
-      for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
-        if (!CheckTemplateKeys(v[i], at + "/" + std::to_string(i))) ok = false;
-      }
-    }
+      return true;
+    });
     return ok;
   }
 
   // JSONata mode: every string written "{% ... %}" (anywhere inside `v`) must have the surround
   // form and parse as JSONata.
-  void CheckJsonataValue(const Json& v, const std::string& at) {
-    if (v.IsString()) {
+  void CheckJsonataValue(const Json& value, const std::string& base) {
+    WalkJson(value, base, [&](const Json& v, const WalkLocation& at) {
+      if (!v.IsString()) return true;
       const std::string_view s = JsonView(v);
       const std::string problem = JsonataSurroundProblem(s);
       if (!problem.empty()) {
-        Report(std::string(kDiagInvalidJsonataExpression), at, problem);
+        Report(std::string(kDiagInvalidJsonataExpression), at.str(), problem);
       } else if (s.starts_with("{%")) {
         if (auto error = CheckJsonataSyntax(s.substr(3, s.size() - 6))) {
-          Report(std::string(kDiagInvalidJsonataExpression), at,
+          Report(std::string(kDiagInvalidJsonataExpression), at.str(),
                  error->message + " (" + error->code + " at position " +
                      std::to_string(error->position) + ")");
         }
       }
-    } else if (v.IsObject()) {
-      for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) {
-        CheckJsonataValue(it->value, Join(at, JsonView(it->name)));
-      }
-    } else if (v.IsArray()) {
-      for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
-        CheckJsonataValue(v[i], at + "/" + std::to_string(i));
-      }
-    }
+      return false;
+    });
   }
 
   // The JSONata-bearing fields of a JSONata state: all but the structural ones (names, nested
@@ -824,7 +888,7 @@ class Parser {
       Schema(loc, "A state must be a JSON object");
       return state;
     }
-    state.raw = std::make_shared<const Json>(CopyJson(v));
+    state.raw = std::make_shared<const Json>(RawWithoutMachines(v));
     const Json* type = JsonFind(v, "Type");
     static const std::array<std::pair<std::string_view, StateType>, 8> kTypes = {
         {{"Task", StateType::kTask},
@@ -1288,23 +1352,20 @@ class Parser {
 // RapidJSON keeps every duplicate member; ASL (like AWS) rejects a definition that repeats one.
 // ("x" next to "x.$" collides only in a JSONPath payload template, where the ".$" is dropped;
 // JSONata fields keep both, as AWS's recorded BASE_LITERALS run shows: see Template().)
-void FindDuplicateKeys(const Json& v, const std::string& loc, std::vector<Diagnostic>* out) {
-  if (v.IsObject()) {
+void FindDuplicateKeys(const Json& document, std::vector<Diagnostic>* out) {
+  WalkJson(document, "", [out](const Json& v, const WalkLocation& at) {
+    if (!v.IsObject()) return true;
     std::set<std::string_view> seen;
     for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) {
       const std::string_view key = JsonView(it->name);
       if (!seen.insert(key).second) {
         out->push_back(Diagnostic{Severity::kError, std::string(kDiagSchemaValidationFailed),
-                                  Join(loc, key),
+                                  at.Child(key),
                                   "Field '" + std::string(key) + "' appears more than once"});
       }
-      FindDuplicateKeys(it->value, Join(loc, key), out);
     }
-  } else if (v.IsArray()) {
-    for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
-      FindDuplicateKeys(v[i], loc + "/" + std::to_string(i), out);
-    }
-  }
+    return true;
+  });
 }
 
 }  // namespace
@@ -1379,8 +1440,19 @@ ParseResult ParseDefinition(const Json& document) {
                                             "The definition must be a JSON object"});
     return result;
   }
+  // ParseJson refuses deeper text; a document built in memory gets the same answer, and the
+  // validator's walks over nested machines and rules stay within that depth.
+  if (JsonNestingDepth(document) > kMaxJsonNestingDepth) {
+    result.diagnostics.push_back(
+        Diagnostic{Severity::kError, std::string(kDiagInvalidJsonDescription), "",
+                   "The definition is not valid JSON: Document nesting depth (" +
+                       std::to_string(kMaxJsonNestingDepth + 1) +
+                       ") exceeds the maximum allowed (" + std::to_string(kMaxJsonNestingDepth) +
+                       ", from `StreamReadConstraints.getMaxNestingDepth()`)"});
+    return result;
+  }
   Parser parser;
-  FindDuplicateKeys(document, "", &parser.diagnostics);
+  FindDuplicateKeys(document, &parser.diagnostics);
   QueryLanguage top = QueryLanguage::kJsonPath;
   StateMachineDef def = parser.ParseMachine(document, "", top, true);
   result.diagnostics = std::move(parser.diagnostics);

@@ -1,6 +1,8 @@
 // Validator rules, as data: tests/cases/validator/*.json, one file per case:
-//   {"definition": {...} | "text": "...", "valid": bool, "code"?: "...", "location"?: "..."}
-// An invalid case must report a diagnostic with exactly that code at exactly that location.
+//   {"definition": {...} | "text": "...", "valid": bool, "code"?: "...", "location"?: "...",
+//    "only"?: true}
+// An invalid case must report a diagnostic with exactly that code at exactly that location (and,
+// with "only", no other diagnostic).
 #include "switchyard/asl/definition.hpp"
 
 #include <gtest/gtest.h>
@@ -50,6 +52,9 @@ TEST_P(ValidatorCase, ReportsTheExpectedVerdict) {
     bool found = false;
     for (const auto& d : result.diagnostics) found |= (d.code + "@" + d.location) == want;
     EXPECT_TRUE(found) << "want " << want << "\ngot\n" << Render(result.diagnostics);
+    if (const Json* only = JsonFind(*spec, "only"); only != nullptr && only->IsTrue()) {
+      EXPECT_EQ(result.diagnostics.size(), 1u) << Render(result.diagnostics);
+    }
   }
   if (valid) {
     EXPECT_TRUE(result.diagnostics.empty()) << Render(result.diagnostics);
