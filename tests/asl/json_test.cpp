@@ -43,7 +43,7 @@ TEST(JsonTest, HugeDigitRunsParseWithoutReadingOutOfBounds) {
   ASSERT_TRUE(mixed.has_value());
   EXPECT_EQ((*mixed)[1].GetDouble(), 1e-300);
   EXPECT_EQ((*mixed)[2].GetDouble(), 2.5e300);
-  EXPECT_EQ((*mixed)[3].GetDouble(), 0.1 + 0.2);   // correctly rounded, whatever else is there
+  EXPECT_EQ((*mixed)[3].GetDouble(), 0.1 + 0.2);  // correctly rounded, whatever else is there
   EXPECT_EQ(ParseJson("-1e-400")->GetDouble(), 0.0);
   EXPECT_TRUE(ParseJson("18446744073709551616")->IsDouble());  // beyond 64 bits
   EXPECT_TRUE(ParseJson("-9223372036854775808")->IsInt64());
@@ -146,11 +146,14 @@ TEST(JsonTest, RefusesTextThatIsNotUtf8) {
 
 // Java's new String(bytes, UTF_8): each maximal ill-formed subsequence becomes U+FFFD.
 TEST(JsonTest, ReplacesIllFormedUtf8AsJavaDoes) {
-  EXPECT_EQ(Utf8WithReplacements("a\xFF" "b"), "a\xEF\xBF\xBD" "b");
-  EXPECT_EQ(Utf8WithReplacements("\xE2\x82"), "\xEF\xBF\xBD");             // truncated: one
+  EXPECT_EQ(Utf8WithReplacements("a\xFF"
+                                 "b"),
+            "a\xEF\xBF\xBD"
+            "b");
+  EXPECT_EQ(Utf8WithReplacements("\xE2\x82"), "\xEF\xBF\xBD");  // truncated: one
   EXPECT_EQ(Utf8WithReplacements("\xE2\x82x"), "\xEF\xBF\xBDx");
-  EXPECT_EQ(Utf8WithReplacements("\xED\xA0\x80"), std::string(3, 'X').replace(0, 3, "") +
-                                                     "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_EQ(Utf8WithReplacements("\xED\xA0\x80"),
+            std::string(3, 'X').replace(0, 3, "") + "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
   EXPECT_EQ(Utf8WithReplacements("\xC3\xA9"), "\xC3\xA9");
   EXPECT_TRUE(IsValidUtf8(Utf8WithReplacements("\x80\xBF\xC0\xF5\xF0\x9F\x98")));
 }
