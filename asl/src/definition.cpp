@@ -493,6 +493,16 @@ class Parser {
     return std::move(*path);
   }
 
+  // NullablePath of `state`'s field `field`; the location is built only when the field is there
+  // (a state's location grows with its nesting: building it for every absent field would cost
+  // depth x fields per state).
+  PathField FieldPath(const Json& state, const std::string& loc, std::string_view field,
+                      bool reference, bool input_root_only = false) {
+    const Json* v = JsonFind(state, field);
+    if (v == nullptr) return {};
+    return NullablePath(v, Join(loc, field), reference, input_root_only);
+  }
+
   PathField NullablePath(const Json* v, const std::string& at, bool reference,
                          bool input_root_only = false) {
     PathField field;
@@ -974,10 +984,9 @@ class Parser {
 
     // Data flow.
     if (!jsonata) {
-      state.input_path = NullablePath(JsonFind(v, "InputPath"), Join(loc, "InputPath"), false);
-      state.output_path = NullablePath(JsonFind(v, "OutputPath"), Join(loc, "OutputPath"), false);
-      state.result_path =
-          NullablePath(JsonFind(v, "ResultPath"), Join(loc, "ResultPath"), true, true);
+      state.input_path = FieldPath(v, loc, "InputPath", false);
+      state.output_path = FieldPath(v, loc, "OutputPath", false);
+      state.result_path = FieldPath(v, loc, "ResultPath", true, true);
       if (const Json* p = JsonFind(v, "Parameters")) {
         state.parameters = Template(*p, Join(loc, "Parameters"));
       }
@@ -1026,6 +1035,15 @@ class Parser {
     return state;
   }
 
+  // IntOrExpression of `state`'s field `field`, its location built only when it is there.
+  void IntOrExpressionAt(const Json& state, const std::string& loc, std::string_view field,
+                         bool jsonata, bool allow_zero, std::optional<int64_t>* value,
+                         std::optional<Json>* expression) {
+    const Json* f = JsonFind(state, field);
+    if (f == nullptr) return;
+    IntOrExpression(f, Join(loc, field), jsonata, allow_zero, value, expression);
+  }
+
   void IntOrExpression(const Json* f, const std::string& at, bool jsonata, bool allow_zero,
                        std::optional<int64_t>* value, std::optional<Json>* expression) {
     if (f == nullptr) return;
@@ -1053,10 +1071,10 @@ class Parser {
     }
     CheckExclusive(v, loc, {"TimeoutSeconds", "TimeoutSecondsPath"}, false);
     CheckExclusive(v, loc, {"HeartbeatSeconds", "HeartbeatSecondsPath"}, false);
-    IntOrExpression(JsonFind(v, "TimeoutSeconds"), Join(loc, "TimeoutSeconds"), jsonata, false,
-                    &state->timeout_seconds, &state->timeout_seconds_jsonata);
-    IntOrExpression(JsonFind(v, "HeartbeatSeconds"), Join(loc, "HeartbeatSeconds"), jsonata, false,
-                    &state->heartbeat_seconds, &state->heartbeat_seconds_jsonata);
+    IntOrExpressionAt(v, loc, "TimeoutSeconds", jsonata, false, &state->timeout_seconds,
+                      &state->timeout_seconds_jsonata);
+    IntOrExpressionAt(v, loc, "HeartbeatSeconds", jsonata, false, &state->heartbeat_seconds,
+                      &state->heartbeat_seconds_jsonata);
     if (const Json* p = JsonFind(v, "TimeoutSecondsPath"); p && !jsonata) {
       state->timeout_seconds_path = Path(*p, Join(loc, "TimeoutSecondsPath"), true);
     }
@@ -1220,7 +1238,7 @@ class Parser {
           ParseMachine(*processor, processor_loc, state->query_language, false));
     }
     if (!jsonata) {
-      state->items_path = NullablePath(JsonFind(v, "ItemsPath"), Join(loc, "ItemsPath"), false);
+      state->items_path = FieldPath(v, loc, "ItemsPath", false);
       if (const Json* s = JsonFind(v, "ItemSelector")) {
         state->item_selector = Template(*s, Join(loc, "ItemSelector"));
       }
@@ -1234,11 +1252,10 @@ class Parser {
     CheckExclusive(v, loc, {"MaxConcurrency", "MaxConcurrencyPath"}, false);
     CheckExclusive(v, loc, {"ToleratedFailureCount", "ToleratedFailureCountPath"}, false);
     CheckExclusive(v, loc, {"ToleratedFailurePercentage", "ToleratedFailurePercentagePath"}, false);
-    IntOrExpression(JsonFind(v, "MaxConcurrency"), Join(loc, "MaxConcurrency"), jsonata, true,
-                    &state->max_concurrency, &state->max_concurrency_jsonata);
-    IntOrExpression(JsonFind(v, "ToleratedFailureCount"), Join(loc, "ToleratedFailureCount"),
-                    jsonata, true, &state->tolerated_failure_count,
-                    &state->tolerated_failure_count_jsonata);
+    IntOrExpressionAt(v, loc, "MaxConcurrency", jsonata, true, &state->max_concurrency,
+                      &state->max_concurrency_jsonata);
+    IntOrExpressionAt(v, loc, "ToleratedFailureCount", jsonata, true,
+                      &state->tolerated_failure_count, &state->tolerated_failure_count_jsonata);
     if (const Json* p = JsonFind(v, "ToleratedFailurePercentage")) {
       if (jsonata && IsJsonata(*p)) {
         state->tolerated_failure_percentage_jsonata = CopyJson(*p);
@@ -1298,19 +1315,20 @@ class Parser {
     }
     bool any_terminal = false;
     for (const State& s : def.states) {
-      const std::string sat = Join(states_loc, s.name);
-      auto check = [&](const std::string& target, const std::string& at) {
+      // `field` is the location below the state, built only for a diagnostic.
+      auto check = [&](const std::string& target, const std::string& field) {
         if (!target.empty() && !exists(target)) {
-          Report(std::string(kDiagMissingTransitionTarget), at, "Missing 'Next' target: " + target);
+          Report(std::string(kDiagMissingTransitionTarget), Join(states_loc, s.name) + "/" + field,
+                 "Missing 'Next' target: " + target);
         }
       };
-      check(s.next, Join(sat, "Next"));
-      check(s.default_next, Join(sat, "Default"));
+      check(s.next, "Next");
+      check(s.default_next, "Default");
       for (std::size_t i = 0; i < s.choices.size(); ++i) {
-        check(s.choices[i].next, Join(sat, "Choices") + "/" + std::to_string(i) + "/Next");
+        check(s.choices[i].next, "Choices/" + std::to_string(i) + "/Next");
       }
       for (std::size_t i = 0; i < s.catchers.size(); ++i) {
-        check(s.catchers[i].next, Join(sat, "Catch") + "/" + std::to_string(i) + "/Next");
+        check(s.catchers[i].next, "Catch/" + std::to_string(i) + "/Next");
       }
       if (s.end || s.type == StateType::kSucceed || s.type == StateType::kFail) {
         any_terminal = true;
