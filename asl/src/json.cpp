@@ -329,7 +329,57 @@ struct CountingSink {
   void Append(char) { ++size; }
 };
 
-// The escape each byte needs in a JSON string: 0 none, 'u' \u00XX, else the letter after '\'.
+// The escape each byte needs in a JSON string: 0 none, 'u' \u00XX, '8' the start of a UTF-8
+// sequence to check, else the letter after '\'.
+// The length of the well-formed UTF-8 sequence starting at text[i], or 0 when the sequence is
+// ill-formed; then `valid_prefix` is how many of its bytes are a well-formed start (the maximal
+// subpart, at least 1) and `bad` the offset of the offending byte (text.size() when truncated).
+std::size_t Utf8SequenceAt(std::string_view text, std::size_t i, std::size_t* valid_prefix,
+                           std::size_t* bad) {
+  const auto c = static_cast<unsigned char>(text[i]);
+  if (c < 0x80) return 1;
+  std::size_t length = 0;
+  unsigned char low = 0x80;  // the range of the second byte (RFC 3629 table)
+  unsigned char high = 0xBF;
+  if (c >= 0xC2 && c <= 0xDF) {
+    length = 2;
+  } else if (c == 0xE0) {
+    length = 3;
+    low = 0xA0;
+  } else if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) {
+    length = 3;
+  } else if (c == 0xED) {  // no surrogates
+    length = 3;
+    high = 0x9F;
+  } else if (c == 0xF0) {
+    length = 4;
+    low = 0x90;
+  } else if (c >= 0xF1 && c <= 0xF3) {
+    length = 4;
+  } else if (c == 0xF4) {  // nothing past U+10FFFF
+    length = 4;
+    high = 0x8F;
+  } else {
+    *valid_prefix = 1;
+    *bad = i;
+    return 0;
+  }
+  for (std::size_t k = 1; k < length; ++k) {
+    if (i + k >= text.size()) {
+      *valid_prefix = k;
+      *bad = text.size();
+      return 0;
+    }
+    const auto d = static_cast<unsigned char>(text[i + k]);
+    if (d < (k == 1 ? low : 0x80) || d > (k == 1 ? high : 0xBF)) {
+      *valid_prefix = k;
+      *bad = i + k;
+      return 0;
+    }
+  }
+  return length;
+}
+
 constexpr std::array<char, 256> kEscapes = [] {
   std::array<char, 256> table{};
   for (int c = 0; c < 0x20; ++c) table[static_cast<std::size_t>(c)] = 'u';
@@ -340,6 +390,7 @@ constexpr std::array<char, 256> kEscapes = [] {
   table['\n'] = 'n';
   table['\r'] = 'r';
   table['\t'] = 't';
+  for (int c = 0x80; c < 0x100; ++c) table[static_cast<std::size_t>(c)] = '8';  // check UTF-8
   return table;
 }();
 
@@ -351,6 +402,22 @@ void WriteString(Sink& sink, std::string_view text) {
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char escape = kEscapes[static_cast<unsigned char>(text[i])];
     if (escape == 0) continue;
+    if (escape == '8') {
+      // Text is written as valid UTF-8 whatever its origin (a function's raw output, say): an
+      // ill-formed sequence becomes U+FFFD, as Java's decoding of the bytes would have made it.
+      std::size_t valid_prefix = 0;
+      std::size_t bad = 0;
+      const std::size_t length = Utf8SequenceAt(text, i, &valid_prefix, &bad);
+      if (length > 0) {
+        i += length - 1;
+        continue;
+      }
+      sink.Append(text.data() + run, i - run);
+      sink.Append("\xEF\xBF\xBD", 3);
+      i += valid_prefix - 1;
+      run = i + 1;
+      continue;
+    }
     sink.Append(text.data() + run, i - run);
     run = i + 1;
     if (escape == 'u') {
@@ -752,55 +819,6 @@ void AppendUtf8(std::string& out, uint32_t cp) {
 }
 
 namespace {
-
-// The length of the well-formed UTF-8 sequence starting at text[i], or 0 when the sequence is
-// ill-formed; then `valid_prefix` is how many of its bytes are a well-formed start (the maximal
-// subpart, at least 1) and `bad` the offset of the offending byte (text.size() when truncated).
-std::size_t Utf8SequenceAt(std::string_view text, std::size_t i, std::size_t* valid_prefix,
-                           std::size_t* bad) {
-  const auto c = static_cast<unsigned char>(text[i]);
-  if (c < 0x80) return 1;
-  std::size_t length = 0;
-  unsigned char low = 0x80;  // the range of the second byte (RFC 3629 table)
-  unsigned char high = 0xBF;
-  if (c >= 0xC2 && c <= 0xDF) {
-    length = 2;
-  } else if (c == 0xE0) {
-    length = 3;
-    low = 0xA0;
-  } else if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) {
-    length = 3;
-  } else if (c == 0xED) {  // no surrogates
-    length = 3;
-    high = 0x9F;
-  } else if (c == 0xF0) {
-    length = 4;
-    low = 0x90;
-  } else if (c >= 0xF1 && c <= 0xF3) {
-    length = 4;
-  } else if (c == 0xF4) {  // nothing past U+10FFFF
-    length = 4;
-    high = 0x8F;
-  } else {
-    *valid_prefix = 1;
-    *bad = i;
-    return 0;
-  }
-  for (std::size_t k = 1; k < length; ++k) {
-    if (i + k >= text.size()) {
-      *valid_prefix = k;
-      *bad = text.size();
-      return 0;
-    }
-    const auto d = static_cast<unsigned char>(text[i + k]);
-    if (d < (k == 1 ? low : 0x80) || d > (k == 1 ? high : 0xBF)) {
-      *valid_prefix = k;
-      *bad = i + k;
-      return 0;
-    }
-  }
-  return length;
-}
 
 std::string HexByte(unsigned char c) {
   static constexpr char kHex[] = "0123456789abcdef";

@@ -158,6 +158,24 @@ TEST(JsonTest, ReplacesIllFormedUtf8AsJavaDoes) {
   EXPECT_TRUE(IsValidUtf8(Utf8WithReplacements("\x80\xBF\xC0\xF5\xF0\x9F\x98")));
 }
 
+// Whatever a string holds (a function's raw output is not checked), its JSON text is UTF-8.
+TEST(JsonTest, DumpAlwaysWritesValidUtf8) {
+  Json value = JsonObject();
+  value.AddMember(JsonString("k\xFF"),
+                  JsonString("a\xE2\x82"
+                             "b\xC3\xA9\n"),
+                  Alloc());
+  const std::string text = DumpJson(value);
+  EXPECT_EQ(text,
+            "{\"k\xEF\xBF\xBD\":\"a\xEF\xBF\xBD"
+            "b\xC3\xA9\\n\"}");
+  EXPECT_TRUE(IsValidUtf8(text));
+  EXPECT_EQ(JsonTextSize(value), text.size());
+  std::string appended;
+  AppendJsonString(appended, "\xC0\x80");
+  EXPECT_EQ(appended, "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");
+}
+
 TEST(JsonTest, EqualityComparesNumbersByValueAndIgnoresMemberOrder) {
   EXPECT_TRUE(JsonEquals(*ParseJson("{\"a\":1,\"b\":[2]}"), *ParseJson("{\"b\":[2.0],\"a\":1.0}")));
   EXPECT_FALSE(JsonEquals(*ParseJson("[1]"), *ParseJson("[true]")));

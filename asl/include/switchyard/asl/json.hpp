@@ -53,6 +53,8 @@ int JsonNestingDepth(const Json& value, int limit = kMaxJsonNestingDepth);
 
 // Compact JSON text (no spaces), as AWS renders payloads in history and causes. Non-finite
 // doubles are written as Jackson writes them by default: "Infinity", "-Infinity", "NaN" (strings).
+// The text is always valid UTF-8: an ill-formed sequence inside a string (which only text that
+// did not come through ParseJson can hold) is written as U+FFFD, as Java would have decoded it.
 // Every walk over a value in this header (dump, size, copy, equality) is iterative, so any depth
 // is safe.
 std::string DumpJson(const Json& value);
