@@ -375,13 +375,43 @@ class Parser {
   }
 
   // Parses one (sub-)machine: the top level, a Parallel branch or a Map processor.
+  //
+  // Nested machines recurse ParseMachine -> ParseState -> ParseParallel/ParseMap ->
+  // ParseMachine, as deep as a definition nests (at most ~333 levels within the JSON limit).
+  // The functions on that path keep small frames, and all other work happens in [[gnu::noinline]]
+  // helpers that return before the recursion goes on, so the stack per level stays small (also
+  // under ASan, whose frames are several times larger).
   StateMachineDef ParseMachine(const Json& obj, const std::string& loc, QueryLanguage inherited,
                                bool top_level) {
     StateMachineDef def;
     def.query_language = inherited;
+    const Json* states = ParseMachineFields(obj, loc, inherited, top_level, &def);
+    if (states == nullptr) return def;
+    for (auto it = states->MemberBegin(); it != states->MemberEnd(); ++it) {
+      const std::string* admitted = AdmitState(it->name, loc, &def);
+      if (admitted == nullptr) continue;
+      const std::string at = *admitted;  // nested machines reuse state_loc_
+      def.states.emplace_back();
+      ParseState(JsonView(it->name), it->value, at, def.query_language, top_level,
+                 def.states.back());
+      def.index.emplace(std::string(JsonView(it->name)), def.states.size() - 1);
+    }
+    CheckTransitions(def, loc);
+    return def;
+  }
+
+ private:
+  std::set<std::string, std::less<>> all_names_;
+  std::string state_loc_;  // AdmitState's answer
+
+  // The machine's own fields; returns its States object when there are states to parse.
+  [[gnu::noinline]] const Json* ParseMachineFields(const Json& obj, const std::string& loc,
+                                                   QueryLanguage inherited, bool top_level,
+                                                   StateMachineDef* out) {
+    StateMachineDef& def = *out;
     if (!obj.IsObject()) {
       Schema(loc, "A state machine must be a JSON object");
-      return def;
+      return nullptr;
     }
     for (auto it = obj.MemberBegin(); it != obj.MemberEnd(); ++it) {
       const std::string_view key = JsonView(it->name);
@@ -430,34 +460,33 @@ class Parser {
     const Json* states = JsonFind(obj, "States");
     if (states == nullptr) {
       Schema(loc, "States is required");
-      return def;
+      return nullptr;
     }
-    if (!states->IsObject()) return def;
+    if (!states->IsObject()) return nullptr;
     if (states->MemberCount() == 0) Schema(Join(loc, "States"), "States must not be empty");
-    for (auto it = states->MemberBegin(); it != states->MemberEnd(); ++it) {
-      const std::string name(JsonView(it->name));
-      const std::string at = Join(Join(loc, "States"), name);
-      if (name.empty() || Utf16Units(name) > kMaxStateNameLength) {
-        Schema(at, "State names must be 1 to 80 characters long");
-      }
-      if (!all_names_.insert(name).second) {
-        Report(std::string(kDiagDuplicateStateName), at,
-               "State name '" + name + "' is used more than once in the state machine");
-        // A name repeated in this machine keeps its first state; one repeated from another
-        // machine (a sibling branch) is still this machine's state, so its transitions resolve
-        // and the repeat is the only problem reported.
-        if (def.index.count(name) > 0) continue;
-      }
-      State state = ParseState(name, it->value, at, def.query_language, top_level);
-      def.index.emplace(name, def.states.size());
-      def.states.push_back(std::move(state));
-    }
-    CheckTransitions(def, loc);
-    return def;
+    return states;
   }
 
- private:
-  std::set<std::string, std::less<>> all_names_;
+  // Checks a state's name; returns its location (valid until the next call), or nullptr when
+  // the state is not parsed (a name repeated within this machine).
+  [[gnu::noinline]] const std::string* AdmitState(const Json& key, const std::string& loc,
+                                                  const StateMachineDef* def) {
+    const std::string name(JsonView(key));
+    state_loc_ = Join(Join(loc, "States"), name);
+    const std::string& at = state_loc_;
+    if (name.empty() || Utf16Units(name) > kMaxStateNameLength) {
+      Schema(at, "State names must be 1 to 80 characters long");
+    }
+    if (!all_names_.insert(name).second) {
+      Report(std::string(kDiagDuplicateStateName), at,
+             "State name '" + name + "' is used more than once in the state machine");
+      // A name repeated in this machine keeps its first state; one repeated from another
+      // machine (a sibling branch) is still this machine's state, so its transitions resolve
+      // and the repeat is the only problem reported.
+      if (def->index.count(name) > 0) return nullptr;
+    }
+    return &state_loc_;
+  }
 
   void ParseQueryLanguage(const Json& v, const std::string& at, QueryLanguage* out) {
     if (v.IsString() && JsonView(v) == "JSONPath") {
@@ -792,11 +821,27 @@ class Parser {
   }
 
   // One Choice rule. `top` rules carry Next (and Assign/Output); nested ones must not.
+  // And/Or/Not recurse here, once per level of the rule (at most ~1,000 within the JSON limit):
+  // the rule's own fields are parsed by a noinline helper that only collects the operands, so
+  // the frame that stays on the stack per level is small.
   ChoiceRule ParseRule(const Json& v, const std::string& at, bool top, bool jsonata) {
     ChoiceRule rule;
+    std::vector<std::pair<const Json*, std::string>> operands;
+    ParseRuleFields(v, at, top, jsonata, &rule, &operands);
+    rule.children.reserve(operands.size());
+    for (const auto& [operand, location] : operands) {
+      rule.children.push_back(ParseRule(*operand, location, false, jsonata));
+    }
+    return rule;
+  }
+
+  [[gnu::noinline]] void ParseRuleFields(
+      const Json& v, const std::string& at, bool top, bool jsonata, ChoiceRule* out,
+      std::vector<std::pair<const Json*, std::string>>* operands) {
+    ChoiceRule& rule = *out;
     if (!v.IsObject()) {
       Schema(at, "A choice rule must be an object");
-      return rule;
+      return;
     }
     int operators = 0;
     for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) {
@@ -835,12 +880,12 @@ class Parser {
           continue;
         }
         for (rapidjson::SizeType i = 0; i < f.Size(); ++i) {
-          rule.children.push_back(ParseRule(f[i], fat + "/" + std::to_string(i), false, jsonata));
+          operands->emplace_back(&f[i], fat + "/" + std::to_string(i));
         }
       } else if (key == "Not" && !jsonata) {
         ++operators;
         rule.kind = ChoiceRule::Kind::kNot;
-        rule.children.push_back(ParseRule(f, fat, false, jsonata));
+        operands->emplace_back(&f, fat);
       } else if (key == "Variable" && !jsonata) {
         rule.variable = Path(f, fat, false);
       } else if (auto op = ChoiceOperatorFromName(key); op && !jsonata) {
@@ -863,7 +908,7 @@ class Parser {
       Schema(at, "A comparison needs a Variable");
     }
     if (top && !JsonFind(v, "Next")) Schema(at, "Each rule in Choices needs a Next");
-    return rule;
+    return;
   }
 
   void CheckOperand(std::string_view op, const Json& f, const std::string& at, ChoiceRule* rule) {
@@ -889,14 +934,44 @@ class Parser {
 
   // `strict`: the state sits directly in the top level, where a JSONata machine may not hold a
   // JSONPath state (AWS accepts one inside a JSONata Map's processor).
-  State ParseState(const std::string& name, const Json& v, const std::string& loc,
-                   QueryLanguage inherited, bool strict) {
-    State state;
+  void ParseState(std::string_view name, const Json& v, const std::string& loc,
+                  QueryLanguage inherited, bool strict, State& state) {
+    if (!ParseStateFields(name, v, loc, inherited, strict, state)) return;
+    switch (state.type) {
+      case StateType::kTask:
+        ParseTask(v, loc, &state);
+        break;
+      case StateType::kChoice:
+        ParseChoice(v, loc, &state);
+        break;
+      case StateType::kWait:
+        ParseWait(v, loc, &state);
+        break;
+      case StateType::kFail:
+        ParseFail(v, loc, &state);
+        break;
+      case StateType::kParallel:
+        ParseParallel(v, loc, &state);
+        break;
+      case StateType::kMap:
+        ParseMap(v, loc, &state);
+        break;
+      case StateType::kPass:
+      case StateType::kSucceed:
+        break;
+    }
+  }
+
+  // Every field a state type shares; false when the type is unknown (nothing more to parse).
+  [[gnu::noinline]] bool ParseStateFields(std::string_view name_view, const Json& v,
+                                          const std::string& loc, QueryLanguage inherited,
+                                          bool strict, State& state) {
+    const std::string name(name_view);
     state.name = name;
     state.query_language = inherited;
     if (!v.IsObject()) {
       Schema(loc, "A state must be a JSON object");
-      return state;
+      return false;
     }
     state.raw = std::make_shared<const Json>(RawWithoutMachines(v));
     const Json* type = JsonFind(v, "Type");
@@ -922,7 +997,7 @@ class Parser {
       Schema(Join(loc, "Type"), type == nullptr ? "Type is required"
                                                 : "Type must be one of Task, Pass, Choice, "
                                                   "Wait, Succeed, Fail, Parallel, Map");
-      return state;
+      return false;
     }
     if (const Json* ql = JsonFind(v, "QueryLanguage")) {
       ParseQueryLanguage(*ql, Join(loc, "QueryLanguage"), &state.query_language);
@@ -1008,31 +1083,7 @@ class Parser {
     }
     if (const Json* r = JsonFind(v, "Retry")) ParseRetry(*r, Join(loc, "Retry"), &state);
     if (const Json* c = JsonFind(v, "Catch")) ParseCatch(*c, Join(loc, "Catch"), &state);
-
-    switch (state.type) {
-      case StateType::kTask:
-        ParseTask(v, loc, &state);
-        break;
-      case StateType::kChoice:
-        ParseChoice(v, loc, &state);
-        break;
-      case StateType::kWait:
-        ParseWait(v, loc, &state);
-        break;
-      case StateType::kFail:
-        ParseFail(v, loc, &state);
-        break;
-      case StateType::kParallel:
-        ParseParallel(v, loc, &state);
-        break;
-      case StateType::kMap:
-        ParseMap(v, loc, &state);
-        break;
-      case StateType::kPass:
-      case StateType::kSucceed:
-        break;
-    }
-    return state;
+    return true;
   }
 
   // IntOrExpression of `state`'s field `field`, its location built only when it is there.
@@ -1054,7 +1105,7 @@ class Parser {
     *value = PositiveInt(*f, at, allow_zero);
   }
 
-  void ParseTask(const Json& v, const std::string& loc, State* state) {
+  [[gnu::noinline]] void ParseTask(const Json& v, const std::string& loc, State* state) {
     const bool jsonata = state->query_language == QueryLanguage::kJsonata;
     const Json* resource = JsonFind(v, "Resource");
     if (resource == nullptr) {
@@ -1101,7 +1152,7 @@ class Parser {
     }
   }
 
-  void ParseChoice(const Json& v, const std::string& loc, State* state) {
+  [[gnu::noinline]] void ParseChoice(const Json& v, const std::string& loc, State* state) {
     const bool jsonata = state->query_language == QueryLanguage::kJsonata;
     if (JsonFind(v, "Next") || JsonFind(v, "End")) {
       Schema(Join(loc, JsonFind(v, "End") ? "End" : "Next"),
@@ -1125,7 +1176,7 @@ class Parser {
     }
   }
 
-  void ParseWait(const Json& v, const std::string& loc, State* state) {
+  [[gnu::noinline]] void ParseWait(const Json& v, const std::string& loc, State* state) {
     const bool jsonata = state->query_language == QueryLanguage::kJsonata;
     CheckExclusive(v, loc, {"Seconds", "SecondsPath", "Timestamp", "TimestampPath"}, true);
     if (const Json* s = JsonFind(v, "Seconds")) {
@@ -1182,12 +1233,17 @@ class Parser {
     }
   }
 
-  void ParseFail(const Json& v, const std::string& loc, State* state) {
+  [[gnu::noinline]] void ParseFail(const Json& v, const std::string& loc, State* state) {
     const bool jsonata = state->query_language == QueryLanguage::kJsonata;
     FailField(v, loc, "Error", jsonata, &state->error, &state->error_path,
               &state->error_path_intrinsic, &state->error_jsonata);
     FailField(v, loc, "Cause", jsonata, &state->cause, &state->cause_path,
               &state->cause_path_intrinsic, &state->cause_jsonata);
+  }
+
+  [[gnu::noinline]] static std::string BranchLocation(const std::string& loc,
+                                                      rapidjson::SizeType i) {
+    return Join(loc, "Branches") + "/" + std::to_string(i);
   }
 
   void ParseParallel(const Json& v, const std::string& loc, State* state) {
@@ -1196,18 +1252,32 @@ class Parser {
       Schema(branches ? Join(loc, "Branches") : loc, "Branches must be a non-empty array");
       return;
     }
+    state->branches.reserve(branches->Size());
     for (rapidjson::SizeType i = 0; i < branches->Size(); ++i) {
-      state->branches.push_back(ParseMachine((*branches)[i],
-                                             Join(loc, "Branches") + "/" + std::to_string(i),
-                                             state->query_language, false));
+      state->branches.push_back(
+          ParseMachine((*branches)[i], BranchLocation(loc, i), state->query_language, false));
     }
   }
 
+  // On the nesting path: the processor's fields and the rest of the Map's are parsed by
+  // noinline helpers (see ParseMachine).
   void ParseMap(const Json& v, const std::string& loc, State* state) {
-    const bool jsonata = state->query_language == QueryLanguage::kJsonata;
+    std::string processor_loc;
+    if (const Json* processor = ParseMapProcessorConfig(v, loc, state, &processor_loc)) {
+      state->item_processor = std::make_shared<StateMachineDef>(
+          ParseMachine(*processor, processor_loc, state->query_language, false));
+    }
+    ParseMapFields(v, loc, state);
+  }
+
+  // ItemProcessor (or Iterator) and its ProcessorConfig; returns the processor to parse.
+  [[gnu::noinline]] const Json* ParseMapProcessorConfig(const Json& v, const std::string& loc,
+                                                        State* state,
+                                                        std::string* processor_location) {
     CheckExclusive(v, loc, {"ItemProcessor", "Iterator"}, true);
     const Json* processor = JsonFind(v, "ItemProcessor");
-    std::string processor_loc = Join(loc, "ItemProcessor");
+    std::string& processor_loc = *processor_location;
+    processor_loc = Join(loc, "ItemProcessor");
     if (processor == nullptr) {
       processor = JsonFind(v, "Iterator");
       processor_loc = Join(loc, "Iterator");
@@ -1234,9 +1304,13 @@ class Parser {
           }
         }
       }
-      state->item_processor = std::make_shared<StateMachineDef>(
-          ParseMachine(*processor, processor_loc, state->query_language, false));
     }
+    return processor;
+  }
+
+  // The Map's fields other than its processor.
+  [[gnu::noinline]] void ParseMapFields(const Json& v, const std::string& loc, State* state) {
+    const bool jsonata = state->query_language == QueryLanguage::kJsonata;
     if (!jsonata) {
       state->items_path = FieldPath(v, loc, "ItemsPath", false);
       if (const Json* s = JsonFind(v, "ItemSelector")) {
@@ -1306,7 +1380,7 @@ class Parser {
   }
 
   // Next targets exist, every state is reachable from StartAt, and some state ends the machine.
-  void CheckTransitions(const StateMachineDef& def, const std::string& loc) {
+  [[gnu::noinline]] void CheckTransitions(const StateMachineDef& def, const std::string& loc) {
     auto exists = [&def](const std::string& name) { return def.index.count(name) > 0; };
     const std::string states_loc = Join(loc, "States");
     if (!def.start_at.empty() && !exists(def.start_at)) {

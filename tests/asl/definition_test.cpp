@@ -255,6 +255,29 @@ TEST(DefinitionDepthTest, ValidatesTheDeepestDefinitionsJacksonAllows) {
   EXPECT_FALSE(ParseDefinition(NestedMaps(333)).ok());
 }
 
+// AWS's parser refuses bytes that are not UTF-8, anywhere in the definition.
+TEST(DefinitionTextTest, RefusesInvalidUtf8) {
+  const ParseResult result = ParseDefinition(
+      "{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\",\"Comment\":\"\xE9t\xE9\","
+      "\"End\":true}}}");
+  ASSERT_EQ(result.diagnostics.size(), 1u) << Render(result.diagnostics);
+  EXPECT_EQ(result.diagnostics[0].code, kDiagInvalidJsonDescription);
+  EXPECT_EQ(result.diagnostics[0].message,
+            "The definition is not valid JSON: Invalid UTF-8 middle byte 0x74 at offset 56");
+  EXPECT_TRUE(ParseDefinition("{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\","
+                              "\"Comment\":\"\xC3\xA9t\xC3\xA9\",\"End\":true}}}")
+                  .ok());
+}
+
+// Numbers as Jackson reads them: beyond double's range is infinity, not an error.
+TEST(DefinitionTextTest, NumbersBeyondDoubleRange) {
+  const ParseResult result = ParseDefinition(
+      R"({"StartAt":"P","States":{"P":{"Type":"Pass","Result":[1e999,-1e999,123456789012345678901234567890],"End":true}}})");
+  ASSERT_TRUE(result.ok()) << Render(result.diagnostics);
+  EXPECT_EQ(DumpJson(*result.definition->Find("P")->result),
+            R"(["Infinity","-Infinity",1.2345678901234568e29])");
+}
+
 // Diagnostics deep inside a definition are still located (the walks build locations lazily).
 TEST(DefinitionDepthTest, LocatesProblemsDeepInside) {
   const std::string text =
