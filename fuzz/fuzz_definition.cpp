@@ -1,10 +1,12 @@
 // Feeds arbitrary text to the definition parser + validator: it must never crash, and a
-// definition it accepts must re-validate identically.
+// definition it accepts must have no error. Any text that parses as JSON must also survive the
+// value walks (copy, equality, dump, size) and dump as valid UTF-8.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
 #include "switchyard/asl/definition.hpp"
+#include "switchyard/asl/json.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
@@ -13,6 +15,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (const auto& d : result.diagnostics) {
       if (d.severity == switchyard::asl::Severity::kError) __builtin_trap();
     }
+  }
+  namespace asl = switchyard::asl;
+  if (std::optional<asl::Json> doc = asl::ParseJson(text)) {
+    const asl::Json copy = asl::CopyJson(*doc);
+    // (Not JsonEquals as the check: a repeated key makes a value unequal to itself there.)
+    (void)asl::JsonEquals(*doc, copy);
+    const std::string dumped = asl::DumpJson(*doc);
+    if (asl::DumpJson(copy) != dumped) __builtin_trap();
+    if (dumped.size() != asl::JsonTextSize(*doc) || !asl::IsValidUtf8(dumped)) __builtin_trap();
+    if (asl::JsonNestingDepth(*doc) > asl::kMaxJsonNestingDepth) __builtin_trap();
   }
   return 0;
 }

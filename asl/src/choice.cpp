@@ -1,3 +1,4 @@
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -101,34 +102,12 @@ bool Compare(std::string_view op_name, const Json& value, const Json& operand) {
   return false;
 }
 
-}  // namespace
-
-Result<bool> EvaluateChoiceRule(const ChoiceRule& rule, const Scope& scope) {
-  switch (rule.kind) {
-    case ChoiceRule::Kind::kAnd:
-      for (const ChoiceRule& child : rule.children) {
-        Result<bool> r = EvaluateChoiceRule(child, scope);
-        if (!r.ok() || !*r) return r;
-      }
-      return true;
-    case ChoiceRule::Kind::kOr:
-      for (const ChoiceRule& child : rule.children) {
-        Result<bool> r = EvaluateChoiceRule(child, scope);
-        if (!r.ok() || *r) return r;
-      }
-      return false;
-    case ChoiceRule::Kind::kNot: {
-      if (rule.children.empty()) return false;
-      Result<bool> r = EvaluateChoiceRule(rule.children.front(), scope);
-      if (!r.ok()) return r;
-      return !*r;
-    }
-    case ChoiceRule::Kind::kCondition:
-      if (rule.condition.IsBool()) return rule.condition.GetBool();
-      return Error{std::string(kStatesQueryEvaluationError),
-                   "JSONata conditions are not evaluated by this build"};
-    case ChoiceRule::Kind::kComparison:
-      break;
+// One comparison (or a JSONata condition, which this evaluator does not compute).
+Result<bool> EvaluateLeaf(const ChoiceRule& rule, const Scope& scope) {
+  if (rule.kind == ChoiceRule::Kind::kCondition) {
+    if (rule.condition.IsBool()) return rule.condition.GetBool();
+    return Error{std::string(kStatesQueryEvaluationError),
+                 "JSONata conditions are not evaluated by this build"};
   }
   if (!rule.variable) return false;
   Result<Json> value = rule.variable->Evaluate(scope);
@@ -175,6 +154,56 @@ Result<bool> EvaluateChoiceRule(const ChoiceRule& rule, const Scope& scope) {
     return Compare(name, v, *operand);
   }
   return Compare(name, v, rule.operand);
+}
+
+}  // namespace
+
+// And/Or/Not are walked with an explicit stack (rules nest as deep as a definition does), with
+// the short circuits of the recursive form: And stops at the first false, Or at the first true,
+// both at the first error.
+Result<bool> EvaluateChoiceRule(const ChoiceRule& rule, const Scope& scope) {
+  struct Frame {
+    const ChoiceRule* rule;
+    std::size_t next;  // the next child to evaluate
+  };
+  std::vector<Frame> stack{{&rule, 0}};
+  std::optional<Result<bool>> finished;  // what the rule just popped evaluated to
+  while (!stack.empty()) {
+    Frame& top = stack.back();
+    const ChoiceRule& current = *top.rule;
+    const ChoiceRule::Kind kind = current.kind;
+    if (kind == ChoiceRule::Kind::kAnd || kind == ChoiceRule::Kind::kOr) {
+      if (finished.has_value()) {
+        const bool decisive = !finished->ok() || (kind == ChoiceRule::Kind::kAnd) != **finished;
+        if (decisive) {
+          stack.pop_back();  // `finished` is this rule's value too
+          continue;
+        }
+        finished.reset();
+      }
+      if (top.next == current.children.size()) {
+        finished = Result<bool>(kind == ChoiceRule::Kind::kAnd);
+        stack.pop_back();
+        continue;
+      }
+      const ChoiceRule* child = &current.children[top.next++];
+      stack.push_back({child, 0});
+    } else if (kind == ChoiceRule::Kind::kNot) {
+      if (finished.has_value()) {
+        if (finished->ok()) finished = Result<bool>(!**finished);
+        stack.pop_back();
+      } else if (current.children.empty()) {
+        finished = Result<bool>(false);
+        stack.pop_back();
+      } else {
+        stack.push_back({&current.children.front(), 0});
+      }
+    } else {
+      finished = EvaluateLeaf(current, scope);
+      stack.pop_back();
+    }
+  }
+  return std::move(*finished);
 }
 
 }  // namespace switchyard::asl

@@ -4,6 +4,8 @@
 #include <charconv>
 #include <cmath>
 #include <map>
+#include <set>
+#include <unordered_map>
 #include <utility>
 
 #include "switchyard/asl/names.hpp"
@@ -85,7 +87,9 @@ struct Frame {
   int64_t fan_max = 0;
   int64_t tolerated_count = -1;
   double tolerated_percentage = -1;
-  std::vector<int64_t> children;
+  // Live children, by id: ids grow with launch order, so this is also the launch order. A set so
+  // that a Map of 100,000 waiting iterations removes each finished one in O(log n).
+  std::set<int64_t> children;
   Json items;
   Json results;
   std::string fan_error;
@@ -125,6 +129,50 @@ struct ExecutionState::Impl {
   // The size of every live frame's variables (AWS: at most 10 MiB per execution). Not in
   // snapshots: FromJson recounts it.
   std::size_t variables_bytes = 0;
+  // A task or timer id names its frame ("task-<serial>.<frame id>"), so that an event finds its
+  // frame without scanning them all. A callback token (32 random hex digits) cannot: `owners`
+  // maps each token in flight to its frame, allocated on first use, never in snapshots (FromJson
+  // rebuilds it from the frames). An entry may outlive its frame (the lookup checks the frame).
+  std::unique_ptr<std::unordered_map<std::string, int64_t>> owners;
+  // Test hook: frames examined to route task and timer events to their owner (one per event).
+  int64_t frames_examined = 0;
+
+  [[gnu::noinline]] void Index(const std::string& key, int64_t frame_id) {
+    if (key.empty()) return;
+    if (!owners) owners = std::make_unique<std::unordered_map<std::string, int64_t>>();
+    (*owners)[key] = frame_id;
+  }
+  [[gnu::noinline]] void Unindex(const std::string& key, int64_t frame_id) {
+    if (key.empty() || !owners) return;
+    auto it = owners->find(key);
+    if (it != owners->end() && it->second == frame_id) owners->erase(it);
+  }
+  // Enters `frame`'s token in `owners`.
+  void IndexFrame(const Frame& frame) { Index(frame.token, frame.id); }
+  // Removes `frame`'s entry (if it still names it).
+  void UnindexFrame(const Frame& frame) { Unindex(frame.token, frame.id); }
+  // The frame a task or timer id names, or nullptr.
+  Frame* FrameOfId(std::string_view id) {
+    std::size_t dot = id.rfind('.');
+    if (dot == std::string_view::npos) return nullptr;
+    int64_t frame_id = 0;
+    auto [end, ec] = std::from_chars(id.data() + dot + 1, id.data() + id.size(), frame_id);
+    if (ec != std::errc() || end != id.data() + id.size()) return nullptr;
+    auto it = frames.find(frame_id);
+    if (it == frames.end()) return nullptr;
+    ++frames_examined;
+    return &it->second;
+  }
+  // The frame that owns token `key`, or nullptr.
+  Frame* Owner(const std::string& key) {
+    if (key.empty() || !owners) return nullptr;
+    auto owner = owners->find(key);
+    if (owner == owners->end()) return nullptr;
+    auto it = frames.find(owner->second);
+    if (it == frames.end()) return nullptr;
+    ++frames_examined;
+    return &it->second;
+  }
 };
 
 namespace {
@@ -385,6 +433,37 @@ class Runner {
     return std::string(prefix) + ToString(impl_.next_serial++);
   }
 
+  // A new task or timer id for `frame`: "<prefix><serial>.<frame id>" (see Impl::FrameOfId).
+  std::string NextId(std::string_view prefix, const Frame& frame) {
+    return NextSerial(prefix) + "." + ToString(frame.id);
+  }
+
+  // A frame's task id, timer id and token change only through these (a token is indexed).
+  void SetTask(Frame& frame, std::string task_id) { frame.task_id = std::move(task_id); }
+  void ClearTask(Frame& frame) { frame.task_id.clear(); }
+  void SetTimer(Frame& frame, std::string timer_id) { frame.timer_id = std::move(timer_id); }
+  void ClearTimer(Frame& frame) { frame.timer_id.clear(); }
+  void SetToken(Frame& frame, std::string token) {
+    ClearToken(frame);
+    frame.token = std::move(token);
+    impl_.Index(frame.token, frame.id);
+  }
+  // The hot path (a Pass or Choice state) has no token: kept small enough to inline.
+  void ClearToken(Frame& frame) {
+    if (!frame.token.empty()) ClearIndexed(frame.token, frame.id);
+  }
+  [[gnu::noinline]] void ClearIndexed(std::string& key, int64_t frame_id) {
+    impl_.Unindex(key, frame_id);
+    key.clear();
+  }
+  // Removes a frame (and its index entries).
+  void EraseFrame(int64_t frame_id) {
+    auto it = impl_.frames.find(frame_id);
+    if (it == impl_.frames.end()) return;
+    impl_.UnindexFrame(it->second);
+    impl_.frames.erase(it);
+  }
+
   // ---- start and end ------------------------------------------------------------------
   // The execution's ARNs: the ones the Started event gave, or ones derived from the names.
   std::string ExecutionArn() const {
@@ -462,6 +541,7 @@ class Runner {
     impl_.execution_timer = false;
     impl_.frames.clear();
     impl_.variables_bytes = 0;
+    impl_.owners.reset();
     impl_.status = status;
 
     if (status == ExecutionStatus::kSucceeded) {
@@ -514,8 +594,8 @@ class Runner {
       command.timer_id = frame.timer_id;
       step_.commands.push_back(std::move(command));
     }
-    frame.task_id.clear();
-    frame.timer_id.clear();
+    ClearTask(frame);
+    ClearTimer(frame);
   }
 
   // ---- definitions and scopes ---------------------------------------------------------
@@ -731,7 +811,7 @@ class Runner {
   // Lets the driver run (and time pass) before `frame` enters its state.
   void Yield(Frame& frame) {
     frame.phase = Phase::kYield;
-    frame.timer_id = NextSerial("yield-");
+    SetTimer(frame, NextId("yield-", frame));
     Command command;
     command.kind = Command::Kind::kStartTimer;
     command.timer_id = frame.timer_id;
@@ -752,7 +832,7 @@ class Runner {
     frame.phase = Phase::kEnter;
     frame.attempts.clear();
     frame.retry_count = 0;
-    frame.token.clear();
+    ClearToken(frame);
   }
 
   void EndFrame(Frame& frame, bool failed, Json output, std::string error, std::string cause,
@@ -1053,7 +1133,7 @@ class Runner {
     }
     frame.work = std::move(output).value();
     frame.phase = Phase::kWait;
-    frame.timer_id = NextSerial("timer-");
+    SetTimer(frame, NextId("timer-", frame));
     Command command;
     command.kind = Command::Kind::kStartTimer;
     command.timer_id = frame.timer_id;
@@ -1086,7 +1166,7 @@ class Runner {
 
   void InvokeTask(Frame& frame, const State& state) {
     bool callback = IsCallback(state.resource);
-    frame.token.clear();
+    ClearToken(frame);
     if (callback) {
       uint64_t high = random_.NextU64();
       uint64_t low = random_.NextU64();
@@ -1097,7 +1177,7 @@ class Runner {
           token += kHex[(part >> shift) & 0xF];
         }
       }
-      frame.token = token;
+      SetToken(frame, std::move(token));
     }
     Json payload;
     if (state.parameters) {
@@ -1118,7 +1198,7 @@ class Runner {
                                   state.heartbeat_seconds_path, 0);
     if (!heartbeat) return FailFrame(frame, std::move(heartbeat).error());
 
-    frame.task_id = NextSerial("task-");
+    SetTask(frame, NextId("task-", frame));
     frame.phase = Phase::kTask;
     bool lambda = IsLegacyLambda(state.resource);
     if (lambda) {
@@ -1170,16 +1250,12 @@ class Runner {
   }
 
   void HandleTaskEvent(const Event& event) {
-    Frame* found = nullptr;
-    for (auto& [id, frame] : impl_.frames) {
-      if (frame.phase != Phase::kTask) continue;
-      if (!event.task_id.empty() ? frame.task_id == event.task_id
-                                 : (!event.token.empty() && frame.token == event.token)) {
-        found = &frame;
-        break;
-      }
+    Frame* found =
+        !event.task_id.empty() ? impl_.FrameOfId(event.task_id) : impl_.Owner(event.token);
+    if (found == nullptr || found->phase != Phase::kTask) return;
+    if (!event.task_id.empty() ? found->task_id != event.task_id : found->token != event.token) {
+      return;
     }
-    if (found == nullptr) return;
     Frame& frame = *found;
     int64_t frame_id = frame.id;
     const State& state = StateOf(frame);
@@ -1207,7 +1283,7 @@ class Runner {
           Emit(lambda ? "LambdaFunctionFailed" : "TaskFailed",
                lambda ? "lambdaFunctionFailedEventDetails" : "taskFailedEventDetails",
                std::move(details));
-          frame.task_id.clear();
+          ClearTask(frame);
           frame.phase = Phase::kEnter;
           HandleStateError(frame, state, std::move(error));
           break;
@@ -1218,7 +1294,7 @@ class Runner {
         Emit(lambda ? "LambdaFunctionSucceeded" : "TaskSucceeded",
              lambda ? "lambdaFunctionSucceededEventDetails" : "taskSucceededEventDetails",
              std::move(details));
-        frame.task_id.clear();
+        ClearTask(frame);
         frame.phase = Phase::kEnter;  // provisional; TaskSucceededContinue decides
         TaskSucceededContinue(
             frame, state,
@@ -1245,7 +1321,7 @@ class Runner {
         if (!error.error.empty()) JsonSet(details, "error", JsonString(error.error));
         if (!error.cause.empty()) JsonSet(details, "cause", JsonString(error.cause));
         Emit(type, key, std::move(details));
-        frame.task_id.clear();
+        ClearTask(frame);
         HandleStateError(frame, state, std::move(error));
         break;
       }
@@ -1293,7 +1369,7 @@ class Runner {
       frame.attempts[i] = attempt + 1;
       frame.retry_count += 1;
       frame.phase = Phase::kRetry;
-      frame.timer_id = NextSerial("retry-");
+      SetTimer(frame, NextId("retry-", frame));
       Command command;
       command.kind = Command::Kind::kStartTimer;
       command.timer_id = frame.timer_id;
@@ -1324,7 +1400,7 @@ class Runner {
       frame.phase = Phase::kEnter;
       frame.attempts.clear();
       frame.retry_count = 0;
-      frame.token.clear();
+      ClearToken(frame);
       return;
     }
     FailFrame(frame, std::move(error));
@@ -1338,22 +1414,32 @@ class Runner {
                    std::string(kStatesTimeout), "");
       return;
     }
-    Frame* found = nullptr;
-    for (auto& [id, frame] : impl_.frames) {
-      if ((frame.phase == Phase::kWait || frame.phase == Phase::kRetry ||
-           frame.phase == Phase::kYield) &&
-          frame.timer_id == timer_id) {
-        found = &frame;
-        break;
-      }
+    Frame* found = impl_.FrameOfId(timer_id);
+    if (found == nullptr || found->timer_id != timer_id ||
+        (found->phase != Phase::kWait && found->phase != Phase::kRetry &&
+         found->phase != Phase::kYield)) {
+      return;
     }
-    if (found == nullptr) return;
     Frame& frame = *found;
     int64_t frame_id = frame.id;
-    frame.timer_id.clear();
+    ClearTimer(frame);
     if (frame.phase == Phase::kYield) {
       frame.phase = Phase::kEnter;
-      return Resume(frame_id);
+      int64_t parent_id = frame.parent;
+      Resume(frame_id);
+      // The fan-out this child held back goes on, unless Resume already did that (the child
+      // ended) or the child yielded again.
+      if (impl_.status != ExecutionStatus::kRunning || parent_id < 0) return;
+      auto child = impl_.frames.find(frame_id);
+      if (child == impl_.frames.end() || child->second.phase == Phase::kDone ||
+          child->second.phase == Phase::kYield) {
+        return;
+      }
+      auto parent = impl_.frames.find(parent_id);
+      if (parent != impl_.frames.end() && parent->second.phase == Phase::kChildren) {
+        ContinueFanOut(parent_id);
+      }
+      return;
     }
     const State& state = StateOf(frame);
     if (frame.phase == Phase::kWait) {
@@ -1510,11 +1596,11 @@ class Runner {
         Emit("TaskStateAborted");
       }
     }
+    impl_.UnindexFrame(impl_.frames.at(child_id));
     Frame child = std::move(impl_.frames.at(child_id));
     ForgetVariables(child);
     impl_.frames.erase(child_id);
-    parent.children.erase(std::remove(parent.children.begin(), parent.children.end(), child_id),
-                          parent.children.end());
+    parent.children.erase(child_id);
     if (child.failed) {
       parent.fan_failed += 1;
       parent.fan_error = child.error;
@@ -1544,6 +1630,10 @@ class Runner {
         Advance(child_id);
         if (impl_.status != ExecutionStatus::kRunning) return;
         auto it = impl_.frames.find(child_id);
+        // A child that yielded to the driver holds back the rest of the fan-out until its timer
+        // fires (HandleTimer): launching more children now would only make each yield in turn,
+        // leaving all of them live at once.
+        if (it != impl_.frames.end() && it->second.phase == Phase::kYield) return;
         if (it != impl_.frames.end() && it->second.phase == Phase::kDone) {
           RecordChildDone(impl_.frames.at(frame_id), child_id);
         }
@@ -1591,14 +1681,16 @@ class Runner {
       }
     }
     int64_t child_id = child.id;
-    frame.children.push_back(child_id);
+    frame.children.insert(child_id);
     impl_.frames.emplace(child_id, std::move(child));
     return child_id;
   }
 
   void AbortFrame(int64_t frame_id) {
     Frame& frame = impl_.frames.at(frame_id);
-    for (int64_t grandchild : std::vector<int64_t>(frame.children)) AbortFrame(grandchild);
+    for (int64_t grandchild : std::vector<int64_t>(frame.children.begin(), frame.children.end())) {
+      AbortFrame(grandchild);
+    }
     frame.children.clear();
     if (frame.phase != Phase::kDone) {
       const State* state = DefOf(frame).Find(frame.state);
@@ -1615,11 +1707,11 @@ class Runner {
       }
     }
     ForgetVariables(frame);
-    impl_.frames.erase(frame_id);
+    EraseFrame(frame_id);
   }
 
   void AbortChildren(Frame& frame) {
-    std::vector<int64_t> children = std::move(frame.children);
+    std::set<int64_t> children = std::move(frame.children);
     frame.children.clear();
     for (int64_t child : children) AbortFrame(child);
   }
@@ -1675,7 +1767,8 @@ class Runner {
 };
 
 // ---- snapshots ----------------------------------------------------------------------------
-Json IntArray(const std::vector<int64_t>& values) {
+template <typename Ints>
+Json IntArray(const Ints& values) {
   Json array = JsonArray();
   for (int64_t value : values) JsonPush(array, JsonInt(value));
   return array;
@@ -1817,7 +1910,8 @@ std::optional<Frame> FrameFromJson(const Json& object) {
   frame.fan_max = reader.Int("fanMax");
   frame.tolerated_count = reader.Int("toleratedCount");
   frame.tolerated_percentage = reader.Double("toleratedPercentage");
-  frame.children = reader.Ints("children");
+  std::vector<int64_t> children = reader.Ints("children");
+  frame.children.insert(children.begin(), children.end());
   frame.items = reader.Copy("items");
   frame.results = reader.Copy("results");
   frame.fan_error = reader.String("fanError");
@@ -1977,6 +2071,7 @@ ExecutionState::~ExecutionState() = default;
 
 ExecutionStatus ExecutionState::status() const { return impl_->status; }
 int64_t ExecutionState::history_size() const { return impl_->last_event_id; }
+int64_t ExecutionState::frames_examined() const { return impl_->frames_examined; }
 
 Json ExecutionState::ToJson() const {
   const Impl& impl = *impl_;
@@ -2037,6 +2132,7 @@ Result<ExecutionState> ExecutionState::FromJson(const Json& snapshot) {
     if (!frame) return Error{std::string(kStatesRuntime), "malformed frame in execution snapshot"};
     int64_t id = frame->id;
     impl.variables_bytes += VariablesSize(*frame);
+    impl.IndexFrame(*frame);
     impl.frames.emplace(id, std::move(*frame));
   }
   return state;
@@ -2045,7 +2141,6 @@ Result<ExecutionState> ExecutionState::FromJson(const Json& snapshot) {
 Step Apply(const StateMachineDef& definition, ExecutionState& state, const Event& event,
            int64_t now) {
   Step step;
-  step.history.reserve(8);  // most events produce a handful; saves the first regrowths
   Runner runner(definition, state.impl(), now, step);
   runner.Handle(event);
   return step;
@@ -2053,7 +2148,6 @@ Step Apply(const StateMachineDef& definition, ExecutionState& state, const Event
 
 Step Apply(const StateMachineDef& definition, ExecutionState& state, Event&& event, int64_t now) {
   Step step;
-  step.history.reserve(8);
   Runner runner(definition, state.impl(), now, step, &event);
   runner.Handle(event);
   return step;

@@ -92,6 +92,77 @@ std::string Join(std::string_view base, std::string_view token) {
   return std::string(base) + "/" + JsonPointerToken(token);
 }
 
+// Where a walk stands: `base` (a JSON pointer) and the tokens below it, joined only when a
+// diagnostic needs the text, so a walk costs the size of the value, not size x depth.
+class WalkLocation {
+ public:
+  WalkLocation(const std::string& base, const std::vector<std::string>& tokens)
+      : base_(base), tokens_(tokens) {}
+  std::string str() const {
+    std::string out = base_;
+    for (const std::string& token : tokens_) out += "/" + token;
+    return out;
+  }
+  std::string Child(std::string_view key) const { return Join(str(), key); }
+
+ private:
+  const std::string& base_;
+  const std::vector<std::string>& tokens_;
+};
+
+// Calls visit(value, location) for `root` and every value inside it, in document order, without
+// recursion (a definition may nest as deep as ParseJson allows). `visit` returns false to skip
+// the value's children.
+template <typename Visit>
+void WalkJson(const Json& root, const std::string& base, Visit&& visit) {
+  struct Frame {
+    const Json* container;
+    rapidjson::SizeType next;
+  };
+  std::vector<Frame> stack;
+  std::vector<std::string> tokens;  // one per container on the stack below the root
+  auto is_container = [](const Json& v) { return v.IsObject() || v.IsArray(); };
+  if (visit(root, WalkLocation(base, tokens)) && is_container(root)) stack.push_back({&root, 0});
+  while (!stack.empty()) {
+    Frame& top = stack.back();
+    const Json& container = *top.container;
+    const rapidjson::SizeType count =
+        container.IsArray() ? container.Size() : container.MemberCount();
+    if (top.next == count) {
+      stack.pop_back();
+      if (!stack.empty()) tokens.pop_back();
+      continue;
+    }
+    const Json* child = nullptr;
+    if (container.IsArray()) {
+      child = &container[top.next];
+      tokens.push_back(std::to_string(top.next));
+    } else {
+      const auto& member = *(container.MemberBegin() + top.next);
+      child = &member.value;
+      tokens.push_back(JsonPointerToken(JsonView(member.name)));
+    }
+    ++top.next;
+    if (visit(*child, WalkLocation(base, tokens)) && is_container(*child)) {
+      stack.push_back({child, 0});
+    } else {
+      tokens.pop_back();
+    }
+  }
+}
+
+// A copy of a state's JSON without its nested machines (parsed into `branches` and
+// `item_processor`): copying them too would copy each level of nesting once per enclosing level.
+Json RawWithoutMachines(const Json& state) {
+  Json raw = JsonObject();
+  for (auto it = state.MemberBegin(); it != state.MemberEnd(); ++it) {
+    const std::string_view key = JsonView(it->name);
+    if (key == "Branches" || key == "ItemProcessor" || key == "Iterator") continue;
+    raw.AddMember(JsonString(key), CopyJson(it->value), Alloc());
+  }
+  return raw;
+}
+
 bool IsJsonata(const Json& v) {
   if (!v.IsString()) return false;
   const std::string_view s = JsonView(v);
@@ -304,13 +375,43 @@ class Parser {
   }
 
   // Parses one (sub-)machine: the top level, a Parallel branch or a Map processor.
+  //
+  // Nested machines recurse ParseMachine -> ParseState -> ParseParallel/ParseMap ->
+  // ParseMachine, as deep as a definition nests (at most ~333 levels within the JSON limit).
+  // The functions on that path keep small frames, and all other work happens in [[gnu::noinline]]
+  // helpers that return before the recursion goes on, so the stack per level stays small (also
+  // under ASan, whose frames are several times larger).
   StateMachineDef ParseMachine(const Json& obj, const std::string& loc, QueryLanguage inherited,
                                bool top_level) {
     StateMachineDef def;
     def.query_language = inherited;
+    const Json* states = ParseMachineFields(obj, loc, inherited, top_level, &def);
+    if (states == nullptr) return def;
+    for (auto it = states->MemberBegin(); it != states->MemberEnd(); ++it) {
+      const std::string* admitted = AdmitState(it->name, loc, &def);
+      if (admitted == nullptr) continue;
+      const std::string at = *admitted;  // nested machines reuse state_loc_
+      def.states.emplace_back();
+      ParseState(JsonView(it->name), it->value, at, def.query_language, top_level,
+                 def.states.back());
+      def.index.emplace(std::string(JsonView(it->name)), def.states.size() - 1);
+    }
+    CheckTransitions(def, loc);
+    return def;
+  }
+
+ private:
+  std::set<std::string, std::less<>> all_names_;
+  std::string state_loc_;  // AdmitState's answer
+
+  // The machine's own fields; returns its States object when there are states to parse.
+  [[gnu::noinline]] const Json* ParseMachineFields(const Json& obj, const std::string& loc,
+                                                   QueryLanguage inherited, bool top_level,
+                                                   StateMachineDef* out) {
+    StateMachineDef& def = *out;
     if (!obj.IsObject()) {
       Schema(loc, "A state machine must be a JSON object");
-      return def;
+      return nullptr;
     }
     for (auto it = obj.MemberBegin(); it != obj.MemberEnd(); ++it) {
       const std::string_view key = JsonView(it->name);
@@ -359,31 +460,33 @@ class Parser {
     const Json* states = JsonFind(obj, "States");
     if (states == nullptr) {
       Schema(loc, "States is required");
-      return def;
+      return nullptr;
     }
-    if (!states->IsObject()) return def;
+    if (!states->IsObject()) return nullptr;
     if (states->MemberCount() == 0) Schema(Join(loc, "States"), "States must not be empty");
-    for (auto it = states->MemberBegin(); it != states->MemberEnd(); ++it) {
-      const std::string name(JsonView(it->name));
-      const std::string at = Join(Join(loc, "States"), name);
-      if (name.empty() || Utf16Units(name) > kMaxStateNameLength) {
-        Schema(at, "State names must be 1 to 80 characters long");
-      }
-      if (!all_names_.insert(name).second || def.index.count(name) > 0) {
-        Report(std::string(kDiagDuplicateStateName), at,
-               "State name '" + name + "' is used more than once in the state machine");
-        continue;
-      }
-      State state = ParseState(name, it->value, at, def.query_language, top_level);
-      def.index.emplace(name, def.states.size());
-      def.states.push_back(std::move(state));
-    }
-    CheckTransitions(def, loc);
-    return def;
+    return states;
   }
 
- private:
-  std::set<std::string, std::less<>> all_names_;
+  // Checks a state's name; returns its location (valid until the next call), or nullptr when
+  // the state is not parsed (a name repeated within this machine).
+  [[gnu::noinline]] const std::string* AdmitState(const Json& key, const std::string& loc,
+                                                  const StateMachineDef* def) {
+    const std::string name(JsonView(key));
+    state_loc_ = Join(Join(loc, "States"), name);
+    const std::string& at = state_loc_;
+    if (name.empty() || Utf16Units(name) > kMaxStateNameLength) {
+      Schema(at, "State names must be 1 to 80 characters long");
+    }
+    if (!all_names_.insert(name).second) {
+      Report(std::string(kDiagDuplicateStateName), at,
+             "State name '" + name + "' is used more than once in the state machine");
+      // A name repeated in this machine keeps its first state; one repeated from another
+      // machine (a sibling branch) is still this machine's state, so its transitions resolve
+      // and the repeat is the only problem reported.
+      if (def->index.count(name) > 0) return nullptr;
+    }
+    return &state_loc_;
+  }
 
   void ParseQueryLanguage(const Json& v, const std::string& at, QueryLanguage* out) {
     if (v.IsString() && JsonView(v) == "JSONPath") {
@@ -419,6 +522,16 @@ class Parser {
     return std::move(*path);
   }
 
+  // NullablePath of `state`'s field `field`; the location is built only when the field is there
+  // (a state's location grows with its nesting: building it for every absent field would cost
+  // depth x fields per state).
+  PathField FieldPath(const Json& state, const std::string& loc, std::string_view field,
+                      bool reference, bool input_root_only = false) {
+    const Json* v = JsonFind(state, field);
+    if (v == nullptr) return {};
+    return NullablePath(v, Join(loc, field), reference, input_root_only);
+  }
+
   PathField NullablePath(const Json* v, const std::string& at, bool reference,
                          bool input_root_only = false) {
     PathField field;
@@ -432,16 +545,17 @@ class Parser {
   // is dropped; exact repeats are FindDuplicateKeys' business) and for intrinsic calls whose
   // string literals use an escape AWS refuses (AWS reports those at the object holding the
   // field).
-  bool CheckTemplateKeys(const Json& v, const std::string& at) {
+  bool CheckTemplateKeys(const Json& tmpl, const std::string& base) {
     bool ok = true;
-    if (v.IsObject()) {
+    WalkJson(tmpl, base, [&](const Json& v, const WalkLocation& at) {
+      if (!v.IsObject()) return true;
       std::map<std::string_view, std::string_view> seen;  // bare name -> key as written
       for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) {
         const std::string_view key = JsonView(it->name);
         std::string_view bare = key;
         if (bare.ends_with(".$")) bare.remove_suffix(2);
         if (auto [prior, fresh] = seen.emplace(bare, key); !fresh && prior->second != key) {
-          Schema(Join(at, key), "Field '" + std::string(key) + "' appears more than once");
+          Schema(at.Child(key), "Field '" + std::string(key) + "' appears more than once");
           ok = false;
         }
       }
@@ -450,45 +564,34 @@ class Parser {
         const Json& f = it->value;
         if (key.ends_with(".$") && f.IsString() && Intrinsic::LooksLikeIntrinsic(JsonView(f)) &&
             HasIllegalIntrinsicEscape(JsonView(f))) {
-          Schema(at, "The value for the field '" + std::string(key) +
-                         "' must be a valid JSONPath or a valid intrinsic function call");
-          ok = false;
-        } else if (!CheckTemplateKeys(f, Join(at, key))) {
+          Schema(at.str(), "The value for the field '" + std::string(key) +
+                               "' must be a valid JSONPath or a valid intrinsic function call");
           ok = false;
         }
       }
-    } else if (v.IsArray()) {
-      for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
-        if (!CheckTemplateKeys(v[i], at + "/" + std::to_string(i))) ok = false;
-      }
-    }
+      return true;
+    });
     return ok;
   }
 
   // JSONata mode: every string written "{% ... %}" (anywhere inside `v`) must have the surround
   // form and parse as JSONata.
-  void CheckJsonataValue(const Json& v, const std::string& at) {
-    if (v.IsString()) {
+  void CheckJsonataValue(const Json& value, const std::string& base) {
+    WalkJson(value, base, [&](const Json& v, const WalkLocation& at) {
+      if (!v.IsString()) return true;
       const std::string_view s = JsonView(v);
       const std::string problem = JsonataSurroundProblem(s);
       if (!problem.empty()) {
-        Report(std::string(kDiagInvalidJsonataExpression), at, problem);
+        Report(std::string(kDiagInvalidJsonataExpression), at.str(), problem);
       } else if (s.starts_with("{%")) {
         if (auto error = CheckJsonataSyntax(s.substr(3, s.size() - 6))) {
-          Report(std::string(kDiagInvalidJsonataExpression), at,
+          Report(std::string(kDiagInvalidJsonataExpression), at.str(),
                  error->message + " (" + error->code + " at position " +
                      std::to_string(error->position) + ")");
         }
       }
-    } else if (v.IsObject()) {
-      for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) {
-        CheckJsonataValue(it->value, Join(at, JsonView(it->name)));
-      }
-    } else if (v.IsArray()) {
-      for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
-        CheckJsonataValue(v[i], at + "/" + std::to_string(i));
-      }
-    }
+      return false;
+    });
   }
 
   // The JSONata-bearing fields of a JSONata state: all but the structural ones (names, nested
@@ -718,11 +821,27 @@ class Parser {
   }
 
   // One Choice rule. `top` rules carry Next (and Assign/Output); nested ones must not.
+  // And/Or/Not recurse here, once per level of the rule (at most ~1,000 within the JSON limit):
+  // the rule's own fields are parsed by a noinline helper that only collects the operands, so
+  // the frame that stays on the stack per level is small.
   ChoiceRule ParseRule(const Json& v, const std::string& at, bool top, bool jsonata) {
     ChoiceRule rule;
+    std::vector<std::pair<const Json*, std::string>> operands;
+    ParseRuleFields(v, at, top, jsonata, &rule, &operands);
+    rule.children.reserve(operands.size());
+    for (const auto& [operand, location] : operands) {
+      rule.children.push_back(ParseRule(*operand, location, false, jsonata));
+    }
+    return rule;
+  }
+
+  [[gnu::noinline]] void ParseRuleFields(
+      const Json& v, const std::string& at, bool top, bool jsonata, ChoiceRule* out,
+      std::vector<std::pair<const Json*, std::string>>* operands) {
+    ChoiceRule& rule = *out;
     if (!v.IsObject()) {
       Schema(at, "A choice rule must be an object");
-      return rule;
+      return;
     }
     int operators = 0;
     for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) {
@@ -761,12 +880,12 @@ class Parser {
           continue;
         }
         for (rapidjson::SizeType i = 0; i < f.Size(); ++i) {
-          rule.children.push_back(ParseRule(f[i], fat + "/" + std::to_string(i), false, jsonata));
+          operands->emplace_back(&f[i], fat + "/" + std::to_string(i));
         }
       } else if (key == "Not" && !jsonata) {
         ++operators;
         rule.kind = ChoiceRule::Kind::kNot;
-        rule.children.push_back(ParseRule(f, fat, false, jsonata));
+        operands->emplace_back(&f, fat);
       } else if (key == "Variable" && !jsonata) {
         rule.variable = Path(f, fat, false);
       } else if (auto op = ChoiceOperatorFromName(key); op && !jsonata) {
@@ -789,7 +908,7 @@ class Parser {
       Schema(at, "A comparison needs a Variable");
     }
     if (top && !JsonFind(v, "Next")) Schema(at, "Each rule in Choices needs a Next");
-    return rule;
+    return;
   }
 
   void CheckOperand(std::string_view op, const Json& f, const std::string& at, ChoiceRule* rule) {
@@ -815,16 +934,46 @@ class Parser {
 
   // `strict`: the state sits directly in the top level, where a JSONata machine may not hold a
   // JSONPath state (AWS accepts one inside a JSONata Map's processor).
-  State ParseState(const std::string& name, const Json& v, const std::string& loc,
-                   QueryLanguage inherited, bool strict) {
-    State state;
+  void ParseState(std::string_view name, const Json& v, const std::string& loc,
+                  QueryLanguage inherited, bool strict, State& state) {
+    if (!ParseStateFields(name, v, loc, inherited, strict, state)) return;
+    switch (state.type) {
+      case StateType::kTask:
+        ParseTask(v, loc, &state);
+        break;
+      case StateType::kChoice:
+        ParseChoice(v, loc, &state);
+        break;
+      case StateType::kWait:
+        ParseWait(v, loc, &state);
+        break;
+      case StateType::kFail:
+        ParseFail(v, loc, &state);
+        break;
+      case StateType::kParallel:
+        ParseParallel(v, loc, &state);
+        break;
+      case StateType::kMap:
+        ParseMap(v, loc, &state);
+        break;
+      case StateType::kPass:
+      case StateType::kSucceed:
+        break;
+    }
+  }
+
+  // Every field a state type shares; false when the type is unknown (nothing more to parse).
+  [[gnu::noinline]] bool ParseStateFields(std::string_view name_view, const Json& v,
+                                          const std::string& loc, QueryLanguage inherited,
+                                          bool strict, State& state) {
+    const std::string name(name_view);
     state.name = name;
     state.query_language = inherited;
     if (!v.IsObject()) {
       Schema(loc, "A state must be a JSON object");
-      return state;
+      return false;
     }
-    state.raw = std::make_shared<const Json>(CopyJson(v));
+    state.raw = std::make_shared<const Json>(RawWithoutMachines(v));
     const Json* type = JsonFind(v, "Type");
     static const std::array<std::pair<std::string_view, StateType>, 8> kTypes = {
         {{"Task", StateType::kTask},
@@ -848,7 +997,7 @@ class Parser {
       Schema(Join(loc, "Type"), type == nullptr ? "Type is required"
                                                 : "Type must be one of Task, Pass, Choice, "
                                                   "Wait, Succeed, Fail, Parallel, Map");
-      return state;
+      return false;
     }
     if (const Json* ql = JsonFind(v, "QueryLanguage")) {
       ParseQueryLanguage(*ql, Join(loc, "QueryLanguage"), &state.query_language);
@@ -910,10 +1059,9 @@ class Parser {
 
     // Data flow.
     if (!jsonata) {
-      state.input_path = NullablePath(JsonFind(v, "InputPath"), Join(loc, "InputPath"), false);
-      state.output_path = NullablePath(JsonFind(v, "OutputPath"), Join(loc, "OutputPath"), false);
-      state.result_path =
-          NullablePath(JsonFind(v, "ResultPath"), Join(loc, "ResultPath"), true, true);
+      state.input_path = FieldPath(v, loc, "InputPath", false);
+      state.output_path = FieldPath(v, loc, "OutputPath", false);
+      state.result_path = FieldPath(v, loc, "ResultPath", true, true);
       if (const Json* p = JsonFind(v, "Parameters")) {
         state.parameters = Template(*p, Join(loc, "Parameters"));
       }
@@ -935,31 +1083,16 @@ class Parser {
     }
     if (const Json* r = JsonFind(v, "Retry")) ParseRetry(*r, Join(loc, "Retry"), &state);
     if (const Json* c = JsonFind(v, "Catch")) ParseCatch(*c, Join(loc, "Catch"), &state);
+    return true;
+  }
 
-    switch (state.type) {
-      case StateType::kTask:
-        ParseTask(v, loc, &state);
-        break;
-      case StateType::kChoice:
-        ParseChoice(v, loc, &state);
-        break;
-      case StateType::kWait:
-        ParseWait(v, loc, &state);
-        break;
-      case StateType::kFail:
-        ParseFail(v, loc, &state);
-        break;
-      case StateType::kParallel:
-        ParseParallel(v, loc, &state);
-        break;
-      case StateType::kMap:
-        ParseMap(v, loc, &state);
-        break;
-      case StateType::kPass:
-      case StateType::kSucceed:
-        break;
-    }
-    return state;
+  // IntOrExpression of `state`'s field `field`, its location built only when it is there.
+  void IntOrExpressionAt(const Json& state, const std::string& loc, std::string_view field,
+                         bool jsonata, bool allow_zero, std::optional<int64_t>* value,
+                         std::optional<Json>* expression) {
+    const Json* f = JsonFind(state, field);
+    if (f == nullptr) return;
+    IntOrExpression(f, Join(loc, field), jsonata, allow_zero, value, expression);
   }
 
   void IntOrExpression(const Json* f, const std::string& at, bool jsonata, bool allow_zero,
@@ -972,7 +1105,7 @@ class Parser {
     *value = PositiveInt(*f, at, allow_zero);
   }
 
-  void ParseTask(const Json& v, const std::string& loc, State* state) {
+  [[gnu::noinline]] void ParseTask(const Json& v, const std::string& loc, State* state) {
     const bool jsonata = state->query_language == QueryLanguage::kJsonata;
     const Json* resource = JsonFind(v, "Resource");
     if (resource == nullptr) {
@@ -989,10 +1122,10 @@ class Parser {
     }
     CheckExclusive(v, loc, {"TimeoutSeconds", "TimeoutSecondsPath"}, false);
     CheckExclusive(v, loc, {"HeartbeatSeconds", "HeartbeatSecondsPath"}, false);
-    IntOrExpression(JsonFind(v, "TimeoutSeconds"), Join(loc, "TimeoutSeconds"), jsonata, false,
-                    &state->timeout_seconds, &state->timeout_seconds_jsonata);
-    IntOrExpression(JsonFind(v, "HeartbeatSeconds"), Join(loc, "HeartbeatSeconds"), jsonata, false,
-                    &state->heartbeat_seconds, &state->heartbeat_seconds_jsonata);
+    IntOrExpressionAt(v, loc, "TimeoutSeconds", jsonata, false, &state->timeout_seconds,
+                      &state->timeout_seconds_jsonata);
+    IntOrExpressionAt(v, loc, "HeartbeatSeconds", jsonata, false, &state->heartbeat_seconds,
+                      &state->heartbeat_seconds_jsonata);
     if (const Json* p = JsonFind(v, "TimeoutSecondsPath"); p && !jsonata) {
       state->timeout_seconds_path = Path(*p, Join(loc, "TimeoutSecondsPath"), true);
     }
@@ -1019,7 +1152,7 @@ class Parser {
     }
   }
 
-  void ParseChoice(const Json& v, const std::string& loc, State* state) {
+  [[gnu::noinline]] void ParseChoice(const Json& v, const std::string& loc, State* state) {
     const bool jsonata = state->query_language == QueryLanguage::kJsonata;
     if (JsonFind(v, "Next") || JsonFind(v, "End")) {
       Schema(Join(loc, JsonFind(v, "End") ? "End" : "Next"),
@@ -1043,7 +1176,7 @@ class Parser {
     }
   }
 
-  void ParseWait(const Json& v, const std::string& loc, State* state) {
+  [[gnu::noinline]] void ParseWait(const Json& v, const std::string& loc, State* state) {
     const bool jsonata = state->query_language == QueryLanguage::kJsonata;
     CheckExclusive(v, loc, {"Seconds", "SecondsPath", "Timestamp", "TimestampPath"}, true);
     if (const Json* s = JsonFind(v, "Seconds")) {
@@ -1100,12 +1233,17 @@ class Parser {
     }
   }
 
-  void ParseFail(const Json& v, const std::string& loc, State* state) {
+  [[gnu::noinline]] void ParseFail(const Json& v, const std::string& loc, State* state) {
     const bool jsonata = state->query_language == QueryLanguage::kJsonata;
     FailField(v, loc, "Error", jsonata, &state->error, &state->error_path,
               &state->error_path_intrinsic, &state->error_jsonata);
     FailField(v, loc, "Cause", jsonata, &state->cause, &state->cause_path,
               &state->cause_path_intrinsic, &state->cause_jsonata);
+  }
+
+  [[gnu::noinline]] static std::string BranchLocation(const std::string& loc,
+                                                      rapidjson::SizeType i) {
+    return Join(loc, "Branches") + "/" + std::to_string(i);
   }
 
   void ParseParallel(const Json& v, const std::string& loc, State* state) {
@@ -1114,18 +1252,32 @@ class Parser {
       Schema(branches ? Join(loc, "Branches") : loc, "Branches must be a non-empty array");
       return;
     }
+    state->branches.reserve(branches->Size());
     for (rapidjson::SizeType i = 0; i < branches->Size(); ++i) {
-      state->branches.push_back(ParseMachine((*branches)[i],
-                                             Join(loc, "Branches") + "/" + std::to_string(i),
-                                             state->query_language, false));
+      state->branches.push_back(
+          ParseMachine((*branches)[i], BranchLocation(loc, i), state->query_language, false));
     }
   }
 
+  // On the nesting path: the processor's fields and the rest of the Map's are parsed by
+  // noinline helpers (see ParseMachine).
   void ParseMap(const Json& v, const std::string& loc, State* state) {
-    const bool jsonata = state->query_language == QueryLanguage::kJsonata;
+    std::string processor_loc;
+    if (const Json* processor = ParseMapProcessorConfig(v, loc, state, &processor_loc)) {
+      state->item_processor = std::make_shared<StateMachineDef>(
+          ParseMachine(*processor, processor_loc, state->query_language, false));
+    }
+    ParseMapFields(v, loc, state);
+  }
+
+  // ItemProcessor (or Iterator) and its ProcessorConfig; returns the processor to parse.
+  [[gnu::noinline]] const Json* ParseMapProcessorConfig(const Json& v, const std::string& loc,
+                                                        State* state,
+                                                        std::string* processor_location) {
     CheckExclusive(v, loc, {"ItemProcessor", "Iterator"}, true);
     const Json* processor = JsonFind(v, "ItemProcessor");
-    std::string processor_loc = Join(loc, "ItemProcessor");
+    std::string& processor_loc = *processor_location;
+    processor_loc = Join(loc, "ItemProcessor");
     if (processor == nullptr) {
       processor = JsonFind(v, "Iterator");
       processor_loc = Join(loc, "Iterator");
@@ -1152,11 +1304,15 @@ class Parser {
           }
         }
       }
-      state->item_processor = std::make_shared<StateMachineDef>(
-          ParseMachine(*processor, processor_loc, state->query_language, false));
     }
+    return processor;
+  }
+
+  // The Map's fields other than its processor.
+  [[gnu::noinline]] void ParseMapFields(const Json& v, const std::string& loc, State* state) {
+    const bool jsonata = state->query_language == QueryLanguage::kJsonata;
     if (!jsonata) {
-      state->items_path = NullablePath(JsonFind(v, "ItemsPath"), Join(loc, "ItemsPath"), false);
+      state->items_path = FieldPath(v, loc, "ItemsPath", false);
       if (const Json* s = JsonFind(v, "ItemSelector")) {
         state->item_selector = Template(*s, Join(loc, "ItemSelector"));
       }
@@ -1170,11 +1326,10 @@ class Parser {
     CheckExclusive(v, loc, {"MaxConcurrency", "MaxConcurrencyPath"}, false);
     CheckExclusive(v, loc, {"ToleratedFailureCount", "ToleratedFailureCountPath"}, false);
     CheckExclusive(v, loc, {"ToleratedFailurePercentage", "ToleratedFailurePercentagePath"}, false);
-    IntOrExpression(JsonFind(v, "MaxConcurrency"), Join(loc, "MaxConcurrency"), jsonata, true,
-                    &state->max_concurrency, &state->max_concurrency_jsonata);
-    IntOrExpression(JsonFind(v, "ToleratedFailureCount"), Join(loc, "ToleratedFailureCount"),
-                    jsonata, true, &state->tolerated_failure_count,
-                    &state->tolerated_failure_count_jsonata);
+    IntOrExpressionAt(v, loc, "MaxConcurrency", jsonata, true, &state->max_concurrency,
+                      &state->max_concurrency_jsonata);
+    IntOrExpressionAt(v, loc, "ToleratedFailureCount", jsonata, true,
+                      &state->tolerated_failure_count, &state->tolerated_failure_count_jsonata);
     if (const Json* p = JsonFind(v, "ToleratedFailurePercentage")) {
       if (jsonata && IsJsonata(*p)) {
         state->tolerated_failure_percentage_jsonata = CopyJson(*p);
@@ -1225,7 +1380,7 @@ class Parser {
   }
 
   // Next targets exist, every state is reachable from StartAt, and some state ends the machine.
-  void CheckTransitions(const StateMachineDef& def, const std::string& loc) {
+  [[gnu::noinline]] void CheckTransitions(const StateMachineDef& def, const std::string& loc) {
     auto exists = [&def](const std::string& name) { return def.index.count(name) > 0; };
     const std::string states_loc = Join(loc, "States");
     if (!def.start_at.empty() && !exists(def.start_at)) {
@@ -1234,19 +1389,20 @@ class Parser {
     }
     bool any_terminal = false;
     for (const State& s : def.states) {
-      const std::string sat = Join(states_loc, s.name);
-      auto check = [&](const std::string& target, const std::string& at) {
+      // `field` is the location below the state, built only for a diagnostic.
+      auto check = [&](const std::string& target, const std::string& field) {
         if (!target.empty() && !exists(target)) {
-          Report(std::string(kDiagMissingTransitionTarget), at, "Missing 'Next' target: " + target);
+          Report(std::string(kDiagMissingTransitionTarget), Join(states_loc, s.name) + "/" + field,
+                 "Missing 'Next' target: " + target);
         }
       };
-      check(s.next, Join(sat, "Next"));
-      check(s.default_next, Join(sat, "Default"));
+      check(s.next, "Next");
+      check(s.default_next, "Default");
       for (std::size_t i = 0; i < s.choices.size(); ++i) {
-        check(s.choices[i].next, Join(sat, "Choices") + "/" + std::to_string(i) + "/Next");
+        check(s.choices[i].next, "Choices/" + std::to_string(i) + "/Next");
       }
       for (std::size_t i = 0; i < s.catchers.size(); ++i) {
-        check(s.catchers[i].next, Join(sat, "Catch") + "/" + std::to_string(i) + "/Next");
+        check(s.catchers[i].next, "Catch/" + std::to_string(i) + "/Next");
       }
       if (s.end || s.type == StateType::kSucceed || s.type == StateType::kFail) {
         any_terminal = true;
@@ -1288,23 +1444,20 @@ class Parser {
 // RapidJSON keeps every duplicate member; ASL (like AWS) rejects a definition that repeats one.
 // ("x" next to "x.$" collides only in a JSONPath payload template, where the ".$" is dropped;
 // JSONata fields keep both, as AWS's recorded BASE_LITERALS run shows: see Template().)
-void FindDuplicateKeys(const Json& v, const std::string& loc, std::vector<Diagnostic>* out) {
-  if (v.IsObject()) {
+void FindDuplicateKeys(const Json& document, std::vector<Diagnostic>* out) {
+  WalkJson(document, "", [out](const Json& v, const WalkLocation& at) {
+    if (!v.IsObject()) return true;
     std::set<std::string_view> seen;
     for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) {
       const std::string_view key = JsonView(it->name);
       if (!seen.insert(key).second) {
         out->push_back(Diagnostic{Severity::kError, std::string(kDiagSchemaValidationFailed),
-                                  Join(loc, key),
+                                  at.Child(key),
                                   "Field '" + std::string(key) + "' appears more than once"});
       }
-      FindDuplicateKeys(it->value, Join(loc, key), out);
     }
-  } else if (v.IsArray()) {
-    for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
-      FindDuplicateKeys(v[i], loc + "/" + std::to_string(i), out);
-    }
-  }
+    return true;
+  });
 }
 
 }  // namespace
@@ -1379,8 +1532,19 @@ ParseResult ParseDefinition(const Json& document) {
                                             "The definition must be a JSON object"});
     return result;
   }
+  // ParseJson refuses deeper text; a document built in memory gets the same answer, and the
+  // validator's walks over nested machines and rules stay within that depth.
+  if (JsonNestingDepth(document) > kMaxJsonNestingDepth) {
+    result.diagnostics.push_back(
+        Diagnostic{Severity::kError, std::string(kDiagInvalidJsonDescription), "",
+                   "The definition is not valid JSON: Document nesting depth (" +
+                       std::to_string(kMaxJsonNestingDepth + 1) +
+                       ") exceeds the maximum allowed (" + std::to_string(kMaxJsonNestingDepth) +
+                       ", from `StreamReadConstraints.getMaxNestingDepth()`)"});
+    return result;
+  }
   Parser parser;
-  FindDuplicateKeys(document, "", &parser.diagnostics);
+  FindDuplicateKeys(document, &parser.diagnostics);
   QueryLanguage top = QueryLanguage::kJsonPath;
   StateMachineDef def = parser.ParseMachine(document, "", top, true);
   result.diagnostics = std::move(parser.diagnostics);

@@ -425,83 +425,89 @@ std::string JavaNumber(const Json& value) {
   return JavaDouble(value.GetDouble());
 }
 
-// Compact JSON as Jackson writes it (numbers in Java's notation).
-void AppendJavaJson(std::string& out, const Json& value) {
-  switch (value.GetType()) {
-    case rapidjson::kNullType:
-      out += "null";
-      return;
-    case rapidjson::kFalseType:
-      out += "false";
-      return;
-    case rapidjson::kTrueType:
-      out += "true";
-      return;
-    case rapidjson::kNumberType:
-      out += JavaNumber(value);
-      return;
-    case rapidjson::kStringType:
-      AppendJsonString(out, JsonView(value));
-      return;
-    case rapidjson::kArrayType: {
-      out += '[';
-      for (rapidjson::SizeType i = 0; i < value.Size(); ++i) {
-        if (i > 0) out += ',';
-        AppendJavaJson(out, value[i]);
-      }
-      out += ']';
-      return;
+// Compact JSON as Jackson writes it (numbers in Java's notation; non-finite ones as strings,
+// Jackson's WRITE_NAN_AS_STRINGS default), or, with `to_string`, as Java's toString renders a
+// json value for States.Format: strings bare, objects as Map.toString ("{a=1, b=[]}"), arrays as
+// List.toString ("[1, x]"), where Double.toString writes Infinity and NaN bare. Iterative: a
+// value may nest deeper than any stack allows.
+void AppendJava(std::string& out, const Json& root, bool to_string) {
+  struct Frame {
+    const Json* container;
+    rapidjson::SizeType next;
+  };
+  std::vector<Frame> stack;
+  const Json* value = &root;
+  while (value != nullptr) {
+    switch (value->GetType()) {
+      case rapidjson::kNullType:
+        out += "null";
+        break;
+      case rapidjson::kFalseType:
+        out += "false";
+        break;
+      case rapidjson::kTrueType:
+        out += "true";
+        break;
+      case rapidjson::kNumberType:
+        if (value->IsDouble() && !std::isfinite(value->GetDouble())) {
+          const double d = value->GetDouble();
+          const std::string_view name = std::isnan(d) ? "NaN" : (d > 0 ? "Infinity" : "-Infinity");
+          if (to_string) {
+            out += name;
+          } else {
+            AppendJsonString(out, name);
+          }
+        } else {
+          out += JavaNumber(*value);
+        }
+        break;
+      case rapidjson::kStringType:
+        if (to_string) {
+          out += JsonView(*value);
+        } else {
+          AppendJsonString(out, JsonView(*value));
+        }
+        break;
+      case rapidjson::kArrayType:
+        out += '[';
+        stack.push_back({value, 0});
+        break;
+      case rapidjson::kObjectType:
+        out += '{';
+        stack.push_back({value, 0});
+        break;
     }
-    case rapidjson::kObjectType: {
-      out += '{';
-      bool first = true;
-      for (auto it = value.MemberBegin(); it != value.MemberEnd(); ++it) {
-        if (!first) out += ',';
-        first = false;
-        AppendJsonString(out, JsonView(it->name));
-        out += ':';
-        AppendJavaJson(out, it->value);
+    value = nullptr;
+    while (value == nullptr && !stack.empty()) {
+      Frame& top = stack.back();
+      const Json& container = *top.container;
+      const bool array = container.IsArray();
+      if (top.next == (array ? container.Size() : container.MemberCount())) {
+        out += array ? ']' : '}';
+        stack.pop_back();
+        continue;
       }
-      out += '}';
-      return;
+      if (top.next > 0) out += to_string ? ", " : ",";
+      if (array) {
+        value = &container[top.next];
+      } else {
+        const auto& member = *(container.MemberBegin() + top.next);
+        if (to_string) {
+          out += JsonView(member.name);
+          out += '=';
+        } else {
+          AppendJsonString(out, JsonView(member.name));
+          out += ':';
+        }
+        value = &member.value;
+      }
+      ++top.next;
     }
   }
 }
 
-// States.Format renders arguments with Java's toString: strings bare, objects as Map.toString
-// ("{a=1, b=[]}"), arrays as List.toString ("[1, x]").
-void AppendJavaToString(std::string& out, const Json& value) {
-  switch (value.GetType()) {
-    case rapidjson::kStringType:
-      out += JsonView(value);
-      return;
-    case rapidjson::kArrayType: {
-      out += '[';
-      for (rapidjson::SizeType i = 0; i < value.Size(); ++i) {
-        if (i > 0) out += ", ";
-        AppendJavaToString(out, value[i]);
-      }
-      out += ']';
-      return;
-    }
-    case rapidjson::kObjectType: {
-      out += '{';
-      bool first = true;
-      for (auto it = value.MemberBegin(); it != value.MemberEnd(); ++it) {
-        if (!first) out += ", ";
-        first = false;
-        out += JsonView(it->name);
-        out += '=';
-        AppendJavaToString(out, it->value);
-      }
-      out += '}';
-      return;
-    }
-    default:
-      AppendJavaJson(out, value);
-      return;
-  }
-}
+void AppendJavaJson(std::string& out, const Json& value) { AppendJava(out, value, false); }
+void AppendJavaToString(std::string& out, const Json& value) { AppendJava(out, value, true); }
 
 // ---------------------------------------------------------------------------------------------
 // Helpers for the functions.
@@ -555,54 +561,6 @@ std::vector<std::string_view> CodePoints(std::string_view text) {
     i += len;
   }
   return points;
-}
-
-// Java decodes bytes as UTF-8 replacing malformed sequences with U+FFFD.
-std::string SanitizeUtf8(std::string_view bytes) {
-  std::string out;
-  std::size_t i = 0;
-  while (i < bytes.size()) {
-    const auto c = static_cast<unsigned char>(bytes[i]);
-    std::size_t len = 0;
-    uint32_t min = 0;
-    if (c < 0x80) {
-      out += static_cast<char>(c);
-      ++i;
-      continue;
-    }
-    if ((c & 0xE0) == 0xC0) {
-      len = 2;
-      min = 0x80;
-    } else if ((c & 0xF0) == 0xE0) {
-      len = 3;
-      min = 0x800;
-    } else if ((c & 0xF8) == 0xF0) {
-      len = 4;
-      min = 0x10000;
-    }
-    bool ok = len > 0 && i + len <= bytes.size();
-    uint32_t code = 0;
-    if (ok) {
-      code = c & (0xFFu >> (len + 1));
-      for (std::size_t k = 1; k < len; ++k) {
-        const auto next = static_cast<unsigned char>(bytes[i + k]);
-        if ((next & 0xC0) != 0x80) {
-          ok = false;
-          break;
-        }
-        code = (code << 6) | (next & 0x3Fu);
-      }
-      ok = ok && code >= min && code <= 0x10FFFF && (code < 0xD800 || code > 0xDFFF);
-    }
-    if (ok) {
-      out.append(bytes.substr(i, len));
-      i += len;
-    } else {
-      out += "\xEF\xBF\xBD";
-      ++i;
-    }
-  }
-  return out;
 }
 
 constexpr std::string_view kBase64Alphabet =
@@ -921,7 +879,9 @@ Result<Json> Apply(const Node& call, std::vector<Json>& args, RandomSource& rand
       if (call.function == IntrinsicFunction::kBase64Encode) return JsonString(Base64Encode(text));
       auto decoded = Base64Decode(text);
       if (!decoded) return Failure(ArgWhere(name, 0) + " is not valid base64");
-      return JsonString(SanitizeUtf8(*decoded));
+      // AWS (Java) decodes the bytes as UTF-8 with new String(bytes, UTF_8): each
+      // ill-formed sequence becomes U+FFFD, so the result is always valid text.
+      return JsonString(Utf8WithReplacements(*decoded));
     }
 
     case IntrinsicFunction::kHash: {

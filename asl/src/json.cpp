@@ -11,6 +11,10 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <limits>
+#include <memory>
+#include <utility>
+#include <vector>
 
 namespace switchyard::asl {
 namespace {
@@ -65,9 +69,49 @@ int64_t DecimalOrder(std::string_view number) {
   return order;
 }
 
+// Jackson's StreamReadConstraints.getMaxNumberLength().
+constexpr std::size_t kMaxNumberLength = 1000;
+
+std::string NumberTooLong(std::size_t length, std::size_t offset) {
+  return "Number value length (" + std::to_string(length) +
+         ") exceeds the maximum allowed (1000, from `StreamReadConstraints.getMaxNumberLength()`) "
+         "at offset " +
+         std::to_string(offset);
+}
+
+// A JSON number as Java's Double.parseDouble reads it (Jackson): correctly rounded; too small
+// for a double is zero, too large is infinity. nullopt when the text is not a number.
+std::optional<double> JavaDouble(std::string_view number) {
+  if (number.empty()) return std::nullopt;
+  const char* begin = number.data();
+  const char* end = begin + number.size();
+  double d = 0;
+  auto [ptr, ec] = std::from_chars(begin, end, d);
+  if (ptr != end) return std::nullopt;
+  if (ec == std::errc::result_out_of_range) {
+    const bool negative = number.front() == '-';
+    if (DecimalOrder(number) < 0) return negative ? -0.0 : 0.0;
+    return negative ? -std::numeric_limits<double>::infinity()
+                    : std::numeric_limits<double>::infinity();
+  }
+  if (ec != std::errc()) return std::nullopt;
+  return d;
+}
+
+// Converts numbers (below) and counts nesting, stopping the parse one level past
+// kMaxJsonNestingDepth as Jackson does.
 template <typename Handler>
 struct NumberConverter {
   Handler& out;
+  int depth = 0;
+  bool too_deep = false;
+  bool Enter() {
+    if (++depth > kMaxJsonNestingDepth) {
+      too_deep = true;
+      return false;
+    }
+    return true;
+  }
   bool Null() { return out.Null(); }
   bool Bool(bool b) { return out.Bool(b); }
   bool Int(int i) { return out.Int(i); }
@@ -78,15 +122,38 @@ struct NumberConverter {
   bool String(const char* text, rapidjson::SizeType length, bool copy) {
     return out.String(text, length, copy);
   }
-  bool StartObject() { return out.StartObject(); }
+  bool StartObject() { return Enter() && out.StartObject(); }
   bool Key(const char* text, rapidjson::SizeType length, bool copy) {
     return out.Key(text, length, copy);
   }
-  bool EndObject(rapidjson::SizeType count) { return out.EndObject(count); }
-  bool StartArray() { return out.StartArray(); }
-  bool EndArray(rapidjson::SizeType count) { return out.EndArray(count); }
+  bool EndObject(rapidjson::SizeType count) {
+    --depth;
+    return out.EndObject(count);
+  }
+  bool StartArray() { return Enter() && out.StartArray(); }
+  bool EndArray(rapidjson::SizeType count) {
+    --depth;
+    return out.EndArray(count);
+  }
+
+  // Numbers ParseJson took out of the text before RapidJSON saw it (PatchHugeNumbers), as
+  // (ordinal among the text's numbers, value); the text holds "0" in their place.
+  const std::vector<std::pair<std::size_t, double>>* overrides = nullptr;
+  std::size_t next_number = 0;
+  std::size_t next_override = 0;
+
+  std::size_t too_long = 0;  // the length of a number longer than Jackson allows
 
   bool RawNumber(const char* text, rapidjson::SizeType length, bool /*copy*/) {
+    if (length > kMaxNumberLength) {
+      too_long = length;
+      return false;
+    }
+    const std::size_t ordinal = next_number++;
+    if (overrides != nullptr && next_override < overrides->size() &&
+        (*overrides)[next_override].first == ordinal) {
+      return out.Double((*overrides)[next_override++].second);
+    }
     const char* end = text + length;
     const bool integral =
         std::find_if(text, end, [](char c) { return c == '.' || c == 'e' || c == 'E'; }) == end;
@@ -103,38 +170,126 @@ struct NumberConverter {
         }
       }
     }
-    double d = 0;
-    auto [ptr, ec] = std::from_chars(text, end, d);
-    if (ec == std::errc::result_out_of_range) {
-      // Too small for a double is zero, as in Java; too large is an error, as RapidJSON has it.
-      if (DecimalOrder(std::string_view(text, length)) < 0) {
-        return out.Double(text[0] == '-' ? -0.0 : 0.0);
-      }
-      return false;
-    }
-    if (ec != std::errc() || ptr != end) return false;
-    return out.Double(d);
+    std::optional<double> d = JavaDouble(std::string_view(text, length));
+    return d.has_value() && out.Double(*d);
   }
 };
+
+// RapidJSON refuses ("Number too big to be stored in double") a number with more than ~308
+// digits or a large positive exponent, which Java reads (as infinity, or as the double nearest a
+// long mantissa). Such numbers are taken out of a copy of the text, each replaced by "0" and
+// spaces (so offsets stay put), and their values recorded by ordinal for the handler. Returns an
+// error message when a number is longer than Jackson allows.
+std::string PatchHugeNumbers(std::string& text,
+                             std::vector<std::pair<std::size_t, double>>* overrides) {
+  std::size_t ordinal = 0;
+  bool in_string = false;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        i += 2;
+        continue;
+      }
+      in_string = c != '"';
+      ++i;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+      ++i;
+      continue;
+    }
+    if (c != '-' && (c < '0' || c > '9')) {
+      ++i;
+      continue;
+    }
+    const std::size_t start = i;
+    std::size_t mantissa_digits = 0;
+    std::size_t exponent = 0;
+    bool in_exponent = false;
+    bool negative_exponent = false;
+    for (++i; i < text.size(); ++i) {
+      const char d = text[i];
+      if (d >= '0' && d <= '9') {
+        if (in_exponent) {
+          exponent =
+              std::min<std::size_t>(exponent * 10 + static_cast<std::size_t>(d - '0'), 100000);
+        } else {
+          ++mantissa_digits;
+        }
+      } else if (d == 'e' || d == 'E') {
+        in_exponent = true;
+      } else if ((d == '-' || d == '+') && in_exponent) {
+        negative_exponent = d == '-';
+      } else if (d != '.') {
+        break;
+      }
+    }
+    const std::size_t length = i - start;
+    if (length > kMaxNumberLength) return NumberTooLong(length, start);
+    if (mantissa_digits > 300 || (exponent > 300 && !negative_exponent)) {
+      if (std::optional<double> value = JavaDouble(std::string_view(text).substr(start, length))) {
+        overrides->emplace_back(ordinal, *value);
+        text[start] = '0';
+        std::fill(text.begin() + static_cast<std::ptrdiff_t>(start) + 1,
+                  text.begin() + static_cast<std::ptrdiff_t>(i), ' ');
+      }
+    }
+    ++ordinal;
+  }
+  return {};
+}
 
 }  // namespace
 
 std::optional<Json> ParseJson(std::string_view text, std::string* error) {
+  // Jackson reads bytes as UTF-8 and refuses a malformed sequence anywhere in the text.
+  if (!IsValidUtf8(text, error)) return std::nullopt;
   Document doc;
   rapidjson::ParseResult result;
+  bool too_deep = false;
+  std::size_t too_long = 0;
+  std::string patched;  // the text with huge numbers taken out, when it has any
+  std::vector<std::pair<std::size_t, double>> overrides;
   auto generate = [&](Document& handler) {
     rapidjson::GenericReader<rapidjson::UTF8<>, rapidjson::UTF8<>, JsonAllocator> reader;
-    rapidjson::MemoryStream memory(text.data(), text.size());
+    const std::string_view source = patched.empty() ? text : std::string_view(patched);
+    rapidjson::MemoryStream memory(source.data(), source.size());
     rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> stream(memory);
     NumberConverter<Document> converter{handler};
-    result = reader.Parse<rapidjson::kParseNumbersAsStringsFlag>(stream, converter);
+    converter.overrides = &overrides;
+    // Iterative: RapidJSON's default reader recurses once per nesting level.
+    result = reader.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag>(
+        stream, converter);
+    too_deep = converter.too_deep;
+    too_long = converter.too_long;
     return !result.IsError();
   };
   doc.Populate(generate);
+  if (result.IsError() && result.Code() == rapidjson::kParseErrorNumberTooBig) {
+    // Rare: the second pass costs a copy of the text.
+    patched = std::string(text);
+    if (std::string problem = PatchHugeNumbers(patched, &overrides); !problem.empty()) {
+      if (error != nullptr) *error = std::move(problem);
+      return std::nullopt;
+    }
+    doc.Populate(generate);
+  }
   if (result.IsError()) {
     if (error != nullptr) {
-      *error = std::string(rapidjson::GetParseError_En(result.Code())) + " at offset " +
-               std::to_string(result.Offset());
+      if (too_long > 0) {
+        *error = NumberTooLong(too_long, result.Offset());
+      } else if (too_deep) {
+        *error = "Document nesting depth (" + std::to_string(kMaxJsonNestingDepth + 1) +
+                 ") exceeds the maximum allowed (" + std::to_string(kMaxJsonNestingDepth) +
+                 ", from `StreamReadConstraints.getMaxNestingDepth()`) at offset " +
+                 std::to_string(result.Offset());
+      } else {
+        *error = std::string(rapidjson::GetParseError_En(result.Code())) + " at offset " +
+                 std::to_string(result.Offset());
+      }
     }
     return std::nullopt;
   }
@@ -169,13 +324,92 @@ struct StringSink {
     out->resize(std::max({out->capacity(), out->size() * 2, size + count + 64}));
   }
 };
+// Appends to a growing buffer that is never initialised (std::string's resize would zero it).
+struct ScratchSink {
+  static constexpr std::size_t kKept = std::size_t{1} << 20;  // larger buffers are released
+  std::unique_ptr<char[]> data;
+  std::size_t capacity = 0;
+  std::size_t size = 0;
+  void Append(const char* bytes, std::size_t count) {
+    if (size + count > capacity) Grow(count);
+    std::memcpy(data.get() + size, bytes, count);
+    size += count;
+  }
+  void Append(char c) {
+    if (size + 1 > capacity) Grow(1);
+    data[size++] = c;
+  }
+  [[gnu::noinline]] void Grow(std::size_t count) {
+    std::size_t wanted = std::max({capacity * 2, size + count, std::size_t{256}});
+    auto grown = std::make_unique_for_overwrite<char[]>(wanted);
+    if (size > 0) std::memcpy(grown.get(), data.get(), size);
+    data = std::move(grown);
+    capacity = wanted;
+  }
+  void Trim() {
+    if (capacity > kKept) {
+      data.reset();
+      capacity = 0;
+    }
+  }
+};
 struct CountingSink {
   std::size_t size = 0;
   void Append(const char*, std::size_t count) { size += count; }
   void Append(char) { ++size; }
 };
 
-// The escape each byte needs in a JSON string: 0 none, 'u' \u00XX, else the letter after '\'.
+// The escape each byte needs in a JSON string: 0 none, 'u' \u00XX, '8' the start of a UTF-8
+// sequence to check, else the letter after '\'.
+// The length of the well-formed UTF-8 sequence starting at text[i], or 0 when the sequence is
+// ill-formed; then `valid_prefix` is how many of its bytes are a well-formed start (the maximal
+// subpart, at least 1) and `bad` the offset of the offending byte (text.size() when truncated).
+std::size_t Utf8SequenceAt(std::string_view text, std::size_t i, std::size_t* valid_prefix,
+                           std::size_t* bad) {
+  const auto c = static_cast<unsigned char>(text[i]);
+  if (c < 0x80) return 1;
+  std::size_t length = 0;
+  unsigned char low = 0x80;  // the range of the second byte (RFC 3629 table)
+  unsigned char high = 0xBF;
+  if (c >= 0xC2 && c <= 0xDF) {
+    length = 2;
+  } else if (c == 0xE0) {
+    length = 3;
+    low = 0xA0;
+  } else if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) {
+    length = 3;
+  } else if (c == 0xED) {  // no surrogates
+    length = 3;
+    high = 0x9F;
+  } else if (c == 0xF0) {
+    length = 4;
+    low = 0x90;
+  } else if (c >= 0xF1 && c <= 0xF3) {
+    length = 4;
+  } else if (c == 0xF4) {  // nothing past U+10FFFF
+    length = 4;
+    high = 0x8F;
+  } else {
+    *valid_prefix = 1;
+    *bad = i;
+    return 0;
+  }
+  for (std::size_t k = 1; k < length; ++k) {
+    if (i + k >= text.size()) {
+      *valid_prefix = k;
+      *bad = text.size();
+      return 0;
+    }
+    const auto d = static_cast<unsigned char>(text[i + k]);
+    if (d < (k == 1 ? low : 0x80) || d > (k == 1 ? high : 0xBF)) {
+      *valid_prefix = k;
+      *bad = i + k;
+      return 0;
+    }
+  }
+  return length;
+}
+
 constexpr std::array<char, 256> kEscapes = [] {
   std::array<char, 256> table{};
   for (int c = 0; c < 0x20; ++c) table[static_cast<std::size_t>(c)] = 'u';
@@ -186,6 +420,7 @@ constexpr std::array<char, 256> kEscapes = [] {
   table['\n'] = 'n';
   table['\r'] = 'r';
   table['\t'] = 't';
+  for (int c = 0x80; c < 0x100; ++c) table[static_cast<std::size_t>(c)] = '8';  // check UTF-8
   return table;
 }();
 
@@ -197,6 +432,22 @@ void WriteString(Sink& sink, std::string_view text) {
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char escape = kEscapes[static_cast<unsigned char>(text[i])];
     if (escape == 0) continue;
+    if (escape == '8') {
+      // Text is written as valid UTF-8 whatever its origin (a function's raw output, say): an
+      // ill-formed sequence becomes U+FFFD, as Java's decoding of the bytes would have made it.
+      std::size_t valid_prefix = 0;
+      std::size_t bad = 0;
+      const std::size_t length = Utf8SequenceAt(text, i, &valid_prefix, &bad);
+      if (length > 0) {
+        i += length - 1;
+        continue;
+      }
+      sink.Append(text.data() + run, i - run);
+      sink.Append("\xEF\xBF\xBD", 3);
+      i += valid_prefix - 1;
+      run = i + 1;
+      continue;
+    }
     sink.Append(text.data() + run, i - run);
     run = i + 1;
     if (escape == 'u') {
@@ -212,8 +463,34 @@ void WriteString(Sink& sink, std::string_view text) {
   sink.Append('"');
 }
 
+// A stack for the iterative walks: the first levels live inline (no allocation for the
+// payloads most states pass), deeper ones on the heap.
+template <typename T, std::size_t kInline>
+class WalkStack {
+ public:
+  bool empty() const { return size_ == 0; }
+  T& back() { return size_ <= kInline ? inline_[size_ - 1] : heap_[size_ - 1 - kInline]; }
+  void push(T item) {
+    if (size_ < kInline) {
+      inline_[size_] = item;
+    } else {
+      heap_.push_back(item);
+    }
+    ++size_;
+  }
+  void pop() {
+    if (size_ > kInline) heap_.pop_back();
+    --size_;
+  }
+
+ private:
+  std::array<T, kInline> inline_{};
+  std::vector<T> heap_;
+  std::size_t size_ = 0;
+};
+
 template <typename Sink>
-void WriteValue(Sink& sink, const Json& value) {
+void WriteScalar(Sink& sink, const Json& value) {
   switch (value.GetType()) {
     case rapidjson::kNullType:
       return sink.Append("null", 4);
@@ -228,8 +505,12 @@ void WriteValue(Sink& sink, const Json& value) {
       char* end;
       if (value.IsDouble()) {
         const double d = value.GetDouble();
-        // RapidJSON's Writer refuses NaN and infinities; JSON has no spelling for them.
-        if (!std::isfinite(d)) return sink.Append("null", 4);
+        // JSON has no spelling for NaN and infinities; Jackson (WRITE_NAN_AS_STRINGS, on by
+        // default) writes them as strings.
+        if (std::isnan(d)) return sink.Append("\"NaN\"", 5);
+        if (std::isinf(d)) {
+          return d > 0 ? sink.Append("\"Infinity\"", 10) : sink.Append("\"-Infinity\"", 11);
+        }
         end = rapidjson::internal::dtoa(d, buffer, 324);
       } else if (value.IsInt64()) {
         end = std::to_chars(buffer, buffer + sizeof buffer, value.GetInt64()).ptr;
@@ -238,27 +519,64 @@ void WriteValue(Sink& sink, const Json& value) {
       }
       return sink.Append(buffer, static_cast<std::size_t>(end - buffer));
     }
-    case rapidjson::kArrayType: {
-      sink.Append('[');
-      bool first = true;
-      for (const auto& element : value.GetArray()) {
-        if (!first) sink.Append(',');
-        first = false;
-        WriteValue(sink, element);
+    case rapidjson::kArrayType:
+    case rapidjson::kObjectType:
+      return;
+  }
+}
+
+struct WriteFrame {
+  const Json* container = nullptr;
+  rapidjson::SizeType next = 0;
+};
+
+// Iterative: a value may be nested deeper than any stack allows.
+template <typename Sink>
+void WriteValue(Sink& sink, const Json& root) {
+  WalkStack<WriteFrame, 32> stack;
+  const Json* value = &root;
+  while (value != nullptr) {
+    if (value->IsArray()) {
+      if (value->Empty()) {
+        sink.Append("[]", 2);
+      } else {
+        sink.Append('[');
+        stack.push({value, 0});
       }
-      return sink.Append(']');
+    } else if (value->IsObject()) {
+      if (value->ObjectEmpty()) {
+        sink.Append("{}", 2);
+      } else {
+        sink.Append('{');
+        stack.push({value, 0});
+      }
+    } else {
+      WriteScalar(sink, *value);
     }
-    case rapidjson::kObjectType: {
-      sink.Append('{');
-      bool first = true;
-      for (const auto& member : value.GetObject()) {
-        if (!first) sink.Append(',');
-        first = false;
+    value = nullptr;
+    while (value == nullptr && !stack.empty()) {
+      WriteFrame& top = stack.back();
+      const Json& container = *top.container;
+      if (container.IsArray()) {
+        if (top.next == container.Size()) {
+          sink.Append(']');
+          stack.pop();
+          continue;
+        }
+        if (top.next > 0) sink.Append(',');
+        value = &container[top.next++];
+      } else {
+        if (top.next == container.MemberCount()) {
+          sink.Append('}');
+          stack.pop();
+          continue;
+        }
+        if (top.next > 0) sink.Append(',');
+        const auto& member = *(container.MemberBegin() + top.next++);
         WriteString(sink, std::string_view(member.name.GetString(), member.name.GetStringLength()));
         sink.Append(':');
-        WriteValue(sink, member.value);
+        value = &member.value;
       }
-      return sink.Append('}');
     }
   }
 }
@@ -266,21 +584,29 @@ void WriteValue(Sink& sink, const Json& value) {
 }  // namespace
 
 std::string DumpJson(const Json& value) {
+  // Written into a per-thread scratch buffer, then copied out at its exact size (no allocation
+  // at all up to 15 bytes): a history keeps hundreds of thousands of these strings, and a
+  // generous reservation in each would outweigh the text itself.
+  thread_local ScratchSink sink;
+  sink.size = 0;
+  WriteValue(sink, value);
   std::string text;
-  text.reserve(240);  // most payloads fit: one allocation
-  {
-    StringSink sink(&text);
-    WriteValue(sink, value);
-  }
+  // Capacities in steps of 64 bytes: few distinct sizes keep malloc's per-size caches warm.
+  if (sink.size > 15) text.reserve(sink.size | 63);
+  text.assign(sink.data.get(), sink.size);
+  sink.Trim();
   return text;
 }
 
-// RapidJSON 1.1.0's copy constructor rebuilds the value through a whole GenericDocument (a SAX
-// round trip with its own stack); this walks the tree directly. Numbers are rebuilt through the
-// constructor Accept() would have called, so their kind flags are the same.
-Json CopyJson(const Json& value) {
+namespace {
+
+// Numbers are rebuilt through the constructor Accept() would have called, so their kind flags
+// are the same.
+Json CopyScalar(const Json& value) {
   switch (value.GetType()) {
     case rapidjson::kNullType:
+    case rapidjson::kArrayType:
+    case rapidjson::kObjectType:
       return Json();
     case rapidjson::kFalseType:
       return Json(false);
@@ -294,53 +620,150 @@ Json CopyJson(const Json& value) {
       if (value.IsUint()) return Json(value.GetUint());
       if (value.IsInt64()) return Json(static_cast<int64_t>(value.GetInt64()));
       return Json(static_cast<uint64_t>(value.GetUint64()));
-    case rapidjson::kArrayType: {
-      Json copy(rapidjson::kArrayType);
-      copy.Reserve(value.Size(), Alloc());
-      for (const auto& element : value.GetArray()) copy.PushBack(CopyJson(element), Alloc());
-      return copy;
-    }
-    case rapidjson::kObjectType: {
-      Json copy(rapidjson::kObjectType);
-      for (const auto& member : value.GetObject()) {
-        copy.AddMember(Json(member.name.GetString(), member.name.GetStringLength(), Alloc()),
-                       CopyJson(member.value), Alloc());
-      }
-      return copy;
-    }
   }
   return Json();
 }
 
-bool JsonEquals(const Json& a, const Json& b) {
-  if (a.IsNumber() && b.IsNumber()) return NumberEquals(a, b);
-  if (a.GetType() != b.GetType()) return false;
-  switch (a.GetType()) {
-    case rapidjson::kNullType:
-    case rapidjson::kFalseType:
-    case rapidjson::kTrueType:
-      return true;
-    case rapidjson::kStringType:
-      return JsonView(a) == JsonView(b);
-    case rapidjson::kArrayType: {
-      if (a.Size() != b.Size()) return false;
-      for (rapidjson::SizeType i = 0; i < a.Size(); ++i) {
-        if (!JsonEquals(a[i], b[i])) return false;
+bool IsContainer(const Json& value) { return value.IsArray() || value.IsObject(); }
+
+// An empty container of `source`'s kind, with room for its elements.
+Json EmptyLike(const Json& source) {
+  Json made(source.GetType());
+  if (source.IsArray()) made.Reserve(source.Size(), Alloc());
+  return made;
+}
+
+struct CopyFrame {
+  const Json* source = nullptr;
+  Json* copy = nullptr;
+  rapidjson::SizeType next = 0;
+};
+
+}  // namespace
+
+// RapidJSON 1.1.0's copy constructor rebuilds the value through a whole GenericDocument (a SAX
+// round trip with its own stack); this walks the tree directly, and iteratively. A container is
+// appended to its parent before its own elements are copied: the parent is not touched again
+// until the child is complete, so the pointer to the child stays valid while it fills.
+Json CopyJson(const Json& value) {
+  if (!IsContainer(value)) return CopyScalar(value);
+  Json root = EmptyLike(value);
+  WalkStack<CopyFrame, 32> stack;
+  stack.push({&value, &root, 0});
+  while (!stack.empty()) {
+    CopyFrame& top = stack.back();
+    const Json& source = *top.source;
+    Json& copy = *top.copy;
+    const Json* child = nullptr;
+    Json* made = nullptr;
+    if (source.IsArray()) {
+      if (top.next == source.Size()) {
+        stack.pop();
+        continue;
       }
-      return true;
-    }
-    case rapidjson::kObjectType: {
-      if (a.MemberCount() != b.MemberCount()) return false;
-      for (auto it = a.MemberBegin(); it != a.MemberEnd(); ++it) {
-        const Json* other = JsonFind(b, JsonView(it->name));
-        if (other == nullptr || !JsonEquals(it->value, *other)) return false;
+      child = &source[top.next++];
+      copy.PushBack(IsContainer(*child) ? EmptyLike(*child) : CopyScalar(*child), Alloc());
+      made = &copy[copy.Size() - 1];
+    } else {
+      if (top.next == source.MemberCount()) {
+        stack.pop();
+        continue;
       }
-      return true;
+      const auto& member = *(source.MemberBegin() + top.next++);
+      child = &member.value;
+      copy.AddMember(Json(member.name.GetString(), member.name.GetStringLength(), Alloc()),
+                     IsContainer(*child) ? EmptyLike(*child) : CopyScalar(*child), Alloc());
+      made = &(copy.MemberEnd() - 1)->value;
     }
-    case rapidjson::kNumberType:
-      return NumberEquals(a, b);
+    if (IsContainer(*child)) stack.push({child, made, 0});
   }
-  return false;
+  return root;
+}
+
+void DestroyJson(Json& value) {
+  // Detach every container child before its parent dies, so no destructor sees more than one
+  // level.
+  std::vector<Json> pending;
+  pending.push_back(std::move(value));
+  value.SetNull();
+  while (!pending.empty()) {
+    Json current = std::move(pending.back());
+    pending.pop_back();
+    if (current.IsArray()) {
+      for (auto& element : current.GetArray()) {
+        if (IsContainer(element)) pending.push_back(std::move(element));
+      }
+    } else if (current.IsObject()) {
+      for (auto& member : current.GetObject()) {
+        if (IsContainer(member.value)) pending.push_back(std::move(member.value));
+      }
+    }
+  }
+}
+
+int JsonNestingDepth(const Json& value, int limit) {
+  struct Frame {
+    const Json* container;
+    rapidjson::SizeType next;
+  };
+  std::vector<Frame> stack;
+  int deepest = 0;
+  if (IsContainer(value)) stack.push_back({&value, 0});
+  while (!stack.empty()) {
+    deepest = std::max(deepest, static_cast<int>(stack.size()));
+    if (deepest > limit) return limit + 1;
+    Frame& top = stack.back();
+    const Json& container = *top.container;
+    const rapidjson::SizeType count =
+        container.IsArray() ? container.Size() : container.MemberCount();
+    if (top.next == count) {
+      stack.pop_back();
+      continue;
+    }
+    const Json& child =
+        container.IsArray() ? container[top.next] : (container.MemberBegin() + top.next)->value;
+    ++top.next;
+    if (IsContainer(child)) stack.push_back({&child, 0});
+  }
+  return deepest;
+}
+
+bool JsonEquals(const Json& a, const Json& b) {
+  std::vector<std::pair<const Json*, const Json*>> pending;
+  pending.emplace_back(&a, &b);
+  while (!pending.empty()) {
+    const auto [x, y] = pending.back();
+    pending.pop_back();
+    if (x->IsNumber() && y->IsNumber()) {
+      if (!NumberEquals(*x, *y)) return false;
+      continue;
+    }
+    if (x->GetType() != y->GetType()) return false;
+    switch (x->GetType()) {
+      case rapidjson::kNullType:
+      case rapidjson::kFalseType:
+      case rapidjson::kTrueType:
+      case rapidjson::kNumberType:
+        break;
+      case rapidjson::kStringType:
+        if (JsonView(*x) != JsonView(*y)) return false;
+        break;
+      case rapidjson::kArrayType:
+        if (x->Size() != y->Size()) return false;
+        for (rapidjson::SizeType i = 0; i < x->Size(); ++i)
+          pending.emplace_back(&(*x)[i], &(*y)[i]);
+        break;
+      case rapidjson::kObjectType:
+        if (x->MemberCount() != y->MemberCount()) return false;
+        for (auto it = x->MemberBegin(); it != x->MemberEnd(); ++it) {
+          const Json* other = JsonFind(*y, JsonView(it->name));
+          if (other == nullptr) return false;
+          pending.emplace_back(&it->value, other);
+        }
+        break;
+    }
+  }
+  return true;
 }
 
 Json JsonString(std::string_view text) {
@@ -428,6 +851,60 @@ void AppendUtf8(std::string& out, uint32_t cp) {
     out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
     out += static_cast<char>(0x80 | (cp & 0x3F));
   }
+}
+
+namespace {
+
+std::string HexByte(unsigned char c) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  return std::string("0x") + kHex[c >> 4] + kHex[c & 0xF];
+}
+
+}  // namespace
+
+bool IsValidUtf8(std::string_view text, std::string* problem) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    // ASCII runs: the common case.
+    while (i < text.size() && static_cast<unsigned char>(text[i]) < 0x80) ++i;
+    if (i == text.size()) break;
+    std::size_t valid_prefix = 0;
+    std::size_t bad = 0;
+    const std::size_t length = Utf8SequenceAt(text, i, &valid_prefix, &bad);
+    if (length == 0) {
+      if (problem != nullptr) {
+        if (bad == text.size()) {
+          *problem = "Unexpected end-of-input in a UTF-8 sequence at offset " + std::to_string(bad);
+        } else {
+          *problem =
+              std::string(bad == i ? "Invalid UTF-8 start byte " : "Invalid UTF-8 middle byte ") +
+              HexByte(static_cast<unsigned char>(text[bad])) + " at offset " + std::to_string(bad);
+        }
+      }
+      return false;
+    }
+    i += length;
+  }
+  return true;
+}
+
+std::string Utf8WithReplacements(std::string_view bytes) {
+  std::string out;
+  out.reserve(bytes.size());
+  std::size_t i = 0;
+  while (i < bytes.size()) {
+    std::size_t valid_prefix = 0;
+    std::size_t bad = 0;
+    const std::size_t length = Utf8SequenceAt(bytes, i, &valid_prefix, &bad);
+    if (length == 0) {
+      out += "\xEF\xBF\xBD";  // U+FFFD
+      i += valid_prefix;
+    } else {
+      out.append(bytes.substr(i, length));
+      i += length;
+    }
+  }
+  return out;
 }
 
 void AppendJsonString(std::string& out, std::string_view text) {

@@ -87,6 +87,14 @@ bool IsVariableChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
 
+// Bounds on a path's shape, so parsing and evaluating it recurse a bounded number of levels
+// whatever the text (a definition may hold a path of hundreds of kilobytes): parentheses, '!'
+// and filters inside filters nest at most kMaxFilterNesting deep, and a path has at most
+// kMaxPathParts tokens and filter terms in all. Jayway has no such limits, but real paths come
+// nowhere near them.
+constexpr int kMaxFilterNesting = 100;
+constexpr std::size_t kMaxPathParts = 1000;
+
 class Parser {
  public:
   explicit Parser(std::string_view text) : s_(text) {}
@@ -106,7 +114,12 @@ class Parser {
       impl.variable = std::string(s_.substr(start, pos_ - start));
     }
     if (!ParseTokens(impl, s_.size())) return false;
-    return Finish(impl);
+    if (!Finish(impl)) return false;
+    if (parts_ > kMaxPathParts) {
+      return Fail("the path has more than " + std::to_string(kMaxPathParts) +
+                  " tokens and filter terms");
+    }
+    return true;
   }
 
   const std::string& error() const { return error_; }
@@ -125,6 +138,7 @@ class Parser {
   }
 
   bool Finish(Impl& impl) {
+    parts_ += impl.tokens.size();
     bool definite = true;
     bool reference = true;
     for (std::size_t i = 0; i < impl.tokens.size(); ++i) {
@@ -462,6 +476,7 @@ class Parser {
   // ---- Filters: or := and ('||' and)*; and := unary ('&&' unary)*;
   //      unary := '!' unary | '(' or ')' | operand [op operand]
   int AddNode(Impl& impl, FilterNode node) {
+    ++parts_;
     impl.filter_nodes.push_back(std::move(node));
     return static_cast<int>(impl.filter_nodes.size() - 1);
   }
@@ -498,7 +513,21 @@ class Parser {
     }
   }
 
+  // Counts one level of nesting for as long as it lives.
+  struct NestingGuard {
+    int& depth;
+    explicit NestingGuard(int& d) : depth(d) { ++depth; }
+    ~NestingGuard() { --depth; }
+    NestingGuard(const NestingGuard&) = delete;
+    NestingGuard& operator=(const NestingGuard&) = delete;
+  };
+
   bool ParseUnary(Impl& impl, int& out) {
+    NestingGuard guard(nesting_);
+    if (nesting_ > kMaxFilterNesting) {
+      return Fail("the filter nests more than " + std::to_string(kMaxFilterNesting) +
+                  " levels deep" + Position(pos_));
+    }
     SkipSpaces(s_.size());
     if (pos_ >= s_.size()) return Unexpected(pos_);
     if (s_[pos_] == '!' && s_.substr(pos_, 2) != "!=") {
@@ -722,37 +751,49 @@ class Parser {
   std::string_view s_;
   std::size_t pos_ = 0;
   std::string error_;
+  int nesting_ = 0;        // ParseUnary calls under way (parentheses, '!', nested filters)
+  std::size_t parts_ = 0;  // tokens and filter terms so far, sub-paths included
 };
 
 // ---- Evaluation ----
 
 // Java's Object.toString() of a json-smart value (Jayway puts it in some messages).
 void JavaToString(const Json& v, std::string& out, bool in_json) {
-  if (v.IsString()) {
-    if (in_json) {
-      out += DumpJson(v);
-    } else {
+  if (!v.IsObject() || in_json) {
+    if (v.IsString() && !in_json) {
       out += JsonView(v);
+    } else {
+      out += DumpJson(v);  // JSONArray.toString() is its JSON text, as are scalars
     }
-  } else if (v.IsArray()) {
-    out += DumpJson(v);  // JSONArray.toString() is its JSON text
-  } else if (v.IsObject()) {
-    if (in_json) {
-      out += DumpJson(v);
-      return;
+    return;
+  }
+  // Map.toString(), nested maps likewise; iterative, as a value may nest deeply.
+  struct Frame {
+    const Json* object;
+    rapidjson::SizeType next;
+  };
+  std::vector<Frame> stack;
+  out += '{';
+  stack.push_back({&v, 0});
+  while (!stack.empty()) {
+    Frame& top = stack.back();
+    if (top.next == top.object->MemberCount()) {
+      out += '}';
+      stack.pop_back();
+      continue;
     }
-    out += '{';
-    bool first = true;
-    for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) {
-      if (!first) out += ", ";
-      first = false;
-      out += JsonView(it->name);
-      out += '=';
-      JavaToString(it->value, out, false);
+    const auto& member = *(top.object->MemberBegin() + top.next);
+    if (top.next++ > 0) out += ", ";
+    out += JsonView(member.name);
+    out += '=';
+    if (member.value.IsObject()) {
+      out += '{';
+      stack.push_back({&member.value, 0});
+    } else if (member.value.IsString()) {
+      out += JsonView(member.value);
+    } else {
+      out += DumpJson(member.value);
     }
-    out += '}';
-  } else {
-    out += DumpJson(v);
   }
 }
 
@@ -964,8 +1005,37 @@ class Evaluator {
   // when it can (a property token to objects having all its names, an index/slice token to
   // arrays, a wildcard to both, a filter to what it accepts), then the scan descends into the
   // children in document order. Errors are never raised below a scan.
-  bool Walk(std::size_t target, const Json& node) {
-    if (!node.IsObject() && !node.IsArray()) return true;
+  // Iterative over the data: a scan descends as deep as the value goes.
+  bool Walk(std::size_t target, const Json& start) {
+    struct Frame {
+      const Json* container;
+      rapidjson::SizeType next;
+    };
+    std::vector<Frame> stack;
+    const Json* node = &start;
+    while (true) {
+      if (node != nullptr && (node->IsObject() || node->IsArray())) {
+        if (!Visit(target, *node)) return false;
+        stack.push_back({node, 0});
+      }
+      node = nullptr;
+      if (stack.empty()) return true;
+      Frame& top = stack.back();
+      const Json& container = *top.container;
+      const rapidjson::SizeType count =
+          container.IsObject() ? container.MemberCount() : container.Size();
+      if (top.next == count) {
+        stack.pop_back();
+        continue;
+      }
+      node = container.IsObject() ? &(container.MemberBegin() + top.next)->value
+                                  : &container[top.next];
+      ++top.next;
+    }
+  }
+
+  // The scan's work at one container.
+  bool Visit(std::size_t target, const Json& node) {
     const Token& token = impl_.tokens[target];
     bool matches = false;
     switch (token.kind) {
@@ -991,21 +1061,11 @@ class Evaluator {
         break;
       case TokenKind::kFilter:
         // The filter is tried on the container itself (an accepted array then has its
-        // elements filtered); elements are reached by the descent below.
+        // elements filtered); elements are reached by the descent in Walk.
         if (!Accept(token.filter, node, matches)) return false;
         break;
     }
-    if (matches && !Eval(target, node)) return false;
-    if (node.IsObject()) {
-      for (auto it = node.MemberBegin(); it != node.MemberEnd(); ++it) {
-        if (!Walk(target, it->value)) return false;
-      }
-    } else {
-      for (const Json& element : node.GetArray()) {
-        if (!Walk(target, element)) return false;
-      }
-    }
-    return true;
+    return !matches || Eval(target, node);
   }
 
   bool Accept(int index, const Json& current, bool& out);

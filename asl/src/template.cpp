@@ -20,9 +20,10 @@ struct PayloadTemplate::Node {
   Kind kind = Kind::kLiteral;
   std::string key;  // output key when this node is a member of an object
   std::shared_ptr<const Json> literal;
-  std::vector<Node> children;       // kObject members / kArray items
-  bool has_duplicate_keys = false;  // kObject: "a" and "a.$" side by side; the later one wins
-  std::string field;                // kPath / kIntrinsic: the key as written, "value.$"
+  const Json* literal_source = nullptr;  // while compiling: the literal, copied at the end
+  std::vector<Node> children;            // kObject members / kArray items
+  bool has_duplicate_keys = false;       // kObject: "a" and "a.$" side by side; the later one wins
+  std::string field;                     // kPath / kIntrinsic: the key as written, "value.$"
   std::optional<JsonPath> path;
   std::shared_ptr<const Intrinsic::Node> intrinsic;
   bool uses_context = false;  // the root: some path reads the context object ($$)
@@ -34,10 +35,26 @@ using Node = PayloadTemplate::Node;
 
 constexpr std::string_view kDynamicSuffix = ".$";
 
+// A literal is copied only once compilation knows it is not inside a larger literal (see
+// MaterializeLiterals): copying each level's subtree as it is compiled would copy a deep literal
+// once per level.
 Node Literal(const Json& value) {
   Node node;
-  node.literal = std::make_shared<const Json>(CopyJson(value));
+  node.literal_source = &value;
   return node;
+}
+
+void MaterializeLiterals(Node& root) {
+  std::vector<Node*> pending{&root};
+  while (!pending.empty()) {
+    Node* node = pending.back();
+    pending.pop_back();
+    if (node->literal_source != nullptr) {
+      node->literal = std::make_shared<const Json>(CopyJson(*node->literal_source));
+      node->literal_source = nullptr;
+    }
+    for (Node& child : node->children) pending.push_back(&child);
+  }
 }
 
 Node CompileDynamic(std::string_view field, const Json& value, const std::string& pointer,
@@ -188,7 +205,20 @@ bool NodeUsesContext(const Node& node) {
 
 PayloadTemplate PayloadTemplate::Compile(const Json& tmpl, std::vector<TemplateIssue>* issues) {
   PayloadTemplate compiled;
+  // Compilation and evaluation recurse once per level of the template: no deeper than a
+  // definition may nest (ParseJson's limit).
+  if (JsonNestingDepth(tmpl) > kMaxJsonNestingDepth) {
+    if (issues != nullptr) {
+      issues->push_back({"", std::string(kDiagSchemaValidationFailed),
+                         "The template nests more than " + std::to_string(kMaxJsonNestingDepth) +
+                             " levels deep"});
+    }
+    compiled.root_ = std::make_unique<Node>();
+    compiled.root_->literal = std::make_shared<const Json>(JsonNull());
+    return compiled;
+  }
   compiled.root_ = std::make_unique<Node>(CompileNode(tmpl, "", issues));
+  MaterializeLiterals(*compiled.root_);
   compiled.root_->uses_context = NodeUsesContext(*compiled.root_);
   return compiled;
 }

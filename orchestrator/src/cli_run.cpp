@@ -144,17 +144,23 @@ int RunRunCommand(const RunOptions& options, std::ostream& out, std::ostream& er
 
   bool succeeded = result.status == asl::ExecutionStatus::kSucceeded;
   if (options.json) {
-    asl::Json doc = asl::JsonObject();
-    asl::JsonSet(doc, "status", asl::JsonString(asl::ExecutionStatusName(result.status)));
-    asl::JsonSet(doc, "output", succeeded ? std::move(result.output) : asl::JsonNull());
-    asl::JsonSet(doc, "error", OptionalString(result.error));
-    asl::JsonSet(doc, "cause", OptionalString(result.cause));
+    // {"status","output","error","cause"[,"history"]}, written piece by piece: a history of a
+    // million events is streamed one event at a time (each freed once written), never built as
+    // one tree.
+    out << "{\"status\":" << asl::DumpJson(asl::JsonString(asl::ExecutionStatusName(result.status)))
+        << ",\"output\":" << (succeeded ? asl::DumpJson(result.output) : std::string("null"))
+        << ",\"error\":" << asl::DumpJson(OptionalString(result.error))
+        << ",\"cause\":" << asl::DumpJson(OptionalString(result.cause));
     if (want_history) {
-      asl::Json history = asl::JsonArray();
-      for (const auto& event : result.history) asl::JsonPush(history, event.ToJson());
-      asl::JsonSet(doc, "history", std::move(history));
+      out << ",\"history\":[";
+      for (bool first = true; !result.history.empty(); first = false) {
+        if (!first) out << ',';
+        out << asl::DumpJson(result.history.front().ToJson());
+        result.history.pop_front();
+      }
+      out << ']';
     }
-    out << asl::DumpJson(doc) << "\n";
+    out << "}\n";
   } else {
     if (want_history) {
       // Text mode: stdout holds the output alone, so the history goes to stderr, one event

@@ -102,17 +102,28 @@ void MemoryDriver::ApplyEvent(const asl::Event& event, RunResult& result) {
   if (finished_) return;
   // Heartbeats move the heartbeat deadline here: the driver owns task deadlines.
   if (event.kind == asl::Event::Kind::kHeartbeat) {
-    for (auto& [task_id, flight] : in_flight_) {
-      bool match = event.task_id.empty() ? (!event.token.empty() && flight.token == event.token)
-                                         : task_id == event.task_id;
-      if (match && flight.heartbeat_seconds > 0) {
-        flight.heartbeat_at = AddSeconds(Now(), flight.heartbeat_seconds);
-      }
+    std::string task_id = event.task_id;
+    if (task_id.empty() && !event.token.empty()) {
+      auto token = tokens_.find(event.token);
+      if (token != tokens_.end()) task_id = token->second;
+    }
+    auto it = in_flight_.find(task_id);
+    if (it != in_flight_.end() && it->second.heartbeat_seconds > 0) {
+      it->second.heartbeat_at = AddSeconds(Now(), it->second.heartbeat_seconds);
+      ScheduleDeadline(it->first, it->second);
     }
   }
   asl::Step step = asl::Apply(definition_, state_, event, Now());
   if (options_.keep_history) {
-    for (auto& history_event : step.history) result.history.push_back(std::move(history_event));
+    // Taken over whole, or event by event, freeing the step's blocks as they empty: the
+    // history is never held twice.
+    if (result.history.empty()) {
+      result.history = std::move(step.history);
+    } else {
+      for (; !step.history.empty(); step.history.pop_front()) {
+        result.history.push_back(std::move(step.history.front()));
+      }
+    }
   }
   // A task completes in the core only through its task id or its token; forget its deadlines.
   if (event.kind == asl::Event::Kind::kTaskSucceeded ||
@@ -122,15 +133,14 @@ void MemoryDriver::ApplyEvent(const asl::Event& event, RunResult& result) {
     bool still_waiting = false;
     std::string completed = event.task_id;
     if (completed.empty()) {
-      for (const auto& [task_id, flight] : in_flight_) {
-        if (!event.token.empty() && flight.token == event.token) completed = task_id;
-      }
+      auto token = tokens_.find(event.token);
+      if (!event.token.empty() && token != tokens_.end()) completed = token->second;
     } else if (event.kind == asl::Event::Kind::kTaskSucceeded) {
       // A `.waitForTaskToken` invocation that returned still waits for its callback.
       auto it = in_flight_.find(completed);
       still_waiting = it != in_flight_.end() && !it->second.token.empty();
     }
-    if (!still_waiting) in_flight_.erase(completed);
+    if (!still_waiting) ForgetTask(completed);
   }
   for (auto& command : step.commands) Execute(command, result);
   if (options_.after_event) options_.after_event(state_);
@@ -147,7 +157,10 @@ void MemoryDriver::Execute(asl::Command& command, RunResult& result) {
         flight.heartbeat_at = AddSeconds(now, command.heartbeat_seconds);
       }
       flight.token = command.token;
-      in_flight_[command.task_id] = flight;
+      ForgetTask(command.task_id);
+      if (!flight.token.empty()) tokens_[flight.token] = command.task_id;
+      ScheduleDeadline(command.task_id,
+                       in_flight_.insert_or_assign(command.task_id, flight).first->second);
       TaskRequest request;
       request.task_id = command.task_id;
       request.resource = command.resource;
@@ -189,14 +202,16 @@ void MemoryDriver::Execute(asl::Command& command, RunResult& result) {
       return;
     }
     case asl::Command::Kind::kCancelTask:
-      in_flight_.erase(command.task_id);
+      ForgetTask(command.task_id);
       backend_.Cancel(command.task_id);
       return;
     case asl::Command::Kind::kStartTimer:
-      timers_[command.timer_id] = command.fire_at;
+      due_.emplace(DueKey{command.fire_at, next_sequence_++}, Due{true, command.timer_id});
       return;
     case asl::Command::Kind::kCancelTimer:
-      timers_.erase(command.timer_id);
+      // Dropped when it reaches the front of due_ (the core never reuses a timer id). Cheaper
+      // than an index from id to entry, which every timer would pay for.
+      cancelled_timers_.insert(command.timer_id);
       return;
     case asl::Command::Kind::kFinish:
       finished_ = true;
@@ -206,9 +221,58 @@ void MemoryDriver::Execute(asl::Command& command, RunResult& result) {
       result.cause = std::move(command.cause);
       for (const auto& [task_id, flight] : in_flight_) backend_.Cancel(task_id);
       in_flight_.clear();
-      timers_.clear();
+      tokens_.clear();
+      cancelled_timers_.clear();
+      due_.clear();
       return;
   }
+}
+
+void MemoryDriver::ScheduleDeadline(const std::string& task_id, InFlight& flight) {
+  if (flight.deadline) due_.erase(*flight.deadline);
+  int64_t due = flight.heartbeat_at > 0 ? std::min(flight.heartbeat_at, flight.timeout_at)
+                                        : flight.timeout_at;
+  flight.deadline = DueKey{due, next_sequence_++};
+  due_.emplace(*flight.deadline, Due{false, task_id});
+}
+
+void MemoryDriver::ForgetTask(const std::string& task_id) {
+  auto it = in_flight_.find(task_id);
+  if (it == in_flight_.end()) return;
+  if (it->second.deadline) due_.erase(*it->second.deadline);
+  if (!it->second.token.empty()) {
+    auto token = tokens_.find(it->second.token);
+    if (token != tokens_.end() && token->second == task_id) tokens_.erase(token);
+  }
+  in_flight_.erase(it);
+}
+
+std::optional<int64_t> MemoryDriver::FireDue(int64_t now) {
+  while (!due_.empty()) {
+    auto it = due_.begin();
+    if (it->second.timer && !cancelled_timers_.empty() &&
+        cancelled_timers_.erase(it->second.id) > 0) {
+      due_.erase(it);
+      continue;
+    }
+    if (it->first.first > now) return it->first.first;
+    Due due = std::move(it->second);
+    due_.erase(it);
+    if (due.timer) {
+      ready_.push_back(asl::Event::TimerFired(std::move(due.id)));
+      continue;
+    }
+    // The task stays in flight (its deadline spent) until the core has taken the event.
+    auto flight = in_flight_.find(due.id);
+    if (flight == in_flight_.end()) continue;
+    flight->second.deadline.reset();
+    if (flight->second.heartbeat_at > 0 && flight->second.heartbeat_at <= now) {
+      ready_.push_back(asl::Event::HeartbeatTimedOut(due.id));
+    } else {
+      ready_.push_back(asl::Event::TaskTimedOut(due.id));
+    }
+  }
+  return std::nullopt;
 }
 
 void MemoryDriver::WaitForEvents(std::optional<int64_t> deadline) {
@@ -265,34 +329,10 @@ RunResult MemoryDriver::Run(asl::Json input) {
     }
     if (!ready_.empty()) continue;
 
-    // Fire what is due; otherwise wait for the earliest deadline or an event.
-    int64_t now = Now();
-    std::optional<int64_t> next;
-    for (const auto& [timer_id, fire_at] : timers_) {
-      if (fire_at <= now) {
-        ready_.push_back(asl::Event::TimerFired(timer_id));
-      } else {
-        next = next ? std::min(*next, fire_at) : fire_at;
-      }
-    }
-    for (const auto& [task_id, flight] : in_flight_) {
-      if (flight.heartbeat_at > 0 && flight.heartbeat_at <= now) {
-        ready_.push_back(asl::Event::HeartbeatTimedOut(task_id));
-      } else if (flight.timeout_at <= now) {
-        ready_.push_back(asl::Event::TaskTimedOut(task_id));
-      } else {
-        int64_t due = flight.heartbeat_at > 0 ? std::min(flight.heartbeat_at, flight.timeout_at)
-                                              : flight.timeout_at;
-        next = next ? std::min(*next, due) : due;
-      }
-    }
-    if (!ready_.empty()) {
-      // Fired timers leave the table now; the core ignores duplicates anyway.
-      for (const auto& event : ready_) {
-        if (event.kind == asl::Event::Kind::kTimerFired) timers_.erase(event.timer_id);
-      }
-      continue;
-    }
+    // Fire what is due, in (due, sequence) order; otherwise wait for the earliest deadline or
+    // an event.
+    std::optional<int64_t> next = FireDue(Now());
+    if (!ready_.empty()) continue;
     if (!next) {
       bool pending;
       {

@@ -242,5 +242,86 @@ TEST(ChoiceTest, OperatorNamesRoundTrip) {
   EXPECT_FALSE(ChoiceOperatorFromName("StringContains").has_value());
 }
 
+// And/Or/Not evaluate with an explicit stack: a rule nested deeper than any definition may be
+// (built in memory) evaluates, with the short circuits of the flat forms.
+TEST(ChoiceTest, DeeplyNestedRulesEvaluateWithoutRecursion) {
+  const std::optional<Json> input = ParseJson(R"({"x": 1})");
+  Scope scope;
+  scope.input = &*input;
+  auto leaf = [](bool present) {
+    ChoiceRule rule;
+    rule.kind = ChoiceRule::Kind::kComparison;
+    rule.op = ChoiceOperator::kIsPresent;
+    rule.variable = JsonPath::Parse(present ? "$.x" : "$.missing").value();
+    rule.operand = JsonBool(true);
+    return rule;
+  };
+  constexpr int kDepth = 100000;
+  auto nest = [&](ChoiceRule::Kind kind, ChoiceRule inner, int depth) {
+    for (int i = 0; i < depth; ++i) {
+      ChoiceRule outer;
+      outer.kind = kind;
+      outer.children.push_back(std::move(inner));
+      inner = std::move(outer);
+    }
+    return inner;
+  };
+  // Destroying a 100,000-deep rule recurses in ~ChoiceRule (a vector of rules): flatten it first.
+  auto destroy = [](ChoiceRule rule) {
+    std::vector<ChoiceRule> pending;
+    pending.push_back(std::move(rule));
+    while (!pending.empty()) {
+      ChoiceRule current = std::move(pending.back());
+      pending.pop_back();
+      for (ChoiceRule& child : current.children) pending.push_back(std::move(child));
+      current.children.clear();
+    }
+  };
+  ChoiceRule nots = nest(ChoiceRule::Kind::kNot, leaf(true), kDepth);  // even: true
+  EXPECT_TRUE(*EvaluateChoiceRule(nots, scope));
+  destroy(std::move(nots));
+  ChoiceRule ands = nest(ChoiceRule::Kind::kAnd, leaf(false), kDepth);
+  ands.children.push_back(leaf(true));
+  EXPECT_FALSE(*EvaluateChoiceRule(ands, scope));
+  destroy(std::move(ands));
+  ChoiceRule ors = nest(ChoiceRule::Kind::kOr, leaf(true), kDepth);
+  EXPECT_TRUE(*EvaluateChoiceRule(ors, scope));
+  destroy(std::move(ors));
+  // Short circuits: And stops at its first false, Or at its first true, before an error.
+  auto broken = [] {  // a comparison whose Variable is missing: States.Runtime
+    ChoiceRule rule;
+    rule.kind = ChoiceRule::Kind::kComparison;
+    rule.op = ChoiceOperator::kStringEquals;
+    rule.variable = JsonPath::Parse("$.missing").value();
+    rule.operand = JsonString("a");
+    return rule;
+  };
+  ChoiceRule and_rule;
+  and_rule.kind = ChoiceRule::Kind::kAnd;
+  and_rule.children.push_back(leaf(false));
+  and_rule.children.push_back(broken());
+  EXPECT_FALSE(*EvaluateChoiceRule(and_rule, scope));
+  ChoiceRule or_rule;
+  or_rule.kind = ChoiceRule::Kind::kOr;
+  or_rule.children.push_back(leaf(false));
+  or_rule.children.push_back(broken());
+  const Result<bool> error =
+      EvaluateChoiceRule(nest(ChoiceRule::Kind::kNot, std::move(or_rule), 3), scope);
+  ASSERT_FALSE(error.ok());
+  EXPECT_EQ(error.error().error, kStatesRuntime);
+}
+
+// The deepest rules a definition may hold (Jackson's 1,000 levels) validate and evaluate.
+TEST(ChoiceTest, DeepestRulesInADefinition) {
+  std::string ands = R"({"Variable": "$.n", "NumericEquals": 10})";
+  for (int i = 0; i < 496; ++i) ands = R"({"And": [)" + ands + "]}";
+  EXPECT_EQ(Eval(ands), "true");
+  std::string nots = R"({"Variable": "$.n", "NumericEquals": 10})";
+  for (int i = 0; i < 993; ++i) nots = R"({"Not": )" + nots + "}";
+  EXPECT_EQ(Eval(nots), "false");
+  for (int i = 0; i < 10; ++i) nots = R"({"Not": )" + nots + "}";
+  EXPECT_EQ(Eval(nots).substr(0, 33), "invalid:INVALID_JSON_DESCRIPTION@");
+}
+
 }  // namespace
 }  // namespace switchyard::asl

@@ -6,6 +6,8 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "switchyard/asl/core.hpp"
@@ -48,7 +50,11 @@ inline FakeRun RunWithFakeDriver(const StateMachineDef& definition, const Json& 
   FakeRun run;
   ExecutionState state;
   int64_t now = kFakeStart;
-  std::map<std::string, int64_t> timers;
+  // Timers fire in (due, sequence) order: the order they were started in when due together.
+  using TimerKey = std::pair<int64_t, uint64_t>;
+  uint64_t next_sequence = 0;
+  std::map<TimerKey, std::string> timer_queue;
+  std::unordered_map<std::string, TimerKey> timers;  // timer id -> its key in timer_queue
   struct Flight {
     int64_t deadline = 0;
     bool heartbeat = false;
@@ -114,11 +120,21 @@ inline FakeRun RunWithFakeDriver(const StateMachineDef& definition, const Json& 
         case Command::Kind::kCancelTask:
           flights.erase(command.task_id);
           break;
-        case Command::Kind::kStartTimer:
-          timers[command.timer_id] = command.fire_at;
+        case Command::Kind::kStartTimer: {
+          if (auto old = timers.find(command.timer_id); old != timers.end()) {
+            timer_queue.erase(old->second);
+            timers.erase(old);
+          }
+          TimerKey key{command.fire_at, next_sequence++};
+          timer_queue.emplace(key, command.timer_id);
+          timers.emplace(command.timer_id, key);
           break;
+        }
         case Command::Kind::kCancelTimer:
-          timers.erase(command.timer_id);
+          if (auto it = timers.find(command.timer_id); it != timers.end()) {
+            timer_queue.erase(it->second);
+            timers.erase(it);
+          }
           break;
         case Command::Kind::kFinish:
           finished = true;
@@ -146,7 +162,7 @@ inline FakeRun RunWithFakeDriver(const StateMachineDef& definition, const Json& 
   Event started = Event::Started(CopyJson(input), "test-execution", "test-machine", 42);
   started.execution_type = type;
   apply(started);
-  for (int guard = 0; guard < 100000 && !finished; ++guard) {
+  for (int guard = 0; guard < 1000000 && !finished; ++guard) {
     if (!queue.empty()) {
       Event event = std::move(queue.front());
       queue.pop_front();
@@ -154,7 +170,7 @@ inline FakeRun RunWithFakeDriver(const StateMachineDef& definition, const Json& 
       continue;
     }
     std::optional<int64_t> next;
-    for (const auto& [id, fire_at] : timers) next = next ? std::min(*next, fire_at) : fire_at;
+    if (!timer_queue.empty()) next = timer_queue.begin()->first.first;
     for (const auto& [id, flight] : flights) {
       next = next ? std::min(*next, flight.deadline) : flight.deadline;
     }
@@ -169,13 +185,10 @@ inline FakeRun RunWithFakeDriver(const StateMachineDef& definition, const Json& 
     }
     if (!next) break;
     now = std::max(now, *next);
-    for (auto it = timers.begin(); it != timers.end();) {
-      if (it->second <= now) {
-        queue.push_back(Event::TimerFired(it->first));
-        it = timers.erase(it);
-      } else {
-        ++it;
-      }
+    while (!timer_queue.empty() && timer_queue.begin()->first.first <= now) {
+      timers.erase(timer_queue.begin()->second);
+      queue.push_back(Event::TimerFired(std::move(timer_queue.begin()->second)));
+      timer_queue.erase(timer_queue.begin());
     }
     for (auto it = flights.begin(); it != flights.end();) {
       if (it->second.deadline <= now) {

@@ -493,5 +493,68 @@ TEST(IntrinsicRandom, SeededMathRandomFollowsJavaUtilRandom) {
   EXPECT_EQ(Render(Eval("States.MathRandom(0, 2147483646, -5)")), "578319411");
 }
 
+// States.StringToJson parses with AWS's parser limits: 100,000 levels of nesting at run time
+// is a States.IntrinsicFailure, not a crash.
+TEST(IntrinsicDepth, StringToJsonRefusesTooDeepText) {
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  Json input = JsonObject();
+  input.AddMember(JsonString("s"), JsonString(deep), Alloc());
+  auto intrinsic = Intrinsic::Parse("States.StringToJson($.s)");
+  ASSERT_TRUE(intrinsic.ok());
+  Scope scope{&input, nullptr, nullptr};
+  FakeRandom random;
+  Result<Json> result = intrinsic->Evaluate(scope, random);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().error, kStatesIntrinsicFailure);
+  EXPECT_EQ(result.error().cause,
+            "The value of the 1st argument of States.StringToJson is not valid JSON: Document "
+            "nesting depth (1001) exceeds the maximum allowed (1000, from "
+            "`StreamReadConstraints.getMaxNestingDepth()`) at offset 1000");
+  const std::string ok = std::string(1000, '[') + std::string(1000, ']');
+  EXPECT_EQ(Render(Eval("States.StringToJson($.s)", "{\"s\":\"" + ok + "\"}")), ok);
+}
+
+// JsonToString and Format render values iteratively: a value built deeper than any parse allows
+// renders whole. (20,000 levels: the evaluation copies its arguments, and RapidJSON's destructor
+// still recurses once per level when a copy goes; ASan's frames set the ceiling here.)
+TEST(IntrinsicDepth, RenderingADeepValueDoesNotRecurse) {
+  constexpr int kDepth = 20000;
+  Json deep = JsonObject();
+  for (int i = 0; i < kDepth; ++i) {
+    Json outer = JsonObject();
+    outer.AddMember(JsonString("a"), std::move(deep), Alloc());
+    deep = std::move(outer);
+  }
+  Json input = JsonObject();
+  input.AddMember(JsonString("v"), std::move(deep), Alloc());
+  Scope scope{&input, nullptr, nullptr};
+  FakeRandom random;
+  auto to_string = Intrinsic::Parse("States.JsonToString($.v)");
+  ASSERT_TRUE(to_string.ok());
+  Result<Json> text = to_string->Evaluate(scope, random);
+  ASSERT_TRUE(text.ok());
+  EXPECT_EQ(JsonView(*text).size(), static_cast<std::size_t>(kDepth) * 6 + 2);
+  auto format = Intrinsic::Parse("States.Format('{}', $.v)");
+  ASSERT_TRUE(format.ok());
+  Result<Json> formatted = format->Evaluate(scope, random);
+  ASSERT_TRUE(formatted.ok());
+  EXPECT_EQ(JsonView(*formatted).substr(0, 9), "{a={a={a=");
+  DestroyJson(input);
+}
+
+// AWS decodes the bytes as UTF-8 in Java (new String(bytes, UTF_8)): each ill-formed sequence
+// becomes U+FFFD, so the output, and every --json rendering of it, is valid UTF-8.
+TEST(IntrinsicDepth, Base64DecodeOfBytesThatAreNotUtf8) {
+  // 0xFF, "A", 0xE2 0x82 (truncated), "B", 0xC3 0xA9 ("é").
+  EXPECT_EQ(Render(Eval("States.Base64Decode('/0HigkLDqQ==')")),
+            "\"\xEF\xBF\xBD"
+            "A\xEF\xBF\xBD"
+            "B\xC3\xA9\"");
+  Result<Json> decoded = Eval("States.Base64Decode('gICA')");  // three lone continuation bytes
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(JsonView(*decoded), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_TRUE(IsValidUtf8(DumpJson(*decoded)));
+}
+
 }  // namespace
 }  // namespace switchyard::asl

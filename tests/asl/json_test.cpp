@@ -4,6 +4,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -26,8 +27,9 @@ TEST(JsonTest, ReportsSyntaxErrorsWithOffset) {
 }
 
 TEST(JsonTest, HugeDigitRunsParseWithoutReadingOutOfBounds) {
-  // Regression: fuzz_definition found RapidJSON's full-precision path crashing on this.
-  const std::string zeros = "0." + std::string(5000, '0') + "1";
+  // Regression: fuzz_definition found RapidJSON's full-precision path crashing on this (now
+  // within Jackson's 1,000-character number limit).
+  const std::string zeros = "0." + std::string(990, '0') + "1";
   auto value = ParseJson(zeros);
   ASSERT_TRUE(value.has_value());
   EXPECT_TRUE(value->IsNumber());
@@ -41,11 +43,137 @@ TEST(JsonTest, HugeDigitRunsParseWithoutReadingOutOfBounds) {
   ASSERT_TRUE(mixed.has_value());
   EXPECT_EQ((*mixed)[1].GetDouble(), 1e-300);
   EXPECT_EQ((*mixed)[2].GetDouble(), 2.5e300);
-  EXPECT_EQ((*mixed)[3].GetDouble(), 0.1 + 0.2);   // correctly rounded, whatever else is there
-  EXPECT_FALSE(ParseJson("[1e400]").has_value());  // too large for a double, as before
+  EXPECT_EQ((*mixed)[3].GetDouble(), 0.1 + 0.2);  // correctly rounded, whatever else is there
   EXPECT_EQ(ParseJson("-1e-400")->GetDouble(), 0.0);
   EXPECT_TRUE(ParseJson("18446744073709551616")->IsDouble());  // beyond 64 bits
   EXPECT_TRUE(ParseJson("-9223372036854775808")->IsInt64());
+}
+
+// Jackson (AWS's parser) reads a double with Double.parseDouble: beyond double's range it is
+// infinity, which Jackson writes as the string "Infinity". Numbers longer than 1,000 characters
+// are refused (StreamReadConstraints.getMaxNumberLength()).
+TEST(JsonTest, NumbersBeyondDoubleRangeAreInfinityAsInJava) {
+  std::string error;
+  std::optional<Json> value = ParseJson("[1e999, -1e999, 1e400, 0e999, 1.5, 2.5e-999]", &error);
+  ASSERT_TRUE(value.has_value()) << error;
+  EXPECT_EQ(DumpJson(*value), R"(["Infinity","-Infinity","Infinity",0.0,1.5,0.0])");
+  EXPECT_TRUE(std::isinf((*value)[0].GetDouble()));
+  EXPECT_LT((*value)[1].GetDouble(), 0);
+  // A mantissa longer than RapidJSON's double path takes (309+ digits).
+  const std::string long_integer = "1" + std::string(400, '0');
+  value = ParseJson("{\"big\":" + long_integer + ",\"after\":[\"1e999\",2]}", &error);
+  ASSERT_TRUE(value.has_value()) << error;
+  EXPECT_EQ(DumpJson(*value), R"({"big":"Infinity","after":["1e999",2]})");
+  const std::string long_decimal = "0." + std::string(350, '0') + "7e300";
+  value = ParseJson(long_decimal, &error);
+  ASSERT_TRUE(value.has_value()) << error;
+  EXPECT_DOUBLE_EQ(value->GetDouble(), 7e-51);
+  // Beyond 64 bits an integer is a double (Jackson would keep a BigInteger: not matched).
+  EXPECT_EQ(DumpJson(*ParseJson("123456789012345678901234567890")), "1.2345678901234568e29");
+  EXPECT_FALSE(ParseJson("[" + std::string(1001, '1') + "]", &error).has_value());
+  EXPECT_EQ(error,
+            "Number value length (1001) exceeds the maximum allowed (1000, from "
+            "`StreamReadConstraints.getMaxNumberLength()`) at offset 1");
+  EXPECT_TRUE(ParseJson(std::string(1000, '1')).has_value());
+  EXPECT_EQ(DumpJson(JsonDouble(std::nan(""))), "\"NaN\"");
+}
+
+// AWS's parser (Jackson) refuses nesting deeper than 1,000; ours is iterative, so nothing deeper
+// reaches a stack either way.
+TEST(JsonTest, RefusesNestingDeeperThanJacksonAllows) {
+  std::string error;
+  const int depth = kMaxJsonNestingDepth;
+  EXPECT_TRUE(ParseJson(std::string(depth, '[') + std::string(depth, ']'), &error).has_value())
+      << error;
+  std::string objects;
+  for (int i = 0; i < depth; ++i) objects += "{\"a\":";
+  EXPECT_TRUE(ParseJson(objects + "1" + std::string(depth, '}')).has_value());
+  for (int too_deep : {depth + 1, 100000}) {
+    EXPECT_FALSE(
+        ParseJson(std::string(too_deep, '[') + std::string(too_deep, ']'), &error).has_value());
+    EXPECT_EQ(error,
+              "Document nesting depth (1001) exceeds the maximum allowed (1000, from "
+              "`StreamReadConstraints.getMaxNestingDepth()`) at offset 1000");
+  }
+  // Unclosed and interleaved: still refused, never recursed.
+  EXPECT_FALSE(ParseJson(std::string(200000, '['), &error).has_value());
+  std::string mixed;
+  for (int i = 0; i < 50000; ++i) mixed += "{\"k\":[";
+  EXPECT_FALSE(ParseJson(mixed, &error).has_value());
+  EXPECT_NE(error.find("nesting depth (1001)"), std::string::npos) << error;
+}
+
+// Values built in memory may be deeper than any parse allows: every walk is iterative.
+TEST(JsonTest, WalksAnyDepthWithoutRecursion) {
+  constexpr int kDepth = 100000;
+  Json deep = JsonObject();
+  deep.AddMember(JsonString("k"), JsonInt(1), Alloc());
+  for (int i = 0; i < kDepth; ++i) {
+    Json outer = JsonArray();
+    JsonPush(outer, std::move(deep));
+    deep = std::move(outer);
+  }
+  const std::string text = DumpJson(deep);
+  EXPECT_EQ(text, std::string(kDepth, '[') + "{\"k\":1}" + std::string(kDepth, ']'));
+  EXPECT_EQ(JsonTextSize(deep), text.size());
+  EXPECT_EQ(JsonNestingDepth(deep, 1 << 30), kDepth + 1);
+  EXPECT_EQ(JsonNestingDepth(deep), kMaxJsonNestingDepth + 1);
+  Json copy = CopyJson(deep);
+  EXPECT_TRUE(JsonEquals(deep, copy));
+  EXPECT_EQ(DumpJson(copy), text);
+  DestroyJson(copy);
+  EXPECT_TRUE(copy.IsNull());
+  DestroyJson(deep);
+}
+
+// Jackson reads bytes as UTF-8 and refuses a malformed sequence (e.g. "Invalid UTF-8 start byte
+// 0x97"); so does ParseJson, anywhere in the text.
+TEST(JsonTest, RefusesTextThatIsNotUtf8) {
+  std::string error;
+  EXPECT_FALSE(ParseJson("{\"a\":\"x\x97\"}", &error).has_value());
+  EXPECT_EQ(error, "Invalid UTF-8 start byte 0x97 at offset 7");
+  EXPECT_FALSE(ParseJson("{\"\xC3\x28\":1}", &error).has_value());  // bad key
+  EXPECT_EQ(error, "Invalid UTF-8 middle byte 0x28 at offset 3");
+  EXPECT_FALSE(ParseJson("\"\xE2\x82", &error).has_value());
+  EXPECT_EQ(error, "Unexpected end-of-input in a UTF-8 sequence at offset 3");
+  for (const char* bad : {"\"\xC0\x80\"", "\"\xED\xA0\x80\"", "\"\xF4\x90\x80\x80\"", "\"\xFF\""}) {
+    EXPECT_FALSE(ParseJson(bad).has_value()) << bad;  // overlong, surrogate, > U+10FFFF, 0xFF
+    EXPECT_FALSE(IsValidUtf8(bad));
+  }
+  EXPECT_TRUE(ParseJson("\"\xC3\xA9\xE4\xB8\xAD\xF0\x9F\x98\x80\"").has_value());  // é 中 😀
+  EXPECT_TRUE(IsValidUtf8("plain \xEF\xBF\xBD"));
+}
+
+// Java's new String(bytes, UTF_8): each maximal ill-formed subsequence becomes U+FFFD.
+TEST(JsonTest, ReplacesIllFormedUtf8AsJavaDoes) {
+  EXPECT_EQ(Utf8WithReplacements("a\xFF"
+                                 "b"),
+            "a\xEF\xBF\xBD"
+            "b");
+  EXPECT_EQ(Utf8WithReplacements("\xE2\x82"), "\xEF\xBF\xBD");  // truncated: one
+  EXPECT_EQ(Utf8WithReplacements("\xE2\x82x"), "\xEF\xBF\xBDx");
+  EXPECT_EQ(Utf8WithReplacements("\xED\xA0\x80"),
+            std::string(3, 'X').replace(0, 3, "") + "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_EQ(Utf8WithReplacements("\xC3\xA9"), "\xC3\xA9");
+  EXPECT_TRUE(IsValidUtf8(Utf8WithReplacements("\x80\xBF\xC0\xF5\xF0\x9F\x98")));
+}
+
+// Whatever a string holds (a function's raw output is not checked), its JSON text is UTF-8.
+TEST(JsonTest, DumpAlwaysWritesValidUtf8) {
+  Json value = JsonObject();
+  value.AddMember(JsonString("k\xFF"),
+                  JsonString("a\xE2\x82"
+                             "b\xC3\xA9\n"),
+                  Alloc());
+  const std::string text = DumpJson(value);
+  EXPECT_EQ(text,
+            "{\"k\xEF\xBF\xBD\":\"a\xEF\xBF\xBD"
+            "b\xC3\xA9\\n\"}");
+  EXPECT_TRUE(IsValidUtf8(text));
+  EXPECT_EQ(JsonTextSize(value), text.size());
+  std::string appended;
+  AppendJsonString(appended, "\xC0\x80");
+  EXPECT_EQ(appended, "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");
 }
 
 TEST(JsonTest, EqualityComparesNumbersByValueAndIgnoresMemberOrder) {

@@ -331,5 +331,39 @@ TEST(JsonataParser, DeepNestingIsAnErrorNotACrash) {
   EXPECT_EQ(Code(std::string(50, '[') + std::string(50, ']')), "ok");
 }
 
+// Every construct that nests goes through the same depth count: 100,000 levels of each is
+// S0201, never a stack overflow (also under ASan's larger frames).
+TEST(JsonataParser, EveryNestingConstructIsBounded) {
+  constexpr int kDeep = 100000;
+  auto repeat = [](std::string_view piece, int times) {
+    std::string out;
+    out.reserve(piece.size() * static_cast<std::size_t>(times));
+    for (int i = 0; i < times; ++i) out += piece;
+    return out;
+  };
+  const std::vector<std::string> shapes = {
+      std::string(kDeep, '(') + "1" + std::string(kDeep, ')'),
+      std::string(kDeep, '[') + std::string(kDeep, ']'),
+      repeat("{\"a\":", kDeep) + "1" + std::string(kDeep, '}'),
+      std::string(kDeep, '-') + "1",
+      repeat("$f(", kDeep) + "1" + std::string(kDeep, ')'),
+      repeat("function($x){", kDeep) + "1" + std::string(kDeep, '}'),
+      repeat("a[", kDeep) + "1" + std::string(kDeep, ']'),
+      repeat("true ? ", kDeep) + "1" + repeat(" : 2", kDeep),
+      repeat("$x := ", kDeep) + "1",
+      "a" + repeat(".b", kDeep),
+      "1" + repeat(" and 1", kDeep),
+      repeat("(1; ", kDeep) + "1" + std::string(kDeep, ')'),
+      repeat("a^(", kDeep) + "b" + std::string(kDeep, ')'),
+  };
+  for (const std::string& shape : shapes) {
+    EXPECT_EQ(Code(shape), "S0201") << shape.substr(0, 40);
+  }
+  // Unclosed: still an error, not a crash.
+  for (const std::string& shape : shapes) {
+    EXPECT_NE(Code(shape.substr(0, shape.size() / 2)), "ok") << shape.substr(0, 40);
+  }
+}
+
 }  // namespace
 }  // namespace switchyard::asl

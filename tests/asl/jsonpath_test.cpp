@@ -372,5 +372,54 @@ TEST(JsonPathGoldenTest, AgreesWithJayway) {
   EXPECT_GT(excluded, 0);
 }
 
+// A deep scan walks the data with an explicit stack: any depth of value.
+TEST(JsonPathTest, DeepScanOfADeepValueDoesNotRecurse) {
+  constexpr int kDepth = 100000;
+  // (Each hit is a copy of its subtree: "$..a" here would copy 100,000 nested subtrees.)
+  Json deep = J(R"({"b":1})");
+  for (int i = 0; i < kDepth; ++i) {
+    Json outer = JsonObject();
+    outer.AddMember(JsonString("a"), std::move(deep), Alloc());
+    deep = std::move(outer);
+  }
+  auto hits = P("$..b").Evaluate(deep);
+  ASSERT_TRUE(hits.ok());
+  EXPECT_EQ(DumpJson(*hits), "[1]");
+  auto ones = P("$..[?(@.b == 1)]").Evaluate(deep);
+  ASSERT_TRUE(ones.ok());
+  EXPECT_EQ(DumpJson(*ones), R"([{"b":1}])");
+  DestroyJson(deep);
+}
+
+// Paths are bounded so that parsing and evaluation recurse a bounded number of levels.
+TEST(JsonPathTest, PathShapesAreBounded) {
+  const std::string parens =
+      "$[?(" + std::string(100000, '(') + "@.a" + std::string(100000, ')') + ")]";
+  EXPECT_EQ(ParseError(parens).substr(0, 43), "the filter nests more than 100 levels deep ");
+  EXPECT_EQ(ParseError("$[?(" + std::string(100000, '!') + "@.a)]").substr(0, 42),
+            "the filter nests more than 100 levels deep");
+  std::string nested_filters = "$";
+  for (int i = 0; i < 200; ++i) nested_filters += "[?(@";
+  nested_filters += ".a";
+  for (int i = 0; i < 200; ++i) nested_filters += ")]";
+  EXPECT_EQ(ParseError(nested_filters).substr(0, 42), "the filter nests more than 100 levels deep");
+  std::string chain = "$[?(@.a";
+  for (int i = 0; i < 2000; ++i) chain += " && @.a";
+  EXPECT_EQ(ParseError(chain + ")]"), "the path has more than 1000 tokens and filter terms");
+  std::string steps = "$";
+  for (int i = 0; i < 100000; ++i) steps += ".a";
+  EXPECT_EQ(ParseError(steps), "the path has more than 1000 tokens and filter terms");
+  std::string filters = "$";
+  for (int i = 0; i < 2000; ++i) filters += "[?(@.a)]";
+  EXPECT_EQ(ParseError(filters), "the path has more than 1000 tokens and filter terms");
+  // Within the bounds, as before.
+  std::string ok_steps = "$";
+  for (int i = 0; i < 900; ++i) ok_steps += ".a";
+  EXPECT_EQ(ParseError(ok_steps), "parsed");
+  EXPECT_EQ(Eval("$[?(" + std::string(90, '(') + "@.a" + std::string(90, ')') + ")]",
+                 R"([{"a":1},{"b":2}])"),
+            R"(ok:[{"a":1}])");
+}
+
 }  // namespace
 }  // namespace switchyard::asl

@@ -188,5 +188,34 @@ TEST(PayloadTemplate, UnknownVariableIsRuntimeError) {
   EXPECT_EQ(result.error().cause, "The variable 'missing' was not found");
 }
 
+// Templates nest as deep as a definition may (1,000 levels): literal and dynamic parts both
+// compile and evaluate; a deeper template built in memory is an issue, not a deep recursion.
+TEST(PayloadTemplate, DeepTemplates) {
+  Fixture f;
+  std::string literal;
+  for (int i = 0; i < 998; ++i) literal += R"({"k":)";
+  literal += "1" + std::string(998, '}');
+  EXPECT_EQ(Render(f.Evaluate(literal)), literal);
+  std::string dynamic;
+  for (int i = 0; i < 997; ++i) dynamic += R"({"k":)";
+  dynamic += R"({"n.$":"$.name"})" + std::string(997, '}');
+  std::string expected;
+  for (int i = 0; i < 997; ++i) expected += R"({"k":)";
+  expected += R"({"n":"Ann"})" + std::string(997, '}');
+  EXPECT_EQ(Render(f.Evaluate(dynamic)), expected);
+
+  Json deep = Parse(R"({"n.$":"$.name"})");
+  for (int i = 0; i < 100000; ++i) {
+    Json outer = JsonObject();
+    outer.AddMember(JsonString("k"), std::move(deep), Alloc());
+    deep = std::move(outer);
+  }
+  std::vector<TemplateIssue> issues;
+  PayloadTemplate tmpl = PayloadTemplate::Compile(deep, &issues);
+  EXPECT_EQ(RenderIssues(issues),
+            " SCHEMA_VALIDATION_FAILED: The template nests more than 1000 levels deep\n");
+  DestroyJson(deep);
+}
+
 }  // namespace
 }  // namespace switchyard::asl

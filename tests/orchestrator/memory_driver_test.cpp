@@ -337,5 +337,85 @@ TEST(MemoryDriverTest, HugeTaskTimeoutEndsAtTheStandardYear) {
   EXPECT_EQ(backend.cancelled.size(), 1u);
 }
 
+// An inline Map over $.items whose iterator is one Wait of `SecondsPath: $` seconds.
+constexpr std::string_view kMapOfWaits = R"({"StartAt": "M", "States": {"M": {"Type": "Map",
+    "ItemsPath": "$.items", "ResultPath": null, "ItemProcessor": {"StartAt": "W", "States": {
+    "W": {"Type": "Wait", "SecondsPath": "$", "End": true}}}, "End": true}}})";
+
+// The indices of the MapIterationSucceeded events, in history order, as "0 1 2 ".
+std::string SucceededIterations(const RunResult& result) {
+  std::string order;
+  for (const auto& event : result.history) {
+    if (event.type != "MapIterationSucceeded") continue;
+    asl::Json details = event.Details();
+    order += std::to_string(asl::JsonFind(details, "index")->GetInt64()) + " ";
+  }
+  return order;
+}
+
+TEST(MemoryDriverTest, TimersFireInDueThenSequenceOrder) {
+  // Item i waits items[i] seconds. Twelve timers, whose ids cross from one digit to two:
+  // "timer-11" sorts before "timer-9" as a string, not as the order they were started in.
+  asl::StateMachineDef definition = Parse(kMapOfWaits);
+  EchoBackend backend(false);
+  MemoryDriverOptions options;
+  options.fake_clock_start = kT0;
+  MemoryDriver driver(definition, backend, options);
+  RunResult result =
+      driver.Run(*asl::ParseJson(R"({"items": [3, 1, 1, 1, 1, 1, 2, 1, 1, 1, 1, 1]})"));
+  EXPECT_EQ(result.status, asl::ExecutionStatus::kSucceeded);
+  EXPECT_EQ(SucceededIterations(result), "1 2 3 4 5 7 8 9 10 11 6 0 ");
+  EXPECT_EQ(result.history.back().timestamp - kT0, int64_t{3} * 1000000000);
+}
+
+TEST(MemoryDriverTest, SixtyThousandWaitsFireInOrderAndTheHistoryIsWhole) {
+  // Sixty thousand timers due at the same instant, with ids from "timer-3" past "timer-100000":
+  // they fire in the order they were started, and every event is recorded once, in order.
+  constexpr int kItems = 60000;
+  asl::StateMachineDef definition = Parse(kMapOfWaits);
+  EchoBackend backend(false);
+  MemoryDriverOptions options;
+  options.fake_clock_start = kT0;
+  options.execution_type = asl::ExecutionType::kExpress;  // 240,006 events: no history limit
+  MemoryDriver driver(definition, backend, options);
+  asl::Json items = asl::JsonArray();
+  for (int i = 0; i < kItems; ++i) asl::JsonPush(items, asl::JsonInt(1));
+  asl::Json input = asl::JsonObject();
+  asl::JsonSet(input, "items", std::move(items));
+  RunResult result = driver.Run(std::move(input));
+  ASSERT_EQ(result.status, asl::ExecutionStatus::kSucceeded);
+  // ExecutionStarted, MapStateEntered, MapStateStarted, four per item, MapStateSucceeded,
+  // MapStateExited, ExecutionSucceeded.
+  ASSERT_EQ(result.history.size(), static_cast<std::size_t>(6 + 4 * kItems));
+  std::string expected;
+  for (int i = 0; i < kItems; ++i) expected += std::to_string(i) + " ";
+  EXPECT_EQ(SucceededIterations(result), expected);
+  int64_t id = 0;
+  for (const auto& event : result.history) {
+    ASSERT_EQ(event.id, ++id);
+    ASSERT_EQ(event.previous_event_id, id - 1);
+  }
+  EXPECT_EQ(result.history.back().timestamp - kT0, int64_t{1} * 1000000000);
+}
+
+TEST(MemoryDriverTest, ACancelledTimerNeitherFiresNorMovesTheClock) {
+  // Branch A fails at once and aborts branch B's hour-long Wait; the Catch then waits 10 s.
+  asl::StateMachineDef definition = Parse(R"({"StartAt": "P", "States": {
+      "P": {"Type": "Parallel", "Next": "Done",
+            "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Short"}],
+            "Branches": [
+              {"StartAt": "A", "States": {"A": {"Type": "Fail", "Error": "Boom"}}},
+              {"StartAt": "B", "States": {"B": {"Type": "Wait", "Seconds": 3600, "End": true}}}]},
+      "Short": {"Type": "Wait", "Seconds": 10, "Next": "Done"},
+      "Done": {"Type": "Succeed"}}})");
+  EchoBackend backend(false);
+  MemoryDriverOptions options;
+  options.fake_clock_start = kT0;
+  MemoryDriver driver(definition, backend, options);
+  RunResult result = driver.Run(asl::JsonObject());
+  EXPECT_EQ(result.status, asl::ExecutionStatus::kSucceeded);
+  EXPECT_EQ(result.history.back().timestamp - kT0, int64_t{10} * 1000000000);
+}
+
 }  // namespace
 }  // namespace switchyard::orchestrator

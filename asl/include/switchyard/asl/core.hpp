@@ -9,6 +9,7 @@
 // commands and feeds back what happened as events. Thread model: values; ExecutionState is not
 // shared between threads without external locking.
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -144,7 +145,10 @@ struct HistoryEvent {
 
 struct Step {
   std::vector<Command> commands;
-  std::vector<HistoryEvent> history;
+  // A deque: one event may record hundreds of thousands of events (a Map's iterations), which
+  // then grow without being reallocated, and a driver can take them over one by one, freeing
+  // as it goes, so that the history is never held twice.
+  std::deque<HistoryEvent> history;
 };
 
 // The whole state of one execution: frames (the root, Parallel branches, Map iterations),
@@ -162,6 +166,10 @@ class ExecutionState {
   ExecutionStatus status() const;
   // Number of history events recorded so far.
   int64_t history_size() const;
+  // Test hook: frames the core has examined to find the owner of a task or timer event since this
+  // value was created or loaded (not in snapshots): at most one per event, however many frames
+  // (Map iterations, Parallel branches) are in flight.
+  int64_t frames_examined() const;
 
   // A snapshot. FromJson(ToJson()) gives a state that behaves identically, and its ToJson() is
   // byte-for-byte the same text.

@@ -206,7 +206,8 @@ struct State {
   std::optional<Json> result_writer;
   std::string label;
 
-  // The raw JSON of the state, as written.
+  // The raw JSON of the state, as written, without its nested machines (Branches, ItemProcessor,
+  // Iterator: see `branches` and `item_processor`), so each level of nesting is copied once.
   std::shared_ptr<const Json> raw;
 };
 

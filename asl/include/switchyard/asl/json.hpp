@@ -23,16 +23,48 @@ using Json = rapidjson::GenericValue<rapidjson::UTF8<>, JsonAllocator>;
 // The process-wide stateless allocator every Json uses.
 JsonAllocator& Alloc();
 
+// The deepest nesting of arrays and objects ParseJson accepts: Jackson's default
+// (StreamReadConstraints.getMaxNestingDepth()), which AWS's parsers apply to definitions,
+// execution inputs and States.StringToJson alike.
+inline constexpr int kMaxJsonNestingDepth = 1000;
+
 // Parses JSON text. Returns nullopt on a syntax error and, when `error` is given, writes a message
-// such as "Invalid value at offset 3". Numbers keep their kind: integers as int64/uint64, others
-// as double (full precision).
+// such as "Invalid value at offset 3". Refused as well, with Jackson's messages: text that is not
+// well-formed UTF-8 ("Invalid UTF-8 start byte 0xff at offset 7") and nesting deeper than
+// kMaxJsonNestingDepth ("Document nesting depth (1001) exceeds the maximum allowed (1000, from
+// `StreamReadConstraints.getMaxNestingDepth()`) at offset 1000"). The parse is iterative: no input
+// can exhaust the stack. Numbers keep their kind: integers as int64/uint64, others as double
+// (correctly rounded); a magnitude too large for a double is +/-infinity, as in Java (DumpJson
+// writes it "Infinity"), one too small is 0.
 std::optional<Json> ParseJson(std::string_view text, std::string* error = nullptr);
 
-// Compact JSON text (no spaces), as AWS renders payloads in history and causes.
+// Whether `text` is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above
+// U+10FFFF). When it is not and `problem` is given, writes Jackson's wording for the first bad
+// byte, e.g. "Invalid UTF-8 middle byte 0x41 at offset 3".
+bool IsValidUtf8(std::string_view text, std::string* problem = nullptr);
+
+// `bytes` decoded as UTF-8 the way Java's new String(bytes, UTF_8) does: each maximal ill-formed
+// subsequence becomes U+FFFD. The result is always valid UTF-8.
+std::string Utf8WithReplacements(std::string_view bytes);
+
+// The deepest nesting of arrays and objects in `value` (a scalar is 0, [] is 1), counted without
+// recursion; stops counting past `limit` and returns limit + 1.
+int JsonNestingDepth(const Json& value, int limit = kMaxJsonNestingDepth);
+
+// Compact JSON text (no spaces), as AWS renders payloads in history and causes. Non-finite
+// doubles are written as Jackson writes them by default: "Infinity", "-Infinity", "NaN" (strings).
+// The text is always valid UTF-8: an ill-formed sequence inside a string (which only text that
+// did not come through ParseJson can hold) is written as U+FFFD, as Java would have decoded it.
+// Every walk over a value in this header (dump, size, copy, equality) is iterative, so any depth
+// is safe.
 std::string DumpJson(const Json& value);
 
 // A deep copy.
 Json CopyJson(const Json& value);
+
+// Destroys `value` (leaving null) without recursion. RapidJSON's destructor recurses once per
+// level; values that may be deeper than kMaxJsonNestingDepth go through this instead.
+void DestroyJson(Json& value);
 
 // Structural equality where numbers compare by value (1 == 1.0) and member order does not matter.
 bool JsonEquals(const Json& a, const Json& b);

@@ -10,7 +10,9 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <vector>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
 
 #include "switchyard/asl/core.hpp"
 #include "switchyard/asl/definition.hpp"
@@ -70,7 +72,8 @@ struct RunResult {
   asl::Json output;
   std::optional<std::string> error;
   std::optional<std::string> cause;
-  std::vector<asl::HistoryEvent> history;
+  // A deque: a history of a million events grows without ever being copied or doubled.
+  std::deque<asl::HistoryEvent> history;
 };
 
 struct MemoryDriverOptions {
@@ -114,17 +117,31 @@ class MemoryDriver {
   void Stop(std::string error, std::string cause);
 
  private:
+  // A point in time something is due, and the order of things due at the same time: the
+  // order they were scheduled in (never the order of their ids: "timer-100000" < "timer-99999").
+  using DueKey = std::pair<int64_t, uint64_t>;  // (due at, sequence)
+  struct Due {
+    bool timer = false;  // a timer, or a task's deadline (heartbeat or timeout)
+    std::string id;      // timer id or task id
+  };
   struct InFlight {
     int64_t timeout_at = 0;
     int64_t heartbeat_at = 0;  // 0: none
     int64_t heartbeat_seconds = 0;
     std::string token;
+    std::optional<DueKey> deadline;  // its entry in due_, until it fires
   };
 
   int64_t Now();
   void Post(asl::Event event);
   void ApplyEvent(const asl::Event& event, RunResult& result);
   void Execute(asl::Command& command, RunResult& result);
+  // (Re)schedules the earlier of a task's heartbeat and timeout deadlines.
+  void ScheduleDeadline(const std::string& task_id, InFlight& flight);
+  // Forgets a task: its deadlines and its token.
+  void ForgetTask(const std::string& task_id);
+  // Moves what is due at `now` to ready_, in (due, sequence) order; returns the next due time.
+  std::optional<int64_t> FireDue(int64_t now);
   // Waits until `deadline` (or forever when nullopt) or until an event is posted.
   void WaitForEvents(std::optional<int64_t> deadline);
 
@@ -133,10 +150,13 @@ class MemoryDriver {
   MemoryDriverOptions options_;
   asl::ExecutionState state_;
   int64_t fake_now_ = 0;
-  int64_t skipped_ = 0;                        // fast timers on a real clock: time skipped so far
-  std::map<std::string, int64_t> timers_;      // timer id -> fire_at
-  std::map<std::string, InFlight> in_flight_;  // task id -> deadlines
-  std::deque<asl::Event> ready_;               // driver-thread events, in order
+  int64_t skipped_ = 0;  // fast timers on a real clock: time skipped so far
+  uint64_t next_sequence_ = 0;
+  std::map<DueKey, Due> due_;                            // timers and task deadlines
+  std::unordered_set<std::string> cancelled_timers_;     // still in due_
+  std::unordered_map<std::string, InFlight> in_flight_;  // task id -> deadlines
+  std::unordered_map<std::string, std::string> tokens_;  // callback token -> task id
+  std::deque<asl::Event> ready_;                         // driver-thread events, in order
   bool finished_ = false;
 
   // What other threads post to. Shared with the completers handed to the backend, so that a

@@ -1,0 +1,103 @@
+// Deep shapes end to end through the execution core (issue #8): the deepest nestings a
+// definition may hold run (also under ASan, whose frames are larger), and values deeper than any
+// parse allows move through states without a recursion over their depth.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "core_fake_driver.hpp"
+#include "switchyard/asl/definition.hpp"
+#include "switchyard/asl/json.hpp"
+
+namespace switchyard::asl {
+namespace {
+
+// A state nested `depth` deep in `open(name)` ... `close` wrappers, built in linear time.
+template <typename Open>
+std::string Nest(int depth, Open open, std::string_view close, std::string_view innermost) {
+  std::string out = R"({"StartAt":"Top","States":{"Top":)";
+  for (int i = depth - 1; i >= 0; --i) out += open("S" + std::to_string(i));
+  out += innermost;
+  for (int i = 0; i < depth; ++i) out += close;
+  return out + "}}";
+}
+
+testing::FakeRun RunDefinition(const std::string& definition, const std::string& input) {
+  ParseResult parsed = ParseDefinition(definition);
+  EXPECT_TRUE(parsed.ok()) << (parsed.diagnostics.empty() ? "" : parsed.diagnostics[0].message);
+  if (!parsed.ok()) return {};
+  std::optional<Json> input_json = ParseJson(input);
+  EXPECT_TRUE(input_json.has_value());
+  return testing::RunWithFakeDriver(*parsed.definition, *input_json, nullptr, false);
+}
+
+// Parallel nested as deep as the JSON limit allows (249 levels of 4): each level wraps the output
+// in an array.
+TEST(DepthTest, DeepestParallelNestingRuns) {
+  constexpr int kDepth = 249;
+  const std::string definition = Nest(
+      kDepth,
+      [](const std::string& name) {
+        return R"({"Type":"Parallel","Branches":[{"StartAt":")" + name + R"(","States":{")" + name +
+               R"(":)";
+      },
+      R"(}}],"End":true})", R"({"Type":"Pass","Result":"x","End":true})");
+  const testing::FakeRun run = RunDefinition(definition, "{}");
+  EXPECT_EQ(run.status, ExecutionStatus::kSucceeded)
+      << run.error.value_or("") << run.cause.value_or("");
+  EXPECT_EQ(run.output, std::string(kDepth, '[') + "\"x\"" + std::string(kDepth, ']'));
+}
+
+// Map nested as deep as the JSON limit allows (332 levels of 3), one item per level.
+TEST(DepthTest, DeepestMapNestingRuns) {
+  constexpr int kDepth = 332;
+  const std::string definition = Nest(
+      kDepth,
+      [](const std::string& name) {
+        return R"({"Type":"Map","ItemsPath":"$.i","ItemProcessor":{"StartAt":")" + name +
+               R"(","States":{")" + name + R"(":)";
+      },
+      R"(}},"End":true})", R"({"Type":"Pass","End":true})");
+  // Every level's items come from the input {"i":[{"i":[...]}]}: the deepest input allowed.
+  std::string input;
+  for (int i = 0; i < kDepth; ++i) input += R"({"i":[)";
+  input += "1";
+  for (int i = 0; i < kDepth; ++i) input += "]}";
+  std::string error;
+  ASSERT_TRUE(ParseJson(input, &error).has_value()) << error;
+  const testing::FakeRun run = RunDefinition(definition, input);
+  EXPECT_EQ(run.status, ExecutionStatus::kSucceeded)
+      << run.error.value_or("") << run.cause.value_or("");
+  EXPECT_EQ(run.output, std::string(kDepth, '[') + "1" + std::string(kDepth, ']'));
+}
+
+// An input as deep as a parse allows, wrapped once more by every pass of a loop, grows past
+// that depth (to 1,299 levels) and keeps moving: dumps, copies, size checks, JSONPath and
+// intrinsics over it are iterative.
+TEST(DepthTest, ValuesGrowDeeperThanAnyParseAndStillFlow) {
+  const std::string definition = R"json({"StartAt":"Wrap","States":{
+      "Wrap":{"Type":"Pass","Parameters":{"v.$":"$","n.$":"States.MathAdd($.n, 1)"},
+              "Next":"Loop"},
+      "Loop":{"Type":"Choice","Choices":[{"Variable":"$.n","NumericLessThan":300,"Next":"Wrap"}],
+              "Default":"Done"},
+      "Done":{"Type":"Pass","Parameters":{"n.$":"$.n","text.$":"States.JsonToString($.v)",
+              "ns.$":"$.v..n"},"End":true}}})json";
+  const std::string input =
+      R"({"n":0,"v":)" + std::string(998, '[') + "1" + std::string(998, ']') + "}";
+  const testing::FakeRun run = RunDefinition(definition, input);
+  ASSERT_EQ(run.status, ExecutionStatus::kSucceeded)
+      << run.error.value_or("") << run.cause.value_or("");
+  const std::string head = R"({"n":300,"text":"{\"v\":{\"v\":{\"v\":)";
+  EXPECT_EQ(run.output.substr(0, head.size()), head);
+  const std::string tail = ",2,1,0]}";
+  EXPECT_EQ(run.output.substr(run.output.size() - tail.size()), tail);
+  // The text is the whole 1,299-level value: more than a parse accepts back.
+  std::optional<Json> output = ParseJson(run.output);
+  ASSERT_TRUE(output.has_value());
+  std::string error;
+  EXPECT_FALSE(ParseJson(JsonView(*JsonFind(*output, "text")), &error).has_value());
+  EXPECT_NE(error.find("nesting depth (1001)"), std::string::npos) << error;
+}
+
+}  // namespace
+}  // namespace switchyard::asl
