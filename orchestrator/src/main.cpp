@@ -49,6 +49,29 @@ int main(int argc, char** argv) {
   invoke_cmd->add_option("--type", invoke.type, "RequestResponse (default), Event or DryRun");
   invoke_cmd->add_flag("--log-tail", invoke.log_tail, "Print the last 4 KB of the log on stderr");
 
+  orch::ServeOptions serve;
+  CLI::App* serve_cmd =
+      app.add_subcommand("serve", "Serve the AWS Lambda (and Step Functions) APIs over HTTP");
+  serve_cmd->add_option("--port", serve.port, "TCP port (0 = any free port)")
+      ->envname("SWITCHYARD_PORT");
+  serve_cmd->add_option("--bind", serve.bind_address, "Address to listen on")
+      ->envname("SWITCHYARD_BIND");
+  serve_cmd
+      ->add_option("--credentials-file", serve.credentials_file,
+                   "AWS shared-credentials file whose keys may sign requests (SigV4)")
+      ->envname("SWITCHYARD_CREDENTIALS_FILE");
+  serve_cmd
+      ->add_option("--functions-dir", serve.functions_dir,
+                   "Directory of functions to register at start (one folder each)")
+      ->envname("SWITCHYARD_FUNCTIONS_DIR");
+  serve_cmd->add_option("--data-dir", serve.data_dir, "Where function code is kept")
+      ->envname("SWITCHYARD_DATA_DIR");
+  serve_cmd->add_option("--port-file", serve.port_file, "Write the bound port to this file");
+  serve_cmd
+      ->add_option("--read-timeout-ms", serve.read_timeout_ms,
+                   "Deadline for reading one request (and keep-alive idle limit)")
+      ->envname("SWITCHYARD_READ_TIMEOUT_MS");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -60,6 +83,7 @@ int main(int argc, char** argv) {
     if (*validate_cmd) return orch::RunValidateCommand(validate, std::cout, std::cerr);
     if (*run_cmd) return orch::RunRunCommand(run, std::cout, std::cerr);
     if (*invoke_cmd) return orch::RunInvokeCommand(invoke, std::cout, std::cerr);
+    if (*serve_cmd) return orch::RunServeCommand(serve, std::cout, std::cerr);
   } catch (const std::exception& e) {
     std::cerr << "switchyard: " << e.what() << "\n";
     return 1;

@@ -40,6 +40,19 @@ struct InvokeOptions {
 // error), 2 usage (bad type, unknown function, payload not JSON or too large).
 int RunInvokeCommand(const InvokeOptions& options, std::ostream& out, std::ostream& err);
 
+struct ServeOptions {
+  std::string bind_address = "127.0.0.1";  // --bind / SWITCHYARD_BIND
+  uint16_t port = 8083;                    // --port / SWITCHYARD_PORT (0 = any free port)
+  std::string credentials_file;            // --credentials-file / SWITCHYARD_CREDENTIALS_FILE
+  std::string functions_dir;               // --functions-dir / SWITCHYARD_FUNCTIONS_DIR
+  std::string data_dir;                    // --data-dir / SWITCHYARD_DATA_DIR
+  std::string port_file;                   // --port-file: write the bound port there
+  int64_t read_timeout_ms = 60000;         // --read-timeout-ms / SWITCHYARD_READ_TIMEOUT_MS
+};
+// Serves the AWS APIs until SIGINT or SIGTERM, then shuts down gracefully. Exit 0 after a clean
+// stop, 2 when it cannot start (bad flags, unusable credentials, address in use).
+int RunServeCommand(const ServeOptions& options, std::ostream& out, std::ostream& err);
+
 // Reads a whole file ("-" = standard input). Returns nullopt and sets `error` when unreadable.
 std::optional<std::string> ReadTextFile(const std::string& path, std::string* error);
 
