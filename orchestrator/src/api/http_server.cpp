@@ -3,6 +3,7 @@
 #include "api/http_server.hpp"
 
 #include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
@@ -88,6 +89,8 @@ struct HttpServer::Impl {
   HttpHandler handler;
   asio::io_context ioc;
   std::optional<tcp::acceptor> acceptor;
+  // Keeps run() going while a request waits for its Respond with no socket operation pending.
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::vector<std::thread> threads;
   std::atomic<bool> stopping{false};
   bool started = false;
@@ -357,6 +360,7 @@ void HttpServer::Start() {
   }
   impl.bound_port = impl.acceptor->local_endpoint().port();
   impl.Accept();
+  impl.work.emplace(impl.ioc.get_executor());
   impl.started = true;
   const int count = std::max(1, impl.options.io_threads);
   for (int i = 0; i < count; ++i) {
@@ -393,6 +397,7 @@ void HttpServer::Stop(std::chrono::milliseconds grace) {
     std::unique_lock lock(impl.mu);
     impl.cv.wait_for(lock, grace, [&] { return impl.in_flight == 0; });
   }
+  impl.work.reset();
   impl.ioc.stop();
   for (auto& thread : impl.threads) thread.join();
   impl.threads.clear();
