@@ -47,6 +47,7 @@ TEST(Router, RestPatternsCaptureDecodedParameters) {
   // A trailing slash (ListFunctions as botocore sends it) is the same path.
   match = router.Resolve(Request("GET", "/2015-03-31/functions/?MaxItems=2"));
   EXPECT_EQ(match.call.operation, "ListFunctions");
+  EXPECT_EQ(match.call.Query("MaxItems"), "2");
   EXPECT_EQ(match.call.protocol, api::Protocol::kRestJson);
 }
 

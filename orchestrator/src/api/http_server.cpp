@@ -2,6 +2,7 @@
 // session lives on its own strand; the handler's Respond posts back onto that strand.
 #include "api/http_server.hpp"
 
+#include <array>
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -237,6 +238,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void SendTooLarge() {
     keep_alive_ = false;
+    drain_ = true;
     HttpResponse response;
     if (server_->options.too_large) {
       response = server_->options.too_large(head_, limit_);
@@ -285,8 +287,28 @@ class Session : public std::enable_shared_from_this<Session> {
       counted_ = false;
       server_->RequestFinished();
     }
+    if (!ec && drain_) return Drain();
     if (ec || !keep) return Close();
     ReadHead();
+  }
+
+  // After refusing an oversized body: stop sending and discard what the client still sends
+  // until it closes (or the read deadline passes), so that a client that writes its whole body
+  // before reading sees the error instead of a connection reset.
+  void Drain() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(server_->options.read_timeout);
+    DrainSome();
+  }
+  void DrainSome() {
+    if (server_->stopping) return Close();
+    if (!scratch_) scratch_ = std::make_unique<std::array<char, 65536>>();
+    stream_.async_read_some(asio::buffer(*scratch_),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                              if (ec) return self->Close();
+                              self->DrainSome();
+                            });
   }
 
   void Close() {
@@ -312,6 +334,8 @@ class Session : public std::enable_shared_from_this<Session> {
   bool counted_ = false;
   bool written_ = false;
   bool closed_ = false;
+  bool drain_ = false;
+  std::unique_ptr<std::array<char, 65536>> scratch_;
 };
 
 void HttpServer::Impl::Accept() {

@@ -49,6 +49,7 @@ Protocol Router::ProtocolOf(const HttpRequest& request) const {
 
 Router::Match Router::Resolve(const HttpRequest& request) const {
   Match match;
+  match.call.query = ParseQuery(request.query);
   if (const std::string* target = request.Header("x-amz-target")) {
     match.call.protocol = Protocol::kJson10;
     const auto it = json10_.find(*target);
