@@ -10,8 +10,10 @@ endfunction()
 function(switchyard_component name module)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
   add_library(${name} STATIC ${ARG_SOURCES})
-  target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR}/${module}/include
-                                     PRIVATE ${PROJECT_SOURCE_DIR}/${module}/src)
+  target_include_directories(${name}
+    PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/${module}/include>
+           $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>
+    PRIVATE ${PROJECT_SOURCE_DIR}/${module}/src)
   target_link_libraries(${name} PUBLIC ${ARG_DEPS})
   switchyard_warnings(${name})
 endfunction()

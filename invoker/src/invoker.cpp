@@ -437,7 +437,7 @@ InvokeResult Invoker::Impl::Invoke(const InvokeRequest& request) {
         "Function not found: " + FunctionArn(name, qualifier.empty() ? kLatest : qualifier));
   }
 
-  const std::string request_id = NewUuid();
+  const std::string request_id = request.request_id.empty() ? NewUuid() : request.request_id;
   if (request.type == InvocationType::kDryRun) {
     InvokeResult result;
     result.status_code = 204;

@@ -153,6 +153,7 @@ std::optional<TaskOutcome> LambdaBackend::Start(const TaskRequest& request,
   invoke.function_name = ref.name;
   invoke.qualifier = ref.qualifier;
   invoke.log_tail = log_tail;
+  invoke.request_id = request.invocation_id;
   if (request.timeout_seconds > 0 && request.timeout_seconds < kNoDeadlineSeconds) {
     // The driver times the task out itself; this deadline, a second later, only makes sure the
     // invoker reclaims the environment of a function that outlives its task.

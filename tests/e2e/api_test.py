@@ -55,13 +55,15 @@ class Server:
 
     def __init__(self, *args, env=None):
         self.dir = tempfile.mkdtemp(prefix='switchyard-api-e2e-')
+        # The embedded PostgreSQL runs as 'postgres' (it refuses root) and must reach its data dir.
+        os.chmod(self.dir, 0o755)
         self.port_file = os.path.join(self.dir, 'port')
         self.log = open(os.path.join(self.dir, 'serve.log'), 'w+')
         self.proc = subprocess.Popen(
             [BIN, 'serve', '--port', '0', '--port-file', self.port_file, '--data-dir',
              os.path.join(self.dir, 'data'), *args],
             stdout=self.log, stderr=subprocess.STDOUT, env=env)
-        deadline = time.time() + 30
+        deadline = time.time() + 120
         while not os.path.exists(self.port_file):
             if self.proc.poll() is not None or time.time() > deadline:
                 raise RuntimeError('server did not start: ' + self.output())
@@ -436,6 +438,184 @@ class Authenticated(unittest.TestCase):
                 self.assertIn('InvalidSignatureException', p.stderr)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+class StepFunctions(unittest.TestCase):
+    """Step Functions operations on the durable engine, with Lambda functions created through the
+    API as the tasks (one invoker behind both APIs)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server()
+        cls.sfn = client(cls.server, 'stepfunctions', ('k', 's'))
+        cls.lam = client(cls.server, 'lambda', ('k', 's'))
+        cls.tmp = tempfile.mkdtemp(prefix='switchyard-sfn-e2e-')
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.server.stop()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+        assert code == 0, code
+
+    def wait(self, arn, timeout=60):
+        deadline = time.time() + timeout
+        while True:
+            d = self.sfn.describe_execution(executionArn=arn)
+            if d['status'] != 'RUNNING' or time.time() > deadline:
+                return d
+            time.sleep(0.1)
+
+    def test_state_machine_lifecycle_and_errors(self):
+        definition = json.dumps({'StartAt': 'P', 'States': {'P': {'Type': 'Pass', 'End': True}}})
+        arn = self.sfn.create_state_machine(name='e2e-pass', definition=definition,
+                                            roleArn='arn:aws:iam::000000000000:role/r')['stateMachineArn']
+        self.assertEqual(arn, 'arn:aws:states:us-east-1:000000000000:stateMachine:e2e-pass')
+        d = self.sfn.describe_state_machine(stateMachineArn=arn)
+        self.assertEqual((d['name'], d['type'], d['status']), ('e2e-pass', 'STANDARD', 'ACTIVE'))
+        self.assertEqual(json.loads(d['definition']), json.loads(definition))
+        self.assertIn(arn, [m['stateMachineArn'] for m in
+                            self.sfn.list_state_machines()['stateMachines']])
+        with self.assertRaises(ClientError) as e:
+            self.sfn.create_state_machine(name='e2e-pass', definition=json.dumps(
+                {'StartAt': 'Q', 'States': {'Q': {'Type': 'Succeed'}}}), roleArn='arn:aws:iam::000000000000:role/r')
+        self.assertEqual(error_code(e.exception), ('StateMachineAlreadyExists', 400))
+        with self.assertRaises(ClientError) as e:
+            self.sfn.create_state_machine(name='e2e-bad', definition='{"StartAt":"X","States":{}}',
+                                          roleArn='arn:aws:iam::000000000000:role/r')
+        self.assertEqual(error_code(e.exception), ('InvalidDefinition', 400))
+        with self.assertRaises(ClientError) as e:
+            self.sfn.describe_state_machine(
+                stateMachineArn='arn:aws:states:us-east-1:000000000000:stateMachine:nope')
+        self.assertEqual(error_code(e.exception), ('StateMachineDoesNotExist', 400))
+        with self.assertRaises(ClientError) as e:
+            self.sfn.start_execution(stateMachineArn=arn, input='{not json')
+        self.assertEqual(error_code(e.exception), ('InvalidExecutionInput', 400))
+        with self.assertRaises(ClientError) as e:
+            self.sfn.start_execution(stateMachineArn=arn, input='"' + 'x' * 262144 + '"')
+        self.assertEqual(error_code(e.exception), ('ValidationException', 400))
+        with self.assertRaises(ClientError) as e:
+            self.sfn.describe_execution(
+                executionArn='arn:aws:states:us-east-1:000000000000:execution:e2e-pass:none')
+        self.assertEqual(error_code(e.exception), ('ExecutionDoesNotExist', 400))
+        self.sfn.delete_state_machine(stateMachineArn=arn)
+
+    def test_executions_history_and_lambda_tasks(self):
+        self.lam.create_function(FunctionName='e2e-sfn-hello', Runtime='python3.11',
+                                 Handler='handler.handler', Role='arn:aws:iam::000000000000:role/r',
+                                 Code={'ZipFile': HELLO_ZIP})
+        definition = json.dumps({
+            'StartAt': 'Hello',
+            'States': {
+                'Hello': {'Type': 'Task',
+                          'Resource': 'arn:aws:lambda:us-east-1:000000000000:function:e2e-sfn-hello',
+                          'Next': 'Done'},
+                'Done': {'Type': 'Succeed'}}})
+        arn = self.sfn.create_state_machine(name='e2e-task', definition=definition,
+                                            roleArn='arn:aws:iam::000000000000:role/r')['stateMachineArn']
+        started = self.sfn.start_execution(stateMachineArn=arn, name='run-1', input='{"name":"Ada"}')
+        self.assertEqual(started['executionArn'],
+                         'arn:aws:states:us-east-1:000000000000:execution:e2e-task:run-1')
+        # Idempotent by name and input; another input is ExecutionAlreadyExists.
+        again = self.sfn.start_execution(stateMachineArn=arn, name='run-1', input='{"name":"Ada"}')
+        self.assertEqual(again['executionArn'], started['executionArn'])
+        d = self.wait(started['executionArn'])
+        self.assertEqual(d['status'], 'SUCCEEDED', d)
+        self.assertEqual(json.loads(d['output']), {'greeting': 'Hello, Ada!'})
+        with self.assertRaises(ClientError) as e:
+            self.sfn.start_execution(stateMachineArn=arn, name='run-1', input='{"name":"Other"}')
+        self.assertEqual(error_code(e.exception), ('ExecutionAlreadyExists', 400))
+
+        for i in range(3):
+            self.sfn.start_execution(stateMachineArn=arn, name='more-%d' % i, input='{}')
+        pages = list(self.sfn.get_paginator('list_executions').paginate(
+            stateMachineArn=arn, PaginationConfig={'PageSize': 2}))
+        self.assertGreater(len(pages), 1)
+        names = [x['name'] for p in pages for x in p['executions']]
+        self.assertEqual(sorted(names), ['more-0', 'more-1', 'more-2', 'run-1'])
+
+        events = [ev for p in self.sfn.get_paginator('get_execution_history').paginate(
+            executionArn=started['executionArn'], PaginationConfig={'PageSize': 3}) for ev in p['events']]
+        types = [ev['type'] for ev in events]
+        self.assertEqual(types[0], 'ExecutionStarted')
+        self.assertEqual(types[-1], 'ExecutionSucceeded')
+        self.assertIn('LambdaFunctionSucceeded', types)
+        self.assertEqual([ev['id'] for ev in events], list(range(1, len(events) + 1)))
+        newest = self.sfn.get_execution_history(executionArn=started['executionArn'],
+                                                reverseOrder=True, maxResults=1)['events']
+        self.assertEqual(newest[0]['type'], 'ExecutionSucceeded')
+
+    def test_callback_with_send_task_success_and_stop(self):
+        token_file = os.path.join(self.tmp, 'token')
+        code = zip_of({'cb.py': 'import os\ndef handler(event, context):\n'
+                                '    with open(os.environ["TOKEN_FILE"] + ".tmp", "w") as f:\n'
+                                '        f.write(event["token"])\n'
+                                '    os.rename(os.environ["TOKEN_FILE"] + ".tmp", os.environ["TOKEN_FILE"])\n'
+                                '    return {}\n'})
+        self.lam.create_function(FunctionName='e2e-sfn-cb', Runtime='python3.11', Handler='cb.handler',
+                                 Role='arn:aws:iam::000000000000:role/r', Code={'ZipFile': code},
+                                 Environment={'Variables': {'TOKEN_FILE': token_file}})
+        definition = json.dumps({
+            'StartAt': 'Wait',
+            'States': {'Wait': {
+                'Type': 'Task', 'Resource': 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+                'Parameters': {'FunctionName': 'e2e-sfn-cb', 'Payload': {'token.$': '$$.Task.Token'}},
+                'End': True}}})
+        arn = self.sfn.create_state_machine(name='e2e-callback', definition=definition,
+                                            roleArn='arn:aws:iam::000000000000:role/r')['stateMachineArn']
+        execution = self.sfn.start_execution(stateMachineArn=arn, input='{}')['executionArn']
+        deadline = time.time() + 60
+        while not os.path.exists(token_file) and time.time() < deadline:
+            time.sleep(0.1)
+        with open(token_file) as f:
+            token = f.read()
+        os.remove(token_file)
+        self.assertEqual(self.sfn.describe_execution(executionArn=execution)['status'], 'RUNNING')
+        self.sfn.send_task_heartbeat(taskToken=token)
+        self.sfn.send_task_success(taskToken=token, output='{"approved": true}')
+        d = self.wait(execution)
+        self.assertEqual((d['status'], json.loads(d['output'])), ('SUCCEEDED', {'approved': True}))
+        with self.assertRaises(ClientError) as e:
+            self.sfn.send_task_success(taskToken=token, output='{}')
+        self.assertEqual(error_code(e.exception)[0], 'TaskDoesNotExist')
+        with self.assertRaises(ClientError) as e:
+            self.sfn.send_task_failure(taskToken='not-a-token', error='E')
+        # The engine decides which tokens are malformed (InvalidToken) and which name no task.
+        self.assertIn(error_code(e.exception), [('InvalidToken', 400), ('TaskDoesNotExist', 400)])
+
+        # A second run is stopped while it waits.
+        execution = self.sfn.start_execution(stateMachineArn=arn, input='{}')['executionArn']
+        deadline = time.time() + 60
+        while not os.path.exists(token_file) and time.time() < deadline:
+            time.sleep(0.1)
+        stopped = self.sfn.stop_execution(executionArn=execution, error='Manual', cause='test')
+        self.assertIn('stopDate', stopped)
+        d = self.sfn.describe_execution(executionArn=execution)
+        self.assertEqual((d['status'], d.get('error'), d.get('cause')), ('ABORTED', 'Manual', 'test'))
+
+    def test_aws_cli_step_functions(self):
+        clis = aws_clis()
+        if not clis:
+            self.skipTest('no AWS CLI installed')
+        env = dict(os.environ, AWS_ACCESS_KEY_ID='k', AWS_SECRET_ACCESS_KEY='s',
+                   AWS_DEFAULT_REGION=REGION, AWS_PAGER='', AWS_MAX_ATTEMPTS='1')
+        definition = os.path.join(SRC, 'examples', 'state_machines', 'hello.asl.json')
+        for i, cli in enumerate(clis):
+            def aws(*args, cli=cli):
+                p = subprocess.run([cli, '--endpoint-url', self.server.url, 'stepfunctions', *args],
+                                   capture_output=True, text=True, env=env, timeout=120)
+                self.assertEqual(p.returncode, 0, (cli, args, p.stderr))
+                return json.loads(p.stdout) if p.stdout.strip() else {}
+            arn = aws('create-state-machine', '--name', 'e2e-cli-%d' % i, '--definition',
+                      'file://' + definition, '--role-arn',
+                      'arn:aws:iam::000000000000:role/r')['stateMachineArn']
+            execution = aws('start-execution', '--state-machine-arn', arn, '--input',
+                            '{"name": "cli"}')['executionArn']
+            d = self.wait(execution)
+            self.assertEqual(json.loads(d['output'])['greeting'], 'Hello, cli!')
+            d = aws('describe-execution', '--execution-arn', execution)
+            self.assertEqual(d['status'], 'SUCCEEDED')
+            history = aws('get-execution-history', '--execution-arn', execution)
+            self.assertEqual(history['events'][-1]['type'], 'ExecutionSucceeded')
 
 
 class Unauthenticated(unittest.TestCase):

@@ -110,20 +110,29 @@ ApiServer::ApiServer(ApiServerOptions options) : impl_(std::make_unique<Impl>())
 
 ApiServer::~ApiServer() { Stop(std::chrono::seconds(0)); }
 
-void ApiServer::Start(std::ostream& log) {
+std::string ApiServer::Preflight() {
   Impl& impl = *impl_;
   const ApiServerOptions& options = impl.options;
+  impl.credentials.reset();
   if (!options.credentials_file.empty()) {
     std::string error;
     impl.credentials = LoadCredentialsFile(options.credentials_file, &error);
-    if (!impl.credentials) throw std::runtime_error(error);
+    if (!impl.credentials) return error;
+  } else if (!IsLoopbackAddress(options.bind_address)) {
+    return "refusing to listen on " + options.bind_address +
+           " without credentials: requests could not be authenticated; pass "
+           "--credentials-file (or SWITCHYARD_CREDENTIALS_FILE), or bind 127.0.0.1";
+  }
+  return {};
+}
+
+void ApiServer::Start(std::ostream& log) {
+  Impl& impl = *impl_;
+  const ApiServerOptions& options = impl.options;
+  if (std::string error = Preflight(); !error.empty()) throw std::runtime_error(error);
+  if (impl.credentials) {
     log << "switchyard serve: SigV4 authentication on, " << impl.credentials->size()
         << " access key(s) from " << options.credentials_file << "\n";
-  } else if (!IsLoopbackAddress(options.bind_address)) {
-    throw std::runtime_error("refusing to listen on " + options.bind_address +
-                             " without credentials: requests could not be authenticated; pass "
-                             "--credentials-file (or SWITCHYARD_CREDENTIALS_FILE), or bind "
-                             "127.0.0.1");
   } else {
     log << "switchyard serve: no credentials configured: requests are not authenticated, "
            "listening on loopback only\n";
@@ -144,21 +153,25 @@ void ApiServer::Start(std::ostream& log) {
     impl.data_dir = options.data_dir;
   }
 
-  invoker::InvokerOptions invoker_options;
-  invoker_options.region = options.region;
-  invoker_options.account_id = options.account_id;
-  impl.invoker = std::make_unique<invoker::Invoker>(std::move(invoker_options));
+  invoker::Invoker* functions = options.invoker;
+  if (!functions) {
+    invoker::InvokerOptions invoker_options;
+    invoker_options.region = options.region;
+    invoker_options.account_id = options.account_id;
+    impl.invoker = std::make_unique<invoker::Invoker>(std::move(invoker_options));
+    functions = impl.invoker.get();
+  }
   impl.control_pool = std::make_unique<WorkPool>(kControlThreads);
   impl.invoke_pool = std::make_unique<WorkPool>(kInvokeThreads);
   LambdaApiOptions lambda_options;
   lambda_options.data_dir = impl.data_dir;
   lambda_options.region = options.region;
   lambda_options.account_id = options.account_id;
-  impl.lambda = std::make_unique<LambdaApi>(std::move(lambda_options), *impl.invoker, impl.registry,
+  impl.lambda = std::make_unique<LambdaApi>(std::move(lambda_options), *functions, impl.registry,
                                             impl.metrics);
   impl.lambda->Register(impl.router, *impl.control_pool, *impl.invoke_pool);
-  impl.sfn = std::make_unique<SfnApi>();
-  impl.sfn->Register(impl.router, *impl.control_pool);
+  impl.sfn = std::make_unique<SfnApi>(options.engine);
+  impl.sfn->Register(impl.router, *impl.control_pool, *impl.invoke_pool);
 
   if (!options.functions_dir.empty()) {
     std::vector<std::string> errors;

@@ -9,6 +9,13 @@
 #include <memory>
 #include <string>
 
+namespace switchyard::invoker {
+class Invoker;
+}
+namespace switchyard::orchestrator {
+class Engine;
+}
+
 namespace switchyard::orchestrator::api {
 
 struct ApiServerOptions {
@@ -21,6 +28,12 @@ struct ApiServerOptions {
   std::string account_id = "000000000000";
   int io_threads = 2;
   std::chrono::milliseconds read_timeout{std::chrono::seconds(60)};
+  // The invoker that runs functions (shared with the engine, so Task states reach functions
+  // created through the API). Null: the server owns one. Must outlive the server.
+  invoker::Invoker* invoker = nullptr;
+  // The durable engine behind the Step Functions operations. Null: only the operations that
+  // need no engine (ValidateStateMachineDefinition). Must outlive the server.
+  Engine* engine = nullptr;
 };
 
 // True for 127.0.0.0/8, ::1 and "localhost".
@@ -33,6 +46,10 @@ class ApiServer {
   ApiServer(const ApiServer&) = delete;
   ApiServer& operator=(const ApiServer&) = delete;
 
+  // Loads the credentials file and checks the bind address: returns "" or why serving must not
+  // start (an unusable credentials file; a non-loopback address without credentials). Start
+  // calls it too; serve calls it first, before it starts a database.
+  std::string Preflight();
   // Loads credentials and functions, binds and starts serving; writes what it did to `log`.
   // Throws std::runtime_error when the credentials file is unusable, when asked to bind a
   // non-loopback address without credentials, or when it cannot listen.

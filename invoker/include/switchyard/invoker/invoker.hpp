@@ -38,6 +38,10 @@ struct InvokeRequest {
   bool log_tail = false;       // X-Amz-Log-Type: Tail (sync only)
   std::string client_context;  // JSON, delivered as Lambda-Runtime-Client-Context
   std::string trace_id;        // delivered as Lambda-Runtime-Trace-Id
+  // The invocation's request id (Lambda-Runtime-Aws-Request-Id, NativeContext::request_id);
+  // empty = a new UUID. A caller that may deliver the same invocation again passes a stable id
+  // so that the function can deduplicate.
+  std::string request_id;
   // The caller's own deadline (e.g. a Task state's TimeoutSeconds). When it passes first the
   // environment is killed and the result is kDeadlineExceeded. nullopt = only the function's
   // timeout applies.

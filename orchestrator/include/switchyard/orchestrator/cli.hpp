@@ -40,18 +40,64 @@ struct InvokeOptions {
 // error), 2 usage (bad type, unknown function, payload not JSON or too large).
 int RunInvokeCommand(const InvokeOptions& options, std::ostream& out, std::ostream& err);
 
+// Where the database is: --database-url (else $SWITCHYARD_DATABASE_URL), else the embedded
+// cluster in --data-dir (default: $XDG_DATA_HOME/switchyard, ~/.local/share/switchyard, or
+// /var/lib/switchyard for root).
+struct DatabaseOptions {
+  std::optional<std::string> database_url;  // --database-url URL
+  std::optional<std::string> data_dir;      // --data-dir DIR
+};
+
+struct MigrateOptions {
+  DatabaseOptions database;
+};
+// Applies the migrations compiled into the binary. Exit 0 applied or already up to date, 1 when a
+// migration or the database fails.
+int RunMigrateCommand(const MigrateOptions& options, std::ostream& out, std::ostream& err);
+
 struct ServeOptions {
+  DatabaseOptions database;
+  bool no_migrate = false;    // --no-migrate
+  std::string functions_dir;  // --functions DIR / SWITCHYARD_FUNCTIONS_DIR: registered at start
   std::string bind_address = "127.0.0.1";  // --bind / SWITCHYARD_BIND
   uint16_t port = 8083;                    // --port / SWITCHYARD_PORT (0 = any free port)
   std::string credentials_file;            // --credentials-file / SWITCHYARD_CREDENTIALS_FILE
-  std::string functions_dir;               // --functions-dir / SWITCHYARD_FUNCTIONS_DIR
-  std::string data_dir;                    // --data-dir / SWITCHYARD_DATA_DIR
-  std::string port_file;                   // --port-file: write the bound port there
+  std::string port_file;                   // --port-file: the bound port is written there
   int64_t read_timeout_ms = 60000;         // --read-timeout-ms / SWITCHYARD_READ_TIMEOUT_MS
 };
-// Serves the AWS APIs until SIGINT or SIGTERM, then shuts down gracefully. Exit 0 after a clean
-// stop, 2 when it cannot start (bad flags, unusable credentials, address in use).
+// Resolves the database (starting the embedded cluster when no URL is given), migrates unless
+// --no-migrate, runs the engine and the HTTP API until SIGINT or SIGTERM, then stops what it
+// started (the API first, finishing requests in flight). Exit 0 after a signal, 1 when the
+// database cannot be reached or migrated, 2 for unusable flags (credentials, bind address).
 int RunServeCommand(const ServeOptions& options, std::ostream& out, std::ostream& err);
+
+// `state-machine create|update|describe|list|delete`, `execution start|describe|list|history|
+// stop`, `task send-success|send-failure|send-heartbeat`: calls on the engine's database (a
+// running `serve` does the work). `command` names the pair, e.g. "execution start".
+struct EngineCommandOptions {
+  std::string command;
+  DatabaseOptions database;  // as serve's: the same database
+  std::string name;          // state machine name (or ARN) / execution name
+  std::string definition_file;
+  std::string type = "STANDARD";
+  std::string role_arn;
+  std::string state_machine;  // execution start|list
+  std::optional<std::string> input;
+  std::optional<std::string> input_file;
+  bool wait = false;  // execution start --wait: until it ends, then describe it
+  int64_t wait_seconds = 300;
+  std::string execution_arn;
+  std::string status;  // execution list --status-filter
+  int64_t max_items = 100;
+  bool reverse = false;  // execution history --reverse-order
+  std::string error;
+  std::string cause;
+  std::string token;
+  std::string output = "{}";
+};
+// Exit 0 done (execution start --wait: SUCCEEDED), 1 an AWS error (printed) or an execution
+// that did not succeed, 2 usage or an unreachable database.
+int RunEngineCommand(const EngineCommandOptions& options, std::ostream& out, std::ostream& err);
 
 // Reads a whole file ("-" = standard input). Returns nullopt and sets `error` when unreadable.
 std::optional<std::string> ReadTextFile(const std::string& path, std::string* error);

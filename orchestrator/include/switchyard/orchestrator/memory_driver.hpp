@@ -26,6 +26,9 @@ struct TaskRequest {
   int64_t timeout_seconds = 0;
   int64_t heartbeat_seconds = 0;  // 0: none
   std::string token;              // set for `.waitForTaskToken` resources
+  // A stable id of this invocation (the same when the same attempt is delivered again), which
+  // the function sees as its request id; empty = a fresh one per invocation.
+  std::string invocation_id;
 };
 
 // How a task ended: success with `output`, or failure with `error`/`cause`.

@@ -1,0 +1,140 @@
+// `switchyard serve`: resolves the database (an URL, or the embedded cluster it starts), migrates
+// it, runs until SIGINT or SIGTERM, then shuts down in reverse order.
+#include <pthread.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <fstream>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "api/server.hpp"
+#include "store/database.hpp"
+#include "store/migrate.hpp"
+#include "switchyard/invoker/function_config.hpp"
+#include "switchyard/invoker/invoker.hpp"
+#include "switchyard/orchestrator/cli.hpp"
+#include "switchyard/orchestrator/engine.hpp"
+
+namespace switchyard::orchestrator {
+
+int RunServeCommand(const ServeOptions& options, std::ostream& out, std::ostream& err) {
+  // SIGINT and SIGTERM are blocked in this thread before any other thread exists, so every thread
+  // inherits the block and the signal waits for sigwait below instead of killing the process
+  // half-way. (Child processes get the default mask back: see store/process.cpp.)
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  // The HTTP API's flags are checked before a database is started for nothing.
+  api::ApiServerOptions api_options;
+  api_options.bind_address = options.bind_address;
+  api_options.port = options.port;
+  api_options.credentials_file = options.credentials_file;
+  api_options.functions_dir = options.functions_dir;
+  api_options.read_timeout = std::chrono::milliseconds(options.read_timeout_ms);
+  auto api_server = std::make_unique<api::ApiServer>(api_options);
+  if (std::string error = api_server->Preflight(); !error.empty()) {
+    err << "switchyard serve: " << error << "\n";
+    return 2;
+  }
+
+  std::optional<std::filesystem::path> data_dir;
+  if (options.database.data_dir) data_dir = *options.database.data_dir;
+  store::Database database;
+  try {
+    database = store::OpenDatabase(options.database.database_url, data_dir);
+    if (database.cluster) {
+      spdlog::info("serve: database=embedded data_dir={} cluster={} url={}",
+                   database.cluster->data_dir().string(),
+                   database.cluster->started_cluster() ? "started" : "reused", database.url);
+    } else {
+      spdlog::info("serve: database=external url={}", store::RedactUrl(database.url));
+    }
+    if (options.no_migrate) {
+      spdlog::info("serve: migrations skipped (--no-migrate)");
+    } else {
+      const std::vector<int> applied = store::Migrate(database.url);
+      spdlog::info("serve: migrations applied={} known={}", applied.size(),
+                   store::BuiltinMigrations().size());
+    }
+  } catch (const std::invalid_argument& e) {
+    err << "switchyard serve: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    err << "switchyard serve: " << e.what() << "\n";
+    return 1;
+  }
+
+  // The invoker is shared: functions created through the Lambda API are what Task states run.
+  // The engine and the HTTP API run on their own threads until the signal below; they shut
+  // down (API first, then the engine) before the database does.
+  invoker::InvokerOptions invoker_options;
+  auto functions = std::make_unique<invoker::Invoker>(std::move(invoker_options));
+  std::unique_ptr<Engine> engine;
+  try {
+    EngineOptions engine_options;
+    engine_options.database_url = database.url;
+    engine_options.migrate = false;  // done above
+    engine_options.invoker = functions.get();
+    engine = Engine::Create(std::move(engine_options));
+    spdlog::info("serve: engine node={}", engine->node_id());
+    api_options.invoker = functions.get();
+    api_options.engine = engine.get();
+    api_server = std::make_unique<api::ApiServer>(api_options);
+    api_server->Start(out);
+  } catch (const std::exception& e) {
+    err << "switchyard serve: " << e.what() << "\n";
+    api_server.reset();
+    if (engine) engine->Shutdown();
+    engine.reset();
+    if (database.cluster) database.cluster->Stop();
+    return 1;
+  }
+  if (!options.port_file.empty()) {
+    // Written whole, then renamed: a reader never sees a partial port.
+    {
+      std::ofstream file(options.port_file + ".tmp");
+      file << api_server->port() << "\n";
+    }
+    std::rename((options.port_file + ".tmp").c_str(), options.port_file.c_str());
+  }
+
+  spdlog::info("serve: ready (SIGINT or SIGTERM stops)");
+  int signal_number = 0;
+  while (sigwait(&stop_signals, &signal_number) != 0) {
+  }
+  spdlog::info("serve: received {}, shutting down", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+
+  // Requests in flight are answered first, then the engine finishes its decisions and releases
+  // its leases, then the invoker's environments stop, then the database.
+  out << "switchyard serve: finishing requests in flight" << std::endl;
+  api_server->Stop();
+  api_server.reset();
+  engine->Shutdown();
+  engine.reset();
+  functions.reset();
+
+  int status = 0;
+  if (database.cluster) {
+    try {
+      database.cluster->Stop();
+    } catch (const std::exception& e) {
+      err << "switchyard serve: " << e.what() << "\n";
+      status = 1;
+    }
+  }
+  spdlog::info("serve: stopped");
+  out << "switchyard serve: stopped" << std::endl;
+  return status;
+}
+
+}  // namespace switchyard::orchestrator

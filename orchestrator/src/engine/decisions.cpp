@@ -1,0 +1,532 @@
+// Decisions: one transaction applies a batch of events (of many executions) through the core and
+// writes everything they cause — snapshots, history, work items, tokens — before anyone is told.
+#include <algorithm>
+#include <limits>
+#include <random>
+#include <set>
+#include <tuple>
+#include <utility>
+
+#include "engine/engine_impl.hpp"
+#include "switchyard/asl/names.hpp"
+
+namespace switchyard::orchestrator {
+
+namespace asl = switchyard::asl;
+
+namespace {
+
+constexpr int64_t kNanosPerSecond = 1000000000;
+// Task deadlines beyond the longest a Standard execution lives are no deadlines (ASL's default
+// TimeoutSeconds is 99,999,999).
+constexpr int64_t kNoDeadlineSeconds = 366LL * 24 * 3600;
+constexpr int64_t kTimerClaimLimit = 256;
+
+using WorkKey = std::tuple<int64_t, std::string, std::string>;
+
+bool CompletesTask(asl::Event::Kind kind) {
+  return kind == asl::Event::Kind::kTaskSucceeded || kind == asl::Event::Kind::kTaskFailed ||
+         kind == asl::Event::Kind::kTaskTimedOut || kind == asl::Event::Kind::kHeartbeatTimedOut;
+}
+
+// The transaction may run again after a transient failure: events are copied out of the
+// requests, never moved.
+asl::Event CopyEvent(const asl::Event& event) {
+  asl::Event copy;
+  copy.kind = event.kind;
+  copy.input = asl::CopyJson(event.input);
+  copy.execution_name = event.execution_name;
+  copy.execution_arn = event.execution_arn;
+  copy.state_machine_name = event.state_machine_name;
+  copy.state_machine_arn = event.state_machine_arn;
+  copy.role_arn = event.role_arn;
+  copy.seed = event.seed;
+  copy.task_id = event.task_id;
+  copy.token = event.token;
+  copy.output = asl::CopyJson(event.output);
+  copy.error = event.error;
+  copy.cause = event.cause;
+  copy.timer_id = event.timer_id;
+  return copy;
+}
+
+uint64_t RandomSeed() {
+  thread_local std::mt19937_64 random{std::random_device{}()};
+  return random();
+}
+
+// The work a batch writes, merged so that an item enqueued and cancelled within the batch is
+// never written.
+struct WorkChanges {
+  std::map<WorkKey, store::WorkItem> enqueue;
+  std::set<WorkKey> remove;
+  std::map<std::string, store::TaskTokenRow> tokens;               // to insert
+  std::set<std::pair<int64_t, std::string>> removed_token_tasks;  // (execution, task id)
+
+  void Enqueue(store::WorkItem item) {
+    WorkKey key{item.execution_id, item.kind, item.key};
+    enqueue[key] = std::move(item);
+  }
+  void Remove(int64_t execution_id, const std::string& kind, const std::string& key) {
+    WorkKey work_key{execution_id, kind, key};
+    if (enqueue.erase(work_key) == 0) remove.insert(std::move(work_key));
+  }
+  void RemoveTask(int64_t execution_id, const std::string& task_id) {
+    Remove(execution_id, store::kWorkTask, task_id);
+    Remove(execution_id, store::kWorkTaskTimeout, task_id);
+    Remove(execution_id, store::kWorkHeartbeatTimeout, task_id);
+    bool pending = false;
+    for (auto it = tokens.begin(); it != tokens.end();) {
+      if (it->second.execution_id == execution_id && it->second.task_id == task_id) {
+        it = tokens.erase(it);
+        pending = true;
+      } else {
+        ++it;
+      }
+    }
+    if (!pending) removed_token_tasks.emplace(execution_id, task_id);
+  }
+};
+
+// An event waiting for its execution's lock.
+struct PendingEvent {
+  int64_t execution_id = 0;
+  asl::Event event;
+  std::optional<std::size_t> request;  // the request to answer
+  bool callback_invocation = false;
+  bool fresh = false;     // kStarted of an execution inserted in this transaction
+  std::string task_id;    // a callback's task (found through its token)
+};
+
+// An execution being decided in this transaction.
+struct Working {
+  const store::LockedExecution* row = nullptr;
+  std::shared_ptr<const asl::StateMachineDef> definition;
+  asl::ExecutionState state;
+  bool changed = false;
+  bool finished = false;
+  store::ExecutionUpdate update;
+};
+
+std::string TaskPayload(const asl::Command& command, const std::string& execution_arn) {
+  asl::Json payload = asl::JsonObject();
+  asl::JsonSet(payload, "resource", asl::JsonString(command.resource));
+  asl::JsonSet(payload, "payload", asl::CopyJson(command.payload));
+  asl::JsonSet(payload, "timeout", asl::JsonInt(command.timeout_seconds));
+  asl::JsonSet(payload, "heartbeat", asl::JsonInt(command.heartbeat_seconds));
+  if (!command.token.empty()) asl::JsonSet(payload, "token", asl::JsonString(command.token));
+  asl::JsonSet(payload, "execution", asl::JsonString(execution_arn));
+  return asl::DumpJson(payload);
+}
+
+}  // namespace
+
+void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_timers) {
+  std::vector<DecisionReply> replies;
+  std::vector<std::pair<int64_t, int64_t>> expected_counts;  // for the in-doubt check
+  bool enqueued_tasks = false;
+  std::optional<int64_t> next_timer;  // ns
+  bool more_timers = false;
+
+  auto body = [&](pqxx::transaction_base& tx) {
+    replies.assign(batch.size(), DecisionReply{});
+    expected_counts.clear();
+    enqueued_tasks = false;
+    next_timer.reset();
+    more_timers = false;
+    const int64_t now = Now();
+
+    std::vector<PendingEvent> events;
+    std::vector<int64_t> fence_ids, fence_generations;
+    std::vector<std::size_t> fenced_requests;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      DecisionRequest& request = batch[i];
+      DecisionReply& reply = replies[i];
+      switch (request.kind) {
+        case DecisionRequest::Kind::kStart: {
+          std::optional<store::StateMachineRow> machine =
+              store::GetStateMachine(tx, request.state_machine_name);
+          if (!machine) {
+            reply.error = {std::string(kStateMachineDoesNotExist),
+                           "State Machine Does Not Exist: '" +
+                               StateMachineArn(request.state_machine_name) + "'"};
+            break;
+          }
+          if (machine->type == "EXPRESS") {
+            reply.error = {"__express__", machine->definition};
+            break;
+          }
+          std::optional<asl::Json> input = asl::ParseJson(request.input_text);
+          store::ExecutionRow row;
+          row.execution_arn = ExecutionArn(machine->name, request.execution_name, false);
+          row.state_machine_name = machine->name;
+          row.state_machine_arn = machine->arn;
+          row.revision_id = machine->revision_id;
+          row.name = request.execution_name;
+          row.input = request.input_text;
+          row.start_date = now;
+          reply.execution_arn = row.execution_arn;
+          std::optional<int64_t> id = store::InsertExecution(tx, row);
+          if (!id) {
+            std::optional<store::ExecutionRow> existing =
+                store::FindExecutionByName(tx, machine->name, request.execution_name);
+            // AWS: the same name and input of a running execution is the same call again.
+            if (existing && existing->status == "RUNNING" && existing->input == row.input) {
+              reply.execution_arn = existing->execution_arn;
+              reply.date = existing->start_date;
+            } else {
+              reply.error = {std::string(kExecutionAlreadyExists),
+                             "Execution Already Exists: '" + row.execution_arn + "'"};
+            }
+            break;
+          }
+          reply.date = now;
+          asl::Event started =
+              asl::Event::Started(input ? std::move(*input) : asl::JsonObject(),
+                                  request.execution_name, machine->name, RandomSeed());
+          started.execution_arn = row.execution_arn;
+          started.state_machine_arn = machine->arn;
+          started.role_arn = machine->role_arn;
+          PendingEvent pending;
+          pending.execution_id = *id;
+          pending.event = std::move(started);
+          pending.request = i;
+          pending.fresh = true;
+          events.push_back(std::move(pending));
+          break;
+        }
+        case DecisionRequest::Kind::kCallback:
+        case DecisionRequest::Kind::kHeartbeat: {
+          std::optional<store::TaskTokenRow> token = store::FindTaskToken(tx, request.token);
+          if (!token) {
+            reply.error = {std::string(kTaskDoesNotExist), "Task Does Not Exist"};
+            break;
+          }
+          if (request.kind == DecisionRequest::Kind::kHeartbeat) {
+            if (token->heartbeat_seconds > 0) {
+              (void)store::RescheduleWork(tx, token->execution_id, store::kWorkHeartbeatTimeout,
+                                          token->task_id,
+                                          now + token->heartbeat_seconds * kNanosPerSecond);
+            }
+            break;
+          }
+          PendingEvent pending;
+          pending.execution_id = token->execution_id;
+          pending.event = CopyEvent(request.event);
+          pending.task_id = token->task_id;
+          pending.request = i;
+          events.push_back(std::move(pending));
+          break;
+        }
+        case DecisionRequest::Kind::kStop: {
+          std::optional<store::ExecutionRow> execution =
+              store::FindExecution(tx, request.execution_arn);
+          if (!execution) {
+            reply.error = {std::string(kExecutionDoesNotExist),
+                           "Execution Does Not Exist: '" + request.execution_arn + "'"};
+            break;
+          }
+          reply.execution_arn = execution->execution_arn;
+          if (execution->status != "RUNNING") {
+            reply.date = execution->stop_date.value_or(now);
+            break;
+          }
+          reply.date = now;
+          PendingEvent pending;
+          pending.execution_id = execution->execution_id;
+          pending.event = asl::Event::StopRequested(request.event.error, request.event.cause);
+          pending.request = i;
+          events.push_back(std::move(pending));
+          break;
+        }
+        case DecisionRequest::Kind::kEvent:
+          if (request.work_id != 0) {
+            fence_ids.push_back(request.work_id);
+            fence_generations.push_back(request.generation);
+            fenced_requests.push_back(i);
+          } else {
+            PendingEvent pending;
+            pending.execution_id = request.execution_id;
+            pending.event = CopyEvent(request.event);
+            pending.request = i;
+            events.push_back(std::move(pending));
+          }
+          break;
+      }
+    }
+
+    // The fence: only outcomes of leases this node still holds are applied.
+    if (!fence_ids.empty()) {
+      std::vector<int64_t> accepted = store::FenceWork(tx, node_id_, fence_ids, fence_generations);
+      std::set<int64_t> accepted_set(accepted.begin(), accepted.end());
+      for (std::size_t i : fenced_requests) {
+        DecisionRequest& request = batch[i];
+        if (accepted_set.count(request.work_id) == 0) {
+          replies[i].error = {"__stale__", "lease lost"};
+          continue;
+        }
+        PendingEvent pending;
+        pending.execution_id = request.execution_id;
+        pending.event = CopyEvent(request.event);
+        pending.callback_invocation = request.callback_invocation;
+        pending.request = i;
+        events.push_back(std::move(pending));
+      }
+    }
+
+    // Due timers, locked until this transaction ends.
+    if (claim_timers) {
+      std::vector<store::WorkItem> timers = store::ClaimTimers(tx, kTimerClaimLimit);
+      more_timers = static_cast<int64_t>(timers.size()) == kTimerClaimLimit;
+      std::vector<int64_t> ids;
+      for (auto& timer : timers) {
+        ids.push_back(timer.work_id);
+        PendingEvent pending;
+        pending.execution_id = timer.execution_id;
+        if (timer.kind == store::kWorkTimer) {
+          pending.event = asl::Event::TimerFired(timer.key);
+        } else if (timer.kind == store::kWorkTaskTimeout) {
+          pending.event = asl::Event::TaskTimedOut(timer.key);
+        } else {
+          pending.event = asl::Event::HeartbeatTimedOut(timer.key);
+        }
+        events.push_back(std::move(pending));
+      }
+      store::DeleteWorkIds(tx, ids);
+      if (!more_timers) {
+        if (std::optional<int64_t> ms = store::MillisUntilDue(tx, false)) {
+          next_timer = now + *ms * 1000000;
+        }
+      }
+    }
+    if (events.empty()) return;
+
+    std::vector<int64_t> ids;
+    for (const auto& pending : events) ids.push_back(pending.execution_id);
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    std::vector<store::LockedExecution> rows = store::LockExecutions(tx, ids, ids);
+    std::map<int64_t, Working> working;
+    for (const auto& row : rows) {
+      Working& w = working[row.execution_id];
+      w.row = &row;
+    }
+
+    WorkChanges changes;
+    std::vector<store::HistoryRow> history;
+    std::vector<int64_t> finished_ids;
+    for (PendingEvent& pending : events) {
+      auto it = working.find(pending.execution_id);
+      if (it == working.end()) {
+        if (pending.request) {
+          replies[*pending.request].error = {std::string(kExecutionDoesNotExist),
+                                             "Execution Does Not Exist"};
+        }
+        continue;
+      }
+      Working& w = it->second;
+      if (!w.definition) {
+        w.definition = Definition(tx, w.row->revision_id);
+        if (w.row->snapshot) {
+          std::optional<asl::Json> snapshot = asl::ParseJson(*w.row->snapshot);
+          asl::Result<asl::ExecutionState> state =
+              snapshot ? asl::ExecutionState::FromJson(*snapshot)
+                       : asl::Result<asl::ExecutionState>(
+                             asl::Error{std::string(asl::kStatesRuntime), "snapshot"});
+          if (!state.ok()) {
+            // A snapshot this build cannot read: leave the execution alone, loudly.
+            w.definition = nullptr;
+            if (pending.request) {
+              replies[*pending.request].error = {"InternalError",
+                                                 "execution '" + w.row->execution_arn +
+                                                     "': unreadable snapshot"};
+            }
+            continue;
+          }
+          w.state = std::move(state).value();
+        }
+      }
+      if (w.definition == nullptr) continue;
+      if (!pending.fresh && !w.row->snapshot && !w.changed) continue;  // not started yet
+
+      asl::Event::Kind kind = pending.event.kind;
+      std::string task_id = !pending.event.task_id.empty() ? pending.event.task_id
+                                                            : pending.task_id;
+      bool success = kind == asl::Event::Kind::kTaskSucceeded;
+      asl::Step step = asl::Apply(*w.definition, w.state, std::move(pending.event), now);
+      w.changed = true;
+
+      for (auto& event : step.history) {
+        store::HistoryRow row;
+        row.execution_id = w.row->execution_id;
+        row.event_id = event.id;
+        row.previous_event_id = event.previous_event_id;
+        row.timestamp = event.timestamp;
+        row.type = std::string(event.type);
+        if (!event.details_key.empty()) {
+          row.details_key = std::string(event.details_key);
+          row.details = asl::DumpJson(event.Details());
+        }
+        history.push_back(std::move(row));
+      }
+      // A task ends in the core through its id or its token; its deadlines and token go.
+      // A .waitForTaskToken invocation that merely returned keeps waiting for its callback.
+      if (CompletesTask(kind) && !task_id.empty() && !(pending.callback_invocation && success)) {
+        changes.RemoveTask(w.row->execution_id, task_id);
+      }
+      for (auto& command : step.commands) {
+        const int64_t execution_id = w.row->execution_id;
+        switch (command.kind) {
+          case asl::Command::Kind::kInvokeTask: {
+            store::WorkItem item;
+            item.execution_id = execution_id;
+            item.kind = store::kWorkTask;
+            item.key = command.task_id;
+            item.payload = TaskPayload(command, w.row->execution_arn);
+            item.due_at = now;
+            changes.Enqueue(std::move(item));
+            enqueued_tasks = true;
+            if (command.timeout_seconds > 0 && command.timeout_seconds < kNoDeadlineSeconds) {
+              store::WorkItem timeout;
+              timeout.execution_id = execution_id;
+              timeout.kind = store::kWorkTaskTimeout;
+              timeout.key = command.task_id;
+              timeout.due_at = now + command.timeout_seconds * kNanosPerSecond;
+              next_timer = std::min(next_timer.value_or(timeout.due_at), timeout.due_at);
+              changes.Enqueue(std::move(timeout));
+            }
+            if (command.heartbeat_seconds > 0) {
+              store::WorkItem heartbeat;
+              heartbeat.execution_id = execution_id;
+              heartbeat.kind = store::kWorkHeartbeatTimeout;
+              heartbeat.key = command.task_id;
+              heartbeat.due_at = now + command.heartbeat_seconds * kNanosPerSecond;
+              next_timer = std::min(next_timer.value_or(heartbeat.due_at), heartbeat.due_at);
+              changes.Enqueue(std::move(heartbeat));
+            }
+            if (!command.token.empty()) {
+              store::TaskTokenRow token;
+              token.token = command.token;
+              token.execution_id = execution_id;
+              token.task_id = command.task_id;
+              token.heartbeat_seconds = command.heartbeat_seconds;
+              changes.tokens[command.token] = std::move(token);
+            }
+            break;
+          }
+          case asl::Command::Kind::kCancelTask:
+            changes.RemoveTask(execution_id, command.task_id);
+            break;
+          case asl::Command::Kind::kStartTimer: {
+            store::WorkItem timer;
+            timer.execution_id = execution_id;
+            timer.kind = store::kWorkTimer;
+            timer.key = command.timer_id;
+            timer.due_at = command.fire_at;
+            next_timer = std::min(next_timer.value_or(timer.due_at), timer.due_at);
+            changes.Enqueue(std::move(timer));
+            break;
+          }
+          case asl::Command::Kind::kCancelTimer:
+            changes.Remove(execution_id, store::kWorkTimer, command.timer_id);
+            break;
+          case asl::Command::Kind::kFinish:
+            w.finished = true;
+            w.update.finished = true;
+            if (command.status == asl::ExecutionStatus::kSucceeded) {
+              w.update.output = asl::DumpJson(command.output);
+            }
+            w.update.error = command.error;
+            w.update.cause = command.cause;
+            break;
+        }
+      }
+      if (pending.request) {
+        DecisionReply& reply = replies[*pending.request];
+        if (reply.execution_arn.empty()) reply.execution_arn = w.row->execution_arn;
+        if (reply.date == 0) reply.date = now;
+      }
+    }
+
+    // Writes: cancellations first, then new work (none for executions that ended), then the
+    // executions and their history.
+    std::vector<store::ExecutionUpdate> updates;
+    for (auto& [execution_id, w] : working) {
+      if (!w.changed) continue;
+      w.update.execution_id = execution_id;
+      w.update.status = std::string(asl::ExecutionStatusName(w.state.status()));
+      w.update.snapshot = asl::DumpJson(w.state.ToJson());
+      w.update.history_count = w.state.history_size();
+      if (w.finished) finished_ids.push_back(execution_id);
+      expected_counts.emplace_back(execution_id, w.row->decision_count + 1);
+      updates.push_back(std::move(w.update));
+    }
+    std::set<int64_t> finished(finished_ids.begin(), finished_ids.end());
+    std::vector<store::WorkItem> removals;
+    for (const auto& [execution_id, kind, key] : changes.remove) {
+      if (finished.count(execution_id) != 0) continue;
+      store::WorkItem item;
+      item.execution_id = execution_id;
+      item.kind = kind;
+      item.key = key;
+      removals.push_back(std::move(item));
+    }
+    store::DeleteWork(tx, removals);
+    std::vector<int64_t> token_executions;
+    std::vector<std::string> token_tasks;
+    for (const auto& [execution_id, task_id] : changes.removed_token_tasks) {
+      if (finished.count(execution_id) != 0) continue;
+      token_executions.push_back(execution_id);
+      token_tasks.push_back(task_id);
+    }
+    store::DeleteTaskTokens(tx, token_executions, token_tasks);
+    std::vector<store::WorkItem> work;
+    for (auto& [key, item] : changes.enqueue) {
+      if (finished.count(item.execution_id) == 0) work.push_back(std::move(item));
+    }
+    store::EnqueueWork(tx, work);
+    std::vector<store::TaskTokenRow> tokens;
+    for (auto& [token, row] : changes.tokens) {
+      if (finished.count(row.execution_id) == 0) tokens.push_back(std::move(row));
+    }
+    store::InsertTaskTokens(tx, tokens);
+    store::DeleteExecutionWork(tx, finished_ids);
+    store::UpdateExecutions(tx, updates);
+    store::AppendHistory(tx, history);
+    enqueued_tasks = enqueued_tasks && !work.empty();
+  };
+
+  // After an in-doubt commit: the batch landed if its first execution has the decision count
+  // this batch gave it.
+  auto in_doubt_check = [&](pqxx::connection& connection) {
+    if (expected_counts.empty()) return false;
+    pqxx::work tx(connection);
+    return store::DecisionCount(tx, expected_counts.front().first) ==
+           expected_counts.front().second;
+  };
+  db_->Transact(body, in_doubt_check);
+
+  // Committed: tell the callers, wake the workers.
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (batch[i].reply) batch[i].reply->set_value(std::move(replies[i]));
+    batch[i].reply.reset();
+  }
+  if (enqueued_tasks && options_.run_workers) {
+    {
+      std::lock_guard<std::mutex> lock(tasks_mu_);
+      claim_wanted_ = true;
+    }
+    tasks_cv_.notify_all();
+  }
+  if (enqueued_tasks) notify_pending_ = true;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (more_timers) {
+      next_timer_check_ = 0;
+    } else if (next_timer) {
+      next_timer_check_ = std::min(next_timer_check_, *next_timer);
+    }
+  }
+}
+
+}  // namespace switchyard::orchestrator

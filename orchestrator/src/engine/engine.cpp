@@ -1,0 +1,923 @@
+#include "switchyard/orchestrator/engine.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <random>
+#include <stdexcept>
+#include <utility>
+
+#include <spdlog/spdlog.h>
+
+#include "engine/engine_impl.hpp"
+#include "store/migrate.hpp"
+#include "switchyard/asl/json.hpp"
+#include "switchyard/asl/names.hpp"
+#include "switchyard/asl/timestamp.hpp"
+
+namespace switchyard::orchestrator {
+
+namespace asl = switchyard::asl;
+
+namespace {
+
+constexpr int64_t kMaxInputBytes = 262144;
+
+int64_t RealNow() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string RandomUuid() {
+  thread_local std::mt19937_64 random{std::random_device{}()};
+  static constexpr char kHex[] = "0123456789abcdef";
+  uint64_t high = (random() & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000004000ULL;
+  uint64_t low = (random() & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;
+  std::string text;
+  int position = 0;
+  for (uint64_t part : {high, low}) {
+    for (int shift = 60; shift >= 0; shift -= 4, ++position) {
+      if (position == 8 || position == 12 || position == 16 || position == 20) text += '-';
+      text += kHex[(part >> shift) & 0xF];
+    }
+  }
+  return text;
+}
+
+// AWS: names are 1-80 characters without whitespace, brackets, wildcards, punctuation among
+// " # % \ ^ | ~ ` $ & , ; : / or control characters.
+bool ValidName(const std::string& name) {
+  if (name.empty() || name.size() > 80) return false;
+  for (unsigned char c : name) {
+    if (c <= 0x20 || c == 0x7F) return false;
+    if (std::string_view("<>{}[]?*\"#%\\^|~`$&,;:/").find(static_cast<char>(c)) !=
+        std::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+
+asl::Error Err(std::string_view code, std::string message) {
+  return asl::Error{std::string(code), std::move(message)};
+}
+
+StateMachineInfo ToInfo(const store::StateMachineRow& row) {
+  StateMachineInfo info;
+  info.name = row.name;
+  info.arn = row.arn;
+  info.type = row.type;
+  info.definition = row.definition;
+  info.role_arn = row.role_arn;
+  info.revision_id = row.revision_id;
+  info.status = row.status;
+  info.creation_date = row.created_at;
+  return info;
+}
+
+ExecutionInfo ToInfo(const store::ExecutionRow& row) {
+  ExecutionInfo info;
+  info.execution_arn = row.execution_arn;
+  info.state_machine_arn = row.state_machine_arn;
+  info.name = row.name;
+  info.status = row.status;
+  info.input = row.input;
+  info.output = row.output;
+  info.error = row.error;
+  info.cause = row.cause;
+  info.start_date = row.start_date;
+  info.stop_date = row.stop_date;
+  info.redrive_count = row.redrive_count;
+  return info;
+}
+
+// A notification receiver that only wakes the claimer.
+class WorkListener : public pqxx::notification_receiver {
+ public:
+  WorkListener(pqxx::connection_base& connection, std::function<void()> wake)
+      : pqxx::notification_receiver(connection, store::kWorkChannel), wake_(std::move(wake)) {}
+  void operator()(const std::string& /*payload*/, int /*backend_pid*/) override { wake_(); }
+
+ private:
+  std::function<void()> wake_;
+};
+
+}  // namespace
+
+std::string HistoryEntry::ToJson() const {
+  std::string out = "{\"id\":" + std::to_string(id) +
+                    ",\"previousEventId\":" + std::to_string(previous_event_id) +
+                    ",\"timestamp\":";
+  asl::AppendJsonString(out, asl::FormatTimestamp(timestamp));
+  out += ",\"type\":";
+  asl::AppendJsonString(out, type);
+  if (!details_key.empty()) {
+    out += ',';
+    asl::AppendJsonString(out, details_key);
+    out += ':';
+    out += details.empty() ? "{}" : details;
+  }
+  out += '}';
+  return out;
+}
+
+// ---- Impl -------------------------------------------------------------------------------------
+
+Engine::Impl::Impl(EngineOptions options) : options_(std::move(options)) {
+  node_id_ = options_.node_id.empty() ? "node-" + RandomUuid() : options_.node_id;
+  std::optional<std::string> url;
+  if (!options_.database_url.empty()) url = options_.database_url;
+  std::optional<std::filesystem::path> data_dir;
+  if (!options_.data_dir.empty()) data_dir = options_.data_dir;
+  database_ = store::OpenDatabase(url, data_dir);
+  if (options_.migrate) (void)store::Migrate(database_.url);
+  // API callers, the decision thread, the claimer and the lease renewer share the pool.
+  db_ = std::make_unique<store::ConnectionPool>(
+      database_.url, static_cast<std::size_t>(std::max(options_.pool_size, 1) + 3),
+      [](pqxx::connection& connection) { store::PrepareExecutionStatements(connection); });
+  if (options_.invoker != nullptr) {
+    invoker_ = options_.invoker;
+  } else {
+    invoker::InvokerOptions invoker_options;
+    invoker_options.region = options_.region;
+    invoker_options.account_id = options_.account_id;
+    owned_invoker_ = std::make_unique<invoker::Invoker>(std::move(invoker_options));
+    invoker_ = owned_invoker_.get();
+  }
+  backend_ = std::make_unique<LambdaBackend>(*invoker_, options_.region, options_.account_id);
+  mailbox_->impl = this;
+}
+
+Engine::Impl::~Impl() { Shutdown(); }
+
+int64_t Engine::Impl::Now() const { return RealNow(); }
+
+std::string Engine::Impl::StateMachineArn(const std::string& name) const {
+  return "arn:aws:states:" + options_.region + ":" + options_.account_id + ":stateMachine:" +
+         name;
+}
+
+std::string Engine::Impl::ExecutionArn(const std::string& state_machine, const std::string& name,
+                                       bool express) const {
+  return "arn:aws:states:" + options_.region + ":" + options_.account_id +
+         (express ? ":express:" : ":execution:") + state_machine + ":" + name;
+}
+
+std::optional<std::string> Engine::Impl::StateMachineName(const std::string& name_or_arn) const {
+  if (!name_or_arn.starts_with("arn:")) return name_or_arn;
+  // arn:aws:states:<region>:<account>:stateMachine:<name>
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  while (true) {
+    std::size_t colon = name_or_arn.find(':', start);
+    parts.push_back(name_or_arn.substr(start, colon - start));
+    if (colon == std::string::npos) break;
+    start = colon + 1;
+  }
+  if (parts.size() != 7 || parts[2] != "states" || parts[5] != "stateMachine") return std::nullopt;
+  return parts[6];
+}
+
+std::shared_ptr<const asl::StateMachineDef> Engine::Impl::Definition(
+    pqxx::transaction_base& tx, const std::string& revision_id) {
+  {
+    std::lock_guard<std::mutex> lock(definitions_mu_);
+    auto it = definitions_.find(revision_id);
+    if (it != definitions_.end()) return it->second;
+  }
+  std::optional<std::string> text = store::GetRevision(tx, revision_id);
+  if (!text) return nullptr;
+  asl::ParseResult parsed = asl::ParseDefinition(*text);
+  if (!parsed.ok()) return nullptr;
+  auto definition = std::make_shared<const asl::StateMachineDef>(std::move(*parsed.definition));
+  std::lock_guard<std::mutex> lock(definitions_mu_);
+  definitions_.emplace(revision_id, definition);
+  return definition;
+}
+
+void Engine::Impl::Start() {
+  // Fail early and clearly when the database is unreachable or not migrated.
+  db_->Transact([](pqxx::transaction_base& tx) {
+    tx.exec("SELECT 1 FROM executions LIMIT 0");
+  });
+  started_ = true;
+  decider_ = std::thread([this] { DecisionLoop(); });
+  if (options_.run_workers) {
+    claimer_ = std::thread([this] { ClaimLoop(); });
+    renewer_ = std::thread([this] { RenewLoop(); });
+  }
+  listener_ = std::thread([this] { ListenLoop(); });
+}
+
+void Engine::Impl::Shutdown() {
+  if (shut_down_) return;
+  shut_down_ = true;
+  if (!started_) return;
+  // 1. No more claims.
+  {
+    std::lock_guard<std::mutex> lock(tasks_mu_);
+    std::lock_guard<std::mutex> lock2(mu_);
+    stopping_ = true;
+  }
+  tasks_cv_.notify_all();
+  if (claimer_.joinable()) claimer_.join();
+  // 2. Express executions of this node end (aborted).
+  {
+    std::lock_guard<std::mutex> lock(express_mu_);
+    for (auto& [arn, driver] : express_) driver->Stop("", "engine shut down");
+  }
+  for (;;) {
+    std::thread thread;
+    {
+      std::lock_guard<std::mutex> lock(express_mu_);
+      if (express_threads_.empty()) break;
+      thread = std::move(express_threads_.back());
+      express_threads_.pop_back();
+    }
+    thread.join();
+  }
+  // 3. Outcomes arriving from now on are dropped; the decisions already asked for are made.
+  {
+    std::lock_guard<std::mutex> lock(mailbox_->mu);
+    mailbox_->impl = nullptr;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    decider_stop_ = true;
+  }
+  cv_.notify_all();
+  if (decider_.joinable()) decider_.join();
+  // 4. Leases of tasks still running go back: the work is runnable again at once.
+  std::vector<int64_t> leased;
+  {
+    std::lock_guard<std::mutex> lock(tasks_mu_);
+    for (const auto& [work_id, task] : in_flight_) leased.push_back(work_id);
+    in_flight_.clear();
+  }
+  tasks_cv_.notify_all();
+  if (renewer_.joinable()) renewer_.join();
+  if (!leased.empty()) {
+    try {
+      db_->Transact(
+          [&](pqxx::transaction_base& tx) { store::ReleaseLeases(tx, node_id_, leased); });
+    } catch (const std::exception& e) {
+      spdlog::error("engine: node={} releasing leases failed: {}", node_id_, e.what());
+    }
+  }
+  if (listener_.joinable()) listener_.join();
+  backend_.reset();
+  owned_invoker_.reset();
+  db_.reset();
+  if (database_.cluster) {
+    try {
+      database_.cluster->Stop();
+    } catch (const std::exception& e) {
+      spdlog::error("engine: stopping the embedded database failed: {}", e.what());
+    }
+  }
+}
+
+DecisionReply Engine::Impl::Decide(DecisionRequest request) {
+  std::promise<DecisionReply> promise;
+  std::future<DecisionReply> future = promise.get_future();
+  request.reply.emplace(std::move(promise));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (decider_stop_ || !started_) {
+      DecisionReply reply;
+      reply.error = Err("ServiceUnavailable", "the engine is shut down");
+      return reply;
+    }
+    queue_.push_back(std::move(request));
+  }
+  cv_.notify_all();
+  return future.get();
+}
+
+void Engine::Impl::Post(DecisionRequest request) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (decider_stop_) return;
+    queue_.push_back(std::move(request));
+  }
+  cv_.notify_all();
+}
+
+void Engine::Impl::DecisionLoop() {
+  for (;;) {
+    std::vector<DecisionRequest> batch;
+    bool claim_timers = false;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      for (;;) {
+        if (!queue_.empty() || decider_stop_) break;
+        if (options_.run_workers && !stopping_) {
+          int64_t now = Now();
+          if (now >= next_timer_check_) break;
+          cv_.wait_for(lock, std::chrono::nanoseconds(next_timer_check_ - now));
+        } else {
+          cv_.wait(lock);
+        }
+      }
+      if (decider_stop_ && queue_.empty()) return;
+      while (!queue_.empty() && static_cast<int>(batch.size()) < options_.decision_batch) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      int64_t now = Now();
+      if (options_.run_workers && !stopping_ && now >= next_timer_check_) {
+        claim_timers = true;
+        next_timer_check_ =
+            now + std::chrono::duration_cast<std::chrono::nanoseconds>(options_.poll_interval)
+                      .count();
+      }
+    }
+    std::vector<int64_t> finished_work;
+    for (const auto& request : batch) {
+      if (request.work_id != 0) finished_work.push_back(request.work_id);
+    }
+    try {
+      RunBatch(batch, claim_timers);
+    } catch (const std::exception& e) {
+      // One bad request must not sink the others: decide them one at a time.
+      spdlog::warn("engine: node={} decision batch of {} failed, deciding one by one: {}", node_id_, batch.size(), e.what());
+      for (auto& request : batch) {
+        if (!request.reply && request.work_id == 0 && request.kind != DecisionRequest::Kind::kEvent)
+          continue;
+        std::vector<DecisionRequest> single;
+        single.push_back(std::move(request));
+        try {
+          RunBatch(single, false);
+        } catch (const std::exception& e2) {
+          spdlog::error("engine: node={} execution_id={} decision failed: {}", node_id_, single[0].execution_id, e2.what());
+          if (single[0].reply) {
+            DecisionReply reply;
+            reply.error = Err("InternalError", e2.what());
+            single[0].reply->set_value(std::move(reply));
+          }
+        }
+      }
+    }
+    if (!finished_work.empty()) {
+      {
+        std::lock_guard<std::mutex> lock(tasks_mu_);
+        for (int64_t work_id : finished_work) in_flight_.erase(work_id);
+        claim_wanted_ = true;
+      }
+      tasks_cv_.notify_all();
+    }
+  }
+}
+
+void Engine::Impl::ClaimLoop() {
+  const int64_t lease_ms = options_.lease.count();
+  std::chrono::milliseconds wait = options_.poll_interval;
+  for (;;) {
+    int64_t capacity = 0;
+    {
+      std::unique_lock<std::mutex> lock(tasks_mu_);
+      tasks_cv_.wait_for(lock, wait, [&] {
+        return stopping_ ||
+               (claim_wanted_ &&
+                static_cast<int64_t>(in_flight_.size()) < options_.max_tasks_in_flight);
+      });
+      if (stopping_) return;
+      capacity = options_.max_tasks_in_flight - static_cast<int64_t>(in_flight_.size());
+      claim_wanted_ = false;
+    }
+    if (capacity <= 0) {
+      wait = options_.poll_interval;
+      continue;
+    }
+    int64_t limit = std::min<int64_t>(capacity, 64);
+    std::vector<store::WorkItem> items;
+    std::optional<int64_t> due_ms;
+    try {
+      db_->Transact([&](pqxx::transaction_base& tx) {
+        items = store::ClaimTasks(tx, node_id_, lease_ms, limit);
+        due_ms.reset();
+        if (static_cast<int64_t>(items.size()) < limit) due_ms = store::MillisUntilDue(tx, true);
+      });
+    } catch (const std::exception& e) {
+      spdlog::warn("engine: node={} claiming tasks failed: {}", node_id_, e.what());
+      wait = options_.poll_interval;
+      continue;
+    }
+    {
+      std::lock_guard<std::mutex> lock(tasks_mu_);
+      for (const auto& item : items) {
+        in_flight_[item.work_id] = InFlightTask{item.work_id, item.generation, item.execution_id};
+      }
+      if (static_cast<int64_t>(items.size()) == limit) claim_wanted_ = true;
+    }
+    for (const auto& item : items) RunTask(item);
+    wait = options_.poll_interval;
+    if (due_ms) wait = std::min(wait, std::chrono::milliseconds(std::max<int64_t>(*due_ms, 1)));
+  }
+}
+
+void Engine::Impl::RunTask(const store::WorkItem& item) {
+  std::optional<asl::Json> payload = asl::ParseJson(item.payload);
+  TaskRequest request;
+  request.task_id = item.key;
+  std::string execution_arn;
+  if (payload && payload->IsObject()) {
+    if (const asl::Json* v = asl::JsonFind(*payload, "resource"); v && v->IsString()) {
+      request.resource = std::string(asl::JsonView(*v));
+    }
+    if (asl::Json* v = asl::JsonFind(*payload, "payload")) request.payload = std::move(*v);
+    if (const asl::Json* v = asl::JsonFind(*payload, "timeout"); v && v->IsInt64()) {
+      request.timeout_seconds = v->GetInt64();
+    }
+    if (const asl::Json* v = asl::JsonFind(*payload, "heartbeat"); v && v->IsInt64()) {
+      request.heartbeat_seconds = v->GetInt64();
+    }
+    if (const asl::Json* v = asl::JsonFind(*payload, "token"); v && v->IsString()) {
+      request.token = std::string(asl::JsonView(*v));
+    }
+    if (const asl::Json* v = asl::JsonFind(*payload, "execution"); v && v->IsString()) {
+      execution_arn = std::string(asl::JsonView(*v));
+    }
+  }
+  // The invocation id: stable for this attempt of this task, whichever node runs it.
+  request.invocation_id = execution_arn + "/" + item.key;
+  const bool callback = !request.token.empty();
+  auto complete = [mailbox = mailbox_, item_copy = item, callback](TaskOutcome outcome) {
+    DecisionRequest decision;
+    decision.kind = DecisionRequest::Kind::kEvent;
+    decision.execution_id = item_copy.execution_id;
+    decision.work_id = item_copy.work_id;
+    decision.generation = item_copy.generation;
+    decision.callback_invocation = callback;
+    decision.event = outcome.succeeded
+                         ? asl::Event::TaskSucceeded(item_copy.key, std::move(outcome.output))
+                         : asl::Event::TaskFailed(item_copy.key, std::move(outcome.error),
+                                                  std::move(outcome.cause));
+    std::lock_guard<std::mutex> lock(mailbox->mu);
+    if (mailbox->impl != nullptr) mailbox->impl->Post(std::move(decision));
+  };
+  if (std::optional<TaskOutcome> outcome = backend_->Start(request, complete)) {
+    complete(std::move(*outcome));
+  }
+}
+
+void Engine::Impl::RenewLoop() {
+  const auto period = std::max(options_.lease / 3, std::chrono::milliseconds(100));
+  for (;;) {
+    std::vector<int64_t> ids, generations;
+    {
+      std::unique_lock<std::mutex> lock(tasks_mu_);
+      tasks_cv_.wait_for(lock, period, [&] { return stopping_; });
+      if (stopping_) return;
+      for (const auto& [work_id, task] : in_flight_) {
+        ids.push_back(work_id);
+        generations.push_back(task.generation);
+      }
+    }
+    if (ids.empty()) continue;
+    try {
+      std::vector<int64_t> renewed = db_->Transact([&](pqxx::transaction_base& tx) {
+        return store::RenewLeases(tx, node_id_, ids, generations, options_.lease.count());
+      });
+      if (renewed.size() != ids.size()) {
+        spdlog::warn("engine: node={} lost {} lease(s)", node_id_, ids.size() - renewed.size());
+      }
+    } catch (const std::exception& e) {
+      spdlog::warn("engine: node={} renewing leases failed: {}", node_id_, e.what());
+    }
+  }
+}
+
+void Engine::Impl::ListenLoop() {
+  // NOTIFY after commit, from here and debounced: at most one per 20 ms per node.
+  auto last_notify = std::chrono::steady_clock::now() - std::chrono::seconds(1);
+  while (true) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (decider_stop_) return;
+    }
+    try {
+      pqxx::connection connection(db_->url());
+      WorkListener listener(connection, [this] {
+        {
+          std::lock_guard<std::mutex> lock(tasks_mu_);
+          claim_wanted_ = true;
+        }
+        tasks_cv_.notify_all();
+      });
+      for (;;) {
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          if (decider_stop_) return;
+        }
+        connection.await_notification(0, 20000);
+        auto now = std::chrono::steady_clock::now();
+        if (notify_pending_ && now - last_notify >= std::chrono::milliseconds(20)) {
+          notify_pending_ = false;
+          last_notify = now;
+          pqxx::nontransaction tx(connection);
+          tx.exec(std::string("NOTIFY ") + store::kWorkChannel);
+        }
+      }
+    } catch (const std::exception& e) {
+      spdlog::warn("engine: node={} listener: {}", node_id_, e.what());
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  }
+}
+
+// ---- Engine -----------------------------------------------------------------------------------
+
+Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Engine::~Engine() { Shutdown(); }
+
+std::unique_ptr<Engine> Engine::Create(EngineOptions options) {
+  auto impl = std::make_unique<Impl>(std::move(options));
+  impl->Start();
+  return std::unique_ptr<Engine>(new Engine(std::move(impl)));
+}
+
+void Engine::Shutdown() {
+  if (impl_) impl_->Shutdown();
+}
+
+const std::string& Engine::node_id() const { return impl_->node_id_; }
+
+std::string Engine::RegisterNative(const std::string& name, invoker::NativeFunction function,
+                                   int64_t timeout_seconds) {
+  if (!impl_->owned_invoker_) return "functions are registered on the embedder's invoker";
+  invoker::FunctionConfig config;
+  config.function_name = name;
+  config.runtime = "native";
+  config.timeout_seconds = timeout_seconds;
+  return impl_->owned_invoker_->RegisterNative(std::move(config), std::move(function));
+}
+
+std::string Engine::RegisterFunction(const invoker::FunctionConfig& config) {
+  if (!impl_->owned_invoker_) return "functions are registered on the embedder's invoker";
+  return impl_->owned_invoker_->RegisterFunction(config);
+}
+
+asl::Result<StateMachineInfo> Engine::CreateStateMachine(const std::string& name,
+                                                         const std::string& definition,
+                                                         const std::string& type,
+                                                         const std::string& role_arn) {
+  if (!ValidName(name)) return Err(kInvalidName, "Invalid Name: '" + name + "'");
+  if (type != "STANDARD" && type != "EXPRESS") {
+    return Err(kValidationException, "1 validation error detected: Value '" + type +
+                                          "' at 'type' failed to satisfy constraint: Member "
+                                          "must satisfy enum value set: [STANDARD, EXPRESS]");
+  }
+  asl::ParseResult parsed = asl::ParseDefinition(definition);
+  if (!parsed.ok()) {
+    std::string cause = "Invalid State Machine Definition: '";
+    bool first = true;
+    for (const auto& d : parsed.diagnostics) {
+      if (d.severity != asl::Severity::kError) continue;
+      if (!first) cause += ", ";
+      first = false;
+      cause += d.code + ": " + d.message + " at " + (d.location.empty() ? "/" : d.location);
+    }
+    cause += "'";
+    return Err(kInvalidDefinition, cause);
+  }
+  store::StateMachineRow row;
+  row.name = name;
+  row.arn = impl_->StateMachineArn(name);
+  row.type = type;
+  row.role_arn = role_arn;
+  row.revision_id = RandomUuid();
+  row.definition = definition;
+  row.status = "ACTIVE";
+  return impl_->db_->Transact(
+      [&](pqxx::transaction_base& tx) -> asl::Result<StateMachineInfo> {
+        if (store::InsertStateMachine(tx, row)) {
+          std::optional<store::StateMachineRow> created = store::GetStateMachine(tx, name);
+          return ToInfo(*created);
+        }
+        std::optional<store::StateMachineRow> existing = store::GetStateMachine(tx, name);
+        if (existing && existing->definition == definition && existing->type == type &&
+            existing->role_arn == role_arn) {
+          return ToInfo(*existing);
+        }
+        return Err(kStateMachineAlreadyExists,
+                   "State Machine Already Exists: '" + row.arn + "'");
+      });
+}
+
+asl::Result<StateMachineInfo> Engine::UpdateStateMachine(const std::string& name_or_arn,
+                                                         const std::string& definition) {
+  std::optional<std::string> name = impl_->StateMachineName(name_or_arn);
+  if (!name) return Err(kInvalidArn, "Invalid Arn: '" + name_or_arn + "'");
+  asl::ParseResult parsed = asl::ParseDefinition(definition);
+  if (!parsed.ok()) {
+    std::string cause = "Invalid State Machine Definition: '";
+    for (const auto& d : parsed.diagnostics) {
+      if (d.severity == asl::Severity::kError) cause += d.code + ": " + d.message + " ";
+    }
+    return Err(kInvalidDefinition, cause + "'");
+  }
+  std::string revision_id = RandomUuid();
+  return impl_->db_->Transact(
+      [&](pqxx::transaction_base& tx) -> asl::Result<StateMachineInfo> {
+        if (!store::UpdateStateMachine(tx, *name, revision_id, definition, "")) {
+          return Err(kStateMachineDoesNotExist, "State Machine Does Not Exist: '" +
+                                                    impl_->StateMachineArn(*name) + "'");
+        }
+        return ToInfo(*store::GetStateMachine(tx, *name));
+      });
+}
+
+asl::Result<StateMachineInfo> Engine::DescribeStateMachine(const std::string& name_or_arn) {
+  std::optional<std::string> name = impl_->StateMachineName(name_or_arn);
+  if (!name) return Err(kInvalidArn, "Invalid Arn: '" + name_or_arn + "'");
+  std::optional<store::StateMachineRow> row = impl_->db_->Transact(
+      [&](pqxx::transaction_base& tx) { return store::GetStateMachine(tx, *name); });
+  if (!row) {
+    return Err(kStateMachineDoesNotExist,
+               "State Machine Does Not Exist: '" + impl_->StateMachineArn(*name) + "'");
+  }
+  return ToInfo(*row);
+}
+
+std::vector<StateMachineInfo> Engine::ListStateMachines() {
+  std::vector<store::StateMachineRow> rows = impl_->db_->Transact(
+      [&](pqxx::transaction_base& tx) { return store::ListStateMachines(tx); });
+  std::vector<StateMachineInfo> infos;
+  for (const auto& row : rows) infos.push_back(ToInfo(row));
+  return infos;
+}
+
+asl::Status Engine::DeleteStateMachine(const std::string& name_or_arn) {
+  std::optional<std::string> name = impl_->StateMachineName(name_or_arn);
+  if (!name) return Err(kInvalidArn, "Invalid Arn: '" + name_or_arn + "'");
+  impl_->db_->Transact(
+      [&](pqxx::transaction_base& tx) { (void)store::DeleteStateMachine(tx, *name); });
+  return {};
+}
+
+asl::Result<StartExecutionResult> Engine::StartExecution(const std::string& state_machine,
+                                                         const std::string& name,
+                                                         const std::string& input) {
+  std::optional<std::string> machine = impl_->StateMachineName(state_machine);
+  if (!machine) return Err(kInvalidArn, "Invalid Arn: '" + state_machine + "'");
+  std::string execution_name = name.empty() ? RandomUuid() : name;
+  if (!ValidName(execution_name)) return Err(kInvalidName, "Invalid Name: '" + name + "'");
+  std::string input_text = input.empty() ? "{}" : input;
+  if (input_text.size() > static_cast<std::size_t>(kMaxInputBytes)) {
+    return Err(kValidationException,
+               "1 validation error detected: Value at 'input' failed to satisfy constraint: "
+               "Member must have length less than or equal to 262144");
+  }
+  std::string parse_error;
+  if (!asl::ParseJson(input_text, &parse_error)) {
+    return Err(kInvalidExecutionInput, "Invalid State Machine Execution Input: '" +
+                                           parse_error + "'");
+  }
+  DecisionRequest request;
+  request.kind = DecisionRequest::Kind::kStart;
+  request.state_machine_name = *machine;
+  request.execution_name = execution_name;
+  request.input_text = input_text;
+  DecisionReply reply = impl_->Decide(std::move(request));
+  if (reply.error.error == "__express__") {
+    // An Express execution: in memory on this node, at most once.
+    asl::ParseResult parsed = asl::ParseDefinition(reply.error.cause);
+    if (!parsed.ok()) return Err(kInvalidDefinition, "stored definition does not parse");
+    auto definition = std::make_shared<asl::StateMachineDef>(std::move(*parsed.definition));
+    StartExecutionResult result;
+    result.execution_arn = impl_->ExecutionArn(*machine, execution_name + ":" + RandomUuid(), true);
+    result.start_date = RealNow();
+    std::lock_guard<std::mutex> lock(impl_->express_mu_);
+    if (impl_->stopping_) return Err("ServiceUnavailable", "the engine is shutting down");
+    MemoryDriverOptions driver_options;
+    driver_options.execution_name = execution_name;
+    driver_options.state_machine_name = *machine;
+    driver_options.seed = std::random_device{}();
+    auto driver = std::make_shared<MemoryDriver>(*definition, *impl_->backend_,
+                                                 std::move(driver_options));
+    impl_->express_[result.execution_arn] = driver.get();
+    std::string arn = result.execution_arn;
+    Impl* impl = impl_.get();
+    impl_->express_threads_.emplace_back([impl, driver, definition, arn, input_text] {
+      (void)driver->Run(*asl::ParseJson(input_text));
+      std::lock_guard<std::mutex> inner(impl->express_mu_);
+      impl->express_.erase(arn);
+    });
+    return result;
+  }
+  if (!reply.error.error.empty()) return reply.error;
+  StartExecutionResult result;
+  result.execution_arn = reply.execution_arn;
+  result.start_date = reply.date;
+  return result;
+}
+
+asl::Result<SyncExecutionResult> Engine::StartSyncExecution(const std::string& state_machine,
+                                                            const std::string& name,
+                                                            const std::string& input) {
+  std::optional<std::string> machine = impl_->StateMachineName(state_machine);
+  if (!machine) return Err(kInvalidArn, "Invalid Arn: '" + state_machine + "'");
+  std::string execution_name = name.empty() ? RandomUuid() : name;
+  if (!ValidName(execution_name)) return Err(kInvalidName, "Invalid Name: '" + name + "'");
+  std::string input_text = input.empty() ? "{}" : input;
+  std::string parse_error;
+  std::optional<asl::Json> parsed_input = asl::ParseJson(input_text, &parse_error);
+  if (!parsed_input) {
+    return Err(kInvalidExecutionInput, "Invalid State Machine Execution Input: '" +
+                                           parse_error + "'");
+  }
+  asl::Result<StateMachineInfo> info = DescribeStateMachine(*machine);
+  if (!info.ok()) return info.error();
+  if (info->type != "EXPRESS") {
+    return Err(kStateMachineTypeNotSupported,
+               "This operation is not supported by this type of state machine");
+  }
+  asl::ParseResult parsed = asl::ParseDefinition(info->definition);
+  if (!parsed.ok()) return Err(kInvalidDefinition, "stored definition does not parse");
+  MemoryDriverOptions driver_options;
+  driver_options.execution_name = execution_name;
+  driver_options.state_machine_name = *machine;
+  driver_options.seed = std::random_device{}();
+  SyncExecutionResult result;
+  result.execution_arn = impl_->ExecutionArn(*machine, execution_name + ":" + RandomUuid(), true);
+  result.start_date = RealNow();
+  MemoryDriver driver(*parsed.definition, *impl_->backend_, std::move(driver_options));
+  {
+    std::lock_guard<std::mutex> lock(impl_->express_mu_);
+    impl_->express_[result.execution_arn] = &driver;
+  }
+  RunResult run = driver.Run(std::move(*parsed_input));
+  {
+    std::lock_guard<std::mutex> lock(impl_->express_mu_);
+    impl_->express_.erase(result.execution_arn);
+  }
+  result.stop_date = RealNow();
+  result.status = std::string(asl::ExecutionStatusName(run.status));
+  if (run.status == asl::ExecutionStatus::kSucceeded) result.output = asl::DumpJson(run.output);
+  result.error = run.error;
+  result.cause = run.cause;
+  return result;
+}
+
+asl::Result<ExecutionInfo> Engine::DescribeExecution(const std::string& execution_arn) {
+  std::optional<store::ExecutionRow> row = impl_->db_->Transact(
+      [&](pqxx::transaction_base& tx) { return store::FindExecution(tx, execution_arn); });
+  if (!row) {
+    return Err(kExecutionDoesNotExist, "Execution Does Not Exist: '" + execution_arn + "'");
+  }
+  return ToInfo(*row);
+}
+
+asl::Result<std::vector<ExecutionInfo>> Engine::ListExecutions(const std::string& state_machine,
+                                                               const std::string& status_filter,
+                                                               int64_t max_results) {
+  std::optional<std::string> machine = impl_->StateMachineName(state_machine);
+  if (!machine) return Err(kInvalidArn, "Invalid Arn: '" + state_machine + "'");
+  max_results = std::clamp<int64_t>(max_results <= 0 ? 100 : max_results, 1, 1000);
+  return impl_->db_->Transact(
+      [&](pqxx::transaction_base& tx) -> asl::Result<std::vector<ExecutionInfo>> {
+        if (!store::GetStateMachine(tx, *machine)) {
+          return Err(kStateMachineDoesNotExist, "State Machine Does Not Exist: '" +
+                                                    impl_->StateMachineArn(*machine) + "'");
+        }
+        std::vector<ExecutionInfo> infos;
+        for (const auto& row :
+             store::ListExecutions(tx, *machine, status_filter, 0, max_results)) {
+          infos.push_back(ToInfo(row));
+        }
+        return infos;
+      });
+}
+
+asl::Result<HistoryPage> Engine::GetExecutionHistory(const std::string& execution_arn,
+                                                     int64_t max_results,
+                                                     const std::string& next_token,
+                                                     bool reverse_order) {
+  max_results = std::clamp<int64_t>(max_results <= 0 ? 100 : max_results, 1, 1000);
+  int64_t from = 0;
+  if (!next_token.empty()) {
+    try {
+      std::size_t used = 0;
+      from = std::stoll(next_token, &used);
+      if (used != next_token.size() || from < 0) throw std::invalid_argument("token");
+    } catch (const std::exception&) {
+      return Err("InvalidToken", "Invalid Token: '" + next_token + "'");
+    }
+  }
+  return impl_->db_->Transact([&](pqxx::transaction_base& tx) -> asl::Result<HistoryPage> {
+    std::optional<store::ExecutionRow> row = store::FindExecution(tx, execution_arn);
+    if (!row) {
+      return Err(kExecutionDoesNotExist, "Execution Does Not Exist: '" + execution_arn + "'");
+    }
+    HistoryPage page;
+    std::vector<store::HistoryRow> rows =
+        store::ReadHistory(tx, row->execution_id, from, max_results + 1, reverse_order);
+    bool more = static_cast<int64_t>(rows.size()) > max_results;
+    if (more) rows.pop_back();
+    for (auto& h : rows) {
+      HistoryEntry entry;
+      entry.id = h.event_id;
+      entry.previous_event_id = h.previous_event_id;
+      entry.timestamp = h.timestamp;
+      entry.type = std::move(h.type);
+      entry.details_key = std::move(h.details_key);
+      entry.details = std::move(h.details);
+      page.events.push_back(std::move(entry));
+    }
+    if (more && !page.events.empty()) page.next_token = std::to_string(page.events.back().id);
+    return page;
+  });
+}
+
+asl::Result<int64_t> Engine::StopExecution(const std::string& execution_arn,
+                                           const std::string& error, const std::string& cause) {
+  {
+    std::lock_guard<std::mutex> lock(impl_->express_mu_);
+    auto it = impl_->express_.find(execution_arn);
+    if (it != impl_->express_.end()) {
+      it->second->Stop(error, cause);
+      return RealNow();
+    }
+  }
+  DecisionRequest request;
+  request.kind = DecisionRequest::Kind::kStop;
+  request.execution_arn = execution_arn;
+  request.event.error = error;
+  request.event.cause = cause;
+  DecisionReply reply = impl_->Decide(std::move(request));
+  if (!reply.error.error.empty()) return reply.error;
+  return reply.date;
+}
+
+asl::Result<ExecutionInfo> Engine::WaitForExecution(const std::string& execution_arn,
+                                                    std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::chrono::milliseconds pause(5);
+  for (;;) {
+    asl::Result<ExecutionInfo> info = DescribeExecution(execution_arn);
+    if (!info.ok() || info->status != "RUNNING" || std::chrono::steady_clock::now() >= deadline) {
+      return info;
+    }
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds(100));
+  }
+}
+
+namespace {
+bool ValidToken(const std::string& token) { return !token.empty() && token.size() <= 2048; }
+}  // namespace
+
+asl::Status Engine::SendTaskSuccess(const std::string& token, const std::string& output) {
+  if (!ValidToken(token)) return Err(kInvalidToken, "Invalid Token: '" + token + "'");
+  std::string parse_error;
+  std::optional<asl::Json> parsed = asl::ParseJson(output, &parse_error);
+  if (!parsed) return Err(kInvalidOutput, "Invalid Output: '" + parse_error + "'");
+  {
+    // An Express execution of this node?
+    std::lock_guard<std::mutex> lock(impl_->express_mu_);
+    for (auto& [arn, driver] : impl_->express_) driver->SendTaskSuccess(token, asl::CopyJson(*parsed));
+  }
+  DecisionRequest request;
+  request.kind = DecisionRequest::Kind::kCallback;
+  request.token = token;
+  request.event = asl::Event::TaskSucceeded("", std::move(*parsed));
+  request.event.token = token;
+  DecisionReply reply = impl_->Decide(std::move(request));
+  if (!reply.error.error.empty()) return reply.error;
+  return {};
+}
+
+asl::Status Engine::SendTaskFailure(const std::string& token, const std::string& error,
+                                    const std::string& cause) {
+  if (!ValidToken(token)) return Err(kInvalidToken, "Invalid Token: '" + token + "'");
+  {
+    std::lock_guard<std::mutex> lock(impl_->express_mu_);
+    for (auto& [arn, driver] : impl_->express_) driver->SendTaskFailure(token, error, cause);
+  }
+  DecisionRequest request;
+  request.kind = DecisionRequest::Kind::kCallback;
+  request.token = token;
+  request.event = asl::Event::TaskFailed("", error, cause);
+  request.event.token = token;
+  DecisionReply reply = impl_->Decide(std::move(request));
+  if (!reply.error.error.empty()) return reply.error;
+  return {};
+}
+
+asl::Status Engine::SendTaskHeartbeat(const std::string& token) {
+  if (!ValidToken(token)) return Err(kInvalidToken, "Invalid Token: '" + token + "'");
+  {
+    std::lock_guard<std::mutex> lock(impl_->express_mu_);
+    for (auto& [arn, driver] : impl_->express_) driver->SendTaskHeartbeat(token);
+  }
+  DecisionRequest request;
+  request.kind = DecisionRequest::Kind::kHeartbeat;
+  request.token = token;
+  DecisionReply reply = impl_->Decide(std::move(request));
+  if (!reply.error.error.empty()) return reply.error;
+  return {};
+}
+
+}  // namespace switchyard::orchestrator

@@ -1,0 +1,152 @@
+#pragma once
+// The engine's insides: the decision queue and its thread, the task claimer, lease renewal and
+// the NOTIFY listener. See engine.hpp for the contract.
+#include <pqxx/pqxx>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "store/database.hpp"
+#include "store/execution_store.hpp"
+#include "store/pool.hpp"
+#include "switchyard/asl/core.hpp"
+#include "switchyard/asl/definition.hpp"
+#include "switchyard/invoker/invoker.hpp"
+#include "switchyard/orchestrator/engine.hpp"
+#include "switchyard/orchestrator/lambda_backend.hpp"
+#include "switchyard/orchestrator/memory_driver.hpp"
+
+namespace switchyard::orchestrator {
+
+// What a decision answers its caller (empty error = done).
+struct DecisionReply {
+  asl::Error error;
+  std::string execution_arn;
+  int64_t date = 0;
+};
+
+// One thing the decision thread must do in a transaction.
+struct DecisionRequest {
+  enum class Kind { kStart, kEvent, kCallback, kHeartbeat, kStop };
+  Kind kind = Kind::kEvent;
+
+  // kStart.
+  std::string state_machine_name;
+  std::string execution_name;
+  std::string input_text;
+
+  // kEvent: an event for an execution, from a leased task (work_id/generation fence it).
+  int64_t execution_id = 0;
+  asl::Event event;
+  int64_t work_id = 0;
+  int64_t generation = 0;
+  bool callback_invocation = false;  // the invocation of a .waitForTaskToken task returned
+
+  // kCallback / kHeartbeat: the token; kCallback carries `event` (task_id empty).
+  std::string token;
+
+  // kStop.
+  std::string execution_arn;
+
+  std::optional<std::promise<DecisionReply>> reply;
+};
+
+// A claimed task in flight on this node.
+struct InFlightTask {
+  int64_t work_id = 0;
+  int64_t generation = 0;
+  int64_t execution_id = 0;
+};
+
+struct Engine::Impl {
+  explicit Impl(EngineOptions options);
+  ~Impl();
+
+  void Start();
+  void Shutdown();
+
+  // Queues a request for the decision thread; waits for its reply when it has one.
+  DecisionReply Decide(DecisionRequest request);
+  void Post(DecisionRequest request);
+
+  // The parsed definition of a revision (cached).
+  std::shared_ptr<const asl::StateMachineDef> Definition(pqxx::transaction_base& tx,
+                                                         const std::string& revision_id);
+
+  std::string StateMachineArn(const std::string& name) const;
+  std::string ExecutionArn(const std::string& state_machine, const std::string& name,
+                           bool express) const;
+  // A state machine name from a name or an ARN (nullopt: an ARN of something else).
+  std::optional<std::string> StateMachineName(const std::string& name_or_arn) const;
+
+  // Threads.
+  void DecisionLoop();
+  void ClaimLoop();
+  void RenewLoop();
+  void ListenLoop();
+
+  // One transaction for a batch (requests whose replies are set on success).
+  void RunBatch(std::vector<DecisionRequest>& batch, bool claim_timers);
+  void RunTask(const store::WorkItem& item);
+
+  int64_t Now() const;
+
+  EngineOptions options_;
+  std::string node_id_;
+  store::Database database_;  // the URL, and the embedded cluster when this engine started it
+  std::unique_ptr<store::ConnectionPool> db_;
+  std::unique_ptr<invoker::Invoker> owned_invoker_;
+  invoker::Invoker* invoker_ = nullptr;
+  std::unique_ptr<TaskBackend> backend_;
+
+  std::mutex definitions_mu_;
+  std::map<std::string, std::shared_ptr<const asl::StateMachineDef>> definitions_;  // Guarded.
+
+  // The decision queue.
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<DecisionRequest> queue_;  // Guarded by mu_.
+  bool stopping_ = false;              // Guarded by mu_: no more claims.
+  bool decider_stop_ = false;          // Guarded by mu_.
+  int64_t next_timer_check_ = 0;       // Guarded by mu_: when to look for due timers.
+
+  // Tasks in flight on this node, by work id.
+  std::mutex tasks_mu_;
+  std::condition_variable tasks_cv_;
+  std::map<int64_t, InFlightTask> in_flight_;  // Guarded by tasks_mu_.
+  bool claim_wanted_ = true;                   // Guarded by tasks_mu_: look for tasks now.
+
+  // Completers hold this, not the engine: an invocation ending after shutdown is dropped.
+  struct Mailbox {
+    std::mutex mu;
+    Impl* impl = nullptr;  // Guarded by mu; null once closed.
+  };
+  std::shared_ptr<Mailbox> mailbox_ = std::make_shared<Mailbox>();
+
+  std::atomic<bool> notify_pending_{false};
+
+  // Express executions running on this node.
+  std::mutex express_mu_;
+  std::map<std::string, MemoryDriver*> express_;  // Guarded by express_mu_.
+  std::vector<std::thread> express_threads_;      // Guarded by express_mu_.
+
+  std::thread decider_;
+  std::thread claimer_;
+  std::thread renewer_;
+  std::thread listener_;
+  bool started_ = false;
+  bool shut_down_ = false;
+};
+
+}  // namespace switchyard::orchestrator

@@ -1,0 +1,627 @@
+#include "store/execution_store.hpp"
+
+#include <utility>
+
+namespace switchyard::orchestrator::store {
+
+namespace {
+
+// Nanoseconds <-> timestamptz (microseconds) in SQL.
+#define SY_TS(param) "(timestamptz 'epoch' + (" param "::bigint / 1000) * interval '1 microsecond')"
+#define SY_NS(column) "((extract(epoch from " column ") * 1000000)::bigint * 1000)"
+
+struct Statement {
+  const char* name;
+  const char* sql;
+};
+
+// Every statement of the engine. Names are prefixed "es_" so that they cannot collide with the
+// statements of other parts of the store.
+constexpr Statement kStatements[] = {
+    // State machines.
+    {"es_insert_revision",
+     "INSERT INTO state_machine_revisions (revision_id, state_machine_name, definition) "
+     "VALUES ($1, $2, $3)"},
+    {"es_insert_state_machine",
+     "INSERT INTO state_machines (name, arn, type, role_arn, revision_id) "
+     "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO NOTHING RETURNING name"},
+    {"es_update_state_machine",
+     "UPDATE state_machines SET revision_id = $2, role_arn = CASE WHEN $3 = '' THEN role_arn "
+     "ELSE $3 END, updated_at = now() WHERE name = $1 RETURNING name"},
+    {"es_get_state_machine",
+     "SELECT m.name, m.arn, m.type, m.role_arn, m.revision_id, r.definition, m.status, " SY_NS(
+         "m.created_at") ", " SY_NS("m.updated_at") " FROM state_machines m JOIN "
+                                                    "state_machine_revisions r USING "
+                                                    "(revision_id) WHERE m.name = $1"},
+    {"es_list_state_machines",
+     "SELECT name, arn, type, role_arn, revision_id, status, " SY_NS(
+         "created_at") ", " SY_NS("updated_at") " FROM state_machines ORDER BY name"},
+    {"es_delete_state_machine", "DELETE FROM state_machines WHERE name = $1 RETURNING name"},
+    {"es_get_revision", "SELECT definition FROM state_machine_revisions WHERE revision_id = $1"},
+
+    // Executions.
+    {"es_insert_execution",
+     "INSERT INTO executions (execution_arn, state_machine_name, state_machine_arn, revision_id, "
+     "name, input, start_date) VALUES ($1, $2, $3, $4, $5, $6, " SY_TS("$7") ") ON CONFLICT DO "
+     "NOTHING RETURNING execution_id"},
+    {"es_find_execution_by_name",
+     "SELECT execution_id, execution_arn, state_machine_name, state_machine_arn, revision_id, "
+     "name, status, input, output, error, cause, " SY_NS("start_date") ", " SY_NS(
+         "stop_date") ", history_count, redrive_count FROM executions WHERE state_machine_name = "
+                      "$1 AND name = $2"},
+    {"es_find_execution",
+     "SELECT execution_id, execution_arn, state_machine_name, state_machine_arn, revision_id, "
+     "name, status, input, output, error, cause, " SY_NS("start_date") ", " SY_NS(
+         "stop_date") ", history_count, redrive_count FROM executions WHERE execution_arn = $1"},
+    {"es_list_executions",
+     "SELECT execution_id, execution_arn, state_machine_name, state_machine_arn, revision_id, "
+     "name, status, '' AS input, NULL AS output, NULL AS error, NULL AS cause, " SY_NS(
+         "start_date") ", " SY_NS("stop_date") ", history_count, redrive_count FROM executions "
+                                               "WHERE state_machine_name = $1 AND ($2 = '' OR "
+                                               "status = $2) AND ($3 = 0 OR execution_id < $3) "
+                                               "ORDER BY execution_id DESC LIMIT $4"},
+    {"es_lock_executions",
+     "SELECT execution_id, execution_arn, name, state_machine_name, state_machine_arn, "
+     "revision_id, status, input, CASE WHEN execution_id = ANY($2::bigint[]) THEN snapshot END, "
+     "decision_count, history_count FROM executions WHERE execution_id = ANY($1::bigint[]) "
+     "ORDER BY execution_id FOR UPDATE"},
+    {"es_update_executions",
+     "UPDATE executions e SET status = u.status, snapshot = u.snapshot, history_count = "
+     "u.history_count, decision_count = e.decision_count + 1, output = COALESCE(u.output, "
+     "e.output), error = COALESCE(u.error, e.error), cause = COALESCE(u.cause, e.cause), "
+     "stop_date = CASE WHEN u.finished THEN now() ELSE e.stop_date END FROM unnest($1::bigint[], "
+     "$2::text[], $3::text[], $4::integer[], $5::text[], $6::text[], $7::text[], $8::boolean[]) "
+     "AS u(execution_id, status, snapshot, history_count, output, error, cause, finished) WHERE "
+     "e.execution_id = u.execution_id"},
+
+    {"es_decision_count", "SELECT decision_count FROM executions WHERE execution_id = $1"},
+
+    // History.
+    {"es_append_history",
+     "INSERT INTO history_events (execution_id, event_id, previous_event_id, event_time, type, "
+     "details_key, details) SELECT h.execution_id, h.event_id, h.previous_event_id, "
+     "timestamptz 'epoch' + (h.ns / 1000) * interval '1 microsecond', h.type, "
+     "NULLIF(h.details_key, ''), NULLIF(h.details, '') FROM unnest($1::bigint[], $2::integer[], "
+     "$3::integer[], $4::bigint[], $5::text[], $6::text[], $7::text[]) AS h(execution_id, "
+     "event_id, previous_event_id, ns, type, details_key, details)"},
+    {"es_read_history",
+     "SELECT execution_id, event_id, previous_event_id, " SY_NS(
+         "event_time") ", type, details_key, details FROM history_events WHERE execution_id = $1 "
+                       "AND event_id > $2 ORDER BY event_id LIMIT $3"},
+    {"es_read_history_reverse",
+     "SELECT execution_id, event_id, previous_event_id, " SY_NS(
+         "event_time") ", type, details_key, details FROM history_events WHERE execution_id = $1 "
+                       "AND ($2 = 0 OR event_id < $2) ORDER BY event_id DESC LIMIT $3"},
+
+    // Work.
+    {"es_enqueue_work",
+     "INSERT INTO work_items (execution_id, kind, key, payload, due_at) SELECT w.execution_id, "
+     "w.kind, w.key, w.payload, timestamptz 'epoch' + (w.ns / 1000) * interval '1 microsecond' "
+     "FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[]) AS "
+     "w(execution_id, kind, key, payload, ns) ON CONFLICT (execution_id, kind, key) DO NOTHING"},
+    {"es_delete_work",
+     "DELETE FROM work_items w USING unnest($1::bigint[], $2::text[], $3::text[]) AS "
+     "d(execution_id, kind, key) WHERE w.execution_id = d.execution_id AND w.kind = d.kind AND "
+     "w.key = d.key"},
+    {"es_delete_execution_work",
+     "WITH t AS (DELETE FROM task_tokens WHERE execution_id = ANY($1::bigint[])) DELETE FROM "
+     "work_items WHERE execution_id = ANY($1::bigint[])"},
+    {"es_reschedule_work",
+     "UPDATE work_items SET due_at = " SY_TS("$4") " WHERE execution_id = $1 AND kind = $2 AND "
+                                                   "key = $3 RETURNING work_id"},
+    {"es_claim_timers",
+     "SELECT work_id, execution_id, kind, key, " SY_NS(
+         "due_at") ", generation FROM work_items WHERE kind = ANY('{timer,task_timeout,"
+                   "heartbeat_timeout}'::text[]) AND lease_owner IS NULL AND due_at <= now() "
+                   "ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED"},
+    {"es_delete_work_ids", "DELETE FROM work_items WHERE work_id = ANY($1::bigint[])"},
+    {"es_claim_tasks",
+     "WITH due AS (SELECT work_id FROM work_items WHERE kind = 'task' AND lease_owner IS NULL "
+     "AND due_at <= now() ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED), expired AS (SELECT "
+     "work_id FROM work_items WHERE lease_owner IS NOT NULL AND kind = 'task' AND lease_until < "
+     "now() ORDER BY lease_until LIMIT $3 FOR UPDATE SKIP LOCKED), c AS (SELECT work_id FROM due "
+     "UNION ALL SELECT work_id FROM expired) UPDATE work_items w SET "
+     "lease_owner = $1, lease_until = now() + $2::bigint * interval '1 millisecond', generation "
+     "= w.generation + 1, attempts = w.attempts + 1 FROM c WHERE w.work_id = c.work_id RETURNING "
+     "w.work_id, w.execution_id, w.kind, w.key, w.payload, " SY_NS(
+         "w.due_at") ", w.attempts, w.generation"},
+    {"es_fence_work",
+     "DELETE FROM work_items w USING unnest($2::bigint[], $3::bigint[]) AS f(work_id, "
+     "generation) WHERE w.work_id = f.work_id AND w.generation = f.generation AND w.lease_owner "
+     "= $1 RETURNING w.work_id"},
+    {"es_renew_leases",
+     "UPDATE work_items w SET lease_until = now() + $4::bigint * interval '1 millisecond' FROM "
+     "unnest($2::bigint[], $3::bigint[]) AS f(work_id, generation) WHERE w.work_id = f.work_id "
+     "AND w.generation = f.generation AND w.lease_owner = $1 RETURNING w.work_id"},
+    {"es_release_leases",
+     "UPDATE work_items SET lease_owner = NULL, lease_until = NULL, due_at = now() WHERE "
+     "work_id = ANY($2::bigint[]) AND lease_owner = $1"},
+    {"es_millis_until_tasks",
+     "SELECT GREATEST(0, (extract(epoch from (LEAST((SELECT min(due_at) FROM work_items WHERE "
+     "kind = 'task' AND lease_owner IS NULL), (SELECT min(lease_until) FROM work_items WHERE "
+     "lease_owner IS NOT NULL AND kind = 'task')) - now())) * 1000)::bigint)"},
+    {"es_millis_until_timers",
+     "SELECT GREATEST(0, (extract(epoch from ((SELECT min(due_at) FROM work_items WHERE kind = "
+     "ANY('{timer,task_timeout,heartbeat_timeout}'::text[]) AND lease_owner IS NULL) - now())) "
+     "* 1000)::bigint)"},
+
+    // Task tokens.
+    {"es_insert_tokens",
+     "INSERT INTO task_tokens (token, execution_id, task_id, heartbeat_seconds) SELECT * FROM "
+     "unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[]) ON CONFLICT (token) DO "
+     "NOTHING"},
+    {"es_find_token",
+     "SELECT token, execution_id, task_id, heartbeat_seconds FROM task_tokens WHERE token = $1"},
+    {"es_delete_tokens",
+     "DELETE FROM task_tokens t USING unnest($1::bigint[], $2::text[]) AS d(execution_id, "
+     "task_id) WHERE t.execution_id = d.execution_id AND t.task_id = d.task_id"},
+};
+
+#undef SY_TS
+#undef SY_NS
+
+void AppendArrayElement(std::string& out, std::string_view text) {
+  out += '"';
+  for (char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  out += '"';
+}
+
+std::optional<std::string> OptionalText(const pqxx::field& field) {
+  if (field.is_null()) return std::nullopt;
+  return std::string(field.c_str(), field.size());
+}
+
+std::string Text(const pqxx::field& field) {
+  if (field.is_null()) return {};
+  return std::string(field.c_str(), field.size());
+}
+
+ExecutionRow ReadExecutionRow(const pqxx::row& row) {
+  ExecutionRow e;
+  e.execution_id = row[0].as<int64_t>();
+  e.execution_arn = Text(row[1]);
+  e.state_machine_name = Text(row[2]);
+  e.state_machine_arn = Text(row[3]);
+  e.revision_id = Text(row[4]);
+  e.name = Text(row[5]);
+  e.status = Text(row[6]);
+  e.input = Text(row[7]);
+  e.output = OptionalText(row[8]);
+  e.error = OptionalText(row[9]);
+  e.cause = OptionalText(row[10]);
+  e.start_date = row[11].as<int64_t>();
+  if (!row[12].is_null()) e.stop_date = row[12].as<int64_t>();
+  e.history_count = row[13].as<int64_t>();
+  e.redrive_count = row[14].as<int64_t>();
+  return e;
+}
+
+HistoryRow ReadHistoryRow(const pqxx::row& row) {
+  HistoryRow h;
+  h.execution_id = row[0].as<int64_t>();
+  h.event_id = row[1].as<int64_t>();
+  h.previous_event_id = row[2].as<int64_t>();
+  h.timestamp = row[3].as<int64_t>();
+  h.type = Text(row[4]);
+  h.details_key = Text(row[5]);
+  h.details = Text(row[6]);
+  return h;
+}
+
+WorkItem ReadClaimedTimer(const pqxx::row& row) {
+  WorkItem w;
+  w.work_id = row[0].as<int64_t>();
+  w.execution_id = row[1].as<int64_t>();
+  w.kind = Text(row[2]);
+  w.key = Text(row[3]);
+  w.due_at = row[4].as<int64_t>();
+  w.generation = row[5].as<int64_t>();
+  return w;
+}
+
+std::vector<int64_t> Ids(const pqxx::result& result) {
+  std::vector<int64_t> ids;
+  ids.reserve(result.size());
+  for (const auto& row : result) ids.push_back(row[0].as<int64_t>());
+  return ids;
+}
+
+}  // namespace
+
+std::string IntArray(const std::vector<int64_t>& values) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out += ',';
+    out += std::to_string(values[i]);
+  }
+  out += '}';
+  return out;
+}
+
+std::string TextArray(const std::vector<std::string>& values) {
+  std::size_t size = 2;
+  for (const auto& value : values) size += value.size() + 3;
+  std::string out;
+  out.reserve(size);
+  out += '{';
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out += ',';
+    AppendArrayElement(out, values[i]);
+  }
+  out += '}';
+  return out;
+}
+
+std::string OptionalTextArray(const std::vector<std::optional<std::string>>& values) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out += ',';
+    if (values[i]) {
+      AppendArrayElement(out, *values[i]);
+    } else {
+      out += "NULL";
+    }
+  }
+  out += '}';
+  return out;
+}
+
+void PrepareExecutionStatements(pqxx::connection_base& connection) {
+  for (const auto& statement : kStatements) connection.prepare(statement.name, statement.sql);
+}
+
+// ---- state machines ---------------------------------------------------------------------------
+
+bool InsertStateMachine(pqxx::transaction_base& tx, const StateMachineRow& row) {
+  PrepareExecutionStatements(tx.conn());
+  pqxx::result inserted = tx.exec_prepared("es_insert_state_machine", row.name, row.arn, row.type,
+                                           row.role_arn, row.revision_id);
+  if (inserted.empty()) return false;
+  tx.exec_prepared("es_insert_revision", row.revision_id, row.name, row.definition);
+  return true;
+}
+
+bool UpdateStateMachine(pqxx::transaction_base& tx, const std::string& name,
+                        const std::string& revision_id, const std::string& definition,
+                        const std::string& role_arn) {
+  PrepareExecutionStatements(tx.conn());
+  pqxx::result updated = tx.exec_prepared("es_update_state_machine", name, revision_id, role_arn);
+  if (updated.empty()) return false;
+  tx.exec_prepared("es_insert_revision", revision_id, name, definition);
+  return true;
+}
+
+std::optional<StateMachineRow> GetStateMachine(pqxx::transaction_base& tx,
+                                               const std::string& name) {
+  PrepareExecutionStatements(tx.conn());
+  pqxx::result result = tx.exec_prepared("es_get_state_machine", name);
+  if (result.empty()) return std::nullopt;
+  const auto& r = result[0];
+  StateMachineRow row;
+  row.name = Text(r[0]);
+  row.arn = Text(r[1]);
+  row.type = Text(r[2]);
+  row.role_arn = Text(r[3]);
+  row.revision_id = Text(r[4]);
+  row.definition = Text(r[5]);
+  row.status = Text(r[6]);
+  row.created_at = r[7].as<int64_t>();
+  row.updated_at = r[8].as<int64_t>();
+  return row;
+}
+
+std::vector<StateMachineRow> ListStateMachines(pqxx::transaction_base& tx) {
+  PrepareExecutionStatements(tx.conn());
+  std::vector<StateMachineRow> rows;
+  for (const auto& r : tx.exec_prepared("es_list_state_machines")) {
+    StateMachineRow row;
+    row.name = Text(r[0]);
+    row.arn = Text(r[1]);
+    row.type = Text(r[2]);
+    row.role_arn = Text(r[3]);
+    row.revision_id = Text(r[4]);
+    row.status = Text(r[5]);
+    row.created_at = r[6].as<int64_t>();
+    row.updated_at = r[7].as<int64_t>();
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+bool DeleteStateMachine(pqxx::transaction_base& tx, const std::string& name) {
+  PrepareExecutionStatements(tx.conn());
+  return !tx.exec_prepared("es_delete_state_machine", name).empty();
+}
+
+std::optional<std::string> GetRevision(pqxx::transaction_base& tx,
+                                       const std::string& revision_id) {
+  PrepareExecutionStatements(tx.conn());
+  pqxx::result result = tx.exec_prepared("es_get_revision", revision_id);
+  if (result.empty()) return std::nullopt;
+  return Text(result[0][0]);
+}
+
+// ---- executions -------------------------------------------------------------------------------
+
+std::optional<int64_t> InsertExecution(pqxx::transaction_base& tx, const ExecutionRow& row) {
+  PrepareExecutionStatements(tx.conn());
+  pqxx::result result =
+      tx.exec_prepared("es_insert_execution", row.execution_arn, row.state_machine_name,
+                       row.state_machine_arn, row.revision_id, row.name, row.input,
+                       row.start_date);
+  if (result.empty()) return std::nullopt;
+  return result[0][0].as<int64_t>();
+}
+
+std::optional<ExecutionRow> FindExecutionByName(pqxx::transaction_base& tx,
+                                                const std::string& state_machine_name,
+                                                const std::string& name) {
+  PrepareExecutionStatements(tx.conn());
+  pqxx::result result = tx.exec_prepared("es_find_execution_by_name", state_machine_name, name);
+  if (result.empty()) return std::nullopt;
+  return ReadExecutionRow(result[0]);
+}
+
+std::optional<ExecutionRow> FindExecution(pqxx::transaction_base& tx,
+                                          const std::string& execution_arn) {
+  PrepareExecutionStatements(tx.conn());
+  pqxx::result result = tx.exec_prepared("es_find_execution", execution_arn);
+  if (result.empty()) return std::nullopt;
+  return ReadExecutionRow(result[0]);
+}
+
+std::vector<ExecutionRow> ListExecutions(pqxx::transaction_base& tx,
+                                         const std::string& state_machine_name,
+                                         const std::string& status, int64_t before_id,
+                                         int64_t limit) {
+  PrepareExecutionStatements(tx.conn());
+  std::vector<ExecutionRow> rows;
+  for (const auto& r :
+       tx.exec_prepared("es_list_executions", state_machine_name, status, before_id, limit)) {
+    rows.push_back(ReadExecutionRow(r));
+  }
+  return rows;
+}
+
+std::vector<LockedExecution> LockExecutions(pqxx::transaction_base& tx,
+                                            const std::vector<int64_t>& execution_ids,
+                                            const std::vector<int64_t>& snapshot_ids) {
+  PrepareExecutionStatements(tx.conn());
+  std::vector<LockedExecution> rows;
+  pqxx::result result =
+      tx.exec_prepared("es_lock_executions", IntArray(execution_ids), IntArray(snapshot_ids));
+  rows.reserve(result.size());
+  for (const auto& r : result) {
+    LockedExecution e;
+    e.execution_id = r[0].as<int64_t>();
+    e.execution_arn = Text(r[1]);
+    e.name = Text(r[2]);
+    e.state_machine_name = Text(r[3]);
+    e.state_machine_arn = Text(r[4]);
+    e.revision_id = Text(r[5]);
+    e.status = Text(r[6]);
+    e.input = Text(r[7]);
+    e.snapshot = OptionalText(r[8]);
+    e.decision_count = r[9].as<int64_t>();
+    e.history_count = r[10].as<int64_t>();
+    rows.push_back(std::move(e));
+  }
+  return rows;
+}
+
+void UpdateExecutions(pqxx::transaction_base& tx, const std::vector<ExecutionUpdate>& updates) {
+  if (updates.empty()) return;
+  PrepareExecutionStatements(tx.conn());
+  std::vector<int64_t> ids, history_counts;
+  std::vector<std::string> statuses, snapshots;
+  std::vector<std::optional<std::string>> outputs, errors, causes;
+  std::string finished = "{";
+  for (const auto& u : updates) {
+    ids.push_back(u.execution_id);
+    statuses.push_back(u.status);
+    snapshots.push_back(u.snapshot);
+    history_counts.push_back(u.history_count);
+    outputs.push_back(u.output);
+    errors.push_back(u.error);
+    causes.push_back(u.cause);
+    if (finished.size() > 1) finished += ',';
+    finished += u.finished ? "t" : "f";
+  }
+  finished += '}';
+  tx.exec_prepared("es_update_executions", IntArray(ids), TextArray(statuses),
+                   TextArray(snapshots), IntArray(history_counts), OptionalTextArray(outputs),
+                   OptionalTextArray(errors), OptionalTextArray(causes), finished);
+}
+
+int64_t DecisionCount(pqxx::transaction_base& tx, int64_t execution_id) {
+  PrepareExecutionStatements(tx.conn());
+  pqxx::result result = tx.exec_prepared("es_decision_count", execution_id);
+  if (result.empty()) return -1;
+  return result[0][0].as<int64_t>();
+}
+
+// ---- history ----------------------------------------------------------------------------------
+
+void AppendHistory(pqxx::transaction_base& tx, const std::vector<HistoryRow>& rows) {
+  if (rows.empty()) return;
+  PrepareExecutionStatements(tx.conn());
+  std::vector<int64_t> execution_ids, event_ids, previous_ids, times;
+  std::vector<std::string> types, keys, details;
+  for (const auto& row : rows) {
+    execution_ids.push_back(row.execution_id);
+    event_ids.push_back(row.event_id);
+    previous_ids.push_back(row.previous_event_id);
+    times.push_back(row.timestamp);
+    types.push_back(row.type);
+    keys.push_back(row.details_key);
+    details.push_back(row.details);
+  }
+  tx.exec_prepared("es_append_history", IntArray(execution_ids), IntArray(event_ids),
+                   IntArray(previous_ids), IntArray(times), TextArray(types), TextArray(keys),
+                   TextArray(details));
+}
+
+std::vector<HistoryRow> ReadHistory(pqxx::transaction_base& tx, int64_t execution_id,
+                                    int64_t after_event_id, int64_t limit, bool reverse) {
+  PrepareExecutionStatements(tx.conn());
+  std::vector<HistoryRow> rows;
+  pqxx::result result =
+      tx.exec_prepared(reverse ? "es_read_history_reverse" : "es_read_history", execution_id,
+                       after_event_id, limit);
+  rows.reserve(result.size());
+  for (const auto& r : result) rows.push_back(ReadHistoryRow(r));
+  return rows;
+}
+
+// ---- the work queue ---------------------------------------------------------------------------
+
+void EnqueueWork(pqxx::transaction_base& tx, const std::vector<WorkItem>& items) {
+  if (items.empty()) return;
+  PrepareExecutionStatements(tx.conn());
+  std::vector<int64_t> execution_ids, due;
+  std::vector<std::string> kinds, keys;
+  std::vector<std::optional<std::string>> payloads;
+  for (const auto& item : items) {
+    execution_ids.push_back(item.execution_id);
+    kinds.push_back(item.kind);
+    keys.push_back(item.key);
+    payloads.push_back(item.payload.empty() ? std::nullopt
+                                            : std::optional<std::string>(item.payload));
+    due.push_back(item.due_at);
+  }
+  tx.exec_prepared("es_enqueue_work", IntArray(execution_ids), TextArray(kinds), TextArray(keys),
+                   OptionalTextArray(payloads), IntArray(due));
+}
+
+void DeleteWork(pqxx::transaction_base& tx, const std::vector<WorkItem>& items) {
+  if (items.empty()) return;
+  PrepareExecutionStatements(tx.conn());
+  std::vector<int64_t> execution_ids;
+  std::vector<std::string> kinds, keys;
+  for (const auto& item : items) {
+    execution_ids.push_back(item.execution_id);
+    kinds.push_back(item.kind);
+    keys.push_back(item.key);
+  }
+  tx.exec_prepared("es_delete_work", IntArray(execution_ids), TextArray(kinds), TextArray(keys));
+}
+
+void DeleteExecutionWork(pqxx::transaction_base& tx, const std::vector<int64_t>& execution_ids) {
+  if (execution_ids.empty()) return;
+  PrepareExecutionStatements(tx.conn());
+  tx.exec_prepared("es_delete_execution_work", IntArray(execution_ids));
+}
+
+bool RescheduleWork(pqxx::transaction_base& tx, int64_t execution_id, const std::string& kind,
+                    const std::string& key, int64_t due_at) {
+  PrepareExecutionStatements(tx.conn());
+  return !tx.exec_prepared("es_reschedule_work", execution_id, kind, key, due_at).empty();
+}
+
+std::vector<WorkItem> ClaimTimers(pqxx::transaction_base& tx, int64_t limit) {
+  PrepareExecutionStatements(tx.conn());
+  std::vector<WorkItem> items;
+  for (const auto& r : tx.exec_prepared("es_claim_timers", limit)) {
+    items.push_back(ReadClaimedTimer(r));
+  }
+  return items;
+}
+
+void DeleteWorkIds(pqxx::transaction_base& tx, const std::vector<int64_t>& work_ids) {
+  if (work_ids.empty()) return;
+  PrepareExecutionStatements(tx.conn());
+  tx.exec_prepared("es_delete_work_ids", IntArray(work_ids));
+}
+
+std::vector<WorkItem> ClaimTasks(pqxx::transaction_base& tx, const std::string& owner,
+                                 int64_t lease_ms, int64_t limit) {
+  PrepareExecutionStatements(tx.conn());
+  std::vector<WorkItem> items;
+  for (const auto& r : tx.exec_prepared("es_claim_tasks", owner, lease_ms, limit)) {
+    WorkItem w;
+    w.work_id = r[0].as<int64_t>();
+    w.execution_id = r[1].as<int64_t>();
+    w.kind = Text(r[2]);
+    w.key = Text(r[3]);
+    w.payload = Text(r[4]);
+    w.due_at = r[5].as<int64_t>();
+    w.attempts = r[6].as<int64_t>();
+    w.generation = r[7].as<int64_t>();
+    items.push_back(std::move(w));
+  }
+  return items;
+}
+
+std::vector<int64_t> FenceWork(pqxx::transaction_base& tx, const std::string& owner,
+                               const std::vector<int64_t>& work_ids,
+                               const std::vector<int64_t>& generations) {
+  if (work_ids.empty()) return {};
+  PrepareExecutionStatements(tx.conn());
+  return Ids(
+      tx.exec_prepared("es_fence_work", owner, IntArray(work_ids), IntArray(generations)));
+}
+
+std::vector<int64_t> RenewLeases(pqxx::transaction_base& tx, const std::string& owner,
+                                 const std::vector<int64_t>& work_ids,
+                                 const std::vector<int64_t>& generations, int64_t lease_ms) {
+  if (work_ids.empty()) return {};
+  PrepareExecutionStatements(tx.conn());
+  return Ids(tx.exec_prepared("es_renew_leases", owner, IntArray(work_ids), IntArray(generations),
+                              lease_ms));
+}
+
+void ReleaseLeases(pqxx::transaction_base& tx, const std::string& owner,
+                   const std::vector<int64_t>& work_ids) {
+  if (work_ids.empty()) return;
+  PrepareExecutionStatements(tx.conn());
+  tx.exec_prepared("es_release_leases", owner, IntArray(work_ids));
+}
+
+std::optional<int64_t> MillisUntilDue(pqxx::transaction_base& tx, bool tasks) {
+  PrepareExecutionStatements(tx.conn());
+  pqxx::result result =
+      tx.exec_prepared(tasks ? "es_millis_until_tasks" : "es_millis_until_timers");
+  if (result.empty() || result[0][0].is_null()) return std::nullopt;
+  return result[0][0].as<int64_t>();
+}
+
+// ---- task tokens ------------------------------------------------------------------------------
+
+void InsertTaskTokens(pqxx::transaction_base& tx, const std::vector<TaskTokenRow>& rows) {
+  if (rows.empty()) return;
+  PrepareExecutionStatements(tx.conn());
+  std::vector<std::string> tokens, task_ids;
+  std::vector<int64_t> execution_ids, heartbeats;
+  for (const auto& row : rows) {
+    tokens.push_back(row.token);
+    execution_ids.push_back(row.execution_id);
+    task_ids.push_back(row.task_id);
+    heartbeats.push_back(row.heartbeat_seconds);
+  }
+  tx.exec_prepared("es_insert_tokens", TextArray(tokens), IntArray(execution_ids),
+                   TextArray(task_ids), IntArray(heartbeats));
+}
+
+std::optional<TaskTokenRow> FindTaskToken(pqxx::transaction_base& tx, const std::string& token) {
+  PrepareExecutionStatements(tx.conn());
+  pqxx::result result = tx.exec_prepared("es_find_token", token);
+  if (result.empty()) return std::nullopt;
+  TaskTokenRow row;
+  row.token = Text(result[0][0]);
+  row.execution_id = result[0][1].as<int64_t>();
+  row.task_id = Text(result[0][2]);
+  row.heartbeat_seconds = result[0][3].as<int64_t>();
+  return row;
+}
+
+void DeleteTaskTokens(pqxx::transaction_base& tx, const std::vector<int64_t>& execution_ids,
+                      const std::vector<std::string>& task_ids) {
+  if (execution_ids.empty()) return;
+  PrepareExecutionStatements(tx.conn());
+  tx.exec_prepared("es_delete_tokens", IntArray(execution_ids), TextArray(task_ids));
+}
+
+}  // namespace switchyard::orchestrator::store

@@ -1,0 +1,212 @@
+#pragma once
+// The engine's SQL: state machines, executions, history, the work queue, task tokens. Every
+// function runs prepared statements inside the transaction it is given and throws what libpqxx
+// throws (the caller's transaction loop retries transient failures). Times are nanoseconds since
+// the Unix epoch (PostgreSQL keeps microseconds). Batch operations send one statement per batch
+// (arrays unnested on the server), so a group commit costs a fixed number of round trips.
+//
+// Thread model: stateless functions; a transaction belongs to one thread.
+#include <pqxx/pqxx>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace switchyard::orchestrator::store {
+
+// Registers this file's prepared statements on a connection (idempotent, cheap; the server
+// prepares each on first use).
+void PrepareExecutionStatements(pqxx::connection_base& connection);
+
+// ---- state machines ---------------------------------------------------------------------------
+struct StateMachineRow {
+  std::string name;
+  std::string arn;
+  std::string type;  // STANDARD | EXPRESS
+  std::string role_arn;
+  std::string revision_id;
+  std::string definition;
+  std::string status;
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+};
+
+// Inserts the machine with its first revision. Returns false (and writes nothing) when a machine
+// of that name exists.
+bool InsertStateMachine(pqxx::transaction_base& tx, const StateMachineRow& row);
+// Points the machine at a new revision holding `definition` (and `role_arn` when not empty).
+// Returns false when there is no such machine.
+bool UpdateStateMachine(pqxx::transaction_base& tx, const std::string& name,
+                        const std::string& revision_id, const std::string& definition,
+                        const std::string& role_arn);
+std::optional<StateMachineRow> GetStateMachine(pqxx::transaction_base& tx,
+                                               const std::string& name);
+// Without definitions, by name.
+std::vector<StateMachineRow> ListStateMachines(pqxx::transaction_base& tx);
+// Removes the machine (its executions keep their revisions). Returns false when absent.
+bool DeleteStateMachine(pqxx::transaction_base& tx, const std::string& name);
+// The definition text of a revision, or nullopt.
+std::optional<std::string> GetRevision(pqxx::transaction_base& tx, const std::string& revision_id);
+
+// ---- executions -------------------------------------------------------------------------------
+struct ExecutionRow {
+  int64_t execution_id = 0;
+  std::string execution_arn;
+  std::string state_machine_name;
+  std::string state_machine_arn;
+  std::string revision_id;
+  std::string name;
+  std::string status;
+  std::string input;
+  std::optional<std::string> output;
+  std::optional<std::string> error;
+  std::optional<std::string> cause;
+  int64_t start_date = 0;
+  std::optional<int64_t> stop_date;
+  int64_t history_count = 0;
+  int64_t redrive_count = 0;
+};
+
+// Inserts a RUNNING execution (started at row.start_date) without a snapshot yet. Returns its id, or nullopt when an
+// execution of that name exists for the machine (nothing is written).
+std::optional<int64_t> InsertExecution(pqxx::transaction_base& tx, const ExecutionRow& row);
+std::optional<ExecutionRow> FindExecutionByName(pqxx::transaction_base& tx,
+                                                const std::string& state_machine_name,
+                                                const std::string& name);
+std::optional<ExecutionRow> FindExecution(pqxx::transaction_base& tx,
+                                          const std::string& execution_arn);
+// Newest first; `status` empty = any. `before_id` (0 = none) continues a listing.
+std::vector<ExecutionRow> ListExecutions(pqxx::transaction_base& tx,
+                                         const std::string& state_machine_name,
+                                         const std::string& status, int64_t before_id,
+                                         int64_t limit);
+
+// One execution as a decision sees it, locked FOR UPDATE until the transaction ends.
+struct LockedExecution {
+  int64_t execution_id = 0;
+  std::string execution_arn;
+  std::string name;
+  std::string state_machine_name;
+  std::string state_machine_arn;
+  std::string revision_id;
+  std::string status;
+  std::string input;
+  std::optional<std::string> snapshot;  // nullopt before the first decision
+  int64_t decision_count = 0;
+  int64_t history_count = 0;
+};
+// Locks the executions (in id order, so concurrent batches do not deadlock) and returns them in
+// id order; ids that do not exist are missing from the result. Snapshots are transferred only for
+// the ids in `snapshot_ids` (a caller that caches states asks only for those it lacks).
+std::vector<LockedExecution> LockExecutions(pqxx::transaction_base& tx,
+                                            const std::vector<int64_t>& execution_ids,
+                                            const std::vector<int64_t>& snapshot_ids);
+
+// The new state of one execution after a decision.
+struct ExecutionUpdate {
+  int64_t execution_id = 0;
+  std::string status;
+  std::string snapshot;
+  int64_t history_count = 0;
+  std::optional<std::string> output;  // set when the execution ended
+  std::optional<std::string> error;
+  std::optional<std::string> cause;
+  bool finished = false;  // sets stop_date
+};
+void UpdateExecutions(pqxx::transaction_base& tx, const std::vector<ExecutionUpdate>& updates);
+// The execution's decision count (-1 when it does not exist): after an in-doubt commit, tells
+// whether a decision landed.
+int64_t DecisionCount(pqxx::transaction_base& tx, int64_t execution_id);
+
+// ---- history ----------------------------------------------------------------------------------
+struct HistoryRow {
+  int64_t execution_id = 0;
+  int64_t event_id = 0;
+  int64_t previous_event_id = 0;
+  int64_t timestamp = 0;
+  std::string type;
+  std::string details_key;  // empty = none
+  std::string details;      // JSON object text; empty = none
+};
+void AppendHistory(pqxx::transaction_base& tx, const std::vector<HistoryRow>& rows);
+// Events after `after_event_id` in id order (or before it, newest first, when `reverse`; 0 = from
+// the end). At most `limit`.
+std::vector<HistoryRow> ReadHistory(pqxx::transaction_base& tx, int64_t execution_id,
+                                    int64_t after_event_id, int64_t limit, bool reverse);
+
+// ---- the work queue ---------------------------------------------------------------------------
+inline constexpr const char* kWorkTask = "task";
+inline constexpr const char* kWorkTimer = "timer";
+inline constexpr const char* kWorkTaskTimeout = "task_timeout";
+inline constexpr const char* kWorkHeartbeatTimeout = "heartbeat_timeout";
+
+struct WorkItem {
+  int64_t work_id = 0;
+  int64_t execution_id = 0;
+  std::string kind;
+  std::string key;
+  std::string payload;
+  int64_t due_at = 0;
+  int64_t attempts = 0;
+  int64_t generation = 0;
+};
+// Inserts work items; an item whose (execution, kind, key) exists is left as it is.
+void EnqueueWork(pqxx::transaction_base& tx, const std::vector<WorkItem>& items);
+// Deletes the items named by (execution_id, kind, key).
+void DeleteWork(pqxx::transaction_base& tx, const std::vector<WorkItem>& items);
+// Deletes every item, and every task token, of the executions.
+void DeleteExecutionWork(pqxx::transaction_base& tx, const std::vector<int64_t>& execution_ids);
+// Moves an item's due time (a heartbeat pushing its deadline). Returns false when it is gone.
+bool RescheduleWork(pqxx::transaction_base& tx, int64_t execution_id, const std::string& kind,
+                    const std::string& key, int64_t due_at);
+
+// Claims due timer items (timer, task_timeout, heartbeat_timeout), locking them for the rest of
+// the transaction (FOR UPDATE SKIP LOCKED): the caller applies them and deletes them with
+// DeleteWorkIds before committing.
+std::vector<WorkItem> ClaimTimers(pqxx::transaction_base& tx, int64_t limit);
+void DeleteWorkIds(pqxx::transaction_base& tx, const std::vector<int64_t>& work_ids);
+
+// Claims up to `limit` runnable task items (due, unleased, or leased with an expired lease): sets
+// lease_owner = owner, lease_until = now + lease, generation + 1, attempts + 1.
+std::vector<WorkItem> ClaimTasks(pqxx::transaction_base& tx, const std::string& owner,
+                                 int64_t lease_ms, int64_t limit);
+// The fence: deletes the leased items still held by (owner, generation) and returns the ids
+// deleted. An item missing from the result was claimed by someone else since (or is gone): its
+// outcome must not be applied.
+std::vector<int64_t> FenceWork(pqxx::transaction_base& tx, const std::string& owner,
+                               const std::vector<int64_t>& work_ids,
+                               const std::vector<int64_t>& generations);
+// Extends the leases still held by (owner, generation); returns the ids extended.
+std::vector<int64_t> RenewLeases(pqxx::transaction_base& tx, const std::string& owner,
+                                 const std::vector<int64_t>& work_ids,
+                                 const std::vector<int64_t>& generations, int64_t lease_ms);
+// Gives leases back (shutdown): the items become runnable at once.
+void ReleaseLeases(pqxx::transaction_base& tx, const std::string& owner,
+                   const std::vector<int64_t>& work_ids);
+// Milliseconds until the earliest timer or lease expiry of the given family (nullopt when none):
+// `tasks` true for task items, false for timer items. Never negative.
+std::optional<int64_t> MillisUntilDue(pqxx::transaction_base& tx, bool tasks);
+
+// ---- task tokens ------------------------------------------------------------------------------
+struct TaskTokenRow {
+  std::string token;
+  int64_t execution_id = 0;
+  std::string task_id;
+  int64_t heartbeat_seconds = 0;
+};
+void InsertTaskTokens(pqxx::transaction_base& tx, const std::vector<TaskTokenRow>& rows);
+std::optional<TaskTokenRow> FindTaskToken(pqxx::transaction_base& tx, const std::string& token);
+// Deletes the tokens of the given (execution_id, task_id) pairs.
+void DeleteTaskTokens(pqxx::transaction_base& tx, const std::vector<int64_t>& execution_ids,
+                      const std::vector<std::string>& task_ids);
+
+// ---- notifications ----------------------------------------------------------------------------
+inline constexpr const char* kWorkChannel = "switchyard_work";
+
+// Encodes values as PostgreSQL array literals, e.g. {1,2} and {"a","b\"c",NULL}.
+std::string IntArray(const std::vector<int64_t>& values);
+std::string TextArray(const std::vector<std::string>& values);
+std::string OptionalTextArray(const std::vector<std::optional<std::string>>& values);
+
+}  // namespace switchyard::orchestrator::store

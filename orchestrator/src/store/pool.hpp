@@ -1,0 +1,136 @@
+#pragma once
+// A pool of PostgreSQL connections (libpqxx 6.4) and the one place where transient database
+// failures are retried. Internal to the orchestrator: only src/store and src/engine include it.
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <pqxx/pqxx>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace switchyard::orchestrator::store {
+
+// After pqxx::in_doubt_error (the connection broke during COMMIT), called on a fresh connection:
+// returns true when the transaction did commit (e.g. the row it wrote is there).
+using InDoubtCheck = std::function<bool(pqxx::connection&)>;
+// Called on every new connection before first use (prepare statements, SET options).
+using ConnectionSetup = std::function<void(pqxx::connection&)>;
+
+struct RetryPolicy {
+  // Retries stop when this much time has passed since the first attempt (a server restart or a
+  // failover takes seconds); the last error is then thrown.
+  std::chrono::milliseconds give_up_after{60000};
+  std::chrono::milliseconds first_backoff{5};
+  std::chrono::milliseconds max_backoff{1000};
+};
+
+struct PoolStats {
+  uint64_t connections_opened = 0;
+  uint64_t connections_discarded = 0;  // found broken
+  uint64_t transactions = 0;           // committed by Transact
+  uint64_t retries = 0;                // attempts redone after a transient failure
+  uint64_t in_doubt = 0;               // commits that ended in pqxx::in_doubt_error
+};
+
+// True for failures that a new attempt may not see: serialization_failure, deadlock_detected,
+// broken connections, a server shutting down or starting up (57P01-57P03), too many connections.
+bool IsTransient(const std::exception& error);
+
+// Thread-safe. Must outlive every call running on it.
+class ConnectionPool {
+ public:
+  ConnectionPool(std::string url, std::size_t size, ConnectionSetup setup = {},
+                 RetryPolicy retry = {});
+  ~ConnectionPool();
+  ConnectionPool(const ConnectionPool&) = delete;
+  ConnectionPool& operator=(const ConnectionPool&) = delete;
+
+  // Runs fn(pqxx::connection&) on a pooled connection, waiting while all `size` are busy, and
+  // returns what fn returns. Opening a connection is retried while the server is unreachable
+  // (within RetryPolicy::give_up_after); fn itself is not retried: its exception propagates, and
+  // a connection it left broken is replaced.
+  template <class Fn>
+  auto WithConnection(Fn&& fn) {
+    Lease lease(*this);
+    try {
+      return fn(*lease.connection());
+    } catch (...) {
+      lease.CheckHealth();
+      throw;
+    }
+  }
+
+  // Runs fn(pqxx::work&) in a transaction and commits; returns what fn returns (from the attempt
+  // that committed). Transient failures (IsTransient) roll back and redo the whole of fn with
+  // exponential backoff and jitter, so fn must only touch the database through the transaction
+  // (or be safe to repeat). After pqxx::in_doubt_error, `in_doubt` runs on a new connection: true
+  // returns the result of the attempt that committed, false redoes fn; without `in_doubt` the
+  // in_doubt_error propagates. Other exceptions propagate after rollback.
+  template <class Fn>
+  auto Transact(Fn&& fn, InDoubtCheck in_doubt = {}) {
+    using Result = std::invoke_result_t<Fn&, pqxx::work&>;
+    if constexpr (std::is_void_v<Result>) {
+      RunTransaction([&](pqxx::work& tx) { fn(tx); }, in_doubt);
+    } else {
+      std::optional<Result> result;
+      RunTransaction(
+          [&](pqxx::work& tx) {
+            result.reset();
+            result.emplace(fn(tx));
+          },
+          in_doubt);
+      return std::move(*result);
+    }
+  }
+
+  PoolStats stats() const;
+  const std::string& url() const { return url_; }
+
+  // Tests: called with "before_commit" / "after_commit" around each Transact commit, on the
+  // committing thread; may throw (e.g. pqxx::in_doubt_error) to inject a fault.
+  void SetFaultInjectionForTesting(std::function<void(std::string_view point)> hook);
+
+ private:
+  struct Pooled;
+  // One connection taken from the pool; given back (or dropped when broken) on destruction.
+  class Lease {
+   public:
+    explicit Lease(ConnectionPool& pool);
+    ~Lease();
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    pqxx::connection* connection();
+    // Drops the connection instead of returning it when it is no longer usable.
+    void CheckHealth();
+
+   private:
+    ConnectionPool& pool_;
+    std::unique_ptr<Pooled> pooled_;
+  };
+
+  std::unique_ptr<Pooled> Acquire();
+  void Release(std::unique_ptr<Pooled> pooled);
+  void Discard();
+  std::unique_ptr<Pooled> Open();
+  void RunTransaction(const std::function<void(pqxx::work&)>& body, const InDoubtCheck& in_doubt);
+
+  const std::string url_;
+  const std::size_t size_;
+  const ConnectionSetup setup_;
+  const RetryPolicy retry_;
+  mutable std::mutex mu_;
+  std::condition_variable available_;
+  std::vector<std::unique_ptr<Pooled>> idle_;         // Guarded by mu_.
+  std::size_t open_ = 0;                              // Guarded by mu_: idle + leased.
+  PoolStats stats_;                                   // Guarded by mu_.
+  std::function<void(std::string_view)> fault_hook_;  // Guarded by mu_.
+};
+
+}  // namespace switchyard::orchestrator::store

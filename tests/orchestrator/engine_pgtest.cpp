@@ -1,0 +1,614 @@
+// The durable engine end to end on a real PostgreSQL: every state type, timers and retries across
+// engine restarts, leases, fencing, callbacks, idempotent start, stop, Express vs Standard.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "pg_fixture.hpp"
+#include "store/execution_store.hpp"
+#include "switchyard/asl/json.hpp"
+#include "switchyard/orchestrator/engine.hpp"
+
+namespace switchyard::orchestrator {
+namespace {
+
+namespace asl = switchyard::asl;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+constexpr milliseconds kWait{30000};
+
+std::string Fn(const std::string& name) {
+  return "arn:aws:lambda:us-east-1:000000000000:function:" + name;
+}
+
+class EnginePgTest : public testing::PgTest {
+ protected:
+  void SetUp() override {
+    testing::PgTest::SetUp();
+    url_ = url();
+  }
+
+  EngineOptions Options() {
+    EngineOptions options;
+    options.database_url = url_;
+    options.poll_interval = milliseconds(200);
+    return options;
+  }
+
+  std::unique_ptr<Engine> NewEngine(EngineOptions options) {
+    auto engine = Engine::Create(std::move(options));
+    RegisterFunctions(*engine);
+    return engine;
+  }
+  std::unique_ptr<Engine> NewEngine() { return NewEngine(Options()); }
+
+  // Native functions every engine of a test gets.
+  virtual void RegisterFunctions(Engine& engine) {
+    EXPECT_EQ(engine.RegisterNative("echo",
+                                    [](const std::string& payload, const invoker::NativeContext&) {
+                                      return invoker::NativeOutcome{payload, ""};
+                                    }),
+              "");
+    EXPECT_EQ(engine.RegisterNative("double",
+                                    [](const std::string& payload, const invoker::NativeContext&) {
+                                      auto doc = asl::ParseJson(payload);
+                                      int64_t n = doc && doc->IsInt64() ? doc->GetInt64() : 0;
+                                      return invoker::NativeOutcome{std::to_string(2 * n), ""};
+                                    }),
+              "");
+    EXPECT_EQ(engine.RegisterNative("flaky",
+                                    [this](const std::string& payload,
+                                           const invoker::NativeContext& context) {
+                                      std::lock_guard<std::mutex> lock(mu_);
+                                      request_ids_.push_back(context.request_id);
+                                      if (++flaky_calls_ <= flaky_failures_) {
+                                        return invoker::NativeOutcome{
+                                            R"({"errorMessage":"not yet","errorType":"Flaky"})",
+                                            "Flaky"};
+                                      }
+                                      return invoker::NativeOutcome{payload, ""};
+                                    }),
+              "");
+    EXPECT_EQ(engine.RegisterNative("capture",
+                                    [this](const std::string& payload,
+                                           const invoker::NativeContext&) {
+                                      auto doc = asl::ParseJson(payload);
+                                      std::lock_guard<std::mutex> lock(mu_);
+                                      if (doc && asl::JsonFind(*doc, "token") != nullptr) {
+                                        tokens_.push_back(
+                                            std::string(asl::JsonView(*asl::JsonFind(*doc, "token"))));
+                                      }
+                                      return invoker::NativeOutcome{"null", ""};
+                                    }),
+              "");
+    EXPECT_EQ(engine.RegisterNative("sleep",
+                                    [](const std::string& payload, const invoker::NativeContext&) {
+                                      std::this_thread::sleep_for(seconds(3));
+                                      return invoker::NativeOutcome{payload, ""};
+                                    }),
+              "");
+  }
+
+  std::string Machine(Engine& engine, const std::string& name, const std::string& definition,
+                      const std::string& type = "STANDARD") {
+    auto created = engine.CreateStateMachine(name, definition, type);
+    EXPECT_TRUE(created.ok()) << (created.ok() ? "" : created.error().cause);
+    return created.ok() ? created->arn : "";
+  }
+
+  ExecutionInfo Run(Engine& engine, const std::string& machine, const std::string& input,
+                    const std::string& name = "") {
+    auto started = engine.StartExecution(machine, name, input);
+    EXPECT_TRUE(started.ok()) << (started.ok() ? "" : started.error().cause);
+    if (!started.ok()) return {};
+    auto done = engine.WaitForExecution(started->execution_arn, kWait);
+    EXPECT_TRUE(done.ok());
+    return done.ok() ? *done : ExecutionInfo{};
+  }
+
+  // The history's event types joined by ' ', after checking ids are 1..n and each previous id
+  // is an earlier event.
+  std::string History(Engine& engine, const std::string& execution_arn) {
+    std::string types;
+    std::string token;
+    int64_t expected = 1;
+    do {
+      auto page = engine.GetExecutionHistory(execution_arn, 1000, token);
+      EXPECT_TRUE(page.ok());
+      if (!page.ok()) return "";
+      for (const auto& event : page->events) {
+        EXPECT_EQ(event.id, expected) << types;
+        EXPECT_LT(event.previous_event_id, event.id);
+        ++expected;
+        if (!types.empty()) types += ' ';
+        types += event.type;
+      }
+      token = page->next_token;
+    } while (!token.empty());
+    return types;
+  }
+
+  std::string WaitForToken(std::size_t index) {
+    for (int i = 0; i < 3000; ++i) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (tokens_.size() > index) return tokens_[index];
+      }
+      std::this_thread::sleep_for(milliseconds(10));
+    }
+    return "";
+  }
+
+  std::string url_;
+  std::mutex mu_;
+  int flaky_calls_ = 0;     // Guarded by mu_.
+  int flaky_failures_ = 0;  // Guarded by mu_.
+  std::vector<std::string> request_ids_;  // Guarded by mu_.
+  std::vector<std::string> tokens_;       // Guarded by mu_.
+};
+
+TEST_F(EnginePgTest, PassChoiceSucceedInOneDecision) {
+  auto engine = NewEngine();
+  std::string machine = Machine(*engine, "pass-choice", R"({
+    "StartAt": "P",
+    "States": {
+      "P": {"Type": "Pass", "Result": {"n": 3}, "ResultPath": "$.r", "Next": "C"},
+      "C": {"Type": "Choice", "Choices": [{"Variable": "$.r.n", "NumericGreaterThan": 2,
+            "Next": "Big"}], "Default": "Small"},
+      "Big": {"Type": "Succeed"},
+      "Small": {"Type": "Fail", "Error": "Small"}
+    }})");
+  ExecutionInfo info = Run(*engine, machine, R"({"a":1})", "first");
+  EXPECT_EQ(info.status, "SUCCEEDED");
+  EXPECT_EQ(info.output.value_or(""), R"({"a":1,"r":{"n":3}})");
+  EXPECT_EQ(info.execution_arn,
+            "arn:aws:states:us-east-1:000000000000:execution:pass-choice:first");
+  EXPECT_EQ(History(*engine, info.execution_arn),
+            "ExecutionStarted PassStateEntered PassStateExited ChoiceStateEntered "
+            "ChoiceStateExited SucceedStateEntered SucceedStateExited ExecutionSucceeded");
+}
+
+TEST_F(EnginePgTest, FailStateFailsTheExecution) {
+  auto engine = NewEngine();
+  std::string machine = Machine(*engine, "fail", R"({"StartAt": "F", "States": {
+      "F": {"Type": "Fail", "Error": "Boom", "Cause": "it broke"}}})");
+  ExecutionInfo info = Run(*engine, machine, "{}");
+  EXPECT_EQ(info.status, "FAILED");
+  EXPECT_EQ(info.error.value_or(""), "Boom");
+  EXPECT_EQ(info.cause.value_or(""), "it broke");
+  EXPECT_EQ(History(*engine, info.execution_arn),
+            "ExecutionStarted FailStateEntered ExecutionFailed");
+}
+
+TEST_F(EnginePgTest, TaskRunsANativeFunctionWithAStableInvocationId) {
+  auto engine = NewEngine();
+  std::string machine = Machine(*engine, "task", R"({"StartAt": "T", "States": {
+      "T": {"Type": "Task", "Resource": ")" + Fn("flaky") + R"(", "End": true}}})");
+  ExecutionInfo info = Run(*engine, machine, R"({"x":1})", "e1");
+  EXPECT_EQ(info.status, "SUCCEEDED");
+  EXPECT_EQ(info.output.value_or(""), R"({"x":1})");
+  EXPECT_EQ(History(*engine, info.execution_arn),
+            "ExecutionStarted TaskStateEntered LambdaFunctionScheduled LambdaFunctionStarted "
+            "LambdaFunctionSucceeded TaskStateExited ExecutionSucceeded");
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSERT_EQ(request_ids_.size(), 1u);
+  EXPECT_EQ(request_ids_[0], info.execution_arn + "/task-2");
+}
+
+TEST_F(EnginePgTest, ParallelAndMapWithTasks) {
+  auto engine = NewEngine();
+  std::string machine2 = Machine(*engine, "fanout2", R"({"StartAt": "Par", "States": {
+      "Par": {"Type": "Parallel", "Next": "Map", "ResultPath": "$.par", "Branches": [
+        {"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": ")" +
+                                                 Fn("double") + R"(", "InputPath": "$.n",
+                                    "End": true}}},
+        {"StartAt": "B", "States": {"B": {"Type": "Pass", "Result": "b", "End": true}}}]},
+      "Map": {"Type": "Map", "ItemsPath": "$.items", "ResultPath": "$.doubled",
+              "MaxConcurrency": 2,
+              "ItemProcessor": {"StartAt": "D", "States": {"D": {"Type": "Task",
+                 "Resource": ")" + Fn("double") + R"(", "End": true}}},
+              "End": true}}})");
+  ExecutionInfo info = Run(*engine, machine2, R"({"n":5,"items":[1,2,3]})");
+  EXPECT_EQ(info.status, "SUCCEEDED") << info.error.value_or("") << info.cause.value_or("");
+  EXPECT_EQ(info.output.value_or(""), R"({"n":5,"items":[1,2,3],"par":[10,"b"],"doubled":[2,4,6]})");
+  std::string history = History(*engine, info.execution_arn);
+  EXPECT_NE(history.find("MapIterationSucceeded"), std::string::npos) << history;
+}
+
+TEST_F(EnginePgTest, RetryAndCatch) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    flaky_failures_ = 2;
+  }
+  auto engine = NewEngine();
+  std::string machine = Machine(*engine, "retry", R"({"StartAt": "T", "States": {
+      "T": {"Type": "Task", "Resource": ")" + Fn("flaky") + R"(",
+            "Retry": [{"ErrorEquals": ["Flaky"], "IntervalSeconds": 1, "MaxAttempts": 1}],
+            "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught", "ResultPath": "$.err"}],
+            "End": true},
+      "Caught": {"Type": "Pass", "End": true}}})");
+  ExecutionInfo info = Run(*engine, machine, R"({"k":1})");
+  EXPECT_EQ(info.status, "SUCCEEDED");
+  EXPECT_EQ(info.output.value_or(""),
+            R"({"k":1,"err":{"Error":"Flaky","Cause":"{\"errorMessage\":\"not yet\",\"errorType\":\"Flaky\"}"}})");
+  EXPECT_EQ(History(*engine, info.execution_arn),
+            "ExecutionStarted TaskStateEntered LambdaFunctionScheduled LambdaFunctionStarted "
+            "LambdaFunctionFailed LambdaFunctionScheduled LambdaFunctionStarted "
+            "LambdaFunctionFailed TaskStateExited PassStateEntered PassStateExited "
+            "ExecutionSucceeded");
+  std::lock_guard<std::mutex> lock(mu_);
+  // Two attempts, two invocation ids.
+  ASSERT_EQ(request_ids_.size(), 2u);
+  EXPECT_NE(request_ids_[0], request_ids_[1]);
+}
+
+TEST_F(EnginePgTest, WaitSurvivesAnEngineRestart) {
+  std::string arn;
+  {
+    auto engine = NewEngine();
+    std::string machine = Machine(*engine, "wait", R"({"StartAt": "W", "States": {
+        "W": {"Type": "Wait", "Seconds": 2, "Next": "Done"},
+        "Done": {"Type": "Pass", "Result": "done", "End": true}}})");
+    auto started = engine->StartExecution(machine, "w1", "{}");
+    ASSERT_TRUE(started.ok());
+    arn = started->execution_arn;
+    // The engine goes away mid-Wait.
+  }
+  auto engine = NewEngine();
+  auto info = engine->WaitForExecution(arn, kWait);
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->status, "SUCCEEDED");
+  EXPECT_EQ(info->output.value_or(""), "\"done\"");
+  EXPECT_EQ(History(*engine, arn),
+            "ExecutionStarted WaitStateEntered WaitStateExited PassStateEntered PassStateExited "
+            "ExecutionSucceeded");
+}
+
+TEST_F(EnginePgTest, RetryBackoffSurvivesAnEngineRestart) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    flaky_failures_ = 1;
+  }
+  std::string arn;
+  {
+    auto engine = NewEngine();
+    std::string machine = Machine(*engine, "backoff", R"({"StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": ")" + Fn("flaky") + R"(",
+              "Retry": [{"ErrorEquals": ["Flaky"], "IntervalSeconds": 2, "MaxAttempts": 3}],
+              "End": true}}})");
+    auto started = engine->StartExecution(machine, "b1", R"({"v":7})");
+    ASSERT_TRUE(started.ok());
+    arn = started->execution_arn;
+    // Wait for the first failure to be recorded, then go away during the backoff.
+    for (int i = 0; i < 3000; ++i) {
+      if (History(*engine, arn).find("LambdaFunctionFailed") != std::string::npos) break;
+      std::this_thread::sleep_for(milliseconds(10));
+    }
+  }
+  auto engine = NewEngine();
+  auto info = engine->WaitForExecution(arn, kWait);
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->status, "SUCCEEDED");
+  EXPECT_EQ(info->output.value_or(""), R"({"v":7})");
+  EXPECT_EQ(History(*engine, arn),
+            "ExecutionStarted TaskStateEntered LambdaFunctionScheduled LambdaFunctionStarted "
+            "LambdaFunctionFailed LambdaFunctionScheduled LambdaFunctionStarted "
+            "LambdaFunctionSucceeded TaskStateExited ExecutionSucceeded");
+}
+
+TEST_F(EnginePgTest, AnExpiredLeaseIsTakenOverAndTheStaleOwnerIsFenced) {
+  // A client-only engine starts the execution; a "dead" node claims the task and never
+  // finishes it; a worker engine takes it over once the lease expires.
+  auto client = NewEngine([&] {
+    EngineOptions options = Options();
+    options.run_workers = false;
+    return options;
+  }());
+  std::string machine = Machine(*client, "lease", R"({"StartAt": "T", "States": {
+      "T": {"Type": "Task", "Resource": ")" + Fn("flaky") + R"(", "End": true}}})");
+  auto started = client->StartExecution(machine, "l1", R"({"z":1})");
+  ASSERT_TRUE(started.ok());
+
+  pqxx::connection connection(url_);
+  std::vector<store::WorkItem> claimed;
+  {
+    pqxx::work tx(connection);
+    claimed = store::ClaimTasks(tx, "dead-node", 300, 10);
+    tx.commit();
+  }
+  ASSERT_EQ(claimed.size(), 1u);
+  const store::WorkItem stale = claimed[0];
+
+  auto worker = NewEngine();
+  auto info = worker->WaitForExecution(started->execution_arn, kWait);
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->status, "SUCCEEDED");
+  EXPECT_EQ(History(*worker, started->execution_arn),
+            "ExecutionStarted TaskStateEntered LambdaFunctionScheduled LambdaFunctionStarted "
+            "LambdaFunctionSucceeded TaskStateExited ExecutionSucceeded");
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    EXPECT_EQ(request_ids_.size(), 1u);
+  }
+  // The dead node wakes up: its commit is refused.
+  {
+    pqxx::work tx(connection);
+    EXPECT_TRUE(store::FenceWork(tx, "dead-node", {stale.work_id}, {stale.generation}).empty());
+    EXPECT_TRUE(
+        store::RenewLeases(tx, "dead-node", {stale.work_id}, {stale.generation}, 1000).empty());
+    tx.commit();
+  }
+}
+
+TEST_F(EnginePgTest, FencingRefusesAStaleGeneration) {
+  auto client = NewEngine([&] {
+    EngineOptions options = Options();
+    options.run_workers = false;
+    return options;
+  }());
+  std::string machine = Machine(*client, "fence", R"({"StartAt": "T", "States": {
+      "T": {"Type": "Task", "Resource": ")" + Fn("echo") + R"(", "End": true}}})");
+  ASSERT_TRUE(client->StartExecution(machine, "f1", "{}").ok());
+  pqxx::connection connection(url_);
+  store::WorkItem first, second;
+  {
+    pqxx::work tx(connection);
+    auto items = store::ClaimTasks(tx, "node-a", 1, 10);
+    ASSERT_EQ(items.size(), 1u);
+    first = items[0];
+    tx.commit();
+  }
+  std::this_thread::sleep_for(milliseconds(20));
+  {
+    pqxx::work tx(connection);
+    auto items = store::ClaimTasks(tx, "node-a", 10000, 10);  // the same owner, claimed again
+    ASSERT_EQ(items.size(), 1u);
+    second = items[0];
+    tx.commit();
+  }
+  EXPECT_EQ(second.generation, first.generation + 1);
+  pqxx::work tx(connection);
+  EXPECT_TRUE(store::FenceWork(tx, "node-a", {first.work_id}, {first.generation}).empty());
+  EXPECT_EQ(store::FenceWork(tx, "node-a", {second.work_id}, {second.generation}),
+            std::vector<int64_t>{second.work_id});
+}
+
+TEST_F(EnginePgTest, CallbackWithTaskToken) {
+  auto engine = NewEngine();
+  std::string machine = Machine(*engine, "callback", R"({"StartAt": "T", "States": {
+      "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            "Parameters": {"FunctionName": "capture", "Payload": {"token.$": "$$.Task.Token"}},
+            "End": true}}})");
+  auto started = engine->StartExecution(machine, "c1", "{}");
+  ASSERT_TRUE(started.ok());
+  std::string token = WaitForToken(0);
+  ASSERT_FALSE(token.empty());
+  // Callbacks from another engine (node) work too.
+  auto other = NewEngine();
+  EXPECT_EQ(other->SendTaskHeartbeat(token).error().error, "");
+  auto bad = other->SendTaskSuccess(token, "not json");
+  EXPECT_EQ(bad.error().error, "InvalidOutput");
+  ASSERT_TRUE(other->SendTaskSuccess(token, R"({"ok":true})").ok());
+  auto info = engine->WaitForExecution(started->execution_arn, kWait);
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->status, "SUCCEEDED");
+  EXPECT_EQ(info->output.value_or(""), R"({"ok":true})");
+  EXPECT_EQ(History(*engine, started->execution_arn),
+            "ExecutionStarted TaskStateEntered TaskScheduled TaskStarted TaskSucceeded "
+            "TaskStateExited ExecutionSucceeded");
+  // The task is over: its token is gone.
+  EXPECT_EQ(other->SendTaskSuccess(token, "{}").error().error, "TaskDoesNotExist");
+  EXPECT_EQ(other->SendTaskFailure("nope", "E", "c").error().error, "TaskDoesNotExist");
+}
+
+TEST_F(EnginePgTest, CallbackFailureAndHeartbeatTimeout) {
+  auto engine = NewEngine();
+  std::string machine = Machine(*engine, "callback-fail", R"({"StartAt": "T", "States": {
+      "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            "HeartbeatSeconds": 1,
+            "Parameters": {"FunctionName": "capture", "Payload": {"token.$": "$$.Task.Token"}},
+            "End": true}}})");
+  auto failed = engine->StartExecution(machine, "f", "{}");
+  ASSERT_TRUE(failed.ok());
+  std::string token = WaitForToken(0);
+  ASSERT_TRUE(engine->SendTaskFailure(token, "Rejected", "no way").ok());
+  auto info = engine->WaitForExecution(failed->execution_arn, kWait);
+  EXPECT_EQ(info->status, "FAILED");
+  EXPECT_EQ(info->error.value_or(""), "Rejected");
+  EXPECT_EQ(info->cause.value_or(""), "no way");
+
+  // Nobody calls back: the heartbeat timeout fails the task.
+  auto silent = engine->StartExecution(machine, "s", "{}");
+  ASSERT_TRUE(silent.ok());
+  info = engine->WaitForExecution(silent->execution_arn, kWait);
+  EXPECT_EQ(info->status, "FAILED");
+  EXPECT_EQ(info->error.value_or(""), "States.HeartbeatTimeout");
+}
+
+TEST_F(EnginePgTest, TaskTimeoutIsCaught) {
+  auto engine = NewEngine();
+  std::string machine = Machine(*engine, "timeout", R"({"StartAt": "T", "States": {
+      "T": {"Type": "Task", "Resource": ")" + Fn("sleep") + R"(", "TimeoutSeconds": 1,
+            "Catch": [{"ErrorEquals": ["States.Timeout"], "Next": "Late"}], "End": true},
+      "Late": {"Type": "Pass", "Result": "late", "End": true}}})");
+  ExecutionInfo info = Run(*engine, machine, "{}");
+  EXPECT_EQ(info.status, "SUCCEEDED");
+  EXPECT_EQ(info.output.value_or(""), "\"late\"");
+}
+
+TEST_F(EnginePgTest, ExecutionTimeoutSeconds) {
+  auto engine = NewEngine();
+  std::string machine = Machine(*engine, "exec-timeout", R"({"TimeoutSeconds": 1, "StartAt": "W",
+      "States": {"W": {"Type": "Wait", "Seconds": 100, "End": true}}})");
+  ExecutionInfo info = Run(*engine, machine, "{}");
+  EXPECT_EQ(info.status, "TIMED_OUT");
+  EXPECT_EQ(History(*engine, info.execution_arn),
+            "ExecutionStarted WaitStateEntered ExecutionTimedOut");
+}
+
+TEST_F(EnginePgTest, StartIsIdempotentByName) {
+  auto engine = NewEngine();
+  std::string machine = Machine(*engine, "idem", R"({"StartAt": "W", "States": {
+      "W": {"Type": "Wait", "Seconds": 100, "End": true}}})");
+  auto first = engine->StartExecution(machine, "same", R"({"a":1})");
+  ASSERT_TRUE(first.ok());
+  auto again = engine->StartExecution(machine, "same", R"({"a":1})");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->execution_arn, first->execution_arn);
+  EXPECT_EQ(again->start_date / 1000, first->start_date / 1000);
+  auto different = engine->StartExecution(machine, "same", R"({"a":2})");
+  ASSERT_FALSE(different.ok());
+  EXPECT_EQ(different.error().error, "ExecutionAlreadyExists");
+  EXPECT_EQ(different.error().cause, "Execution Already Exists: '" + first->execution_arn + "'");
+  // Once closed, even the same input is refused.
+  ASSERT_TRUE(engine->StopExecution(first->execution_arn).ok());
+  auto closed = engine->StartExecution(machine, "same", R"({"a":1})");
+  EXPECT_EQ(closed.error().error, "ExecutionAlreadyExists");
+  EXPECT_EQ(History(*engine, first->execution_arn),
+            "ExecutionStarted WaitStateEntered ExecutionAborted");
+
+  EXPECT_EQ(engine->StartExecution("nope", "", "{}").error().error, "StateMachineDoesNotExist");
+  EXPECT_EQ(engine->StartExecution(machine, "bad name", "{}").error().error, "InvalidName");
+  EXPECT_EQ(engine->StartExecution(machine, "", "{").error().error, "InvalidExecutionInput");
+}
+
+TEST_F(EnginePgTest, StopAbortsAndClearsTheWork) {
+  auto engine = NewEngine();
+  std::string machine = Machine(*engine, "stop", R"({"StartAt": "W", "States": {
+      "W": {"Type": "Wait", "Seconds": 100, "End": true}}})");
+  auto started = engine->StartExecution(machine, "s1", "{}");
+  ASSERT_TRUE(started.ok());
+  ASSERT_TRUE(engine->StopExecution(started->execution_arn, "Halt", "by test").ok());
+  auto info = engine->DescribeExecution(started->execution_arn);
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->status, "ABORTED");
+  EXPECT_EQ(info->error.value_or(""), "Halt");
+  EXPECT_TRUE(info->stop_date.has_value());
+  pqxx::connection connection(url_);
+  pqxx::work tx(connection);
+  EXPECT_EQ(tx.exec("SELECT count(*) FROM work_items")[0][0].as<int>(), 0);
+  EXPECT_EQ(engine->StopExecution("arn:aws:states:us-east-1:000000000000:execution:stop:nope")
+                .error()
+                .error,
+            "ExecutionDoesNotExist");
+  // Stopping an ended execution changes nothing.
+  EXPECT_TRUE(engine->StopExecution(started->execution_arn).ok());
+}
+
+TEST_F(EnginePgTest, ExpressRunsInMemoryStandardIsStored) {
+  auto engine = NewEngine();
+  std::string express = Machine(*engine, "quick", R"({"StartAt": "T", "States": {
+      "T": {"Type": "Task", "Resource": ")" + Fn("double") + R"(", "End": true}}})",
+                                "EXPRESS");
+  auto sync = engine->StartSyncExecution(express, "", "21");
+  ASSERT_TRUE(sync.ok());
+  EXPECT_EQ(sync->status, "SUCCEEDED");
+  EXPECT_EQ(sync->output.value_or(""), "42");
+  EXPECT_NE(sync->execution_arn.find(":express:quick:"), std::string::npos);
+  // Not stored: Express histories live on the node only.
+  EXPECT_EQ(engine->DescribeExecution(sync->execution_arn).error().error,
+            "ExecutionDoesNotExist");
+  auto async = engine->StartExecution(express, "a", "1");
+  ASSERT_TRUE(async.ok());
+  EXPECT_NE(async->execution_arn.find(":express:"), std::string::npos);
+
+  std::string standard = Machine(*engine, "slow", R"({"StartAt": "P", "States": {
+      "P": {"Type": "Pass", "End": true}}})");
+  EXPECT_EQ(engine->StartSyncExecution(standard, "", "{}").error().error,
+            "StateMachineTypeNotSupported");
+}
+
+TEST_F(EnginePgTest, StateMachinesAreValidatedAndIdempotent) {
+  auto engine = NewEngine();
+  const std::string definition = R"({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}})";
+  ASSERT_TRUE(engine->CreateStateMachine("m", definition).ok());
+  EXPECT_TRUE(engine->CreateStateMachine("m", definition).ok());
+  EXPECT_EQ(engine->CreateStateMachine("m", R"({"StartAt": "Q", "States": {"Q": {"Type": "Pass",
+      "End": true}}})").error().error, "StateMachineAlreadyExists");
+  auto invalid = engine->CreateStateMachine("bad", R"({"StartAt": "Nowhere", "States": {}})");
+  EXPECT_EQ(invalid.error().error, "InvalidDefinition");
+  EXPECT_EQ(engine->DescribeStateMachine("none").error().error, "StateMachineDoesNotExist");
+  // Running executions keep their definition; new ones run the update.
+  ASSERT_TRUE(engine->UpdateStateMachine("m", R"({"StartAt": "P", "States": {"P": {"Type": "Pass",
+      "Result": "v2", "End": true}}})").ok());
+  ExecutionInfo info = Run(*engine, "m", "{}");
+  EXPECT_EQ(info.output.value_or(""), "\"v2\"");
+  EXPECT_EQ(engine->ListStateMachines().size(), 1u);
+}
+
+TEST_F(EnginePgTest, ManyExecutionsShareDecisionTransactions) {
+  auto engine = NewEngine();
+  std::string machine = Machine(*engine, "many", R"({"StartAt": "T", "States": {
+      "T": {"Type": "Task", "Resource": ")" + Fn("echo") + R"(", "Next": "W"},
+      "W": {"Type": "Wait", "Seconds": 1, "End": true}}})");
+  std::vector<std::thread> threads;
+  std::vector<std::string> arns(40);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 10; ++i) {
+        auto started = engine->StartExecution(machine, "m" + std::to_string(t * 10 + i),
+                                              std::to_string(i));
+        if (started.ok()) arns[static_cast<std::size_t>(t * 10 + i)] = started->execution_arn;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (const auto& arn : arns) {
+    ASSERT_FALSE(arn.empty());
+    auto info = engine->WaitForExecution(arn, kWait);
+    ASSERT_TRUE(info.ok());
+    EXPECT_EQ(info->status, "SUCCEEDED");
+    EXPECT_EQ(History(*engine, arn),
+              "ExecutionStarted TaskStateEntered LambdaFunctionScheduled LambdaFunctionStarted "
+              "LambdaFunctionSucceeded TaskStateExited WaitStateEntered WaitStateExited "
+              "ExecutionSucceeded");
+  }
+}
+
+TEST_F(EnginePgTest, ShutdownGivesLeasesBackAndAnotherEngineFinishes) {
+  std::atomic<bool> release{false};
+  std::atomic<int> calls{0};
+  auto blocking = [&](const std::string& payload, const invoker::NativeContext&) {
+    ++calls;
+    while (!release) std::this_thread::sleep_for(milliseconds(5));
+    return invoker::NativeOutcome{payload, ""};
+  };
+  std::string arn;
+  {
+    EngineOptions options = Options();
+    options.lease = seconds(60);  // only a release can hand the task over this quickly
+    auto engine = NewEngine(options);
+    ASSERT_EQ(engine->RegisterNative("block", blocking), "");
+    std::string machine = Machine(*engine, "handover", R"({"StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": ")" + Fn("block") + R"(", "End": true}}})");
+    auto started = engine->StartExecution(machine, "h1", R"({"h":1})");
+    ASSERT_TRUE(started.ok());
+    arn = started->execution_arn;
+    while (calls == 0) std::this_thread::sleep_for(milliseconds(5));
+    std::thread unblock([&] {
+      std::this_thread::sleep_for(milliseconds(200));
+      release = true;
+    });
+    engine->Shutdown();  // the invocation in flight is abandoned, its lease given back
+    unblock.join();
+  }
+  auto engine = NewEngine();
+  ASSERT_EQ(engine->RegisterNative("block", blocking), "");
+  auto info = engine->WaitForExecution(arn, kWait);
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->status, "SUCCEEDED");
+  EXPECT_EQ(calls.load(), 2);  // at least once: the second engine ran it again
+  EXPECT_EQ(History(*engine, arn),
+            "ExecutionStarted TaskStateEntered LambdaFunctionScheduled LambdaFunctionStarted "
+            "LambdaFunctionSucceeded TaskStateExited ExecutionSucceeded");
+}
+
+}  // namespace
+}  // namespace switchyard::orchestrator

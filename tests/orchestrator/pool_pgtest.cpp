@@ -1,0 +1,227 @@
+// The connection pool: transactions, retry of transient failures (a server restart, a deadlock),
+// in-doubt commits, broken connections replaced.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <barrier>
+#include <thread>
+
+#include "pg_fixture.hpp"
+#include "store/pool.hpp"
+
+namespace switchyard::orchestrator::store {
+namespace {
+
+using testing::PgTest;
+using testing::PrivateCluster;
+
+class PoolTest : public PgTest {
+ protected:
+  void Exec(const std::string& sql) {
+    pqxx::connection conn(url());
+    pqxx::work tx(conn);
+    tx.exec(sql);
+    tx.commit();
+  }
+  int64_t Count(const std::string& table) {
+    pqxx::connection conn(url());
+    pqxx::nontransaction tx(conn);
+    return tx.exec1("SELECT count(*) FROM " + table)[0].as<int64_t>();
+  }
+};
+
+TEST_F(PoolTest, TransactCommitsAndReturnsTheResult) {
+  Exec("CREATE TABLE items (id serial PRIMARY KEY, name text)");
+  ConnectionPool pool(url(), 2);
+  const int id = pool.Transact([](pqxx::work& tx) {
+    return tx.exec1("INSERT INTO items (name) VALUES ('a') RETURNING id")[0].as<int>();
+  });
+  EXPECT_EQ(id, 1);
+  pool.Transact([](pqxx::work& tx) { tx.exec("INSERT INTO items (name) VALUES ('b')"); });
+  EXPECT_EQ(Count("items"), 2);
+  EXPECT_EQ(pool.stats().transactions, 2u);
+  EXPECT_EQ(pool.stats().connections_opened, 1u);  // one connection, reused
+  EXPECT_EQ(pool.WithConnection([](pqxx::connection& conn) {
+    pqxx::nontransaction tx(conn);
+    return tx.exec1("SELECT count(*) FROM items")[0].as<int>();
+  }),
+            2);
+}
+
+TEST_F(PoolTest, ErrorsThatAreNotTransientPropagateWithoutRetry) {
+  ConnectionPool pool(url(), 1);
+  int attempts = 0;
+  EXPECT_THROW(pool.Transact([&](pqxx::work& tx) {
+    ++attempts;
+    tx.exec("SELECT * FROM no_such_table");
+  }),
+               pqxx::undefined_table);
+  EXPECT_EQ(attempts, 1);
+  EXPECT_THROW(pool.Transact([&](pqxx::work&) -> int { throw std::logic_error("mine"); }),
+               std::logic_error);
+  // The connection is still good after the rollbacks.
+  EXPECT_EQ(pool.Transact([](pqxx::work& tx) { return tx.exec1("SELECT 7")[0].as<int>(); }), 7);
+  EXPECT_EQ(pool.stats().connections_opened, 1u);
+}
+
+TEST_F(PoolTest, BrokenConnectionIsReplaced) {
+  ConnectionPool pool(url(), 1);
+  EXPECT_ANY_THROW(pool.WithConnection([](pqxx::connection& conn) {
+    pqxx::nontransaction tx(conn);
+    tx.exec("SELECT pg_terminate_backend(pg_backend_pid())");
+  }));
+  EXPECT_EQ(pool.stats().connections_discarded, 1u);
+  EXPECT_EQ(pool.WithConnection([](pqxx::connection& conn) {
+    pqxx::nontransaction tx(conn);
+    return tx.exec1("SELECT 1")[0].as<int>();
+  }),
+            1);
+  EXPECT_EQ(pool.stats().connections_opened, 2u);
+}
+
+TEST_F(PoolTest, DeadlockIsRetried) {
+  Exec(
+      "CREATE TABLE accounts (id int PRIMARY KEY, balance int); "
+      "INSERT INTO accounts VALUES (1, 0), (2, 0)");
+  ConnectionPool pool(url(), 2);
+  std::barrier both_hold_one(2);
+  std::atomic<int> attempts{0};
+  auto transfer = [&](int first, int second) {
+    bool waited = false;
+    pool.Transact([&](pqxx::work& tx) {
+      ++attempts;
+      tx.exec("UPDATE accounts SET balance = balance + 1 WHERE id = " + std::to_string(first));
+      if (!waited) {  // only the first attempt meets the other thread half-way
+        waited = true;
+        both_hold_one.arrive_and_wait();
+      }
+      tx.exec("UPDATE accounts SET balance = balance + 1 WHERE id = " + std::to_string(second));
+    });
+  };
+  std::thread a(transfer, 1, 2);
+  std::thread b(transfer, 2, 1);
+  a.join();
+  b.join();
+  EXPECT_EQ(attempts.load(), 3);  // one of the two was chosen as the deadlock victim and redone
+  EXPECT_EQ(pool.stats().retries, 1u);
+  pqxx::connection conn(url());
+  pqxx::nontransaction tx(conn);
+  EXPECT_EQ(tx.exec1("SELECT sum(balance) FROM accounts")[0].as<int>(), 4);
+}
+
+// The connection breaks during COMMIT and the transaction did not commit: the check says so and
+// the work is redone once. A deferred trigger kills its own backend on the first commit only.
+TEST_F(PoolTest, InDoubtCommitThatFailedIsRedone) {
+  Exec(R"(
+    CREATE TABLE orders (id int PRIMARY KEY);
+    CREATE SEQUENCE commits_seen;
+    CREATE FUNCTION die_once() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF nextval('commits_seen') = 1 THEN PERFORM pg_terminate_backend(pg_backend_pid()); END IF;
+      RETURN NULL;
+    END $$;
+    CREATE CONSTRAINT TRIGGER die_at_commit AFTER INSERT ON orders
+      DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION die_once();
+  )");
+  ConnectionPool pool(url(), 2);
+  int attempts = 0;
+  int checks = 0;
+  const int result = pool.Transact(
+      [&](pqxx::work& tx) {
+        ++attempts;
+        tx.exec("INSERT INTO orders VALUES (42)");
+        return attempts;
+      },
+      [&](pqxx::connection& conn) {
+        ++checks;
+        pqxx::nontransaction tx(conn);
+        return !tx.exec("SELECT 1 FROM orders WHERE id = 42").empty();
+      });
+  EXPECT_EQ(attempts, 2);
+  EXPECT_EQ(checks, 1);
+  EXPECT_EQ(result, 2);
+  EXPECT_EQ(Count("orders"), 1);
+  EXPECT_EQ(pool.stats().in_doubt, 1u);
+}
+
+// The connection breaks after the server committed: the check finds the row and the work is not
+// done twice; the result of the attempt that committed comes back.
+TEST_F(PoolTest, InDoubtCommitThatSucceededIsNotRedone) {
+  Exec("CREATE TABLE orders (id int PRIMARY KEY)");
+  ConnectionPool pool(url(), 2);
+  bool injected = false;
+  pool.SetFaultInjectionForTesting([&](std::string_view point) {
+    if (point == "after_commit" && !injected) {
+      injected = true;
+      throw pqxx::in_doubt_error("injected: connection lost during commit");
+    }
+  });
+  int attempts = 0;
+  const std::string result = pool.Transact(
+      [&](pqxx::work& tx) {
+        ++attempts;
+        tx.exec("INSERT INTO orders VALUES (7)");
+        return std::string("inserted");
+      },
+      [](pqxx::connection& conn) {
+        pqxx::nontransaction tx(conn);
+        return !tx.exec("SELECT 1 FROM orders WHERE id = 7").empty();
+      });
+  EXPECT_EQ(result, "inserted");
+  EXPECT_EQ(attempts, 1);
+  EXPECT_EQ(Count("orders"), 1);
+}
+
+TEST_F(PoolTest, InDoubtWithoutACheckPropagates) {
+  ConnectionPool pool(url(), 1);
+  pool.SetFaultInjectionForTesting([](std::string_view point) {
+    if (point == "after_commit") throw pqxx::in_doubt_error("injected");
+  });
+  EXPECT_THROW(pool.Transact([](pqxx::work& tx) { tx.exec("SELECT 1"); }), pqxx::in_doubt_error);
+}
+
+// The server restarts (crash and recovery) in the middle of a transaction and while connections
+// sit idle in the pool: the transaction is redone on a new connection and commits once.
+TEST(PoolRestartTest, TransactSurvivesServerRestart) {
+  PrivateCluster cluster;
+  const std::string url = cluster->connection_url();
+  ConnectionPool pool(url, 3);
+  pool.Transact([](pqxx::work& tx) { tx.exec("CREATE TABLE events (id int PRIMARY KEY)"); });
+
+  int attempts = 0;
+  pool.Transact([&](pqxx::work& tx) {
+    ++attempts;
+    tx.exec("INSERT INTO events VALUES (1)");
+    if (attempts == 1) cluster->Restart(/*immediate=*/true);
+    tx.exec("INSERT INTO events VALUES (2)");
+  });
+  EXPECT_EQ(attempts, 2);
+  EXPECT_GE(pool.stats().retries, 1u);
+
+  // Idle pooled connections are dead after a second restart; the next transactions still commit.
+  cluster->Restart(/*immediate=*/true);
+  for (int id = 3; id <= 5; ++id) {
+    pool.Transact(
+        [&](pqxx::work& tx) { tx.exec("INSERT INTO events VALUES (" + std::to_string(id) + ")"); });
+  }
+  EXPECT_EQ(pool.Transact([](pqxx::work& tx) {
+    return tx.exec1("SELECT string_agg(id::text, ',' ORDER BY id) FROM events")[0]
+        .as<std::string>();
+  }),
+            "1,2,3,4,5");
+}
+
+TEST(PoolRestartTest, IsTransientClassifiesFailures) {
+  EXPECT_TRUE(IsTransient(pqxx::broken_connection("gone")));
+  EXPECT_TRUE(IsTransient(pqxx::serialization_failure("40001")));
+  EXPECT_TRUE(IsTransient(pqxx::deadlock_detected("40P01")));
+  EXPECT_TRUE(IsTransient(pqxx::sql_error("shutting down", "SELECT 1", "57P01")));
+  EXPECT_TRUE(IsTransient(pqxx::sql_error("starting up", "", "57P03")));
+  EXPECT_TRUE(IsTransient(pqxx::sql_error("too many", "", "53300")));
+  EXPECT_FALSE(IsTransient(pqxx::in_doubt_error("?")));
+  EXPECT_FALSE(IsTransient(pqxx::sql_error("syntax", "SELEC", "42601")));
+  EXPECT_FALSE(IsTransient(std::runtime_error("other")));
+}
+
+}  // namespace
+}  // namespace switchyard::orchestrator::store
