@@ -24,7 +24,8 @@ void AddDatabaseOptions(CLI::App& command, orch::DatabaseOptions& options) {
   command
       .add_option("--data-dir", options.data_dir,
                   "Data directory of the embedded PostgreSQL cluster (default: "
-                  "$XDG_DATA_HOME/switchyard or ~/.local/share/switchyard)")
+                  "$XDG_DATA_HOME/switchyard, else ~/.local/share/switchyard; for root "
+                  "/var/lib/switchyard)")
       ->excludes(url);
 }
 

@@ -1,6 +1,7 @@
 // The migration runner: order, once, many migrators at once, failures, edits.
 #include <gtest/gtest.h>
 
+#include <future>
 #include <mutex>
 #include <regex>
 #include <thread>
@@ -147,6 +148,36 @@ TEST_F(MigrateTest, BuiltinMigrationsApplyToAFreshDatabase) {
   }
   EXPECT_EQ(Migrate(url()).size(), builtin.size());
   EXPECT_EQ(Migrate(url()), std::vector<int>{});
+}
+
+// The server crashes and recovers while a migration runs (nodes starting during a failover): the
+// run is retried and every migration ends up applied once.
+TEST(MigrateRestartTest, SurvivesServerRestartMidMigration) {
+  testing::PrivateCluster cluster;
+  const std::string url = cluster->connection_url();
+  const std::vector<Migration> migrations = {
+      {1, "0001_slow", "CREATE TABLE slow (id int); SELECT pg_sleep(2);"},
+      {2, "0002_after", "CREATE TABLE after_slow (id int);"},
+  };
+  auto migrating = std::async(std::launch::async, [&] { return Migrate(url, migrations); });
+  // Wait until the migration sleeps, then crash the server under it.
+  for (int i = 0; i < 600; ++i) {
+    pqxx::connection conn(url);
+    pqxx::nontransaction tx(conn);
+    if (!tx.exec("SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(2)%' AND pid <> "
+                 "pg_backend_pid()")
+             .empty()) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  cluster->Restart(/*immediate=*/true);
+  EXPECT_EQ(migrating.get(), (std::vector<int>{1, 2}));
+  pqxx::connection conn(url);
+  pqxx::nontransaction tx(conn);
+  EXPECT_EQ(tx.exec1("SELECT string_agg(name, ',' ORDER BY version) FROM schema_migrations")[0]
+                .as<std::string>(),
+            "0001_slow,0002_after");
 }
 
 }  // namespace

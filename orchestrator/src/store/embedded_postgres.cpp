@@ -136,7 +136,7 @@ class FileLock {
   }
   FileLock(const FileLock&) = delete;
   FileLock& operator=(const FileLock&) = delete;
-  bool held() const { return fd_ >= 0; }
+  bool Held() const { return fd_ >= 0; }
   void Unlock() {
     if (fd_ >= 0) close(fd_);
     fd_ = -1;
@@ -200,7 +200,7 @@ bool DirectoryIsEmpty(const fs::path& dir) {
 }  // namespace
 
 std::string UriEncode(const std::string& value) {
-  static const char kHex[] = "0123456789ABCDEF";
+  static constexpr char kHex[] = "0123456789ABCDEF";
   std::string encoded;
   for (const char ch : value) {
     const auto c = static_cast<unsigned char>(ch);
@@ -485,7 +485,7 @@ void EmbeddedPostgres::Stop() {
   users_fd_ = -1;
   if (!options_.stop_when_last) return;
   FileLock users(data_dir / "users.lock", LOCK_EX | LOCK_NB, data_dir);
-  if (!users.held()) {
+  if (!users.Held()) {
     spdlog::info("embedded postgres: leaving cluster running for its other users data_dir={}",
                  data_dir.string());
     return;

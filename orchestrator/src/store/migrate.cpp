@@ -4,10 +4,14 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <pqxx/pqxx>
 #include <set>
 #include <stdexcept>
+#include <thread>
+
+#include "store/pool.hpp"
 
 namespace switchyard::orchestrator::store {
 namespace {
@@ -18,7 +22,7 @@ constexpr int64_t kMigrationLockKey = 0x73777964'2d6d6967;
 std::string Sha256Hex(const std::string& text) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
-  static const char kHex[] = "0123456789abcdef";
+  static constexpr char kHex[] = "0123456789abcdef";
   std::string hex;
   for (const unsigned char byte : digest) {
     hex += kHex[byte >> 4];
@@ -51,6 +55,10 @@ class AdvisoryLock {
   pqxx::connection& conn_;
 };
 
+// One run under the advisory lock; appends what it applied to `done` and returns it.
+std::vector<int> MigrateOnce(const std::string& url, const std::vector<const Migration*>& ordered,
+                             std::vector<int>& done);
+
 }  // namespace
 
 std::vector<int> Migrate(const std::string& url) { return Migrate(url, BuiltinMigrations()); }
@@ -71,6 +79,30 @@ std::vector<int> Migrate(const std::string& url, const std::vector<Migration>& m
   std::sort(ordered.begin(), ordered.end(),
             [](const Migration* a, const Migration* b) { return a->version < b->version; });
 
+  // A server restarting (or failing over) while nodes start: retry the whole run. Each attempt
+  // re-reads schema_migrations first, which also settles a commit that was in doubt.
+  const auto started = std::chrono::steady_clock::now();
+  std::vector<int> done;
+  for (int attempt = 0;; ++attempt) {
+    try {
+      return MigrateOnce(url, ordered, done);
+    } catch (const std::exception& e) {
+      const bool in_doubt = dynamic_cast<const pqxx::in_doubt_error*>(&e) != nullptr;
+      if ((!in_doubt && !IsTransient(e)) ||
+          std::chrono::steady_clock::now() - started > std::chrono::seconds(60)) {
+        throw;
+      }
+      spdlog::warn("migrate: transient failure, retrying attempt={} error=\"{}\"", attempt + 1,
+                   e.what());
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::min(100 * (attempt + 1), 1000)));
+    }
+  }
+}
+
+namespace {
+
+std::vector<int> MigrateOnce(const std::string& url, const std::vector<const Migration*>& ordered,
+                             std::vector<int>& done) {
   pqxx::connection conn(url);
   AdvisoryLock lock(conn);
   {
@@ -92,7 +124,6 @@ std::vector<int> Migrate(const std::string& url, const std::vector<Migration>& m
     tx.commit();
   }
 
-  std::vector<int> done;
   for (const Migration* migration : ordered) {
     const std::string checksum = Sha256Hex(migration->sql);
     if (auto it = applied.find(migration->version); it != applied.end()) {
@@ -111,6 +142,7 @@ std::vector<int> Migrate(const std::string& url, const std::vector<Migration>& m
                      migration->version, migration->name, checksum);
       tx.commit();
     } catch (const pqxx::sql_error& e) {
+      if (!conn.is_open() || IsTransient(e)) throw;  // the server went away: retried
       throw std::runtime_error("migration '" + migration->name + "' failed: " + e.what());
     }
     spdlog::info("migrate: applied version={} name={}", migration->version, migration->name);
@@ -119,4 +151,5 @@ std::vector<int> Migrate(const std::string& url, const std::vector<Migration>& m
   return done;
 }
 
+}  // namespace
 }  // namespace switchyard::orchestrator::store

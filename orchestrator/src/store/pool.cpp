@@ -168,6 +168,9 @@ void ConnectionPool::RunTransaction(const std::function<void(pqxx::work&)>& body
   }
   for (int attempt = 0;; ++attempt) {
     bool committed = false;
+    // Whatever libpqxx throws when the connection went away (broken_connection, or a plain
+    // failure such as "Could not obtain client encoding: not connected"), the attempt is redone.
+    bool connection_lost = false;
     try {
       bool doubt = false;
       {
@@ -183,6 +186,7 @@ void ConnectionPool::RunTransaction(const std::function<void(pqxx::work&)>& body
             doubt = true;
           }
         } catch (...) {
+          connection_lost = !lease.connection()->is_open();
           lease.CheckHealth();
           throw;
         }
@@ -220,7 +224,9 @@ void ConnectionPool::RunTransaction(const std::function<void(pqxx::work&)>& body
         spdlog::warn("postgres: commit was in doubt committed={}", committed);
       }
     } catch (const std::exception& e) {
-      if (!IsTransient(e) || std::chrono::steady_clock::now() - started > retry_.give_up_after) {
+      const bool in_doubt_error = dynamic_cast<const pqxx::in_doubt_error*>(&e) != nullptr;
+      if ((!IsTransient(e) && !(connection_lost && !in_doubt_error)) ||
+          std::chrono::steady_clock::now() - started > retry_.give_up_after) {
         throw;
       }
       spdlog::debug("postgres: transient failure, retrying attempt={} error=\"{}\"", attempt + 1,

@@ -74,7 +74,7 @@ class ConnectionPool {
   // returns the result of the attempt that committed, false redoes fn; without `in_doubt` the
   // in_doubt_error propagates. Other exceptions propagate after rollback.
   template <class Fn>
-  auto Transact(Fn&& fn, InDoubtCheck in_doubt = {}) {
+  auto Transact(Fn&& fn, const InDoubtCheck& in_doubt = {}) {
     using Result = std::invoke_result_t<Fn&, pqxx::work&>;
     if constexpr (std::is_void_v<Result>) {
       RunTransaction([&](pqxx::work& tx) { fn(tx); }, in_doubt);

@@ -59,12 +59,12 @@ ProcessResult RunProcess(const std::vector<std::string>& argv,
     }
     if (chdir("/") != 0) _exit(127);
     if (run_as && !BecomeUser(*run_as)) {
-      static const char kMessage[] = "could not switch to the cluster's user\n";
+      static constexpr char kMessage[] = "could not switch to the cluster's user\n";
       [[maybe_unused]] auto n = write(2, kMessage, sizeof kMessage - 1);
       _exit(127);
     }
     execv(args[0], args.data());
-    static const char kMessage[] = "could not execute the program\n";
+    static constexpr char kMessage[] = "could not execute the program\n";
     [[maybe_unused]] auto n = write(2, kMessage, sizeof kMessage - 1);
     _exit(127);
   }
