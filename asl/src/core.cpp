@@ -17,9 +17,38 @@ constexpr int64_t kNanosPerSecond = 1000000000;
 constexpr int64_t kDefaultTaskTimeoutSeconds = 99999999;
 constexpr std::string_view kExecutionTimerId = "execution-timeout";
 constexpr std::string_view kCallbackSuffix = ".waitForTaskToken";
+// An Express execution hands control back to its driver after this many events in one Apply,
+// so that its 5-minute limit can fire even in a loop of synchronous states.
+constexpr std::size_t kExpressYieldEvents = 5000;
 
-enum class Phase { kEnter = 0, kTask = 1, kWait = 2, kRetry = 3, kChildren = 4, kDone = 5 };
+// kYield: about to enter the current state, once the timer `timer_id` (due at once) fires.
+enum class Phase {
+  kEnter = 0,
+  kTask = 1,
+  kWait = 2,
+  kRetry = 3,
+  kChildren = 4,
+  kDone = 5,
+  kYield = 6
+};
 enum class FrameKind { kRoot = 0, kBranch = 1, kIteration = 2 };
+
+// `now` plus `seconds` (>= 0), saturated: a time past what int64 nanoseconds hold (year 2262)
+// stays at the largest one, later than any time an execution can reach.
+int64_t AddSeconds(int64_t now, int64_t seconds) {
+  if (seconds <= 0) return now;
+  if (seconds >= (INT64_MAX - std::max<int64_t>(now, 0)) / kNanosPerSecond) return INT64_MAX;
+  return now + seconds * kNanosPerSecond;
+}
+
+// The same for a delay in (fractional) seconds, e.g. a retry's backoff.
+int64_t AddSeconds(int64_t now, double seconds) {
+  if (!(seconds > 0)) return now;
+  if (seconds >= static_cast<double>((INT64_MAX - std::max<int64_t>(now, 0)) / kNanosPerSecond)) {
+    return INT64_MAX;
+  }
+  return now + static_cast<int64_t>(seconds * static_cast<double>(kNanosPerSecond));
+}
 
 std::string ToString(int64_t value) {
   char buffer[32];
@@ -68,10 +97,18 @@ struct Frame {
   std::string cause;
 };
 
+std::size_t VariablesSize(const Frame& frame) {
+  std::size_t size = 0;
+  if (!frame.variables.IsObject()) return size;
+  for (const auto& member : frame.variables.GetObject()) size += JsonTextSize(member.value);
+  return size;
+}
+
 }  // namespace
 
 struct ExecutionState::Impl {
   ExecutionStatus status = ExecutionStatus::kRunning;
+  ExecutionType type = ExecutionType::kStandard;
   bool started = false;
   std::string execution_name;
   std::string execution_arn;
@@ -85,6 +122,9 @@ struct ExecutionState::Impl {
   int64_t next_serial = 1;
   bool execution_timer = false;
   std::map<int64_t, Frame> frames;
+  // The size of every live frame's variables (AWS: at most 10 MiB per execution). Not in
+  // snapshots: FromJson recounts it.
+  std::size_t variables_bytes = 0;
 };
 
 namespace {
@@ -251,6 +291,12 @@ class Runner {
         consumable_(consumable) {}
 
   void Handle(const Event& event) {
+    HandleEvent(event);
+    if (history_full_) EndAtHistoryLimit();
+  }
+
+ private:
+  void HandleEvent(const Event& event) {
     if (event.kind == Event::Kind::kStarted) {
       if (!impl_.started) Start(event);
       return;
@@ -273,7 +319,6 @@ class Runner {
     }
   }
 
- private:
   // ---- history and commands -----------------------------------------------------------
   // `details_key` must be a literal (HistoryEvent keeps a view of it).
   // `type` and `details_key` must be literals (HistoryEvent keeps views of them).
@@ -284,8 +329,19 @@ class Runner {
   // As Emit, with the details object already as JSON text.
   // As Emit, with the details object already as JSON text, and the payload (JSON text) that
   // goes in its member `payload_field` ("input"/"output") kept apart.
+  // Returns the new event's id, or 0 when the history limit takes its place.
   int64_t EmitText(std::string_view type, std::string_view details_key, std::string details_json,
                    std::string_view payload_field = {}, std::string payload_text = {}) {
+    if (history_full_) return 0;
+    if (impl_.type == ExecutionType::kStandard && impl_.last_event_id + 1 >= kMaxHistoryEvents &&
+        !type.starts_with("Execution")) {
+      // AWS: the 25,000th event is ExecutionFailed. Whatever this step does from here on is
+      // neither recorded nor carried out; Handle ends the execution once the step unwinds.
+      history_full_ = true;
+      commands_at_limit_ = step_.commands.size();
+      impl_.status = ExecutionStatus::kFailed;  // stops every loop that drives frames
+      return 0;
+    }
     HistoryEvent& event = step_.history.emplace_back();
     event.id = ++impl_.last_event_id;
     event.previous_event_id = event.id - 1;
@@ -301,9 +357,10 @@ class Runner {
   // The hot path (every state entry and exit) writes its details as text directly.
   // State events keep the name and payload apart; HistoryEvent::Details() assembles them.
   void EmitStateEntered(const State& state, std::string input_text) {
-    EmitText(StateEventType(state.type, kEntered), "stateEnteredEventDetails", {}, "input",
-             std::move(input_text));
-    step_.history.back().state_name = state.name;
+    if (EmitText(StateEventType(state.type, kEntered), "stateEnteredEventDetails", {}, "input",
+                 std::move(input_text)) != 0) {
+      step_.history.back().state_name = state.name;
+    }
   }
 
   void EmitStateExited(const State& state, const Json& output) {
@@ -311,9 +368,10 @@ class Runner {
   }
 
   void EmitStateExited(const State& state, std::string output_text) {
-    EmitText(StateEventType(state.type, kExited), "stateExitedEventDetails", {}, "output",
-             std::move(output_text));
-    step_.history.back().state_name = state.name;
+    if (EmitText(StateEventType(state.type, kExited), "stateExitedEventDetails", {}, "output",
+                 std::move(output_text)) != 0) {
+      step_.history.back().state_name = state.name;
+    }
   }
 
   Json ErrorDetails(const std::string& error, const std::string& cause) {
@@ -345,6 +403,7 @@ class Runner {
 
   void Start(const Event& event) {
     impl_.started = true;
+    impl_.type = event.execution_type;
     impl_.prng = event.seed;
     impl_.execution_name = event.execution_name;
     impl_.state_machine_name = event.state_machine_name;
@@ -364,12 +423,17 @@ class Runner {
     EmitText("ExecutionStarted", "executionStartedEventDetails", std::move(details), "input",
              input_text);
 
-    if (definition_.timeout_seconds) {
+    // AWS: a Standard execution lasts at most a year, an Express one 5 minutes; either then
+    // times out as a TimeoutSeconds would.
+    const int64_t max_seconds = impl_.type == ExecutionType::kExpress ? kMaxExpressDurationSeconds
+                                                                      : kMaxStandardDurationSeconds;
+    {
       impl_.execution_timer = true;
       Command command;
       command.kind = Command::Kind::kStartTimer;
       command.timer_id = std::string(kExecutionTimerId);
-      command.fire_at = now_ + *definition_.timeout_seconds * kNanosPerSecond;
+      command.fire_at = AddSeconds(
+          now_, std::min(definition_.timeout_seconds.value_or(max_seconds), max_seconds));
       step_.commands.push_back(std::move(command));
     }
 
@@ -387,6 +451,7 @@ class Runner {
   // Cancels whatever is in flight in every frame and records the end of the execution.
   void EndExecution(ExecutionStatus status, std::string_view type, Json output, std::string error,
                     std::string cause, std::string output_text = {}) {
+    if (history_full_) return;  // EndAtHistoryLimit ends it
     for (auto& [id, frame] : impl_.frames) CancelInFlight(frame);
     if (impl_.execution_timer && status != ExecutionStatus::kTimedOut) {
       Command command;
@@ -396,6 +461,7 @@ class Runner {
     }
     impl_.execution_timer = false;
     impl_.frames.clear();
+    impl_.variables_bytes = 0;
     impl_.status = status;
 
     if (status == ExecutionStatus::kSucceeded) {
@@ -420,6 +486,19 @@ class Runner {
     step_.commands.push_back(std::move(finish));
   }
 
+  // The history limit was reached during this step: drop the commands issued since, cancel what
+  // was in flight before and record the failure as the last event.
+  void EndAtHistoryLimit() {
+    history_full_ = false;
+    step_.commands.erase(step_.commands.begin() + static_cast<std::ptrdiff_t>(commands_at_limit_),
+                         step_.commands.end());
+    impl_.status = ExecutionStatus::kRunning;
+    EndExecution(ExecutionStatus::kFailed, "ExecutionFailed", JsonNull(),
+                 std::string(kStatesRuntime),
+                 "The execution reached the maximum number of history events (" +
+                     ToString(kMaxHistoryEvents) + ").");
+  }
+
   void CancelInFlight(Frame& frame) {
     if (frame.phase == Phase::kTask && !frame.task_id.empty()) {
       Command command;
@@ -427,7 +506,9 @@ class Runner {
       command.task_id = frame.task_id;
       step_.commands.push_back(std::move(command));
     }
-    if ((frame.phase == Phase::kWait || frame.phase == Phase::kRetry) && !frame.timer_id.empty()) {
+    if ((frame.phase == Phase::kWait || frame.phase == Phase::kRetry ||
+         frame.phase == Phase::kYield) &&
+        !frame.timer_id.empty()) {
       Command command;
       command.kind = Command::Kind::kCancelTimer;
       command.timer_id = frame.timer_id;
@@ -574,14 +655,36 @@ class Runner {
                           "The variables assigned exceed the maximum size of 262144 "
                           "bytes per state.");
     }
+    // ASL limit: 10 MiB of variables per execution (what this Assign replaces is given back).
+    std::size_t replaced = 0;
+    for (const auto& member : assigned->GetObject()) {
+      if (const Json* old = JsonFind(frame.variables, JsonView(member.name))) {
+        replaced += JsonTextSize(*old);
+      }
+    }
+    if (impl_.variables_bytes - std::min(replaced, impl_.variables_bytes) + total >
+        kMaxVariablesTotalBytes) {
+      return RuntimeError(frame,
+                          "The variables exceed the maximum size of 10485760 bytes per "
+                          "execution.");
+    }
     return assigned;
   }
 
   void CommitAssign(Frame& frame, Json assigned) {
     if (!assigned.IsObject()) return;
     for (auto& member : assigned.GetObject()) {
+      if (const Json* old = JsonFind(frame.variables, JsonView(member.name))) {
+        impl_.variables_bytes -= std::min(JsonTextSize(*old), impl_.variables_bytes);
+      }
+      impl_.variables_bytes += JsonTextSize(member.value);
       JsonSet(frame.variables, JsonView(member.name), std::move(member.value));
     }
+  }
+
+  // A frame goes away, and its variables with it.
+  void ForgetVariables(const Frame& frame) {
+    impl_.variables_bytes -= std::min(VariablesSize(frame), impl_.variables_bytes);
   }
 
   std::optional<Error> CheckSize(const Frame& frame, const Json& value) const {
@@ -618,8 +721,22 @@ class Runner {
     while (impl_.status == ExecutionStatus::kRunning) {
       auto it = impl_.frames.find(frame_id);
       if (it == impl_.frames.end() || it->second.phase != Phase::kEnter) return;
+      if (impl_.type == ExecutionType::kExpress && step_.history.size() >= kExpressYieldEvents) {
+        return Yield(it->second);
+      }
       EnterState(frame_id);
     }
+  }
+
+  // Lets the driver run (and time pass) before `frame` enters its state.
+  void Yield(Frame& frame) {
+    frame.phase = Phase::kYield;
+    frame.timer_id = NextSerial("yield-");
+    Command command;
+    command.kind = Command::Kind::kStartTimer;
+    command.timer_id = frame.timer_id;
+    command.fire_at = now_;
+    step_.commands.push_back(std::move(command));
   }
 
   // `output_text`, when known, is DumpJson(output).
@@ -879,9 +996,11 @@ class Runner {
     if (!effective) return FailFrame(frame, std::move(effective).error());
     int64_t fire_at = now_;
     if (state.seconds) {
-      fire_at = now_ + *state.seconds * kNanosPerSecond;
+      fire_at = AddSeconds(now_, *state.seconds);
     } else if (state.timestamp) {
-      fire_at = ParseTimestamp(*state.timestamp).value_or(now_);
+      // Far timestamps (past 2262) saturate: the execution's own limit comes first.
+      auto parsed = ParseTimestamp(*state.timestamp);
+      fire_at = parsed ? parsed->ToEpochNanos() : now_;
     } else if (state.seconds_path) {
       auto value = EvalPath(frame, state, *state.seconds_path, *effective);
       if (!value) return FailFrame(frame, std::move(value).error());
@@ -890,7 +1009,7 @@ class Runner {
       if (value->IsInt64()) {
         seconds = value->GetInt64();
       } else if (value->IsUint64()) {
-        seconds = INT64_MAX / kNanosPerSecond;
+        seconds = INT64_MAX;
       } else if (value->IsDouble() && std::floor(value->GetDouble()) == value->GetDouble() &&
                  std::fabs(value->GetDouble()) < 9e15) {
         seconds = static_cast<int64_t>(value->GetDouble());
@@ -906,12 +1025,11 @@ class Runner {
                                              "negative value: " +
                                                  shown));
       }
-      seconds = std::min<int64_t>(seconds, INT64_MAX / kNanosPerSecond / 2);
-      fire_at = now_ + seconds * kNanosPerSecond;
+      fire_at = AddSeconds(now_, seconds);
     } else if (state.timestamp_path) {
       auto value = EvalPath(frame, state, *state.timestamp_path, *effective);
       if (!value) return FailFrame(frame, std::move(value).error());
-      std::optional<int64_t> parsed;
+      std::optional<Timestamp> parsed;
       if (value->IsString()) parsed = ParseTimestamp(JsonView(*value));
       if (!parsed) {
         return FailFrame(
@@ -921,7 +1039,7 @@ class Runner {
                                 "date-time format string: " +
                                     state.timestamp_path->text() + " == " + ValueText(*value)));
       }
-      fire_at = *parsed;
+      fire_at = parsed->ToEpochNanos();
     }
     auto assigned = EvalAssign(frame, state, state.assign, *effective);
     if (!assigned) return FailFrame(frame, std::move(assigned).error());
@@ -986,6 +1104,10 @@ class Runner {
       auto parameters = EvalTemplate(frame, state, *state.parameters, frame.work);
       if (!parameters) return HandleStateError(frame, state, std::move(parameters).error());
       payload = std::move(parameters).value();
+      // ASL limit: the input a task is scheduled with (its own input is within it already).
+      if (auto size_error = CheckSize(frame, payload)) {
+        return HandleStateError(frame, state, std::move(*size_error));
+      }
     } else {
       payload = CopyJson(frame.work);
     }
@@ -1175,7 +1297,7 @@ class Runner {
       Command command;
       command.kind = Command::Kind::kStartTimer;
       command.timer_id = frame.timer_id;
-      command.fire_at = now_ + static_cast<int64_t>(delay * static_cast<double>(kNanosPerSecond));
+      command.fire_at = AddSeconds(now_, delay);
       step_.commands.push_back(std::move(command));
       return;
     }
@@ -1218,7 +1340,8 @@ class Runner {
     }
     Frame* found = nullptr;
     for (auto& [id, frame] : impl_.frames) {
-      if ((frame.phase == Phase::kWait || frame.phase == Phase::kRetry) &&
+      if ((frame.phase == Phase::kWait || frame.phase == Phase::kRetry ||
+           frame.phase == Phase::kYield) &&
           frame.timer_id == timer_id) {
         found = &frame;
         break;
@@ -1228,6 +1351,10 @@ class Runner {
     Frame& frame = *found;
     int64_t frame_id = frame.id;
     frame.timer_id.clear();
+    if (frame.phase == Phase::kYield) {
+      frame.phase = Phase::kEnter;
+      return Resume(frame_id);
+    }
     const State& state = StateOf(frame);
     if (frame.phase == Phase::kWait) {
       EmitStateExited(state, frame.work);
@@ -1384,6 +1511,7 @@ class Runner {
       }
     }
     Frame child = std::move(impl_.frames.at(child_id));
+    ForgetVariables(child);
     impl_.frames.erase(child_id);
     parent.children.erase(std::remove(parent.children.begin(), parent.children.end(), child_id),
                           parent.children.end());
@@ -1486,6 +1614,7 @@ class Runner {
              MapIterationDetails(StateOf(parent), frame.index));
       }
     }
+    ForgetVariables(frame);
     impl_.frames.erase(frame_id);
   }
 
@@ -1520,6 +1649,11 @@ class Runner {
     frame.items = Json();
     frame.work = Json();
     frame.phase = Phase::kEnter;
+    // As for a Task's result: the branches' or iterations' results together are one result,
+    // bound by the payload limit before ResultSelector or ResultPath see it.
+    if (auto size_error = CheckSize(frame, result)) {
+      return HandleStateError(frame, state, std::move(*size_error));
+    }
     if (state.result_selector) {
       auto selected = EvalTemplate(frame, state, *state.result_selector, result);
       if (!selected) return HandleStateError(frame, state, std::move(selected).error());
@@ -1534,6 +1668,10 @@ class Runner {
   Step& step_;
   SplitMix random_;
   Event* consumable_;
+  // The history limit was reached in this step (Standard); commands_at_limit_ commands had been
+  // issued before it.
+  bool history_full_ = false;
+  std::size_t commands_at_limit_ = 0;
 };
 
 // ---- snapshots ----------------------------------------------------------------------------
@@ -1710,6 +1848,16 @@ std::string_view ExecutionStatusName(ExecutionStatus status) {
   return "RUNNING";
 }
 
+std::string_view ExecutionTypeName(ExecutionType type) {
+  return type == ExecutionType::kExpress ? "EXPRESS" : "STANDARD";
+}
+
+std::optional<ExecutionType> ParseExecutionType(std::string_view text) {
+  if (text == "STANDARD") return ExecutionType::kStandard;
+  if (text == "EXPRESS") return ExecutionType::kExpress;
+  return std::nullopt;
+}
+
 Event Event::Started(Json input, std::string execution_name, std::string state_machine_name,
                      uint64_t seed) {
   Event event;
@@ -1835,6 +1983,7 @@ Json ExecutionState::ToJson() const {
   Json object = JsonObject();
   JsonSet(object, "version", JsonInt(1));
   JsonSet(object, "status", JsonString(ExecutionStatusName(impl.status)));
+  JsonSet(object, "type", JsonString(ExecutionTypeName(impl.type)));
   JsonSet(object, "started", JsonBool(impl.started));
   JsonSet(object, "executionName", JsonString(impl.execution_name));
   JsonSet(object, "executionArn", JsonString(impl.execution_arn));
@@ -1864,6 +2013,9 @@ Result<ExecutionState> ExecutionState::FromJson(const Json& snapshot) {
         ExecutionStatus::kTimedOut, ExecutionStatus::kAborted}) {
     if (ExecutionStatusName(candidate) == status) impl.status = candidate;
   }
+  auto type = ParseExecutionType(reader.String("type"));
+  if (!type) return Error{std::string(kStatesRuntime), "malformed execution snapshot"};
+  impl.type = *type;
   impl.started = reader.Bool("started");
   impl.execution_name = reader.String("executionName");
   impl.execution_arn = reader.String("executionArn");
@@ -1884,6 +2036,7 @@ Result<ExecutionState> ExecutionState::FromJson(const Json& snapshot) {
     auto frame = FrameFromJson(element);
     if (!frame) return Error{std::string(kStatesRuntime), "malformed frame in execution snapshot"};
     int64_t id = frame->id;
+    impl.variables_bytes += VariablesSize(*frame);
     impl.frames.emplace(id, std::move(*frame));
   }
   return state;

@@ -13,6 +13,16 @@
 namespace switchyard::asl {
 namespace {
 
+// Length in UTF-16 code units, as AWS (Java) counts characters: one per UTF-8 sequence, two for
+// a 4-byte one (a surrogate pair).
+std::size_t Utf16Units(std::string_view text) {
+  std::size_t units = 0;
+  for (unsigned char c : text) {
+    if ((c & 0xC0) != 0x80) units += c >= 0xF0 ? 2 : 1;
+  }
+  return units;
+}
+
 constexpr std::array<std::string_view, 39> kOperatorNames = {
     "StringEquals",
     "StringEqualsPath",
@@ -356,7 +366,7 @@ class Parser {
     for (auto it = states->MemberBegin(); it != states->MemberEnd(); ++it) {
       const std::string name(JsonView(it->name));
       const std::string at = Join(Join(loc, "States"), name);
-      if (name.empty() || name.size() > kMaxStateNameLength) {
+      if (name.empty() || Utf16Units(name) > kMaxStateNameLength) {
         Schema(at, "State names must be 1 to 80 characters long");
       }
       if (!all_names_.insert(name).second || def.index.count(name) > 0) {
@@ -536,7 +546,7 @@ class Parser {
     for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) {
       std::string_view name = JsonView(it->name);
       if (name.ends_with(".$")) name.remove_suffix(2);
-      bool ok = !name.empty() && name.size() <= kMaxStateNameLength;
+      bool ok = !name.empty() && Utf16Units(name) <= kMaxStateNameLength;
       for (char c : name) {
         if (c == '.' || c == '$' || c == '[' || c == ']' || c == ' ' || c == '\t' || c == '\n' ||
             c == '*' || c == '"' || c == '\'') {
@@ -1338,6 +1348,17 @@ const State* StateMachineDef::Find(std::string_view name) const {
 }
 
 ParseResult ParseDefinition(std::string_view text) {
+  // AWS: a definition is at most 1,048,576 characters (UTF-16 units; never more than its UTF-8
+  // bytes, so only a text longer than that in bytes needs counting). The API refuses a longer
+  // one with a ValidationException before looking at it: so do we, before parsing it.
+  if (text.size() > kMaxDefinitionLength && Utf16Units(text) > kMaxDefinitionLength) {
+    ParseResult result;
+    result.diagnostics.push_back(Diagnostic{
+        Severity::kError, std::string(kDiagValidationException), "",
+        "1 validation error detected: Value at 'definition' failed to satisfy constraint: "
+        "Member must have length less than or equal to 1048576"});
+    return result;
+  }
   std::string error;
   std::optional<Json> doc = ParseJson(text, &error);
   if (!doc) {

@@ -1,6 +1,7 @@
 #include "switchyard/asl/timestamp.hpp"
 
 #include <array>
+#include <cstdint>
 
 namespace switchyard::asl {
 namespace {
@@ -48,7 +49,7 @@ void CivilFromDays(int64_t z, int64_t* y, int* m, int* d) {
 
 }  // namespace
 
-std::optional<int64_t> ParseTimestamp(std::string_view text) {
+std::optional<Timestamp> ParseTimestamp(std::string_view text) {
   // yyyy-MM-ddTHH:mm:ss[.fraction](Z|±HH:mm) — ISO-8601 extended offset date-time.
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
   if (!Digits(text, 0, 4, &year) || text.size() < 20 || text[4] != '-' ||
@@ -91,8 +92,21 @@ std::optional<int64_t> ParseTimestamp(std::string_view text) {
   }
   if (pos != text.size()) return std::nullopt;
   const int64_t days = DaysFromCivil(year, month, day);
+  // |seconds| < 3.2e11 for years 0000-9999: no overflow anywhere here.
   const int64_t seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
-  return seconds * 1000000000 + nanos;
+  return Timestamp{seconds, nanos};
+}
+
+int64_t Timestamp::ToEpochNanos() const {
+  constexpr int64_t kNanosPerSecond = 1000000000;
+  // INT64_MAX / 1e9 = 9223372036 (.854775807); seconds at or past it may not fit.
+  if (seconds >= INT64_MAX / kNanosPerSecond) {
+    if (seconds > INT64_MAX / kNanosPerSecond || nanos > INT64_MAX % kNanosPerSecond) {
+      return INT64_MAX;
+    }
+  }
+  if (seconds < INT64_MIN / kNanosPerSecond) return INT64_MIN;  // -9223372036: fits exactly
+  return seconds * kNanosPerSecond + nanos;
 }
 
 std::string FormatTimestamp(int64_t epoch_nanos) {

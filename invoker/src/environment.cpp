@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "spawn.hpp"
 #include "util.hpp"
 
 extern char** environ;
@@ -54,8 +54,8 @@ std::string DescribeWaitStatus(int status) {
 
 }  // namespace
 
-std::unique_ptr<Environment> Environment::Start(HttpServer& server, EnvironmentSpec spec,
-                                                std::string* error) {
+std::unique_ptr<Environment> Environment::Start(HttpServer& server, StemPool* stems,
+                                                EnvironmentSpec spec, std::string* error) {
   std::unique_ptr<Environment> env(new Environment());
   env->spec_ = std::move(spec);
   Environment* raw = env.get();
@@ -68,11 +68,6 @@ std::unique_ptr<Environment> Environment::Start(HttpServer& server, EnvironmentS
     return nullptr;
   }
 
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) {
-    *error = std::string("pipe: ") + std::strerror(errno);
-    return nullptr;
-  }
   std::vector<std::string> env_strings = env->spec_.environment;
   env_strings.push_back("AWS_LAMBDA_RUNTIME_API=127.0.0.1:" +
                         std::to_string(env->listener_->Port()));
@@ -85,52 +80,75 @@ std::unique_ptr<Environment> Environment::Start(HttpServer& server, EnvironmentS
   for (auto& arg : env->spec_.argv) argv.push_back(arg.data());
   argv.push_back(nullptr);
 
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
-  posix_spawn_file_actions_adddup2(&actions, fds[1], 2);
-  // Sockets of other environments must not leak into this runtime.
-  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
-  posix_spawn_file_actions_addchdir_np(&actions, env->spec_.code_dir.c_str());
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t no_signals;
-  sigemptyset(&no_signals);
-  sigset_t default_signals;
-  sigemptyset(&default_signals);
-  sigaddset(&default_signals, SIGPIPE);
-  sigaddset(&default_signals, SIGTERM);
-  sigaddset(&default_signals, SIGINT);
-  posix_spawnattr_setsigmask(&attr, &no_signals);
-  posix_spawnattr_setsigdefault(&attr, &default_signals);
-  // Its own process group, so a timeout kills whatever the runtime started too.
-  posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(
-      &attr,
-      static_cast<short>(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF));
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, argv[0], &actions, &attr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  close(fds[1]);
-  if (rc != 0) {
-    close(fds[0]);
-    *error = "cannot start runtime '" + env->spec_.argv[0] + "': " + std::strerror(rc);
-    return nullptr;
-  }
-  env->pid_ = pid;
-  const std::string status_path = "/proc/" + std::to_string(pid) + "/status";
-  env->status_fd_ = open(status_path.c_str(), O_RDONLY | O_CLOEXEC);
-  // Lambda's memory limit: the kernel's when a cgroup can be made, else Run() watches RSS.
-  env->cgroup_ = MemoryCgroup::Create(env->spec_.memory_size_mb);
-  if (env->cgroup_ && !env->cgroup_->Add(pid)) env->cgroup_.reset();
-  env->output_fd_ = fds[0];
-  fcntl(env->output_fd_, F_SETFL, fcntl(env->output_fd_, F_GETFL) | O_NONBLOCK);
+  // Init Duration counts from here: the clock starts before the process exists, so the
+  // runtime's first /next (which may come before this function returns) is always later.
   env->spawned_at_ = std::chrono::steady_clock::now();
   env->last_used_ = env->spawned_at_;
-  env->reader_ = std::thread([raw] { raw->ReadLoop(); });
+  if (stems) {
+    std::optional<StemPool::Started> started =
+        stems->Take(argv[0], argv.data(), envp.data(), env->spec_.code_dir.c_str(),
+                    env->spec_.memory_size_mb, error);
+    if (started && started->pid < 0) {
+      *error = "cannot start runtime '" + env->spec_.argv[0] + "': " + *error;
+      return nullptr;
+    }
+    if (started) {
+      env->cgroup_ = std::move(started->cgroup);
+      env->StartedProcess(started->pid, started->output_fd);
+      return env;
+    }
+  }
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    *error = std::string("pipe: ") + std::strerror(errno);
+    return nullptr;
+  }
+  // Lambda's memory limit: the kernel's when a cgroup can be made (the child joins it before
+  // exec, so all of its memory is charged), else Run() watches RSS.
+  env->cgroup_ = MemoryCgroup::Create(env->spec_.memory_size_mb);
+  SpawnSpec spawn;
+  spawn.path = argv[0];
+  spawn.argv = argv.data();
+  spawn.envp = envp.data();
+  spawn.cwd = env->spec_.code_dir.c_str();
+  spawn.output_fd = fds[1];
+  if (env->cgroup_) {
+    spawn.cgroup_procs_fd = env->cgroup_->OpenProcs();
+    spawn.cgroup_dir_fd = env->cgroup_->OpenDirectory();
+    if (spawn.cgroup_procs_fd < 0 && spawn.cgroup_dir_fd < 0) env->cgroup_.reset();
+  }
+  SpawnResult spawned = SpawnProcess(spawn);
+  if (spawned.pid < 0 && std::strcmp(spawned.step, "cgroup") == 0) {
+    // The kernel refused the cgroup (e.g. a v2 hierarchy without delegation): run without it,
+    // watching resident memory instead.
+    env->cgroup_.reset();
+    spawn.cgroup_procs_fd = -1;
+    spawn.cgroup_dir_fd = -1;
+    spawned = SpawnProcess(spawn);
+  }
+  for (const int fd : {spawn.cgroup_procs_fd, spawn.cgroup_dir_fd}) {
+    if (fd >= 0) close(fd);
+  }
+  close(fds[1]);
+  if (spawned.pid < 0) {
+    close(fds[0]);
+    *error = "cannot start runtime '" + env->spec_.argv[0] + "': " +
+             (std::strcmp(spawned.step, "exec") == 0 ? std::string()
+                                                     : std::string(spawned.step) + ": ") +
+             std::strerror(spawned.error);
+    return nullptr;
+  }
+  env->StartedProcess(spawned.pid, fds[0]);
   return env;
+}
+
+void Environment::StartedProcess(pid_t pid, int output_fd) {
+  pid_ = pid;
+  const std::string status_path = "/proc/" + std::to_string(pid) + "/status";
+  status_fd_ = open(status_path.c_str(), O_RDONLY | O_CLOEXEC);
+  output_fd_ = output_fd;
+  fcntl(output_fd_, F_SETFL, fcntl(output_fd_, F_GETFL) | O_NONBLOCK);
+  reader_ = std::thread([this] { ReadLoop(); });
 }
 
 Environment::~Environment() {
@@ -257,6 +275,23 @@ void Environment::Handle(HttpRequest request, Responder responder) {
   }
   const std::string path = request.target.substr(std::strlen(kPrefix));
   std::unique_lock lock(mu_);
+
+  if (request.body_too_large) {
+    // Lambda ends the invocation whose response is too large (the caller gets
+    // Function.ResponseSizeTooLarge); the runtime may ask for the next event at once.
+    const std::string response_path = "invocation/" + current_request_id_ + "/response";
+    if (request.method == "POST" && path == response_path && !current_request_id_.empty() &&
+        phase_ == Phase::kInvoking && !outcome_) {
+      RunOutcome outcome;
+      outcome.kind = OutcomeKind::kResponseTooLarge;
+      outcome_ = std::move(outcome);
+      phase_ = Phase::kIdle;
+      cv_.notify_all();
+    }
+    responder(ErrorResponse(413, "RequestEntityTooLarge",
+                            "Exceeded maximum allowed payload size (6291556 bytes)."));
+    return;
+  }
 
   if (path == "invocation/next") {
     if (request.method != "GET") {
@@ -434,8 +469,9 @@ RunOutcome Environment::Run(const EventSpec& event) {
     result.kind = OutcomeKind::kOutOfMemory;
   }
 
-  const bool fatal =
-      result.kind != OutcomeKind::kResponse && result.kind != OutcomeKind::kFunctionError;
+  const bool fatal = result.kind != OutcomeKind::kResponse &&
+                     result.kind != OutcomeKind::kFunctionError &&
+                     result.kind != OutcomeKind::kResponseTooLarge;
   if (fatal) {
     Kill();
     // Reap before collecting the log so the process's last words are in it.

@@ -20,6 +20,7 @@
 
 #include "http_server.hpp"
 #include "memory_cgroup.hpp"
+#include "stem_pool.hpp"
 
 namespace switchyard::invoker {
 
@@ -46,13 +47,14 @@ struct EventSpec {
 };
 
 enum class OutcomeKind {
-  kResponse,       // POST /response
-  kFunctionError,  // POST /error
-  kInitError,      // POST /init/error before the first /next
-  kExit,           // the runtime process exited (Runtime.ExitError)
-  kTimeout,        // the function timeout passed (Sandbox.Timedout)
-  kDeadline,       // the caller's deadline passed
-  kOutOfMemory,    // resident memory went over MemorySize (Runtime.OutOfMemory)
+  kResponse,          // POST /response
+  kFunctionError,     // POST /error
+  kInitError,         // POST /init/error before the first /next
+  kExit,              // the runtime process exited (Runtime.ExitError)
+  kTimeout,           // the function timeout passed (Sandbox.Timedout)
+  kDeadline,          // the caller's deadline passed
+  kOutOfMemory,       // resident memory went over MemorySize (Runtime.OutOfMemory)
+  kResponseTooLarge,  // /response over the body limit, answered 413 (the environment lives on)
 };
 
 struct RunOutcome {
@@ -68,10 +70,11 @@ struct RunOutcome {
 
 class Environment {
  public:
-  // Spawns the runtime (in its own process group, cwd = code_dir). Returns nullptr and sets
-  // `error` when the listener or the process cannot be started.
-  static std::unique_ptr<Environment> Start(HttpServer& server, EnvironmentSpec spec,
-                                            std::string* error);
+  // Spawns the runtime (in its own process group, cwd = code_dir, inside its memory cgroup
+  // when one can be made): from a waiting stem of `stems` when one is ready, else directly.
+  // Returns nullptr and sets `error` when the listener or the process cannot be started.
+  static std::unique_ptr<Environment> Start(HttpServer& server, StemPool* stems,
+                                            EnvironmentSpec spec, std::string* error);
   ~Environment();  // kills the process group and waits for the process
   Environment(const Environment&) = delete;
   Environment& operator=(const Environment&) = delete;
@@ -85,6 +88,7 @@ class Environment {
 
  private:
   Environment() = default;
+  void StartedProcess(pid_t pid, int output_fd);  // the process runs: watch it
   void Handle(HttpRequest request, Responder responder);
   void DeliverLocked(const Responder& responder);  // requires mu_
   void ReadLoop();

@@ -47,19 +47,15 @@ constexpr std::size_t kDrainAllowance = std::size_t{64} * 1024 * 1024;
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, std::shared_ptr<HandlerSlot> slot, std::size_t body_limit,
-          const std::string* too_large_body)
-      : stream_(std::move(socket)),
-        slot_(std::move(slot)),
-        body_limit_(body_limit),
-        too_large_body_(too_large_body) {}
+  Session(tcp::socket socket, std::shared_ptr<HandlerSlot> slot, std::size_t body_limit)
+      : stream_(std::move(socket)), slot_(std::move(slot)), body_limit_(body_limit) {}
 
   void Start() { ReadRequest(); }
 
  private:
   void ReadRequest() {
     parser_.emplace();
-    // Bodies somewhat over the limit are read in full and answered 413, so the runtime's
+    // Bodies somewhat over the limit are read in full (the handler answers 413), so the runtime's
     // connection stays usable (clients write the whole body before reading the answer); only
     // absurd sizes drop the connection.
     parser_->body_limit(body_limit_ + kDrainAllowance);
@@ -77,13 +73,6 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec) return;  // closed, malformed or absurdly large: drop the connection
     auto message = parser_->release();
     keep_alive_ = message.keep_alive();
-    if (message.body().size() > body_limit_) {
-      HttpResponse response;
-      response.status = 413;
-      response.body = *too_large_body_;
-      Write(std::move(response));
-      return;
-    }
     HttpRequest request;
     request.method = std::string(message.method_string());
     request.target = std::string(message.target());
@@ -93,7 +82,13 @@ class Session : public std::enable_shared_from_this<Session> {
                      [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
       request.headers.emplace_back(std::move(name), std::string(field.value()));
     }
-    request.body = std::move(message.body());
+    if (message.body().size() > body_limit_) {
+      request.body_too_large = true;
+      message.body().clear();
+      message.body().shrink_to_fit();
+    } else {
+      request.body = std::move(message.body());
+    }
 
     HttpHandler handler;
     {
@@ -138,42 +133,36 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<HandlerSlot> slot_;
   std::size_t body_limit_;
-  const std::string* too_large_body_;
   bool keep_alive_ = true;
 };
 
 // Accepts connections for one listener. Shared with the pending accept so that a completion
 // queued just before the listener closed still finds live state.
 struct AcceptState : std::enable_shared_from_this<AcceptState> {
-  AcceptState(asio::io_context& io_context, std::size_t limit, const std::string* body)
-      : io(io_context), acceptor(io_context), body_limit(limit), too_large_body(body) {}
+  AcceptState(asio::io_context& io_context, std::size_t limit)
+      : io(io_context), acceptor(io_context), body_limit(limit) {}
 
   void Accept() {
-    acceptor.async_accept(asio::make_strand(io),
-                          [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
-                            if (ec == asio::error::operation_aborted || !self->acceptor.is_open())
-                              return;
-                            if (!ec) {
-                              std::make_shared<Session>(std::move(socket), self->slot,
-                                                        self->body_limit, self->too_large_body)
-                                  ->Start();
-                            }
-                            self->Accept();
-                          });
+    acceptor.async_accept(asio::make_strand(io), [self = shared_from_this()](beast::error_code ec,
+                                                                             tcp::socket socket) {
+      if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) return;
+      if (!ec) {
+        std::make_shared<Session>(std::move(socket), self->slot, self->body_limit)->Start();
+      }
+      self->Accept();
+    });
   }
 
   asio::io_context& io;
   tcp::acceptor acceptor;
   std::shared_ptr<HandlerSlot> slot = std::make_shared<HandlerSlot>();
   std::size_t body_limit;
-  const std::string* too_large_body;
 };
 
 class AsioListener : public Listener {
  public:
-  AsioListener(asio::io_context& io, std::size_t body_limit, const std::string* too_large_body,
-               HttpHandler handler)
-      : state_(std::make_shared<AcceptState>(io, body_limit, too_large_body)) {
+  AsioListener(asio::io_context& io, std::size_t body_limit, HttpHandler handler)
+      : state_(std::make_shared<AcceptState>(io, body_limit)) {
     state_->slot->handler = std::move(handler);
     tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), 0);
     state_->acceptor.open(endpoint.protocol());
@@ -213,13 +202,10 @@ struct HttpServer::Impl {
   asio::executor_work_guard<asio::io_context::executor_type> work = asio::make_work_guard(io);
   std::thread thread;
   std::size_t body_limit = 0;
-  std::string too_large_body;
 };
 
-HttpServer::HttpServer(std::size_t body_limit, std::string too_large_body)
-    : impl_(std::make_unique<Impl>()) {
+HttpServer::HttpServer(std::size_t body_limit) : impl_(std::make_unique<Impl>()) {
   impl_->body_limit = body_limit;
-  impl_->too_large_body = std::move(too_large_body);
   impl_->thread = std::thread([this] {
     // One request's fault must not stop every environment's Runtime API.
     for (;;) {
@@ -239,8 +225,7 @@ HttpServer::~HttpServer() {
 }
 
 std::unique_ptr<Listener> HttpServer::Listen(HttpHandler handler) {
-  return std::make_unique<AsioListener>(impl_->io, impl_->body_limit, &impl_->too_large_body,
-                                        std::move(handler));
+  return std::make_unique<AsioListener>(impl_->io, impl_->body_limit, std::move(handler));
 }
 
 }  // namespace switchyard::invoker

@@ -18,6 +18,8 @@ struct HttpRequest {
   std::string target;                                        // path and query
   std::vector<std::pair<std::string, std::string>> headers;  // lower-case names, trailers too
   std::string body;
+  // The body was over the server's body limit: `body` is empty, and the handler answers (413).
+  bool body_too_large = false;
   // The header value (names compared case-insensitively), or "" when absent.
   std::string Header(const std::string& name) const;
 };
@@ -42,9 +44,9 @@ class Listener {
 
 class HttpServer {
  public:
-  // `body_limit`: bodies above it are answered 413 with `too_large_body` without calling the
-  // handler.
-  HttpServer(std::size_t body_limit, std::string too_large_body);
+  // `body_limit`: a body above it is read and dropped; the handler gets the request with
+  // body_too_large set (bodies far above it drop the connection).
+  explicit HttpServer(std::size_t body_limit);
   ~HttpServer();  // stops the I/O thread; every listener must be gone first
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

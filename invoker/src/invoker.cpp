@@ -20,6 +20,7 @@
 #include "environment.hpp"
 #include "http_client.hpp"
 #include "http_server.hpp"
+#include "memory_cgroup.hpp"
 #include "util.hpp"
 
 namespace switchyard::invoker {
@@ -35,6 +36,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr const char* kLatest = "$LATEST";
+// Empty memory cgroups kept ready for cold starts (topped up by the maintenance loop).
+constexpr int kPreparedCgroups = 4;
+// Runtime processes kept started, inside fresh memory cgroups, ready to exec (StemPool).
+constexpr int kStems = 2;
 
 // Lambda's buffered response limit: 6 MiB plus 100 bytes (RIE interop.MaxPayloadSize).
 constexpr std::size_t kRuntimeBodyLimit = 6 * 1024 * 1024 + 100;
@@ -171,11 +176,7 @@ std::string MarkCallerDeadlineExceeded(InvokeResult* result) {
 }  // namespace
 
 struct Invoker::Impl {
-  explicit Impl(InvokerOptions opts)
-      : options(std::move(opts)),
-        server(kRuntimeBodyLimit,
-               "{\"errorMessage\":\"Exceeded maximum allowed payload size (6291556 bytes).\","
-               "\"errorType\":\"RequestEntityTooLarge\"}") {
+  explicit Impl(InvokerOptions opts) : options(std::move(opts)), server(kRuntimeBodyLimit) {
     if (options.runtimes_dir.empty()) {
       const char* from_env = std::getenv("SWITCHYARD_RUNTIMES_DIR");
 #ifdef SWITCHYARD_RUNTIMES_DIR
@@ -188,6 +189,7 @@ struct Invoker::Impl {
 
   InvokerOptions options;
   HttpServer server;
+  StemPool stems{kStems};
   std::shared_ptr<EventQueue> queue =
       options.event_queue ? options.event_queue : std::make_shared<InMemoryEventQueue>();
 
@@ -638,7 +640,7 @@ InvokeResult Invoker::Impl::RunSync(const std::shared_ptr<const FunctionVersion>
   }
   if (!env) {
     std::string error;
-    env = Environment::Start(server, SpecFor(*fv, false), &error);
+    env = Environment::Start(server, &stems, SpecFor(*fv, false), &error);
     if (!env) {
       release(nullptr);
       spdlog::debug("function={} cannot start an execution environment: {}", name, error);
@@ -711,6 +713,17 @@ InvokeResult Invoker::Impl::RunSync(const std::shared_ptr<const FunctionVersion>
       break;
     case OutcomeKind::kDeadline:
       status_suffix = MarkCallerDeadlineExceeded(&result);
+      break;
+    case OutcomeKind::kResponseTooLarge:
+      // What Lambda answers the caller when the runtime's /response was refused with 413.
+      result.function_error = "Unhandled";
+      result.error_type = "Function.ResponseSizeTooLarge";
+      result.payload =
+          "{\"errorMessage\":\"Response payload size exceeded maximum allowed payload size "
+          "(" +
+          std::to_string(kRuntimeBodyLimit) +
+          " bytes).\",\"errorType\":\"Function.ResponseSizeTooLarge\"}";
+      status_suffix = "Status: error\tError Type: Function.ResponseSizeTooLarge";
       break;
   }
   const std::string log = BuildLog(request_id, fv->version, output, &outcome, fv->config,
@@ -787,11 +800,28 @@ void Invoker::Impl::ProcessAsync(QueuedEvent event) {
     json += "}";
     return json;
   };
+  AsyncProgress progress;
+  progress.request_id = event.request_id;
+  progress.function_name = event.function_name;
+  progress.max_attempts = 1 + config.maximum_retry_attempts;
+  auto report = [&] {
+    progress.attempt = event.attempts;
+    if (options.async_progress) options.async_progress(progress);
+  };
   auto fail = [&](const std::string& condition, const InvokeResult* result) {
-    if (!config.on_failure.empty()) Deliver(config.on_failure, record(condition, result));
-    if (config.dead_letter) Deliver("dead-letter", event.payload);
+    if (!config.on_failure.empty()) {
+      Deliver(config.on_failure, record(condition, result));
+      progress.delivered_to.push_back(config.on_failure);
+    }
+    if (config.dead_letter) {
+      Deliver("dead-letter", event.payload);
+      progress.delivered_to.push_back("dead-letter");
+    }
     spdlog::debug("function={} request_id={} async event failed condition={}", event.function_name,
                   event.request_id, condition);
+    progress.retry_at.reset();
+    progress.final_condition = condition;
+    report();
   };
   if (!fv) {
     fail("RetriesExhausted", nullptr);
@@ -815,6 +845,8 @@ void Invoker::Impl::ProcessAsync(QueuedEvent event) {
   InvokeResult result = Invoke(request);
   auto requeue = [&](std::chrono::milliseconds delay) {
     event.due = AsyncNow() + delay;
+    progress.retry_at = event.due;
+    report();
     queue->Push(std::move(event));
   };
   if (result.status == InvokeStatus::kThrottled ||
@@ -822,6 +854,8 @@ void Invoker::Impl::ProcessAsync(QueuedEvent event) {
     // Throttles and system errors go back to the queue with exponential backoff (1 s up to
     // 5 min, scaled with the retry base) until the event is too old; they are not attempts.
     --event.attempts;
+    progress.outcome = "not run";
+    progress.error_type = result.error_type;
     const auto shift = std::min(event.throttle_count++, 8);
     auto delay = options.async_retry_base / 60 * (int64_t{1} << shift);
     delay = std::min<std::chrono::milliseconds>(delay, options.async_retry_base * 5);
@@ -833,13 +867,23 @@ void Invoker::Impl::ProcessAsync(QueuedEvent event) {
     return;
   }
   if (result.status != InvokeStatus::kOk) {
+    progress.outcome = "not run";
+    progress.error_type = result.error_type;
     fail("RetriesExhausted", &result);
     return;
   }
   if (result.function_error.empty()) {
-    if (!config.on_success.empty()) Deliver(config.on_success, record("Success", &result));
+    progress.outcome = "succeeded";
+    if (!config.on_success.empty()) {
+      Deliver(config.on_success, record("Success", &result));
+      progress.delivered_to.push_back(config.on_success);
+    }
+    progress.final_condition = "Success";
+    report();
     return;
   }
+  progress.outcome = "failed";
+  progress.error_type = result.error_type;
   if (event.attempts <= config.maximum_retry_attempts) {
     // Lambda waits 1 minute before the second attempt and 2 minutes before the third.
     const auto delay = options.async_retry_base * event.attempts;
@@ -893,7 +937,7 @@ void Invoker::Impl::KeepProvisioned() {
   }
   for (const auto& [fv, generation] : wanted) {
     std::string error;
-    auto env = Environment::Start(server, SpecFor(*fv, true), &error);
+    auto env = Environment::Start(server, &stems, SpecFor(*fv, true), &error);
     std::lock_guard lock(mu);
     FunctionEntry* entry = EntryOf(fv->config.function_name, generation);
     if (!entry) continue;  // deleted meanwhile; env stops as it leaves scope, after the lock
@@ -918,6 +962,7 @@ void Invoker::Impl::MaintenanceLoop() {
     lock.unlock();
     ReapIdle();
     KeepProvisioned();
+    MemoryCgroup::Prepare(kPreparedCgroups);
     lock.lock();
     for (auto it = callback_threads.begin(); it != callback_threads.end();) {
       if (it->finished->load()) {
@@ -931,6 +976,7 @@ void Invoker::Impl::MaintenanceLoop() {
 }
 
 Invoker::Invoker(InvokerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {
+  MemoryCgroup::Prepare(kPreparedCgroups);
   impl_->async_thread = std::thread([this] { impl_->AsyncLoop(); });
   impl_->maintenance_thread = std::thread([this] { impl_->MaintenanceLoop(); });
 }

@@ -9,8 +9,10 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 namespace switchyard::invoker {
 
@@ -60,26 +62,99 @@ bool WriteText(const std::string& path, const std::string& text) {
   return static_cast<bool>(out);
 }
 
+const Hierarchy& TheHierarchy() {
+  static const Hierarchy hierarchy = FindHierarchy();
+  return hierarchy;
+}
+
+std::string NewCgroupDirectory() {
+  const Hierarchy& hierarchy = TheHierarchy();
+  static std::atomic<uint64_t> counter{0};
+  std::string path = hierarchy.base + "/switchyard-" + std::to_string(getpid()) + "-" +
+                     std::to_string(counter.fetch_add(1));
+  if (mkdir(path.c_str(), 0755) != 0) return {};
+  return path;
+}
+
+// Empty cgroup directories made ahead of need; removed at exit if still unused.
+class PreparedCgroups {
+ public:
+  ~PreparedCgroups() {
+    std::lock_guard lock(mu_);
+    for (const auto& path : paths_) rmdir(path.c_str());
+  }
+  std::string Take() {
+    std::lock_guard lock(mu_);
+    if (paths_.empty()) return {};
+    std::string path = std::move(paths_.back());
+    paths_.pop_back();
+    return path;
+  }
+  // Returns how many are missing to reach `count`.
+  std::size_t Missing(std::size_t count) {
+    std::lock_guard lock(mu_);
+    return paths_.size() >= count ? 0 : count - paths_.size();
+  }
+  void Put(std::string path) {
+    std::lock_guard lock(mu_);
+    paths_.push_back(std::move(path));
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::string> paths_;  // Guarded by mu_.
+};
+
+PreparedCgroups& Prepared() {
+  static PreparedCgroups prepared;
+  return prepared;
+}
+
 }  // namespace
 
-std::unique_ptr<MemoryCgroup> MemoryCgroup::Create(int64_t limit_mb) {
-  static const Hierarchy hierarchy = FindHierarchy();
-  if (hierarchy.base.empty()) return nullptr;
-  static std::atomic<uint64_t> counter{0};
-  const std::string path = hierarchy.base + "/switchyard-" + std::to_string(getpid()) + "-" +
-                           std::to_string(counter.fetch_add(1));
-  if (mkdir(path.c_str(), 0755) != 0) return nullptr;
-  std::unique_ptr<MemoryCgroup> cgroup(new MemoryCgroup(path, hierarchy.v2));
-  const std::string bytes = std::to_string(limit_mb * 1024 * 1024);
-  const bool limited = hierarchy.v2 ? WriteText(path + "/memory.max", bytes) &&
-                                          (WriteText(path + "/memory.swap.max", "0") || true)
-                                    : WriteText(path + "/memory.limit_in_bytes", bytes);
-  if (!limited) return nullptr;  // the destructor removes the directory
-  if (!hierarchy.v2 && access((path + "/memory.memsw.limit_in_bytes").c_str(), W_OK) == 0) {
-    // No swapping past the limit: Lambda has no swap.
-    WriteText(path + "/memory.memsw.limit_in_bytes", bytes);
+void MemoryCgroup::Prepare(int count) {
+  if (TheHierarchy().base.empty() || count <= 0) return;
+  for (std::size_t missing = Prepared().Missing(static_cast<std::size_t>(count)); missing > 0;
+       --missing) {
+    std::string path = NewCgroupDirectory();
+    if (path.empty()) return;
+    Prepared().Put(std::move(path));
   }
+}
+
+bool MemoryCgroup::Available() { return !TheHierarchy().base.empty(); }
+
+std::unique_ptr<MemoryCgroup> MemoryCgroup::CreateUnlimited() {
+  const Hierarchy& hierarchy = TheHierarchy();
+  if (hierarchy.base.empty()) return nullptr;
+  std::string path = Prepared().Take();
+  if (path.empty()) path = NewCgroupDirectory();
+  if (path.empty()) return nullptr;
+  return std::unique_ptr<MemoryCgroup>(new MemoryCgroup(path, hierarchy.v2));
+}
+
+std::unique_ptr<MemoryCgroup> MemoryCgroup::Create(int64_t limit_mb) {
+  auto cgroup = CreateUnlimited();
+  if (!cgroup || !cgroup->SetLimit(limit_mb)) return nullptr;  // the destructor removes it
   return cgroup;
+}
+
+bool MemoryCgroup::SetLimit(int64_t limit_mb) const {
+  const std::string bytes = std::to_string(limit_mb * 1024 * 1024);
+  if (v2_) {
+    if (!WriteText(path_ + "/memory.max", bytes)) return false;
+    WriteText(path_ + "/memory.swap.max", "0");  // absent without swap accounting
+    return true;
+  }
+  // v1 refuses a memory limit above memsw's: lower memory first, then memsw (both start
+  // unlimited).
+  if (!WriteText(path_ + "/memory.limit_in_bytes", bytes)) return false;
+  if (access((path_ + "/memory.memsw.limit_in_bytes").c_str(), W_OK) == 0) {
+    // No swapping past the limit: Lambda has no swap.
+    WriteText(path_ + "/memory.memsw.limit_in_bytes", bytes);
+  }
+  WriteText(path_ + "/memory.max_usage_in_bytes", "0");  // the peak starts from now
+  return true;
 }
 
 MemoryCgroup::~MemoryCgroup() {
@@ -91,8 +166,12 @@ MemoryCgroup::~MemoryCgroup() {
   }
 }
 
-bool MemoryCgroup::Add(pid_t pid) const {
-  return WriteText(path_ + "/cgroup.procs", std::to_string(pid));
+int MemoryCgroup::OpenProcs() const {
+  return open((path_ + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC);
+}
+
+int MemoryCgroup::OpenDirectory() const {
+  return v2_ ? open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
 }
 
 int64_t MemoryCgroup::PeakMb() const {

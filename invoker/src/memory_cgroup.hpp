@@ -15,14 +15,28 @@ namespace switchyard::invoker {
 class MemoryCgroup {
  public:
   // A fresh cgroup limited to `limit_mb`, or nullptr when cgroups are not writable here.
-  // SWITCHYARD_NO_CGROUP=1 in the environment disables them.
+  // SWITCHYARD_NO_CGROUP=1 in the environment disables them. Takes a directory made ahead by
+  // Prepare() when there is one.
   static std::unique_ptr<MemoryCgroup> Create(int64_t limit_mb);
+  // A fresh cgroup without a limit yet (SetLimit), or nullptr as for Create.
+  static std::unique_ptr<MemoryCgroup> CreateUnlimited();
+  // True when cgroups can be made here (and SWITCHYARD_NO_CGROUP is not 1).
+  static bool Available();
+  // Makes empty cgroups ahead of need until `count` wait unused (no-op without cgroups), so that
+  // a cold start does not pay for mkdir. Leftovers are removed at process exit.
+  static void Prepare(int count);
   ~MemoryCgroup();  // removes the cgroup (its processes must be gone)
   MemoryCgroup(const MemoryCgroup&) = delete;
   MemoryCgroup& operator=(const MemoryCgroup&) = delete;
 
-  // Moves `pid` into the cgroup. Returns false when the kernel refuses.
-  bool Add(pid_t pid) const;
+  // Limits the cgroup to `limit_mb` (no swap beyond it) and restarts its peak counter (v1).
+  // Returns false when the kernel refuses.
+  bool SetLimit(int64_t limit_mb) const;
+  // The cgroup's cgroup.procs, opened for writing (close-on-exec), for a child to join before
+  // it execs; -1 when it cannot be opened. The caller closes it.
+  int OpenProcs() const;
+  // cgroup v2: the directory, opened for clone3's CLONE_INTO_CGROUP; -1 on v1. Caller closes.
+  int OpenDirectory() const;
   // Peak memory use since creation. Keeps the counter file open: it is read after every
   // invocation, and one pread costs far less than open + read + close.
   int64_t PeakMb() const;

@@ -14,6 +14,7 @@
 #include "switchyard/orchestrator/cli.hpp"
 #include "switchyard/orchestrator/lambda_backend.hpp"
 #include "switchyard/orchestrator/memory_driver.hpp"
+#include "switchyard/orchestrator/request_limits.hpp"
 
 namespace switchyard::orchestrator {
 namespace {
@@ -60,6 +61,19 @@ int RunRunCommand(const RunOptions& options, std::ostream& out, std::ostream& er
     return 2;
   }
 
+  // What StartExecution would refuse is refused before anything runs, with AWS's error.
+  std::optional<asl::ExecutionType> type = asl::ParseExecutionType(options.type);
+  if (!type) {
+    err << "switchyard run: --type must be STANDARD or EXPRESS, not '" << options.type << "'\n";
+    return 2;
+  }
+  if (options.name) {
+    if (auto refused = CheckExecutionName(*options.name)) {
+      err << "switchyard run: " << refused->type << ": " << refused->message << "\n";
+      return 2;
+    }
+  }
+
   std::string input_text = "{}";
   if (options.input) {
     input_text = *options.input;
@@ -71,6 +85,10 @@ int RunRunCommand(const RunOptions& options, std::ostream& out, std::ostream& er
     }
     input_text = *text;
   }
+  if (auto refused = CheckExecutionInput(input_text)) {
+    err << "switchyard run: " << refused->type << ": " << refused->message << "\n";
+    return 2;
+  }
   std::string parse_error;
   std::optional<asl::Json> input = asl::ParseJson(input_text, &parse_error);
   if (!input) {
@@ -81,7 +99,14 @@ int RunRunCommand(const RunOptions& options, std::ostream& out, std::ostream& er
   std::random_device device;
   std::mt19937_64 random((static_cast<uint64_t>(device()) << 32) ^ device());
   MemoryDriverOptions driver_options;
-  driver_options.execution_name = options.name.empty() ? RandomUuid(random) : options.name;
+  driver_options.execution_name = options.name ? *options.name : RandomUuid(random);
+  driver_options.execution_type = *type;
+  // The conformance runner cannot pass --history, so SWITCHYARD_RUN_HISTORY=1 in the
+  // environment asks for it too.
+  const char* history_env = std::getenv("SWITCHYARD_RUN_HISTORY");
+  const bool want_history =
+      options.history || (history_env != nullptr && std::string_view(history_env) == "1");
+  driver_options.keep_history = want_history;
   std::string stem = std::filesystem::path(options.definition_file).stem().string();
   driver_options.state_machine_name = stem.empty() || stem == "-" ? "state-machine" : stem;
   driver_options.seed = random();
@@ -124,17 +149,16 @@ int RunRunCommand(const RunOptions& options, std::ostream& out, std::ostream& er
     asl::JsonSet(doc, "output", succeeded ? std::move(result.output) : asl::JsonNull());
     asl::JsonSet(doc, "error", OptionalString(result.error));
     asl::JsonSet(doc, "cause", OptionalString(result.cause));
-    // The conformance runner cannot pass --history, so SWITCHYARD_RUN_HISTORY=1 in the
-    // environment asks for it too.
-    const char* history_env = std::getenv("SWITCHYARD_RUN_HISTORY");
-    if (options.history || (history_env != nullptr && std::string_view(history_env) == "1")) {
+    if (want_history) {
       asl::Json history = asl::JsonArray();
       for (const auto& event : result.history) asl::JsonPush(history, event.ToJson());
       asl::JsonSet(doc, "history", std::move(history));
     }
     out << asl::DumpJson(doc) << "\n";
   } else {
-    if (options.history) {
+    if (want_history) {
+      // Text mode: stdout holds the output alone, so the history goes to stderr, one event
+      // (as GetExecutionHistory returns it) per line.
       for (const auto& event : result.history) err << asl::DumpJson(event.ToJson()) << "\n";
     }
     if (succeeded) {

@@ -57,9 +57,14 @@ int main(int argc, char** argv) {
   auto* input_opt = run_cmd->add_option("--input", run.input, "Execution input (JSON text)");
   run_cmd->add_option("--input-file", run.input_file, "File holding the execution input")
       ->excludes(input_opt);
-  run_cmd->add_option("--name", run.name, "Execution name");
+  run_cmd->add_option("--name", run.name, "Execution name (AWS's rules: 1-80 characters, ...)");
+  run_cmd
+      ->add_option("--type", run.type,
+                   "STANDARD (default: 25,000 history events, 1 year) or EXPRESS (5 minutes)")
+      ->check(CLI::IsMember({"STANDARD", "EXPRESS"}));
   run_cmd->add_flag("--json", run.json, "Print one JSON object {status, output, error, cause}");
-  run_cmd->add_flag("--history", run.history, "Include the execution history");
+  run_cmd->add_flag("--history", run.history,
+                    "Include the execution history (without --json: JSON lines on stderr)");
   run_cmd->add_flag("--fast-timers", run.fast_timers,
                     "Fire Wait states and retry backoffs at once");
   run_cmd->add_option("--functions", run.functions_dir,

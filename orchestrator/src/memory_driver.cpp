@@ -13,6 +13,12 @@ namespace asl = switchyard::asl;
 namespace {
 constexpr int64_t kNanosPerSecond = 1000000000;
 
+// `now` + `seconds`, saturated: a TimeoutSecondsPath may give any positive int64.
+int64_t AddSeconds(int64_t now, int64_t seconds) {
+  if (seconds >= (INT64_MAX - std::max<int64_t>(now, 0)) / kNanosPerSecond) return INT64_MAX;
+  return now + seconds * kNanosPerSecond;
+}
+
 int64_t RealNow() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -100,12 +106,14 @@ void MemoryDriver::ApplyEvent(const asl::Event& event, RunResult& result) {
       bool match = event.task_id.empty() ? (!event.token.empty() && flight.token == event.token)
                                          : task_id == event.task_id;
       if (match && flight.heartbeat_seconds > 0) {
-        flight.heartbeat_at = Now() + flight.heartbeat_seconds * kNanosPerSecond;
+        flight.heartbeat_at = AddSeconds(Now(), flight.heartbeat_seconds);
       }
     }
   }
   asl::Step step = asl::Apply(definition_, state_, event, Now());
-  for (auto& history_event : step.history) result.history.push_back(std::move(history_event));
+  if (options_.keep_history) {
+    for (auto& history_event : step.history) result.history.push_back(std::move(history_event));
+  }
   // A task completes in the core only through its task id or its token; forget its deadlines.
   if (event.kind == asl::Event::Kind::kTaskSucceeded ||
       event.kind == asl::Event::Kind::kTaskFailed ||
@@ -133,10 +141,10 @@ void MemoryDriver::Execute(asl::Command& command, RunResult& result) {
     case asl::Command::Kind::kInvokeTask: {
       InFlight flight;
       int64_t now = Now();
-      flight.timeout_at = now + command.timeout_seconds * kNanosPerSecond;
+      flight.timeout_at = AddSeconds(now, command.timeout_seconds);
       flight.heartbeat_seconds = command.heartbeat_seconds;
       if (command.heartbeat_seconds > 0) {
-        flight.heartbeat_at = now + command.heartbeat_seconds * kNanosPerSecond;
+        flight.heartbeat_at = AddSeconds(now, command.heartbeat_seconds);
       }
       flight.token = command.token;
       in_flight_[command.task_id] = flight;
@@ -239,6 +247,7 @@ RunResult MemoryDriver::Run(asl::Json input) {
   RunResult result;
   asl::Event started = asl::Event::Started(std::move(input), options_.execution_name,
                                            options_.state_machine_name, options_.seed);
+  started.execution_type = options_.execution_type;
   ApplyEvent(started, result);
   while (!finished_) {
     if (!ready_.empty()) {

@@ -1,6 +1,7 @@
 // Data-driven tests of the execution core: one JSON file per case under tests/cases/exec/.
 //   {"definition", "input", "expect": {"status", "output"} | {"status", "error", "cause"},
-//    "history_types"?, "backend"?, "invocations_at"?, "end_seconds"?, "stop_at_seconds"?}
+//    "history_types"?, "backend"?, "invocations_at"?, "end_seconds"?, "stop_at_seconds"?,
+//    "type"? ("STANDARD" by default, or "EXPRESS")}
 // Every case also runs a second time with a snapshot-and-resume after every event, which must give
 // the identical result and history (crash safety).
 #include <gtest/gtest.h>
@@ -54,9 +55,15 @@ TEST_P(CoreCaseTest, RunsAsExpectedAndSurvivesCrashes) {
   const Json* backend = JsonFind(*test_case, "backend");
   std::optional<double> stop_at;
   if (const Json* stop = JsonFind(*test_case, "stop_at_seconds")) stop_at = stop->GetDouble();
+  ExecutionType execution_type = ExecutionType::kStandard;
+  if (const Json* type_name = JsonFind(*test_case, "type")) {
+    auto parsed_type = ParseExecutionType(JsonView(*type_name));
+    ASSERT_TRUE(parsed_type.has_value()) << JsonView(*type_name);
+    execution_type = *parsed_type;
+  }
 
-  testing::FakeRun run =
-      testing::RunWithFakeDriver(*parsed.definition, *input, backend, false, stop_at);
+  testing::FakeRun run = testing::RunWithFakeDriver(*parsed.definition, *input, backend, false,
+                                                    stop_at, execution_type);
   const Json& expect = *JsonFind(*test_case, "expect");
   EXPECT_EQ(ExecutionStatusName(run.status), JsonView(*JsonFind(expect, "status")))
       << "error " << OptionalText(run.error) << " cause " << OptionalText(run.cause);
@@ -102,8 +109,8 @@ TEST_P(CoreCaseTest, RunsAsExpectedAndSurvivesCrashes) {
   }
 
   // Crash safety: resuming from a serialised copy after every event changes nothing.
-  testing::FakeRun resumed =
-      testing::RunWithFakeDriver(*parsed.definition, *input, backend, true, stop_at);
+  testing::FakeRun resumed = testing::RunWithFakeDriver(*parsed.definition, *input, backend, true,
+                                                        stop_at, execution_type);
   EXPECT_TRUE(resumed.snapshots_stable);
   EXPECT_EQ(resumed.status, run.status);
   EXPECT_EQ(resumed.output, run.output);

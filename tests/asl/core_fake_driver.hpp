@@ -40,9 +40,11 @@ struct FakeRun {
 // "cause": c} | {"timeout": true} | {"heartbeat_timeout": true} | {"callback": {"output": v}} |
 // {"callback": {"error": e, "cause": c}}. Each invocation takes the next outcome; the last repeats.
 // `stop_at_seconds`: send StopRequested at that time (when the execution is still running).
+// `type`: the execution's type (Standard by default).
 inline FakeRun RunWithFakeDriver(const StateMachineDef& definition, const Json& input,
                                  const Json* backend, bool crash_after_every_event,
-                                 std::optional<double> stop_at_seconds = std::nullopt) {
+                                 std::optional<double> stop_at_seconds = std::nullopt,
+                                 ExecutionType type = ExecutionType::kStandard) {
   FakeRun run;
   ExecutionState state;
   int64_t now = kFakeStart;
@@ -141,7 +143,9 @@ inline FakeRun RunWithFakeDriver(const StateMachineDef& definition, const Json& 
     }
   };
 
-  apply(Event::Started(CopyJson(input), "test-execution", "test-machine", 42));
+  Event started = Event::Started(CopyJson(input), "test-execution", "test-machine", 42);
+  started.execution_type = type;
+  apply(started);
   for (int guard = 0; guard < 100000 && !finished; ++guard) {
     if (!queue.empty()) {
       Event event = std::move(queue.front());

@@ -96,5 +96,44 @@ TEST(DefinitionTest, BuildsTheTypedModel) {
   EXPECT_EQ(choice->choices[0].children[1].op, ChoiceOperator::kStringEqualsPath);
 }
 
+// AWS: a definition is at most 1,048,576 characters (UTF-16 units), refused before parsing.
+std::string PaddedDefinition(std::size_t bytes, std::string_view pad_char) {
+  std::string text = R"({"StartAt":"P","States":{"P":{"Type":"Pass","End":true}},"Comment":")";
+  const std::string tail = "\"}";
+  while (text.size() + tail.size() + pad_char.size() <= bytes) text += pad_char;
+  text.append(bytes - text.size() - tail.size(), ' ');  // fill up the rest (none, or a space)
+  return text + tail;
+}
+
+TEST(DefinitionTest, DefinitionOfTheMaximumLengthValidates) {
+  std::string text = PaddedDefinition(1048576, "x");
+  ASSERT_EQ(text.size(), 1048576u);
+  const ParseResult result = ParseDefinition(text);
+  EXPECT_TRUE(result.ok()) << Render(result.diagnostics);
+}
+
+TEST(DefinitionTest, LongerDefinitionIsAValidationException) {
+  std::string text = PaddedDefinition(1048577, "x");
+  ASSERT_EQ(text.size(), 1048577u);
+  const ParseResult result = ParseDefinition(text);
+  EXPECT_FALSE(result.ok());
+  EXPECT_EQ(Render(result.diagnostics),
+            "ValidationException@ (1 validation error detected: Value at 'definition' failed to "
+            "satisfy constraint: Member must have length less than or equal to 1048576)\n");
+  // Not even parsed: a 10 MB text that is not JSON gets the same one diagnostic.
+  EXPECT_EQ(ParseDefinition(std::string(10 << 20, '[')).diagnostics.size(), 1u);
+}
+
+TEST(DefinitionTest, DefinitionLengthCountsCharactersNotBytes) {
+  // 600,000 two-byte characters: 1.2 MB of UTF-8 but 600,000 characters.
+  const ParseResult two_byte = ParseDefinition(PaddedDefinition(1200000, "\u00e9"));
+  EXPECT_TRUE(two_byte.ok()) << Render(two_byte.diagnostics);
+  // A 4-byte character is two UTF-16 units: 300,000 of them are 600,000 units, fine; 540,000
+  // (2,160,000 bytes) are 1,080,000 units, too many.
+  EXPECT_TRUE(ParseDefinition(PaddedDefinition(1200000, "\U0001F600")).ok());
+  EXPECT_EQ(ParseDefinition(PaddedDefinition(2160000, "\U0001F600")).diagnostics.at(0).code,
+            "ValidationException");
+}
+
 }  // namespace
 }  // namespace switchyard::asl

@@ -156,6 +156,142 @@ class Run(unittest.TestCase):
         self.assertIn('no function backend configured for', err)
 
 
+def write_temp(obj_or_text, suffix='.json'):
+    with tempfile.NamedTemporaryFile('w', suffix=suffix, delete=False) as f:
+        f.write(obj_or_text if isinstance(obj_or_text, str) else json.dumps(obj_or_text))
+    return f.name
+
+
+ENDLESS_CHOICE = {'StartAt': 'Loop', 'States': {
+    'Loop': {'Type': 'Choice', 'Choices': [{'Variable': '$.spin', 'BooleanEquals': True,
+                                            'Next': 'Loop'}], 'Default': 'Done'},
+    'Done': {'Type': 'Succeed'}}}
+PASS = {'StartAt': 'P', 'States': {'P': {'Type': 'Pass', 'End': True}}}
+LIMIT_CAUSE = 'The execution reached the maximum number of history events (25000).'
+
+
+class Limits(unittest.TestCase):
+    """AWS's limits, enforced where AWS enforces them."""
+
+    def setUp(self):
+        self.files = []
+
+    def tearDown(self):
+        for name in self.files:
+            os.unlink(name)
+
+    def temp(self, obj_or_text):
+        name = write_temp(obj_or_text)
+        self.files.append(name)
+        return name
+
+    def test_directories_are_usage_errors(self):
+        for args in (['validate', SRC], ['run', example('hello.asl.json'), '--input-file', SRC],
+                     ['run', SRC]):
+            code, _, err = sy(*args)
+            self.assertEqual(code, 2, args)
+            self.assertIn('Is a directory', err)
+            self.assertNotIn('basic_filebuf', err)
+
+    def test_endless_loop_fails_at_the_history_limit(self):
+        loop = self.temp(ENDLESS_CHOICE)
+        code, out, err = sy('run', loop, '--input', '{"spin": true}', '--json', '--history')
+        self.assertEqual(code, 1, err)
+        res = json.loads(out)
+        self.assertEqual((res['status'], res['error'], res['cause']),
+                         ('FAILED', 'States.Runtime', LIMIT_CAUSE))
+        self.assertEqual(len(res['history']), 25000)
+        self.assertEqual(res['history'][-2]['type'], 'ChoiceStateExited')
+        self.assertEqual(res['history'][-1]['id'], 25000)
+        # The explicit type gives the same.
+        code, _, err = sy('run', loop, '--input', '{"spin": true}', '--type', 'STANDARD')
+        self.assertEqual(code, 1)
+        self.assertIn(LIMIT_CAUSE, err)
+
+    def test_express_lasts_five_minutes(self):
+        wait = self.temp({'StartAt': 'W', 'States': {'W': {'Type': 'Wait', 'Seconds': 400,
+                                                            'End': True}}})
+        code, out, err = sy('run', wait, '--type', 'EXPRESS', '--fast-timers', '--json')
+        self.assertEqual(code, 1, err)
+        self.assertEqual(json.loads(out), {'status': 'TIMED_OUT', 'output': None,
+                                           'error': 'States.Timeout', 'cause': None})
+        code, out, _ = sy('run', wait, '--fast-timers', '--json')  # Standard: a year
+        self.assertEqual(json.loads(out)['status'], 'SUCCEEDED')
+        code, _, err = sy('run', wait, '--type', 'express')
+        self.assertEqual(code, 2)
+        self.assertIn('--type', err)
+
+    def test_wait_until_year_9999_times_out(self):
+        wait = self.temp({'StartAt': 'W', 'TimeoutSeconds': 2, 'States': {
+            'W': {'Type': 'Wait', 'Timestamp': '9999-12-31T23:59:59Z', 'End': True}}})
+        code, _, _ = sy('validate', wait)
+        self.assertEqual(code, 0)
+        code, out, _ = sy('run', wait, '--fast-timers', '--json', '--history')
+        self.assertEqual(code, 1)
+        res = json.loads(out)
+        self.assertEqual(res['status'], 'TIMED_OUT')
+        self.assertEqual([e['type'] for e in res['history']],
+                         ['ExecutionStarted', 'WaitStateEntered', 'ExecutionTimedOut'])
+
+    def test_execution_names_follow_aws_rules(self):
+        pass_machine = self.temp(PASS)
+        for name in ('a b', 'a/b', 'a*', '[x]', 'tab\there', 'ctl\x7f', 'x\u0085y'):
+            code, _, err = sy('run', pass_machine, '--name', name)
+            self.assertEqual(code, 2, name)
+            self.assertIn("InvalidName: Invalid Name: '" + name + "'", err)
+        code, _, err = sy('run', pass_machine, '--name', '')
+        self.assertEqual(code, 2)
+        self.assertIn("ValidationException: 1 validation error detected: Value at 'name' failed "
+                      "to satisfy constraint: Member must have length greater than or equal to 1",
+                      err)
+        code, _, err = sy('run', pass_machine, '--name', 'n' * 81)
+        self.assertEqual(code, 2)
+        self.assertIn("Member must have length less than or equal to 80", err)
+        for name in ('n' * 80, 'order-42_x.y', 'caf\u00e9'):
+            code, out, err = sy('run', pass_machine, '--name', name, '--json')
+            self.assertEqual(code, 0, (name, err))
+
+    def test_input_over_256_kib_is_refused_before_the_execution(self):
+        pass_machine = self.temp(PASS)
+        at_limit = '{"a":"' + 'x' * (262144 - 8) + '"}'
+        self.assertEqual(len(at_limit), 262144)
+        code, out, err = sy('run', pass_machine, '--input-file', self.temp(at_limit))
+        self.assertEqual(code, 0, err)
+        over = '{"a":"' + 'x' * (262144 - 7) + '"}'
+        code, out, err = sy('run', pass_machine, '--input-file', self.temp(over), '--json')
+        self.assertEqual(code, 2)
+        self.assertEqual(out, '')
+        self.assertIn("ValidationException: 1 validation error detected: Value at 'input' failed "
+                      "to satisfy constraint: Member must have length less than or equal to "
+                      "262144", err)
+        self.assertNotIn('returned a result', err)
+
+    def test_definition_over_1_mb_is_refused(self):
+        big = json.dumps(PASS)[:-1] + ', "Comment": "' + 'c' * 1048576 + '"}'
+        name = self.temp(big)
+        code, out, _ = sy('validate', name, '--json')
+        self.assertEqual(code, 1)
+        res = json.loads(out)
+        self.assertFalse(res['valid'])
+        self.assertEqual(res['diagnostics'][0]['code'], 'ValidationException')
+        code, _, err = sy('run', name)
+        self.assertEqual(code, 2)
+        self.assertIn("Value at 'definition' failed to satisfy constraint", err)
+
+    def test_history_in_text_mode_goes_to_stderr_as_json_lines(self):
+        pass_machine = self.temp(PASS)
+        for args, env in ((['--history'], None), ([], {'SWITCHYARD_RUN_HISTORY': '1'})):
+            p = subprocess.run([BIN, 'run', pass_machine, '--input', '{"a":1}', *args],
+                               capture_output=True, text=True, timeout=60,
+                               env={**os.environ, **(env or {})})
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertEqual(json.loads(p.stdout), {'a': 1})
+            events = [json.loads(line) for line in p.stderr.splitlines()]
+            self.assertEqual([e['type'] for e in events],
+                             ['ExecutionStarted', 'PassStateEntered', 'PassStateExited',
+                              'ExecutionSucceeded'])
+
+
 if __name__ == '__main__':
     BIN, SRC = sys.argv[1], sys.argv[2]
     unittest.main(argv=[sys.argv[0], '-v'])

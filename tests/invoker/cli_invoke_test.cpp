@@ -2,6 +2,9 @@
 // from that one source so it runs without the rest of the orchestrator.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <filesystem>
+#include <regex>
 #include <sstream>
 
 #include "invoker_test_util.hpp"
@@ -79,6 +82,55 @@ TEST(CliInvokeTest, UsageErrorsExitTwo) {
   options.function_name = "hello";
   options.payload = "{not json";
   EXPECT_EQ(Invoke(options).code, 2);
+  // An unknown version is as much a usage error as an unknown function.
+  options.payload.reset();
+  options.function_name = "hello:1";
+  CliRun no_version = Invoke(options);
+  EXPECT_EQ(no_version.code, 2);
+  EXPECT_EQ(no_version.out, "");
+  EXPECT_EQ(no_version.err,
+            "switchyard invoke: ResourceNotFoundException (404): {\"Type\":\"User\",\"message\":"
+            "\"Function not found: arn:aws:lambda:us-east-1:000000000000:function:hello:1\"}\n");
+}
+
+// Replaces the request ids and times of the progress lines, so they compare whole.
+std::string Normalise(const std::string& text) {
+  static const std::regex id("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+  static const std::regex when("retrying at [0-9T:-]+Z \\(in [0-9]+ s\\)");
+  return std::regex_replace(std::regex_replace(text, id, "ID"), when, "retrying at T");
+}
+
+TEST(CliInvokeTest, EventInvocationReportsEachAttemptOnStderr) {
+  const std::string root = invoker::testing::MakeTempDir();
+  invoker::testing::WriteFile(root + "/boom/function.json",
+                              R"({"Runtime":"python3.12","Handler":"h.handler"})");
+  invoker::testing::WriteFile(root + "/boom/h.py", "def handler(e, c):\n    raise KeyError('k')\n");
+  invoker::testing::WriteFile(root + "/fine/function.json",
+                              R"({"Runtime":"python3.12","Handler":"h.handler"})");
+  invoker::testing::WriteFile(root + "/fine/h.py", "def handler(e, c):\n    return 1\n");
+  setenv("SWITCHYARD_ASYNC_RETRY_BASE_MS", "50", 1);
+  InvokeOptions options;
+  options.functions_dir = root;
+  options.type = "Event";
+  options.function_name = "boom";
+  CliRun failing = Invoke(options);
+  options.function_name = "fine";
+  CliRun fine = Invoke(options);
+  unsetenv("SWITCHYARD_ASYNC_RETRY_BASE_MS");
+  std::filesystem::remove_all(root);
+
+  EXPECT_EQ(failing.code, 1);
+  EXPECT_EQ(failing.out, "");
+  EXPECT_EQ(Normalise(failing.err),
+            "switchyard invoke: event ID queued (202); waiting for its outcome\n"
+            "switchyard invoke: attempt 1 of 3 failed (KeyError); retrying at T\n"
+            "switchyard invoke: attempt 2 of 3 failed (KeyError); retrying at T\n"
+            "switchyard invoke: attempt 3 of 3 failed (KeyError); event failed: RetriesExhausted; "
+            "no destination configured\n");
+  EXPECT_EQ(fine.code, 0);
+  EXPECT_EQ(Normalise(fine.err),
+            "switchyard invoke: event ID queued (202); waiting for its outcome\n"
+            "switchyard invoke: attempt 1 of 3 succeeded\n");
 }
 
 TEST(CliInvokeTest, DryRunAndEventPrintNothing) {

@@ -9,8 +9,10 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <fstream>
 #include <future>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "invoker_test_util.hpp"
@@ -365,7 +367,6 @@ while True:
         'wrong_id_body': json.loads(call('POST', 'invocation/not-the-id/error', b'{}')[2]),
         'next_again': call('GET', 'invocation/next')[0],
         'init_error_late': call('POST', 'init/error', b'{}')[0],
-        'too_large': call('POST', 'invocation/%s/response' % rid, b'x' * (6 * 1024 * 1024 + 101))[0],
     }
     if json.loads(body).get('twice'):
         first = call('POST', 'invocation/%s/response' % rid, json.dumps(seen))
@@ -390,7 +391,6 @@ while True:
   EXPECT_EQ(Str(doc["wrong_id_body"], "errorMessage"), "Invalid request ID");
   EXPECT_EQ(doc["next_again"].GetInt(), 403);
   EXPECT_EQ(doc["init_error_late"].GetInt(), 403);
-  EXPECT_EQ(doc["too_large"].GetInt(), 413);
 }
 
 TEST_F(InvokerTest, ApiErrorsComeBackAsValues) {
@@ -913,6 +913,195 @@ while True:
   EXPECT_EQ(invoker->EnvironmentCount("doomed"), 0);  // the old environment was not pooled
   EXPECT_EQ(invoker->Invoke(Request("doomed", R"({"n":2})")).payload, R"({"n":2})");
   EXPECT_EQ(invoker->EnvironmentCount("doomed"), 1);
+}
+
+}  // namespace
+}  // namespace switchyard::invoker
+
+namespace switchyard::invoker {
+namespace {
+
+// The REPORT line's Init Duration in ms; nullopt when the line has none.
+std::optional<double> InitDurationOf(const std::string& log) {
+  const std::string key = "Init Duration: ";
+  const auto at = log.find(key);
+  if (at == std::string::npos) return std::nullopt;
+  return std::strtod(log.c_str() + at + key.size(), nullptr);
+}
+
+TEST_F(InvokerTest, InitDurationIsNeverNegative) {
+  // The runtime may ask for its first event before the spawn returns (a fast custom runtime
+  // does); Init Duration counts from before the spawn, so it is positive however they race.
+  auto invoker = Make();
+  const FunctionConfig shell =
+      MakeFunction(root_, "quick", "provided.al2023", "", {{"bootstrap", R"(#!/bin/bash
+api=$AWS_LAMBDA_RUNTIME_API
+exec 3<>"/dev/tcp/${api%:*}/${api##*:}"
+printf 'GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n' >&3
+id=
+while IFS= read -r line <&3; do
+  line=${line%$'\r'}; [ -z "$line" ] && break
+  case ${line,,} in lambda-runtime-aws-request-id:*) id=${line#*: } ;; esac
+done
+exec 4<>"/dev/tcp/${api%:*}/${api##*:}"
+printf 'POST /2018-06-01/runtime/invocation/%s/response HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nok' "$id" >&4
+IFS= read -r line <&4
+sleep 5
+)"}});
+  const FunctionConfig python =
+      MakeFunction(root_, "py", "python3.12", "handler.handler",
+                   {{"handler.py", "def handler(e, c):\n    return 1\n"}});
+  for (const FunctionConfig* config : {&shell, &python}) {
+    const int runs = config == &shell ? 30 : 8;
+    for (int i = 0; i < runs; ++i) {
+      Register(*invoker, *config);  // retires the idle environment: the next start is cold
+      InvokeResult result = invoker->Invoke(Request(config->function_name));
+      ASSERT_EQ(result.function_error, "") << result.payload;
+      const std::string log = LogOf(result.request_id);
+      const std::optional<double> init = InitDurationOf(log);
+      ASSERT_TRUE(init.has_value()) << log;
+      EXPECT_GT(*init, 0.0) << config->function_name << " run " << i << ":\n" << log;
+    }
+  }
+}
+
+TEST_F(InvokerTest, MemoryUsedDuringInitIsCharged) {
+  // Import-time allocations count against MemorySize: the runtime is in its memory cgroup
+  // before it execs. 200 MB touched and freed at import: OOM at 128 MB, and the peak at 512 MB.
+  // (Without a writable cgroup the invoker samples RSS instead and may miss a brief peak.)
+  auto invoker = Make();
+  const std::string module =
+      "data = bytearray(200 * 1024 * 1024)\n"
+      "for i in range(0, len(data), 4096): data[i] = 1\n"
+      "del data\n"
+      "def handler(e, c):\n    return 'ran'\n";
+  FunctionConfig small =
+      MakeFunction(root_, "greedy", "python3.12", "handler.handler", {{"handler.py", module}}, 20);
+  Register(*invoker, small);
+  InvokeResult killed = invoker->Invoke(Request("greedy"));
+  EXPECT_EQ(killed.function_error, "Unhandled") << killed.payload;
+  EXPECT_EQ(killed.error_type, "Runtime.OutOfMemory") << killed.payload;
+  EXPECT_NE(LogOf(killed.request_id).find("Status: error\tError Type: Runtime.OutOfMemory"),
+            std::string::npos)
+      << LogOf(killed.request_id);
+
+  small.memory_size_mb = 512;
+  Register(*invoker, small);
+  InvokeResult fits = invoker->Invoke(Request("greedy"));
+  EXPECT_EQ(fits.payload, "\"ran\"");
+  const std::string log = LogOf(fits.request_id);
+  const auto at = log.find("Max Memory Used: ");
+  ASSERT_NE(at, std::string::npos) << log;
+  EXPECT_GE(std::atoi(log.c_str() + at + 17), 200) << log;
+}
+
+// The invoker's own cgroup v1 memory directory when it may create cgroups there, else "".
+std::string WritableMemoryCgroupV1() {
+  if (const char* off = std::getenv("SWITCHYARD_NO_CGROUP"); off && std::string(off) == "1") {
+    return {};
+  }
+  std::ifstream self("/proc/self/cgroup");
+  std::string line;
+  while (std::getline(self, line)) {
+    const auto at = line.find(":memory:");
+    if (at == std::string::npos) continue;
+    const std::string path = line.substr(at + 8);
+    const std::string dir = "/sys/fs/cgroup/memory" + (path == "/" ? std::string() : path);
+    return access(dir.c_str(), W_OK) == 0 ? dir : std::string();
+  }
+  return {};
+}
+
+TEST_F(InvokerTest, RuntimeStartsInsideItsMemoryCgroup) {
+  if (WritableMemoryCgroupV1().empty()) GTEST_SKIP() << "no writable cgroup v1 memory hierarchy";
+  // The bootstrap's very first command reads its own cgroup: it must already be the
+  // environment's, not the invoker's (the child joins before exec).
+  auto invoker = Make();
+  Register(*invoker, MakeFunction(root_, "where", "provided.al2023", "", {{"bootstrap", R"(#!/bin/sh
+where=$(grep ':memory:' /proc/self/cgroup)
+api=$AWS_LAMBDA_RUNTIME_API
+exec python3 -c '
+import http.client, os, sys
+c = http.client.HTTPConnection(*os.environ["AWS_LAMBDA_RUNTIME_API"].split(":"))
+c.request("GET", "/2018-06-01/runtime/invocation/next")
+r = c.getresponse(); r.read()
+rid = r.getheader("Lambda-Runtime-Aws-Request-Id")
+c.request("POST", "/2018-06-01/runtime/invocation/%s/response" % rid, body=sys.argv[1])
+c.getresponse().read()
+' ""$where""
+)"}}));
+  for (int i = 0; i < 5; ++i) {
+    Register(*invoker, MakeFunction(root_, "where", "provided.al2023", "", {}));
+    InvokeResult result = invoker->Invoke(Request("where"));
+    ASSERT_EQ(result.function_error, "") << result.payload;
+    EXPECT_NE(result.payload.find("/switchyard-"), std::string::npos) << result.payload;
+  }
+}
+
+TEST_F(InvokerTest, ColdStartsBeyondTheWaitingStemsEachGetTheirOwnCgroup) {
+  if (WritableMemoryCgroupV1().empty()) GTEST_SKIP() << "no writable cgroup v1 memory hierarchy";
+  // More environments at once than the invoker keeps ready: some start from a waiting stem,
+  // the rest directly; every one runs inside a memory cgroup of its own.
+  auto invoker = Make();
+  Register(*invoker,
+           MakeFunction(root_, "many", "python3.12", "handler.handler",
+                        {{"handler.py",
+                          "import time\n"
+                          "def handler(e, c):\n"
+                          "    time.sleep(0.5)\n"
+                          "    with open('/proc/self/cgroup') as f:\n"
+                          "        return [l for l in f.read().split() if ':memory:' in l][0]\n"}},
+                        20));
+  constexpr int kAtOnce = 6;
+  std::vector<std::promise<InvokeResult>> results(kAtOnce);
+  for (auto& result : results) {
+    invoker->InvokeAsync(Request("many"),
+                         [&result](InvokeResult r) { result.set_value(std::move(r)); });
+  }
+  std::set<std::string> cgroups;
+  for (auto& result : results) {
+    InvokeResult r = result.get_future().get();
+    ASSERT_EQ(r.function_error, "") << r.payload;
+    EXPECT_NE(r.payload.find("/switchyard-"), std::string::npos) << r.payload;
+    cgroups.insert(r.payload);
+  }
+  EXPECT_EQ(cgroups.size(), static_cast<std::size_t>(kAtOnce));
+}
+
+TEST_F(InvokerTest, OversizedResponseIsResponseSizeTooLargeAndTheEnvironmentLivesOn) {
+  auto invoker = Make();
+  Register(*invoker,
+           MakeFunction(root_, "bigpy", "python3.12", "handler.handler",
+                        {{"handler.py",
+                          "def handler(e, c):\n"
+                          "    return 'x' * (7 * 1024 * 1024) if e.get('big') else 'small'\n"}},
+                        10));
+  Register(*invoker, MakeFunction(root_, "bignode", "nodejs20.x", "app.handler",
+                                  {{"app.js",
+                                    "exports.handler = async (e) => "
+                                    "e.big ? 'x'.repeat(7 * 1024 * 1024) : 'small';\n"}},
+                                  10));
+  const std::string expected =
+      "{\"errorMessage\":\"Response payload size exceeded maximum allowed payload size "
+      "(6291556 bytes).\",\"errorType\":\"Function.ResponseSizeTooLarge\"}";
+  for (const std::string name : {"bigpy", "bignode"}) {
+    InvokeResult big = invoker->Invoke(Request(name, R"({"big":true})"));
+    EXPECT_EQ(big.status, InvokeStatus::kOk) << name;
+    EXPECT_EQ(big.function_error, "Unhandled") << name;
+    EXPECT_EQ(big.error_type, "Function.ResponseSizeTooLarge") << name << ": " << big.payload;
+    EXPECT_EQ(big.payload, expected) << name;
+    EXPECT_NE(
+        LogOf(big.request_id).find("Status: error\tError Type: Function.ResponseSizeTooLarge"),
+        std::string::npos)
+        << LogOf(big.request_id);
+    // The same (warm) environment answers the next invocation.
+    InvokeResult next = invoker->Invoke(Request(name, R"({"big":false})"));
+    EXPECT_EQ(next.function_error, "") << name << ": " << next.payload;
+    EXPECT_EQ(next.payload, "\"small\"") << name;
+    EXPECT_EQ(InitDurationOf(LogOf(next.request_id)), std::nullopt)
+        << LogOf(big.request_id) << LogOf(next.request_id);
+    EXPECT_EQ(invoker->EnvironmentCount(name), 1) << name;
+  }
 }
 
 }  // namespace

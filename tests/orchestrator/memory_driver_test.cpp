@@ -217,5 +217,125 @@ TEST(MemoryDriverTest, ATaskEndingAfterTheDriverIsGoneIsDropped) {
   late.join();
 }
 
+// ---- AWS's limits, as this driver carries them out --------------------------------------------
+
+constexpr std::string_view kEndlessChoice = R"({"StartAt": "Loop", "States": {
+    "Loop": {"Type": "Choice", "Choices": [{"Variable": "$.spin", "BooleanEquals": true,
+             "Next": "Loop"}], "Default": "Done"},
+    "Done": {"Type": "Succeed"}}})";
+
+// `passes` Pass states, then a Fail state when `fail`.
+asl::StateMachineDef PassChain(int passes, bool fail = false) {
+  std::string text = R"({"StartAt": "P0", "States": {)";
+  for (int i = 0; i < passes; ++i) {
+    text += "\"P" + std::to_string(i) + "\": {\"Type\": \"Pass\", ";
+    text += i + 1 < passes ? "\"Next\": \"P" + std::to_string(i + 1) + "\"}, "
+            : fail         ? R"("Next": "F"}, "F": {"Type": "Fail", "Error": "Boom"}}})"
+                           : "\"End\": true}}}";
+  }
+  return Parse(text);
+}
+
+TEST(MemoryDriverTest, HistoryLimitBoundary) {
+  struct Case {
+    int passes;
+    bool fail;
+    std::size_t events;
+    std::string error;
+  };
+  // 24,999 events (the Fail's own error), 25,000 (succeeds), 25,001 (cut at 25,000).
+  for (const Case& c : {Case{12498, true, 24999, "Boom"}, Case{12499, false, 25000, ""},
+                        Case{12499, true, 25000, "States.Runtime"}}) {
+    asl::StateMachineDef definition = PassChain(c.passes, c.fail);
+    EchoBackend backend(false);
+    MemoryDriverOptions options;
+    options.fake_clock_start = kT0;
+    MemoryDriver driver(definition, backend, options);
+    RunResult result = driver.Run(*asl::ParseJson("{}"));
+    EXPECT_EQ(result.history.size(), c.events) << c.passes;
+    EXPECT_EQ(result.error.value_or(""), c.error) << c.passes;
+    EXPECT_EQ(result.status,
+              c.error.empty() ? asl::ExecutionStatus::kSucceeded : asl::ExecutionStatus::kFailed);
+  }
+}
+
+TEST(MemoryDriverTest, StandardEndlessLoopFailsAtTheHistoryLimit) {
+  asl::StateMachineDef definition = Parse(kEndlessChoice);
+  EchoBackend backend(false);
+  MemoryDriverOptions options;
+  options.fake_clock_start = kT0;
+  MemoryDriver driver(definition, backend, options);
+  RunResult result = driver.Run(*asl::ParseJson(R"({"spin": true})"));
+  EXPECT_EQ(result.status, asl::ExecutionStatus::kFailed);
+  EXPECT_EQ(result.error.value_or(""), "States.Runtime");
+  EXPECT_EQ(result.cause.value_or(""),
+            "The execution reached the maximum number of history events (25000).");
+  ASSERT_EQ(result.history.size(), 25000u);
+  EXPECT_EQ(result.history.back().type, "ExecutionFailed");
+  EXPECT_EQ(result.history[24998].type, "ChoiceStateExited");
+}
+
+TEST(MemoryDriverTest, ExpressRunsPastTheHistoryLimitThroughItsYields) {
+  asl::StateMachineDef definition = PassChain(13000);
+  EchoBackend backend(false);
+  MemoryDriverOptions options;
+  options.fake_clock_start = kT0;
+  options.execution_type = asl::ExecutionType::kExpress;
+  MemoryDriver driver(definition, backend, options);
+  RunResult result = driver.Run(*asl::ParseJson("[1]"));
+  EXPECT_EQ(result.status, asl::ExecutionStatus::kSucceeded);
+  EXPECT_EQ(asl::DumpJson(result.output), "[1]");
+  EXPECT_EQ(result.history.size(), 26002u);
+
+  MemoryDriverOptions standard;
+  standard.fake_clock_start = kT0;
+  MemoryDriver standard_driver(definition, backend, standard);
+  EXPECT_EQ(standard_driver.Run(*asl::ParseJson("[1]")).status, asl::ExecutionStatus::kFailed);
+}
+
+TEST(MemoryDriverTest, ExpressTimesOutAfterFiveMinutes) {
+  asl::StateMachineDef definition =
+      Parse(R"({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 400, "End": true}}})");
+  EchoBackend backend(false);
+  MemoryDriverOptions options;
+  options.fake_clock_start = kT0;
+  options.execution_type = asl::ExecutionType::kExpress;
+  options.keep_history = false;
+  MemoryDriver driver(definition, backend, options);
+  RunResult result = driver.Run(*asl::ParseJson("{}"));
+  EXPECT_EQ(result.status, asl::ExecutionStatus::kTimedOut);
+  EXPECT_EQ(result.error.value_or(""), "States.Timeout");
+  EXPECT_TRUE(result.history.empty());  // not kept
+}
+
+TEST(MemoryDriverTest, WaitUntilYear9999EndsAtTheExecutionTimeout) {
+  asl::StateMachineDef definition = Parse(R"({"StartAt": "W", "TimeoutSeconds": 2, "States": {
+      "W": {"Type": "Wait", "Timestamp": "9999-12-31T23:59:59Z", "End": true}}})");
+  EchoBackend backend(false);
+  MemoryDriverOptions options;
+  options.fake_clock_start = kT0;
+  MemoryDriver driver(definition, backend, options);
+  RunResult result = driver.Run(*asl::ParseJson("{}"));
+  EXPECT_EQ(result.status, asl::ExecutionStatus::kTimedOut);
+  EXPECT_EQ(Types(result), "ExecutionStarted WaitStateEntered ExecutionTimedOut ");
+  EXPECT_EQ(result.history.back().timestamp - kT0, int64_t{2} * 1000000000);
+}
+
+TEST(MemoryDriverTest, HugeTaskTimeoutEndsAtTheStandardYear) {
+  // TimeoutSecondsPath may give any positive integer: the deadline saturates, and the
+  // execution's year ends it first.
+  asl::StateMachineDef definition = Parse(R"({"StartAt": "T", "States": {"T": {"Type": "Task",
+      "Resource": "arn:aws:states:::lambda:invoke", "TimeoutSecondsPath": "$.t",
+      "HeartbeatSecondsPath": "$.t", "End": true}}})");
+  SilentBackend backend;
+  MemoryDriverOptions options;
+  options.fake_clock_start = kT0;
+  MemoryDriver driver(definition, backend, options);
+  RunResult result = driver.Run(*asl::ParseJson(R"({"t": 9223372036854775807})"));
+  EXPECT_EQ(result.status, asl::ExecutionStatus::kTimedOut);
+  EXPECT_EQ(result.history.back().timestamp - kT0, int64_t{31536000} * 1000000000);
+  EXPECT_EQ(backend.cancelled.size(), 1u);
+}
+
 }  // namespace
 }  // namespace switchyard::orchestrator

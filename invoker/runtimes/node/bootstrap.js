@@ -3,11 +3,14 @@
 // or ES module), then loops on /invocation/next calling the handler, async or callback style.
 // Errors are posted as the Node runtime does: {"errorType","errorMessage","trace":[...]}.
 'use strict';
-const http = require('http');
+// Start-up cost matters (it is most of a cold start): only modules that Node's own start-up
+// snapshot already holds are loaded eagerly (fs, path, util), plus `net`; not `http`, whose
+// parser, agent and streams cost more than the rest of this file. `url` loads only for ES
+// modules.
+const net = require('net');
 const fs = require('fs');
 const path = require('path');
 const util = require('util');
-const { pathToFileURL } = require('url');
 
 const [apiHost, apiPort] = (() => {
   const api = process.env.AWS_LAMBDA_RUNTIME_API;
@@ -15,26 +18,101 @@ const [apiHost, apiPort] = (() => {
   return [api.slice(0, colon), Number(api.slice(colon + 1))];
 })();
 const taskRoot = process.env.LAMBDA_TASK_ROOT || process.cwd();
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+
+// A minimal HTTP/1.1 client for the Runtime API: one keep-alive connection, one request at a
+// time, bodies framed by Content-Length (or chunked), as the Runtime API answers.
+let socket = null;
+let received = Buffer.alloc(0);
+let waiting = null;  // { resolve, reject } of the request in flight
+
+function connection() {
+  if (socket) return socket;
+  socket = net.connect(apiPort, apiHost);
+  socket.setNoDelay(true);
+  socket.on('data', (chunk) => {
+    received = received.length ? Buffer.concat([received, chunk]) : chunk;
+    parseResponse();
+  });
+  const fail = (error) => {
+    socket = null;
+    received = Buffer.alloc(0);
+    if (waiting) {
+      const { reject } = waiting;
+      waiting = null;
+      reject(error || new Error('Runtime API connection closed'));
+    }
+  };
+  socket.on('error', fail);
+  socket.on('close', () => fail());
+  return socket;
+}
+
+function parseResponse() {
+  if (!waiting) return;
+  const end = received.indexOf('\r\n\r\n');
+  if (end < 0) return;
+  const lines = received.toString('latin1', 0, end).split('\r\n');
+  const status = Number(lines[0].split(' ')[1]);
+  const headers = {};
+  for (let i = 1; i < lines.length; i++) {
+    const colon = lines[i].indexOf(':');
+    if (colon > 0) headers[lines[i].slice(0, colon).trim().toLowerCase()] = lines[i].slice(colon + 1).trim();
+  }
+  let body;
+  let consumed;
+  if ((headers['transfer-encoding'] || '').toLowerCase() === 'chunked') {
+    const parts = [];
+    let at = end + 4;
+    for (;;) {
+      const lineEnd = received.indexOf('\r\n', at);
+      if (lineEnd < 0) return;
+      const size = parseInt(received.toString('latin1', at, lineEnd), 16);
+      if (received.length < lineEnd + 2 + size + 2) return;
+      if (size === 0) {
+        const trailerEnd = received.indexOf('\r\n\r\n', lineEnd);
+        if (received.indexOf('\r\n', lineEnd + 2) === lineEnd + 2) {
+          consumed = lineEnd + 4;
+        } else if (trailerEnd < 0) {
+          return;
+        } else {
+          consumed = trailerEnd + 4;
+        }
+        break;
+      }
+      parts.push(received.subarray(lineEnd + 2, lineEnd + 2 + size));
+      at = lineEnd + 2 + size + 2;
+    }
+    body = Buffer.concat(parts);
+  } else {
+    const length = Number(headers['content-length'] || 0);
+    if (received.length < end + 4 + length) return;
+    body = received.subarray(end + 4, end + 4 + length);
+    consumed = end + 4 + length;
+  }
+  const text = body.toString('utf8');
+  received = received.subarray(consumed);
+  const { resolve } = waiting;
+  waiting = null;
+  if ((headers.connection || '').toLowerCase() === 'close' && socket) {
+    socket.destroy();
+    socket = null;
+  }
+  resolve({ status, headers, body: text });
+}
 
 function call(method, urlPath, body, headers) {
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : Buffer.from(body);
-    const request = http.request({
-      host: apiHost, port: apiPort, method, agent,
-      path: '/2018-06-01/runtime/' + urlPath,
-      headers: Object.assign(data ? { 'Content-Length': data.length } : {}, headers || {}),
-    }, (response) => {
-      const chunks = [];
-      response.on('data', (chunk) => chunks.push(chunk));
-      response.on('end', () => resolve({
-        status: response.statusCode, headers: response.headers,
-        body: Buffer.concat(chunks).toString('utf8'),
-      }));
-    });
-    request.on('error', reject);
-    if (data) request.write(data);
-    request.end();
+    let head = `${method} /2018-06-01/runtime/${urlPath} HTTP/1.1\r\nHost: ${apiHost}\r\n` +
+               `Content-Length: ${data ? data.length : 0}\r\n`;
+    for (const [name, value] of Object.entries(headers || {})) head += `${name}: ${value}\r\n`;
+    head += '\r\n';
+    waiting = { resolve, reject };
+    const sock = connection();
+    sock.cork();
+    sock.write(head, 'latin1');
+    if (data) sock.write(data);
+    sock.uncork();
   });
 }
 
@@ -85,13 +163,13 @@ async function loadHandler() {
     throw error;
   }
   if (file.endsWith('.mjs')) {
-    moduleObject = await import(pathToFileURL(file).href);
+    moduleObject = await import(require('url').pathToFileURL(file).href);
   } else {
     try {
       moduleObject = require(file);
     } catch (error) {
       if (error && error.code === 'ERR_REQUIRE_ESM') {
-        moduleObject = await import(pathToFileURL(file).href);
+        moduleObject = await import(require('url').pathToFileURL(file).href);
       } else {
         throw error;
       }

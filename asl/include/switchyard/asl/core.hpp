@@ -25,6 +25,21 @@ enum class ExecutionStatus { kRunning, kSucceeded, kFailed, kTimedOut, kAborted 
 // "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED".
 std::string_view ExecutionStatusName(ExecutionStatus status);
 
+// The state machine's type, as CreateStateMachine's `type`. It decides the limits the core
+// enforces (AWS quotas):
+// - kStandard: the history holds at most 25,000 events. A non-final event that would be the
+//   25,000th is not recorded; the execution fails instead with ExecutionFailed (event 25,000),
+//   States.Runtime, "The execution reached the maximum number of history events (25000)."
+// - kExpress: no history limit, but the execution lasts at most 5 minutes (then TIMED_OUT with
+//   States.Timeout, as a TimeoutSeconds of 300 would; a smaller TimeoutSeconds still wins). So
+//   that time can pass, an Express execution whose synchronous states (Pass, Choice, ...) run on
+//   and on yields to the driver every few thousand events: a kStartTimer due at `now`.
+enum class ExecutionType { kStandard, kExpress };
+// "STANDARD", "EXPRESS".
+std::string_view ExecutionTypeName(ExecutionType type);
+// Parses "STANDARD" / "EXPRESS" (exactly, as the AWS API spells them).
+std::optional<ExecutionType> ParseExecutionType(std::string_view text);
+
 // What happened outside the core. Move-only (it holds Json).
 struct Event {
   enum class Kind {
@@ -47,6 +62,7 @@ struct Event {
   std::string state_machine_arn;
   std::string role_arn;
   uint64_t seed = 0;
+  ExecutionType execution_type = ExecutionType::kStandard;
 
   // Task events: the task is found by `task_id`, or by `token` when task_id is empty (a callback
   // for a `.waitForTaskToken` task). kTaskSucceeded carries `output`; kTaskFailed `error`/`cause`.

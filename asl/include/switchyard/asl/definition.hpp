@@ -239,7 +239,9 @@ struct ParseResult {
   bool ok() const { return definition.has_value(); }
 };
 
-// Parses and validates definition text (INVALID_JSON_DESCRIPTION when it is not JSON).
+// Parses and validates definition text (INVALID_JSON_DESCRIPTION when it is not JSON). A text
+// over 1,048,576 characters is not parsed: its one diagnostic has the code ValidationException
+// (kDiagValidationException) and AWS's message.
 ParseResult ParseDefinition(std::string_view text);
 // Parses and validates a definition already parsed as JSON.
 ParseResult ParseDefinition(const Json& document);

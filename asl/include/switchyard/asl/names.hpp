@@ -1,5 +1,7 @@
 #pragma once
 // Every ASL name Switchyard uses, spelled once.
+#include <cstddef>
+#include <cstdint>
 #include <string_view>
 
 namespace switchyard::asl {
@@ -36,6 +38,9 @@ inline constexpr std::string_view kDiagInvalidIntrinsicFunction = "INVALID_INTRI
 inline constexpr std::string_view kDiagInvalidJsonataExpression = "INVALID_JSONATA_EXPRESSION";
 inline constexpr std::string_view kDiagNoTerminalState = "NO_TERMINAL_STATE";
 inline constexpr std::string_view kDiagInvalidQueryLanguage = "INVALID_QUERY_LANGUAGE";
+// Not a diagnostic AWS lists: what its API throws instead of validating at all (a definition
+// over 1,048,576 characters). An API layer answers it as that exception.
+inline constexpr std::string_view kDiagValidationException = "ValidationException";
 
 // Limits (AWS quotas that define semantics).
 inline constexpr std::size_t kMaxPayloadBytes = 262144;  // 256 KiB per input/output
@@ -43,6 +48,10 @@ inline constexpr std::size_t kMaxStateNameLength = 80;
 inline constexpr std::size_t kMaxVariableBytes = 262144;          // per variable and per Assign
 inline constexpr std::size_t kMaxVariablesTotalBytes = 10485760;  // per execution
 inline constexpr int kMaxIntrinsicNesting = 10;
-inline constexpr int kMaxHistoryEvents = 25000;
+inline constexpr int kMaxHistoryEvents = 25000;                   // Standard executions
+inline constexpr int64_t kMaxStandardDurationSeconds = 31536000;  // Standard executions: 1 year
+inline constexpr int64_t kMaxExpressDurationSeconds = 300;        // Express executions: 5 minutes
+inline constexpr std::size_t kMaxDefinitionLength = 1048576;      // characters (UTF-16 units)
+inline constexpr std::size_t kMaxExecutionNameLength = 80;
 
 }  // namespace switchyard::asl

@@ -100,6 +100,25 @@ struct AsyncDelivery {
 };
 using AsyncSink = std::function<void(const AsyncDelivery& delivery)>;
 
+// One step of an async (Event) invocation's life, reported as it happens.
+struct AsyncProgress {
+  std::string request_id;
+  std::string function_name;
+  int attempt = 0;       // attempts made so far (0 when the event ended without running)
+  int max_attempts = 0;  // 1 + MaximumRetryAttempts
+  // "succeeded" | "failed" (the function ran and failed) | "not run" (throttled or no
+  // environment; does not count as an attempt) | "" (the event ended before running it)
+  std::string outcome;
+  std::string error_type;  // with "failed" / "not run": why
+  // The next attempt's due time on the async clock, when there will be one.
+  std::optional<AsyncClock::time_point> retry_at;
+  // Set when the event is done: "Success", "RetriesExhausted", "EventAgeExceeded" or
+  // "ZeroReservedConcurrency", and where its record went (destination names, "dead-letter").
+  std::string final_condition;
+  std::vector<std::string> delivered_to;
+};
+using AsyncProgressSink = std::function<void(const AsyncProgress& progress)>;
+
 // Event invoke configuration (PutFunctionEventInvokeConfig).
 struct EventInvokeConfig {
   int maximum_retry_attempts = 2;             // 0–2
@@ -118,6 +137,8 @@ struct InvokerOptions {
   std::chrono::milliseconds init_timeout{std::chrono::seconds(10)};  // Lambda's init limit
   LogSink log_sink;                                                  // optional
   AsyncSink async_sink;  // optional; receives destination records and dead letters
+  // Optional; called on the async thread after each attempt and when an event is done.
+  AsyncProgressSink async_progress;
   // Async retry delays (Lambda: 1 min before the 2nd attempt, 2 min before the 3rd); tests
   // shorten them.
   std::chrono::milliseconds async_retry_base{std::chrono::minutes(1)};

@@ -20,13 +20,15 @@ struct RunOptions {
   std::string definition_file;
   std::optional<std::string> input;       // --input JSON
   std::optional<std::string> input_file;  // --input-file FILE
-  std::string name;                       // --name (default: a generated UUID)
+  std::optional<std::string> name;        // --name (default: a generated UUID)
+  std::string type = "STANDARD";          // --type STANDARD|EXPRESS
   bool json = false;
-  bool history = false;
+  bool history = false;  // --history (or SWITCHYARD_RUN_HISTORY=1)
   bool fast_timers = false;
   std::string functions_dir;  // --functions DIR
 };
-// Exit 0 SUCCEEDED, 1 FAILED/TIMED_OUT/ABORTED, 2 invalid definition or usage.
+// Exit 0 SUCCEEDED, 1 FAILED/TIMED_OUT/ABORTED, 2 invalid definition or usage, or a request
+// AWS would refuse before the execution starts (a bad name, an input over 256 KiB).
 int RunRunCommand(const RunOptions& options, std::ostream& out, std::ostream& err);
 
 struct InvokeOptions {
@@ -36,8 +38,10 @@ struct InvokeOptions {
   std::string type = "RequestResponse";  // --type Event|RequestResponse|DryRun
   bool log_tail = false;                 // --log-tail: the last 4 KB of the log on stderr
 };
-// Prints the response payload. Exit 0 success, 1 function error (or throttle/environment
-// error), 2 usage (bad type, unknown function, payload not JSON or too large).
+// Prints the response payload; an Event invocation's steps go to stderr as they happen.
+// Exit 0 success, 1 function error (also an Event invocation that finally failed) or
+// throttle/environment error, 2 usage (bad type, unknown function or qualifier, payload not
+// JSON or too large).
 int RunInvokeCommand(const InvokeOptions& options, std::ostream& out, std::ostream& err);
 
 // Where the database is: --database-url (else $SWITCHYARD_DATABASE_URL), else the embedded

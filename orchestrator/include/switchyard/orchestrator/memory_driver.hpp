@@ -77,6 +77,10 @@ struct MemoryDriverOptions {
   std::string execution_name = "execution";
   std::string state_machine_name = "state-machine";
   uint64_t seed = 0;
+  asl::ExecutionType execution_type = asl::ExecutionType::kStandard;
+  // Whether RunResult::history is filled. Without it, memory stays flat however long an Express
+  // execution (which has no history limit) runs.
+  bool keep_history = true;
   // Timers (Wait, retry backoff, execution timeout) fire as soon as nothing else can happen,
   // instead of in real time.
   bool fast_timers = false;
