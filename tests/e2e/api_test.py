@@ -494,6 +494,9 @@ class StepFunctions(unittest.TestCase):
             self.sfn.start_execution(stateMachineArn=arn, input='"' + 'x' * 262144 + '"')
         self.assertEqual(error_code(e.exception), ('ValidationException', 400))
         with self.assertRaises(ClientError) as e:
+            self.sfn.start_execution(stateMachineArn=arn, name='bad name')
+        self.assertEqual(error_code(e.exception), ('InvalidName', 400))
+        with self.assertRaises(ClientError) as e:
             self.sfn.describe_execution(
                 executionArn='arn:aws:states:us-east-1:000000000000:execution:e2e-pass:none')
         self.assertEqual(error_code(e.exception), ('ExecutionDoesNotExist', 400))

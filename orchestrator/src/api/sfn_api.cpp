@@ -12,6 +12,7 @@
 #include "api/work_pool.hpp"
 #include "switchyard/asl/definition.hpp"
 #include "switchyard/orchestrator/engine.hpp"
+#include "switchyard/orchestrator/request_limits.hpp"
 
 namespace switchyard::orchestrator::api {
 namespace {
@@ -119,6 +120,20 @@ void Timestamp(Writer& w, const char* key, int64_t ns) {
 void Str(Writer& w, const char* key, const std::string& value) {
   w.Key(key);
   w.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
+}
+
+// StartExecution's name and input, checked as AWS checks them (shared with `switchyard run`).
+bool CheckExecutionRequest(const std::string& name, const std::string& input, HttpResponse* error) {
+  std::optional<RequestError> problem;
+  if (!name.empty()) problem = CheckExecutionName(name);
+  if (!problem) problem = CheckExecutionInput(input);
+  if (!problem) return true;
+  *error = Json10Error(400,
+                       problem->type == "ValidationException"
+                           ? problem->type
+                           : std::string(kSfnErrorPrefix) + problem->type,
+                       problem->message);
+  return false;
 }
 
 bool CheckPayloadSize(const std::string& text, const char* member, HttpResponse* error) {
@@ -395,7 +410,7 @@ HttpResponse SfnApi::StartExecution(const ApiCall& call) {
   const Members m(body);
   std::string arn, name, input = "{}";
   if (!m.String("stateMachineArn", &arn, true, &error) || !m.String("name", &name, false, &error) ||
-      !m.String("input", &input, false, &error) || !CheckPayloadSize(input, "input", &error)) {
+      !m.String("input", &input, false, &error) || !CheckExecutionRequest(name, input, &error)) {
     return error;
   }
   const auto started = engine_->StartExecution(arn, name, input);
@@ -416,7 +431,7 @@ HttpResponse SfnApi::StartSyncExecution(const ApiCall& call) {
   const Members m(body);
   std::string arn, name, input = "{}";
   if (!m.String("stateMachineArn", &arn, true, &error) || !m.String("name", &name, false, &error) ||
-      !m.String("input", &input, false, &error) || !CheckPayloadSize(input, "input", &error)) {
+      !m.String("input", &input, false, &error) || !CheckExecutionRequest(name, input, &error)) {
     return error;
   }
   const auto result = engine_->StartSyncExecution(arn, name, input);
