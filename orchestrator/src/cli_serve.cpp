@@ -4,22 +4,27 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <exception>
+#include <fstream>
 #include <memory>
 #include <ostream>
 #include <string>
 #include <vector>
 
+#include "api/server.hpp"
 #include "store/database.hpp"
 #include "store/migrate.hpp"
 #include "switchyard/invoker/function_config.hpp"
+#include "switchyard/invoker/invoker.hpp"
 #include "switchyard/orchestrator/cli.hpp"
 #include "switchyard/orchestrator/engine.hpp"
 
 namespace switchyard::orchestrator {
 
-int RunServeCommand(const ServeOptions& options, std::ostream& /*out*/, std::ostream& err) {
+int RunServeCommand(const ServeOptions& options, std::ostream& out, std::ostream& err) {
   // SIGINT and SIGTERM are blocked in this thread before any other thread exists, so every thread
   // inherits the block and the signal waits for sigwait below instead of killing the process
   // half-way. (Child processes get the default mask back: see store/process.cpp.)
@@ -28,6 +33,19 @@ int RunServeCommand(const ServeOptions& options, std::ostream& /*out*/, std::ost
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  // The HTTP API's flags are checked before a database is started for nothing.
+  api::ApiServerOptions api_options;
+  api_options.bind_address = options.bind_address;
+  api_options.port = options.port;
+  api_options.credentials_file = options.credentials_file;
+  api_options.functions_dir = options.functions_dir;
+  api_options.read_timeout = std::chrono::milliseconds(options.read_timeout_ms);
+  auto api_server = std::make_unique<api::ApiServer>(api_options);
+  if (std::string error = api_server->Preflight(); !error.empty()) {
+    err << "switchyard serve: " << error << "\n";
+    return 2;
+  }
 
   std::optional<std::filesystem::path> data_dir;
   if (options.database.data_dir) data_dir = *options.database.data_dir;
@@ -56,29 +74,38 @@ int RunServeCommand(const ServeOptions& options, std::ostream& /*out*/, std::ost
     return 1;
   }
 
-  // The engine (and later the HTTP API) runs on its own threads until the signal below, then
-  // shuts down before the database does.
+  // The invoker is shared: functions created through the Lambda API are what Task states run.
+  // The engine and the HTTP API run on their own threads until the signal below; they shut
+  // down (API first, then the engine) before the database does.
+  invoker::InvokerOptions invoker_options;
+  auto functions = std::make_unique<invoker::Invoker>(std::move(invoker_options));
   std::unique_ptr<Engine> engine;
   try {
     EngineOptions engine_options;
     engine_options.database_url = database.url;
     engine_options.migrate = false;  // done above
+    engine_options.invoker = functions.get();
     engine = Engine::Create(std::move(engine_options));
-    if (!options.functions_dir.empty()) {
-      std::vector<std::string> load_errors;
-      auto configs = invoker::LoadFunctionsDirectory(options.functions_dir, &load_errors);
-      for (const auto& message : load_errors) err << "switchyard serve: " << message << "\n";
-      for (const auto& config : configs) {
-        if (std::string error = engine->RegisterFunction(config); !error.empty()) {
-          err << "switchyard serve: " << error << "\n";
-        }
-      }
-      spdlog::info("serve: functions={} dir={}", configs.size(), options.functions_dir);
-    }
     spdlog::info("serve: engine node={}", engine->node_id());
+    api_options.invoker = functions.get();
+    api_options.engine = engine.get();
+    api_server = std::make_unique<api::ApiServer>(api_options);
+    api_server->Start(out);
   } catch (const std::exception& e) {
     err << "switchyard serve: " << e.what() << "\n";
+    api_server.reset();
+    if (engine) engine->Shutdown();
+    engine.reset();
+    if (database.cluster) database.cluster->Stop();
     return 1;
+  }
+  if (!options.port_file.empty()) {
+    // Written whole, then renamed: a reader never sees a partial port.
+    {
+      std::ofstream file(options.port_file + ".tmp");
+      file << api_server->port() << "\n";
+    }
+    std::rename((options.port_file + ".tmp").c_str(), options.port_file.c_str());
   }
 
   spdlog::info("serve: ready (SIGINT or SIGTERM stops)");
@@ -87,9 +114,14 @@ int RunServeCommand(const ServeOptions& options, std::ostream& /*out*/, std::ost
   }
   spdlog::info("serve: received {}, shutting down", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
 
-  // Finish in-flight decisions and release leases before the database stops.
+  // Requests in flight are answered first, then the engine finishes its decisions and releases
+  // its leases, then the invoker's environments stop, then the database.
+  out << "switchyard serve: finishing requests in flight" << std::endl;
+  api_server->Stop();
+  api_server.reset();
   engine->Shutdown();
   engine.reset();
+  functions.reset();
 
   int status = 0;
   if (database.cluster) {
@@ -101,6 +133,7 @@ int RunServeCommand(const ServeOptions& options, std::ostream& /*out*/, std::ost
     }
   }
   spdlog::info("serve: stopped");
+  out << "switchyard serve: stopped" << std::endl;
   return status;
 }
 

@@ -89,12 +89,29 @@ int main(int argc, char** argv) {
   AddDatabaseOptions(*migrate_cmd, migrate.database);
 
   orch::ServeOptions serve;
-  CLI::App* serve_cmd =
-      app.add_subcommand("serve", "Run the durable engine on PostgreSQL until SIGINT or SIGTERM");
+  CLI::App* serve_cmd = app.add_subcommand("serve",
+                                           "Serve the Step Functions and Lambda APIs (durable "
+                                           "engine on PostgreSQL) until SIGINT or SIGTERM");
   AddDatabaseOptions(*serve_cmd, serve.database);
   serve_cmd->add_flag("--no-migrate", serve.no_migrate, "Do not apply migrations on start");
-  serve_cmd->add_option("--functions", serve.functions_dir,
-                        "Directory of functions (one folder each, with function.json)");
+  serve_cmd
+      ->add_option("--functions,--functions-dir", serve.functions_dir,
+                   "Directory of functions to register at start (one folder each, with "
+                   "function.json)")
+      ->envname("SWITCHYARD_FUNCTIONS_DIR");
+  serve_cmd->add_option("--port", serve.port, "HTTP API port (0 = any free port)")
+      ->envname("SWITCHYARD_PORT");
+  serve_cmd->add_option("--bind", serve.bind_address, "Address the HTTP API listens on")
+      ->envname("SWITCHYARD_BIND");
+  serve_cmd
+      ->add_option("--credentials-file", serve.credentials_file,
+                   "AWS shared-credentials file whose keys may sign requests (SigV4)")
+      ->envname("SWITCHYARD_CREDENTIALS_FILE");
+  serve_cmd->add_option("--port-file", serve.port_file, "Write the bound port to this file");
+  serve_cmd
+      ->add_option("--read-timeout-ms", serve.read_timeout_ms,
+                   "Deadline for reading one request (and the keep-alive idle limit)")
+      ->envname("SWITCHYARD_READ_TIMEOUT_MS");
 
   // Engine calls against the database of a running `serve`, named as the AWS CLI names them.
   orch::EngineCommandOptions engine_cmd;

@@ -36,7 +36,8 @@ class Server:
     """A `switchyard serve` process whose log lines are read on a thread."""
 
     def __init__(self, *args, env=None):
-        self.proc = subprocess.Popen([BIN, 'serve', *args], stdout=subprocess.DEVNULL,
+        # --port 0: the HTTP API on any free port, so that several servers can run at once.
+        self.proc = subprocess.Popen([BIN, 'serve', '--port', '0', *args], stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE, text=True, env=env or clean_env())
         self.lines = queue.Queue()
         self.log = []

@@ -62,11 +62,17 @@ int RunMigrateCommand(const MigrateOptions& options, std::ostream& out, std::ost
 struct ServeOptions {
   DatabaseOptions database;
   bool no_migrate = false;    // --no-migrate
-  std::string functions_dir;  // --functions DIR: functions Task states can invoke
+  std::string functions_dir;  // --functions DIR / SWITCHYARD_FUNCTIONS_DIR: registered at start
+  std::string bind_address = "127.0.0.1";  // --bind / SWITCHYARD_BIND
+  uint16_t port = 8083;                    // --port / SWITCHYARD_PORT (0 = any free port)
+  std::string credentials_file;            // --credentials-file / SWITCHYARD_CREDENTIALS_FILE
+  std::string port_file;                   // --port-file: the bound port is written there
+  int64_t read_timeout_ms = 60000;         // --read-timeout-ms / SWITCHYARD_READ_TIMEOUT_MS
 };
 // Resolves the database (starting the embedded cluster when no URL is given), migrates unless
-// --no-migrate, runs until SIGINT or SIGTERM, then stops what it started. Exit 0 after a signal,
-// 1 when the database cannot be reached or migrated.
+// --no-migrate, runs the engine and the HTTP API until SIGINT or SIGTERM, then stops what it
+// started (the API first, finishing requests in flight). Exit 0 after a signal, 1 when the
+// database cannot be reached or migrated, 2 for unusable flags (credentials, bind address).
 int RunServeCommand(const ServeOptions& options, std::ostream& out, std::ostream& err);
 
 // `state-machine create|update|describe|list|delete`, `execution start|describe|list|history|

@@ -1,0 +1,231 @@
+#include "api/server.hpp"
+
+#include <filesystem>
+#include <ostream>
+#include <random>
+#include <stdexcept>
+
+#include "api/aws_error.hpp"
+#include "api/function_registry.hpp"
+#include "api/http_server.hpp"
+#include "api/lambda_api.hpp"
+#include "api/metrics.hpp"
+#include "api/router.hpp"
+#include "api/sfn_api.hpp"
+#include "api/sigv4.hpp"
+#include "api/work_pool.hpp"
+#include "switchyard/invoker/function_config.hpp"
+#include "switchyard/invoker/invoker.hpp"
+
+namespace switchyard::orchestrator::api {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int kControlThreads = 4;
+constexpr int kInvokeThreads = 256;
+
+std::string NewRequestId() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  static const char* kHex = "0123456789abcdef";
+  std::string id;
+  for (int i = 0; i < 32; ++i) {
+    if (i == 8 || i == 12 || i == 16 || i == 20) id.push_back('-');
+    id.push_back(kHex[rng() & 15]);
+  }
+  return id;
+}
+
+}  // namespace
+
+bool IsLoopbackAddress(const std::string& address) {
+  return address == "localhost" || address == "::1" || address.rfind("127.", 0) == 0;
+}
+
+struct ApiServer::Impl {
+  ApiServerOptions options;
+  std::string data_dir;
+  bool own_data_dir = false;
+  std::optional<CredentialSet> credentials;
+  Metrics metrics;
+  InMemoryFunctionRegistry registry;
+  std::unique_ptr<invoker::Invoker> invoker;
+  std::unique_ptr<WorkPool> control_pool;
+  std::unique_ptr<WorkPool> invoke_pool;
+  std::unique_ptr<LambdaApi> lambda;
+  std::unique_ptr<SfnApi> sfn;
+  Router router;
+  std::unique_ptr<HttpServer> http;
+  bool running = false;
+
+  std::size_t BodyLimit(const HttpRequest& head) const {
+    if (head.Header("x-amz-target")) return kMaxSfnRequestBytes;
+    return LambdaBodyLimit(head);
+  }
+  HttpResponse TooLarge(const HttpRequest& head, std::size_t limit) const {
+    if (head.Header("x-amz-target")) return SfnTooLarge(limit);
+    return LambdaTooLarge(head, limit);
+  }
+  void Handle(HttpRequest request, Respond respond);
+};
+
+void ApiServer::Impl::Handle(HttpRequest request, Respond respond) {
+  const std::string request_id = NewRequestId();
+  if (request.method == "GET" && (request.path == "/health" || request.path == "/metrics")) {
+    HttpResponse response;
+    if (request.path == "/health") {
+      response.body = "{\"status\":\"ok\"}";
+    } else {
+      response.content_type = "text/plain; version=0.0.4";
+      response.body = metrics.Render();
+    }
+    return respond(std::move(response));
+  }
+  Router::Match match = router.Resolve(request);
+  const Protocol protocol = match.call.protocol;
+  const std::string protocol_name = protocol == Protocol::kJson10 ? "states" : "lambda";
+  const std::string operation = match.handler ? match.call.operation : "Unknown";
+  Respond counted = [this, respond = std::move(respond), protocol_name, operation,
+                     request_id](HttpResponse response) {
+    metrics.CountRequest(protocol_name, operation, response.status);
+    response.headers.emplace_back("x-amzn-RequestId", request_id);
+    respond(std::move(response));
+  };
+  if (credentials) {
+    const SigV4Verdict verdict =
+        VerifySigV4(request, *credentials, std::chrono::system_clock::now());
+    if (!verdict.ok) {
+      return counted(
+          ProtocolError(protocol, verdict.status, verdict.error_type, verdict.message, true));
+    }
+  }
+  if (!match.handler) return counted(std::move(match.error));
+  match.call.request = std::move(request);
+  (*match.handler)(std::move(match.call), std::move(counted));
+}
+
+ApiServer::ApiServer(ApiServerOptions options) : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+}
+
+ApiServer::~ApiServer() { Stop(std::chrono::seconds(0)); }
+
+std::string ApiServer::Preflight() {
+  Impl& impl = *impl_;
+  const ApiServerOptions& options = impl.options;
+  impl.credentials.reset();
+  if (!options.credentials_file.empty()) {
+    std::string error;
+    impl.credentials = LoadCredentialsFile(options.credentials_file, &error);
+    if (!impl.credentials) return error;
+  } else if (!IsLoopbackAddress(options.bind_address)) {
+    return "refusing to listen on " + options.bind_address +
+           " without credentials: requests could not be authenticated; pass "
+           "--credentials-file (or SWITCHYARD_CREDENTIALS_FILE), or bind 127.0.0.1";
+  }
+  return {};
+}
+
+void ApiServer::Start(std::ostream& log) {
+  Impl& impl = *impl_;
+  const ApiServerOptions& options = impl.options;
+  if (std::string error = Preflight(); !error.empty()) throw std::runtime_error(error);
+  if (impl.credentials) {
+    log << "switchyard serve: SigV4 authentication on, " << impl.credentials->size()
+        << " access key(s) from " << options.credentials_file << "\n";
+  } else {
+    log << "switchyard serve: no credentials configured: requests are not authenticated, "
+           "listening on loopback only\n";
+  }
+
+  if (options.data_dir.empty()) {
+    std::string pattern = (fs::temp_directory_path() / "switchyard-XXXXXX").string();
+    if (!mkdtemp(pattern.data())) throw std::runtime_error("cannot create a data directory");
+    impl.data_dir = pattern;
+    impl.own_data_dir = true;
+  } else {
+    std::error_code ec;
+    fs::create_directories(options.data_dir, ec);
+    if (ec) {
+      throw std::runtime_error("cannot create data directory '" + options.data_dir +
+                               "': " + ec.message());
+    }
+    impl.data_dir = options.data_dir;
+  }
+
+  invoker::Invoker* functions = options.invoker;
+  if (!functions) {
+    invoker::InvokerOptions invoker_options;
+    invoker_options.region = options.region;
+    invoker_options.account_id = options.account_id;
+    impl.invoker = std::make_unique<invoker::Invoker>(std::move(invoker_options));
+    functions = impl.invoker.get();
+  }
+  impl.control_pool = std::make_unique<WorkPool>(kControlThreads);
+  impl.invoke_pool = std::make_unique<WorkPool>(kInvokeThreads);
+  LambdaApiOptions lambda_options;
+  lambda_options.data_dir = impl.data_dir;
+  lambda_options.region = options.region;
+  lambda_options.account_id = options.account_id;
+  impl.lambda = std::make_unique<LambdaApi>(std::move(lambda_options), *functions, impl.registry,
+                                            impl.metrics);
+  impl.lambda->Register(impl.router, *impl.control_pool, *impl.invoke_pool);
+  impl.sfn = std::make_unique<SfnApi>(options.engine);
+  impl.sfn->Register(impl.router, *impl.control_pool, *impl.invoke_pool);
+
+  if (!options.functions_dir.empty()) {
+    std::vector<std::string> errors;
+    const auto configs = invoker::LoadFunctionsDirectory(options.functions_dir, &errors);
+    for (const auto& message : errors) log << "switchyard serve: " << message << "\n";
+    for (const auto& config : configs) {
+      const std::string error = impl.lambda->AddLocalFunction(config);
+      if (!error.empty()) {
+        log << "switchyard serve: " << error << "\n";
+      } else {
+        log << "switchyard serve: function " << config.function_name << " (" << config.runtime
+            << ") from " << config.code_dir << "\n";
+      }
+    }
+  }
+
+  HttpServerOptions http_options;
+  http_options.bind_address =
+      options.bind_address == "localhost" ? "127.0.0.1" : options.bind_address;
+  http_options.port = options.port;
+  http_options.io_threads = options.io_threads;
+  http_options.read_timeout = options.read_timeout;
+  http_options.body_limit = [this](const HttpRequest& head) { return impl_->BodyLimit(head); };
+  http_options.too_large = [this](const HttpRequest& head, std::size_t limit) {
+    return impl_->TooLarge(head, limit);
+  };
+  const std::string shown_address = http_options.bind_address;
+  impl.http = std::make_unique<HttpServer>(std::move(http_options),
+                                           [this](HttpRequest request, Respond respond) {
+                                             impl_->Handle(std::move(request), std::move(respond));
+                                           });
+  impl.http->Start();
+  impl.running = true;
+  log << "switchyard serve: listening on http://" << shown_address << ":" << impl.http->port()
+      << std::endl;
+}
+
+uint16_t ApiServer::port() const { return impl_->http ? impl_->http->port() : 0; }
+
+void ApiServer::Stop(std::chrono::milliseconds grace) {
+  Impl& impl = *impl_;
+  if (!impl.running) return;
+  impl.running = false;
+  // Order matters: no new requests, then the work already handed to the pools (their Respond
+  // calls need the HTTP server alive), then the server's threads, then the invoker.
+  impl.http->Stop(grace);
+  impl.control_pool->Shutdown();
+  impl.invoke_pool->Shutdown();
+  impl.http.reset();
+  impl.invoker.reset();
+  if (impl.own_data_dir) {
+    std::error_code ec;
+    fs::remove_all(impl.data_dir, ec);
+  }
+}
+
+}  // namespace switchyard::orchestrator::api

@@ -1,0 +1,627 @@
+// Step Functions operations (JSON 1.0). Members, errors and status codes follow the Step
+// Functions API reference.
+#include "api/sfn_api.hpp"
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cstdio>
+
+#include "api/aws_error.hpp"
+#include "api/work_pool.hpp"
+#include "switchyard/asl/definition.hpp"
+#include "switchyard/orchestrator/engine.hpp"
+#include "switchyard/orchestrator/request_limits.hpp"
+
+namespace switchyard::orchestrator::api {
+namespace {
+
+HttpResponse Json10Ok(std::string body) {
+  HttpResponse response;
+  response.content_type = std::string(kJson10ContentType);
+  response.body = std::move(body);
+  return response;
+}
+
+HttpResponse Validation(const std::string& message) {
+  return Json10Error(400, "ValidationException", message);
+}
+
+// JSON 1.0 bodies must be one JSON object.
+bool ParseJson10Body(const ApiCall& call, rapidjson::Document* doc, HttpResponse* error) {
+  const std::string& body = call.request.body;
+  doc->Parse(body.data(), body.size());
+  if (doc->HasParseError() || !doc->IsObject()) {
+    *error = Json10Error(400, "SerializationException",
+                         "Start of structure or map found where not expected.");
+    if (doc->HasParseError()) {
+      *error =
+          Json10Error(400, "SerializationException", "Unable to parse the request body as JSON");
+    }
+    return false;
+  }
+  return true;
+}
+
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+HttpResponse EngineError(const asl::Error& error) {
+  return Json10Error(400, std::string(kSfnErrorPrefix) + error.error, error.cause);
+}
+
+// Members of a JSON 1.0 request: required/optional strings and integers, with AWS's errors.
+class Members {
+ public:
+  explicit Members(const rapidjson::Document& doc) : doc_(doc) {}
+  // Sets *out (unchanged when absent). False + error when of the wrong type or, if required,
+  // absent.
+  bool String(const char* name, std::string* out, bool required, HttpResponse* error) const {
+    const auto it = doc_.FindMember(name);
+    if (it == doc_.MemberEnd() || it->value.IsNull()) {
+      if (required) {
+        *error = Validation(std::string("1 validation error detected: Value null at '") + name +
+                            "' failed to satisfy constraint: Member must not be null");
+      }
+      return !required;
+    }
+    if (!it->value.IsString()) {
+      *error = Json10Error(
+          400, "SerializationException",
+          std::string("Unexpected value type for member '") + name + "': expected a string");
+      return false;
+    }
+    out->assign(it->value.GetString(), it->value.GetStringLength());
+    return true;
+  }
+  bool Int(const char* name, int64_t* out, int64_t min, int64_t max, HttpResponse* error) const {
+    const auto it = doc_.FindMember(name);
+    if (it == doc_.MemberEnd() || it->value.IsNull()) return true;
+    if (!it->value.IsInt64()) {
+      *error = Json10Error(
+          400, "SerializationException",
+          std::string("Unexpected value type for member '") + name + "': expected an integer");
+      return false;
+    }
+    const int64_t value = it->value.GetInt64();
+    if (value < min || value > max) {
+      *error = Validation("1 validation error detected: Value '" + std::to_string(value) +
+                          "' at '" + name + "' failed to satisfy constraint: Member must have " +
+                          "value less than or equal to " + std::to_string(max) +
+                          " and greater than or equal to " + std::to_string(min));
+      return false;
+    }
+    *out = value;
+    return true;
+  }
+  bool Bool(const char* name, bool* out, HttpResponse* error) const {
+    const auto it = doc_.FindMember(name);
+    if (it == doc_.MemberEnd() || it->value.IsNull()) return true;
+    if (!it->value.IsBool()) {
+      *error = Json10Error(
+          400, "SerializationException",
+          std::string("Unexpected value type for member '") + name + "': expected a boolean");
+      return false;
+    }
+    *out = it->value.GetBool();
+    return true;
+  }
+
+ private:
+  const rapidjson::Document& doc_;
+};
+
+// Step Functions timestamps: epoch seconds with a fraction (ns → seconds, millisecond precision).
+void Timestamp(Writer& w, const char* key, int64_t ns) {
+  w.Key(key);
+  w.Double(static_cast<double>(ns / 1000000) / 1000.0);
+}
+
+void Str(Writer& w, const char* key, const std::string& value) {
+  w.Key(key);
+  w.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
+}
+
+// StartExecution's name and input, checked as AWS checks them (shared with `switchyard run`).
+bool CheckExecutionRequest(const std::string& name, const std::string& input, HttpResponse* error) {
+  std::optional<RequestError> problem;
+  if (!name.empty()) problem = CheckExecutionName(name);
+  if (!problem) problem = CheckExecutionInput(input);
+  if (!problem) return true;
+  *error = Json10Error(400,
+                       problem->type == "ValidationException"
+                           ? problem->type
+                           : std::string(kSfnErrorPrefix) + problem->type,
+                       problem->message);
+  return false;
+}
+
+bool CheckPayloadSize(const std::string& text, const char* member, HttpResponse* error) {
+  if (text.size() <= kMaxSfnPayloadBytes) return true;
+  *error = Validation(std::string("1 validation error detected: Value at '") + member +
+                      "' failed to satisfy constraint: Member must have length less than or "
+                      "equal to 262144");
+  return false;
+}
+
+// Opaque page tokens: base64 would do; the decimal offset is enough for an in-order listing.
+bool ParseOffsetToken(const std::string& token, std::size_t* offset, HttpResponse* error) {
+  *offset = 0;
+  if (token.empty()) return true;
+  char* end = nullptr;
+  const unsigned long long value = std::strtoull(token.c_str(), &end, 10);
+  if (*end != '\0' || token.size() > 12) {
+    *error = Json10Error(400, std::string(kSfnErrorPrefix) + "InvalidToken",
+                         "Invalid Token: '" + token + "'");
+    return false;
+  }
+  *offset = static_cast<std::size_t>(value);
+  return true;
+}
+
+void WriteExecution(Writer& w, const ExecutionInfo& execution, bool full) {
+  w.StartObject();
+  Str(w, "executionArn", execution.execution_arn);
+  Str(w, "stateMachineArn", execution.state_machine_arn);
+  Str(w, "name", execution.name);
+  Str(w, "status", execution.status);
+  Timestamp(w, "startDate", execution.start_date);
+  if (execution.stop_date) Timestamp(w, "stopDate", *execution.stop_date);
+  if (full) {
+    Str(w, "input", execution.input);
+    w.Key("inputDetails");
+    w.StartObject();
+    w.Key("included");
+    w.Bool(true);
+    w.EndObject();
+    if (execution.output) {
+      Str(w, "output", *execution.output);
+      w.Key("outputDetails");
+      w.StartObject();
+      w.Key("included");
+      w.Bool(true);
+      w.EndObject();
+    }
+    if (execution.error) Str(w, "error", *execution.error);
+    if (execution.cause) Str(w, "cause", *execution.cause);
+    w.Key("redriveCount");
+    w.Int64(execution.redrive_count);
+    Str(w, "redriveStatus", "NOT_REDRIVABLE");
+  }
+  w.EndObject();
+}
+
+}  // namespace
+
+HttpResponse SfnTooLarge(std::size_t limit) {
+  return Json10Error(413, "RequestEntityTooLargeException",
+                     "Request must be smaller than " + std::to_string(limit) + " bytes");
+}
+
+HttpResponse SfnApi::ValidateStateMachineDefinition(const ApiCall& call) {
+  rapidjson::Document body;
+  HttpResponse error;
+  if (!ParseJson10Body(call, &body, &error)) return error;
+  const auto definition = body.FindMember("definition");
+  if (definition == body.MemberEnd() || definition->value.IsNull()) {
+    return Validation(
+        "1 validation error detected: Value null at 'definition' failed to satisfy constraint: "
+        "Member must not be null");
+  }
+  if (!definition->value.IsString()) {
+    return Json10Error(400, "SerializationException",
+                       "STRING_VALUE can not be converted to a String");
+  }
+  const std::string_view text(definition->value.GetString(), definition->value.GetStringLength());
+  if (text.size() > 1024 * 1024) {
+    return Validation(
+        "1 validation error detected: Value at 'definition' failed to satisfy constraint: Member "
+        "must have length less than or equal to 1048576");
+  }
+  std::string severity = "ERROR";
+  if (const auto it = body.FindMember("severity"); it != body.MemberEnd() && it->value.IsString()) {
+    severity = it->value.GetString();
+    if (severity != "ERROR" && severity != "WARNING") {
+      return Validation("1 validation error detected: Value '" + severity +
+                        "' at 'severity' failed to satisfy constraint: Member must satisfy enum "
+                        "value set: [ERROR, WARNING]");
+    }
+  }
+  int64_t max_results = 100;
+  if (const auto it = body.FindMember("maxResults"); it != body.MemberEnd()) {
+    if (!it->value.IsInt64() || it->value.GetInt64() < 0 || it->value.GetInt64() > 100) {
+      return Validation(
+          "1 validation error detected: Value at 'maxResults' failed to satisfy constraint: "
+          "Member must have value less than or equal to 100");
+    }
+    max_results = it->value.GetInt64() == 0 ? 100 : it->value.GetInt64();
+  }
+  const asl::ParseResult parsed = asl::ParseDefinition(text);
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  w.StartObject();
+  w.Key("result");
+  w.String(parsed.ok() ? "OK" : "FAIL");
+  w.Key("diagnostics");
+  w.StartArray();
+  int64_t shown = 0;
+  bool truncated = false;
+  for (const asl::Diagnostic& d : parsed.diagnostics) {
+    const bool is_error = d.severity == asl::Severity::kError;
+    if (severity == "ERROR" && !is_error) continue;
+    if (shown == max_results) {
+      truncated = true;
+      break;
+    }
+    ++shown;
+    w.StartObject();
+    w.Key("severity");
+    w.String(is_error ? "ERROR" : "WARNING");
+    w.Key("code");
+    w.String(d.code.c_str());
+    w.Key("message");
+    w.String(d.message.c_str());
+    w.Key("location");
+    w.String(d.location.c_str());
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("truncated");
+  w.Bool(truncated);
+  w.EndObject();
+  return Json10Ok(buffer.GetString());
+}
+
+HttpResponse SfnApi::CreateStateMachine(const ApiCall& call) {
+  rapidjson::Document body;
+  HttpResponse error;
+  if (!ParseJson10Body(call, &body, &error)) return error;
+  const Members m(body);
+  std::string name, definition, role, type = "STANDARD";
+  if (!m.String("name", &name, true, &error) ||
+      !m.String("definition", &definition, true, &error) ||
+      !m.String("roleArn", &role, false, &error) || !m.String("type", &type, false, &error)) {
+    return error;
+  }
+  if (definition.size() > 1024 * 1024) {
+    return Validation(
+        "1 validation error detected: Value at 'definition' failed to satisfy constraint: Member "
+        "must have length less than or equal to 1048576");
+  }
+  const auto created = engine_->CreateStateMachine(name, definition, type, role);
+  if (!created) return EngineError(created.error());
+  rapidjson::StringBuffer buffer;
+  Writer w(buffer);
+  w.StartObject();
+  Str(w, "stateMachineArn", created->arn);
+  Timestamp(w, "creationDate", created->creation_date);
+  w.EndObject();
+  return Json10Ok(buffer.GetString());
+}
+
+HttpResponse SfnApi::DescribeStateMachine(const ApiCall& call) {
+  rapidjson::Document body;
+  HttpResponse error;
+  if (!ParseJson10Body(call, &body, &error)) return error;
+  std::string arn;
+  if (!Members(body).String("stateMachineArn", &arn, true, &error)) return error;
+  const auto machine = engine_->DescribeStateMachine(arn);
+  if (!machine) return EngineError(machine.error());
+  rapidjson::StringBuffer buffer;
+  Writer w(buffer);
+  w.StartObject();
+  Str(w, "stateMachineArn", machine->arn);
+  Str(w, "name", machine->name);
+  Str(w, "status", machine->status);
+  Str(w, "definition", machine->definition);
+  Str(w, "roleArn", machine->role_arn);
+  Str(w, "type", machine->type);
+  Timestamp(w, "creationDate", machine->creation_date);
+  w.Key("loggingConfiguration");
+  w.StartObject();
+  Str(w, "level", "OFF");
+  w.Key("includeExecutionData");
+  w.Bool(false);
+  w.EndObject();
+  if (!machine->revision_id.empty()) Str(w, "revisionId", machine->revision_id);
+  w.EndObject();
+  return Json10Ok(buffer.GetString());
+}
+
+HttpResponse SfnApi::UpdateStateMachine(const ApiCall& call) {
+  rapidjson::Document body;
+  HttpResponse error;
+  if (!ParseJson10Body(call, &body, &error)) return error;
+  const Members m(body);
+  std::string arn, definition;
+  if (!m.String("stateMachineArn", &arn, true, &error) ||
+      !m.String("definition", &definition, false, &error)) {
+    return error;
+  }
+  if (definition.empty()) {
+    return Json10Error(400, std::string(kSfnErrorPrefix) + "MissingRequiredParameter",
+                       "Either the definition, the role ARN, the LoggingConfiguration, or the "
+                       "TracingConfiguration must be specified");
+  }
+  const auto updated = engine_->UpdateStateMachine(arn, definition);
+  if (!updated) return EngineError(updated.error());
+  rapidjson::StringBuffer buffer;
+  Writer w(buffer);
+  w.StartObject();
+  const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  Timestamp(w, "updateDate", now);
+  if (!updated->revision_id.empty()) Str(w, "revisionId", updated->revision_id);
+  w.EndObject();
+  return Json10Ok(buffer.GetString());
+}
+
+HttpResponse SfnApi::DeleteStateMachine(const ApiCall& call) {
+  rapidjson::Document body;
+  HttpResponse error;
+  if (!ParseJson10Body(call, &body, &error)) return error;
+  std::string arn;
+  if (!Members(body).String("stateMachineArn", &arn, true, &error)) return error;
+  const auto status = engine_->DeleteStateMachine(arn);
+  if (!status) return EngineError(status.error());
+  return Json10Ok("{}");
+}
+
+HttpResponse SfnApi::ListStateMachines(const ApiCall& call) {
+  rapidjson::Document body;
+  HttpResponse error;
+  if (!ParseJson10Body(call, &body, &error)) return error;
+  const Members m(body);
+  int64_t max_results = 100;
+  std::string token;
+  if (!m.Int("maxResults", &max_results, 0, 1000, &error) ||
+      !m.String("nextToken", &token, false, &error)) {
+    return error;
+  }
+  if (max_results == 0) max_results = 100;
+  std::size_t offset = 0;
+  if (!ParseOffsetToken(token, &offset, &error)) return error;
+  const std::vector<StateMachineInfo> machines = engine_->ListStateMachines();
+  rapidjson::StringBuffer buffer;
+  Writer w(buffer);
+  w.StartObject();
+  w.Key("stateMachines");
+  w.StartArray();
+  std::size_t i = offset;
+  for (; i < machines.size() && static_cast<int64_t>(i - offset) < max_results; ++i) {
+    w.StartObject();
+    Str(w, "stateMachineArn", machines[i].arn);
+    Str(w, "name", machines[i].name);
+    Str(w, "type", machines[i].type);
+    Timestamp(w, "creationDate", machines[i].creation_date);
+    w.EndObject();
+  }
+  w.EndArray();
+  if (i < machines.size()) Str(w, "nextToken", std::to_string(i));
+  w.EndObject();
+  return Json10Ok(buffer.GetString());
+}
+
+HttpResponse SfnApi::StartExecution(const ApiCall& call) {
+  rapidjson::Document body;
+  HttpResponse error;
+  if (!ParseJson10Body(call, &body, &error)) return error;
+  const Members m(body);
+  std::string arn, name, input = "{}";
+  if (!m.String("stateMachineArn", &arn, true, &error) || !m.String("name", &name, false, &error) ||
+      !m.String("input", &input, false, &error) || !CheckExecutionRequest(name, input, &error)) {
+    return error;
+  }
+  const auto started = engine_->StartExecution(arn, name, input);
+  if (!started) return EngineError(started.error());
+  rapidjson::StringBuffer buffer;
+  Writer w(buffer);
+  w.StartObject();
+  Str(w, "executionArn", started->execution_arn);
+  Timestamp(w, "startDate", started->start_date);
+  w.EndObject();
+  return Json10Ok(buffer.GetString());
+}
+
+HttpResponse SfnApi::StartSyncExecution(const ApiCall& call) {
+  rapidjson::Document body;
+  HttpResponse error;
+  if (!ParseJson10Body(call, &body, &error)) return error;
+  const Members m(body);
+  std::string arn, name, input = "{}";
+  if (!m.String("stateMachineArn", &arn, true, &error) || !m.String("name", &name, false, &error) ||
+      !m.String("input", &input, false, &error) || !CheckExecutionRequest(name, input, &error)) {
+    return error;
+  }
+  const auto result = engine_->StartSyncExecution(arn, name, input);
+  if (!result) return EngineError(result.error());
+  rapidjson::StringBuffer buffer;
+  Writer w(buffer);
+  w.StartObject();
+  Str(w, "executionArn", result->execution_arn);
+  Str(w, "stateMachineArn", arn);
+  Timestamp(w, "startDate", result->start_date);
+  Timestamp(w, "stopDate", result->stop_date);
+  Str(w, "status", result->status);
+  Str(w, "input", input);
+  if (result->output) Str(w, "output", *result->output);
+  if (result->error) Str(w, "error", *result->error);
+  if (result->cause) Str(w, "cause", *result->cause);
+  w.EndObject();
+  return Json10Ok(buffer.GetString());
+}
+
+HttpResponse SfnApi::DescribeExecution(const ApiCall& call) {
+  rapidjson::Document body;
+  HttpResponse error;
+  if (!ParseJson10Body(call, &body, &error)) return error;
+  std::string arn;
+  if (!Members(body).String("executionArn", &arn, true, &error)) return error;
+  const auto execution = engine_->DescribeExecution(arn);
+  if (!execution) return EngineError(execution.error());
+  rapidjson::StringBuffer buffer;
+  Writer w(buffer);
+  WriteExecution(w, *execution, true);
+  return Json10Ok(buffer.GetString());
+}
+
+HttpResponse SfnApi::ListExecutions(const ApiCall& call) {
+  rapidjson::Document body;
+  HttpResponse error;
+  if (!ParseJson10Body(call, &body, &error)) return error;
+  const Members m(body);
+  std::string arn, status, token;
+  int64_t max_results = 100;
+  if (!m.String("stateMachineArn", &arn, true, &error) ||
+      !m.String("statusFilter", &status, false, &error) ||
+      !m.Int("maxResults", &max_results, 0, 1000, &error) ||
+      !m.String("nextToken", &token, false, &error)) {
+    return error;
+  }
+  if (max_results == 0) max_results = 100;
+  std::size_t offset = 0;
+  if (!ParseOffsetToken(token, &offset, &error)) return error;
+  // The engine lists newest first, up to 1000; pages are cut from that list.
+  const auto executions = engine_->ListExecutions(arn, status, 1000);
+  if (!executions) return EngineError(executions.error());
+  rapidjson::StringBuffer buffer;
+  Writer w(buffer);
+  w.StartObject();
+  w.Key("executions");
+  w.StartArray();
+  std::size_t i = offset;
+  for (; i < executions->size() && static_cast<int64_t>(i - offset) < max_results; ++i) {
+    WriteExecution(w, (*executions)[i], false);
+  }
+  w.EndArray();
+  if (i < executions->size()) Str(w, "nextToken", std::to_string(i));
+  w.EndObject();
+  return Json10Ok(buffer.GetString());
+}
+
+HttpResponse SfnApi::GetExecutionHistory(const ApiCall& call) {
+  rapidjson::Document body;
+  HttpResponse error;
+  if (!ParseJson10Body(call, &body, &error)) return error;
+  const Members m(body);
+  std::string arn, token;
+  int64_t max_results = 100;
+  bool reverse = false;
+  bool include_data = true;
+  if (!m.String("executionArn", &arn, true, &error) ||
+      !m.Int("maxResults", &max_results, 0, 1000, &error) ||
+      !m.String("nextToken", &token, false, &error) || !m.Bool("reverseOrder", &reverse, &error) ||
+      !m.Bool("includeExecutionData", &include_data, &error)) {
+    return error;
+  }
+  if (max_results == 0) max_results = 100;
+  const auto page = engine_->GetExecutionHistory(arn, max_results, token, reverse);
+  if (!page) return EngineError(page.error());
+  std::string out = "{\"events\":[";
+  for (std::size_t i = 0; i < page->events.size(); ++i) {
+    if (i) out += ',';
+    out += page->events[i].ToJson();
+  }
+  out += "]";
+  if (!page->next_token.empty()) out += ",\"nextToken\":" + JsonQuote(page->next_token);
+  out += "}";
+  return Json10Ok(std::move(out));
+}
+
+HttpResponse SfnApi::StopExecution(const ApiCall& call) {
+  rapidjson::Document body;
+  HttpResponse error;
+  if (!ParseJson10Body(call, &body, &error)) return error;
+  const Members m(body);
+  std::string arn, stop_error, cause;
+  if (!m.String("executionArn", &arn, true, &error) ||
+      !m.String("error", &stop_error, false, &error) || !m.String("cause", &cause, false, &error)) {
+    return error;
+  }
+  const auto stopped = engine_->StopExecution(arn, stop_error, cause);
+  if (!stopped) return EngineError(stopped.error());
+  rapidjson::StringBuffer buffer;
+  Writer w(buffer);
+  w.StartObject();
+  Timestamp(w, "stopDate", *stopped);
+  w.EndObject();
+  return Json10Ok(buffer.GetString());
+}
+
+HttpResponse SfnApi::SendTaskSuccess(const ApiCall& call) {
+  rapidjson::Document body;
+  HttpResponse error;
+  if (!ParseJson10Body(call, &body, &error)) return error;
+  const Members m(body);
+  std::string token, output;
+  if (!m.String("taskToken", &token, true, &error) || !m.String("output", &output, true, &error) ||
+      !CheckPayloadSize(output, "output", &error)) {
+    return error;
+  }
+  const auto status = engine_->SendTaskSuccess(token, output);
+  if (!status) return EngineError(status.error());
+  return Json10Ok("{}");
+}
+
+HttpResponse SfnApi::SendTaskFailure(const ApiCall& call) {
+  rapidjson::Document body;
+  HttpResponse error;
+  if (!ParseJson10Body(call, &body, &error)) return error;
+  const Members m(body);
+  std::string token, task_error, cause;
+  if (!m.String("taskToken", &token, true, &error) ||
+      !m.String("error", &task_error, false, &error) || !m.String("cause", &cause, false, &error)) {
+    return error;
+  }
+  const auto status = engine_->SendTaskFailure(token, task_error, cause);
+  if (!status) return EngineError(status.error());
+  return Json10Ok("{}");
+}
+
+HttpResponse SfnApi::SendTaskHeartbeat(const ApiCall& call) {
+  rapidjson::Document body;
+  HttpResponse error;
+  if (!ParseJson10Body(call, &body, &error)) return error;
+  std::string token;
+  if (!Members(body).String("taskToken", &token, true, &error)) return error;
+  const auto status = engine_->SendTaskHeartbeat(token);
+  if (!status) return EngineError(status.error());
+  return Json10Ok("{}");
+}
+
+void SfnApi::Register(Router& router, WorkPool& control, WorkPool& long_running) {
+  using Method = HttpResponse (SfnApi::*)(const ApiCall&);
+  auto add = [&](const char* operation, Method fn, WorkPool& pool) {
+    router.AddJson10(std::string("AWSStepFunctions.") + operation,
+                     [this, fn, &pool](ApiCall call, Respond respond) {
+                       pool.Post([this, fn, call = std::move(call), respond = std::move(respond)] {
+                         HttpResponse response;
+                         try {
+                           response = (this->*fn)(call);
+                         } catch (const std::exception& e) {
+                           response = Json10Error(500, "InternalFailure", e.what());
+                         }
+                         respond(std::move(response));
+                       });
+                     });
+  };
+  add("ValidateStateMachineDefinition", &SfnApi::ValidateStateMachineDefinition, control);
+  if (!engine_) return;
+  add("CreateStateMachine", &SfnApi::CreateStateMachine, control);
+  add("DescribeStateMachine", &SfnApi::DescribeStateMachine, control);
+  add("UpdateStateMachine", &SfnApi::UpdateStateMachine, control);
+  add("DeleteStateMachine", &SfnApi::DeleteStateMachine, control);
+  add("ListStateMachines", &SfnApi::ListStateMachines, control);
+  add("StartExecution", &SfnApi::StartExecution, control);
+  add("StartSyncExecution", &SfnApi::StartSyncExecution, long_running);
+  add("DescribeExecution", &SfnApi::DescribeExecution, control);
+  add("ListExecutions", &SfnApi::ListExecutions, control);
+  add("GetExecutionHistory", &SfnApi::GetExecutionHistory, control);
+  add("StopExecution", &SfnApi::StopExecution, control);
+  add("SendTaskSuccess", &SfnApi::SendTaskSuccess, control);
+  add("SendTaskFailure", &SfnApi::SendTaskFailure, control);
+  add("SendTaskHeartbeat", &SfnApi::SendTaskHeartbeat, control);
+}
+
+}  // namespace switchyard::orchestrator::api
