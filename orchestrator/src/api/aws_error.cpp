@@ -1,40 +1,12 @@
 #include "api/aws_error.hpp"
 
-#include <cstdio>
+#include "switchyard/asl/json.hpp"
 
 namespace switchyard::orchestrator::api {
 
 std::string JsonQuote(std::string_view text) {
-  std::string out = "\"";
-  for (char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          char buffer[8];
-          std::snprintf(buffer, sizeof buffer, "\\u%04x", c);
-          out += buffer;
-        } else {
-          out.push_back(ch);
-        }
-    }
-  }
-  out += '"';
+  std::string out;
+  asl::AppendJsonString(out, text);  // DumpJson's escapes; ill-formed UTF-8 becomes U+FFFD
   return out;
 }
 
