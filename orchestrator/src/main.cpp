@@ -186,7 +186,6 @@ int main(int argc, char** argv) {
   CLI::App* send_heartbeat = add_engine(task_cmd, "send-heartbeat", "SendTaskHeartbeat");
   send_heartbeat->add_option("--task-token", engine_cmd.token, "Task token")->required();
 
-
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

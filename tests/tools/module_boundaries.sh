@@ -18,5 +18,14 @@ check asl '(std::chrono::(system|steady|high_resolution)_clock|std::this_thread|
   "clocks, environment, standard streams or rand()"
 check invoker '#include\s*[<"](pqxx|libpq|switchyard/(asl|orchestrator)/)' \
   "asl, the orchestrator or PostgreSQL"
+# Only orchestrator/src/store/ issues SQL: nothing else in the orchestrator includes libpqxx or
+# libpq itself (the engine uses the store's transaction handles through store/ headers).
+hits=$(grep -rnE '#include\s*[<"](pqxx|libpq)' "$root/orchestrator" --include='*.hpp' --include='*.cpp' \
+  2>/dev/null | grep -v "^$root/orchestrator/src/store/")
+if [ -n "$hits" ]; then
+  echo "module_boundaries: only orchestrator/src/store/ may include libpqxx or libpq:"
+  echo "$hits"
+  status=1
+fi
 if [ $status -eq 0 ]; then echo "module_boundaries: ok"; fi
 exit $status

@@ -92,17 +92,6 @@ ExecutionInfo ToInfo(const store::ExecutionRow& row) {
   return info;
 }
 
-// A notification receiver that only wakes the claimer.
-class WorkListener : public pqxx::notification_receiver {
- public:
-  WorkListener(pqxx::connection_base& connection, std::function<void()> wake)
-      : pqxx::notification_receiver(connection, store::kWorkChannel), wake_(std::move(wake)) {}
-  void operator()(const std::string& /*payload*/, int /*backend_pid*/) override { wake_(); }
-
- private:
-  std::function<void()> wake_;
-};
-
 }  // namespace
 
 std::string HistoryEntry::ToJson() const {
@@ -196,7 +185,7 @@ std::shared_ptr<const asl::StateMachineDef> Engine::Impl::Definition(
 
 void Engine::Impl::Start() {
   // Fail early and clearly when the database is unreachable or not migrated.
-  db_->Transact([](pqxx::transaction_base& tx) { tx.exec("SELECT 1 FROM executions LIMIT 0"); });
+  db_->Transact([](pqxx::transaction_base& tx) { store::CheckSchema(tx); });
   started_ = true;
   for (int i = 0; i < std::max(options_.decision_threads, 1); ++i) {
     deciders_.emplace_back([this] { DecisionLoop(); });
@@ -500,8 +489,7 @@ void Engine::Impl::ListenLoop() {
       if (decider_stop_) return;
     }
     try {
-      pqxx::connection connection(db_->url());
-      WorkListener listener(connection, [this] {
+      store::WorkChannel channel(db_->url(), [this] {
         {
           std::lock_guard<std::mutex> lock(tasks_mu_);
           claim_wanted_ = true;
@@ -513,13 +501,12 @@ void Engine::Impl::ListenLoop() {
           std::lock_guard<std::mutex> lock(mu_);
           if (decider_stop_) return;
         }
-        connection.await_notification(0, 20000);
+        channel.Await(20000);
         auto now = std::chrono::steady_clock::now();
         if (notify_pending_ && now - last_notify >= std::chrono::milliseconds(20)) {
           notify_pending_ = false;
           last_notify = now;
-          pqxx::nontransaction tx(connection);
-          tx.exec(std::string("NOTIFY ") + store::kWorkChannel);
+          channel.Notify();
         }
       }
     } catch (const std::exception& e) {

@@ -10,7 +10,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <pqxx/pqxx>
 #include <set>
 #include <string>
 #include <thread>
@@ -18,7 +17,8 @@
 
 #include "store/database.hpp"
 #include "store/execution_store.hpp"
-#include "store/pool.hpp"
+#include "store/pool.hpp"  // the store's transactions (pqxx) are the engine's handles
+#include "store/work_channel.hpp"
 #include "switchyard/asl/core.hpp"
 #include "switchyard/asl/definition.hpp"
 #include "switchyard/invoker/invoker.hpp"

@@ -466,6 +466,8 @@ void UpdateExecutions(pqxx::transaction_base& tx, const std::vector<ExecutionUpd
                    OptionalTextArray(causes), finished, now);
 }
 
+void CheckSchema(pqxx::transaction_base& tx) { tx.exec("SELECT 1 FROM executions LIMIT 0"); }
+
 int64_t DecisionCount(pqxx::transaction_base& tx, int64_t execution_id) {
   PrepareExecutionStatements(tx.conn());
   pqxx::result result = tx.exec_prepared("es_decision_count", execution_id);

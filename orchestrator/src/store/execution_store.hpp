@@ -17,6 +17,8 @@ namespace switchyard::orchestrator::store {
 // Registers this file's prepared statements on a connection (idempotent, cheap; the server
 // prepares each on first use).
 void PrepareExecutionStatements(pqxx::connection_base& connection);
+// Throws (pqxx::sql_error) when the database lacks the engine's schema: fail early and clearly.
+void CheckSchema(pqxx::transaction_base& tx);
 
 // ---- state machines ---------------------------------------------------------------------------
 struct StateMachineRow {
