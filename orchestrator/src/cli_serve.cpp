@@ -103,6 +103,10 @@ int RunServeCommand(const ServeOptions& options, std::ostream& out, std::ostream
     engine_options.migrate = false;  // done above
     engine_options.invoker = functions.get();
     engine_options.observer = &metrics;
+    // Four transactions of decisions in flight (not the library's two): StartExecution calls
+    // wait on commits, so overlapping more of them keeps the group commits full (bench/README).
+    engine_options.decision_threads = 4;
+    engine_options.pool_size = 6;
     engine = Engine::Create(std::move(engine_options));
     spdlog::info("serve: engine node={}", engine->node_id());
     api_options.invoker = functions.get();

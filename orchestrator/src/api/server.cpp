@@ -25,7 +25,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr int kControlThreads = 4;
+constexpr int kControlThreads = 64;
 constexpr int kInvokeThreads = 256;
 
 std::string NewRequestId() {
