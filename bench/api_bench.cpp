@@ -169,14 +169,14 @@ int main(int argc, char** argv) {
     std::sort(all.begin(), all.end());
     auto pct = [&](double p) {
       if (all.empty()) return 0.0;
-      return static_cast<double>(all[std::min(all.size() - 1, static_cast<std::size_t>(
-                                                                  p * static_cast<double>(all.size())))]);
+      return static_cast<double>(all[std::min(
+          all.size() - 1, static_cast<std::size_t>(p * static_cast<double>(all.size())))]);
     };
     std::printf(
         "{\"target\":\"%s\",\"requests\":%zu,\"errors\":%ld,\"seconds\":%.4f,\"rps\":%.1f,"
         "\"p50_ms\":%.3f,\"p99_ms\":%.3f}\n",
-        target.c_str(), all.size(), error_count, elapsed,
-        static_cast<double>(all.size()) / elapsed, pct(0.5), pct(0.99));
+        target.c_str(), all.size(), error_count, elapsed, static_cast<double>(all.size()) / elapsed,
+        pct(0.5), pct(0.99));
     std::fflush(stdout);
   }
   for (auto& c : connections) close(c.fd);

@@ -30,7 +30,8 @@ bool Fill() {
 
 // Sends, reads one response; returns the request id header (may be empty). Exits on failure.
 std::string RoundTrip(const std::string& request) {
-  if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size())) {
+  if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) !=
+      static_cast<ssize_t>(request.size())) {
     std::exit(1);
   }
   std::size_t head_end = 0;
@@ -52,7 +53,8 @@ std::string RoundTrip(const std::string& request) {
     std::string_view line = head.substr(at, eol - at);
     if (line.size() > 15 && strncasecmp(line.data(), "content-length:", 15) == 0) {
       length = static_cast<std::size_t>(std::atoll(std::string(line.substr(15)).c_str()));
-    } else if (line.size() > 30 && strncasecmp(line.data(), "lambda-runtime-aws-request-id:", 30) == 0) {
+    } else if (line.size() > 30 &&
+               strncasecmp(line.data(), "lambda-runtime-aws-request-id:", 30) == 0) {
       line.remove_prefix(30);
       while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
       request_id = std::string(line);

@@ -565,9 +565,9 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
   if (options_.observer != nullptr) {
     EngineObserver& observer = *options_.observer;
     if (decisions > 0) {
-      observer.DecisionBatch(decisions, std::chrono::duration<double>(
-                                            std::chrono::steady_clock::now() - batch_start)
-                                            .count());
+      observer.DecisionBatch(
+          decisions,
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - batch_start).count());
     }
     for (const auto& [execution_id, seen] : observed) {
       if (seen.row == nullptr) continue;

@@ -250,6 +250,8 @@ void Engine::Impl::Shutdown() {
     try {
       db_->Transact(
           [&](pqxx::transaction_base& tx) { store::ReleaseLeases(tx, node_id_, leased); });
+      spdlog::info("engine: node={} released {} lease(s) of tasks still running", node_id_,
+                   leased.size());
     } catch (const std::exception& e) {
       spdlog::error("engine: node={} releasing leases failed: {}", node_id_, e.what());
     }
