@@ -144,6 +144,12 @@ void ApiServer::Impl::Handle(HttpRequest request, Respond respond) {
       } else {
         response.content_type = "text/plain; version=0.0.4";
         response.body = metrics->Render(options.engine);
+        // This request counts itself.
+        response.body +=
+            "# HELP switchyard_api_requests_in_flight Requests received and not yet answered.\n"
+            "# TYPE switchyard_api_requests_in_flight gauge\n"
+            "switchyard_api_requests_in_flight " +
+            std::to_string(http->InFlight()) + "\n";
       }
       counted(std::move(response));
     });
