@@ -1,6 +1,9 @@
 // /metrics rendering (api/metrics.cpp) and the structured log lines (logging.cpp).
 #include <gtest/gtest.h>
+#include <rapidjson/document.h>
+#include <spdlog/spdlog.h>
 
+#include <sstream>
 #include <string>
 
 #include "api/metrics.hpp"
@@ -82,6 +85,56 @@ TEST(Logging, RejectsUnknownLevelsAndFormats) {
   EXPECT_EQ(ConfigureLogging("off", "text"), "");
   EXPECT_FALSE(LogEnabled(LogLevel::kCritical));
   StopLogging();
+}
+
+// Every JSON line parses, user strings included (quotes, newlines, control characters, ill-formed
+// UTF-8); free-text lines become "msg".
+TEST(Logging, JsonLinesAreValidJson) {
+  testing::internal::CaptureStderr();
+  ASSERT_EQ(ConfigureLogging("info", "json"), "");
+  LogLine("request")
+      .Str("operation", "Start\"Execution\n\x01\\")
+      .Str("name", std::string("bad \xff\xfe utf-8"))
+      .Int("status", 400)
+      .Num("ms", 1.5)
+      .Emit(LogLevel::kInfo);
+  spdlog::info("free text with \"quotes\" and {}", "a\nnewline");
+  StopLogging();
+  const std::string out = testing::internal::GetCapturedStderr();
+  std::istringstream lines(out);
+  std::string line;
+  int count = 0;
+  while (std::getline(lines, line)) {
+    rapidjson::Document doc;
+    doc.Parse(line.data(), line.size());
+    ASSERT_FALSE(doc.HasParseError()) << line;
+    ASSERT_TRUE(doc.IsObject()) << line;
+    EXPECT_TRUE(doc.HasMember("time"));
+    EXPECT_STREQ(doc["level"].GetString(), "info");
+    if (count == 0) {
+      EXPECT_STREQ(doc["event"].GetString(), "request");
+      EXPECT_EQ(std::string(doc["operation"].GetString()), "Start\"Execution\n\x01\\");
+      EXPECT_EQ(doc["status"].GetInt(), 400);
+    } else {
+      EXPECT_EQ(std::string(doc["msg"].GetString()), "free text with \"quotes\" and a\nnewline");
+    }
+    ++count;
+  }
+  EXPECT_EQ(count, 2) << out;
+}
+
+TEST(Logging, TextValuesWithSpacesAreQuoted) {
+  testing::internal::CaptureStderr();
+  ASSERT_EQ(ConfigureLogging("info", "text"), "");
+  LogLine("task_failed")
+      .Str("error", "States.Timeout")
+      .Str("cause", "took \"too\" long")
+      .Emit(LogLevel::kInfo);
+  StopLogging();
+  const std::string out = testing::internal::GetCapturedStderr();
+  EXPECT_NE(out.find(" info task_failed error=States.Timeout cause=\"took \\\"too\\\" long\"\n"),
+            std::string::npos)
+      << out;
 }
 
 }  // namespace
