@@ -122,6 +122,11 @@ constexpr Statement kStatements[] = {
          "due_at") ", generation FROM work_items WHERE kind = ANY('{timer,task_timeout,"
                    "heartbeat_timeout}'::text[]) AND lease_owner IS NULL AND due_at <= now() "
                    "ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED"},
+    {"es_claim_timer",
+     "SELECT work_id, execution_id, kind, key, " SY_NS(
+         "due_at") ", generation FROM work_items WHERE work_id = $1 AND kind = ANY('{timer,"
+                   "task_timeout,heartbeat_timeout}'::text[]) AND lease_owner IS NULL AND due_at "
+                   "<= now() FOR UPDATE SKIP LOCKED"},
     {"es_delete_work_ids", "DELETE FROM work_items WHERE work_id = ANY($1::bigint[])"},
     {"es_claim_tasks",
      "WITH due AS (SELECT work_id FROM work_items WHERE kind = 'task' AND lease_owner IS NULL "
@@ -559,6 +564,13 @@ std::vector<WorkItem> ClaimTimers(pqxx::transaction_base& tx, int64_t limit) {
     items.push_back(ReadClaimedTimer(r));
   }
   return items;
+}
+
+std::optional<WorkItem> ClaimTimer(pqxx::transaction_base& tx, int64_t work_id) {
+  PrepareExecutionStatements(tx.conn());
+  pqxx::result result = tx.exec_prepared("es_claim_timer", work_id);
+  if (result.empty()) return std::nullopt;
+  return ReadClaimedTimer(result[0]);
 }
 
 void DeleteWorkIds(pqxx::transaction_base& tx, const std::vector<int64_t>& work_ids) {
