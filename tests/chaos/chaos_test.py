@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The crash test (issue #9): three `switchyard serve` nodes on one throwaway PostgreSQL run
-EXECUTIONS executions of a machine with Task (a real Python function, by Lambda ARN), Wait,
-Parallel, Map and Retry states while
+EXECUTIONS executions of a machine with Task (a real function process, a `provided` bash runtime,
+by Lambda ARN), Wait, Parallel, Map and Retry states while
 
   - a node is killed with SIGKILL every few seconds and restarted,
   - a node is paused with SIGSTOP for longer than its lease, then resumed,
@@ -88,7 +88,7 @@ def expected_output(n):
 
 
 def transient_failures(n):
-    """How many task attempts of execution n fail (tests/chaos/functions/chaos-work)."""
+    """How many task attempts of execution n fail (tests/chaos/functions/chaos-work/bootstrap)."""
     return sum(1 for k in range(4) if (n + k) % 7 == 0)
 
 
