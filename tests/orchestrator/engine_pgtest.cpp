@@ -756,5 +756,41 @@ TEST_F(EnginePgTest, ADecisionThatAlwaysThrowsFailsTheExecutionCleanly) {
   EXPECT_EQ(tx.exec("SELECT count(*) FROM work_items")[0][0].as<int64_t>(), 0);
 }
 
+TEST_F(EnginePgTest, ClaimTasksNeverClaimsMoreThanItsLimit) {
+  // Due items and items whose lease expired are claimed together, within one limit: a node
+  // taking over a dead node's work must not run more tasks than it has room for.
+  auto engine = NewEngine([&] {
+    EngineOptions options = Options();
+    options.run_workers = false;  // nothing claims but this test
+    return options;
+  }());
+  pqxx::connection connection(url_);
+  auto enqueue = [&](int first) {
+    std::vector<store::WorkItem> items;
+    for (int i = first; i < first + 3; ++i) {
+      store::WorkItem item;
+      item.execution_id = 1;
+      item.kind = store::kWorkTask;
+      item.key = "t" + std::to_string(i);
+      item.payload = "{}";
+      items.push_back(std::move(item));
+    }
+    pqxx::work tx(connection);
+    store::EnqueueWork(tx, items);
+    tx.commit();
+  };
+  enqueue(0);
+  {
+    pqxx::work tx(connection);
+    EXPECT_EQ(store::ClaimTasks(tx, "dead-node", 1, 10).size(), 3u);
+    tx.commit();
+  }
+  std::this_thread::sleep_for(milliseconds(50));  // the dead node's leases expire
+  enqueue(3);
+  pqxx::work tx(connection);
+  EXPECT_EQ(store::ClaimTasks(tx, "live-node", 1000, 4).size(), 4u);
+  EXPECT_EQ(store::ClaimTasks(tx, "live-node", 1000, 4).size(), 2u);
+}
+
 }  // namespace
 }  // namespace switchyard::orchestrator

@@ -133,7 +133,7 @@ constexpr Statement kStatements[] = {
      "AND due_at <= now() ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED), expired AS (SELECT "
      "work_id FROM work_items WHERE lease_owner IS NOT NULL AND kind = 'task' AND lease_until < "
      "now() ORDER BY lease_until LIMIT $3 FOR UPDATE SKIP LOCKED), c AS (SELECT work_id FROM due "
-     "UNION ALL SELECT work_id FROM expired) UPDATE work_items w SET "
+     "UNION ALL SELECT work_id FROM expired LIMIT $3) UPDATE work_items w SET "
      "lease_owner = $1, lease_until = now() + $2::bigint * interval '1 millisecond', generation "
      "= w.generation + 1, attempts = w.attempts + 1 FROM c WHERE w.work_id = c.work_id RETURNING "
      "w.work_id, w.execution_id, w.kind, w.key, w.payload, " SY_NS(
