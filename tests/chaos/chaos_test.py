@@ -239,20 +239,25 @@ class Chaos:
         self.threads = []
 
     def leased(self, node_id):
-        rows = self.cluster.query("SELECT work_id FROM work_items WHERE lease_owner = '%s'"
-                                  % node_id)
-        return [r[0] for r in rows]
+        """(work_id, generation) of the work node_id holds."""
+        rows = self.cluster.query("SELECT work_id, generation FROM work_items "
+                                  "WHERE lease_owner = '%s'" % node_id)
+        return [(int(r[0]), int(r[1])) for r in rows]
 
     def watch_takeover(self, what, node_id, since):
-        """Time from `since` until no work leased by node_id is left (claimed elsewhere or done)."""
+        """Time from `since` until none of the leases node_id held then is held by it any more
+        (each claimed by another node, or done). A paused node may claim more once resumed:
+        only the leases it held at `since` count."""
         work = self.leased(node_id)
         if not work:
             self.takeovers.append((what, None, 0))
             return
+        held = ','.join('(%d,%d)' % w for w in work)
         deadline = since + 60
         while time.monotonic() < deadline:
             left = self.cluster.query(
-                "SELECT count(*) FROM work_items WHERE lease_owner = '%s'" % node_id)
+                "SELECT count(*) FROM work_items WHERE lease_owner = '%s' AND "
+                "(work_id, generation) IN (%s)" % (node_id, held))
             if left[0][0] == '0':
                 seconds = time.monotonic() - since
                 self.takeovers.append((what, seconds, len(work)))
