@@ -543,9 +543,14 @@ def main():
               (chaos.kills, KILL_EVERY))
         print('SIGSTOP:              1 node for %.1f s (lease %d ms)' % (PAUSE_FOR, LEASE_MS))
         print('PostgreSQL restarts:  %d (pg_ctl restart -m immediate)' % int(chaos.pg_restarted))
+        kills = [t for w, t, _ in chaos.takeovers if t is not None and w.startswith('kill')]
+        pause = [t for w, t, _ in chaos.takeovers if t is not None and w == 'pause']
         print('takeovers measured:   %d of %d (others held no leases); max %.2f s, median %.2f s'
               % (len(measured), len(chaos.takeovers), max(measured, default=0),
                  sorted(measured)[len(measured) // 2] if measured else 0))
+        print('  after a SIGKILL:    %d, max %.2f s; of a SIGSTOPped node: %s' %
+              (len(kills), max(kills, default=0),
+               '%.2f s' % pause[0] if pause else 'held no leases'))
         print('history checked:      %d executions, %d events: ids 1..n, previousEventId, '
               'one Entered/Exited per visit, one task scheduling per attempt; %d bad' %
               (args.executions, events, len(bad)))
