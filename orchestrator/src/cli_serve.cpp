@@ -107,6 +107,7 @@ int RunServeCommand(const ServeOptions& options, std::ostream& out, std::ostream
     // wait on commits, so overlapping more of them keeps the group commits full (bench/README).
     engine_options.decision_threads = 4;
     engine_options.pool_size = 6;
+    engine_options.lease = std::chrono::milliseconds(options.lease_ms);
     engine = Engine::Create(std::move(engine_options));
     spdlog::info("serve: engine node={}", engine->node_id());
     api_options.invoker = functions.get();
