@@ -1,6 +1,7 @@
 // Decisions: one transaction applies a batch of events (of many executions) through the core and
 // writes everything they cause — snapshots, history, work items, tokens — before anyone is told.
 #include <algorithm>
+#include <deque>
 #include <limits>
 #include <random>
 #include <set>
@@ -94,7 +95,6 @@ struct PendingEvent {
   asl::Event event;
   std::optional<std::size_t> request;  // the request to answer
   bool callback_invocation = false;
-  bool fresh = false;   // kStarted of an execution inserted in this transaction
   std::string task_id;  // a callback's task (found through its token)
 };
 
@@ -107,6 +107,16 @@ struct Working {
   bool finished = false;
   store::ExecutionUpdate update;
 };
+
+// The end of an execution, as its row records it.
+void SetFinish(store::ExecutionUpdate& update, const asl::Command& command) {
+  update.finished = true;
+  if (command.status == asl::ExecutionStatus::kSucceeded) {
+    update.output = asl::DumpJson(command.output);
+  }
+  update.error = command.error;
+  update.cause = command.cause;
+}
 
 std::string TaskPayload(const asl::Command& command, const std::string& execution_arn) {
   asl::Json payload = asl::JsonObject();
@@ -238,147 +248,16 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
       }
     }
 
-    // New executions, inserted in one statement; a name taken is the same call again (the same
-    // input of a running execution) or ExecutionAlreadyExists, as AWS answers.
-    if (!new_executions.empty()) {
-      std::vector<std::optional<int64_t>> ids = store::InsertExecutions(tx, new_executions);
-      for (std::size_t k = 0; k < new_executions.size(); ++k) {
-        const store::ExecutionRow& row = new_executions[k];
-        DecisionRequest& request = batch[new_requests[k]];
-        DecisionReply& reply = replies[new_requests[k]];
-        if (!ids[k]) {
-          std::optional<store::ExecutionRow> existing =
-              store::FindExecutionByName(tx, row.state_machine_name, row.name);
-          if (existing && existing->status == "RUNNING" && existing->input == row.input) {
-            reply.execution_arn = existing->execution_arn;
-            reply.date = existing->start_date;
-          } else {
-            reply.error = {std::string(kExecutionAlreadyExists),
-                           "Execution Already Exists: '" + row.execution_arn + "'"};
-          }
-          continue;
-        }
-        reply.date = now;
-        const store::StateMachineRow& machine = *machines[request.state_machine_name];
-        std::optional<asl::Json> input = asl::ParseJson(request.input_text);
-        asl::Event started = asl::Event::Started(input ? std::move(*input) : asl::JsonObject(),
-                                                 row.name, machine.name, RandomSeed());
-        started.execution_arn = row.execution_arn;
-        started.state_machine_arn = machine.arn;
-        started.role_arn = machine.role_arn;
-        started.execution_type = asl::ExecutionType::kStandard;  // 25,000 events, a year
-        PendingEvent pending;
-        pending.execution_id = *ids[k];
-        pending.event = std::move(started);
-        pending.request = new_requests[k];
-        pending.fresh = true;
-        events.push_back(std::move(pending));
-      }
-    }
-
-    // The fence: only outcomes of leases this node still holds are applied.
-    if (!fence_ids.empty()) {
-      std::vector<int64_t> accepted = store::FenceWork(tx, node_id_, fence_ids, fence_generations);
-      std::set<int64_t> accepted_set(accepted.begin(), accepted.end());
-      for (std::size_t i : fenced_requests) {
-        DecisionRequest& request = batch[i];
-        if (accepted_set.count(request.work_id) == 0) {
-          replies[i].error = {"__stale__", "lease lost"};
-          continue;
-        }
-        PendingEvent pending;
-        pending.execution_id = request.execution_id;
-        pending.event = CopyEvent(request.event);
-        pending.callback_invocation = request.callback_invocation;
-        pending.request = i;
-        events.push_back(std::move(pending));
-      }
-    }
-
-    // Due timers, locked until this transaction ends.
-    if (claim_timers) {
-      std::vector<store::WorkItem> timers = store::ClaimTimers(tx, kTimerClaimLimit);
-      more_timers = static_cast<int64_t>(timers.size()) == kTimerClaimLimit;
-      std::vector<int64_t> ids;
-      for (auto& timer : timers) {
-        ids.push_back(timer.work_id);
-        PendingEvent pending;
-        pending.execution_id = timer.execution_id;
-        if (timer.kind == store::kWorkTimer) {
-          pending.event = asl::Event::TimerFired(timer.key);
-        } else if (timer.kind == store::kWorkTaskTimeout) {
-          pending.event = asl::Event::TaskTimedOut(timer.key);
-        } else {
-          pending.event = asl::Event::HeartbeatTimedOut(timer.key);
-        }
-        events.push_back(std::move(pending));
-      }
-      store::DeleteWorkIds(tx, ids);
-      if (!more_timers) {
-        if (std::optional<int64_t> ms = store::MillisUntilDue(tx, false)) {
-          next_timer = now + *ms * 1000000;
-        }
-      }
-    }
-    if (events.empty()) return;
-
-    std::vector<int64_t> ids;
-    for (const auto& pending : events) ids.push_back(pending.execution_id);
-    std::sort(ids.begin(), ids.end());
-    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-    std::vector<store::LockedExecution> rows = store::LockExecutions(tx, ids, ids);
-    std::map<int64_t, Working> working;
-    for (const auto& row : rows) {
-      Working& w = working[row.execution_id];
-      w.row = &row;
-    }
-
     WorkChanges changes;
     std::vector<store::HistoryRow> history;
-    std::vector<int64_t> finished_ids;
-    for (PendingEvent& pending : events) {
-      auto it = working.find(pending.execution_id);
-      if (it == working.end()) {
-        if (pending.request) {
-          replies[*pending.request].error = {std::string(kExecutionDoesNotExist),
-                                             "Execution Does Not Exist"};
-        }
-        continue;
-      }
-      Working& w = it->second;
-      if (!w.definition) {
-        w.definition = Definition(tx, w.row->revision_id);
-        if (w.row->snapshot) {
-          std::optional<asl::Json> snapshot = asl::ParseJson(*w.row->snapshot);
-          asl::Result<asl::ExecutionState> state =
-              snapshot ? asl::ExecutionState::FromJson(*snapshot)
-                       : asl::Result<asl::ExecutionState>(
-                             asl::Error{std::string(asl::kStatesRuntime), "snapshot"});
-          if (!state.ok()) {
-            // A snapshot this build cannot read: leave the execution alone, loudly.
-            w.definition = nullptr;
-            if (pending.request) {
-              replies[*pending.request].error = {
-                  "InternalError", "execution '" + w.row->execution_arn + "': unreadable snapshot"};
-            }
-            continue;
-          }
-          w.state = std::move(state).value();
-        }
-      }
-      if (w.definition == nullptr) continue;
-      if (!pending.fresh && !w.row->snapshot && !w.changed) continue;  // not started yet
-
-      asl::Event::Kind kind = pending.event.kind;
-      std::string task_id =
-          !pending.event.task_id.empty() ? pending.event.task_id : pending.task_id;
-      bool success = kind == asl::Event::Kind::kTaskSucceeded;
-      asl::Step step = asl::Apply(*w.definition, w.state, std::move(pending.event), now);
-      w.changed = true;
-
+    std::set<int64_t> finished;  // executions that ended in this batch
+    // What one step of the core causes besides the new state: history events and work.
+    auto absorb = [&](int64_t execution_id, const std::string& execution_arn, asl::Step& step,
+                      asl::Event::Kind kind, const std::string& task_id, bool callback_invocation,
+                      bool success) {
       for (auto& event : step.history) {
         store::HistoryRow row;
-        row.execution_id = w.row->execution_id;
+        row.execution_id = execution_id;
         row.event_id = event.id;
         row.previous_event_id = event.previous_event_id;
         row.timestamp = event.timestamp;
@@ -391,18 +270,17 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
       }
       // A task ends in the core through its id or its token; its deadlines and token go.
       // A .waitForTaskToken invocation that merely returned keeps waiting for its callback.
-      if (CompletesTask(kind) && !task_id.empty() && !(pending.callback_invocation && success)) {
-        changes.RemoveTask(w.row->execution_id, task_id);
+      if (CompletesTask(kind) && !task_id.empty() && !(callback_invocation && success)) {
+        changes.RemoveTask(execution_id, task_id);
       }
       for (auto& command : step.commands) {
-        const int64_t execution_id = w.row->execution_id;
         switch (command.kind) {
           case asl::Command::Kind::kInvokeTask: {
             store::WorkItem item;
             item.execution_id = execution_id;
             item.kind = store::kWorkTask;
             item.key = command.task_id;
-            item.payload = TaskPayload(command, w.row->execution_arn);
+            item.payload = TaskPayload(command, execution_arn);
             item.due_at = now;
             changes.Enqueue(std::move(item));
             enqueued_tasks = true;
@@ -451,16 +329,179 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
             changes.Remove(execution_id, store::kWorkTimer, command.timer_id);
             break;
           case asl::Command::Kind::kFinish:
-            w.finished = true;
-            w.update.finished = true;
-            if (command.status == asl::ExecutionStatus::kSucceeded) {
-              w.update.output = asl::DumpJson(command.output);
-            }
-            w.update.error = command.error;
-            w.update.cause = command.cause;
-            break;
+            break;  // the caller records the end in the execution's row
         }
       }
+    };
+
+    // New executions: each Start is decided first, then the rows are inserted with their first
+    // decision in one statement (no separate lock, read or update). A name taken is the same call
+    // again (the same input of a running execution) or ExecutionAlreadyExists, as AWS answers;
+    // its decision is dropped.
+    if (!new_executions.empty()) {
+      std::vector<store::ExecutionRow> rows;
+      std::vector<std::size_t> row_requests;
+      std::vector<store::ExecutionUpdate> decided;
+      std::deque<asl::Step> steps;  // a deque: a Step is not nothrow-movable
+      for (std::size_t k = 0; k < new_executions.size(); ++k) {
+        store::ExecutionRow& row = new_executions[k];
+        DecisionRequest& request = batch[new_requests[k]];
+        const store::StateMachineRow& machine = *machines[request.state_machine_name];
+        std::shared_ptr<const asl::StateMachineDef> definition = Definition(tx, row.revision_id);
+        if (!definition) {
+          replies[new_requests[k]].error = {
+              "InternalError", "state machine '" + machine.name + "': unreadable definition"};
+          continue;
+        }
+        std::optional<asl::Json> input = asl::ParseJson(request.input_text);
+        asl::Event started = asl::Event::Started(input ? std::move(*input) : asl::JsonObject(),
+                                                 row.name, machine.name, RandomSeed());
+        started.execution_arn = row.execution_arn;
+        started.state_machine_arn = machine.arn;
+        started.role_arn = machine.role_arn;
+        started.execution_type = asl::ExecutionType::kStandard;  // 25,000 events, a year
+        asl::ExecutionState state;
+        asl::Step step = asl::Apply(*definition, state, std::move(started), now);
+        store::ExecutionUpdate update;
+        for (const auto& command : step.commands) {
+          if (command.kind == asl::Command::Kind::kFinish) SetFinish(update, command);
+        }
+        update.status = std::string(asl::ExecutionStatusName(state.status()));
+        update.snapshot = asl::DumpJson(state.ToJson());
+        update.history_count = state.history_size();
+        decided.push_back(std::move(update));
+        steps.push_back(std::move(step));
+        rows.push_back(std::move(row));
+        row_requests.push_back(new_requests[k]);
+      }
+      std::vector<std::optional<int64_t>> ids = store::InsertDecidedExecutions(tx, rows, decided);
+      for (std::size_t k = 0; k < rows.size(); ++k) {
+        const store::ExecutionRow& row = rows[k];
+        DecisionReply& reply = replies[row_requests[k]];
+        if (!ids[k]) {
+          std::optional<store::ExecutionRow> existing =
+              store::FindExecutionByName(tx, row.state_machine_name, row.name);
+          if (existing && existing->status == "RUNNING" && existing->input == row.input) {
+            reply.execution_arn = existing->execution_arn;
+            reply.date = existing->start_date;
+          } else {
+            reply.error = {std::string(kExecutionAlreadyExists),
+                           "Execution Already Exists: '" + row.execution_arn + "'"};
+          }
+          continue;
+        }
+        reply.date = now;
+        absorb(*ids[k], row.execution_arn, steps[k], asl::Event::Kind::kStarted, "", false, false);
+        if (decided[k].finished) finished.insert(*ids[k]);
+        expected_counts.emplace_back(*ids[k], 1);
+      }
+    }
+
+    // The fence: only outcomes of leases this node still holds are applied.
+    if (!fence_ids.empty()) {
+      std::vector<int64_t> accepted = store::FenceWork(tx, node_id_, fence_ids, fence_generations);
+      std::set<int64_t> accepted_set(accepted.begin(), accepted.end());
+      for (std::size_t i : fenced_requests) {
+        DecisionRequest& request = batch[i];
+        if (accepted_set.count(request.work_id) == 0) {
+          replies[i].error = {"__stale__", "lease lost"};
+          continue;
+        }
+        PendingEvent pending;
+        pending.execution_id = request.execution_id;
+        pending.event = CopyEvent(request.event);
+        pending.callback_invocation = request.callback_invocation;
+        pending.request = i;
+        events.push_back(std::move(pending));
+      }
+    }
+
+    // Due timers, locked until this transaction ends.
+    if (claim_timers) {
+      std::vector<store::WorkItem> timers = store::ClaimTimers(tx, kTimerClaimLimit);
+      more_timers = static_cast<int64_t>(timers.size()) == kTimerClaimLimit;
+      std::vector<int64_t> ids;
+      for (auto& timer : timers) {
+        ids.push_back(timer.work_id);
+        PendingEvent pending;
+        pending.execution_id = timer.execution_id;
+        if (timer.kind == store::kWorkTimer) {
+          pending.event = asl::Event::TimerFired(timer.key);
+        } else if (timer.kind == store::kWorkTaskTimeout) {
+          pending.event = asl::Event::TaskTimedOut(timer.key);
+        } else {
+          pending.event = asl::Event::HeartbeatTimedOut(timer.key);
+        }
+        events.push_back(std::move(pending));
+      }
+      store::DeleteWorkIds(tx, ids);
+      if (!more_timers) {
+        if (std::optional<int64_t> ms = store::MillisUntilDue(tx, false)) {
+          next_timer = now + *ms * 1000000;
+        }
+      }
+    }
+    if (events.empty() && history.empty()) return;  // nothing decided (history: new executions)
+
+    std::vector<int64_t> ids;
+    for (const auto& pending : events) ids.push_back(pending.execution_id);
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    std::vector<store::LockedExecution> rows = store::LockExecutions(tx, ids, ids);
+    std::map<int64_t, Working> working;
+    for (const auto& row : rows) {
+      Working& w = working[row.execution_id];
+      w.row = &row;
+    }
+
+    std::vector<int64_t> finished_ids;
+    for (PendingEvent& pending : events) {
+      auto it = working.find(pending.execution_id);
+      if (it == working.end()) {
+        if (pending.request) {
+          replies[*pending.request].error = {std::string(kExecutionDoesNotExist),
+                                             "Execution Does Not Exist"};
+        }
+        continue;
+      }
+      Working& w = it->second;
+      if (!w.definition) {
+        w.definition = Definition(tx, w.row->revision_id);
+        if (w.row->snapshot) {
+          std::optional<asl::Json> snapshot = asl::ParseJson(*w.row->snapshot);
+          asl::Result<asl::ExecutionState> state =
+              snapshot ? asl::ExecutionState::FromJson(*snapshot)
+                       : asl::Result<asl::ExecutionState>(
+                             asl::Error{std::string(asl::kStatesRuntime), "snapshot"});
+          if (!state.ok()) {
+            // A snapshot this build cannot read: leave the execution alone, loudly.
+            w.definition = nullptr;
+            if (pending.request) {
+              replies[*pending.request].error = {
+                  "InternalError", "execution '" + w.row->execution_arn + "': unreadable snapshot"};
+            }
+            continue;
+          }
+          w.state = std::move(state).value();
+        }
+      }
+      if (w.definition == nullptr) continue;
+      if (!w.row->snapshot && !w.changed) continue;  // not started yet
+
+      asl::Event::Kind kind = pending.event.kind;
+      std::string task_id =
+          !pending.event.task_id.empty() ? pending.event.task_id : pending.task_id;
+      bool success = kind == asl::Event::Kind::kTaskSucceeded;
+      asl::Step step = asl::Apply(*w.definition, w.state, std::move(pending.event), now);
+      w.changed = true;
+      for (const auto& command : step.commands) {
+        if (command.kind == asl::Command::Kind::kFinish) {
+          w.finished = true;
+          SetFinish(w.update, command);
+        }
+      }
+      absorb(w.row->execution_id, w.row->execution_arn, step, kind, task_id,
+             pending.callback_invocation, success);
       if (pending.request) {
         DecisionReply& reply = replies[*pending.request];
         if (reply.execution_arn.empty()) reply.execution_arn = w.row->execution_arn;
@@ -481,7 +522,7 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
       expected_counts.emplace_back(execution_id, w.row->decision_count + 1);
       updates.push_back(std::move(w.update));
     }
-    std::set<int64_t> finished(finished_ids.begin(), finished_ids.end());
+    finished.insert(finished_ids.begin(), finished_ids.end());
     std::vector<store::WorkItem> removals;
     for (const auto& [execution_id, kind, key] : changes.remove) {
       if (finished.count(execution_id) != 0) continue;

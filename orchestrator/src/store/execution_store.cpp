@@ -49,6 +49,19 @@ constexpr Statement kStatements[] = {
      "$7::bigint[]) WITH ORDINALITY AS n(arn, machine, machine_arn, revision, name, input, ns, "
      "position) ORDER BY n.position ON CONFLICT DO NOTHING RETURNING execution_id, "
      "execution_arn"},
+    // With their first decision (a Start decided before the row exists): one row version.
+    {"es_insert_decided_executions",
+     "INSERT INTO executions (execution_arn, state_machine_name, state_machine_arn, revision_id, "
+     "name, input, start_date, status, snapshot, history_count, output, error, cause, stop_date, "
+     "decision_count) SELECT n.arn, n.machine, n.machine_arn, n.revision, n.name, n.input, "
+     "timestamptz 'epoch' + (n.ns / 1000) * interval '1 microsecond', n.status, n.snapshot, "
+     "n.history_count, n.output, n.error, n.cause, CASE WHEN n.finished THEN timestamptz 'epoch' "
+     "+ (n.ns / 1000) * interval '1 microsecond' END, 1 FROM unnest($1::text[], $2::text[], "
+     "$3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[], "
+     "$10::integer[], $11::text[], $12::text[], $13::text[], $14::boolean[]) WITH ORDINALITY AS "
+     "n(arn, machine, machine_arn, revision, name, input, ns, status, snapshot, history_count, "
+     "output, error, cause, finished, position) ORDER BY n.position ON CONFLICT DO NOTHING "
+     "RETURNING execution_id, execution_arn"},
     {"es_find_execution_by_name",
      "SELECT execution_id, execution_arn, state_machine_name, state_machine_arn, revision_id, "
      "name, status, input, output, error, cause, " SY_NS("start_date") ", " SY_NS(
@@ -353,8 +366,11 @@ std::optional<std::string> GetRevision(pqxx::transaction_base& tx, const std::st
 
 // ---- executions -------------------------------------------------------------------------------
 
-std::vector<std::optional<int64_t>> InsertExecutions(pqxx::transaction_base& tx,
-                                                     const std::vector<ExecutionRow>& rows) {
+namespace {
+
+std::vector<std::optional<int64_t>> InsertExecutionRows(
+    pqxx::transaction_base& tx, const std::vector<ExecutionRow>& rows,
+    const std::vector<ExecutionUpdate>* decisions) {
   std::vector<std::optional<int64_t>> ids(rows.size());
   if (rows.empty()) return ids;
   PrepareExecutionStatements(tx.conn());
@@ -369,9 +385,33 @@ std::vector<std::optional<int64_t>> InsertExecutions(pqxx::transaction_base& tx,
     inputs.push_back(row.input);
     starts.push_back(row.start_date);
   }
-  pqxx::result result = tx.exec_prepared(
-      "es_insert_executions", TextArray(arns), TextArray(machines), TextArray(machine_arns),
-      TextArray(revisions), TextArray(names), TextArray(inputs), IntArray(starts));
+  pqxx::result result;
+  if (decisions == nullptr) {
+    result = tx.exec_prepared("es_insert_executions", TextArray(arns), TextArray(machines),
+                              TextArray(machine_arns), TextArray(revisions), TextArray(names),
+                              TextArray(inputs), IntArray(starts));
+  } else {
+    std::vector<int64_t> history_counts;
+    std::vector<std::string> statuses, snapshots;
+    std::vector<std::optional<std::string>> outputs, errors, causes;
+    std::string finished = "{";
+    for (const auto& d : *decisions) {
+      statuses.push_back(d.status);
+      snapshots.push_back(d.snapshot);
+      history_counts.push_back(d.history_count);
+      outputs.push_back(d.output);
+      errors.push_back(d.error);
+      causes.push_back(d.cause);
+      if (finished.size() > 1) finished += ',';
+      finished += d.finished ? "t" : "f";
+    }
+    finished += '}';
+    result = tx.exec_prepared(
+        "es_insert_decided_executions", TextArray(arns), TextArray(machines),
+        TextArray(machine_arns), TextArray(revisions), TextArray(names), TextArray(inputs),
+        IntArray(starts), TextArray(statuses), TextArray(snapshots), IntArray(history_counts),
+        OptionalTextArray(outputs), OptionalTextArray(errors), OptionalTextArray(causes), finished);
+  }
   std::map<std::string, int64_t> inserted;
   for (const auto& r : result) inserted.emplace(Text(r[1]), r[0].as<int64_t>());
   // The ARN names the execution (machine + name): the first row of a name got it.
@@ -383,6 +423,19 @@ std::vector<std::optional<int64_t>> InsertExecutions(pqxx::transaction_base& tx,
     }
   }
   return ids;
+}
+
+}  // namespace
+
+std::vector<std::optional<int64_t>> InsertExecutions(pqxx::transaction_base& tx,
+                                                     const std::vector<ExecutionRow>& rows) {
+  return InsertExecutionRows(tx, rows, nullptr);
+}
+
+std::vector<std::optional<int64_t>> InsertDecidedExecutions(
+    pqxx::transaction_base& tx, const std::vector<ExecutionRow>& rows,
+    const std::vector<ExecutionUpdate>& decisions) {
+  return InsertExecutionRows(tx, rows, &decisions);
 }
 
 std::optional<ExecutionRow> FindExecutionByName(pqxx::transaction_base& tx,
@@ -418,8 +471,9 @@ std::vector<ExecutionRow> ListExecutions(pqxx::transaction_base& tx,
 std::vector<LockedExecution> LockExecutions(pqxx::transaction_base& tx,
                                             const std::vector<int64_t>& execution_ids,
                                             const std::vector<int64_t>& snapshot_ids) {
-  PrepareExecutionStatements(tx.conn());
   std::vector<LockedExecution> rows;
+  if (execution_ids.empty()) return rows;
+  PrepareExecutionStatements(tx.conn());
   pqxx::result result =
       tx.exec_prepared("es_lock_executions", IntArray(execution_ids), IntArray(snapshot_ids));
   rows.reserve(result.size());

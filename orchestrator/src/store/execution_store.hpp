@@ -84,6 +84,25 @@ std::vector<ExecutionRow> ListExecutions(pqxx::transaction_base& tx,
                                          const std::string& status, int64_t before_id,
                                          int64_t limit);
 
+// The new state of one execution after a decision.
+struct ExecutionUpdate {
+  int64_t execution_id = 0;
+  std::string status;
+  std::string snapshot;
+  int64_t history_count = 0;
+  std::optional<std::string> output;  // set when the execution ended
+  std::optional<std::string> error;
+  std::optional<std::string> cause;
+  bool finished = false;  // sets stop_date
+};
+
+// As InsertExecutions, each row together with its first decision (decisions[i], whose
+// execution_id is ignored): status, snapshot, history count, output / error / cause, and a stop
+// date (= row.start_date) when it finished; decision_count 1. One row version per execution.
+std::vector<std::optional<int64_t>> InsertDecidedExecutions(
+    pqxx::transaction_base& tx, const std::vector<ExecutionRow>& rows,
+    const std::vector<ExecutionUpdate>& decisions);
+
 // One execution as a decision sees it, locked FOR UPDATE until the transaction ends.
 struct LockedExecution {
   int64_t execution_id = 0;
@@ -105,17 +124,6 @@ std::vector<LockedExecution> LockExecutions(pqxx::transaction_base& tx,
                                             const std::vector<int64_t>& execution_ids,
                                             const std::vector<int64_t>& snapshot_ids);
 
-// The new state of one execution after a decision.
-struct ExecutionUpdate {
-  int64_t execution_id = 0;
-  std::string status;
-  std::string snapshot;
-  int64_t history_count = 0;
-  std::optional<std::string> output;  // set when the execution ended
-  std::optional<std::string> error;
-  std::optional<std::string> cause;
-  bool finished = false;  // sets stop_date
-};
 // `now` is the stop date of the executions that ended.
 void UpdateExecutions(pqxx::transaction_base& tx, const std::vector<ExecutionUpdate>& updates,
                       int64_t now);
