@@ -137,8 +137,11 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
   bool enqueued_tasks = false;
   std::optional<int64_t> next_timer;  // ns
   bool more_timers = false;
+  // States to cache once the transaction committed (execution id, state).
+  std::vector<std::pair<int64_t, CachedState>> to_cache;
 
   auto body = [&](pqxx::transaction_base& tx) {
+    to_cache.clear();
     replies.assign(batch.size(), DecisionReply{});
     expected_counts.clear();
     enqueued_tasks = false;
@@ -343,6 +346,7 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
       std::vector<std::size_t> row_requests;
       std::vector<store::ExecutionUpdate> decided;
       std::deque<asl::Step> steps;  // a deque: a Step is not nothrow-movable
+      std::deque<asl::ExecutionState> states;
       for (std::size_t k = 0; k < new_executions.size(); ++k) {
         store::ExecutionRow& row = new_executions[k];
         DecisionRequest& request = batch[new_requests[k]];
@@ -360,7 +364,7 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
         started.state_machine_arn = machine.arn;
         started.role_arn = machine.role_arn;
         started.execution_type = asl::ExecutionType::kStandard;  // 25,000 events, a year
-        asl::ExecutionState state;
+        asl::ExecutionState& state = states.emplace_back();
         asl::Step step = asl::Apply(*definition, state, std::move(started), now);
         store::ExecutionUpdate update;
         for (const auto& command : step.commands) {
@@ -392,7 +396,11 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
         }
         reply.date = now;
         absorb(*ids[k], row.execution_arn, steps[k], asl::Event::Kind::kStarted, "", false, false);
-        if (decided[k].finished) finished.insert(*ids[k]);
+        if (decided[k].finished) {
+          finished.insert(*ids[k]);
+        } else {
+          to_cache.emplace_back(*ids[k], CachedState{1, std::move(states[k])});
+        }
         expected_counts.emplace_back(*ids[k], 1);
       }
     }
@@ -447,7 +455,22 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
     for (const auto& pending : events) ids.push_back(pending.execution_id);
     std::sort(ids.begin(), ids.end());
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-    std::vector<store::LockedExecution> rows = store::LockExecutions(tx, ids, ids);
+    // Cached states are moved out for this attempt (a retry reads the snapshots instead).
+    std::map<int64_t, CachedState> borrowed;
+    std::vector<int64_t> cached_ids, cached_counts;
+    {
+      std::lock_guard<std::mutex> lock(states_mu_);
+      for (int64_t id : ids) {
+        auto cached = states_.find(id);
+        if (cached == states_.end()) continue;
+        cached_ids.push_back(id);
+        cached_counts.push_back(cached->second.decision_count);
+        borrowed.emplace(id, std::move(cached->second));
+        states_.erase(cached);
+      }
+    }
+    std::vector<store::LockedExecution> rows =
+        store::LockExecutionsCached(tx, ids, cached_ids, cached_counts);
     std::map<int64_t, Working> working;
     for (const auto& row : rows) {
       Working& w = working[row.execution_id];
@@ -467,7 +490,9 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
       Working& w = it->second;
       if (!w.definition) {
         w.definition = Definition(tx, w.row->revision_id);
-        if (w.row->snapshot) {
+        if (w.row->snapshot_cached) {
+          w.state = std::move(borrowed.at(w.row->execution_id).state);
+        } else if (w.row->snapshot) {
           std::optional<asl::Json> snapshot = asl::ParseJson(*w.row->snapshot);
           asl::Result<asl::ExecutionState> state =
               snapshot ? asl::ExecutionState::FromJson(*snapshot)
@@ -486,7 +511,7 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
         }
       }
       if (w.definition == nullptr) continue;
-      if (!w.row->snapshot && !w.changed) continue;  // not started yet
+      if (!w.row->snapshot && !w.row->snapshot_cached && !w.changed) continue;  // not started
 
       asl::Event::Kind kind = pending.event.kind;
       std::string task_id =
@@ -518,7 +543,12 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
       w.update.status = std::string(asl::ExecutionStatusName(w.state.status()));
       w.update.snapshot = asl::DumpJson(w.state.ToJson());
       w.update.history_count = w.state.history_size();
-      if (w.finished) finished_ids.push_back(execution_id);
+      if (w.finished) {
+        finished_ids.push_back(execution_id);
+      } else {
+        to_cache.emplace_back(execution_id,
+                              CachedState{w.row->decision_count + 1, std::move(w.state)});
+      }
       expected_counts.emplace_back(execution_id, w.row->decision_count + 1);
       updates.push_back(std::move(w.update));
     }
@@ -566,6 +596,13 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
            expected_counts.front().second;
   };
   db_->Transact(body, in_doubt_check);
+  if (!to_cache.empty()) {
+    std::lock_guard<std::mutex> lock(states_mu_);
+    if (states_.size() + to_cache.size() > kStateCacheSize) states_.clear();
+    for (auto& [execution_id, cached] : to_cache) {
+      states_.insert_or_assign(execution_id, std::move(cached));
+    }
+  }
 
   // Committed: tell the callers, wake the workers.
   for (std::size_t i = 0; i < batch.size(); ++i) {

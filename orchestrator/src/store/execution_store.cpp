@@ -83,6 +83,15 @@ constexpr Statement kStatements[] = {
      "revision_id, status, input, CASE WHEN execution_id = ANY($2::bigint[]) THEN snapshot END, "
      "decision_count, history_count FROM executions WHERE execution_id = ANY($1::bigint[]) "
      "ORDER BY execution_id FOR UPDATE"},
+    // As es_lock_executions; the snapshot only where the caller's cached decision count ($2,
+    // $3) is not the row's, and whether it was (every decision increments decision_count).
+    {"es_lock_executions_cached",
+     "SELECT e.execution_id, e.execution_arn, e.name, e.state_machine_name, "
+     "e.state_machine_arn, e.revision_id, e.status, e.input, CASE WHEN c.count IS DISTINCT FROM "
+     "e.decision_count THEN e.snapshot END, e.decision_count, e.history_count, "
+     "COALESCE(c.count = e.decision_count, false) FROM executions e LEFT JOIN "
+     "unnest($2::bigint[], $3::bigint[]) AS c(id, count) ON c.id = e.execution_id WHERE "
+     "e.execution_id = ANY($1::bigint[]) ORDER BY e.execution_id FOR UPDATE OF e"},
     {"es_update_executions",
      "UPDATE executions e SET status = u.status, snapshot = u.snapshot, history_count = "
      "u.history_count, decision_count = e.decision_count + 1, output = COALESCE(u.output, "
@@ -468,14 +477,10 @@ std::vector<ExecutionRow> ListExecutions(pqxx::transaction_base& tx,
   return rows;
 }
 
-std::vector<LockedExecution> LockExecutions(pqxx::transaction_base& tx,
-                                            const std::vector<int64_t>& execution_ids,
-                                            const std::vector<int64_t>& snapshot_ids) {
+namespace {
+
+std::vector<LockedExecution> ReadLockedExecutions(const pqxx::result& result) {
   std::vector<LockedExecution> rows;
-  if (execution_ids.empty()) return rows;
-  PrepareExecutionStatements(tx.conn());
-  pqxx::result result =
-      tx.exec_prepared("es_lock_executions", IntArray(execution_ids), IntArray(snapshot_ids));
   rows.reserve(result.size());
   for (const auto& r : result) {
     LockedExecution e;
@@ -490,9 +495,31 @@ std::vector<LockedExecution> LockExecutions(pqxx::transaction_base& tx,
     e.snapshot = OptionalText(r[8]);
     e.decision_count = r[9].as<int64_t>();
     e.history_count = r[10].as<int64_t>();
+    if (r.size() > 11) e.snapshot_cached = r[11].as<bool>();
     rows.push_back(std::move(e));
   }
   return rows;
+}
+
+}  // namespace
+
+std::vector<LockedExecution> LockExecutions(pqxx::transaction_base& tx,
+                                            const std::vector<int64_t>& execution_ids,
+                                            const std::vector<int64_t>& snapshot_ids) {
+  if (execution_ids.empty()) return {};
+  PrepareExecutionStatements(tx.conn());
+  return ReadLockedExecutions(
+      tx.exec_prepared("es_lock_executions", IntArray(execution_ids), IntArray(snapshot_ids)));
+}
+
+std::vector<LockedExecution> LockExecutionsCached(pqxx::transaction_base& tx,
+                                                  const std::vector<int64_t>& execution_ids,
+                                                  const std::vector<int64_t>& cached_ids,
+                                                  const std::vector<int64_t>& cached_counts) {
+  if (execution_ids.empty()) return {};
+  PrepareExecutionStatements(tx.conn());
+  return ReadLockedExecutions(tx.exec_prepared("es_lock_executions_cached", IntArray(execution_ids),
+                                               IntArray(cached_ids), IntArray(cached_counts)));
 }
 
 void UpdateExecutions(pqxx::transaction_base& tx, const std::vector<ExecutionUpdate>& updates,

@@ -116,6 +116,9 @@ struct LockedExecution {
   std::optional<std::string> snapshot;  // nullopt before the first decision
   int64_t decision_count = 0;
   int64_t history_count = 0;
+  // LockExecutionsCached: the caller's cached state is this row's (decision_count matched), so
+  // `snapshot` was not transferred.
+  bool snapshot_cached = false;
 };
 // Locks the executions (in id order, so concurrent batches do not deadlock) and returns them in
 // id order; ids that do not exist are missing from the result. Snapshots are transferred only for
@@ -123,6 +126,14 @@ struct LockedExecution {
 std::vector<LockedExecution> LockExecutions(pqxx::transaction_base& tx,
                                             const std::vector<int64_t>& execution_ids,
                                             const std::vector<int64_t>& snapshot_ids);
+// As LockExecutions, for a caller that caches states by decision count: cached_ids[i] has a
+// state as of decision cached_counts[i]. A row whose decision_count is that count comes back with
+// snapshot_cached and no snapshot; every other row with its snapshot. Correct only because every
+// write of `snapshot` increments `decision_count` (UpdateExecutions, InsertDecidedExecutions).
+std::vector<LockedExecution> LockExecutionsCached(pqxx::transaction_base& tx,
+                                                  const std::vector<int64_t>& execution_ids,
+                                                  const std::vector<int64_t>& cached_ids,
+                                                  const std::vector<int64_t>& cached_counts);
 
 // `now` is the stop date of the executions that ended.
 void UpdateExecutions(pqxx::transaction_base& tx, const std::vector<ExecutionUpdate>& updates,
