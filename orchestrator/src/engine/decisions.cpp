@@ -108,6 +108,20 @@ struct Working {
   store::ExecutionUpdate update;
 };
 
+store::HistoryRow ToHistoryRow(int64_t execution_id, const asl::HistoryEvent& event) {
+  store::HistoryRow row;
+  row.execution_id = execution_id;
+  row.event_id = event.id;
+  row.previous_event_id = event.previous_event_id;
+  row.timestamp = event.timestamp;
+  row.type = std::string(event.type);
+  if (!event.details_key.empty()) {
+    row.details_key = std::string(event.details_key);
+    row.details = asl::DumpJson(event.Details());
+  }
+  return row;
+}
+
 // The end of an execution, as its row records it.
 void SetFinish(store::ExecutionUpdate& update, const asl::Command& command) {
   update.finished = true;
@@ -254,23 +268,12 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
     WorkChanges changes;
     std::vector<store::HistoryRow> history;
     std::set<int64_t> finished;  // executions that ended in this batch
+    bool started_any = false;    // new executions were inserted
     // What one step of the core causes besides the new state: history events and work.
     auto absorb = [&](int64_t execution_id, const std::string& execution_arn, asl::Step& step,
                       asl::Event::Kind kind, const std::string& task_id, bool callback_invocation,
                       bool success) {
-      for (auto& event : step.history) {
-        store::HistoryRow row;
-        row.execution_id = execution_id;
-        row.event_id = event.id;
-        row.previous_event_id = event.previous_event_id;
-        row.timestamp = event.timestamp;
-        row.type = std::string(event.type);
-        if (!event.details_key.empty()) {
-          row.details_key = std::string(event.details_key);
-          row.details = asl::DumpJson(event.Details());
-        }
-        history.push_back(std::move(row));
-      }
+      for (const auto& event : step.history) history.push_back(ToHistoryRow(execution_id, event));
       // A task ends in the core through its id or its token; its deadlines and token go.
       // A .waitForTaskToken invocation that merely returned keeps waiting for its callback.
       if (CompletesTask(kind) && !task_id.empty() && !(callback_invocation && success)) {
@@ -347,6 +350,7 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
       std::vector<store::ExecutionUpdate> decided;
       std::deque<asl::Step> steps;  // a deque: a Step is not nothrow-movable
       std::deque<asl::ExecutionState> states;
+      std::vector<store::HistoryRow> new_history;
       for (std::size_t k = 0; k < new_executions.size(); ++k) {
         store::ExecutionRow& row = new_executions[k];
         DecisionRequest& request = batch[new_requests[k]];
@@ -374,11 +378,17 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
         update.snapshot = asl::DumpJson(state.ToJson());
         update.history_count = state.history_size();
         decided.push_back(std::move(update));
+        // The history goes with the rows (execution_id: the position in `rows`).
+        for (const auto& event : step.history) {
+          new_history.push_back(ToHistoryRow(static_cast<int64_t>(rows.size()), event));
+        }
+        step.history.clear();
         steps.push_back(std::move(step));
         rows.push_back(std::move(row));
         row_requests.push_back(new_requests[k]);
       }
-      std::vector<std::optional<int64_t>> ids = store::InsertDecidedExecutions(tx, rows, decided);
+      std::vector<std::optional<int64_t>> ids =
+          store::InsertDecidedExecutions(tx, rows, decided, new_history);
       for (std::size_t k = 0; k < rows.size(); ++k) {
         const store::ExecutionRow& row = rows[k];
         DecisionReply& reply = replies[row_requests[k]];
@@ -395,6 +405,7 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
           continue;
         }
         reply.date = now;
+        started_any = true;
         absorb(*ids[k], row.execution_arn, steps[k], asl::Event::Kind::kStarted, "", false, false);
         if (decided[k].finished) {
           finished.insert(*ids[k]);
@@ -449,7 +460,7 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
         }
       }
     }
-    if (events.empty() && history.empty()) return;  // nothing decided (history: new executions)
+    if (events.empty() && !started_any) return;
 
     std::vector<int64_t> ids;
     for (const auto& pending : events) ids.push_back(pending.execution_id);

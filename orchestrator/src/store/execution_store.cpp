@@ -49,19 +49,28 @@ constexpr Statement kStatements[] = {
      "$7::bigint[]) WITH ORDINALITY AS n(arn, machine, machine_arn, revision, name, input, ns, "
      "position) ORDER BY n.position ON CONFLICT DO NOTHING RETURNING execution_id, "
      "execution_arn"},
-    // With their first decision (a Start decided before the row exists): one row version.
+    // With their first decision (a Start decided before the row exists): one row version, and
+    // the history of the rows inserted ($15: their ARNs), in one round trip.
     {"es_insert_decided_executions",
-     "INSERT INTO executions (execution_arn, state_machine_name, state_machine_arn, revision_id, "
-     "name, input, start_date, status, snapshot, history_count, output, error, cause, stop_date, "
-     "decision_count) SELECT n.arn, n.machine, n.machine_arn, n.revision, n.name, n.input, "
-     "timestamptz 'epoch' + (n.ns / 1000) * interval '1 microsecond', n.status, n.snapshot, "
-     "n.history_count, n.output, n.error, n.cause, CASE WHEN n.finished THEN timestamptz 'epoch' "
-     "+ (n.ns / 1000) * interval '1 microsecond' END, 1 FROM unnest($1::text[], $2::text[], "
-     "$3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[], "
-     "$10::integer[], $11::text[], $12::text[], $13::text[], $14::boolean[]) WITH ORDINALITY AS "
-     "n(arn, machine, machine_arn, revision, name, input, ns, status, snapshot, history_count, "
-     "output, error, cause, finished, position) ORDER BY n.position ON CONFLICT DO NOTHING "
-     "RETURNING execution_id, execution_arn"},
+     "WITH ins AS (INSERT INTO executions (execution_arn, state_machine_name, state_machine_arn, "
+     "revision_id, name, input, start_date, status, snapshot, history_count, output, error, "
+     "cause, stop_date, decision_count) SELECT n.arn, n.machine, n.machine_arn, n.revision, "
+     "n.name, n.input, timestamptz 'epoch' + (n.ns / 1000) * interval '1 microsecond', n.status, "
+     "n.snapshot, n.history_count, n.output, n.error, n.cause, CASE WHEN n.finished THEN "
+     "timestamptz 'epoch' + (n.ns / 1000) * interval '1 microsecond' END, 1 FROM "
+     "unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], "
+     "$7::bigint[], $8::text[], $9::text[], $10::integer[], $11::text[], $12::text[], "
+     "$13::text[], $14::boolean[]) WITH ORDINALITY AS n(arn, machine, machine_arn, revision, "
+     "name, input, ns, status, snapshot, history_count, output, error, cause, finished, "
+     "position) ORDER BY n.position ON CONFLICT DO NOTHING RETURNING execution_id, "
+     "execution_arn), h AS (INSERT INTO history_events (execution_id, event_id, "
+     "previous_event_id, event_time, type, details_key, details) SELECT ins.execution_id, "
+     "h.event_id, h.previous_event_id, timestamptz 'epoch' + (h.ns / 1000) * interval '1 "
+     "microsecond', h.type, NULLIF(h.details_key, ''), NULLIF(h.details, '') FROM "
+     "unnest($15::text[], $16::integer[], $17::integer[], $18::bigint[], $19::text[], "
+     "$20::text[], $21::text[]) AS h(arn, event_id, previous_event_id, ns, type, details_key, "
+     "details) JOIN ins ON ins.execution_arn = h.arn) SELECT execution_id, execution_arn FROM "
+     "ins"},
     {"es_find_execution_by_name",
      "SELECT execution_id, execution_arn, state_machine_name, state_machine_arn, revision_id, "
      "name, status, input, output, error, cause, " SY_NS("start_date") ", " SY_NS(
@@ -379,7 +388,7 @@ namespace {
 
 std::vector<std::optional<int64_t>> InsertExecutionRows(
     pqxx::transaction_base& tx, const std::vector<ExecutionRow>& rows,
-    const std::vector<ExecutionUpdate>* decisions) {
+    const std::vector<ExecutionUpdate>* decisions, const std::vector<HistoryRow>* history) {
   std::vector<std::optional<int64_t>> ids(rows.size());
   if (rows.empty()) return ids;
   PrepareExecutionStatements(tx.conn());
@@ -415,11 +424,24 @@ std::vector<std::optional<int64_t>> InsertExecutionRows(
       finished += d.finished ? "t" : "f";
     }
     finished += '}';
+    std::vector<int64_t> event_ids, previous_ids, times;
+    std::vector<std::string> event_arns, types, keys, details;
+    for (const auto& row : *history) {
+      event_arns.push_back(arns[static_cast<std::size_t>(row.execution_id)]);
+      event_ids.push_back(row.event_id);
+      previous_ids.push_back(row.previous_event_id);
+      times.push_back(row.timestamp);
+      types.push_back(row.type);
+      keys.push_back(row.details_key);
+      details.push_back(row.details);
+    }
     result = tx.exec_prepared(
         "es_insert_decided_executions", TextArray(arns), TextArray(machines),
         TextArray(machine_arns), TextArray(revisions), TextArray(names), TextArray(inputs),
         IntArray(starts), TextArray(statuses), TextArray(snapshots), IntArray(history_counts),
-        OptionalTextArray(outputs), OptionalTextArray(errors), OptionalTextArray(causes), finished);
+        OptionalTextArray(outputs), OptionalTextArray(errors), OptionalTextArray(causes), finished,
+        TextArray(event_arns), IntArray(event_ids), IntArray(previous_ids), IntArray(times),
+        TextArray(types), TextArray(keys), TextArray(details));
   }
   std::map<std::string, int64_t> inserted;
   for (const auto& r : result) inserted.emplace(Text(r[1]), r[0].as<int64_t>());
@@ -438,13 +460,13 @@ std::vector<std::optional<int64_t>> InsertExecutionRows(
 
 std::vector<std::optional<int64_t>> InsertExecutions(pqxx::transaction_base& tx,
                                                      const std::vector<ExecutionRow>& rows) {
-  return InsertExecutionRows(tx, rows, nullptr);
+  return InsertExecutionRows(tx, rows, nullptr, nullptr);
 }
 
 std::vector<std::optional<int64_t>> InsertDecidedExecutions(
     pqxx::transaction_base& tx, const std::vector<ExecutionRow>& rows,
-    const std::vector<ExecutionUpdate>& decisions) {
-  return InsertExecutionRows(tx, rows, &decisions);
+    const std::vector<ExecutionUpdate>& decisions, const std::vector<HistoryRow>& history) {
+  return InsertExecutionRows(tx, rows, &decisions, &history);
 }
 
 std::optional<ExecutionRow> FindExecutionByName(pqxx::transaction_base& tx,

@@ -96,13 +96,6 @@ struct ExecutionUpdate {
   bool finished = false;  // sets stop_date
 };
 
-// As InsertExecutions, each row together with its first decision (decisions[i], whose
-// execution_id is ignored): status, snapshot, history count, output / error / cause, and a stop
-// date (= row.start_date) when it finished; decision_count 1. One row version per execution.
-std::vector<std::optional<int64_t>> InsertDecidedExecutions(
-    pqxx::transaction_base& tx, const std::vector<ExecutionRow>& rows,
-    const std::vector<ExecutionUpdate>& decisions);
-
 // One execution as a decision sees it, locked FOR UPDATE until the transaction ends.
 struct LockedExecution {
   int64_t execution_id = 0;
@@ -157,6 +150,15 @@ void AppendHistory(pqxx::transaction_base& tx, const std::vector<HistoryRow>& ro
 // the end). At most `limit`.
 std::vector<HistoryRow> ReadHistory(pqxx::transaction_base& tx, int64_t execution_id,
                                     int64_t after_event_id, int64_t limit, bool reverse);
+
+// As InsertExecutions, each row together with its first decision (decisions[i], whose
+// execution_id is ignored): status, snapshot, history count, output / error / cause, and a stop
+// date (= row.start_date) when it finished; decision_count 1. One row version per execution. The
+// history of those rows is appended in the same statement: `history[j].execution_id` is the
+// position in `rows` of its execution (events of a row not inserted are dropped with it).
+std::vector<std::optional<int64_t>> InsertDecidedExecutions(
+    pqxx::transaction_base& tx, const std::vector<ExecutionRow>& rows,
+    const std::vector<ExecutionUpdate>& decisions, const std::vector<HistoryRow>& history);
 
 // ---- the work queue ---------------------------------------------------------------------------
 inline constexpr const char* kWorkTask = "task";
