@@ -488,7 +488,9 @@ void Engine::Impl::ClaimLoop() {
       db_->Transact([&](pqxx::transaction_base& tx) {
         items = store::ClaimTasks(tx, node_id_, lease_ms, limit);
         due_ms.reset();
-        if (static_cast<int64_t>(items.size()) < limit) due_ms = store::MillisUntilDue(tx, true);
+        // When idle, how long until a task is due or a lease expires. Busy (some claimed), the
+        // next claim comes when they finish: no statement for it.
+        if (items.empty()) due_ms = store::MillisUntilDue(tx, true);
       });
     } catch (const std::exception& e) {
       spdlog::warn("engine: node={} claiming tasks failed: {}", node_id_, e.what());

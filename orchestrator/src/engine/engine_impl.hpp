@@ -13,6 +13,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "store/database.hpp"
@@ -118,6 +119,18 @@ struct Engine::Impl {
   std::unique_ptr<invoker::Invoker> owned_invoker_;
   invoker::Invoker* invoker_ = nullptr;
   std::unique_ptr<TaskBackend> backend_;
+
+  // Execution states this node committed last, with the decision count they were committed as:
+  // a decision whose locked row still has that count (no other node or thread decided since)
+  // takes the state from here instead of parsing the row's snapshot. Entries are moved out while
+  // a transaction uses them and put back only after it committed. Bounded (kStateCacheSize).
+  struct CachedState {
+    int64_t decision_count = 0;
+    asl::ExecutionState state;
+  };
+  static constexpr std::size_t kStateCacheSize = 20000;
+  std::mutex states_mu_;
+  std::unordered_map<int64_t, CachedState> states_;  // Guarded by states_mu_.
 
   std::mutex definitions_mu_;
   std::map<std::string, std::shared_ptr<const asl::StateMachineDef>> definitions_;  // Guarded.
