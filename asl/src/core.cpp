@@ -599,12 +599,30 @@ class Runner {
   }
 
   // ---- definitions and scopes ---------------------------------------------------------
+  // The (sub-)machine `frame` runs in: walked down from the root along the frame's ancestors,
+  // iteratively (a definition may nest Parallel and Map states hundreds of levels deep).
   const StateMachineDef& DefOf(const Frame& frame) const {
     if (frame.parent < 0) return definition_;
     const Frame& parent = impl_.frames.at(frame.parent);
-    const State* state = DefOf(parent).Find(parent.state);
-    if (frame.kind == FrameKind::kBranch) {
-      return state->branches[static_cast<std::size_t>(frame.index)];
+    if (parent.parent < 0) return ChildDef(definition_, parent, frame);
+    ancestors_.clear();
+    for (const Frame* up = &frame; up->parent >= 0; up = &impl_.frames.at(up->parent)) {
+      ancestors_.push_back(up);
+    }
+    const StateMachineDef* def = &definition_;
+    for (auto it = ancestors_.rbegin(); it != ancestors_.rend(); ++it) {
+      def = &ChildDef(*def, impl_.frames.at((*it)->parent), **it);
+    }
+    return *def;
+  }
+
+  // The sub-machine `child` runs in, `parent` (a frame in a Parallel or Map state) running in
+  // `parent_def`.
+  static const StateMachineDef& ChildDef(const StateMachineDef& parent_def, const Frame& parent,
+                                         const Frame& child) {
+    const State* state = parent_def.Find(parent.state);
+    if (child.kind == FrameKind::kBranch) {
+      return state->branches[static_cast<std::size_t>(child.index)];
     }
     return *state->item_processor;
   }
@@ -782,29 +800,81 @@ class Runner {
   // ---- driving frames -----------------------------------------------------------------
   // Runs `frame_id` until it blocks or ends, then lets finished frames notify their parents.
   void Resume(int64_t frame_id) {
-    int64_t current = frame_id;
-    while (impl_.status == ExecutionStatus::kRunning) {
-      Advance(current);
-      if (impl_.status != ExecutionStatus::kRunning) return;
-      auto it = impl_.frames.find(current);
-      if (it == impl_.frames.end() || it->second.phase != Phase::kDone) return;
-      int64_t parent_id = it->second.parent;
-      if (parent_id < 0) return;
-      RecordChildDone(impl_.frames.at(parent_id), current);
-      ContinueFanOut(parent_id);
-      if (impl_.status != ExecutionStatus::kRunning) return;
-      current = parent_id;
-    }
+    drive_stack_.clear();
+    drive_stack_.push_back(frame_id);
+    Drive();
   }
 
-  void Advance(int64_t frame_id) {
-    while (impl_.status == ExecutionStatus::kRunning) {
+  // Resumes `frame_id` and, once it blocks, the fan-outs of each of its ancestors in turn
+  // (innermost first): what a yield held back (see Drive).
+  void ResumeWithAncestors(int64_t frame_id) {
+    drive_stack_.clear();
+    for (int64_t id = frame_id; id >= 0;) {
+      drive_stack_.push_back(id);
+      auto it = impl_.frames.find(id);
+      id = it == impl_.frames.end() ? -1 : it->second.parent;
+    }
+    std::reverse(drive_stack_.begin(), drive_stack_.end());
+    Drive();
+  }
+
+  // Runs the frames on drive_stack_ until every one has blocked or ended. The stack is a chain
+  // of frames, each the parent of the next: the top one runs; a fan-out pushes the child it
+  // launches; a child that ends is popped and reported to its parent (pushed when not already
+  // below it); a frame that blocks (task, timer, children still running) is popped. An explicit
+  // stack, not a recursion: Parallel and Map states may nest hundreds of levels deep.
+  // An Express execution yields once this step has recorded kExpressYieldEvents events: the
+  // frame about to enter a state waits for a timer due at once, and every frame on the stack
+  // (its ancestors, whose fan-outs would otherwise launch children that yield in turn) waits
+  // with it until that timer fires (HandleTimer → ResumeWithAncestors).
+  void Drive() {
+    std::vector<int64_t>& stack = drive_stack_;
+    while (!stack.empty() && impl_.status == ExecutionStatus::kRunning) {
+      const int64_t frame_id = stack.back();
       auto it = impl_.frames.find(frame_id);
-      if (it == impl_.frames.end() || it->second.phase != Phase::kEnter) return;
-      if (impl_.type == ExecutionType::kExpress && step_.history.size() >= kExpressYieldEvents) {
-        return Yield(it->second);
+      if (it == impl_.frames.end()) {
+        stack.pop_back();
+        continue;
       }
-      EnterState(frame_id);
+      Frame& frame = it->second;
+      switch (frame.phase) {
+        case Phase::kEnter:
+          if (impl_.type == ExecutionType::kExpress &&
+              step_.history.size() >= kExpressYieldEvents) {
+            Yield(frame);
+            stack.clear();
+            return;
+          }
+          EnterState(frame_id);
+          continue;
+        case Phase::kChildren: {
+          const int64_t child_id = FanOutStep(frame);
+          if (child_id >= 0) {
+            stack.push_back(child_id);
+            continue;
+          }
+          // Blocked unless the step moved the frame on (completed, failed, retrying, ...).
+          auto again = impl_.frames.find(frame_id);
+          if (again == impl_.frames.end() || again->second.phase == Phase::kChildren) {
+            stack.pop_back();
+          }
+          continue;
+        }
+        case Phase::kDone: {
+          stack.pop_back();
+          const int64_t parent_id = frame.parent;
+          if (parent_id < 0) continue;
+          RecordChildDone(impl_.frames.at(parent_id), frame_id);
+          if (stack.empty() || stack.back() != parent_id) stack.push_back(parent_id);
+          continue;
+        }
+        case Phase::kTask:
+        case Phase::kWait:
+        case Phase::kRetry:
+        case Phase::kYield:
+          stack.pop_back();
+          continue;
+      }
     }
   }
 
@@ -1425,20 +1495,7 @@ class Runner {
     ClearTimer(frame);
     if (frame.phase == Phase::kYield) {
       frame.phase = Phase::kEnter;
-      int64_t parent_id = frame.parent;
-      Resume(frame_id);
-      // The fan-out this child held back goes on, unless Resume already did that (the child
-      // ended) or the child yielded again.
-      if (impl_.status != ExecutionStatus::kRunning || parent_id < 0) return;
-      auto child = impl_.frames.find(frame_id);
-      if (child == impl_.frames.end() || child->second.phase == Phase::kDone ||
-          child->second.phase == Phase::kYield) {
-        return;
-      }
-      auto parent = impl_.frames.find(parent_id);
-      if (parent != impl_.frames.end() && parent->second.phase == Phase::kChildren) {
-        ContinueFanOut(parent_id);
-      }
+      ResumeWithAncestors(frame_id);
       return;
     }
     const State& state = StateOf(frame);
@@ -1451,7 +1508,6 @@ class Runner {
       InvokeTask(frame, state);
     } else {
       StartFanOut(frame, state);
-      ContinueFanOut(frame_id);
     }
     Resume(frame_id);
   }
@@ -1540,8 +1596,7 @@ class Runner {
         frame.tolerated_percentage = value->GetDouble();
       }
     }
-    StartFanOut(frame, state);
-    ContinueFanOut(frame.id);
+    StartFanOut(frame, state);  // Drive launches the children
   }
 
   void StartFanOut(Frame& frame, const State& state) {
@@ -1615,35 +1670,19 @@ class Runner {
     }
   }
 
-  // Launches children up to the concurrency limit, running each until it blocks, and completes
-  // the state when all are done or the failure rules say it has failed.
-  void ContinueFanOut(int64_t frame_id) {
-    while (impl_.status == ExecutionStatus::kRunning) {
-      Frame& frame = impl_.frames.at(frame_id);
-      if (frame.phase != Phase::kChildren) return;
-      const State& state = StateOf(frame);
-      if (FanOutFailed(frame, state)) return FailFanOut(frame, state);
-      bool room = frame.fan_max <= 0 || static_cast<int64_t>(frame.children.size()) < frame.fan_max;
-      if (room && frame.fan_next < frame.fan_total) {
-        int64_t child_id = LaunchChild(frame, state);
-        if (child_id < 0) return;
-        Advance(child_id);
-        if (impl_.status != ExecutionStatus::kRunning) return;
-        auto it = impl_.frames.find(child_id);
-        // A child that yielded to the driver holds back the rest of the fan-out until its timer
-        // fires (HandleTimer): launching more children now would only make each yield in turn,
-        // leaving all of them live at once.
-        if (it != impl_.frames.end() && it->second.phase == Phase::kYield) return;
-        if (it != impl_.frames.end() && it->second.phase == Phase::kDone) {
-          RecordChildDone(impl_.frames.at(frame_id), child_id);
-        }
-        continue;
-      }
-      if (frame.children.empty() && frame.fan_next >= frame.fan_total) {
-        return CompleteFanOut(frame, state);
-      }
-      return;
+  // One step of a fan-out (Drive runs it while the frame is in kChildren): fails it when the
+  // failure rules say so, launches the next child when there is room (returning its id, which
+  // Drive runs next), or completes it when every child is done. -1 when it launched nothing.
+  int64_t FanOutStep(Frame& frame) {
+    const State& state = StateOf(frame);
+    if (FanOutFailed(frame, state)) {
+      FailFanOut(frame, state);
+      return -1;
     }
+    bool room = frame.fan_max <= 0 || static_cast<int64_t>(frame.children.size()) < frame.fan_max;
+    if (room && frame.fan_next < frame.fan_total) return LaunchChild(frame, state);
+    if (frame.children.empty() && frame.fan_next >= frame.fan_total) CompleteFanOut(frame, state);
+    return -1;
   }
 
   int64_t LaunchChild(Frame& frame, const State& state) {
@@ -1686,28 +1725,47 @@ class Runner {
     return child_id;
   }
 
-  void AbortFrame(int64_t frame_id) {
-    Frame& frame = impl_.frames.at(frame_id);
-    for (int64_t grandchild : std::vector<int64_t>(frame.children.begin(), frame.children.end())) {
-      AbortFrame(grandchild);
-    }
-    frame.children.clear();
-    if (frame.phase != Phase::kDone) {
-      const State* state = DefOf(frame).Find(frame.state);
-      bool in_state = frame.phase == Phase::kTask || frame.phase == Phase::kWait ||
-                      frame.phase == Phase::kRetry || frame.phase == Phase::kChildren;
-      CancelInFlight(frame);
-      if (state != nullptr && in_state) {
-        Emit(StateEventType(state->type, kAborted));
+  // Aborts a frame and, first, all its descendants (children in launch order, depth first), with
+  // an explicit stack: the nesting is the definition's, hundreds of levels at most, but a
+  // recursion per level is what a user controls.
+  void AbortFrame(int64_t top_id) {
+    struct Pending {
+      int64_t frame_id;
+      bool children_pushed;
+    };
+    std::vector<Pending> stack{{top_id, false}};
+    while (!stack.empty()) {
+      Pending& pending = stack.back();
+      Frame& frame = impl_.frames.at(pending.frame_id);
+      if (!pending.children_pushed) {
+        pending.children_pushed = true;
+        std::set<int64_t> children = std::move(frame.children);
+        frame.children.clear();
+        // Reversed, so that the first-launched child is aborted first.
+        for (auto child = children.rbegin(); child != children.rend(); ++child) {
+          stack.push_back({*child, false});
+        }
+        continue;
       }
-      if (frame.kind == FrameKind::kIteration) {
-        const Frame& parent = impl_.frames.at(frame.parent);
-        Emit("MapIterationAborted", "mapIterationAbortedEventDetails",
-             MapIterationDetails(StateOf(parent), frame.index));
+      const int64_t frame_id = pending.frame_id;
+      stack.pop_back();
+      if (frame.phase != Phase::kDone) {
+        const State* state = DefOf(frame).Find(frame.state);
+        bool in_state = frame.phase == Phase::kTask || frame.phase == Phase::kWait ||
+                        frame.phase == Phase::kRetry || frame.phase == Phase::kChildren;
+        CancelInFlight(frame);
+        if (state != nullptr && in_state) {
+          Emit(StateEventType(state->type, kAborted));
+        }
+        if (frame.kind == FrameKind::kIteration) {
+          const Frame& parent = impl_.frames.at(frame.parent);
+          Emit("MapIterationAborted", "mapIterationAbortedEventDetails",
+               MapIterationDetails(StateOf(parent), frame.index));
+        }
       }
+      ForgetVariables(frame);
+      EraseFrame(frame_id);
     }
-    ForgetVariables(frame);
-    EraseFrame(frame_id);
   }
 
   void AbortChildren(Frame& frame) {
@@ -1764,6 +1822,9 @@ class Runner {
   // issued before it.
   bool history_full_ = false;
   std::size_t commands_at_limit_ = 0;
+  // Scratch space, kept to reuse its memory within the step: Drive's stack, DefOf's ancestors.
+  std::vector<int64_t> drive_stack_;
+  mutable std::vector<const Frame*> ancestors_;
 };
 
 // ---- snapshots ----------------------------------------------------------------------------
