@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <utility>
 
 #include "switchyard/asl/names.hpp"
@@ -157,10 +158,15 @@ void MemoryDriver::Execute(asl::Command& command, RunResult& result) {
         flight.heartbeat_at = AddSeconds(now, command.heartbeat_seconds);
       }
       flight.token = command.token;
-      ForgetTask(command.task_id);
-      if (!flight.token.empty()) tokens_[flight.token] = command.task_id;
-      ScheduleDeadline(command.task_id,
-                       in_flight_.insert_or_assign(command.task_id, flight).first->second);
+      // One lookup: the core never reuses a task id, but an entry by that id would be replaced.
+      auto [entry, inserted] = in_flight_.try_emplace(command.task_id);
+      if (!inserted) {
+        ForgetTask(command.task_id);
+        entry = in_flight_.try_emplace(command.task_id).first;
+      }
+      entry->second = std::move(flight);
+      if (!entry->second.token.empty()) tokens_[entry->second.token] = command.task_id;
+      ScheduleDeadline(entry->first, entry->second);
       TaskRequest request;
       request.task_id = command.task_id;
       request.resource = command.resource;
@@ -206,12 +212,13 @@ void MemoryDriver::Execute(asl::Command& command, RunResult& result) {
       backend_.Cancel(command.task_id);
       return;
     case asl::Command::Kind::kStartTimer:
-      due_.emplace(DueKey{command.fire_at, next_sequence_++}, Due{true, command.timer_id});
+      PushDue(Due{command.fire_at, next_sequence_++, true, std::move(command.timer_id)});
       return;
     case asl::Command::Kind::kCancelTimer:
-      // Dropped when it reaches the front of due_ (the core never reuses a timer id). Cheaper
-      // than an index from id to entry, which every timer would pay for.
+      // Dropped when it reaches the front of the queue (the core never reuses a timer id).
+      // Cheaper than an index from id to entry, which every timer would pay for.
       cancelled_timers_.insert(command.timer_id);
+      if (cancelled_timers_.size() > 4096) CompactDue();
       return;
     case asl::Command::Kind::kFinish:
       finished_ = true;
@@ -223,49 +230,98 @@ void MemoryDriver::Execute(asl::Command& command, RunResult& result) {
       in_flight_.clear();
       tokens_.clear();
       cancelled_timers_.clear();
-      due_.clear();
+      due_sorted_.clear();
+      due_heap_.clear();
+      due_stale_ = 0;
       return;
   }
 }
 
+MemoryDriver::Due* MemoryDriver::NextDue() {
+  if (due_heap_.empty()) return due_sorted_.empty() ? nullptr : &due_sorted_.front();
+  if (due_sorted_.empty() || due_heap_.front() < due_sorted_.front()) return &due_heap_.front();
+  return &due_sorted_.front();
+}
+
+void MemoryDriver::PopDue() {
+  if (!due_heap_.empty() && (due_sorted_.empty() || due_heap_.front() < due_sorted_.front())) {
+    std::pop_heap(due_heap_.begin(), due_heap_.end(), std::greater<Due>());
+    due_heap_.pop_back();
+  } else {
+    due_sorted_.pop_front();
+  }
+}
+
+void MemoryDriver::PushDue(Due due) {
+  if (due_sorted_.empty() || !(due < due_sorted_.back())) {
+    due_sorted_.push_back(std::move(due));
+  } else {
+    due_heap_.push_back(std::move(due));
+    std::push_heap(due_heap_.begin(), due_heap_.end(), std::greater<Due>());
+  }
+}
+
+void MemoryDriver::CompactDue() {
+  auto dropped = [this](const Due& due) {
+    if (due.timer) return cancelled_timers_.erase(due.id) > 0;
+    auto flight = in_flight_.find(due.id);
+    return flight == in_flight_.end() || flight->second.deadline != due.sequence;
+  };
+  due_sorted_.erase(std::remove_if(due_sorted_.begin(), due_sorted_.end(), dropped),
+                    due_sorted_.end());
+  due_heap_.erase(std::remove_if(due_heap_.begin(), due_heap_.end(), dropped), due_heap_.end());
+  std::make_heap(due_heap_.begin(), due_heap_.end(), std::greater<Due>());
+  due_stale_ = 0;
+  cancelled_timers_.clear();  // every one was still queued, so it has just been dropped
+}
+
 void MemoryDriver::ScheduleDeadline(const std::string& task_id, InFlight& flight) {
-  if (flight.deadline) due_.erase(*flight.deadline);
+  if (flight.deadline != 0) ++due_stale_;
   int64_t due = flight.heartbeat_at > 0 ? std::min(flight.heartbeat_at, flight.timeout_at)
                                         : flight.timeout_at;
-  flight.deadline = DueKey{due, next_sequence_++};
-  due_.emplace(*flight.deadline, Due{false, task_id});
+  flight.deadline = next_sequence_++;
+  PushDue(Due{due, flight.deadline, false, task_id});
 }
 
 void MemoryDriver::ForgetTask(const std::string& task_id) {
   auto it = in_flight_.find(task_id);
   if (it == in_flight_.end()) return;
-  if (it->second.deadline) due_.erase(*it->second.deadline);
+  if (it->second.deadline != 0) ++due_stale_;
   if (!it->second.token.empty()) {
     auto token = tokens_.find(it->second.token);
     if (token != tokens_.end() && token->second == task_id) tokens_.erase(token);
   }
   in_flight_.erase(it);
+  // A finished task's deadline (by default a few years away) would otherwise stay queued for
+  // the rest of the execution: drop them once they are most of the queue (amortised O(1)).
+  if (due_stale_ > 4096 && due_stale_ > (due_sorted_.size() + due_heap_.size()) / 2) CompactDue();
 }
 
 std::optional<int64_t> MemoryDriver::FireDue(int64_t now) {
-  while (!due_.empty()) {
-    auto it = due_.begin();
-    if (it->second.timer && !cancelled_timers_.empty() &&
-        cancelled_timers_.erase(it->second.id) > 0) {
-      due_.erase(it);
-      continue;
+  while (Due* next = NextDue()) {
+    if (next->timer) {
+      if (!cancelled_timers_.empty() && cancelled_timers_.erase(next->id) > 0) {
+        PopDue();
+        continue;
+      }
+    } else {
+      auto flight = in_flight_.find(next->id);
+      if (flight == in_flight_.end() || flight->second.deadline != next->sequence) {
+        if (due_stale_ > 0) --due_stale_;
+        PopDue();
+        continue;
+      }
     }
-    if (it->first.first > now) return it->first.first;
-    Due due = std::move(it->second);
-    due_.erase(it);
+    if (next->at > now) return next->at;
+    Due due = std::move(*next);
+    PopDue();
     if (due.timer) {
       ready_.push_back(asl::Event::TimerFired(std::move(due.id)));
       continue;
     }
     // The task stays in flight (its deadline spent) until the core has taken the event.
     auto flight = in_flight_.find(due.id);
-    if (flight == in_flight_.end()) continue;
-    flight->second.deadline.reset();
+    flight->second.deadline = 0;
     if (flight->second.heartbeat_at > 0 && flight->second.heartbeat_at <= now) {
       ready_.push_back(asl::Event::HeartbeatTimedOut(due.id));
     } else {
