@@ -10,8 +10,6 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <unordered_map>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -173,11 +171,12 @@ class MemoryDriver {
   // front (or CompactDue drops it), and is skipped then.
   std::deque<Due> due_sorted_;
   std::vector<Due> due_heap_;
-  std::size_t due_stale_ = 0;                            // forgotten deadlines still queued
-  std::unordered_set<std::string> cancelled_timers_;     // still queued
-  std::unordered_map<std::string, InFlight> in_flight_;  // task id -> deadlines
-  std::unordered_map<std::string, std::string> tokens_;  // callback token -> task id
-  std::deque<asl::Event> ready_;                         // driver-thread events, in order
+  std::size_t due_stale_ = 0;  // forgotten deadlines still queued
+  // The tasks in flight (task id -> deadlines), callback tokens (token -> task id) and cancelled
+  // timers still queued: open-addressing hash tables, defined in the source file.
+  struct Tables;
+  std::unique_ptr<Tables> tables_;
+  std::deque<asl::Event> ready_;  // driver-thread events, in order
   bool finished_ = false;
 
   // What other threads post to. Shared with the completers handed to the backend, so that a
