@@ -344,6 +344,34 @@ std::string_view StateEventType(StateType type, StateEvent event) {
   return kNames[row][event];
 }
 
+// Drive's stack of frame ids, the top one kept apart: driving a single frame (an execution of
+// Pass and Choice states) allocates nothing.
+class FrameStack {
+ public:
+  bool empty() const { return size_ == 0; }
+  int64_t back() const { return top_; }
+  void push_back(int64_t frame_id) {
+    if (size_ > 0) below_.push_back(top_);
+    top_ = frame_id;
+    ++size_;
+  }
+  void pop_back() {
+    if (--size_ > 0) {
+      top_ = below_.back();
+      below_.pop_back();
+    }
+  }
+  void clear() {
+    size_ = 0;
+    below_.clear();
+  }
+
+ private:
+  int64_t top_ = -1;
+  std::size_t size_ = 0;
+  std::vector<int64_t> below_;
+};
+
 class Runner {
  public:
   // `consumable`, when given, is the event being handled, whose payloads may be moved out
@@ -550,7 +578,11 @@ class Runner {
   void EndExecution(ExecutionStatus status, std::string_view type, Json output, std::string error,
                     std::string cause, std::string output_text = {}) {
     if (history_full_) return;  // EndAtHistoryLimit ends it
-    for (int64_t frame_id : impl_.SortedFrameIds()) CancelInFlight(impl_.frames.at(frame_id));
+    if (impl_.frames.size() == 1) {
+      CancelInFlight(impl_.frames.begin()->second);
+    } else {
+      for (int64_t frame_id : impl_.SortedFrameIds()) CancelInFlight(impl_.frames.at(frame_id));
+    }
     if (impl_.execution_timer && status != ExecutionStatus::kTimedOut) {
       Command command;
       command.kind = Command::Kind::kCancelTimer;
@@ -827,13 +859,14 @@ class Runner {
   // Resumes `frame_id` and, once it blocks, the fan-outs of each of its ancestors in turn
   // (innermost first): what a yield held back (see Drive).
   void ResumeWithAncestors(int64_t frame_id) {
-    drive_stack_.clear();
+    std::vector<int64_t> chain;
     for (int64_t id = frame_id; id >= 0;) {
-      drive_stack_.push_back(id);
+      chain.push_back(id);
       auto it = impl_.frames.find(id);
       id = it == impl_.frames.end() ? -1 : it->second.parent;
     }
-    std::reverse(drive_stack_.begin(), drive_stack_.end());
+    drive_stack_.clear();
+    for (auto id = chain.rbegin(); id != chain.rend(); ++id) drive_stack_.push_back(*id);
     Drive();
   }
 
@@ -847,7 +880,7 @@ class Runner {
   // (its ancestors, whose fan-outs would otherwise launch children that yield in turn) waits
   // with it until that timer fires (HandleTimer → ResumeWithAncestors).
   void Drive() {
-    std::vector<int64_t>& stack = drive_stack_;
+    FrameStack& stack = drive_stack_;
     while (!stack.empty() && impl_.status == ExecutionStatus::kRunning) {
       const int64_t frame_id = stack.back();
       auto it = impl_.frames.find(frame_id);
@@ -1860,7 +1893,7 @@ class Runner {
   bool history_full_ = false;
   std::size_t commands_at_limit_ = 0;
   // Scratch space, kept to reuse its memory within the step: Drive's stack, DefOf's ancestors.
-  std::vector<int64_t> drive_stack_;
+  FrameStack drive_stack_;
   mutable std::vector<const Frame*> ancestors_;
 };
 
