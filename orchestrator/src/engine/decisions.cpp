@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "engine/engine_impl.hpp"
+#include "store/version_store.hpp"
 #include "switchyard/asl/names.hpp"
 
 namespace switchyard::orchestrator {
@@ -169,7 +170,8 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
           row.execution_arn = ExecutionArn(machine->name, request.execution_name, false);
           row.state_machine_name = machine->name;
           row.state_machine_arn = machine->arn;
-          row.revision_id = machine->revision_id;
+          row.revision_id =
+              request.revision_id.empty() ? machine->revision_id : request.revision_id;
           row.name = request.execution_name;
           row.input = request.input_text;
           row.start_date = now;
@@ -274,6 +276,22 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
         pending.fresh = true;
         events.push_back(std::move(pending));
       }
+    }
+
+    // Executions started through a version or an alias remember it (DescribeExecution).
+    if (!new_executions.empty()) {
+      std::vector<store::ExecutionTargetRow> targets;
+      for (const PendingEvent& pending : events) {
+        if (!pending.fresh || !pending.request) continue;
+        const DecisionRequest& request = batch[*pending.request];
+        if (request.version_arn.empty()) continue;
+        store::ExecutionTargetRow target;
+        target.execution_id = pending.execution_id;
+        target.version_arn = request.version_arn;
+        if (!request.alias_arn.empty()) target.alias_arn = request.alias_arn;
+        targets.push_back(std::move(target));
+      }
+      store::InsertExecutionTargets(tx, targets);
     }
 
     // The fence: only outcomes of leases this node still holds are applied.
