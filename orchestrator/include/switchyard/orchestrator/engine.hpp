@@ -167,6 +167,19 @@ struct Page {
   std::string next_token;
 };
 
+// TestState's answer (see Engine::TestState).
+struct TestStateResult {
+  std::string status;  // SUCCEEDED | FAILED | RETRIABLE | CAUGHT_ERROR
+  std::optional<std::string> output;
+  std::optional<std::string> error;
+  std::optional<std::string> cause;
+  std::optional<std::string> next_state;
+  // DEBUG / TRACE: each step of the state's data flow, as JSON text.
+  bool inspected = false;
+  std::optional<std::string> input, after_input_path, after_parameters, result,
+      after_result_selector, after_result_path, variables;
+};
+
 struct HistoryPage {
   std::vector<HistoryEntry> events;
   std::string next_token;  // empty: no more
@@ -290,6 +303,16 @@ class Engine {
   asl::Status UntagResource(const std::string& resource_arn, const std::vector<std::string>& keys);
   asl::Result<std::vector<std::pair<std::string, std::string>>> ListTagsForResource(
       const std::string& resource_arn);
+
+  // TestState: runs one state (`state_definition`, a state's JSON object) on `input`, Task
+  // states invoking their resources for real, Wait states without waiting, Retry not applied
+  // (RETRIABLE instead). `variables` is a JSON object (or empty). `inspection_level` INFO, DEBUG
+  // or TRACE (DEBUG and TRACE fill the inspection data). InvalidDefinition /
+  // InvalidExecutionInput / ValidationException for bad requests.
+  asl::Result<TestStateResult> TestState(const std::string& state_definition,
+                                         const std::string& input,
+                                         const std::string& inspection_level,
+                                         const std::string& variables);
 
   // Graceful shutdown (idempotent): stops claiming, waits for the decisions already asked for,
   // gives the leases of tasks still running back (another node, or the next start, runs them
