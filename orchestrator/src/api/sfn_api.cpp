@@ -375,9 +375,8 @@ HttpResponse SfnApi::CreateStateMachine(const ApiCall& call) {
   const auto created = engine_->CreateStateMachine(name, definition, type, role);
   if (!created) return EngineError(created.error());
   std::optional<StateMachineVersionInfo> version;
-  if (HttpResponse extra_error; !CreateStateMachineExtras(*engine_, *created, tags_json, publish,
-                                                          version_description, &version,
-                                                          &extra_error)) {
+  if (HttpResponse extra_error; !CreateStateMachineExtras(
+          *engine_, *created, tags_json, publish, version_description, &version, &extra_error)) {
     return extra_error;
   }
   rapidjson::StringBuffer buffer;
@@ -431,8 +430,7 @@ HttpResponse SfnApi::UpdateStateMachine(const ApiCall& call) {
   std::string arn, definition, version_description;
   bool publish = false;
   if (!m.String("stateMachineArn", &arn, true, &error) ||
-      !m.String("definition", &definition, false, &error) ||
-      !m.Bool("publish", &publish, &error) ||
+      !m.String("definition", &definition, false, &error) || !m.Bool("publish", &publish, &error) ||
       !m.String("versionDescription", &version_description, false, &error)) {
     return error;
   }
@@ -448,8 +446,8 @@ HttpResponse SfnApi::UpdateStateMachine(const ApiCall& call) {
   if (!updated) return EngineError(updated.error());
   std::optional<StateMachineVersionInfo> version;
   if (publish) {
-    auto published =
-        engine_->PublishStateMachineVersion(updated->arn, updated->revision_id, version_description);
+    auto published = engine_->PublishStateMachineVersion(updated->arn, updated->revision_id,
+                                                         version_description);
     if (!published) return EngineError(published.error());
     version = *published;
   }

@@ -22,9 +22,17 @@ HttpResponse SfnValidation(const std::string& message) {
 }
 
 HttpResponse SfnEngineError(const asl::Error& error) {
-  // ValidationException and ConflictException... carry no namespace in AWS's answers either way;
-  // clients read the part after '#'.
-  return Json10Error(400, std::string(kSfnErrorPrefix) + error.error, error.cause);
+  HttpResponse response = Json10Error(400, std::string(kSfnErrorPrefix) + error.error, error.cause);
+  // AWS: ResourceNotFound and TooManyTags also name the resource ("...: '<arn>'").
+  const std::size_t open = error.cause.find('\'');
+  const std::size_t close = error.cause.rfind('\'');
+  if ((error.error == "ResourceNotFound" || error.error == "TooManyTags") &&
+      open != std::string::npos && close > open && response.body.ends_with("}")) {
+    response.body.pop_back();
+    response.body +=
+        ",\"resourceName\":" + JsonQuote(error.cause.substr(open + 1, close - open - 1)) + "}";
+  }
+  return response;
 }
 
 bool ParseSfnBody(const ApiCall& call, rapidjson::Document* doc, HttpResponse* error) {
@@ -44,9 +52,9 @@ bool ParseSfnBody(const ApiCall& call, rapidjson::Document* doc, HttpResponse* e
 
 namespace {
 HttpResponse WrongType(const char* name, const char* what) {
-  return Json10Error(400, "SerializationException",
-                     std::string("Unexpected value type for member '") + name + "': expected " +
-                         what);
+  return Json10Error(
+      400, "SerializationException",
+      std::string("Unexpected value type for member '") + name + "': expected " + what);
 }
 HttpResponse Missing(const char* name) {
   return SfnValidation(std::string("1 validation error detected: Value null at '") + name +
@@ -91,12 +99,11 @@ bool SfnMembers::Int(const char* name, int64_t* out, int64_t min, int64_t max,
   }
   const int64_t value = it->value.GetInt64();
   if (value < min || value > max) {
-    *error = SfnValidation("1 validation error detected: Value '" + std::to_string(value) +
-                           "' at '" + name +
-                           "' failed to satisfy constraint: Member must have value less than or "
-                           "equal to " +
-                           std::to_string(max) + " and greater than or equal to " +
-                           std::to_string(min));
+    *error = SfnValidation(
+        "1 validation error detected: Value '" + std::to_string(value) + "' at '" + name +
+        "' failed to satisfy constraint: Member must have value less than or "
+        "equal to " +
+        std::to_string(max) + " and greater than or equal to " + std::to_string(min));
     return false;
   }
   *out = value;

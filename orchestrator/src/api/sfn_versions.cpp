@@ -262,13 +262,8 @@ HttpResponse DescribeStateMachineForExecution(Engine& engine, const ApiCall& cal
   w.Key("enabled");
   w.Bool(false);
   w.EndObject();
+  // AWS's answer names no version or alias (DescribeExecution does).
   if (!info->machine.revision_id.empty()) SfnString(w, "revisionId", info->machine.revision_id);
-  if (info->state_machine_version_arn) {
-    SfnString(w, "stateMachineVersionArn", *info->state_machine_version_arn);
-  }
-  if (info->state_machine_alias_arn) {
-    SfnString(w, "stateMachineAliasArn", *info->state_machine_alias_arn);
-  }
   w.EndObject();
   return SfnOk(Done(buffer));
 }
@@ -284,8 +279,7 @@ bool ReadTags(const rapidjson::Value& array, std::vector<std::pair<std::string, 
     }
     const SfnMembers m(item);
     std::string key, value;
-    if (!m.String("key", &key, true, error, 128) ||
-        !m.String("value", &value, false, error, 256)) {
+    if (!m.String("key", &key, true, error, 128) || !m.String("value", &value, false, error, 256)) {
       return false;
     }
     if (key.empty()) {

@@ -684,8 +684,8 @@ asl::Result<StartExecutionResult> Engine::StartExecution(const std::string& stat
   DecisionReply reply = impl_->Decide(std::move(request));
   if (reply.error.error == "__express__") {
     // An Express execution: in memory on this node, at most once.
-    asl::ParseResult parsed = asl::ParseDefinition(
-        target.definition.empty() ? reply.error.cause : target.definition);
+    asl::ParseResult parsed =
+        asl::ParseDefinition(target.definition.empty() ? reply.error.cause : target.definition);
     if (!parsed.ok()) return Err(kInvalidDefinition, "stored definition does not parse");
     auto definition = std::make_shared<asl::StateMachineDef>(std::move(*parsed.definition));
     StartExecutionResult result;
@@ -787,13 +787,12 @@ asl::Result<SyncExecutionResult> Engine::StartSyncExecution(const std::string& s
 
 asl::Result<ExecutionInfo> Engine::DescribeExecution(const std::string& execution_arn) {
   std::optional<store::ExecutionTargetRow> target;
-  std::optional<store::ExecutionRow> row =
-      impl_->db_->Transact([&](pqxx::transaction_base& tx) {
-        std::optional<store::ExecutionRow> found = store::FindExecution(tx, execution_arn);
-        target.reset();
-        if (found) target = store::GetExecutionTarget(tx, found->execution_id);
-        return found;
-      });
+  std::optional<store::ExecutionRow> row = impl_->db_->Transact([&](pqxx::transaction_base& tx) {
+    std::optional<store::ExecutionRow> found = store::FindExecution(tx, execution_arn);
+    target.reset();
+    if (found) target = store::GetExecutionTarget(tx, found->execution_id);
+    return found;
+  });
   if (!row) {
     return Err(kExecutionDoesNotExist, "Execution Does Not Exist: '" + execution_arn + "'");
   }

@@ -36,12 +36,12 @@ asl::Result<TestStateResult> Engine::TestState(const std::string& state_definiti
   std::string parse_error;
   std::optional<asl::Json> state = asl::ParseJson(state_definition, &parse_error);
   if (!state) {
-    return asl::Error{std::string(kInvalidDefinition),
-                      "Invalid State Machine Definition: 'INVALID_JSON_DESCRIPTION: " +
-                          parse_error + "'"};
+    return asl::Error{
+        std::string(kInvalidDefinition),
+        "Invalid State Machine Definition: 'INVALID_JSON_DESCRIPTION: " + parse_error + "'"};
   }
-  std::optional<asl::Json> parsed_input = asl::ParseJson(input.empty() ? "{}" : input,
-                                                         &parse_error);
+  std::optional<asl::Json> parsed_input =
+      asl::ParseJson(input.empty() ? "{}" : input, &parse_error);
   if (!parsed_input) {
     return asl::Error{std::string(kInvalidExecutionInput),
                       "Invalid State Machine Execution Input: '" + parse_error + "'"};
@@ -82,24 +82,27 @@ asl::Result<TestStateResult> Engine::TestState(const std::string& state_definiti
   std::optional<std::string> state_input, task_result, failed_error, failed_cause;
   bool exited = false;
   std::optional<std::string> next_state;
+  // The details' JSON-text member `key` (event.Details() puts payloads in).
+  auto detail = [](const asl::HistoryEvent& event, std::string_view key) {
+    asl::Json details = event.Details();
+    const asl::Json* value = asl::JsonFind(details, key);
+    return value != nullptr && value->IsString()
+               ? std::optional<std::string>(std::string(asl::JsonView(*value)))
+               : std::nullopt;
+  };
   for (const asl::HistoryEvent& event : run.history) {
     if (event.state_name == machine->state_name && EndsWith(event.type, "StateEntered")) {
-      state_input = event.payload_text;
+      state_input = detail(event, "input");
     } else if (event.state_name == machine->state_name && EndsWith(event.type, "StateExited")) {
       exited = true;
-    } else if (!exited && (event.type == "TaskSucceeded" ||
-                           event.type == "LambdaFunctionSucceeded" ||
-                           event.type == "ActivitySucceeded")) {
-      task_result = event.payload_text;
+    } else if (!exited &&
+               (event.type == "TaskSucceeded" || event.type == "LambdaFunctionSucceeded" ||
+                event.type == "ActivitySucceeded")) {
+      task_result = detail(event, "output");
     } else if (!exited && !event.type.starts_with("Execution") &&
                (EndsWith(event.type, "Failed") || EndsWith(event.type, "TimedOut"))) {
-      asl::Json details = event.Details();
-      if (const asl::Json* e = asl::JsonFind(details, "error"); e && e->IsString()) {
-        failed_error = std::string(asl::JsonView(*e));
-      }
-      if (const asl::Json* c = asl::JsonFind(details, "cause"); c && c->IsString()) {
-        failed_cause = std::string(asl::JsonView(*c));
-      }
+      failed_error = detail(event, "error");
+      failed_cause = detail(event, "cause");
     } else if (exited && !next_state && EndsWith(event.type, "StateEntered")) {
       next_state = event.state_name;
     }
@@ -128,11 +131,10 @@ asl::Result<TestStateResult> Engine::TestState(const std::string& state_definiti
         state_input ? asl::ParseJson(*state_input) : std::optional<asl::Json>();
     std::optional<asl::Json> task_output =
         task_result ? asl::ParseJson(*task_result) : std::optional<asl::Json>();
-    if (tested != nullptr && entered &&
-        tested->query_language == asl::QueryLanguage::kJsonPath) {
+    if (tested != nullptr && entered && tested->query_language == asl::QueryLanguage::kJsonPath) {
       DeviceRandom random;
-      asl::Inspection inspection = asl::InspectDataFlow(
-          *tested, *entered, task_output ? &*task_output : nullptr, random);
+      asl::Inspection inspection =
+          asl::InspectDataFlow(*tested, *entered, task_output ? &*task_output : nullptr, random);
       result.input = inspection.input;
       result.after_input_path = inspection.after_input_path;
       result.after_parameters = inspection.after_parameters;

@@ -59,9 +59,9 @@ std::optional<MachineArn> ParseMachineArn(const std::string& arn) {
     if (parsed.qualifier.empty()) return std::nullopt;
     if (std::all_of(parsed.qualifier.begin(), parsed.qualifier.end(),
                     [](char c) { return c >= '0' && c <= '9'; })) {
-      auto [end, ec] = std::from_chars(parsed.qualifier.data(),
-                                       parsed.qualifier.data() + parsed.qualifier.size(),
-                                       parsed.version);
+      auto [end, ec] =
+          std::from_chars(parsed.qualifier.data(),
+                          parsed.qualifier.data() + parsed.qualifier.size(), parsed.version);
       if (ec != std::errc() || parsed.version <= 0) return std::nullopt;
     }
   }
@@ -140,6 +140,13 @@ std::vector<RoutingEntry> ParseRouting(const std::string& text) {
   return routing;
 }
 
+bool SameRouting(const std::vector<RoutingEntry>& a, const std::vector<RoutingEntry>& b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](const auto& x, const auto& y) {
+           return x.version_arn == y.version_arn && x.weight == y.weight;
+         });
+}
+
 ExecutionInfo ListedExecution(const store::ExecutionRow& row) {
   ExecutionInfo info;
   info.execution_arn = row.execution_arn;
@@ -193,8 +200,8 @@ asl::Result<StartTarget> Engine::Impl::ResolveStartTarget(const std::string& qua
     std::optional<store::VersionRow> row = store::GetVersion(tx, parsed->name, version);
     if (!row) {
       if (!store::GetStateMachine(tx, parsed->name)) {
-        return Err(kStateMachineDoesNotExist, "State Machine Does Not Exist: '" +
-                                                  StateMachineArn(parsed->name) + "'");
+        return Err(kStateMachineDoesNotExist,
+                   "State Machine Does Not Exist: '" + StateMachineArn(parsed->name) + "'");
       }
       return Err(kStateMachineDoesNotExist,
                  "State Machine Does Not Exist: '" + target.version_arn + "'");
@@ -232,8 +239,8 @@ asl::Result<StateMachineVersionInfo> Engine::PublishStateMachineVersion(
         if (!row) {
           if (store::CountVersions(tx, parsed->name) >= kMaxVersions) {
             return Err(kServiceQuotaExceededException,
-                       "The maximum number of versions (1000) for state machine '" +
-                           parsed->name + "' has been reached.");
+                       "The maximum number of versions (1000) for state machine '" + parsed->name +
+                           "' has been reached.");
           }
           row = store::InsertVersion(tx, parsed->name, *current, description);
         }
@@ -264,8 +271,7 @@ asl::Result<Page<StateMachineVersionInfo>> Engine::ListStateMachineVersions(
         Page<StateMachineVersionInfo> page;
         for (std::size_t i = 0; i < rows.size() && static_cast<int64_t>(i) < limit; ++i) {
           StateMachineVersionInfo info;
-          info.arn =
-              impl_->StateMachineArn(parsed->name) + ":" + std::to_string(rows[i].version);
+          info.arn = impl_->StateMachineArn(parsed->name) + ":" + std::to_string(rows[i].version);
           info.description = rows[i].description;
           info.revision_id = rows[i].revision_id;
           info.creation_date = rows[i].created_at;
@@ -358,8 +364,7 @@ asl::Result<std::string> CheckRouting(const std::vector<RoutingEntry>& routing) 
                "Routing configuration must contain distinct state machine versions.");
   }
   if (total != 100) {
-    return Err(kValidationException,
-               "Sum of routing configuration weights must be equal to 100.");
+    return Err(kValidationException, "Sum of routing configuration weights must be equal to 100.");
   }
   return machine;
 }
@@ -370,9 +375,8 @@ asl::Result<StateMachineAliasInfo> Engine::CreateStateMachineAlias(
     const std::string& name, const std::string& description,
     const std::vector<RoutingEntry>& routing) {
   // An alias name must not read as a version number.
-  if (!ValidName(name) || std::all_of(name.begin(), name.end(), [](char c) {
-        return c >= '0' && c <= '9';
-      })) {
+  if (!ValidName(name) ||
+      std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     return Err(kInvalidName, "Invalid Name: '" + name + "'");
   }
   if (description.size() > 256) {
@@ -382,50 +386,49 @@ asl::Result<StateMachineAliasInfo> Engine::CreateStateMachineAlias(
   }
   asl::Result<std::string> machine = CheckRouting(routing);
   if (!machine.ok()) return machine.error();
-  return impl_->db_->Transact([&](pqxx::transaction_base& tx)
-                                  -> asl::Result<StateMachineAliasInfo> {
-    if (!store::LockStateMachineRevision(tx, *machine)) {
-      return Err(kStateMachineDoesNotExist,
-                 "State Machine Does Not Exist: '" + impl_->StateMachineArn(*machine) + "'");
-    }
-    for (const RoutingEntry& entry : routing) {
-      if (!store::GetVersion(tx, *machine, ParseMachineArn(entry.version_arn)->version)) {
-        return Err(kResourceNotFound, "Resource Not Found: '" + entry.version_arn + "'");
-      }
-    }
-    store::AliasRow row;
-    row.state_machine_name = *machine;
-    row.alias = name;
-    row.routing = RoutingJson(routing);
-    row.description = description;
-    const std::string alias_arn = impl_->StateMachineArn(*machine) + ":" + name;
-    if (!store::InsertAlias(tx, row)) {
-      std::optional<store::AliasRow> existing = store::GetAlias(tx, *machine, name);
-      // Idempotent on (machine, name, description, routing).
-      if (!existing || existing->description != description ||
-          asl::DumpJson(*asl::ParseJson(existing->routing)) !=
-              asl::DumpJson(*asl::ParseJson(row.routing))) {
-        return Err(kConflictException, "Alias with the name '" + name +
-                                           "' already exists with a different configuration: '" +
-                                           alias_arn + "'");
-      }
-      row = *existing;
-    } else if (static_cast<int64_t>(store::ListAliases(tx, *machine).size()) > kMaxAliases) {
-      return Err(kServiceQuotaExceededException,
-                 "The maximum number of aliases (100) for state machine '" + *machine +
-                     "' has been reached.");
-    } else {
-      row = *store::GetAlias(tx, *machine, name);
-    }
-    StateMachineAliasInfo info;
-    info.arn = alias_arn;
-    info.name = name;
-    info.description = row.description;
-    info.routing = ParseRouting(row.routing);
-    info.creation_date = row.created_at;
-    info.update_date = row.updated_at;
-    return info;
-  });
+  return impl_->db_->Transact(
+      [&](pqxx::transaction_base& tx) -> asl::Result<StateMachineAliasInfo> {
+        if (!store::LockStateMachineRevision(tx, *machine)) {
+          return Err(kStateMachineDoesNotExist,
+                     "State Machine Does Not Exist: '" + impl_->StateMachineArn(*machine) + "'");
+        }
+        for (const RoutingEntry& entry : routing) {
+          if (!store::GetVersion(tx, *machine, ParseMachineArn(entry.version_arn)->version)) {
+            return Err(kResourceNotFound, "Resource Not Found: '" + entry.version_arn + "'");
+          }
+        }
+        store::AliasRow row;
+        row.state_machine_name = *machine;
+        row.alias = name;
+        row.routing = RoutingJson(routing);
+        row.description = description;
+        const std::string alias_arn = impl_->StateMachineArn(*machine) + ":" + name;
+        if (!store::InsertAlias(tx, row)) {
+          std::optional<store::AliasRow> existing = store::GetAlias(tx, *machine, name);
+          // Idempotent on (machine, name, description, routing).
+          if (!existing || existing->description != description ||
+              !SameRouting(ParseRouting(existing->routing), routing)) {
+            return Err(kConflictException,
+                       "Alias with the name '" + name +
+                           "' already exists with a different configuration: '" + alias_arn + "'");
+          }
+          row = *existing;
+        } else if (static_cast<int64_t>(store::ListAliases(tx, *machine).size()) > kMaxAliases) {
+          return Err(kServiceQuotaExceededException,
+                     "The maximum number of aliases (100) for state machine '" + *machine +
+                         "' has been reached.");
+        } else {
+          row = *store::GetAlias(tx, *machine, name);
+        }
+        StateMachineAliasInfo info;
+        info.arn = alias_arn;
+        info.name = name;
+        info.description = row.description;
+        info.routing = ParseRouting(row.routing);
+        info.creation_date = row.created_at;
+        info.update_date = row.updated_at;
+        return info;
+      });
 }
 
 asl::Result<StateMachineAliasInfo> Engine::DescribeStateMachineAlias(const std::string& alias_arn) {
@@ -446,8 +449,7 @@ asl::Result<StateMachineAliasInfo> Engine::DescribeStateMachineAlias(const std::
 }
 
 asl::Result<Page<StateMachineAliasInfo>> Engine::ListStateMachineAliases(
-    const std::string& machine_or_version_arn, int64_t max_results,
-    const std::string& next_token) {
+    const std::string& machine_or_version_arn, int64_t max_results, const std::string& next_token) {
   std::optional<MachineArn> parsed = ParseMachineArn(machine_or_version_arn);
   if (!parsed || (!parsed->qualifier.empty() && parsed->version == 0)) {
     return BadArn(machine_or_version_arn);
@@ -546,19 +548,16 @@ asl::Result<ExecutionStateMachineInfo> Engine::DescribeStateMachineForExecution(
     const std::string& execution_arn) {
   std::vector<std::string> parts = SplitColons(execution_arn);
   if (parts.size() == 8 && parts[0] == "arn" && parts[2] == "states" && parts[5] == "express") {
-    return Err(kInvalidArn,
-               "Invalid Arn: 'Resource type not valid in this context: express'");
+    return Err(kInvalidArn, "Invalid Arn: 'Resource type not valid in this context: express'");
   }
-  if (parts.size() != 8 || parts[0] != "arn" || parts[2] != "states" ||
-      parts[5] != "execution") {
+  if (parts.size() != 8 || parts[0] != "arn" || parts[2] != "states" || parts[5] != "execution") {
     return BadArn(execution_arn);
   }
   return impl_->db_->Transact(
       [&](pqxx::transaction_base& tx) -> asl::Result<ExecutionStateMachineInfo> {
         std::optional<store::ExecutionRow> execution = store::FindExecution(tx, execution_arn);
         if (!execution) {
-          return Err(kExecutionDoesNotExist,
-                     "Execution Does Not Exist: '" + execution_arn + "'");
+          return Err(kExecutionDoesNotExist, "Execution Does Not Exist: '" + execution_arn + "'");
         }
         ExecutionStateMachineInfo info;
         info.machine.name = execution->state_machine_name;
@@ -570,9 +569,8 @@ asl::Result<ExecutionStateMachineInfo> Engine::DescribeStateMachineForExecution(
                 store::GetStateMachine(tx, execution->state_machine_name)) {
           info.machine.role_arn = machine->role_arn;
           info.machine.type = machine->type;
-          info.update_date = machine->revision_id == execution->revision_id
-                                 ? machine->updated_at
-                                 : execution->start_date;
+          info.update_date = machine->revision_id == execution->revision_id ? machine->updated_at
+                                                                            : execution->start_date;
         }
         if (std::optional<store::ExecutionTargetRow> target =
                 store::GetExecutionTarget(tx, execution->execution_id)) {
@@ -593,9 +591,14 @@ asl::Result<Page<ExecutionInfo>> Engine::ListExecutionsPage(const std::string& a
   if (!ReadIntToken(next_token, "e1", &before)) return BadToken(next_token);
   const int64_t limit = PageSize(max_results);
   return impl_->db_->Transact([&](pqxx::transaction_base& tx) -> asl::Result<Page<ExecutionInfo>> {
-    if (!store::GetStateMachine(tx, parsed->name)) {
+    std::optional<store::StateMachineRow> machine = store::GetStateMachine(tx, parsed->name);
+    if (!machine) {
       return Err(kStateMachineDoesNotExist,
                  "State Machine Does Not Exist: '" + impl_->StateMachineArn(parsed->name) + "'");
+    }
+    if (machine->type == "EXPRESS") {  // AWS: Express executions are not listed
+      return Err(kStateMachineTypeNotSupported,
+                 "This operation is not supported by this type of state machine");
     }
     std::vector<store::ExecutionRow> rows;
     if (parsed->qualifier.empty()) {
@@ -676,16 +679,14 @@ asl::Result<std::vector<std::pair<std::string, std::string>>> Engine::ListTagsFo
     const std::string& resource_arn) {
   std::optional<std::string> kind = TagTargetKind(resource_arn);
   if (!kind) return BadArn(resource_arn);
-  return impl_->db_->Transact(
-      [&](pqxx::transaction_base& tx)
-          -> asl::Result<std::vector<std::pair<std::string, std::string>>> {
-        const bool exists =
-            *kind == "activity"
-                ? store::ActivityExists(tx, resource_arn)
-                : store::GetStateMachine(tx, SplitColons(resource_arn)[6]).has_value();
-        if (!exists) return Err(kResourceNotFound, "Resource not found: '" + resource_arn + "'");
-        return store::ListTags(tx, resource_arn);
-      });
+  return impl_->db_->Transact([&](pqxx::transaction_base& tx)
+                                  -> asl::Result<std::vector<std::pair<std::string, std::string>>> {
+    const bool exists = *kind == "activity"
+                            ? store::ActivityExists(tx, resource_arn)
+                            : store::GetStateMachine(tx, SplitColons(resource_arn)[6]).has_value();
+    if (!exists) return Err(kResourceNotFound, "Resource not found: '" + resource_arn + "'");
+    return store::ListTags(tx, resource_arn);
+  });
 }
 
 }  // namespace switchyard::orchestrator

@@ -47,8 +47,7 @@ std::optional<std::string> LockStateMachineRevision(pqxx::transaction_base& tx,
   return Text(result[0][0]);
 }
 
-std::optional<VersionRow> FindVersionByRevision(pqxx::transaction_base& tx,
-                                                const std::string& name,
+std::optional<VersionRow> FindVersionByRevision(pqxx::transaction_base& tx, const std::string& name,
                                                 const std::string& revision_id) {
   pqxx::result result = tx.exec_params(std::string("SELECT ") + kVersionColumns +
                                            " FROM state_machine_versions v WHERE "
@@ -103,17 +102,19 @@ int64_t CountVersions(pqxx::transaction_base& tx, const std::string& name) {
 }
 
 bool DeleteVersion(pqxx::transaction_base& tx, const std::string& name, int64_t version) {
-  return !tx.exec_params("DELETE FROM state_machine_versions WHERE state_machine_name = $1 AND "
-                         "version = $2 RETURNING version",
-                         name, version)
+  return !tx.exec_params(
+                "DELETE FROM state_machine_versions WHERE state_machine_name = $1 AND "
+                "version = $2 RETURNING version",
+                name, version)
               .empty();
 }
 
 bool InsertAlias(pqxx::transaction_base& tx, const AliasRow& row) {
-  return !tx.exec_params("INSERT INTO state_machine_aliases (state_machine_name, alias, routing, "
-                         "description) VALUES ($1, $2, $3::jsonb, $4) ON CONFLICT DO NOTHING "
-                         "RETURNING alias",
-                         row.state_machine_name, row.alias, row.routing, row.description)
+  return !tx.exec_params(
+                "INSERT INTO state_machine_aliases (state_machine_name, alias, routing, "
+                "description) VALUES ($1, $2, $3::jsonb, $4) ON CONFLICT DO NOTHING "
+                "RETURNING alias",
+                row.state_machine_name, row.alias, row.routing, row.description)
               .empty();
 }
 
@@ -139,17 +140,19 @@ std::vector<AliasRow> ListAliases(pqxx::transaction_base& tx, const std::string&
 }
 
 bool UpdateAlias(pqxx::transaction_base& tx, const AliasRow& row) {
-  return !tx.exec_params("UPDATE state_machine_aliases SET routing = $3::jsonb, description = $4, "
-                         "updated_at = now() WHERE state_machine_name = $1 AND alias = $2 "
-                         "RETURNING alias",
-                         row.state_machine_name, row.alias, row.routing, row.description)
+  return !tx.exec_params(
+                "UPDATE state_machine_aliases SET routing = $3::jsonb, description = $4, "
+                "updated_at = now() WHERE state_machine_name = $1 AND alias = $2 "
+                "RETURNING alias",
+                row.state_machine_name, row.alias, row.routing, row.description)
               .empty();
 }
 
 bool DeleteAlias(pqxx::transaction_base& tx, const std::string& name, const std::string& alias) {
-  return !tx.exec_params("DELETE FROM state_machine_aliases WHERE state_machine_name = $1 AND "
-                         "alias = $2 RETURNING alias",
-                         name, alias)
+  return !tx.exec_params(
+                "DELETE FROM state_machine_aliases WHERE state_machine_name = $1 AND "
+                "alias = $2 RETURNING alias",
+                name, alias)
               .empty();
 }
 
@@ -178,8 +181,7 @@ void InsertExecutionTargets(pqxx::transaction_base& tx,
 std::optional<ExecutionTargetRow> GetExecutionTarget(pqxx::transaction_base& tx,
                                                      int64_t execution_id) {
   pqxx::result result = tx.exec_params(
-      "SELECT version_arn, alias_arn FROM execution_targets WHERE execution_id = $1",
-      execution_id);
+      "SELECT version_arn, alias_arn FROM execution_targets WHERE execution_id = $1", execution_id);
   if (result.empty()) return std::nullopt;
   ExecutionTargetRow row;
   row.execution_id = execution_id;
@@ -245,9 +247,9 @@ void RemoveAllTags(pqxx::transaction_base& tx, const std::string& resource_arn) 
 std::vector<std::pair<std::string, std::string>> ListTags(pqxx::transaction_base& tx,
                                                           const std::string& resource_arn) {
   std::vector<std::pair<std::string, std::string>> tags;
-  for (const auto& r : tx.exec_params(
-           "SELECT key, value FROM resource_tags WHERE resource_arn = $1 ORDER BY key",
-           resource_arn)) {
+  for (const auto& r :
+       tx.exec_params("SELECT key, value FROM resource_tags WHERE resource_arn = $1 ORDER BY key",
+                      resource_arn)) {
     tags.emplace_back(Text(r[0]), Text(r[1]));
   }
   return tags;

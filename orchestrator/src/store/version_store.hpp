@@ -31,8 +31,7 @@ struct VersionRow {
 std::optional<std::string> LockStateMachineRevision(pqxx::transaction_base& tx,
                                                     const std::string& name);
 // The newest version of `revision_id`, or nullopt.
-std::optional<VersionRow> FindVersionByRevision(pqxx::transaction_base& tx,
-                                                const std::string& name,
+std::optional<VersionRow> FindVersionByRevision(pqxx::transaction_base& tx, const std::string& name,
                                                 const std::string& revision_id);
 // Gives the machine's next version number to `revision_id` (the machine row must be locked).
 VersionRow InsertVersion(pqxx::transaction_base& tx, const std::string& name,

@@ -284,9 +284,9 @@ class Engine {
       const std::string& machine_or_version_arn, int64_t max_results,
       const std::string& next_token);
   // Returns the update date. Nullopt members are left as they are.
-  asl::Result<int64_t> UpdateStateMachineAlias(const std::string& alias_arn,
-                                               const std::optional<std::string>& description,
-                                               const std::optional<std::vector<RoutingEntry>>& routing);
+  asl::Result<int64_t> UpdateStateMachineAlias(
+      const std::string& alias_arn, const std::optional<std::string>& description,
+      const std::optional<std::vector<RoutingEntry>>& routing);
   asl::Status DeleteStateMachineAlias(const std::string& alias_arn);
   asl::Result<ExecutionStateMachineInfo> DescribeStateMachineForExecution(
       const std::string& execution_arn);
