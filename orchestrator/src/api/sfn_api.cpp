@@ -228,28 +228,39 @@ bool CheckStatusFilter(const std::string& status, HttpResponse* error) {
   return false;
 }
 
+using TagList = std::vector<std::pair<std::string, std::string>>;
+
+// CreateStateMachine's `tags`, read (and checked) before anything is created.
+bool ReadCreateTags(const rapidjson::Value* tags_json, TagList* tags, HttpResponse* error) {
+  if (tags_json == nullptr) return true;
+  for (const auto& item : tags_json->GetArray()) {
+    if (!item.IsObject()) {
+      *error = Json10Error(400, "SerializationException",
+                           "Unexpected value type in 'tags': expected a structure");
+      return false;
+    }
+    std::string key, value;
+    const SfnMembers tag(item);
+    if (!tag.String("key", &key, true, error, 128) ||
+        !tag.String("value", &value, false, error, 256)) {
+      return false;
+    }
+    tags->emplace_back(std::move(key), std::move(value));
+  }
+  if (tags->size() > 50) {
+    *error = Json10Error(400, std::string(kSfnErrorPrefix) + "TooManyTags",
+                         "Too many tags: a resource can have at most 50 tags");
+    return false;
+  }
+  return true;
+}
+
 // CreateStateMachine's `tags` and `publish`, after the machine exists.
-bool CreateStateMachineExtras(Engine& engine, const StateMachineInfo& created,
-                              const rapidjson::Value* tags_json, bool publish,
-                              const std::string& version_description,
+bool CreateStateMachineExtras(Engine& engine, const StateMachineInfo& created, const TagList& tags,
+                              bool publish, const std::string& version_description,
                               std::optional<StateMachineVersionInfo>* version,
                               HttpResponse* error) {
-  if (tags_json != nullptr) {
-    std::vector<std::pair<std::string, std::string>> tags;
-    for (const auto& item : tags_json->GetArray()) {
-      if (!item.IsObject()) {
-        *error = Json10Error(400, "SerializationException",
-                             "Unexpected value type in 'tags': expected a structure");
-        return false;
-      }
-      std::string key, value;
-      const SfnMembers tag(item);
-      if (!tag.String("key", &key, true, error, 128) ||
-          !tag.String("value", &value, false, error, 256)) {
-        return false;
-      }
-      tags.emplace_back(std::move(key), std::move(value));
-    }
+  if (!tags.empty()) {
     if (auto tagged = engine.TagResource(created.arn, tags); !tagged) {
       *error = EngineError(tagged.error());
       return false;
@@ -367,6 +378,8 @@ HttpResponse SfnApi::CreateStateMachine(const ApiCall& call) {
   if (!version_description.empty() && !publish) {
     return Validation("Version description can only be set when publish is true");
   }
+  TagList tags;
+  if (!ReadCreateTags(tags_json, &tags, &error)) return error;
   if (definition.size() > 1024 * 1024) {
     return Validation(
         "1 validation error detected: Value at 'definition' failed to satisfy constraint: Member "
@@ -376,7 +389,7 @@ HttpResponse SfnApi::CreateStateMachine(const ApiCall& call) {
   if (!created) return EngineError(created.error());
   std::optional<StateMachineVersionInfo> version;
   if (HttpResponse extra_error; !CreateStateMachineExtras(
-          *engine_, *created, tags_json, publish, version_description, &version, &extra_error)) {
+          *engine_, *created, tags, publish, version_description, &version, &extra_error)) {
     return extra_error;
   }
   rapidjson::StringBuffer buffer;
