@@ -6,9 +6,11 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "api/aws_error.hpp"
+#include "api/sfn_common.hpp"
 #include "api/work_pool.hpp"
 #include "switchyard/asl/definition.hpp"
 #include "switchyard/orchestrator/engine.hpp"
@@ -188,7 +190,92 @@ void WriteExecution(Writer& w, const ExecutionInfo& execution, bool full) {
     w.Int64(execution.redrive_count);
     Str(w, "redriveStatus", "NOT_REDRIVABLE");
   }
+  if (execution.state_machine_version_arn) {
+    Str(w, "stateMachineVersionArn", *execution.state_machine_version_arn);
+  }
+  if (execution.state_machine_alias_arn) {
+    Str(w, "stateMachineAliasArn", *execution.state_machine_alias_arn);
+  }
   w.EndObject();
+}
+
+bool IsVersionArn(const std::string& arn) {
+  const std::size_t colon = arn.rfind(':');
+  return arn.find(":stateMachine:") != std::string::npos && colon + 1 < arn.size() &&
+         std::count(arn.begin(), arn.end(), ':') == 7 &&
+         arn.find_first_not_of("0123456789", colon + 1) == std::string::npos;
+}
+
+// AWS: Express executions have no DescribeExecution or GetExecutionHistory.
+bool IsExpressExecutionArn(const std::string& arn) {
+  return arn.starts_with("arn:") && arn.find(":express:") != std::string::npos;
+}
+
+HttpResponse ExpressNotSupported() {
+  return Json10Error(400, std::string(kSfnErrorPrefix) + "InvalidArn",
+                     "Invalid Arn: 'Resource type not valid in this context: express'");
+}
+
+bool CheckStatusFilter(const std::string& status, HttpResponse* error) {
+  if (status.empty() || status == "RUNNING" || status == "SUCCEEDED" || status == "FAILED" ||
+      status == "TIMED_OUT" || status == "ABORTED" || status == "PENDING_REDRIVE") {
+    return true;
+  }
+  *error = Validation("1 validation error detected: Value '" + status +
+                      "' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum "
+                      "value set: [SUCCEEDED, TIMED_OUT, PENDING_REDRIVE, FAILED, RUNNING, "
+                      "ABORTED]");
+  return false;
+}
+
+using TagList = std::vector<std::pair<std::string, std::string>>;
+
+// CreateStateMachine's `tags`, read (and checked) before anything is created.
+bool ReadCreateTags(const rapidjson::Value* tags_json, TagList* tags, HttpResponse* error) {
+  if (tags_json == nullptr) return true;
+  for (const auto& item : tags_json->GetArray()) {
+    if (!item.IsObject()) {
+      *error = Json10Error(400, "SerializationException",
+                           "Unexpected value type in 'tags': expected a structure");
+      return false;
+    }
+    std::string key, value;
+    const SfnMembers tag(item);
+    if (!tag.String("key", &key, true, error, 128) ||
+        !tag.String("value", &value, false, error, 256)) {
+      return false;
+    }
+    tags->emplace_back(std::move(key), std::move(value));
+  }
+  if (tags->size() > 50) {
+    *error = Json10Error(400, std::string(kSfnErrorPrefix) + "TooManyTags",
+                         "Too many tags: a resource can have at most 50 tags");
+    return false;
+  }
+  return true;
+}
+
+// CreateStateMachine's `tags` and `publish`, after the machine exists.
+bool CreateStateMachineExtras(Engine& engine, const StateMachineInfo& created, const TagList& tags,
+                              bool publish, const std::string& version_description,
+                              std::optional<StateMachineVersionInfo>* version,
+                              HttpResponse* error) {
+  if (!tags.empty()) {
+    if (auto tagged = engine.TagResource(created.arn, tags); !tagged) {
+      *error = EngineError(tagged.error());
+      return false;
+    }
+  }
+  if (publish) {
+    auto published =
+        engine.PublishStateMachineVersion(created.arn, created.revision_id, version_description);
+    if (!published) {
+      *error = EngineError(published.error());
+      return false;
+    }
+    *version = *published;
+  }
+  return true;
 }
 
 }  // namespace
@@ -277,12 +364,22 @@ HttpResponse SfnApi::CreateStateMachine(const ApiCall& call) {
   HttpResponse error;
   if (!ParseJson10Body(call, &body, &error)) return error;
   const Members m(body);
-  std::string name, definition, role, type = "STANDARD";
+  std::string name, definition, role, type = "STANDARD", version_description;
+  bool publish = false;
+  const rapidjson::Value* tags_json = nullptr;
   if (!m.String("name", &name, true, &error) ||
       !m.String("definition", &definition, true, &error) ||
-      !m.String("roleArn", &role, false, &error) || !m.String("type", &type, false, &error)) {
+      !m.String("roleArn", &role, false, &error) || !m.String("type", &type, false, &error) ||
+      !m.Bool("publish", &publish, &error) ||
+      !m.String("versionDescription", &version_description, false, &error) ||
+      !SfnMembers(body).Array("tags", &tags_json, false, &error)) {
     return error;
   }
+  if (!version_description.empty() && !publish) {
+    return Validation("Version description can only be set when publish is true");
+  }
+  TagList tags;
+  if (!ReadCreateTags(tags_json, &tags, &error)) return error;
   if (definition.size() > 1024 * 1024) {
     return Validation(
         "1 validation error detected: Value at 'definition' failed to satisfy constraint: Member "
@@ -290,11 +387,17 @@ HttpResponse SfnApi::CreateStateMachine(const ApiCall& call) {
   }
   const auto created = engine_->CreateStateMachine(name, definition, type, role);
   if (!created) return EngineError(created.error());
+  std::optional<StateMachineVersionInfo> version;
+  if (HttpResponse extra_error; !CreateStateMachineExtras(
+          *engine_, *created, tags, publish, version_description, &version, &extra_error)) {
+    return extra_error;
+  }
   rapidjson::StringBuffer buffer;
   Writer w(buffer);
   w.StartObject();
   Str(w, "stateMachineArn", created->arn);
   Timestamp(w, "creationDate", created->creation_date);
+  if (version) Str(w, "stateMachineVersionArn", version->arn);
   w.EndObject();
   return Json10Ok(buffer.GetString());
 }
@@ -305,7 +408,10 @@ HttpResponse SfnApi::DescribeStateMachine(const ApiCall& call) {
   if (!ParseJson10Body(call, &body, &error)) return error;
   std::string arn;
   if (!Members(body).String("stateMachineArn", &arn, true, &error)) return error;
-  const auto machine = engine_->DescribeStateMachine(arn);
+  std::string version_description;
+  const auto machine = IsVersionArn(arn)
+                           ? engine_->DescribeStateMachineVersion(arn, &version_description)
+                           : engine_->DescribeStateMachine(arn);
   if (!machine) return EngineError(machine.error());
   rapidjson::StringBuffer buffer;
   Writer w(buffer);
@@ -324,6 +430,7 @@ HttpResponse SfnApi::DescribeStateMachine(const ApiCall& call) {
   w.Bool(false);
   w.EndObject();
   if (!machine->revision_id.empty()) Str(w, "revisionId", machine->revision_id);
+  if (!version_description.empty()) Str(w, "description", version_description);
   w.EndObject();
   return Json10Ok(buffer.GetString());
 }
@@ -333,10 +440,15 @@ HttpResponse SfnApi::UpdateStateMachine(const ApiCall& call) {
   HttpResponse error;
   if (!ParseJson10Body(call, &body, &error)) return error;
   const Members m(body);
-  std::string arn, definition;
+  std::string arn, definition, version_description;
+  bool publish = false;
   if (!m.String("stateMachineArn", &arn, true, &error) ||
-      !m.String("definition", &definition, false, &error)) {
+      !m.String("definition", &definition, false, &error) || !m.Bool("publish", &publish, &error) ||
+      !m.String("versionDescription", &version_description, false, &error)) {
     return error;
+  }
+  if (!version_description.empty() && !publish) {
+    return Validation("Version description can only be set when publish is true");
   }
   if (definition.empty()) {
     return Json10Error(400, std::string(kSfnErrorPrefix) + "MissingRequiredParameter",
@@ -345,6 +457,13 @@ HttpResponse SfnApi::UpdateStateMachine(const ApiCall& call) {
   }
   const auto updated = engine_->UpdateStateMachine(arn, definition);
   if (!updated) return EngineError(updated.error());
+  std::optional<StateMachineVersionInfo> version;
+  if (publish) {
+    auto published = engine_->PublishStateMachineVersion(updated->arn, updated->revision_id,
+                                                         version_description);
+    if (!published) return EngineError(published.error());
+    version = *published;
+  }
   rapidjson::StringBuffer buffer;
   Writer w(buffer);
   w.StartObject();
@@ -353,6 +472,7 @@ HttpResponse SfnApi::UpdateStateMachine(const ApiCall& call) {
                        .count();
   Timestamp(w, "updateDate", now);
   if (!updated->revision_id.empty()) Str(w, "revisionId", updated->revision_id);
+  if (version) Str(w, "stateMachineVersionArn", version->arn);
   w.EndObject();
   return Json10Ok(buffer.GetString());
 }
@@ -458,6 +578,7 @@ HttpResponse SfnApi::DescribeExecution(const ApiCall& call) {
   if (!ParseJson10Body(call, &body, &error)) return error;
   std::string arn;
   if (!Members(body).String("executionArn", &arn, true, &error)) return error;
+  if (IsExpressExecutionArn(arn)) return ExpressNotSupported();
   const auto execution = engine_->DescribeExecution(arn);
   if (!execution) return EngineError(execution.error());
   rapidjson::StringBuffer buffer;
@@ -479,23 +600,17 @@ HttpResponse SfnApi::ListExecutions(const ApiCall& call) {
       !m.String("nextToken", &token, false, &error)) {
     return error;
   }
-  if (max_results == 0) max_results = 100;
-  std::size_t offset = 0;
-  if (!ParseOffsetToken(token, &offset, &error)) return error;
-  // The engine lists newest first, up to 1000; pages are cut from that list.
-  const auto executions = engine_->ListExecutions(arn, status, 1000);
-  if (!executions) return EngineError(executions.error());
+  if (!CheckStatusFilter(status, &error)) return error;
+  const auto page = engine_->ListExecutionsPage(arn, status, max_results, token);
+  if (!page) return EngineError(page.error());
   rapidjson::StringBuffer buffer;
   Writer w(buffer);
   w.StartObject();
   w.Key("executions");
   w.StartArray();
-  std::size_t i = offset;
-  for (; i < executions->size() && static_cast<int64_t>(i - offset) < max_results; ++i) {
-    WriteExecution(w, (*executions)[i], false);
-  }
+  for (const ExecutionInfo& execution : page->items) WriteExecution(w, execution, false);
   w.EndArray();
-  if (i < executions->size()) Str(w, "nextToken", std::to_string(i));
+  if (!page->next_token.empty()) Str(w, "nextToken", page->next_token);
   w.EndObject();
   return Json10Ok(buffer.GetString());
 }
@@ -516,12 +631,13 @@ HttpResponse SfnApi::GetExecutionHistory(const ApiCall& call) {
     return error;
   }
   if (max_results == 0) max_results = 100;
+  if (IsExpressExecutionArn(arn)) return ExpressNotSupported();
   const auto page = engine_->GetExecutionHistory(arn, max_results, token, reverse);
   if (!page) return EngineError(page.error());
   std::string out = "{\"events\":[";
   for (std::size_t i = 0; i < page->events.size(); ++i) {
     if (i) out += ',';
-    out += page->events[i].ToJson();
+    AppendSfnHistoryEvent(out, page->events[i], include_data);
   }
   out += "]";
   if (!page->next_token.empty()) out += ",\"nextToken\":" + JsonQuote(page->next_token);
@@ -622,6 +738,8 @@ void SfnApi::Register(Router& router, WorkPool& control, WorkPool& long_running)
   add("SendTaskSuccess", &SfnApi::SendTaskSuccess, control);
   add("SendTaskFailure", &SfnApi::SendTaskFailure, control);
   add("SendTaskHeartbeat", &SfnApi::SendTaskHeartbeat, control);
+  RegisterSfnVersionOperations(router, control, *engine_);
+  RegisterSfnTestState(router, long_running, *engine_);
 }
 
 }  // namespace switchyard::orchestrator::api

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "engine/engine_impl.hpp"
+#include "store/version_store.hpp"
 #include "switchyard/asl/names.hpp"
 
 namespace switchyard::orchestrator {
@@ -237,7 +238,8 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
           row.execution_arn = ExecutionArn(machine->name, request.execution_name, false);
           row.state_machine_name = machine->name;
           row.state_machine_arn = machine->arn;
-          row.revision_id = machine->revision_id;
+          row.revision_id =
+              request.revision_id.empty() ? machine->revision_id : request.revision_id;
           row.name = request.execution_name;
           row.input = request.input_text;
           row.start_date = now;
@@ -474,6 +476,18 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
         }
         expected_counts.emplace_back(*ids[k], 1);
       }
+      // Executions started through a version or an alias remember it (DescribeExecution).
+      std::vector<store::ExecutionTargetRow> targets;
+      for (std::size_t k = 0; k < rows.size(); ++k) {
+        const DecisionRequest& request = batch[row_requests[k]];
+        if (!ids[k] || request.version_arn.empty()) continue;
+        store::ExecutionTargetRow target;
+        target.execution_id = *ids[k];
+        target.version_arn = request.version_arn;
+        if (!request.alias_arn.empty()) target.alias_arn = request.alias_arn;
+        targets.push_back(std::move(target));
+      }
+      store::InsertExecutionTargets(tx, targets);
     }
 
     // The fence: only outcomes of leases this node still holds are applied.

@@ -11,6 +11,7 @@
 
 #include "engine/engine_impl.hpp"
 #include "store/migrate.hpp"
+#include "store/version_store.hpp"
 #include "switchyard/asl/json.hpp"
 #include "switchyard/asl/names.hpp"
 #include "switchyard/asl/timestamp.hpp"
@@ -766,15 +767,26 @@ std::vector<StateMachineInfo> Engine::ListStateMachines() {
 asl::Status Engine::DeleteStateMachine(const std::string& name_or_arn) {
   std::optional<std::string> name = impl_->StateMachineName(name_or_arn);
   if (!name) return Err(kInvalidArn, "Invalid Arn: '" + name_or_arn + "'");
-  impl_->db_->Transact(
-      [&](pqxx::transaction_base& tx) { (void)store::DeleteStateMachine(tx, *name); });
+  impl_->db_->Transact([&](pqxx::transaction_base& tx) {
+    if (store::DeleteStateMachine(tx, *name)) {
+      store::DeleteVersionsAndAliases(tx, *name);
+      store::RemoveAllTags(tx, impl_->StateMachineArn(*name));
+    }
+  });
   return {};
 }
 
 asl::Result<StartExecutionResult> Engine::StartExecution(const std::string& state_machine,
                                                          const std::string& name,
                                                          const std::string& input) {
-  std::optional<std::string> machine = impl_->StateMachineName(state_machine);
+  StartTarget target;  // a version or alias ARN: the version that runs
+  if (Impl::IsQualifiedStateMachineArn(state_machine)) {
+    asl::Result<StartTarget> resolved = impl_->ResolveStartTarget(state_machine);
+    if (!resolved.ok()) return resolved.error();
+    target = std::move(*resolved);
+  }
+  std::optional<std::string> machine =
+      target.machine_name.empty() ? impl_->StateMachineName(state_machine) : target.machine_name;
   if (!machine) return Err(kInvalidArn, "Invalid Arn: '" + state_machine + "'");
   std::string execution_name = name.empty() ? RandomUuid() : name;
   if (!ValidName(execution_name)) return Err(kInvalidName, "Invalid Name: '" + name + "'");
@@ -794,10 +806,14 @@ asl::Result<StartExecutionResult> Engine::StartExecution(const std::string& stat
   request.state_machine_name = *machine;
   request.execution_name = execution_name;
   request.input_text = input_text;
+  request.revision_id = target.revision_id;
+  request.version_arn = target.version_arn;
+  request.alias_arn = target.alias_arn;
   DecisionReply reply = impl_->Decide(std::move(request));
   if (reply.error.error == "__express__") {
     // An Express execution: in memory on this node, at most once.
-    asl::ParseResult parsed = asl::ParseDefinition(reply.error.cause);
+    asl::ParseResult parsed =
+        asl::ParseDefinition(target.definition.empty() ? reply.error.cause : target.definition);
     if (!parsed.ok()) return Err(kInvalidDefinition, "stored definition does not parse");
     auto definition = std::make_shared<asl::StateMachineDef>(std::move(*parsed.definition));
     StartExecutionResult result;
@@ -898,12 +914,22 @@ asl::Result<SyncExecutionResult> Engine::StartSyncExecution(const std::string& s
 }
 
 asl::Result<ExecutionInfo> Engine::DescribeExecution(const std::string& execution_arn) {
-  std::optional<store::ExecutionRow> row = impl_->db_->Transact(
-      [&](pqxx::transaction_base& tx) { return store::FindExecution(tx, execution_arn); });
+  std::optional<store::ExecutionTargetRow> target;
+  std::optional<store::ExecutionRow> row = impl_->db_->Transact([&](pqxx::transaction_base& tx) {
+    std::optional<store::ExecutionRow> found = store::FindExecution(tx, execution_arn);
+    target.reset();
+    if (found) target = store::GetExecutionTarget(tx, found->execution_id);
+    return found;
+  });
   if (!row) {
     return Err(kExecutionDoesNotExist, "Execution Does Not Exist: '" + execution_arn + "'");
   }
-  return ToInfo(*row);
+  ExecutionInfo info = ToInfo(*row);
+  if (target) {
+    info.state_machine_version_arn = target->version_arn;
+    info.state_machine_alias_arn = target->alias_arn;
+  }
+  return info;
 }
 
 asl::Result<std::vector<ExecutionInfo>> Engine::ListExecutions(const std::string& state_machine,

@@ -46,6 +46,11 @@ struct DecisionRequest {
   std::string state_machine_name;
   std::string execution_name;
   std::string input_text;
+  // kStart through a version or alias ARN: the version's revision (empty: the machine's current
+  // one) and the ARNs DescribeExecution reports.
+  std::string revision_id;
+  std::string version_arn;
+  std::string alias_arn;
 
   // kEvent: an event for an execution, from a leased task (work_id/generation fence it).
   // kTimer: execution_id and work_id.
@@ -62,6 +67,15 @@ struct DecisionRequest {
   std::string execution_arn;
 
   std::optional<std::promise<DecisionReply>> reply;
+};
+
+// What StartExecution on a version or alias ARN runs (engine_versions.cpp).
+struct StartTarget {
+  std::string machine_name;
+  std::string revision_id;
+  std::string definition;
+  std::string version_arn;
+  std::string alias_arn;  // empty: started on the version itself
 };
 
 // A claimed task in flight on this node.
@@ -91,6 +105,12 @@ struct Engine::Impl {
                            bool express) const;
   // A state machine name from a name or an ARN (nullopt: an ARN of something else).
   std::optional<std::string> StateMachineName(const std::string& name_or_arn) const;
+
+  // A version or alias ARN (`...:stateMachine:<name>:<qualifier>`) resolved to the version that
+  // runs (an alias picks one of its versions by weight). StateMachineDoesNotExist /
+  // ResourceNotFound / InvalidArn as AWS answers StartExecution.
+  asl::Result<StartTarget> ResolveStartTarget(const std::string& qualified_arn);
+  static bool IsQualifiedStateMachineArn(const std::string& arn);
 
   // Threads.
   void DecisionLoop();

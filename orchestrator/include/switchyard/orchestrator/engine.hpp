@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "switchyard/asl/result.hpp"
@@ -43,6 +44,10 @@ inline constexpr std::string_view kInvalidOutput = "InvalidOutput";
 inline constexpr std::string_view kInvalidToken = "InvalidToken";
 inline constexpr std::string_view kTaskDoesNotExist = "TaskDoesNotExist";
 inline constexpr std::string_view kValidationException = "ValidationException";
+inline constexpr std::string_view kConflictException = "ConflictException";
+inline constexpr std::string_view kResourceNotFound = "ResourceNotFound";
+inline constexpr std::string_view kServiceQuotaExceededException = "ServiceQuotaExceededException";
+inline constexpr std::string_view kTooManyTags = "TooManyTags";
 
 // What the engine reports as it works, for metrics and logs. Called on engine threads after the
 // transaction that made it true has committed (tasks: when the invocation returns); must be
@@ -125,6 +130,9 @@ struct ExecutionInfo {
   int64_t start_date = 0;  // ns since the epoch
   std::optional<int64_t> stop_date;
   int64_t redrive_count = 0;
+  // Set when started through a version (and an alias) ARN.
+  std::optional<std::string> state_machine_version_arn;
+  std::optional<std::string> state_machine_alias_arn;
 };
 
 struct StartExecutionResult {
@@ -154,6 +162,56 @@ struct HistoryEntry {
   std::string details;
   // {"id":..,"previousEventId":..,"timestamp":"2024-...Z","type":..,<details_key>:{...}}.
   std::string ToJson() const;
+};
+
+// A published version (PublishStateMachineVersion).
+struct StateMachineVersionInfo {
+  std::string arn;  // arn:aws:states:<region>:<account>:stateMachine:<name>:<n>
+  std::string description;
+  std::string revision_id;
+  int64_t creation_date = 0;  // ns since the epoch
+};
+
+struct RoutingEntry {
+  std::string version_arn;
+  int64_t weight = 0;  // percent
+};
+
+struct StateMachineAliasInfo {
+  std::string arn;  // arn:aws:states:<region>:<account>:stateMachine:<name>:<alias>
+  std::string name;
+  std::string description;
+  std::vector<RoutingEntry> routing;
+  int64_t creation_date = 0;
+  int64_t update_date = 0;
+};
+
+// The state machine (revision) an execution runs, as DescribeStateMachineForExecution shows it.
+struct ExecutionStateMachineInfo {
+  StateMachineInfo machine;  // definition and revision_id of the execution's revision
+  int64_t update_date = 0;
+  std::optional<std::string> state_machine_version_arn;
+  std::optional<std::string> state_machine_alias_arn;
+};
+
+// One page of a listing; `next_token` empty: no more.
+template <typename T>
+struct Page {
+  std::vector<T> items;
+  std::string next_token;
+};
+
+// TestState's answer (see Engine::TestState).
+struct TestStateResult {
+  std::string status;  // SUCCEEDED | FAILED | RETRIABLE | CAUGHT_ERROR
+  std::optional<std::string> output;
+  std::optional<std::string> error;
+  std::optional<std::string> cause;
+  std::optional<std::string> next_state;
+  // DEBUG / TRACE: each step of the state's data flow, as JSON text.
+  bool inspected = false;
+  std::optional<std::string> input, after_input_path, after_parameters, result,
+      after_result_selector, after_result_path, variables;
 };
 
 struct HistoryPage {
@@ -231,6 +289,64 @@ class Engine {
   asl::Status SendTaskFailure(const std::string& token, const std::string& error,
                               const std::string& cause);
   asl::Status SendTaskHeartbeat(const std::string& token);
+
+  // Versions and aliases (engine_versions.cpp). Version ARNs end in ":<n>", alias ARNs in
+  // ":<alias>". Pages take `max_results` 1..1000 (0 = 100) and an opaque `next_token`
+  // (InvalidToken when it is not one this engine gave).
+  //
+  // Publishes the machine's current revision (ConflictException when `revision_id` is given and
+  // is not the current one; the existing version when that revision has one already;
+  // ServiceQuotaExceededException past 1000 versions).
+  asl::Result<StateMachineVersionInfo> PublishStateMachineVersion(const std::string& machine_arn,
+                                                                  const std::string& revision_id,
+                                                                  const std::string& description);
+  // Newest first.
+  asl::Result<Page<StateMachineVersionInfo>> ListStateMachineVersions(
+      const std::string& machine_arn, int64_t max_results, const std::string& next_token);
+  // ConflictException while an alias routes to it; deleting a missing version succeeds.
+  asl::Status DeleteStateMachineVersion(const std::string& version_arn);
+  // A version described as DescribeStateMachine describes one (arn = the version ARN).
+  asl::Result<StateMachineInfo> DescribeStateMachineVersion(const std::string& version_arn,
+                                                            std::string* description);
+  // `routing`: 1 or 2 versions of one machine, weights 0..100 summing to 100.
+  asl::Result<StateMachineAliasInfo> CreateStateMachineAlias(
+      const std::string& name, const std::string& description,
+      const std::vector<RoutingEntry>& routing);
+  asl::Result<StateMachineAliasInfo> DescribeStateMachineAlias(const std::string& alias_arn);
+  // `machine_or_version_arn`: a version ARN lists the aliases routing to it.
+  asl::Result<Page<StateMachineAliasInfo>> ListStateMachineAliases(
+      const std::string& machine_or_version_arn, int64_t max_results,
+      const std::string& next_token);
+  // Returns the update date. Nullopt members are left as they are.
+  asl::Result<int64_t> UpdateStateMachineAlias(
+      const std::string& alias_arn, const std::optional<std::string>& description,
+      const std::optional<std::vector<RoutingEntry>>& routing);
+  asl::Status DeleteStateMachineAlias(const std::string& alias_arn);
+  asl::Result<ExecutionStateMachineInfo> DescribeStateMachineForExecution(
+      const std::string& execution_arn);
+  // ListExecutions by pages, on a machine, version or alias ARN (newest first).
+  asl::Result<Page<ExecutionInfo>> ListExecutionsPage(const std::string& arn,
+                                                      const std::string& status_filter,
+                                                      int64_t max_results,
+                                                      const std::string& next_token);
+
+  // Tags of state machines and activities (by ARN); ResourceNotFound when the resource does not
+  // exist, TooManyTags past 50.
+  asl::Status TagResource(const std::string& resource_arn,
+                          const std::vector<std::pair<std::string, std::string>>& tags);
+  asl::Status UntagResource(const std::string& resource_arn, const std::vector<std::string>& keys);
+  asl::Result<std::vector<std::pair<std::string, std::string>>> ListTagsForResource(
+      const std::string& resource_arn);
+
+  // TestState: runs one state (`state_definition`, a state's JSON object) on `input`, Task
+  // states invoking their resources for real, Wait states without waiting, Retry not applied
+  // (RETRIABLE instead). `variables` is a JSON object (or empty). `inspection_level` INFO, DEBUG
+  // or TRACE (DEBUG and TRACE fill the inspection data). InvalidDefinition /
+  // InvalidExecutionInput / ValidationException for bad requests.
+  asl::Result<TestStateResult> TestState(const std::string& state_definition,
+                                         const std::string& input,
+                                         const std::string& inspection_level,
+                                         const std::string& variables);
 
   // Graceful shutdown (idempotent): stops claiming, waits for the decisions already asked for,
   // gives the leases of tasks still running back (another node, or the next start, runs them

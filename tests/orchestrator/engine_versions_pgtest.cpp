@@ -1,0 +1,193 @@
+// Versions, aliases, tags and TestState on a real PostgreSQL: the store (version_store) and the
+// engine's contract over it.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <pqxx/pqxx>
+#include <set>
+#include <string>
+
+#include "pg_fixture.hpp"
+#include "store/migrate.hpp"
+#include "store/version_store.hpp"
+#include "switchyard/orchestrator/engine.hpp"
+
+namespace switchyard::orchestrator {
+namespace {
+
+using std::chrono::milliseconds;
+
+constexpr const char* kPrefix = "arn:aws:states:us-east-1:000000000000:stateMachine:";
+
+std::string PassMachine(const std::string& value) {
+  return R"({"StartAt":"P","States":{"P":{"Type":"Pass","Result":")" + value + R"(","End":true}}})";
+}
+
+class VersionsPgTest : public testing::PgTest {
+ protected:
+  std::unique_ptr<Engine> NewEngine() {
+    EngineOptions options;
+    options.database_url = url();
+    options.poll_interval = milliseconds(200);
+    auto engine = Engine::Create(std::move(options));
+    EXPECT_EQ(engine->RegisterNative("echo",
+                                     [](const std::string& payload, const invoker::NativeContext&) {
+                                       return invoker::NativeOutcome{payload, ""};
+                                     }),
+              "");
+    return engine;
+  }
+
+  std::string Output(Engine& engine, const std::string& execution_arn) {
+    auto done = engine.WaitForExecution(execution_arn, milliseconds(30000));
+    EXPECT_TRUE(done.ok());
+    EXPECT_EQ(done->status, "SUCCEEDED");
+    return done->output.value_or("");
+  }
+};
+
+TEST_F(VersionsPgTest, VersionNumbersGrowAndAreNeverGivenTwice) {
+  auto engine = NewEngine();
+  const std::string arn = std::string(kPrefix) + "m";
+  ASSERT_TRUE(engine->CreateStateMachine("m", PassMachine("a")).ok());
+  auto v1 = engine->PublishStateMachineVersion(arn, "", "first");
+  ASSERT_TRUE(v1.ok());
+  EXPECT_EQ(v1->arn, arn + ":1");
+  // The same revision: the same version (idempotent).
+  EXPECT_EQ(engine->PublishStateMachineVersion(arn, "", "")->arn, arn + ":1");
+  auto updated = engine->UpdateStateMachine(arn, PassMachine("b"));
+  ASSERT_TRUE(updated.ok());
+  EXPECT_EQ(engine->PublishStateMachineVersion(arn, "stale", "").error().error,
+            "ConflictException");
+  EXPECT_EQ(engine->PublishStateMachineVersion(arn, updated->revision_id, "")->arn, arn + ":2");
+  ASSERT_TRUE(engine->DeleteStateMachineVersion(arn + ":2").ok());
+  ASSERT_TRUE(engine->UpdateStateMachine(arn, PassMachine("c")).ok());
+  EXPECT_EQ(engine->PublishStateMachineVersion(arn, "", "")->arn, arn + ":3");
+
+  // In the store: numbers, descriptions, newest first, the machine's last number.
+  pqxx::connection conn(url());
+  pqxx::work tx(conn);
+  std::vector<store::VersionRow> rows = store::ListVersions(tx, "m", 0, 10);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].version, 3);
+  EXPECT_EQ(rows[1].version, 1);
+  EXPECT_EQ(rows[1].description, "first");
+  EXPECT_EQ(store::ListVersions(tx, "m", 3, 10).size(), 1u);
+  EXPECT_EQ(store::CountVersions(tx, "m"), 2);
+  EXPECT_EQ(store::GetVersion(tx, "m", 1)->definition, PassMachine("a"));
+  EXPECT_FALSE(store::GetVersion(tx, "m", 2).has_value());
+  EXPECT_EQ(tx.exec1("SELECT last_version FROM state_machines WHERE name = 'm'")[0].as<int>(), 3);
+}
+
+TEST_F(VersionsPgTest, ExecutionsRunTheirVersionAfterTheMachineChanges) {
+  auto engine = NewEngine();
+  const std::string arn = std::string(kPrefix) + "m";
+  ASSERT_TRUE(engine->CreateStateMachine("m", PassMachine("one")).ok());
+  const std::string v1 = engine->PublishStateMachineVersion(arn, "", "")->arn;
+  ASSERT_TRUE(engine->UpdateStateMachine(arn, PassMachine("two")).ok());
+  const std::string v2 = engine->PublishStateMachineVersion(arn, "", "")->arn;
+  ASSERT_TRUE(engine->UpdateStateMachine(arn, PassMachine("three")).ok());
+
+  EXPECT_EQ(Output(*engine, engine->StartExecution(v1, "a", "{}")->execution_arn), "\"one\"");
+  EXPECT_EQ(Output(*engine, engine->StartExecution(arn, "b", "{}")->execution_arn), "\"three\"");
+  auto alias = engine->CreateStateMachineAlias("live", "", {{v2, 100}});
+  ASSERT_TRUE(alias.ok());
+  auto started = engine->StartExecution(alias->arn, "c", "{}");
+  ASSERT_TRUE(started.ok());
+  EXPECT_EQ(Output(*engine, started->execution_arn), "\"two\"");
+  auto described = engine->DescribeExecution(started->execution_arn);
+  EXPECT_EQ(described->state_machine_arn, arn);
+  EXPECT_EQ(described->state_machine_version_arn.value_or(""), v2);
+  EXPECT_EQ(described->state_machine_alias_arn.value_or(""), alias->arn);
+  auto for_execution = engine->DescribeStateMachineForExecution(started->execution_arn);
+  EXPECT_EQ(for_execution->machine.definition, PassMachine("two"));
+
+  // A version an alias routes to stays; then weighted routing reaches both.
+  EXPECT_EQ(engine->DeleteStateMachineVersion(v2).error().error, "ConflictException");
+  ASSERT_TRUE(engine
+                  ->UpdateStateMachineAlias(alias->arn, std::nullopt,
+                                            std::vector<RoutingEntry>{{v1, 50}, {v2, 50}})
+                  .ok());
+  std::set<std::string> outputs;
+  for (int i = 0; i < 40; ++i) {
+    outputs.insert(Output(
+        *engine, engine->StartExecution(alias->arn, "w" + std::to_string(i), "{}")->execution_arn));
+  }
+  EXPECT_EQ(outputs, (std::set<std::string>{"\"one\"", "\"two\""}));
+  auto by_alias = engine->ListExecutionsPage(alias->arn, "", 100, "");
+  EXPECT_EQ(by_alias->items.size(), 41u);
+  auto by_v1 = engine->ListExecutionsPage(v1, "", 5, "");
+  EXPECT_EQ(by_v1->items.size(), 5u);
+  EXPECT_FALSE(by_v1->next_token.empty());
+  EXPECT_EQ(engine->ListExecutionsPage(v1, "", 5, "nonsense").error().error, "InvalidToken");
+
+  // Deleting the machine deletes its versions and aliases.
+  ASSERT_TRUE(engine->DeleteStateMachine(arn).ok());
+  pqxx::connection conn(url());
+  pqxx::work tx(conn);
+  EXPECT_TRUE(store::ListAliases(tx, "m").empty());
+  EXPECT_EQ(store::CountVersions(tx, "m"), 0);
+}
+
+TEST_F(VersionsPgTest, AliasesInTheStore) {
+  store::Migrate(url());
+  pqxx::connection conn(url());
+  pqxx::work tx(conn);
+  store::AliasRow row;
+  row.state_machine_name = "m";
+  row.alias = "prod";
+  row.routing = R"([{"stateMachineVersionArn":"x:1","weight":100}])";
+  row.description = "d";
+  EXPECT_TRUE(store::InsertAlias(tx, row));
+  EXPECT_FALSE(store::InsertAlias(tx, row));
+  row.routing = R"([{"stateMachineVersionArn":"x:2","weight":100}])";
+  row.description = "e";
+  EXPECT_TRUE(store::UpdateAlias(tx, row));
+  auto got = store::GetAlias(tx, "m", "prod");
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->description, "e");
+  EXPECT_NE(got->routing.find("x:2"), std::string::npos);
+  EXPECT_TRUE(store::DeleteAlias(tx, "m", "prod"));
+  EXPECT_FALSE(store::DeleteAlias(tx, "m", "prod"));
+  EXPECT_FALSE(store::UpdateAlias(tx, row));
+
+  store::PutTags(tx, "arn:a", {{"k", "v"}, {"j", "w"}});
+  store::PutTags(tx, "arn:a", {{"k", "v2"}});
+  store::RemoveTags(tx, "arn:a", {"j"});
+  EXPECT_EQ(store::ListTags(tx, "arn:a"),
+            (std::vector<std::pair<std::string, std::string>>{{"k", "v2"}}));
+  store::RemoveAllTags(tx, "arn:a");
+  EXPECT_TRUE(store::ListTags(tx, "arn:a").empty());
+}
+
+TEST_F(VersionsPgTest, TagsNeedAnExistingResource) {
+  auto engine = NewEngine();
+  const std::string arn = std::string(kPrefix) + "m";
+  EXPECT_EQ(engine->TagResource(arn, {{"a", "b"}}).error().error, "ResourceNotFound");
+  EXPECT_EQ(engine->TagResource("arn:nope", {{"a", "b"}}).error().error, "InvalidArn");
+  ASSERT_TRUE(engine->CreateStateMachine("m", PassMachine("a")).ok());
+  ASSERT_TRUE(engine->TagResource(arn, {{"a", "b"}}).ok());
+  std::vector<std::pair<std::string, std::string>> many;
+  for (int i = 0; i < 50; ++i) many.emplace_back("k" + std::to_string(i), "");
+  EXPECT_EQ(engine->TagResource(arn, many).error().error, "TooManyTags");
+  EXPECT_EQ(engine->ListTagsForResource(arn)->size(), 1u);
+}
+
+TEST_F(VersionsPgTest, TestStateInvokesTheTaskForReal) {
+  auto engine = NewEngine();
+  auto result = engine->TestState(
+      R"({"Type":"Task","Resource":"arn:aws:lambda:us-east-1:000000000000:function:echo",)"
+      R"("Parameters":{"x.$":"$.a"},"ResultPath":"$.r","Next":"After"})",
+      R"({"a":1})", "DEBUG", "");
+  ASSERT_TRUE(result.ok()) << result.error().cause;
+  EXPECT_EQ(result->status, "SUCCEEDED");
+  EXPECT_EQ(result->next_state.value_or(""), "After");
+  EXPECT_EQ(result->output.value_or(""), R"({"a":1,"r":{"x":1}})");
+  EXPECT_EQ(result->after_parameters.value_or(""), R"({"x":1})");
+  EXPECT_EQ(result->result.value_or(""), R"({"x":1})");
+  EXPECT_EQ(engine->TestState(R"({"Type":"Pass"})", "{}", "LOUD", "").error().error,
+            "ValidationException");
+}
+
+}  // namespace
+}  // namespace switchyard::orchestrator
