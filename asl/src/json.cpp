@@ -21,10 +21,99 @@ namespace {
 
 using Document = rapidjson::GenericDocument<rapidjson::UTF8<>, JsonAllocator, JsonAllocator>;
 
+// Big integers. Jackson's tree model keeps an integer literal beyond 64 bits as a BigInteger and
+// writes it back digit for digit; RapidJSON has no such kind, and its destructor frees memory only
+// for strings, arrays and objects, so a number cannot own a heap copy of its digits without
+// leaking. A big integer is therefore a double that carries the rest of its value inline:
+//   bytes 0-7   the double nearest the integer (what GetDouble() returns: RapidJSON sees an
+//               ordinary double everywhere, as Jackson's asDouble() would for a BigInteger),
+//   bytes 8-13  the integer minus that double, a 48-bit two's complement residual (bytes a
+//               number leaves unused in RapidJSON's 16-byte value),
+//   bytes 14-15 RapidJSON's flags, plus kBigIntegerFlag, a bit RapidJSON never sets or tests.
+// RapidJSON moves and copies numbers as raw 16 bytes, and destroys them as nothing, so the mark
+// survives and nothing leaks. The residual of an integer below 2^101 in magnitude fits in 48 bits
+// (the double's spacing there is at most 2^48); such integers (every one of up to 30 digits)
+// round-trip exactly. A longer one is a double, as before.
+static_assert(RAPIDJSON_48BITPOINTER_OPTIMIZATION == 1 && sizeof(Json) == 16 &&
+                  RAPIDJSON_ENDIAN == RAPIDJSON_LITTLEENDIAN,
+              "the big-integer encoding relies on RapidJSON's 16-byte little-endian value");
+__extension__ using Int128 = __int128;
+constexpr uint16_t kBigIntegerFlag = 0x2000;
+constexpr std::size_t kFlagsOffset = 14;
+constexpr std::size_t kResidualOffset = 8;
+constexpr int64_t kResidualLimit = int64_t{1} << 47;
+
+uint16_t RawFlags(const Json& value) {
+  uint16_t flags = 0;
+  std::memcpy(&flags, reinterpret_cast<const unsigned char*>(&value) + kFlagsOffset, 2);
+  return flags;
+}
+
+int64_t BigIntegerResidual(const Json& value) {
+  uint64_t bits = 0;
+  std::memcpy(&bits, reinterpret_cast<const unsigned char*>(&value) + kResidualOffset, 6);
+  // Sign-extend the 48-bit field.
+  return static_cast<int64_t>(bits << 16) >> 16;
+}
+
+// A big integer for `exact` when it lies outside int64/uint64 and its residual fits.
+std::optional<Json> MakeBigInteger(Int128 exact) {
+  if (exact >= std::numeric_limits<int64_t>::min() &&
+      exact <= static_cast<Int128>(std::numeric_limits<uint64_t>::max())) {
+    return std::nullopt;
+  }
+  const double nearest = static_cast<double>(exact);  // round to nearest
+  const Int128 residual = exact - static_cast<Int128>(nearest);
+  if (residual >= kResidualLimit || residual <= -kResidualLimit) return std::nullopt;
+  Json value(nearest);
+  const auto bits = static_cast<uint64_t>(static_cast<int64_t>(residual));
+  unsigned char* raw = reinterpret_cast<unsigned char*>(&value);
+  std::memcpy(raw + kResidualOffset, &bits, 6);
+  const uint16_t flags = RawFlags(value) | kBigIntegerFlag;
+  std::memcpy(raw + kFlagsOffset, &flags, 2);
+  return value;
+}
+
+// The exact value of an integer literal (optional '-', digits), when it fits in 127 bits.
+std::optional<Int128> ParseInt128(std::string_view text) {
+  const bool negative = text.starts_with('-');
+  if (negative) text.remove_prefix(1);
+  if (text.empty() || text.size() > 38) return std::nullopt;  // 10^38 < 2^127
+  Int128 value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + (c - '0');
+  }
+  return negative ? -value : value;
+}
+
+std::string BigIntegerText(const Json& value) {
+  Int128 exact = static_cast<Int128>(value.GetDouble()) + BigIntegerResidual(value);
+  const bool negative = exact < 0;
+  if (negative) exact = -exact;
+  char buffer[48];
+  char* end = buffer + sizeof buffer;
+  char* begin = end;
+  do {
+    *--begin = static_cast<char>('0' + static_cast<int>(exact % 10));
+    exact /= 10;
+  } while (exact != 0);
+  if (negative) *--begin = '-';
+  return std::string(begin, end);
+}
+
 bool NumberEquals(const Json& a, const Json& b) {
   if (a.IsInt64() && b.IsInt64()) return a.GetInt64() == b.GetInt64();
   if (a.IsUint64() && b.IsUint64()) return a.GetUint64() == b.GetUint64();
-  return a.GetDouble() == b.GetDouble();
+  if (a.GetDouble() != b.GetDouble()) return false;
+  const bool big_a = IsBigInteger(a);
+  const bool big_b = IsBigInteger(b);
+  if (!big_a && !big_b) return true;
+  // A big integer lies outside int64/uint64, so it equals only a number of the same value:
+  // another big integer, or a double that is exactly it.
+  if (big_a && big_b) return BigIntegerResidual(a) == BigIntegerResidual(b);
+  const Json& other = big_a ? b : a;
+  return other.IsDouble() && BigIntegerResidual(big_a ? a : b) == 0;
 }
 
 }  // namespace
@@ -41,7 +130,8 @@ namespace {
 // fuzz_definition: "0.000…0" with hundreds of digits, and "0.000…018446744073709551615e-300"),
 // and its normal path is not correctly rounded ("0.30000000000000004" comes back as
 // ...07). The reader hands each number over as text and std::from_chars converts it, correctly
-// rounded as Java does. Integers keep RapidJSON's kinds; beyond 64 bits they become doubles.
+// rounded as Java does. Integers keep RapidJSON's kinds; beyond 64 bits they are big integers
+// (see MakeBigInteger) or, past 2^101, doubles.
 // The power of ten of a JSON number's leading digit, roughly: positive for large magnitudes,
 // negative for small ones (saturating; only its sign is used).
 int64_t DecimalOrder(std::string_view number) {
@@ -144,6 +234,9 @@ struct NumberConverter {
 
   std::size_t too_long = 0;  // the length of a number longer than Jackson allows
 
+  // The big integers among the text's numbers, by ordinal (see MakeBigInteger).
+  std::vector<std::pair<std::size_t, Json>> big_integers = {};
+
   bool RawNumber(const char* text, rapidjson::SizeType length, bool /*copy*/) {
     if (length > kMaxNumberLength) {
       too_long = length;
@@ -167,6 +260,12 @@ struct NumberConverter {
         uint64_t u = 0;
         if (auto [ptr, ec] = std::from_chars(text, end, u); ec == std::errc() && ptr == end) {
           return out.Uint64(u);
+        }
+      }
+      if (std::optional<Int128> exact = ParseInt128(std::string_view(text, length))) {
+        if (std::optional<Json> big = MakeBigInteger(*exact)) {
+          // The handler builds a plain double; ParseJson marks it afterwards.
+          big_integers.emplace_back(ordinal, std::move(*big));
         }
       }
     }
@@ -242,6 +341,35 @@ std::string PatchHugeNumbers(std::string& text,
   return {};
 }
 
+// Replaces the numbers of `root` whose ordinals (document order, as the reader met them) are
+// listed with the big integers made for them. Iterative; only texts holding a big integer pay.
+void MarkBigIntegers(Json& root, std::vector<std::pair<std::size_t, Json>>& big_integers) {
+  std::size_t ordinal = 0;
+  std::size_t next = 0;
+  std::vector<std::pair<Json*, rapidjson::SizeType>> stack;
+  Json* value = &root;
+  while (next < big_integers.size()) {
+    if (value != nullptr) {
+      if (value->IsNumber()) {
+        if (big_integers[next].first == ordinal++) *value = std::move(big_integers[next++].second);
+      } else if (value->IsArray() || value->IsObject()) {
+        stack.emplace_back(value, 0);
+      }
+    }
+    if (stack.empty()) return;
+    auto& [container, index] = stack.back();
+    const rapidjson::SizeType count =
+        container->IsArray() ? container->Size() : container->MemberCount();
+    if (index == count) {
+      stack.pop_back();
+      value = nullptr;
+      continue;
+    }
+    value = container->IsArray() ? &(*container)[index] : &(container->MemberBegin() + index)->value;
+    ++index;
+  }
+}
+
 }  // namespace
 
 std::optional<Json> ParseJson(std::string_view text, std::string* error) {
@@ -253,6 +381,7 @@ std::optional<Json> ParseJson(std::string_view text, std::string* error) {
   std::size_t too_long = 0;
   std::string patched;  // the text with huge numbers taken out, when it has any
   std::vector<std::pair<std::size_t, double>> overrides;
+  std::vector<std::pair<std::size_t, Json>> big_integers;
   auto generate = [&](Document& handler) {
     rapidjson::GenericReader<rapidjson::UTF8<>, rapidjson::UTF8<>, JsonAllocator> reader;
     const std::string_view source = patched.empty() ? text : std::string_view(patched);
@@ -265,6 +394,7 @@ std::optional<Json> ParseJson(std::string_view text, std::string* error) {
         stream, converter);
     too_deep = converter.too_deep;
     too_long = converter.too_long;
+    big_integers = std::move(converter.big_integers);
     return !result.IsError();
   };
   doc.Populate(generate);
@@ -295,6 +425,7 @@ std::optional<Json> ParseJson(std::string_view text, std::string* error) {
   }
   Json value;
   value.Swap(doc);
+  if (!big_integers.empty()) MarkBigIntegers(value, big_integers);
   return value;
 }
 
@@ -511,6 +642,10 @@ void WriteScalar(Sink& sink, const Json& value) {
         if (std::isinf(d)) {
           return d > 0 ? sink.Append("\"Infinity\"", 10) : sink.Append("\"-Infinity\"", 11);
         }
+        if (RawFlags(value) & kBigIntegerFlag) [[unlikely]] {
+          const std::string digits = BigIntegerText(value);
+          return sink.Append(digits.data(), digits.size());
+        }
         end = rapidjson::internal::dtoa(d, buffer, 324);
       } else if (value.IsInt64()) {
         end = std::to_chars(buffer, buffer + sizeof buffer, value.GetInt64()).ptr;
@@ -615,6 +750,11 @@ Json CopyScalar(const Json& value) {
     case rapidjson::kStringType:
       return Json(value.GetString(), value.GetStringLength(), Alloc());
     case rapidjson::kNumberType:
+      if (IsBigInteger(value)) {
+        Json copy;
+        std::memcpy(static_cast<void*>(&copy), &value, sizeof(Json));  // inline, owns nothing
+        return copy;
+      }
       if (value.IsDouble()) return Json(value.GetDouble());
       if (value.IsInt()) return Json(value.GetInt());
       if (value.IsUint()) return Json(value.GetUint());
@@ -699,6 +839,10 @@ void DestroyJson(Json& value) {
       }
     }
   }
+}
+
+bool IsBigInteger(const Json& value) {
+  return value.IsNumber() && (RawFlags(value) & kBigIntegerFlag) != 0;
 }
 
 int JsonNestingDepth(const Json& value, int limit) {

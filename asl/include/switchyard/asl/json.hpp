@@ -35,7 +35,9 @@ inline constexpr int kMaxJsonNestingDepth = 1000;
 // `StreamReadConstraints.getMaxNestingDepth()`) at offset 1000"). The parse is iterative: no input
 // can exhaust the stack. Numbers keep their kind: integers as int64/uint64, others as double
 // (correctly rounded); a magnitude too large for a double is +/-infinity, as in Java (DumpJson
-// writes it "Infinity"), one too small is 0.
+// writes it "Infinity"), one too small is 0. An integer literal beyond 64 bits is kept exact, as
+// Jackson's BigInteger nodes are, when its magnitude is below 2^101 (every integer of up to 30
+// digits): see IsBigInteger. Longer ones are doubles.
 std::optional<Json> ParseJson(std::string_view text, std::string* error = nullptr);
 
 // Whether `text` is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above
@@ -50,6 +52,12 @@ std::string Utf8WithReplacements(std::string_view bytes);
 // The deepest nesting of arrays and objects in `value` (a scalar is 0, [] is 1), counted without
 // recursion; stops counting past `limit` and returns limit + 1.
 int JsonNestingDepth(const Json& value, int limit = kMaxJsonNestingDepth);
+
+// Whether `value` is a big integer: an integer outside int64/uint64 that ParseJson kept exact.
+// To RapidJSON it is an ordinary double (IsDouble(), GetDouble() the nearest double, as Jackson's
+// asDouble() is for a BigInteger), so numeric comparisons and arithmetic treat it as one; DumpJson
+// writes its exact digits, CopyJson and moves keep it, and JsonEquals compares it exactly.
+bool IsBigInteger(const Json& value);
 
 // Compact JSON text (no spaces), as AWS renders payloads in history and causes. Non-finite
 // doubles are written as Jackson writes them by default: "Infinity", "-Infinity", "NaN" (strings).
