@@ -613,6 +613,7 @@ class WalkStack {
     if (size_ > kInline) heap_.pop_back();
     --size_;
   }
+  std::size_t size() const { return size_; }
 
  private:
   std::array<T, kInline> inline_{};
@@ -665,9 +666,10 @@ struct WriteFrame {
   rapidjson::SizeType next = 0;
 };
 
-// Iterative: a value may be nested deeper than any stack allows.
+// Iterative: a value may be nested deeper than any stack allows. Returns false, having written
+// part of the text, when the value nests deeper than `max_depth`.
 template <typename Sink>
-void WriteValue(Sink& sink, const Json& root) {
+bool WriteValue(Sink& sink, const Json& root, std::size_t max_depth) {
   WalkStack<WriteFrame, 32> stack;
   const Json* value = &root;
   while (value != nullptr) {
@@ -675,6 +677,7 @@ void WriteValue(Sink& sink, const Json& root) {
       if (value->Empty()) {
         sink.Append("[]", 2);
       } else {
+        if (stack.size() == max_depth) return false;
         sink.Append('[');
         stack.push({value, 0});
       }
@@ -682,6 +685,7 @@ void WriteValue(Sink& sink, const Json& root) {
       if (value->ObjectEmpty()) {
         sink.Append("{}", 2);
       } else {
+        if (stack.size() == max_depth) return false;
         sink.Append('{');
         stack.push({value, 0});
       }
@@ -714,23 +718,35 @@ void WriteValue(Sink& sink, const Json& root) {
       }
     }
   }
+  return true;
+}
+
+constexpr std::size_t kUnlimitedDepth = std::numeric_limits<std::size_t>::max();
+
+// Written into a per-thread scratch buffer, then copied out at its exact size (no allocation
+// at all up to 15 bytes): a history keeps hundreds of thousands of these strings, and a
+// generous reservation in each would outweigh the text itself.
+std::optional<std::string> Dump(const Json& value, std::size_t max_depth) {
+  thread_local ScratchSink sink;
+  sink.size = 0;
+  const bool within = WriteValue(sink, value, max_depth);
+  std::optional<std::string> text;
+  if (within) {
+    text.emplace();
+    // Capacities in steps of 64 bytes: few distinct sizes keep malloc's per-size caches warm.
+    if (sink.size > 15) text->reserve(sink.size | 63);
+    text->assign(sink.data.get(), sink.size);
+  }
+  sink.Trim();
+  return text;
 }
 
 }  // namespace
 
-std::string DumpJson(const Json& value) {
-  // Written into a per-thread scratch buffer, then copied out at its exact size (no allocation
-  // at all up to 15 bytes): a history keeps hundreds of thousands of these strings, and a
-  // generous reservation in each would outweigh the text itself.
-  thread_local ScratchSink sink;
-  sink.size = 0;
-  WriteValue(sink, value);
-  std::string text;
-  // Capacities in steps of 64 bytes: few distinct sizes keep malloc's per-size caches warm.
-  if (sink.size > 15) text.reserve(sink.size | 63);
-  text.assign(sink.data.get(), sink.size);
-  sink.Trim();
-  return text;
+std::string DumpJson(const Json& value) { return *Dump(value, kUnlimitedDepth); }
+
+std::optional<std::string> DumpJsonWithin(const Json& value, int max_depth) {
+  return Dump(value, static_cast<std::size_t>(std::max(max_depth, 0)));
 }
 
 namespace {
@@ -1066,7 +1082,15 @@ void AppendJsonString(std::string& out, std::string_view text) {
 
 std::size_t JsonTextSize(const Json& value) {
   CountingSink sink;
-  WriteValue(sink, value);
+  WriteValue(sink, value, kUnlimitedDepth);
+  return sink.size;
+}
+
+std::optional<std::size_t> JsonTextSizeWithin(const Json& value, int max_depth) {
+  CountingSink sink;
+  if (!WriteValue(sink, value, static_cast<std::size_t>(std::max(max_depth, 0)))) {
+    return std::nullopt;
+  }
   return sink.size;
 }
 

@@ -67,6 +67,11 @@ bool IsBigInteger(const Json& value);
 // is safe.
 std::string DumpJson(const Json& value);
 
+// DumpJson, or nullopt when `value` nests deeper than `max_depth` (a scalar is 0, [] is 1): what
+// Jackson's writer refuses past StreamWriteConstraints.getMaxNestingDepth() (1000). Costs no more
+// than DumpJson.
+std::optional<std::string> DumpJsonWithin(const Json& value, int max_depth = kMaxJsonNestingDepth);
+
 // A deep copy.
 Json CopyJson(const Json& value);
 
@@ -111,5 +116,8 @@ void AppendJsonString(std::string& out, std::string_view text);
 
 // Size in bytes of the compact UTF-8 text of a value (what AWS's 256 KiB limits count).
 std::size_t JsonTextSize(const Json& value);
+// JsonTextSize, or nullopt when `value` nests deeper than `max_depth`.
+std::optional<std::size_t> JsonTextSizeWithin(const Json& value,
+                                              int max_depth = kMaxJsonNestingDepth);
 
 }  // namespace switchyard::asl
