@@ -741,6 +741,9 @@ class Runner {
                           "bytes per state.");
     }
     // ASL limit: 10 MiB of variables per execution (what this Assign replaces is given back).
+    // AWS's quota page states the limit; the error and cause it records when an Assign passes
+    // it are not in any public record found (checked 2026-11): States.Runtime with this cause
+    // is our choice, not verified (States.DataLimitExceeded would be the other candidate).
     std::size_t replaced = 0;
     for (const auto& member : assigned->GetObject()) {
       if (const Json* old = JsonFind(frame.variables, JsonView(member.name))) {
@@ -786,11 +789,10 @@ class Runner {
   // bound. AWS documents no error for this; States.Runtime is what it gives for a failure of its
   // own serialisation, and the cause quotes Jackson.
   Error DepthError(const Frame& frame) const {
-    return RuntimeError(frame, "Document nesting depth (" +
-                                   std::to_string(kMaxJsonNestingDepth + 1) +
-                                   ") exceeds the maximum allowed (" +
-                                   std::to_string(kMaxJsonNestingDepth) +
-                                   ", from `StreamWriteConstraints.getMaxNestingDepth()`)");
+    return RuntimeError(
+        frame, "Document nesting depth (" + std::to_string(kMaxJsonNestingDepth + 1) +
+                   ") exceeds the maximum allowed (" + std::to_string(kMaxJsonNestingDepth) +
+                   ", from `StreamWriteConstraints.getMaxNestingDepth()`)");
   }
 
   // The text of a value the core is about to record, or nullopt (after destroying the value

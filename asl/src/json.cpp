@@ -365,7 +365,8 @@ void MarkBigIntegers(Json& root, std::vector<std::pair<std::size_t, Json>>& big_
       value = nullptr;
       continue;
     }
-    value = container->IsArray() ? &(*container)[index] : &(container->MemberBegin() + index)->value;
+    value =
+        container->IsArray() ? &(*container)[index] : &(container->MemberBegin() + index)->value;
     ++index;
   }
 }

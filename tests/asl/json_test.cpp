@@ -69,8 +69,7 @@ TEST(JsonTest, NumbersBeyondDoubleRangeAreInfinityAsInJava) {
   ASSERT_TRUE(value.has_value()) << error;
   EXPECT_DOUBLE_EQ(value->GetDouble(), 7e-51);
   // Beyond 2^101 an integer is a double (Jackson would keep a BigInteger: not matched).
-  EXPECT_EQ(DumpJson(*ParseJson("12345678901234567890123456789012345")),
-            "1.234567890123457e34");
+  EXPECT_EQ(DumpJson(*ParseJson("12345678901234567890123456789012345")), "1.234567890123457e34");
   EXPECT_FALSE(ParseJson("[" + std::string(1001, '1') + "]", &error).has_value());
   EXPECT_EQ(error,
             "Number value length (1001) exceeds the maximum allowed (1000, from "
@@ -233,7 +232,6 @@ TEST(JsonTest, DumpMatchesRapidJsonWriterByteForByte) {
   EXPECT_EQ(appended, "x=\"a\\\"b\\n\\u0001\"");
 }
 
-
 // Jackson keeps an integer literal beyond 64 bits as a BigInteger and writes it back exactly; so
 // do we, up to 2^101, with the nearest double as its numeric value.
 TEST(JsonTest, BigIntegersRoundTripExactly) {
@@ -270,11 +268,11 @@ TEST(JsonTest, BigIntegersRoundTripExactly) {
   EXPECT_EQ(DumpJson(rapid), "123456789012345678901234567890");
   EXPECT_FALSE(JsonEquals(*ParseJson("123456789012345678901234567890"),
                           *ParseJson("123456789012345678901234567891")));
-  EXPECT_FALSE(JsonEquals(*ParseJson("123456789012345678901234567890"),
-                          JsonDouble(1.2345678901234568e29)));
+  EXPECT_FALSE(
+      JsonEquals(*ParseJson("123456789012345678901234567890"), JsonDouble(1.2345678901234568e29)));
   EXPECT_TRUE(JsonEquals(*ParseJson("1208925819614629174706176"), JsonDouble(0x1p80)));
-  EXPECT_FALSE(JsonEquals(*ParseJson("18446744073709551616"),
-                          Json(uint64_t{18446744073709551615u})));
+  EXPECT_FALSE(
+      JsonEquals(*ParseJson("18446744073709551616"), Json(uint64_t{18446744073709551615u})));
   // A snapshot round trip (dump, parse) is the identity.
   EXPECT_EQ(DumpJson(*ParseJson(DumpJson(*value))), DumpJson(*value));
   DestroyJson(*value);
