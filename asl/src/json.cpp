@@ -193,10 +193,11 @@ std::optional<double> JavaDouble(std::string_view number) {
 template <typename Handler>
 struct NumberConverter {
   Handler& out;
+  int max_depth = kMaxJsonNestingDepth;
   int depth = 0;
   bool too_deep = false;
   bool Enter() {
-    if (++depth > kMaxJsonNestingDepth) {
+    if (++depth > max_depth) {
       too_deep = true;
       return false;
     }
@@ -374,6 +375,10 @@ void MarkBigIntegers(Json& root, std::vector<std::pair<std::size_t, Json>>& big_
 }  // namespace
 
 std::optional<Json> ParseJson(std::string_view text, std::string* error) {
+  return ParseJsonNested(text, kMaxJsonNestingDepth, error);
+}
+
+std::optional<Json> ParseJsonNested(std::string_view text, int max_depth, std::string* error) {
   // Jackson reads bytes as UTF-8 and refuses a malformed sequence anywhere in the text.
   if (!IsValidUtf8(text, error)) return std::nullopt;
   Document doc;
@@ -388,7 +393,7 @@ std::optional<Json> ParseJson(std::string_view text, std::string* error) {
     const std::string_view source = patched.empty() ? text : std::string_view(patched);
     rapidjson::MemoryStream memory(source.data(), source.size());
     rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> stream(memory);
-    NumberConverter<Document> converter{handler};
+    NumberConverter<Document> converter{handler, max_depth};
     converter.overrides = &overrides;
     // Iterative: RapidJSON's default reader recurses once per nesting level.
     result = reader.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag>(
@@ -413,8 +418,8 @@ std::optional<Json> ParseJson(std::string_view text, std::string* error) {
       if (too_long > 0) {
         *error = NumberTooLong(too_long, result.Offset());
       } else if (too_deep) {
-        *error = "Document nesting depth (" + std::to_string(kMaxJsonNestingDepth + 1) +
-                 ") exceeds the maximum allowed (" + std::to_string(kMaxJsonNestingDepth) +
+        *error = "Document nesting depth (" + std::to_string(max_depth + 1) +
+                 ") exceeds the maximum allowed (" + std::to_string(max_depth) +
                  ", from `StreamReadConstraints.getMaxNestingDepth()`) at offset " +
                  std::to_string(result.Offset());
       } else {

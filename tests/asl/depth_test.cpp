@@ -96,6 +96,21 @@ TEST(DepthTest, ValuesBuiltDeeperThanJacksonWritesAreRefused) {
   EXPECT_EQ(ok.status, ExecutionStatus::kSucceeded) << ok.cause.value_or("");
 }
 
+// A snapshot holds payloads a few levels down: one of the deepest payloads still restores (read
+// back with kMaxRecordNestingDepth, as the durable engine reads snapshots and work items).
+TEST(DepthTest, SnapshotsHoldingTheDeepestPayloadsRestore) {
+  ParseResult parsed = ParseDefinition(R"json({"StartAt":"W","States":{
+      "W":{"Type":"Wait","Seconds":1,"Next":"P"},
+      "P":{"Type":"Pass","Parameters":{"v.$":"$.v"},"End":true}}})json");
+  ASSERT_TRUE(parsed.ok());
+  const std::string input = R"({"v":)" + std::string(999, '[') + std::string(999, ']') + "}";
+  const testing::FakeRun run =
+      testing::RunWithFakeDriver(*parsed.definition, *ParseJson(input), nullptr, true);
+  EXPECT_EQ(run.status, ExecutionStatus::kSucceeded) << run.cause.value_or("");
+  EXPECT_TRUE(run.snapshots_stable);
+  EXPECT_EQ(run.output, input);
+}
+
 // Every other producer of values is bounded the same way: a Map iteration's input built by an
 // ItemSelector, a variable, an intrinsic's result, a Catch's output.
 TEST(DepthTest, EveryProducerRefusesValuesDeeperThanJacksonWrites) {

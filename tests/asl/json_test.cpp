@@ -95,6 +95,14 @@ TEST(JsonTest, RefusesNestingDeeperThanJacksonAllows) {
               "Document nesting depth (1001) exceeds the maximum allowed (1000, from "
               "`StreamReadConstraints.getMaxNestingDepth()`) at offset 1000");
   }
+  // Switchyard's own records hold payloads a few levels down.
+  const std::string record = std::string(depth + 5, '[') + std::string(depth + 5, ']');
+  EXPECT_FALSE(ParseJson(record).has_value());
+  EXPECT_TRUE(ParseJsonNested(record, kMaxRecordNestingDepth).has_value());
+  EXPECT_FALSE(ParseJsonNested("[[[]]]", 2, &error).has_value());
+  EXPECT_EQ(error,
+            "Document nesting depth (3) exceeds the maximum allowed (2, from "
+            "`StreamReadConstraints.getMaxNestingDepth()`) at offset 2");
   // Unclosed and interleaved: still refused, never recursed.
   EXPECT_FALSE(ParseJson(std::string(200000, '['), &error).has_value());
   std::string mixed;

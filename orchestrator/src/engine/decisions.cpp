@@ -349,7 +349,8 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
       if (!w.definition) {
         w.definition = Definition(tx, w.row->revision_id);
         if (w.row->snapshot) {
-          std::optional<asl::Json> snapshot = asl::ParseJson(*w.row->snapshot);
+          std::optional<asl::Json> snapshot =
+              asl::ParseJsonNested(*w.row->snapshot, asl::kMaxRecordNestingDepth);
           asl::Result<asl::ExecutionState> state =
               snapshot ? asl::ExecutionState::FromJson(*snapshot)
                        : asl::Result<asl::ExecutionState>(

@@ -40,6 +40,14 @@ inline constexpr int kMaxJsonNestingDepth = 1000;
 // digits): see IsBigInteger. Longer ones are doubles.
 std::optional<Json> ParseJson(std::string_view text, std::string* error = nullptr);
 
+// Switchyard's own records (execution snapshots, work items) hold payloads (each at most
+// kMaxJsonNestingDepth deep) a few levels down: read them back with this limit.
+inline constexpr int kMaxRecordNestingDepth = kMaxJsonNestingDepth + 64;
+
+// ParseJson with another nesting limit (for kMaxRecordNestingDepth; never for user input).
+std::optional<Json> ParseJsonNested(std::string_view text, int max_depth,
+                                    std::string* error = nullptr);
+
 // Whether `text` is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above
 // U+10FFFF). When it is not and `problem` is given, writes Jackson's wording for the first bad
 // byte, e.g. "Invalid UTF-8 middle byte 0x41 at offset 3".
