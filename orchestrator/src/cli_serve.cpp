@@ -85,6 +85,7 @@ int RunServeCommand(const ServeOptions& options, std::ostream& out, std::ostream
     engine_options.database_url = database.url;
     engine_options.migrate = false;  // done above
     engine_options.invoker = functions.get();
+    engine_options.lease = std::chrono::milliseconds(options.lease_ms);
     engine = Engine::Create(std::move(engine_options));
     spdlog::info("serve: engine node={}", engine->node_id());
     api_options.invoker = functions.get();
