@@ -25,6 +25,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (asl::DumpJson(copy) != dumped) __builtin_trap();
     if (dumped.size() != asl::JsonTextSize(*doc) || !asl::IsValidUtf8(dumped)) __builtin_trap();
     if (asl::JsonNestingDepth(*doc) > asl::kMaxJsonNestingDepth) __builtin_trap();
+    // The text written parses back to the same text (numbers, big integers included, exact).
+    std::optional<asl::Json> again = asl::ParseJson(dumped);
+    if (!again || asl::DumpJson(*again) != dumped) __builtin_trap();
+    if (asl::DumpJsonWithin(*doc) != dumped) __builtin_trap();
   }
   return 0;
 }

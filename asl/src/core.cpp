@@ -791,8 +791,13 @@ class Runner {
     if (!assigned || !assigned->IsObject()) return assigned;
     // ASL limits: 256 KiB per variable and per Assign.
     std::size_t total = 0;
-    for (const auto& member : assigned->GetObject()) {
-      std::size_t size = JsonTextSize(member.value);
+    for (auto& member : assigned->GetObject()) {
+      std::optional<std::size_t> measured = JsonTextSizeWithin(member.value);
+      if (!measured) {
+        DestroyJson(member.value);
+        return DepthError(frame);
+      }
+      std::size_t size = *measured;
       total += size;
       if (size > kMaxVariableBytes) {
         return RuntimeError(frame, "The variable '" + std::string(JsonView(member.name)) +
@@ -805,6 +810,9 @@ class Runner {
                           "bytes per state.");
     }
     // ASL limit: 10 MiB of variables per execution (what this Assign replaces is given back).
+    // AWS's quota page states the limit; the error and cause it records when an Assign passes
+    // it are not in any public record found (checked 2026-11): States.Runtime with this cause
+    // is our choice, not verified (States.DataLimitExceeded would be the other candidate).
     std::size_t replaced = 0;
     for (const auto& member : assigned->GetObject()) {
       if (const Json* old = JsonFind(frame.variables, JsonView(member.name))) {
@@ -837,8 +845,31 @@ class Runner {
   }
 
   std::optional<Error> CheckSize(const Frame& frame, const Json& value) const {
-    if (JsonTextSize(value) > kMaxPayloadBytes) return SizeError(frame);
+    std::optional<std::size_t> size = JsonTextSizeWithin(value);
+    if (!size) return DepthError(frame);
+    if (*size > kMaxPayloadBytes) return SizeError(frame);
     return std::nullopt;
+  }
+
+  // Every payload the core produces (a state's input and output, a task's parameters, a Map
+  // iteration's input, a variable) nests at most kMaxJsonNestingDepth levels: Jackson's writer
+  // refuses deeper values (StreamWriteConstraints.getMaxNestingDepth(), 1000 by default), and so
+  // a loop that wraps a value once more per state stops here instead of growing it without
+  // bound. AWS documents no error for this; States.Runtime is what it gives for a failure of its
+  // own serialisation, and the cause quotes Jackson.
+  Error DepthError(const Frame& frame) const {
+    return RuntimeError(
+        frame, "Document nesting depth (" + std::to_string(kMaxJsonNestingDepth + 1) +
+                   ") exceeds the maximum allowed (" + std::to_string(kMaxJsonNestingDepth) +
+                   ", from `StreamWriteConstraints.getMaxNestingDepth()`)");
+  }
+
+  // The text of a value the core is about to record, or nullopt (after destroying the value
+  // without recursion) when it nests too deep for Jackson's writer.
+  static std::optional<std::string> DumpWithinLimit(Json& value) {
+    std::optional<std::string> text = DumpJsonWithin(value);
+    if (!text) DestroyJson(value);
+    return text;
   }
 
   Error SizeError(const Frame& frame) const {
@@ -990,8 +1021,18 @@ class Runner {
     }
     const State& state = *found;
     frame.entered_time = now_;
-    std::string input_text =
-        frame.input_text.empty() ? DumpJson(frame.input) : std::move(frame.input_text);
+    std::string input_text;
+    if (!frame.input_text.empty()) {
+      input_text = std::move(frame.input_text);
+    } else if (std::optional<std::string> text = DumpWithinLimit(frame.input)) {
+      input_text = std::move(*text);
+    } else {
+      // A Map iteration's or a branch's input built too deep (by an ItemSelector, say).
+      EmitStateEntered(state, "null");
+      frame.entered_event_id = impl_.last_event_id;
+      FailFrame(frame, DepthError(frame));
+      return;
+    }
     frame.input_text.clear();
     const std::size_t input_size = input_text.size();
     if (IsPassThrough(state)) {
@@ -1092,7 +1133,11 @@ class Runner {
     if (!combined) return FailFrame(frame, std::move(combined).error());
     auto output = ApplyOutputPath(frame, state, std::move(combined).value());
     if (!output) return FailFrame(frame, std::move(output).error());
-    if (output_text.empty()) output_text = DumpJson(*output);
+    if (output_text.empty()) {
+      std::optional<std::string> text = DumpWithinLimit(*output);
+      if (!text) return FailFrame(frame, DepthError(frame));
+      output_text = std::move(*text);
+    }
     if (output_text.size() > kMaxPayloadBytes) return FailFrame(frame, SizeError(frame));
     CommitAssign(frame, std::move(assigned).value());
     EmitStateExited(state, output_text);
@@ -1513,8 +1558,10 @@ class Runner {
       auto output =
           ApplyResultPath(frame, result_path, std::move(frame.input), std::move(error_output));
       if (!output) return FailFrame(frame, std::move(output).error());
+      std::optional<std::string> text = DumpWithinLimit(*output);
+      if (!text) return FailFrame(frame, DepthError(frame));
       CommitAssign(frame, std::move(assigned).value());
-      std::string output_text = DumpJson(*output);
+      std::string output_text = std::move(*text);
       EmitStateExited(state, output_text);
       frame.state = catcher.next;
       frame.input = std::move(output).value();

@@ -421,6 +421,7 @@ std::string JavaDouble(double value) {
 
 std::string JavaNumber(const Json& value) {
   if (value.IsInt64()) return std::to_string(value.GetInt64());
+  if (IsBigInteger(value)) return DumpJson(value);  // BigInteger.toString(): its digits
   if (value.IsUint64()) return std::to_string(value.GetUint64());
   return JavaDouble(value.GetDouble());
 }

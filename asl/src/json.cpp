@@ -21,10 +21,99 @@ namespace {
 
 using Document = rapidjson::GenericDocument<rapidjson::UTF8<>, JsonAllocator, JsonAllocator>;
 
+// Big integers. Jackson's tree model keeps an integer literal beyond 64 bits as a BigInteger and
+// writes it back digit for digit; RapidJSON has no such kind, and its destructor frees memory only
+// for strings, arrays and objects, so a number cannot own a heap copy of its digits without
+// leaking. A big integer is therefore a double that carries the rest of its value inline:
+//   bytes 0-7   the double nearest the integer (what GetDouble() returns: RapidJSON sees an
+//               ordinary double everywhere, as Jackson's asDouble() would for a BigInteger),
+//   bytes 8-13  the integer minus that double, a 48-bit two's complement residual (bytes a
+//               number leaves unused in RapidJSON's 16-byte value),
+//   bytes 14-15 RapidJSON's flags, plus kBigIntegerFlag, a bit RapidJSON never sets or tests.
+// RapidJSON moves and copies numbers as raw 16 bytes, and destroys them as nothing, so the mark
+// survives and nothing leaks. The residual of an integer below 2^101 in magnitude fits in 48 bits
+// (the double's spacing there is at most 2^48); such integers (every one of up to 30 digits)
+// round-trip exactly. A longer one is a double, as before.
+static_assert(RAPIDJSON_48BITPOINTER_OPTIMIZATION == 1 && sizeof(Json) == 16 &&
+                  RAPIDJSON_ENDIAN == RAPIDJSON_LITTLEENDIAN,
+              "the big-integer encoding relies on RapidJSON's 16-byte little-endian value");
+__extension__ using Int128 = __int128;
+constexpr uint16_t kBigIntegerFlag = 0x2000;
+constexpr std::size_t kFlagsOffset = 14;
+constexpr std::size_t kResidualOffset = 8;
+constexpr int64_t kResidualLimit = int64_t{1} << 47;
+
+uint16_t RawFlags(const Json& value) {
+  uint16_t flags = 0;
+  std::memcpy(&flags, reinterpret_cast<const unsigned char*>(&value) + kFlagsOffset, 2);
+  return flags;
+}
+
+int64_t BigIntegerResidual(const Json& value) {
+  uint64_t bits = 0;
+  std::memcpy(&bits, reinterpret_cast<const unsigned char*>(&value) + kResidualOffset, 6);
+  // Sign-extend the 48-bit field.
+  return static_cast<int64_t>(bits << 16) >> 16;
+}
+
+// A big integer for `exact` when it lies outside int64/uint64 and its residual fits.
+std::optional<Json> MakeBigInteger(Int128 exact) {
+  if (exact >= std::numeric_limits<int64_t>::min() &&
+      exact <= static_cast<Int128>(std::numeric_limits<uint64_t>::max())) {
+    return std::nullopt;
+  }
+  const double nearest = static_cast<double>(exact);  // round to nearest
+  const Int128 residual = exact - static_cast<Int128>(nearest);
+  if (residual >= kResidualLimit || residual <= -kResidualLimit) return std::nullopt;
+  Json value(nearest);
+  const auto bits = static_cast<uint64_t>(static_cast<int64_t>(residual));
+  unsigned char* raw = reinterpret_cast<unsigned char*>(&value);
+  std::memcpy(raw + kResidualOffset, &bits, 6);
+  const uint16_t flags = RawFlags(value) | kBigIntegerFlag;
+  std::memcpy(raw + kFlagsOffset, &flags, 2);
+  return value;
+}
+
+// The exact value of an integer literal (optional '-', digits), when it fits in 127 bits.
+std::optional<Int128> ParseInt128(std::string_view text) {
+  const bool negative = text.starts_with('-');
+  if (negative) text.remove_prefix(1);
+  if (text.empty() || text.size() > 38) return std::nullopt;  // 10^38 < 2^127
+  Int128 value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + (c - '0');
+  }
+  return negative ? -value : value;
+}
+
+std::string BigIntegerText(const Json& value) {
+  Int128 exact = static_cast<Int128>(value.GetDouble()) + BigIntegerResidual(value);
+  const bool negative = exact < 0;
+  if (negative) exact = -exact;
+  char buffer[48];
+  char* end = buffer + sizeof buffer;
+  char* begin = end;
+  do {
+    *--begin = static_cast<char>('0' + static_cast<int>(exact % 10));
+    exact /= 10;
+  } while (exact != 0);
+  if (negative) *--begin = '-';
+  return std::string(begin, end);
+}
+
 bool NumberEquals(const Json& a, const Json& b) {
   if (a.IsInt64() && b.IsInt64()) return a.GetInt64() == b.GetInt64();
   if (a.IsUint64() && b.IsUint64()) return a.GetUint64() == b.GetUint64();
-  return a.GetDouble() == b.GetDouble();
+  if (a.GetDouble() != b.GetDouble()) return false;
+  const bool big_a = IsBigInteger(a);
+  const bool big_b = IsBigInteger(b);
+  if (!big_a && !big_b) return true;
+  // A big integer lies outside int64/uint64, so it equals only a number of the same value:
+  // another big integer, or a double that is exactly it.
+  if (big_a && big_b) return BigIntegerResidual(a) == BigIntegerResidual(b);
+  const Json& other = big_a ? b : a;
+  return other.IsDouble() && BigIntegerResidual(big_a ? a : b) == 0;
 }
 
 }  // namespace
@@ -41,7 +130,8 @@ namespace {
 // fuzz_definition: "0.000…0" with hundreds of digits, and "0.000…018446744073709551615e-300"),
 // and its normal path is not correctly rounded ("0.30000000000000004" comes back as
 // ...07). The reader hands each number over as text and std::from_chars converts it, correctly
-// rounded as Java does. Integers keep RapidJSON's kinds; beyond 64 bits they become doubles.
+// rounded as Java does. Integers keep RapidJSON's kinds; beyond 64 bits they are big integers
+// (see MakeBigInteger) or, past 2^101, doubles.
 // The power of ten of a JSON number's leading digit, roughly: positive for large magnitudes,
 // negative for small ones (saturating; only its sign is used).
 int64_t DecimalOrder(std::string_view number) {
@@ -103,10 +193,11 @@ std::optional<double> JavaDouble(std::string_view number) {
 template <typename Handler>
 struct NumberConverter {
   Handler& out;
+  int max_depth = kMaxJsonNestingDepth;
   int depth = 0;
   bool too_deep = false;
   bool Enter() {
-    if (++depth > kMaxJsonNestingDepth) {
+    if (++depth > max_depth) {
       too_deep = true;
       return false;
     }
@@ -144,6 +235,9 @@ struct NumberConverter {
 
   std::size_t too_long = 0;  // the length of a number longer than Jackson allows
 
+  // The big integers among the text's numbers, by ordinal (see MakeBigInteger).
+  std::vector<std::pair<std::size_t, Json>> big_integers = {};
+
   bool RawNumber(const char* text, rapidjson::SizeType length, bool /*copy*/) {
     if (length > kMaxNumberLength) {
       too_long = length;
@@ -167,6 +261,12 @@ struct NumberConverter {
         uint64_t u = 0;
         if (auto [ptr, ec] = std::from_chars(text, end, u); ec == std::errc() && ptr == end) {
           return out.Uint64(u);
+        }
+      }
+      if (std::optional<Int128> exact = ParseInt128(std::string_view(text, length))) {
+        if (std::optional<Json> big = MakeBigInteger(*exact)) {
+          // The handler builds a plain double; ParseJson marks it afterwards.
+          big_integers.emplace_back(ordinal, std::move(*big));
         }
       }
     }
@@ -242,9 +342,43 @@ std::string PatchHugeNumbers(std::string& text,
   return {};
 }
 
+// Replaces the numbers of `root` whose ordinals (document order, as the reader met them) are
+// listed with the big integers made for them. Iterative; only texts holding a big integer pay.
+void MarkBigIntegers(Json& root, std::vector<std::pair<std::size_t, Json>>& big_integers) {
+  std::size_t ordinal = 0;
+  std::size_t next = 0;
+  std::vector<std::pair<Json*, rapidjson::SizeType>> stack;
+  Json* value = &root;
+  while (next < big_integers.size()) {
+    if (value != nullptr) {
+      if (value->IsNumber()) {
+        if (big_integers[next].first == ordinal++) *value = std::move(big_integers[next++].second);
+      } else if (value->IsArray() || value->IsObject()) {
+        stack.emplace_back(value, 0);
+      }
+    }
+    if (stack.empty()) return;
+    auto& [container, index] = stack.back();
+    const rapidjson::SizeType count =
+        container->IsArray() ? container->Size() : container->MemberCount();
+    if (index == count) {
+      stack.pop_back();
+      value = nullptr;
+      continue;
+    }
+    value =
+        container->IsArray() ? &(*container)[index] : &(container->MemberBegin() + index)->value;
+    ++index;
+  }
+}
+
 }  // namespace
 
 std::optional<Json> ParseJson(std::string_view text, std::string* error) {
+  return ParseJsonNested(text, kMaxJsonNestingDepth, error);
+}
+
+std::optional<Json> ParseJsonNested(std::string_view text, int max_depth, std::string* error) {
   // Jackson reads bytes as UTF-8 and refuses a malformed sequence anywhere in the text.
   if (!IsValidUtf8(text, error)) return std::nullopt;
   Document doc;
@@ -253,18 +387,20 @@ std::optional<Json> ParseJson(std::string_view text, std::string* error) {
   std::size_t too_long = 0;
   std::string patched;  // the text with huge numbers taken out, when it has any
   std::vector<std::pair<std::size_t, double>> overrides;
+  std::vector<std::pair<std::size_t, Json>> big_integers;
   auto generate = [&](Document& handler) {
     rapidjson::GenericReader<rapidjson::UTF8<>, rapidjson::UTF8<>, JsonAllocator> reader;
     const std::string_view source = patched.empty() ? text : std::string_view(patched);
     rapidjson::MemoryStream memory(source.data(), source.size());
     rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> stream(memory);
-    NumberConverter<Document> converter{handler};
+    NumberConverter<Document> converter{handler, max_depth};
     converter.overrides = &overrides;
     // Iterative: RapidJSON's default reader recurses once per nesting level.
     result = reader.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag>(
         stream, converter);
     too_deep = converter.too_deep;
     too_long = converter.too_long;
+    big_integers = std::move(converter.big_integers);
     return !result.IsError();
   };
   doc.Populate(generate);
@@ -282,8 +418,8 @@ std::optional<Json> ParseJson(std::string_view text, std::string* error) {
       if (too_long > 0) {
         *error = NumberTooLong(too_long, result.Offset());
       } else if (too_deep) {
-        *error = "Document nesting depth (" + std::to_string(kMaxJsonNestingDepth + 1) +
-                 ") exceeds the maximum allowed (" + std::to_string(kMaxJsonNestingDepth) +
+        *error = "Document nesting depth (" + std::to_string(max_depth + 1) +
+                 ") exceeds the maximum allowed (" + std::to_string(max_depth) +
                  ", from `StreamReadConstraints.getMaxNestingDepth()`) at offset " +
                  std::to_string(result.Offset());
       } else {
@@ -295,6 +431,7 @@ std::optional<Json> ParseJson(std::string_view text, std::string* error) {
   }
   Json value;
   value.Swap(doc);
+  if (!big_integers.empty()) MarkBigIntegers(value, big_integers);
   return value;
 }
 
@@ -482,6 +619,7 @@ class WalkStack {
     if (size_ > kInline) heap_.pop_back();
     --size_;
   }
+  std::size_t size() const { return size_; }
 
  private:
   std::array<T, kInline> inline_{};
@@ -511,6 +649,10 @@ void WriteScalar(Sink& sink, const Json& value) {
         if (std::isinf(d)) {
           return d > 0 ? sink.Append("\"Infinity\"", 10) : sink.Append("\"-Infinity\"", 11);
         }
+        if (RawFlags(value) & kBigIntegerFlag) [[unlikely]] {
+          const std::string digits = BigIntegerText(value);
+          return sink.Append(digits.data(), digits.size());
+        }
         end = rapidjson::internal::dtoa(d, buffer, 324);
       } else if (value.IsInt64()) {
         end = std::to_chars(buffer, buffer + sizeof buffer, value.GetInt64()).ptr;
@@ -530,9 +672,10 @@ struct WriteFrame {
   rapidjson::SizeType next = 0;
 };
 
-// Iterative: a value may be nested deeper than any stack allows.
+// Iterative: a value may be nested deeper than any stack allows. Returns false, having written
+// part of the text, when the value nests deeper than `max_depth`.
 template <typename Sink>
-void WriteValue(Sink& sink, const Json& root) {
+bool WriteValue(Sink& sink, const Json& root, std::size_t max_depth) {
   WalkStack<WriteFrame, 32> stack;
   const Json* value = &root;
   while (value != nullptr) {
@@ -540,6 +683,7 @@ void WriteValue(Sink& sink, const Json& root) {
       if (value->Empty()) {
         sink.Append("[]", 2);
       } else {
+        if (stack.size() == max_depth) return false;
         sink.Append('[');
         stack.push({value, 0});
       }
@@ -547,6 +691,7 @@ void WriteValue(Sink& sink, const Json& root) {
       if (value->ObjectEmpty()) {
         sink.Append("{}", 2);
       } else {
+        if (stack.size() == max_depth) return false;
         sink.Append('{');
         stack.push({value, 0});
       }
@@ -579,23 +724,35 @@ void WriteValue(Sink& sink, const Json& root) {
       }
     }
   }
+  return true;
+}
+
+constexpr std::size_t kUnlimitedDepth = std::numeric_limits<std::size_t>::max();
+
+// Written into a per-thread scratch buffer, then copied out at its exact size (no allocation
+// at all up to 15 bytes): a history keeps hundreds of thousands of these strings, and a
+// generous reservation in each would outweigh the text itself.
+std::optional<std::string> Dump(const Json& value, std::size_t max_depth) {
+  thread_local ScratchSink sink;
+  sink.size = 0;
+  const bool within = WriteValue(sink, value, max_depth);
+  std::optional<std::string> text;
+  if (within) {
+    text.emplace();
+    // Capacities in steps of 64 bytes: few distinct sizes keep malloc's per-size caches warm.
+    if (sink.size > 15) text->reserve(sink.size | 63);
+    text->assign(sink.data.get(), sink.size);
+  }
+  sink.Trim();
+  return text;
 }
 
 }  // namespace
 
-std::string DumpJson(const Json& value) {
-  // Written into a per-thread scratch buffer, then copied out at its exact size (no allocation
-  // at all up to 15 bytes): a history keeps hundreds of thousands of these strings, and a
-  // generous reservation in each would outweigh the text itself.
-  thread_local ScratchSink sink;
-  sink.size = 0;
-  WriteValue(sink, value);
-  std::string text;
-  // Capacities in steps of 64 bytes: few distinct sizes keep malloc's per-size caches warm.
-  if (sink.size > 15) text.reserve(sink.size | 63);
-  text.assign(sink.data.get(), sink.size);
-  sink.Trim();
-  return text;
+std::string DumpJson(const Json& value) { return *Dump(value, kUnlimitedDepth); }
+
+std::optional<std::string> DumpJsonWithin(const Json& value, int max_depth) {
+  return Dump(value, static_cast<std::size_t>(std::max(max_depth, 0)));
 }
 
 namespace {
@@ -615,6 +772,11 @@ Json CopyScalar(const Json& value) {
     case rapidjson::kStringType:
       return Json(value.GetString(), value.GetStringLength(), Alloc());
     case rapidjson::kNumberType:
+      if (IsBigInteger(value)) {
+        Json copy;
+        std::memcpy(static_cast<void*>(&copy), &value, sizeof(Json));  // inline, owns nothing
+        return copy;
+      }
       if (value.IsDouble()) return Json(value.GetDouble());
       if (value.IsInt()) return Json(value.GetInt());
       if (value.IsUint()) return Json(value.GetUint());
@@ -699,6 +861,10 @@ void DestroyJson(Json& value) {
       }
     }
   }
+}
+
+bool IsBigInteger(const Json& value) {
+  return value.IsNumber() && (RawFlags(value) & kBigIntegerFlag) != 0;
 }
 
 int JsonNestingDepth(const Json& value, int limit) {
@@ -922,7 +1088,15 @@ void AppendJsonString(std::string& out, std::string_view text) {
 
 std::size_t JsonTextSize(const Json& value) {
   CountingSink sink;
-  WriteValue(sink, value);
+  WriteValue(sink, value, kUnlimitedDepth);
+  return sink.size;
+}
+
+std::optional<std::size_t> JsonTextSizeWithin(const Json& value, int max_depth) {
+  CountingSink sink;
+  if (!WriteValue(sink, value, static_cast<std::size_t>(std::max(max_depth, 0)))) {
+    return std::nullopt;
+  }
   return sink.size;
 }
 

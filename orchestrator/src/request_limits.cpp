@@ -91,6 +91,17 @@ std::size_t Utf16Length(std::string_view utf8) {
   return units;
 }
 
+// What AWS answers, as far as public records show (checked 2026-11 with the search tool):
+// - a name over 80 characters: ValidationException "1 validation error detected: Value 'xxx' at
+//   'name' failed to satisfy constraint: Member must have length less than or equal to 80"
+//   (quoted from a StartExecution failure in wolfeidau/buildkite-serverless-agent#37): matched;
+// - a name with a forbidden character: the error code InvalidName (API reference; LocalStack
+//   answers it too). The message text "Invalid Name: '<name>'" is NOT verified: no public record
+//   quotes AWS's;
+// - an input over 262,144 bytes: the API reference gives `input` a length constraint of 262144,
+//   which AWS's request validation reports as ValidationException in the wording above (with the
+//   value left out, as for every sensitive member). NOT verified against a recorded answer; the
+//   API's InvalidExecutionInput is documented for input that is not valid JSON only.
 std::optional<RequestError> CheckExecutionName(std::string_view name) {
   // AWS shows the name in the message, except an empty one.
   if (name.empty()) {

@@ -148,7 +148,7 @@ inline FakeRun RunWithFakeDriver(const StateMachineDef& definition, const Json& 
     }
     if (crash_after_every_event) {
       std::string text = DumpJson(state.ToJson());
-      auto parsed = ParseJson(text);
+      auto parsed = ParseJsonNested(text, kMaxRecordNestingDepth);
       auto restored = ExecutionState::FromJson(*parsed);
       if (!restored.ok()) {
         run.snapshots_stable = false;

@@ -106,32 +106,75 @@ TEST(DepthTest, DeepestMapNestingRuns) {
   EXPECT_EQ(run.output, std::string(kDepth, '[') + "1" + std::string(kDepth, ']'));
 }
 
-// An input as deep as a parse allows, wrapped once more by every pass of a loop, grows past
-// that depth (to 1,299 levels) and keeps moving: dumps, copies, size checks, JSONPath and
-// intrinsics over it are iterative.
-TEST(DepthTest, ValuesGrowDeeperThanAnyParseAndStillFlow) {
+// A loop that wraps its value once more per pass (towards 100,000 levels) stops where Jackson's
+// writer would (StreamWriteConstraints: 1,000 levels), with States.Runtime at the state that
+// produced the value; nothing deeper is ever stored, dumped or destroyed recursively.
+TEST(DepthTest, ValuesBuiltDeeperThanJacksonWritesAreRefused) {
   const std::string definition = R"json({"StartAt":"Wrap","States":{
       "Wrap":{"Type":"Pass","Parameters":{"v.$":"$","n.$":"States.MathAdd($.n, 1)"},
               "Next":"Loop"},
-      "Loop":{"Type":"Choice","Choices":[{"Variable":"$.n","NumericLessThan":300,"Next":"Wrap"}],
-              "Default":"Done"},
-      "Done":{"Type":"Pass","Parameters":{"n.$":"$.n","text.$":"States.JsonToString($.v)",
-              "ns.$":"$.v..n"},"End":true}}})json";
-  const std::string input =
-      R"({"n":0,"v":)" + std::string(998, '[') + "1" + std::string(998, ']') + "}";
-  const testing::FakeRun run = RunDefinition(definition, input);
-  ASSERT_EQ(run.status, ExecutionStatus::kSucceeded)
-      << run.error.value_or("") << run.cause.value_or("");
-  const std::string head = R"({"n":300,"text":"{\"v\":{\"v\":{\"v\":)";
-  EXPECT_EQ(run.output.substr(0, head.size()), head);
-  const std::string tail = ",2,1,0]}";
-  EXPECT_EQ(run.output.substr(run.output.size() - tail.size()), tail);
-  // The text is the whole 1,299-level value: more than a parse accepts back.
-  std::optional<Json> output = ParseJson(run.output);
-  ASSERT_TRUE(output.has_value());
-  std::string error;
-  EXPECT_FALSE(ParseJson(JsonView(*JsonFind(*output, "text")), &error).has_value());
-  EXPECT_NE(error.find("nesting depth (1001)"), std::string::npos) << error;
+      "Loop":{"Type":"Choice","Choices":[{"Variable":"$.n","NumericLessThan":100000,
+              "Next":"Wrap"}],"Default":"Done"},
+      "Done":{"Type":"Succeed"}}})json";
+  const testing::FakeRun run = RunDefinition(definition, R"({"n":0})");
+  EXPECT_EQ(run.status, ExecutionStatus::kFailed);
+  EXPECT_EQ(run.error.value_or(""), "States.Runtime");
+  // The input {"n":0} is 1 deep; each pass adds a level, so pass 1,000 makes 1,001.
+  EXPECT_EQ(run.cause.value_or(""),
+            "An error occurred while executing the state 'Wrap' (entered at the event id "
+            "#3998). Document nesting depth (1001) exceeds the maximum allowed (1000, from "
+            "`StreamWriteConstraints.getMaxNestingDepth()`)");
+  // The deepest input a parse accepts, wrapped once: 1,000 levels still pass.
+  const std::string deep_input =
+      R"({"n":99999,"v":)" + std::string(998, '[') + "1" + std::string(998, ']') + "}";
+  const testing::FakeRun ok = RunDefinition(definition, deep_input);
+  EXPECT_EQ(ok.status, ExecutionStatus::kSucceeded) << ok.cause.value_or("");
+}
+
+// A snapshot holds payloads a few levels down: one of the deepest payloads still restores (read
+// back with kMaxRecordNestingDepth, as the durable engine reads snapshots and work items).
+TEST(DepthTest, SnapshotsHoldingTheDeepestPayloadsRestore) {
+  ParseResult parsed = ParseDefinition(R"json({"StartAt":"W","States":{
+      "W":{"Type":"Wait","Seconds":1,"Next":"P"},
+      "P":{"Type":"Pass","Parameters":{"v.$":"$.v"},"End":true}}})json");
+  ASSERT_TRUE(parsed.ok());
+  const std::string input = R"({"v":)" + std::string(999, '[') + std::string(999, ']') + "}";
+  const testing::FakeRun run =
+      testing::RunWithFakeDriver(*parsed.definition, *ParseJson(input), nullptr, true);
+  EXPECT_EQ(run.status, ExecutionStatus::kSucceeded) << run.cause.value_or("");
+  EXPECT_TRUE(run.snapshots_stable);
+  EXPECT_EQ(run.output, input);
+}
+
+// Every other producer of values is bounded the same way: a Map iteration's input built by an
+// ItemSelector, a variable, an intrinsic's result, a Catch's output.
+TEST(DepthTest, EveryProducerRefusesValuesDeeperThanJacksonWrites) {
+  // 997 levels in an array in an object: the deepest input a parse accepts (999).
+  const std::string item = std::string(997, '[') + "1" + std::string(997, ']');
+  const std::string input = R"({"items":[)" + item + "]}";
+  const auto cause_of = [&](const std::string& definition) {
+    const testing::FakeRun run = RunDefinition(definition, input);
+    EXPECT_EQ(run.status, ExecutionStatus::kFailed) << definition;
+    EXPECT_EQ(run.error.value_or(""), "States.Runtime") << definition;
+    return run.cause.value_or("");
+  };
+  const std::string kTail =
+      "Document nesting depth (1001) exceeds the maximum allowed (1000, from "
+      "`StreamWriteConstraints.getMaxNestingDepth()`)";
+  // ItemSelector: the item under four more levels.
+  std::string cause = cause_of(R"json({"StartAt":"M","States":{"M":{"Type":"Map",
+      "ItemsPath":"$.items","ItemSelector":{"w":{"x":{"y":{"v.$":"$$.Map.Item.Value"}}}},
+      "ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"End":true}}})json");
+  EXPECT_NE(cause.find(kTail), std::string::npos) << cause;
+  // A variable.
+  cause = cause_of(R"json({"StartAt":"A","States":{"A":{"Type":"Pass",
+      "Assign":{"x":{"a":{"b":{"y.$":"$.items"}}}},"End":true}}})json");
+  EXPECT_NE(cause.find("executing the state 'A'"), std::string::npos) << cause;
+  EXPECT_NE(cause.find(kTail), std::string::npos) << cause;
+  // An intrinsic's result (States.Array wraps once more) in a Pass state's Parameters.
+  cause = cause_of(R"json({"StartAt":"T","States":{"T":{"Type":"Pass",
+      "Parameters":{"b":{"a.$":"States.Array($.items)"}},"End":true}}})json");
+  EXPECT_NE(cause.find(kTail), std::string::npos) << cause;
 }
 
 // The deepest Parallel nesting, blocked in a Wait at the bottom, times out (TimeoutSeconds): every

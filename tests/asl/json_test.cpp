@@ -68,8 +68,8 @@ TEST(JsonTest, NumbersBeyondDoubleRangeAreInfinityAsInJava) {
   value = ParseJson(long_decimal, &error);
   ASSERT_TRUE(value.has_value()) << error;
   EXPECT_DOUBLE_EQ(value->GetDouble(), 7e-51);
-  // Beyond 64 bits an integer is a double (Jackson would keep a BigInteger: not matched).
-  EXPECT_EQ(DumpJson(*ParseJson("123456789012345678901234567890")), "1.2345678901234568e29");
+  // Beyond 2^101 an integer is a double (Jackson would keep a BigInteger: not matched).
+  EXPECT_EQ(DumpJson(*ParseJson("12345678901234567890123456789012345")), "1.234567890123457e34");
   EXPECT_FALSE(ParseJson("[" + std::string(1001, '1') + "]", &error).has_value());
   EXPECT_EQ(error,
             "Number value length (1001) exceeds the maximum allowed (1000, from "
@@ -95,6 +95,14 @@ TEST(JsonTest, RefusesNestingDeeperThanJacksonAllows) {
               "Document nesting depth (1001) exceeds the maximum allowed (1000, from "
               "`StreamReadConstraints.getMaxNestingDepth()`) at offset 1000");
   }
+  // Switchyard's own records hold payloads a few levels down.
+  const std::string record = std::string(depth + 5, '[') + std::string(depth + 5, ']');
+  EXPECT_FALSE(ParseJson(record).has_value());
+  EXPECT_TRUE(ParseJsonNested(record, kMaxRecordNestingDepth).has_value());
+  EXPECT_FALSE(ParseJsonNested("[[[]]]", 2, &error).has_value());
+  EXPECT_EQ(error,
+            "Document nesting depth (3) exceeds the maximum allowed (2, from "
+            "`StreamReadConstraints.getMaxNestingDepth()`) at offset 2");
   // Unclosed and interleaved: still refused, never recursed.
   EXPECT_FALSE(ParseJson(std::string(200000, '['), &error).has_value());
   std::string mixed;
@@ -230,6 +238,53 @@ TEST(JsonTest, DumpMatchesRapidJsonWriterByteForByte) {
   std::string appended = "x=";
   AppendJsonString(appended, "a\"b\n\x01");
   EXPECT_EQ(appended, "x=\"a\\\"b\\n\\u0001\"");
+}
+
+// Jackson keeps an integer literal beyond 64 bits as a BigInteger and writes it back exactly; so
+// do we, up to 2^101, with the nearest double as its numeric value.
+TEST(JsonTest, BigIntegersRoundTripExactly) {
+  const std::string text =
+      R"({"a":123456789012345678901234567890,"b":-123456789012345678901234567890,)"
+      R"("c":[18446744073709551616,18446744073709551615,-9223372036854775809,)"
+      R"(-9223372036854775808,1267650600228229401496703205376,2535301200456458802993406410751],)"
+      R"("d":1.0e30,"e":1208925819614629174706176})";
+  std::string error;
+  std::optional<Json> value = ParseJson(text, &error);
+  ASSERT_TRUE(value.has_value()) << error;
+  EXPECT_EQ(DumpJson(*value),
+            R"({"a":123456789012345678901234567890,"b":-123456789012345678901234567890,)"
+            R"("c":[18446744073709551616,18446744073709551615,-9223372036854775809,)"
+            R"(-9223372036854775808,1267650600228229401496703205376,)"
+            R"(2535301200456458802993406410751],"d":1e30,"e":1208925819614629174706176})");
+  const Json& a = (*value)["a"];
+  EXPECT_TRUE(IsBigInteger(a));
+  EXPECT_TRUE(a.IsNumber());
+  EXPECT_TRUE(a.IsDouble());  // numerically a double, as Jackson's asDouble()
+  EXPECT_EQ(a.GetDouble(), 1.2345678901234568e29);
+  EXPECT_FALSE(IsBigInteger((*value)["c"][1]));  // uint64
+  EXPECT_FALSE(IsBigInteger((*value)["c"][3]));  // int64
+  EXPECT_FALSE(IsBigInteger((*value)["d"]));     // a literal with a fraction or exponent
+  EXPECT_EQ(JsonTextSize(*value), DumpJson(*value).size());
+
+  // Copies, moves and RapidJSON's copy of a number keep the value (RapidJSON's deep copy of a
+  // container, a recursive SAX round trip, is never used: CopyJson is); equality is exact.
+  Json copy = CopyJson(*value);
+  EXPECT_EQ(DumpJson(copy), DumpJson(*value));
+  EXPECT_TRUE(JsonEquals(copy, *value));
+  Json moved = std::move(copy);
+  Json rapid(moved["a"], Alloc());
+  EXPECT_EQ(DumpJson(rapid), "123456789012345678901234567890");
+  EXPECT_FALSE(JsonEquals(*ParseJson("123456789012345678901234567890"),
+                          *ParseJson("123456789012345678901234567891")));
+  EXPECT_FALSE(
+      JsonEquals(*ParseJson("123456789012345678901234567890"), JsonDouble(1.2345678901234568e29)));
+  EXPECT_TRUE(JsonEquals(*ParseJson("1208925819614629174706176"), JsonDouble(0x1p80)));
+  EXPECT_FALSE(
+      JsonEquals(*ParseJson("18446744073709551616"), Json(uint64_t{18446744073709551615u})));
+  // A snapshot round trip (dump, parse) is the identity.
+  EXPECT_EQ(DumpJson(*ParseJson(DumpJson(*value))), DumpJson(*value));
+  DestroyJson(*value);
+  EXPECT_TRUE(value->IsNull());
 }
 
 }  // namespace

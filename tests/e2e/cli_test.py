@@ -266,6 +266,33 @@ class Limits(unittest.TestCase):
                       "262144", err)
         self.assertNotIn('returned a result', err)
 
+    def test_big_integers_round_trip_exactly(self):
+        # Jackson keeps an integer beyond 64 bits as a BigInteger: exact through every state and
+        # in the history; numeric Choice rules compare it as a double (asDouble()).
+        big = 123456789012345678901234567890
+        machine = self.temp({'StartAt': 'P', 'States': {
+            'P': {'Type': 'Pass', 'InputPath': '$.in',
+                  'Parameters': {'big.$': '$.big', 'list.$': '$.list', 'pair.$': 'States.Array($.big)'},
+                  'ResultPath': '$.params', 'OutputPath': '$.params', 'Next': 'M'},
+            'M': {'Type': 'Map', 'ItemsPath': '$.list', 'ResultPath': '$.mapped',
+                  'ItemProcessor': {'StartAt': 'I', 'States': {'I': {'Type': 'Pass', 'End': True}}},
+                  'Next': 'C'},
+            'C': {'Type': 'Choice', 'Default': 'Small', 'Choices': [
+                {'Variable': '$.big', 'NumericGreaterThan': 1e29, 'Next': 'Big'}]},
+            'Small': {'Type': 'Fail', 'Error': 'Small'},
+            'Big': {'Type': 'Pass', 'End': True}}})
+        text = '{"in":{"big":%d,"list":[%d,-%d,18446744073709551616]}}' % (big, big, big)
+        code, out, err = sy('run', machine, '--input', text, '--json', '--history')
+        self.assertEqual(code, 0, err)
+        self.assertIn('"big":123456789012345678901234567890', out)
+        self.assertNotIn('e29', out)
+        res = json.loads(out)
+        self.assertEqual(res['status'], 'SUCCEEDED')
+        self.assertEqual(res['output'], {'big': big, 'list': [big, -big, 2 ** 64],
+                                         'pair': [big], 'mapped': [big, -big, 2 ** 64]})
+        exited = [e for e in res['history'] if e['type'] == 'PassStateExited'][0]
+        self.assertIn('123456789012345678901234567890', exited['stateExitedEventDetails']['output'])
+
     def test_definition_over_1_mb_is_refused(self):
         big = json.dumps(PASS)[:-1] + ', "Comment": "' + 'c' * 1048576 + '"}'
         name = self.temp(big)

@@ -569,7 +569,8 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
         if (w.row->snapshot_cached) {
           w.state = std::move(borrowed.at(w.row->execution_id).state);
         } else if (w.row->snapshot) {
-          std::optional<asl::Json> snapshot = asl::ParseJson(*w.row->snapshot);
+          std::optional<asl::Json> snapshot =
+              asl::ParseJsonNested(*w.row->snapshot, asl::kMaxRecordNestingDepth);
           asl::Result<asl::ExecutionState> state =
               snapshot ? asl::ExecutionState::FromJson(*snapshot)
                        : asl::Result<asl::ExecutionState>(

@@ -512,7 +512,8 @@ void Engine::Impl::ClaimLoop() {
 }
 
 void Engine::Impl::RunTask(const store::WorkItem& item) {
-  std::optional<asl::Json> payload = asl::ParseJson(item.payload);
+  std::optional<asl::Json> payload =
+      asl::ParseJsonNested(item.payload, asl::kMaxRecordNestingDepth);
   TaskRequest request;
   request.task_id = item.key;
   std::string execution_arn;

@@ -35,8 +35,18 @@ inline constexpr int kMaxJsonNestingDepth = 1000;
 // `StreamReadConstraints.getMaxNestingDepth()`) at offset 1000"). The parse is iterative: no input
 // can exhaust the stack. Numbers keep their kind: integers as int64/uint64, others as double
 // (correctly rounded); a magnitude too large for a double is +/-infinity, as in Java (DumpJson
-// writes it "Infinity"), one too small is 0.
+// writes it "Infinity"), one too small is 0. An integer literal beyond 64 bits is kept exact, as
+// Jackson's BigInteger nodes are, when its magnitude is below 2^101 (every integer of up to 30
+// digits): see IsBigInteger. Longer ones are doubles.
 std::optional<Json> ParseJson(std::string_view text, std::string* error = nullptr);
+
+// Switchyard's own records (execution snapshots, work items) hold payloads (each at most
+// kMaxJsonNestingDepth deep) a few levels down: read them back with this limit.
+inline constexpr int kMaxRecordNestingDepth = kMaxJsonNestingDepth + 64;
+
+// ParseJson with another nesting limit (for kMaxRecordNestingDepth; never for user input).
+std::optional<Json> ParseJsonNested(std::string_view text, int max_depth,
+                                    std::string* error = nullptr);
 
 // Whether `text` is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above
 // U+10FFFF). When it is not and `problem` is given, writes Jackson's wording for the first bad
@@ -51,6 +61,12 @@ std::string Utf8WithReplacements(std::string_view bytes);
 // recursion; stops counting past `limit` and returns limit + 1.
 int JsonNestingDepth(const Json& value, int limit = kMaxJsonNestingDepth);
 
+// Whether `value` is a big integer: an integer outside int64/uint64 that ParseJson kept exact.
+// To RapidJSON it is an ordinary double (IsDouble(), GetDouble() the nearest double, as Jackson's
+// asDouble() is for a BigInteger), so numeric comparisons and arithmetic treat it as one; DumpJson
+// writes its exact digits, CopyJson and moves keep it, and JsonEquals compares it exactly.
+bool IsBigInteger(const Json& value);
+
 // Compact JSON text (no spaces), as AWS renders payloads in history and causes. Non-finite
 // doubles are written as Jackson writes them by default: "Infinity", "-Infinity", "NaN" (strings).
 // The text is always valid UTF-8: an ill-formed sequence inside a string (which only text that
@@ -58,6 +74,11 @@ int JsonNestingDepth(const Json& value, int limit = kMaxJsonNestingDepth);
 // Every walk over a value in this header (dump, size, copy, equality) is iterative, so any depth
 // is safe.
 std::string DumpJson(const Json& value);
+
+// DumpJson, or nullopt when `value` nests deeper than `max_depth` (a scalar is 0, [] is 1): what
+// Jackson's writer refuses past StreamWriteConstraints.getMaxNestingDepth() (1000). Costs no more
+// than DumpJson.
+std::optional<std::string> DumpJsonWithin(const Json& value, int max_depth = kMaxJsonNestingDepth);
 
 // A deep copy.
 Json CopyJson(const Json& value);
@@ -103,5 +124,8 @@ void AppendJsonString(std::string& out, std::string_view text);
 
 // Size in bytes of the compact UTF-8 text of a value (what AWS's 256 KiB limits count).
 std::size_t JsonTextSize(const Json& value);
+// JsonTextSize, or nullopt when `value` nests deeper than `max_depth`.
+std::optional<std::size_t> JsonTextSizeWithin(const Json& value,
+                                              int max_depth = kMaxJsonNestingDepth);
 
 }  // namespace switchyard::asl
