@@ -112,6 +112,11 @@ int main(int argc, char** argv) {
       ->add_option("--read-timeout-ms", serve.read_timeout_ms,
                    "Deadline for reading one request (and the keep-alive idle limit)")
       ->envname("SWITCHYARD_READ_TIMEOUT_MS");
+  serve_cmd
+      ->add_option("--retention-days", serve.retention_days,
+                   "Purge finished executions and their history after this many days (0: never)")
+      ->envname("SWITCHYARD_RETENTION_DAYS")
+      ->check(CLI::Range(0.0, 36500.0));
 
   // Engine calls against the database of a running `serve`, named as the AWS CLI names them.
   orch::EngineCommandOptions engine_cmd;

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "engine/engine_impl.hpp"
+#include "store/activity_store.hpp"
 #include "switchyard/asl/names.hpp"
 
 namespace switchyard::orchestrator {
@@ -21,6 +22,27 @@ constexpr int64_t kNanosPerSecond = 1000000000;
 // TimeoutSeconds is 99,999,999).
 constexpr int64_t kNoDeadlineSeconds = 366LL * 24 * 3600;
 constexpr int64_t kTimerClaimLimit = 256;
+// AWS: an execution can be redriven within 14 days of its end, at most 1,000 times.
+constexpr int64_t kRedrivablePeriodNanos = 14LL * 24 * 3600 * kNanosPerSecond;
+constexpr int64_t kMaxRedriveCount = 1000;
+constexpr int64_t kMaxOpenNanos = 365LL * 24 * 3600 * kNanosPerSecond;
+
+// Whether any Task of the definition (or of its branches and item processors) runs an
+// activity: only those executions need their waiting activity tasks cleaned up. An explicit
+// stack: nesting depth comes from the user.
+bool UsesActivities(const asl::StateMachineDef& definition) {
+  std::vector<const asl::StateMachineDef*> stack{&definition};
+  while (!stack.empty()) {
+    const asl::StateMachineDef* def = stack.back();
+    stack.pop_back();
+    for (const auto& state : def->states) {
+      if (asl::IsActivityResource(state.resource)) return true;
+      for (const auto& branch : state.branches) stack.push_back(&branch);
+      if (state.item_processor) stack.push_back(state.item_processor.get());
+    }
+  }
+  return false;
+}
 
 using WorkKey = std::tuple<int64_t, std::string, std::string>;
 
@@ -47,6 +69,7 @@ asl::Event CopyEvent(const asl::Event& event) {
   copy.error = event.error;
   copy.cause = event.cause;
   copy.timer_id = event.timer_id;
+  copy.worker_name = event.worker_name;
   return copy;
 }
 
@@ -62,6 +85,9 @@ struct WorkChanges {
   std::set<WorkKey> remove;
   std::map<std::string, store::TaskTokenRow> tokens;              // to insert
   std::set<std::pair<int64_t, std::string>> removed_token_tasks;  // (execution, task id)
+  // Activity tasks waiting for a worker: to insert, and to delete (execution, task id).
+  std::map<std::pair<int64_t, std::string>, store::ActivityTaskRow> activity_tasks;
+  std::set<std::pair<int64_t, std::string>> removed_activity_tasks;
 
   void Enqueue(store::WorkItem item) {
     WorkKey key{item.execution_id, item.kind, item.key};
@@ -86,6 +112,11 @@ struct WorkChanges {
     }
     if (!pending) removed_token_tasks.emplace(execution_id, task_id);
   }
+  void RemoveActivityTask(int64_t execution_id, const std::string& task_id) {
+    if (activity_tasks.erase({execution_id, task_id}) == 0) {
+      removed_activity_tasks.emplace(execution_id, task_id);
+    }
+  }
 };
 
 // An event waiting for its execution's lock.
@@ -94,7 +125,9 @@ struct PendingEvent {
   asl::Event event;
   std::optional<std::size_t> request;  // the request to answer
   bool callback_invocation = false;
-  bool fresh = false;   // kStarted of an execution inserted in this transaction
+  bool fresh = false;    // kStarted of an execution inserted in this transaction
+  bool redrive = false;  // kRedriven (RedriveExecution with `client_token`)
+  std::string client_token;
   std::string task_id;  // a callback's task (found through its token)
 };
 
@@ -105,6 +138,7 @@ struct Working {
   asl::ExecutionState state;
   bool changed = false;
   bool finished = false;
+  bool uses_activities = false;
   store::ExecutionUpdate update;
 };
 
@@ -125,6 +159,7 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
   std::vector<DecisionReply> replies;
   std::vector<std::pair<int64_t, int64_t>> expected_counts;  // for the in-doubt check
   bool enqueued_tasks = false;
+  bool scheduled_activities = false;
   std::optional<int64_t> next_timer;  // ns
   bool more_timers = false;
 
@@ -132,6 +167,7 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
     replies.assign(batch.size(), DecisionReply{});
     expected_counts.clear();
     enqueued_tasks = false;
+    scheduled_activities = false;
     next_timer.reset();
     more_timers = false;
     const int64_t now = Now();
@@ -219,6 +255,65 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
           pending.execution_id = execution->execution_id;
           pending.event = asl::Event::StopRequested(request.event.error, request.event.cause);
           pending.request = i;
+          events.push_back(std::move(pending));
+          break;
+        }
+        case DecisionRequest::Kind::kActivityTake: {
+          std::optional<store::ActivityTaskRow> task =
+              store::TakeActivityTask(tx, request.activity_arn);
+          if (!task) break;
+          reply.token = task->token;
+          reply.input = task->input;
+          // AWS: the heartbeat clock starts when a worker takes the task.
+          if (task->heartbeat_seconds > 0) {
+            (void)store::RescheduleWork(tx, task->execution_id, store::kWorkHeartbeatTimeout,
+                                        task->task_id,
+                                        now + task->heartbeat_seconds * kNanosPerSecond);
+          }
+          PendingEvent pending;
+          pending.execution_id = task->execution_id;
+          pending.event = asl::Event::ActivityStarted(task->task_id, request.worker_name);
+          events.push_back(std::move(pending));
+          break;
+        }
+        case DecisionRequest::Kind::kRedrive: {
+          std::optional<store::ExecutionRow> execution =
+              store::FindExecution(tx, request.execution_arn);
+          if (!execution) {
+            reply.error = {std::string(kExecutionDoesNotExist),
+                           "Execution Does Not Exist: '" + request.execution_arn + "'"};
+            break;
+          }
+          reply.execution_arn = execution->execution_arn;
+          std::optional<store::RedriveRow> redrive =
+              store::GetRedriveRow(tx, request.execution_arn);
+          if (!request.client_token.empty() && redrive && redrive->client_token &&
+              *redrive->client_token == request.client_token && redrive->redrive_date) {
+            reply.date = *redrive->redrive_date;  // the same redrive again
+            break;
+          }
+          std::string refusal;
+          if (execution->status == "RUNNING" || execution->status == "SUCCEEDED") {
+            refusal = "Execution is " + execution->status + " and cannot be redriven.";
+          } else if (execution->stop_date && *execution->stop_date < now - kRedrivablePeriodNanos) {
+            refusal = "Execution redrivable period exceeded.";
+          } else if (execution->history_count >= asl::kMaxHistoryEvents - 1) {
+            refusal = "Execution history event limit exceeded.";
+          } else if (execution->start_date < now - kMaxOpenNanos) {
+            refusal = "Execution has exceeded the max execution time.";
+          } else if (execution->redrive_count >= kMaxRedriveCount) {
+            refusal = "Execution has been redriven the maximum number of times (1000).";
+          }
+          if (!refusal.empty()) {
+            reply.error = {std::string(kExecutionNotRedrivable), refusal};
+            break;
+          }
+          PendingEvent pending;
+          pending.execution_id = execution->execution_id;
+          pending.event = asl::Event::Redriven(asl::JsonNull());
+          pending.request = i;
+          pending.redrive = true;
+          pending.client_token = request.client_token;
           events.push_back(std::move(pending));
           break;
         }
@@ -334,6 +429,7 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
     }
 
     WorkChanges changes;
+    std::vector<std::pair<int64_t, std::string>> redriven;  // (execution, client token)
     std::vector<store::HistoryRow> history;
     std::vector<int64_t> finished_ids;
     for (PendingEvent& pending : events) {
@@ -368,6 +464,40 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
       }
       if (w.definition == nullptr) continue;
       if (!pending.fresh && !w.row->snapshot && !w.changed) continue;  // not started yet
+      if (!w.changed) w.uses_activities = UsesActivities(*w.definition);
+      if (pending.redrive) {
+        // Under the execution's lock: is it (still) redrivable, and from which state's input?
+        std::string refusal;
+        if (w.state.status() == asl::ExecutionStatus::kRunning ||
+            w.state.status() == asl::ExecutionStatus::kSucceeded) {
+          refusal = "Execution is " + std::string(asl::ExecutionStatusName(w.state.status())) +
+                    " and cannot be redriven.";
+        } else if (w.state.redrive_entered_event_id() == 0) {
+          refusal = w.state.redrive_refusal().empty() ? "Execution cannot be redriven."
+                                                      : w.state.redrive_refusal();
+        } else {
+          std::optional<std::string> details = store::HistoryEventDetails(
+              tx, w.row->execution_id, w.state.redrive_entered_event_id());
+          std::optional<asl::Json> parsed = details ? asl::ParseJson(*details) : std::nullopt;
+          const asl::Json* input_text = parsed ? asl::JsonFind(*parsed, "input") : nullptr;
+          std::optional<asl::Json> input =
+              input_text != nullptr && input_text->IsString()
+                  ? asl::ParseJson(std::string(asl::JsonView(*input_text)))
+                  : std::nullopt;
+          if (!input) {
+            refusal = "Execution cannot be redriven: the input of its last state is missing.";
+          } else {
+            pending.event.input = std::move(*input);
+          }
+        }
+        if (!refusal.empty()) {
+          if (pending.request) {
+            replies[*pending.request].error = {std::string(kExecutionNotRedrivable), refusal};
+          }
+          continue;
+        }
+        redriven.emplace_back(w.row->execution_id, pending.client_token);
+      }
 
       asl::Event::Kind kind = pending.event.kind;
       std::string task_id =
@@ -393,19 +523,32 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
       // A .waitForTaskToken invocation that merely returned keeps waiting for its callback.
       if (CompletesTask(kind) && !task_id.empty() && !(pending.callback_invocation && success)) {
         changes.RemoveTask(w.row->execution_id, task_id);
+        if (w.uses_activities) changes.RemoveActivityTask(w.row->execution_id, task_id);
       }
       for (auto& command : step.commands) {
         const int64_t execution_id = w.row->execution_id;
         switch (command.kind) {
           case asl::Command::Kind::kInvokeTask: {
-            store::WorkItem item;
-            item.execution_id = execution_id;
-            item.kind = store::kWorkTask;
-            item.key = command.task_id;
-            item.payload = TaskPayload(command, w.row->execution_arn);
-            item.due_at = now;
-            changes.Enqueue(std::move(item));
-            enqueued_tasks = true;
+            if (asl::IsActivityResource(command.resource)) {
+              // Waits for GetActivityTask; then for its token, like a callback task.
+              store::ActivityTaskRow row;
+              row.activity_arn = command.resource;
+              row.execution_id = execution_id;
+              row.task_id = command.task_id;
+              row.token = command.token;
+              row.input = asl::DumpJson(command.payload);
+              row.heartbeat_seconds = command.heartbeat_seconds;
+              changes.activity_tasks[{execution_id, command.task_id}] = std::move(row);
+            } else {
+              store::WorkItem item;
+              item.execution_id = execution_id;
+              item.kind = store::kWorkTask;
+              item.key = command.task_id;
+              item.payload = TaskPayload(command, w.row->execution_arn);
+              item.due_at = now;
+              changes.Enqueue(std::move(item));
+              enqueued_tasks = true;
+            }
             if (command.timeout_seconds > 0 && command.timeout_seconds < kNoDeadlineSeconds) {
               store::WorkItem timeout;
               timeout.execution_id = execution_id;
@@ -436,6 +579,7 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
           }
           case asl::Command::Kind::kCancelTask:
             changes.RemoveTask(execution_id, command.task_id);
+            if (w.uses_activities) changes.RemoveActivityTask(execution_id, command.task_id);
             break;
           case asl::Command::Kind::kStartTimer: {
             store::WorkItem timer;
@@ -510,7 +654,29 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
       if (finished.count(row.execution_id) == 0) tokens.push_back(std::move(row));
     }
     store::InsertTaskTokens(tx, tokens);
+    std::vector<int64_t> activity_executions;
+    std::vector<std::string> activity_task_ids;
+    for (const auto& [execution_id, task_id] : changes.removed_activity_tasks) {
+      if (finished.count(execution_id) != 0) continue;
+      activity_executions.push_back(execution_id);
+      activity_task_ids.push_back(task_id);
+    }
+    store::DeleteActivityTasks(tx, activity_executions, activity_task_ids);
+    std::vector<store::ActivityTaskRow> activity_rows;
+    for (auto& [key, row] : changes.activity_tasks) {
+      if (finished.count(row.execution_id) == 0) activity_rows.push_back(std::move(row));
+    }
+    store::InsertActivityTasks(tx, activity_rows);
+    scheduled_activities = !activity_rows.empty();
+    std::vector<int64_t> finished_activity_users;
+    for (int64_t execution_id : finished_ids) {
+      if (working[execution_id].uses_activities) finished_activity_users.push_back(execution_id);
+    }
+    store::DeleteExecutionActivityTasks(tx, finished_activity_users);
     store::DeleteExecutionWork(tx, finished_ids);
+    for (const auto& [execution_id, client_token] : redriven) {
+      store::MarkRedriven(tx, execution_id, now, client_token);
+    }
     store::UpdateExecutions(tx, updates, now);
     store::AppendHistory(tx, history);
     enqueued_tasks = enqueued_tasks && !work.empty();
@@ -538,7 +704,8 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
     }
     tasks_cv_.notify_all();
   }
-  if (enqueued_tasks) notify_pending_ = true;
+  if (enqueued_tasks || scheduled_activities) notify_pending_ = true;
+  if (scheduled_activities) WakeActivityPollers();
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (more_timers) {

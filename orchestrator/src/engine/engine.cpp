@@ -195,6 +195,9 @@ void Engine::Impl::Start() {
     renewer_ = std::thread([this] { RenewLoop(); });
   }
   listener_ = std::thread([this] { ListenLoop(); });
+  if (options_.run_workers && options_.retention.count() > 0) {
+    retention_ = std::thread([this] { RetentionLoop(); });
+  }
 }
 
 void Engine::Impl::Shutdown() {
@@ -209,6 +212,12 @@ void Engine::Impl::Shutdown() {
   }
   tasks_cv_.notify_all();
   if (claimer_.joinable()) claimer_.join();
+  {
+    std::lock_guard<std::mutex> lock(activity_mu_);
+    activity_stop_ = true;
+  }
+  activity_cv_.notify_all();
+  if (retention_.joinable()) retention_.join();
   // 2. Express executions of this node end (aborted).
   {
     std::lock_guard<std::mutex> lock(express_mu_);
@@ -495,6 +504,7 @@ void Engine::Impl::ListenLoop() {
           claim_wanted_ = true;
         }
         tasks_cv_.notify_all();
+        WakeActivityPollers();
       });
       for (;;) {
         {
@@ -775,7 +785,9 @@ asl::Result<ExecutionInfo> Engine::DescribeExecution(const std::string& executio
   if (!row) {
     return Err(kExecutionDoesNotExist, "Execution Does Not Exist: '" + execution_arn + "'");
   }
-  return ToInfo(*row);
+  ExecutionInfo info = ToInfo(*row);
+  impl_->FillRedriveStatus(info);
+  return info;
 }
 
 asl::Result<std::vector<ExecutionInfo>> Engine::ListExecutions(const std::string& state_machine,

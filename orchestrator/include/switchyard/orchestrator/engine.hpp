@@ -43,6 +43,9 @@ inline constexpr std::string_view kInvalidOutput = "InvalidOutput";
 inline constexpr std::string_view kInvalidToken = "InvalidToken";
 inline constexpr std::string_view kTaskDoesNotExist = "TaskDoesNotExist";
 inline constexpr std::string_view kValidationException = "ValidationException";
+inline constexpr std::string_view kActivityDoesNotExist = "ActivityDoesNotExist";
+inline constexpr std::string_view kActivityAlreadyExists = "ActivityAlreadyExists";
+inline constexpr std::string_view kExecutionNotRedrivable = "ExecutionNotRedrivable";
 
 struct EngineOptions {
   // A libpq connection string or URL. Empty: the embedded cluster in `data_dir` (created and
@@ -66,6 +69,29 @@ struct EngineOptions {
   // Null: an engine-owned invoker, to which RegisterFunction / RegisterNative add functions.
   // Must outlive the engine.
   invoker::Invoker* invoker = nullptr;
+  // Retention: executions that ended longer ago than this are deleted with their history (AWS
+  // keeps them 90 days). One node at a time purges, in small batches, every
+  // `retention_interval`; zero `retention` keeps them forever.
+  std::chrono::seconds retention{std::chrono::hours(24 * 90)};
+  std::chrono::milliseconds retention_interval{std::chrono::minutes(10)};
+};
+
+struct ActivityInfo {
+  std::string name;
+  std::string arn;
+  std::string tags;           // JSON array text: [{"key": "...", "value": "..."}]
+  int64_t creation_date = 0;  // ns since the epoch
+};
+
+struct ActivityPage {
+  std::vector<ActivityInfo> activities;
+  std::string next_token;  // empty: no more
+};
+
+// GetActivityTask's answer: both empty when no task came within the wait.
+struct ActivityTask {
+  std::string task_token;
+  std::string input;
 };
 
 struct StateMachineInfo {
@@ -91,6 +117,10 @@ struct ExecutionInfo {
   int64_t start_date = 0;  // ns since the epoch
   std::optional<int64_t> stop_date;
   int64_t redrive_count = 0;
+  std::optional<int64_t> redrive_date;  // ns since the epoch; the last redrive
+  // REDRIVABLE or NOT_REDRIVABLE (with the reason, AWS's wording) as RedriveExecution would find.
+  std::string redrive_status;
+  std::string redrive_status_reason;
 };
 
 struct StartExecutionResult {
@@ -197,6 +227,38 @@ class Engine {
   asl::Status SendTaskFailure(const std::string& token, const std::string& error,
                               const std::string& cause);
   asl::Status SendTaskHeartbeat(const std::string& token);
+
+  // Activities (arn:aws:states:<region>:<account>:activity:<name>). CreateActivity is idempotent
+  // by name (the same tags return the activity; other tags ActivityAlreadyExists); `tags` is a
+  // JSON array of {"key", "value"} objects. Unknown ARNs are ActivityDoesNotExist (Describe,
+  // GetActivityTask) or no-ops (Delete); malformed ones InvalidArn.
+  asl::Result<ActivityInfo> CreateActivity(const std::string& name, const std::string& tags = "[]");
+  asl::Status DeleteActivity(const std::string& activity_arn);
+  asl::Result<ActivityInfo> DescribeActivity(const std::string& activity_arn);
+  // By name; `max_results` 1..1000 (0 = 100).
+  asl::Result<ActivityPage> ListActivities(int64_t max_results = 100,
+                                           const std::string& next_token = "");
+  // Takes the oldest task scheduled for the activity (its execution records ActivityStarted with
+  // `worker_name`), waiting up to `wait` for one (AWS: 60 s). The waiting holds no database
+  // connection. Answers an empty task when none came. The task then ends through
+  // SendTaskSuccess / SendTaskFailure with its token; SendTaskHeartbeat restarts its
+  // HeartbeatSeconds.
+  asl::Result<ActivityTask> GetActivityTask(
+      const std::string& activity_arn, const std::string& worker_name,
+      std::chrono::milliseconds wait = std::chrono::seconds(60));
+
+  // Runs a FAILED, TIMED_OUT or ABORTED Standard execution again from the state it ended in
+  // (history: ExecutionRedriven, then that state entered again). ExecutionNotRedrivable when AWS's
+  // rules refuse it (still running or succeeded, ended more than 14 days ago, history limit, 1,000
+  // redrives, a Parallel or Map state was running: see redrive_status_reason). The same
+  // non-empty `client_token` as the last redrive is the same call. Returns the redrive date.
+  asl::Result<int64_t> RedriveExecution(const std::string& execution_arn,
+                                        const std::string& client_token = "");
+
+  // One retention pass now (what the engine does every retention_interval): deletes executions
+  // that ended before now - retention, in batches, unless another node is purging. Returns how
+  // many it deleted.
+  int64_t PurgeExpiredExecutions();
 
   // Graceful shutdown (idempotent): stops claiming, waits for the decisions already asked for,
   // gives the leases of tasks still running back (another node, or the next start, runs them
