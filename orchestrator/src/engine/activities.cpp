@@ -25,12 +25,6 @@ constexpr int64_t kPurgeBatch = 200;
 // the listener reconnects, another node's task).
 constexpr auto kActivityPollBackstop = std::chrono::seconds(1);
 
-int64_t WallNow() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 asl::Error Err(std::string_view code, std::string message) {
   return asl::Error{std::string(code), std::move(message)};
 }
@@ -256,7 +250,7 @@ asl::Result<int64_t> Engine::RedriveExecution(const std::string& execution_arn,
   request.client_token = client_token;
   DecisionReply reply = impl_->Decide(std::move(request));
   if (!reply.error.error.empty()) return reply.error;
-  return reply.date;
+  return reply.date / 1000 * 1000;  // as stored (PostgreSQL keeps microseconds)
 }
 
 int64_t Engine::PurgeExpiredExecutions() { return impl_->PurgeExpired(); }

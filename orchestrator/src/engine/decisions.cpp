@@ -264,11 +264,15 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
           if (!task) break;
           reply.token = task->token;
           reply.input = task->input;
-          // AWS: the heartbeat clock starts when a worker takes the task.
+          // The heartbeat clock starts when a worker takes the task.
           if (task->heartbeat_seconds > 0) {
-            (void)store::RescheduleWork(tx, task->execution_id, store::kWorkHeartbeatTimeout,
-                                        task->task_id,
-                                        now + task->heartbeat_seconds * kNanosPerSecond);
+            store::WorkItem heartbeat;
+            heartbeat.execution_id = task->execution_id;
+            heartbeat.kind = store::kWorkHeartbeatTimeout;
+            heartbeat.key = task->task_id;
+            heartbeat.due_at = now + task->heartbeat_seconds * kNanosPerSecond;
+            next_timer = std::min(next_timer.value_or(heartbeat.due_at), heartbeat.due_at);
+            store::EnqueueWork(tx, {heartbeat});
           }
           PendingEvent pending;
           pending.execution_id = task->execution_id;
@@ -558,7 +562,7 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
               next_timer = std::min(next_timer.value_or(timeout.due_at), timeout.due_at);
               changes.Enqueue(std::move(timeout));
             }
-            if (command.heartbeat_seconds > 0) {
+            if (command.heartbeat_seconds > 0 && !asl::IsActivityResource(command.resource)) {
               store::WorkItem heartbeat;
               heartbeat.execution_id = execution_id;
               heartbeat.kind = store::kWorkHeartbeatTimeout;
