@@ -92,6 +92,12 @@ void Engine::Impl::RetentionLoop() {
 }
 
 void Engine::Impl::FillRedriveStatus(ExecutionInfo& info) {
+  info.redrive_status = "NOT_REDRIVABLE";
+  if (info.redrive_count == 0 && (info.status == "RUNNING" || info.status == "SUCCEEDED")) {
+    // The common case needs no second look at the database.
+    info.redrive_status_reason = "Execution is " + info.status + " and cannot be redriven.";
+    return;
+  }
   std::optional<store::RedriveRow> row = db_->Transact(
       [&](pqxx::transaction_base& tx) { return store::GetRedriveRow(tx, info.execution_arn); });
   if (row) info.redrive_date = row->redrive_date;
