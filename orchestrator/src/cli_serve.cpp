@@ -87,6 +87,7 @@ int RunServeCommand(const ServeOptions& options, std::ostream& out, std::ostream
     engine_options.invoker = functions.get();
     engine_options.retention =
         std::chrono::seconds(static_cast<int64_t>(options.retention_days * 24 * 3600));
+    engine_options.lease = std::chrono::milliseconds(options.lease_ms);
     engine = Engine::Create(std::move(engine_options));
     spdlog::info("serve: engine node={}", engine->node_id());
     api_options.invoker = functions.get();

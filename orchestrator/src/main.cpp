@@ -117,6 +117,12 @@ int main(int argc, char** argv) {
                    "Purge finished executions and their history after this many days (0: never)")
       ->envname("SWITCHYARD_RETENTION_DAYS")
       ->check(CLI::Range(0.0, 36500.0));
+  serve_cmd
+      ->add_option("--lease-ms", serve.lease_ms,
+                   "Lease of claimed work: another node takes it over this long after this one "
+                   "dies (renewed while the work runs)")
+      ->check(CLI::Range(int64_t{100}, int64_t{3600000}))
+      ->envname("SWITCHYARD_LEASE_MS");
 
   // Engine calls against the database of a running `serve`, named as the AWS CLI names them.
   orch::EngineCommandOptions engine_cmd;

@@ -142,6 +142,20 @@ struct Working {
   store::ExecutionUpdate update;
 };
 
+// The event a due timer item fires.
+PendingEvent TimerEvent(const store::WorkItem& timer) {
+  PendingEvent pending;
+  pending.execution_id = timer.execution_id;
+  if (timer.kind == store::kWorkTimer) {
+    pending.event = asl::Event::TimerFired(timer.key);
+  } else if (timer.kind == store::kWorkTaskTimeout) {
+    pending.event = asl::Event::TaskTimedOut(timer.key);
+  } else {
+    pending.event = asl::Event::HeartbeatTimedOut(timer.key);
+  }
+  return pending;
+}
+
 std::string TaskPayload(const asl::Command& command, const std::string& execution_arn) {
   asl::Json payload = asl::JsonObject();
   asl::JsonSet(payload, "resource", asl::JsonString(command.resource));
@@ -321,6 +335,12 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
           events.push_back(std::move(pending));
           break;
         }
+        case DecisionRequest::Kind::kTimer:
+          if (std::optional<store::WorkItem> timer = store::ClaimTimer(tx, request.work_id)) {
+            events.push_back(TimerEvent(*timer));
+            store::DeleteWorkIds(tx, {timer->work_id});
+          }
+          break;
         case DecisionRequest::Kind::kEvent:
           if (request.work_id != 0) {
             fence_ids.push_back(request.work_id);
@@ -401,16 +421,7 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
       std::vector<int64_t> ids;
       for (auto& timer : timers) {
         ids.push_back(timer.work_id);
-        PendingEvent pending;
-        pending.execution_id = timer.execution_id;
-        if (timer.kind == store::kWorkTimer) {
-          pending.event = asl::Event::TimerFired(timer.key);
-        } else if (timer.kind == store::kWorkTaskTimeout) {
-          pending.event = asl::Event::TaskTimedOut(timer.key);
-        } else {
-          pending.event = asl::Event::HeartbeatTimedOut(timer.key);
-        }
-        events.push_back(std::move(pending));
+        events.push_back(TimerEvent(timer));
       }
       store::DeleteWorkIds(tx, ids);
       if (!more_timers) {

@@ -341,24 +341,7 @@ void Engine::Impl::DecisionLoop() {
       // One bad request must not sink the others: decide them one at a time.
       spdlog::warn("engine: node={} decision batch of {} failed, deciding one by one: {}", node_id_,
                    batch.size(), e.what());
-      // Nothing of the batch committed: every request is decided again, alone. A request that
-      // fails alone is answered with the error (a task outcome is dropped: its lease expires and
-      // the task runs again).
-      for (auto& request : batch) {
-        std::vector<DecisionRequest> single;
-        single.push_back(std::move(request));
-        try {
-          RunBatch(single, false);
-        } catch (const std::exception& e2) {
-          spdlog::error("engine: node={} execution_id={} decision failed: {}", node_id_,
-                        single[0].execution_id, e2.what());
-          if (single[0].reply) {
-            DecisionReply reply;
-            reply.error = Err("InternalError", e2.what());
-            single[0].reply->set_value(std::move(reply));
-          }
-        }
-      }
+      DecideOneByOne(batch, claim_timers);
     }
     if (!finished_work.empty()) {
       {
@@ -368,6 +351,121 @@ void Engine::Impl::DecisionLoop() {
       }
       tasks_cv_.notify_all();
     }
+  }
+}
+
+void Engine::Impl::DecideOneByOne(std::vector<DecisionRequest>& batch, bool claimed_timers) {
+  // Nothing of the batch committed: every request is decided again, alone. A request that fails
+  // alone is answered with the error (a task outcome is dropped: its lease expires and the task
+  // runs again).
+  if (claimed_timers) {
+    // The due timers the batch claimed went back with its rollback: each is decided alone too
+    // (one whose decision throws would otherwise fail every batch that claims timers).
+    try {
+      std::vector<store::WorkItem> timers =
+          db_->Transact([](pqxx::transaction_base& tx) { return store::ClaimTimers(tx, 256); });
+      for (const auto& timer : timers) {
+        DecisionRequest request;
+        request.kind = DecisionRequest::Kind::kTimer;
+        request.execution_id = timer.execution_id;
+        request.work_id = timer.work_id;
+        batch.push_back(std::move(request));
+      }
+    } catch (const std::exception& e) {
+      spdlog::warn("engine: node={} listing due timers failed: {}", node_id_, e.what());
+    }
+  }
+  for (auto& request : batch) {
+    std::vector<DecisionRequest> single;
+    single.push_back(std::move(request));
+    try {
+      RunBatch(single, false);
+      if (single[0].execution_id != 0) {
+        std::lock_guard<std::mutex> lock(mu_);
+        decision_failures_.erase(single[0].execution_id);
+      }
+    } catch (const std::exception& e) {
+      spdlog::error("engine: node={} execution_id={} decision failed: {}", node_id_,
+                    single[0].execution_id, e.what());
+      if (single[0].reply) {
+        DecisionReply reply;
+        reply.error = Err("InternalError", e.what());
+        single[0].reply->set_value(std::move(reply));
+      }
+      const DecisionRequest::Kind kind = single[0].kind;
+      if ((kind == DecisionRequest::Kind::kEvent || kind == DecisionRequest::Kind::kTimer) &&
+          single[0].execution_id != 0) {
+        DecisionFailed(single[0].execution_id, e);
+      }
+    }
+  }
+}
+
+void Engine::Impl::DecisionFailed(int64_t execution_id, const std::exception& error) {
+  // A database that is down past the retries says nothing about the execution.
+  if (store::IsTransient(error) || dynamic_cast<const pqxx::in_doubt_error*>(&error) != nullptr) {
+    return;
+  }
+  int attempts = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (decision_failures_.size() > 10000) decision_failures_.clear();  // bounded
+    attempts = ++decision_failures_[execution_id];
+    if (attempts >= kMaxDecisionFailures) decision_failures_.erase(execution_id);
+  }
+  if (attempts >= kMaxDecisionFailures) FailExecution(execution_id, error.what(), attempts);
+}
+
+void Engine::Impl::FailExecution(int64_t execution_id, const std::string& reason, int attempts) {
+  // Written directly, not through the core: applying the event again is what keeps failing. The
+  // snapshot stays as it was; the row and the history say FAILED, and the work goes.
+  std::string detail;
+  for (char c : reason.substr(0, 4096)) detail += c == '\0' ? '?' : c;
+  std::string failed_arn;
+  try {
+    db_->Transact([&](pqxx::transaction_base& tx) {
+      failed_arn.clear();
+      std::vector<store::LockedExecution> rows =
+          store::LockExecutions(tx, {execution_id}, {execution_id});
+      if (rows.empty() || rows[0].status != "RUNNING") return;
+      const store::LockedExecution& row = rows[0];
+      const std::string cause = "the engine could not decide an event of execution '" +
+                                row.execution_arn + "' (" + std::to_string(attempts) +
+                                " attempts): " + detail;
+      const int64_t now = Now();
+      store::ExecutionUpdate update;
+      update.execution_id = execution_id;
+      update.status = "FAILED";
+      update.snapshot = row.snapshot.value_or("");
+      update.history_count = row.history_count + 1;
+      update.error = std::string(asl::kStatesRuntime);
+      update.cause = cause;
+      update.finished = true;
+      asl::Json details = asl::JsonObject();
+      asl::JsonSet(details, "error", asl::JsonString(asl::kStatesRuntime));
+      asl::JsonSet(details, "cause", asl::JsonString(cause));
+      store::HistoryRow event;
+      event.execution_id = execution_id;
+      event.event_id = row.history_count + 1;
+      event.previous_event_id = row.history_count;
+      event.timestamp = now;
+      event.type = "ExecutionFailed";
+      event.details_key = "executionFailedEventDetails";
+      event.details = asl::DumpJson(details);
+      store::DeleteExecutionWork(tx, {execution_id});
+      store::UpdateExecutions(tx, {update}, now);
+      store::AppendHistory(tx, {event});
+      failed_arn = row.execution_arn;
+    });
+    if (!failed_arn.empty()) {
+      spdlog::error(
+          "engine: node={} execution={} failed (States.Runtime) after {} failed "
+          "decisions: {}",
+          node_id_, failed_arn, attempts, detail);
+    }
+  } catch (const std::exception& e) {
+    spdlog::error("engine: node={} execution_id={} failing the execution failed: {}", node_id_,
+                  execution_id, e.what());
   }
 }
 

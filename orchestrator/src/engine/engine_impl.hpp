@@ -40,7 +40,8 @@ struct DecisionReply {
 
 // One thing the decision thread must do in a transaction.
 struct DecisionRequest {
-  enum class Kind { kStart, kEvent, kCallback, kHeartbeat, kStop, kActivityTake, kRedrive };
+  // kTimer: one due timer (work_id), decided alone after a batch with it failed.
+  enum class Kind { kStart, kEvent, kCallback, kHeartbeat, kStop, kTimer, kActivityTake, kRedrive };
   Kind kind = Kind::kEvent;
 
   // kStart.
@@ -49,6 +50,7 @@ struct DecisionRequest {
   std::string input_text;
 
   // kEvent: an event for an execution, from a leased task (work_id/generation fence it).
+  // kTimer: execution_id and work_id.
   int64_t execution_id = 0;
   asl::Event event;
   int64_t work_id = 0;
@@ -112,6 +114,14 @@ struct Engine::Impl {
   void WakeActivityPollers();
   // DescribeExecution's redrive members (redrive date, status and reason).
   void FillRedriveStatus(ExecutionInfo& info);
+  // A decision for the execution failed alone, not transiently (e.g. PostgreSQL refuses what it
+  // would write). After kMaxDecisionFailures such failures on this node the execution fails
+  // (States.Runtime) instead of being retried every lease or poll forever.
+  void DecisionFailed(int64_t execution_id, const std::exception& error);
+  void FailExecution(int64_t execution_id, const std::string& reason, int attempts);
+  // Decides each request of a failed batch alone (and, when the batch claimed timers, each due
+  // timer alone), so that one execution whose decision throws holds up no other.
+  void DecideOneByOne(std::vector<DecisionRequest>& batch, bool claimed_timers);
 
   int64_t Now() const;
 
@@ -133,6 +143,8 @@ struct Engine::Impl {
   bool stopping_ = false;              // Guarded by mu_: no more claims.
   bool decider_stop_ = false;          // Guarded by mu_.
   int64_t next_timer_check_ = 0;       // Guarded by mu_: when to look for due timers.
+  static constexpr int kMaxDecisionFailures = 3;
+  std::map<int64_t, int> decision_failures_;  // Guarded by mu_: by execution id.
 
   // Tasks in flight on this node, by work id.
   std::mutex tasks_mu_;

@@ -122,13 +122,18 @@ constexpr Statement kStatements[] = {
          "due_at") ", generation FROM work_items WHERE kind = ANY('{timer,task_timeout,"
                    "heartbeat_timeout}'::text[]) AND lease_owner IS NULL AND due_at <= now() "
                    "ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED"},
+    {"es_claim_timer",
+     "SELECT work_id, execution_id, kind, key, " SY_NS(
+         "due_at") ", generation FROM work_items WHERE work_id = $1 AND kind = ANY('{timer,"
+                   "task_timeout,heartbeat_timeout}'::text[]) AND lease_owner IS NULL AND due_at "
+                   "<= now() FOR UPDATE SKIP LOCKED"},
     {"es_delete_work_ids", "DELETE FROM work_items WHERE work_id = ANY($1::bigint[])"},
     {"es_claim_tasks",
      "WITH due AS (SELECT work_id FROM work_items WHERE kind = 'task' AND lease_owner IS NULL "
      "AND due_at <= now() ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED), expired AS (SELECT "
      "work_id FROM work_items WHERE lease_owner IS NOT NULL AND kind = 'task' AND lease_until < "
      "now() ORDER BY lease_until LIMIT $3 FOR UPDATE SKIP LOCKED), c AS (SELECT work_id FROM due "
-     "UNION ALL SELECT work_id FROM expired) UPDATE work_items w SET "
+     "UNION ALL SELECT work_id FROM expired LIMIT $3) UPDATE work_items w SET "
      "lease_owner = $1, lease_until = now() + $2::bigint * interval '1 millisecond', generation "
      "= w.generation + 1, attempts = w.attempts + 1 FROM c WHERE w.work_id = c.work_id RETURNING "
      "w.work_id, w.execution_id, w.kind, w.key, w.payload, " SY_NS(
@@ -559,6 +564,13 @@ std::vector<WorkItem> ClaimTimers(pqxx::transaction_base& tx, int64_t limit) {
     items.push_back(ReadClaimedTimer(r));
   }
   return items;
+}
+
+std::optional<WorkItem> ClaimTimer(pqxx::transaction_base& tx, int64_t work_id) {
+  PrepareExecutionStatements(tx.conn());
+  pqxx::result result = tx.exec_prepared("es_claim_timer", work_id);
+  if (result.empty()) return std::nullopt;
+  return ReadClaimedTimer(result[0]);
 }
 
 void DeleteWorkIds(pqxx::transaction_base& tx, const std::vector<int64_t>& work_ids) {

@@ -170,6 +170,9 @@ bool RescheduleWork(pqxx::transaction_base& tx, int64_t execution_id, const std:
 // DeleteWorkIds before committing.
 std::vector<WorkItem> ClaimTimers(pqxx::transaction_base& tx, int64_t limit);
 void DeleteWorkIds(pqxx::transaction_base& tx, const std::vector<int64_t>& work_ids);
+// Claims one due timer item by id, as ClaimTimers does; nullopt when it is gone, not due, or
+// locked by another transaction.
+std::optional<WorkItem> ClaimTimer(pqxx::transaction_base& tx, int64_t work_id);
 
 // Claims up to `limit` runnable task items (due, unleased, or leased with an expired lease): sets
 // lease_owner = owner, lease_until = now + lease, generation + 1, attempts + 1.
