@@ -118,6 +118,14 @@ int main(int argc, char** argv) {
       ->envname("SWITCHYARD_RETENTION_DAYS")
       ->check(CLI::Range(0.0, 36500.0));
   serve_cmd
+      ->add_option("--log-level", serve.log_level,
+                   "trace, debug, info (default), warn, error, critical or off")
+      ->envname("SWITCHYARD_LOG_LEVEL");
+  serve_cmd
+      ->add_option("--log-format", serve.log_format,
+                   "text (default) or json (one JSON object per line)")
+      ->envname("SWITCHYARD_LOG_FORMAT");
+  serve_cmd
       ->add_option("--lease-ms", serve.lease_ms,
                    "Lease of claimed work: another node takes it over this long after this one "
                    "dies (renewed while the work runs)")

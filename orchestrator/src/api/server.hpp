@@ -18,6 +18,8 @@ class Engine;
 
 namespace switchyard::orchestrator::api {
 
+class Metrics;
+
 struct ApiServerOptions {
   std::string bind_address = "127.0.0.1";
   uint16_t port = 8083;          // 0 = any free port
@@ -34,6 +36,9 @@ struct ApiServerOptions {
   // The durable engine behind the Step Functions operations. Null: only the operations that
   // need no engine (ValidateStateMachineDefinition). Must outlive the server.
   Engine* engine = nullptr;
+  // Where /metrics counts (shared with the engine, which reports to it as its observer). Null:
+  // the server owns one. Must outlive the server.
+  Metrics* metrics = nullptr;
 };
 
 // True for 127.0.0.0/8, ::1 and "localhost".

@@ -1,6 +1,7 @@
 // Decisions: one transaction applies a batch of events (of many executions) through the core and
 // writes everything they cause — snapshots, history, work items, tokens — before anyone is told.
 #include <algorithm>
+#include <chrono>
 #include <limits>
 #include <random>
 #include <set>
@@ -176,9 +177,23 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
   bool scheduled_activities = false;
   std::optional<int64_t> next_timer;  // ns
   bool more_timers = false;
+  // For the observer, told after the commit.
+  struct Observed {
+    const store::LockedExecution* row = nullptr;
+    bool started = false;
+    int64_t transitions = 0;
+    std::string finished_status;
+    std::string error;
+  };
+  std::vector<store::LockedExecution> rows;
+  std::map<int64_t, Observed> observed;
+  int64_t decisions = 0;
+  const auto batch_start = std::chrono::steady_clock::now();
 
   auto body = [&](pqxx::transaction_base& tx) {
     replies.assign(batch.size(), DecisionReply{});
+    observed.clear();
+    decisions = 0;
     expected_counts.clear();
     enqueued_tasks = false;
     scheduled_activities = false;
@@ -436,7 +451,7 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
     for (const auto& pending : events) ids.push_back(pending.execution_id);
     std::sort(ids.begin(), ids.end());
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-    std::vector<store::LockedExecution> rows = store::LockExecutions(tx, ids, ids);
+    rows = store::LockExecutions(tx, ids, ids);
     std::map<int64_t, Working> working;
     for (const auto& row : rows) {
       Working& w = working[row.execution_id];
@@ -518,8 +533,20 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
       std::string task_id =
           !pending.event.task_id.empty() ? pending.event.task_id : pending.task_id;
       bool success = kind == asl::Event::Kind::kTaskSucceeded;
+      const bool fresh = pending.fresh;
       asl::Step step = asl::Apply(*w.definition, w.state, std::move(pending.event), now);
       w.changed = true;
+      ++decisions;
+      if (options_.observer) {
+        Observed& seen = observed[w.row->execution_id];
+        seen.row = w.row;
+        seen.started = seen.started || fresh;
+        for (const auto& event : step.history) {
+          if (event.type.ends_with("StateEntered")) {
+            ++seen.transitions;
+          }
+        }
+      }
 
       for (auto& event : step.history) {
         store::HistoryRow row;
@@ -636,7 +663,15 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
       w.update.status = std::string(asl::ExecutionStatusName(w.state.status()));
       w.update.snapshot = asl::DumpJson(w.state.ToJson());
       w.update.history_count = w.state.history_size();
-      if (w.finished) finished_ids.push_back(execution_id);
+      if (w.finished) {
+        finished_ids.push_back(execution_id);
+        if (options_.observer) {
+          Observed& seen = observed[execution_id];
+          seen.row = w.row;
+          seen.finished_status = w.update.status;
+          seen.error = w.update.error.value_or("");
+        }
+      }
       expected_counts.emplace_back(execution_id, w.row->decision_count + 1);
       updates.push_back(std::move(w.update));
     }
@@ -707,7 +742,25 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
   };
   db_->Transact(body, in_doubt_check);
 
-  // Committed: tell the callers, wake the workers.
+  // Committed: tell the callers, the observer, wake the workers.
+  if (options_.observer != nullptr) {
+    EngineObserver& observer = *options_.observer;
+    if (decisions > 0) {
+      observer.DecisionBatch(
+          decisions,
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - batch_start).count());
+    }
+    for (const auto& [execution_id, seen] : observed) {
+      if (seen.row == nullptr) continue;
+      const std::string& machine = seen.row->state_machine_name;
+      if (seen.started) observer.ExecutionStarted(machine, seen.row->execution_arn);
+      if (seen.transitions > 0) observer.StateTransitions(machine, seen.transitions);
+      if (!seen.finished_status.empty()) {
+        observer.ExecutionFinished(machine, seen.row->execution_arn, seen.finished_status,
+                                   seen.error);
+      }
+    }
+  }
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (batch[i].reply) batch[i].reply->set_value(std::move(replies[i]));
     batch[i].reply.reset();

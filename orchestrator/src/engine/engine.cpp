@@ -259,6 +259,8 @@ void Engine::Impl::Shutdown() {
     try {
       db_->Transact(
           [&](pqxx::transaction_base& tx) { store::ReleaseLeases(tx, node_id_, leased); });
+      spdlog::info("engine: node={} released {} lease(s) of tasks still running", node_id_,
+                   leased.size());
     } catch (const std::exception& e) {
       spdlog::error("engine: node={} releasing leases failed: {}", node_id_, e.what());
     }
@@ -541,7 +543,21 @@ void Engine::Impl::RunTask(const store::WorkItem& item) {
   // The invocation id: stable for this attempt of this task, whichever node runs it.
   request.invocation_id = execution_arn + "/" + item.key;
   const bool callback = !request.token.empty();
-  auto complete = [mailbox = mailbox_, item_copy = item, callback](TaskOutcome outcome) {
+  auto complete = [mailbox = mailbox_, item_copy = item, callback, observer = options_.observer,
+                   execution_arn, started = std::chrono::steady_clock::now()](TaskOutcome outcome) {
+    if (observer != nullptr) {
+      // arn:aws:states:<region>:<account>:execution:<machine>:<name>
+      std::string_view machine(execution_arn);
+      if (const auto at = machine.find(":execution:"); at != std::string_view::npos) {
+        machine.remove_prefix(at + 11);
+        machine = machine.substr(0, machine.find(':'));
+      } else {
+        machine = {};
+      }
+      observer->TaskFinished(
+          machine, execution_arn, item_copy.key, outcome.succeeded ? "" : outcome.error,
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    }
     DecisionRequest decision;
     decision.kind = DecisionRequest::Kind::kEvent;
     decision.execution_id = item_copy.execution_id;
@@ -640,6 +656,18 @@ void Engine::Shutdown() {
 }
 
 const std::string& Engine::node_id() const { return impl_->node_id_; }
+
+EngineStats Engine::Stats() {
+  EngineStats stats;
+  const store::QueueStats queue =
+      impl_->db_->Transact([](pqxx::transaction_base& tx) { return store::CountWork(tx); });
+  stats.runnable_work = queue.runnable;
+  stats.leased_work = queue.leased;
+  stats.pending_timers = queue.pending;
+  std::lock_guard<std::mutex> lock(impl_->tasks_mu_);
+  stats.leases_held = static_cast<int64_t>(impl_->in_flight_.size());
+  return stats;
+}
 
 std::string Engine::RegisterNative(const std::string& name, invoker::NativeFunction function,
                                    int64_t timeout_seconds) {

@@ -216,4 +216,12 @@ std::string IntArray(const std::vector<int64_t>& values);
 std::string TextArray(const std::vector<std::string>& values);
 std::string OptionalTextArray(const std::vector<std::optional<std::string>>& values);
 
+// ---- queue statistics (store/queue_stats.cpp) -------------------------------------------------
+struct QueueStats {
+  int64_t runnable = 0;  // due now, not leased
+  int64_t leased = 0;
+  int64_t pending = 0;   // not due yet, not leased
+};
+QueueStats CountWork(pqxx::transaction_base& tx);
+
 }  // namespace switchyard::orchestrator::store

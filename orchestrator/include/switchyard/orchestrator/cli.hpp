@@ -71,7 +71,9 @@ struct ServeOptions {
   // --retention-days / SWITCHYARD_RETENTION_DAYS: finished executions are purged after this
   // many days (0 keeps them forever).
   double retention_days = 90;
-  int64_t lease_ms = 10000;  // --lease-ms / SWITCHYARD_LEASE_MS (work leases)
+  std::string log_level = "info";   // --log-level / SWITCHYARD_LOG_LEVEL (trace..off)
+  std::string log_format = "text";  // --log-format / SWITCHYARD_LOG_FORMAT (text|json)
+  int64_t lease_ms = 10000;         // --lease-ms / SWITCHYARD_LEASE_MS (work leases)
 };
 // Resolves the database (starting the embedded cluster when no URL is given), migrates unless
 // --no-migrate, runs the engine and the HTTP API until SIGINT or SIGTERM, then stops what it
