@@ -134,6 +134,13 @@ struct ExecutionState::Impl {
   int64_t last_event_id = 0;
   int64_t next_serial = 1;
   bool execution_timer = false;
+  // RedriveExecution: times redriven, and where a redrive restarts (set when the execution ends
+  // unsuccessfully; see ExecutionState::redrive_entered_event_id). In snapshots only when set.
+  int64_t redrive_count = 0;
+  std::string redrive_state;
+  int64_t redrive_entered_event_id = 0;
+  Json redrive_variables;
+  std::string redrive_refusal;
   // By id. Hashed: a Map of 100,000 live iterations finds a frame without a tree walk's cache
   // misses. Whatever depends on their order (snapshots, the commands that end an execution)
   // sorts the ids (SortedFrameIds).
@@ -256,6 +263,12 @@ std::vector<std::string_view> SplitColon(std::string_view text) {
 bool IsLegacyLambda(std::string_view resource) {
   auto parts = SplitColon(resource);
   return parts.size() >= 7 && parts[0] == "arn" && parts[2] == "lambda" && parts[5] == "function";
+}
+
+bool IsActivity(std::string_view resource) {
+  auto parts = SplitColon(resource);
+  return parts.size() == 7 && parts[0] == "arn" && parts[2] == "states" && parts[5] == "activity" &&
+         !parts[6].empty();
 }
 
 bool IsCallback(std::string_view resource) {
@@ -396,10 +409,14 @@ class Runner {
       if (!impl_.started) Start(event);
       return;
     }
+    if (event.kind == Event::Kind::kRedriven) return Redrive(event);
     if (!impl_.started || impl_.status != ExecutionStatus::kRunning) return;
     switch (event.kind) {
       case Event::Kind::kStarted:
+      case Event::Kind::kRedriven:
         return;
+      case Event::Kind::kActivityStarted:
+        return HandleActivityStarted(event);
       case Event::Kind::kTaskSucceeded:
       case Event::Kind::kTaskFailed:
       case Event::Kind::kTaskTimedOut:
@@ -578,6 +595,7 @@ class Runner {
   void EndExecution(ExecutionStatus status, std::string_view type, Json output, std::string error,
                     std::string cause, std::string output_text = {}) {
     if (history_full_) return;  // EndAtHistoryLimit ends it
+    if (status != ExecutionStatus::kSucceeded) SaveRedrivePoint();
     if (impl_.frames.size() == 1) {
       CancelInFlight(impl_.frames.begin()->second);
     } else {
@@ -628,6 +646,81 @@ class Runner {
                  std::string(kStatesRuntime),
                  "The execution reached the maximum number of history events (" +
                      ToString(kMaxHistoryEvents) + ").");
+    ClearRedrivePoint("Execution history event limit exceeded.");
+  }
+
+  // ---- redrive --------------------------------------------------------------------------
+  void ClearRedrivePoint(std::string refusal) {
+    impl_.redrive_state.clear();
+    impl_.redrive_entered_event_id = 0;
+    impl_.redrive_variables = Json();
+    impl_.redrive_refusal = std::move(refusal);
+  }
+
+  // The execution ends unsuccessfully: remember the top-level state it was in, so that a
+  // redrive enters it again (AWS: "continues the failed execution from the unsuccessful step").
+  // AWS redrives only the failed branches or iterations of a Parallel or Map state; keeping
+  // their finished siblings is not supported yet, so such an execution is not redrivable.
+  void SaveRedrivePoint() {
+    ClearRedrivePoint("");
+    if (impl_.type != ExecutionType::kStandard) {
+      impl_.redrive_refusal = "Express executions cannot be redriven.";
+      return;
+    }
+    const Frame* root = nullptr;
+    for (const auto& [id, frame] : impl_.frames) {
+      if (frame.parent < 0) {
+        root = &frame;
+        break;
+      }
+    }
+    const State* state = root != nullptr ? definition_.Find(root->state) : nullptr;
+    if (root == nullptr || state == nullptr || root->entered_event_id == 0) {
+      impl_.redrive_refusal = "The execution did not fail in a state.";
+      return;
+    }
+    if (state->type == StateType::kParallel || state->type == StateType::kMap) {
+      impl_.redrive_refusal = "Redriving the branches or iterations of the " +
+                              std::string(state->type == StateType::kMap ? "Map" : "Parallel") +
+                              " state '" + state->name + "' is not supported.";
+      return;
+    }
+    impl_.redrive_state = root->state;
+    impl_.redrive_entered_event_id = root->entered_event_id;
+    impl_.redrive_variables = CopyJson(root->variables);
+  }
+
+  void Redrive(const Event& event) {
+    if (!impl_.started || impl_.status == ExecutionStatus::kRunning ||
+        impl_.status == ExecutionStatus::kSucceeded || impl_.redrive_entered_event_id == 0) {
+      return;
+    }
+    impl_.status = ExecutionStatus::kRunning;
+    impl_.redrive_count += 1;
+    Json details = JsonObject();
+    JsonSet(details, "redriveCount", JsonInt(impl_.redrive_count));
+    Emit("ExecutionRedriven", "executionRedrivenEventDetails", std::move(details));
+    // The execution's TimeoutSeconds runs again from the redrive.
+    const int64_t max_seconds = kMaxStandardDurationSeconds;
+    impl_.execution_timer = true;
+    Command command;
+    command.kind = Command::Kind::kStartTimer;
+    command.timer_id = std::string(kExecutionTimerId);
+    command.fire_at =
+        AddSeconds(now_, std::min(definition_.timeout_seconds.value_or(max_seconds), max_seconds));
+    step_.commands.push_back(std::move(command));
+
+    Frame root;
+    root.id = impl_.next_serial++;
+    root.kind = FrameKind::kRoot;
+    root.state = impl_.redrive_state;
+    root.input = consumable_ != nullptr ? std::move(consumable_->input) : CopyJson(event.input);
+    if (impl_.redrive_variables.IsObject()) root.variables = std::move(impl_.redrive_variables);
+    impl_.variables_bytes = VariablesSize(root);
+    ClearRedrivePoint("");
+    int64_t root_id = root.id;
+    impl_.frames.emplace(root_id, std::move(root));
+    Resume(root_id);
   }
 
   void CancelInFlight(Frame& frame) {
@@ -689,7 +782,7 @@ class Runner {
     JsonSet(execution, "StartTime", JsonString(FormatTimestamp(impl_.start_time)));
     JsonSet(execution, "Name", JsonString(impl_.execution_name));
     JsonSet(execution, "RoleArn", JsonString(RoleArn()));
-    JsonSet(execution, "RedriveCount", JsonInt(0));
+    JsonSet(execution, "RedriveCount", JsonInt(impl_.redrive_count));
     JsonSet(context, "Execution", std::move(execution));
     Json machine = JsonObject();
     JsonSet(machine, "Id", JsonString(StateMachineArn()));
@@ -1332,7 +1425,8 @@ class Runner {
   }
 
   void InvokeTask(Frame& frame, const State& state) {
-    bool callback = IsCallback(state.resource);
+    const bool activity = IsActivity(state.resource);
+    bool callback = activity || IsCallback(state.resource);
     ClearToken(frame);
     if (callback) {
       uint64_t high = random_.NextU64();
@@ -1368,7 +1462,18 @@ class Runner {
     SetTask(frame, NextId("task-", frame));
     frame.phase = Phase::kTask;
     bool lambda = IsLegacyLambda(state.resource);
-    if (lambda) {
+    if (activity) {
+      // AWS: ActivityScheduled now; ActivityStarted when a worker takes the task.
+      Json details = JsonObject();
+      JsonSet(details, "resource", JsonString(state.resource));
+      JsonSet(details, "input", JsonString(DumpJson(payload)));
+      JsonSet(details, "inputDetails", PayloadDetails());
+      if (state.timeout_seconds || state.timeout_seconds_path) {
+        JsonSet(details, "timeoutInSeconds", JsonInt(*timeout));
+      }
+      if (*heartbeat > 0) JsonSet(details, "heartbeatInSeconds", JsonInt(*heartbeat));
+      Emit("ActivityScheduled", "activityScheduledEventDetails", std::move(details));
+    } else if (lambda) {
       Json details = JsonObject();
       JsonSet(details, "resource", JsonString(state.resource));
       JsonSet(details, "input", JsonString(DumpJson(payload)));
@@ -1406,8 +1511,20 @@ class Runner {
     step_.commands.push_back(std::move(command));
   }
 
+  void HandleActivityStarted(const Event& event) {
+    Frame* frame = impl_.FrameOfId(event.task_id);
+    if (frame == nullptr || frame->phase != Phase::kTask || frame->task_id != event.task_id) return;
+    if (!IsActivity(StateOf(*frame).resource)) return;
+    Json details = JsonObject();
+    if (!event.worker_name.empty()) {
+      JsonSet(details, "workerName", JsonString(event.worker_name));
+    }
+    Emit("ActivityStarted", "activityStartedEventDetails", std::move(details));
+  }
+
   Json TaskEventDetails(const State& state) {
     Json details = JsonObject();
+    if (IsActivity(state.resource)) return details;
     if (!IsLegacyLambda(state.resource)) {
       auto [type, name] = ResourceTypeAndName(state.resource);
       JsonSet(details, "resourceType", JsonString(type));
@@ -1427,6 +1544,7 @@ class Runner {
     int64_t frame_id = frame.id;
     const State& state = StateOf(frame);
     bool lambda = IsLegacyLambda(state.resource);
+    const bool activity = IsActivity(state.resource);
     bool is_callback_reply = event.task_id.empty();
     switch (event.kind) {
       case Event::Kind::kHeartbeat:
@@ -1447,8 +1565,12 @@ class Runner {
           Json details = TaskEventDetails(state);
           JsonSet(details, "error", JsonString(error.error));
           JsonSet(details, "cause", JsonString(error.cause));
-          Emit(lambda ? "LambdaFunctionFailed" : "TaskFailed",
-               lambda ? "lambdaFunctionFailedEventDetails" : "taskFailedEventDetails",
+          Emit(activity ? "ActivityFailed"
+               : lambda ? "LambdaFunctionFailed"
+                        : "TaskFailed",
+               activity ? "activityFailedEventDetails"
+               : lambda ? "lambdaFunctionFailedEventDetails"
+                        : "taskFailedEventDetails",
                std::move(details));
           ClearTask(frame);
           frame.phase = Phase::kEnter;
@@ -1458,8 +1580,12 @@ class Runner {
         Json details = TaskEventDetails(state);
         JsonSet(details, "output", JsonString(output_text));
         JsonSet(details, "outputDetails", PayloadDetails());
-        Emit(lambda ? "LambdaFunctionSucceeded" : "TaskSucceeded",
-             lambda ? "lambdaFunctionSucceededEventDetails" : "taskSucceededEventDetails",
+        Emit(activity ? "ActivitySucceeded"
+             : lambda ? "LambdaFunctionSucceeded"
+                      : "TaskSucceeded",
+             activity ? "activitySucceededEventDetails"
+             : lambda ? "lambdaFunctionSucceededEventDetails"
+                      : "taskSucceededEventDetails",
              std::move(details));
         ClearTask(frame);
         frame.phase = Phase::kEnter;  // provisional; TaskSucceededContinue decides
@@ -1472,17 +1598,24 @@ class Runner {
       case Event::Kind::kTaskTimedOut:
       case Event::Kind::kHeartbeatTimedOut: {
         Error error;
-        std::string_view type = lambda ? "LambdaFunctionFailed" : "TaskFailed";
-        std::string_view key =
-            lambda ? "lambdaFunctionFailedEventDetails" : "taskFailedEventDetails";
+        std::string_view type = activity ? "ActivityFailed"
+                                : lambda ? "LambdaFunctionFailed"
+                                         : "TaskFailed";
+        std::string_view key = activity ? "activityFailedEventDetails"
+                               : lambda ? "lambdaFunctionFailedEventDetails"
+                                        : "taskFailedEventDetails";
         if (event.kind == Event::Kind::kTaskFailed) {
           error = Error{event.error, event.cause};
         } else {
           error.error = std::string(
               event.kind == Event::Kind::kTaskTimedOut ? kStatesTimeout : kStatesHeartbeatTimeout);
           error.cause = event.cause;
-          type = lambda ? "LambdaFunctionTimedOut" : "TaskTimedOut";
-          key = lambda ? "lambdaFunctionTimedOutEventDetails" : "taskTimedOutEventDetails";
+          // AWS records a heartbeat timeout of an activity as ActivityTimedOut too (error
+          // States.HeartbeatTimeout).
+          type = activity ? "ActivityTimedOut" : lambda ? "LambdaFunctionTimedOut" : "TaskTimedOut";
+          key = activity ? "activityTimedOutEventDetails"
+                : lambda ? "lambdaFunctionTimedOutEventDetails"
+                         : "taskTimedOutEventDetails";
         }
         Json details = TaskEventDetails(state);
         if (!error.error.empty()) JsonSet(details, "error", JsonString(error.error));
@@ -2185,6 +2318,23 @@ Event Event::TimerFired(std::string timer_id) {
   return event;
 }
 
+Event Event::ActivityStarted(std::string task_id, std::string worker_name) {
+  Event event;
+  event.kind = Kind::kActivityStarted;
+  event.task_id = std::move(task_id);
+  event.worker_name = std::move(worker_name);
+  return event;
+}
+
+Event Event::Redriven(Json input) {
+  Event event;
+  event.kind = Kind::kRedriven;
+  event.input = std::move(input);
+  return event;
+}
+
+bool IsActivityResource(std::string_view resource) { return IsActivity(resource); }
+
 Event Event::StopRequested(std::string error, std::string cause) {
   Event event;
   event.kind = Kind::kStopRequested;
@@ -2249,6 +2399,9 @@ ExecutionState::~ExecutionState() = default;
 ExecutionStatus ExecutionState::status() const { return impl_->status; }
 int64_t ExecutionState::history_size() const { return impl_->last_event_id; }
 int64_t ExecutionState::frames_examined() const { return impl_->frames_examined; }
+int64_t ExecutionState::redrive_count() const { return impl_->redrive_count; }
+int64_t ExecutionState::redrive_entered_event_id() const { return impl_->redrive_entered_event_id; }
+std::string ExecutionState::redrive_refusal() const { return impl_->redrive_refusal; }
 
 Json ExecutionState::ToJson() const {
   const Impl& impl = *impl_;
@@ -2269,6 +2422,16 @@ Json ExecutionState::ToJson() const {
   JsonSet(object, "lastEventId", JsonInt(impl.last_event_id));
   JsonSet(object, "nextSerial", JsonInt(impl.next_serial));
   JsonSet(object, "executionTimer", JsonBool(impl.execution_timer));
+  // Redrive fields only when set, so that snapshots without them keep their exact text.
+  if (impl.redrive_count != 0) JsonSet(object, "redriveCount", JsonInt(impl.redrive_count));
+  if (impl.redrive_entered_event_id != 0) {
+    JsonSet(object, "redriveState", JsonString(impl.redrive_state));
+    JsonSet(object, "redriveEnteredEventId", JsonInt(impl.redrive_entered_event_id));
+    JsonSet(object, "redriveVariables", CopyJson(impl.redrive_variables));
+  }
+  if (!impl.redrive_refusal.empty()) {
+    JsonSet(object, "redriveRefusal", JsonString(impl.redrive_refusal));
+  }
   Json frames = JsonArray();
   for (int64_t frame_id : impl.SortedFrameIds())
     JsonPush(frames, FrameToJson(impl.frames.at(frame_id)));
@@ -2301,6 +2464,17 @@ Result<ExecutionState> ExecutionState::FromJson(const Json& snapshot) {
   impl.last_event_id = reader.Int("lastEventId");
   impl.next_serial = reader.Int("nextSerial");
   impl.execution_timer = reader.Bool("executionTimer");
+  if (const Json* v = JsonFind(snapshot, "redriveCount"); v != nullptr && v->IsInt64()) {
+    impl.redrive_count = v->GetInt64();
+  }
+  if (const Json* v = JsonFind(snapshot, "redriveEnteredEventId"); v != nullptr && v->IsInt64()) {
+    impl.redrive_entered_event_id = v->GetInt64();
+    impl.redrive_state = reader.String("redriveState");
+    impl.redrive_variables = reader.Copy("redriveVariables");
+  }
+  if (const Json* v = JsonFind(snapshot, "redriveRefusal"); v != nullptr && v->IsString()) {
+    impl.redrive_refusal = std::string(JsonView(*v));
+  }
   const Json* frames = reader.Member("frames");
   if (!reader.ok() || frames == nullptr || !frames->IsArray()) {
     return Error{std::string(kStatesRuntime), "malformed execution snapshot"};

@@ -1,38 +1,19 @@
-// Embedding Switchyard: a state machine whose Task calls a C++ function of this program.
-// It runs on the in-memory driver (switchyard::orchestrator's MemoryDriver); the durable engine
-// on PostgreSQL takes the same definition and native functions.
+// Embedding Switchyard: a state machine whose Task calls a C++ function of this program, run
+// durably by the engine on PostgreSQL. With no database URL the engine creates and starts a
+// private PostgreSQL cluster in the data directory (argv[1], default ./switchyard-embed-data)
+// and stops it when the engine goes; every state transition is committed there, so an execution
+// survives this process dying and finishes when the program runs again.
+#include <chrono>
 #include <cstdio>
-#include <functional>
-#include <map>
-#include <optional>
+#include <exception>
 #include <string>
 
-#include "switchyard/asl/definition.hpp"
 #include "switchyard/asl/json.hpp"
-#include "switchyard/orchestrator/memory_driver.hpp"
+#include "switchyard/orchestrator/engine.hpp"
 
 namespace asl = switchyard::asl;
 namespace orch = switchyard::orchestrator;
-
-// Native functions by Lambda function ARN: payload in, result out.
-class NativeFunctions : public orch::TaskBackend {
- public:
-  using Function = std::function<orch::TaskOutcome(const asl::Json& payload)>;
-  void Register(std::string arn, Function function) {
-    functions_[std::move(arn)] = std::move(function);
-  }
-  std::optional<orch::TaskOutcome> Start(const orch::TaskRequest& request,
-                                         orch::TaskCompleter) override {
-    const auto it = functions_.find(request.resource);
-    if (it == functions_.end()) {
-      return orch::TaskOutcome::Failure("States.TaskFailed", "no function " + request.resource);
-    }
-    return it->second(request.payload);
-  }
-
- private:
-  std::map<std::string, Function> functions_;
-};
+namespace invoker = switchyard::invoker;
 
 constexpr const char* kDefinition = R"({
   "StartAt": "Greet",
@@ -47,34 +28,63 @@ constexpr const char* kDefinition = R"({
   }
 })";
 
-int main() {
-  const asl::ParseResult parsed = asl::ParseDefinition(kDefinition);
-  if (!parsed.ok()) {
-    for (const auto& d : parsed.diagnostics) std::fprintf(stderr, "%s\n", d.message.c_str());
-    return 2;
-  }
-  int calls = 0;
-  NativeFunctions functions;
-  functions.Register("arn:aws:lambda:us-east-1:000000000000:function:greet",
-                     [&](const asl::Json& payload) {
-                       if (++calls == 1) return orch::TaskOutcome::Failure("Flaky", "first try");
-                       const asl::Json* name = asl::JsonFind(payload, "name");
-                       if (name == nullptr || !name->IsString()) {
-                         return orch::TaskOutcome::Failure("BadInput", "name must be a string");
-                       }
-                       asl::Json result = asl::JsonObject();
-                       asl::JsonSet(result, "greeting",
-                                    asl::JsonString("hello, " + std::string(asl::JsonView(*name))));
-                       return orch::TaskOutcome::Success(std::move(result));
-                     });
+int main(int argc, char** argv) {
+  orch::EngineOptions options;
+  options.data_dir = argc > 1 ? argv[1] : "switchyard-embed-data";
+  try {
+    auto engine = orch::Engine::Create(options);
 
-  orch::MemoryDriverOptions options;
-  options.execution_name = "embed-example";
-  options.fast_timers = true;
-  orch::MemoryDriver driver(*parsed.definition, functions, options);
-  orch::RunResult result = driver.Run(*asl::ParseJson(R"({"name": "embedder"})"));
-  std::printf("%s %s after %d calls\n",
-              std::string(asl::ExecutionStatusName(result.status)).c_str(),
-              asl::DumpJson(result.output).c_str(), calls);
-  return result.status == asl::ExecutionStatus::kSucceeded ? 0 : 1;
+    // The native function: JSON text in, JSON text out; a non-empty error_type is an error that
+    // Retry and Catch see. The first call fails, so the retry (a durable timer) is exercised.
+    int calls = 0;
+    std::string error = engine->RegisterNative("greet", [&calls](const std::string& payload,
+                                                                 const invoker::NativeContext&) {
+      if (++calls == 1) {
+        return invoker::NativeOutcome{R"({"errorType":"Flaky","errorMessage":"first try"})",
+                                      "Flaky"};
+      }
+      std::optional<asl::Json> input = asl::ParseJson(payload);
+      const asl::Json* name = input ? asl::JsonFind(*input, "name") : nullptr;
+      if (name == nullptr || !name->IsString()) {
+        return invoker::NativeOutcome{R"({"errorMessage":"name must be a string"})", "BadInput"};
+      }
+      asl::Json result = asl::JsonObject();
+      asl::JsonSet(result, "greeting",
+                   asl::JsonString("hello, " + std::string(asl::JsonView(*name))));
+      return invoker::NativeOutcome{asl::DumpJson(result), ""};
+    });
+    if (!error.empty()) {
+      std::fprintf(stderr, "register: %s\n", error.c_str());
+      return 2;
+    }
+
+    // Creating a machine that exists with the same definition returns it.
+    auto machine = engine->CreateStateMachine("embed-example", kDefinition);
+    if (!machine) {
+      std::fprintf(stderr, "%s: %s\n", machine.error().error.c_str(),
+                   machine.error().cause.c_str());
+      return 2;
+    }
+    const std::string name =
+        "run-" + std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
+    auto started = engine->StartExecution(machine->arn, name, R"({"name": "embedder"})");
+    if (!started) {
+      std::fprintf(stderr, "%s: %s\n", started.error().error.c_str(),
+                   started.error().cause.c_str());
+      return 2;
+    }
+    auto done = engine->WaitForExecution(started->execution_arn, std::chrono::seconds(60));
+    if (!done) {
+      std::fprintf(stderr, "%s\n", done.error().cause.c_str());
+      return 1;
+    }
+    std::printf("%s %s after %d calls\n", done->status.c_str(), done->output.value_or("").c_str(),
+                calls);
+    const bool ok = done->status == "SUCCEEDED";
+    engine->Shutdown();  // finishes decisions in flight, then stops the embedded database
+    return ok ? 0 : 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "embed_example: %s\n", e.what());
+    return 1;
+  }
 }

@@ -102,6 +102,8 @@ int RunServeCommand(const ServeOptions& options, std::ostream& out, std::ostream
     engine_options.database_url = database.url;
     engine_options.migrate = false;  // done above
     engine_options.invoker = functions.get();
+    engine_options.retention =
+        std::chrono::seconds(static_cast<int64_t>(options.retention_days * 24 * 3600));
     engine_options.observer = &metrics;
     // Four transactions of decisions in flight (not the library's two): StartExecution calls
     // wait on commits, so overlapping more of them keeps the group commits full (bench/README).

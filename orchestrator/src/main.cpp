@@ -113,6 +113,11 @@ int main(int argc, char** argv) {
                    "Deadline for reading one request (and the keep-alive idle limit)")
       ->envname("SWITCHYARD_READ_TIMEOUT_MS");
   serve_cmd
+      ->add_option("--retention-days", serve.retention_days,
+                   "Purge finished executions and their history after this many days (0: never)")
+      ->envname("SWITCHYARD_RETENTION_DAYS")
+      ->check(CLI::Range(0.0, 36500.0));
+  serve_cmd
       ->add_option("--log-level", serve.log_level,
                    "trace, debug, info (default), warn, error, critical or off")
       ->envname("SWITCHYARD_LOG_LEVEL");

@@ -11,6 +11,7 @@
 
 #include "api/aws_error.hpp"
 #include "api/sfn_common.hpp"
+#include "api/sfn_activities.hpp"
 #include "api/work_pool.hpp"
 #include "switchyard/asl/definition.hpp"
 #include "switchyard/orchestrator/engine.hpp"
@@ -188,7 +189,12 @@ void WriteExecution(Writer& w, const ExecutionInfo& execution, bool full) {
     if (execution.cause) Str(w, "cause", *execution.cause);
     w.Key("redriveCount");
     w.Int64(execution.redrive_count);
-    Str(w, "redriveStatus", "NOT_REDRIVABLE");
+    if (execution.redrive_date) Timestamp(w, "redriveDate", *execution.redrive_date);
+    Str(w, "redriveStatus",
+        execution.redrive_status.empty() ? "NOT_REDRIVABLE" : execution.redrive_status);
+    if (!execution.redrive_status_reason.empty()) {
+      Str(w, "redriveStatusReason", execution.redrive_status_reason);
+    }
   }
   if (execution.state_machine_version_arn) {
     Str(w, "stateMachineVersionArn", *execution.state_machine_version_arn);
@@ -740,6 +746,7 @@ void SfnApi::Register(Router& router, WorkPool& control, WorkPool& long_running)
   add("SendTaskHeartbeat", &SfnApi::SendTaskHeartbeat, control);
   RegisterSfnVersionOperations(router, control, *engine_);
   RegisterSfnTestState(router, long_running, *engine_);
+  RegisterSfnActivities(*engine_, router, control, long_running);
 }
 
 }  // namespace switchyard::orchestrator::api

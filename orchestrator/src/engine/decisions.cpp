@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "engine/engine_impl.hpp"
+#include "store/activity_store.hpp"
 #include "store/version_store.hpp"
 #include "switchyard/asl/names.hpp"
 
@@ -24,6 +25,27 @@ constexpr int64_t kNanosPerSecond = 1000000000;
 // TimeoutSeconds is 99,999,999).
 constexpr int64_t kNoDeadlineSeconds = 366LL * 24 * 3600;
 constexpr int64_t kTimerClaimLimit = 256;
+// AWS: an execution can be redriven within 14 days of its end, at most 1,000 times.
+constexpr int64_t kRedrivablePeriodNanos = 14LL * 24 * 3600 * kNanosPerSecond;
+constexpr int64_t kMaxRedriveCount = 1000;
+constexpr int64_t kMaxOpenNanos = 365LL * 24 * 3600 * kNanosPerSecond;
+
+// Whether any Task of the definition (or of its branches and item processors) runs an
+// activity: only those executions need their waiting activity tasks cleaned up. An explicit
+// stack: nesting depth comes from the user.
+bool UsesActivities(const asl::StateMachineDef& definition) {
+  std::vector<const asl::StateMachineDef*> stack{&definition};
+  while (!stack.empty()) {
+    const asl::StateMachineDef* def = stack.back();
+    stack.pop_back();
+    for (const auto& state : def->states) {
+      if (asl::IsActivityResource(state.resource)) return true;
+      for (const auto& branch : state.branches) stack.push_back(&branch);
+      if (state.item_processor) stack.push_back(state.item_processor.get());
+    }
+  }
+  return false;
+}
 
 using WorkKey = std::tuple<int64_t, std::string, std::string>;
 
@@ -50,6 +72,7 @@ asl::Event CopyEvent(const asl::Event& event) {
   copy.error = event.error;
   copy.cause = event.cause;
   copy.timer_id = event.timer_id;
+  copy.worker_name = event.worker_name;
   return copy;
 }
 
@@ -65,6 +88,9 @@ struct WorkChanges {
   std::set<WorkKey> remove;
   std::map<std::string, store::TaskTokenRow> tokens;              // to insert
   std::set<std::pair<int64_t, std::string>> removed_token_tasks;  // (execution, task id)
+  // Activity tasks waiting for a worker: to insert, and to delete (execution, task id).
+  std::map<std::pair<int64_t, std::string>, store::ActivityTaskRow> activity_tasks;
+  std::set<std::pair<int64_t, std::string>> removed_activity_tasks;
 
   void Enqueue(store::WorkItem item) {
     WorkKey key{item.execution_id, item.kind, item.key};
@@ -89,6 +115,11 @@ struct WorkChanges {
     }
     if (!pending) removed_token_tasks.emplace(execution_id, task_id);
   }
+  void RemoveActivityTask(int64_t execution_id, const std::string& task_id) {
+    if (activity_tasks.erase({execution_id, task_id}) == 0) {
+      removed_activity_tasks.emplace(execution_id, task_id);
+    }
+  }
 };
 
 // An event waiting for its execution's lock.
@@ -97,6 +128,8 @@ struct PendingEvent {
   asl::Event event;
   std::optional<std::size_t> request;  // the request to answer
   bool callback_invocation = false;
+  bool redrive = false;  // kRedriven (RedriveExecution with `client_token`)
+  std::string client_token;
   std::string task_id;  // a callback's task (found through its token)
 };
 
@@ -107,6 +140,7 @@ struct Working {
   asl::ExecutionState state;
   bool changed = false;
   bool finished = false;
+  bool uses_activities = false;
   store::ExecutionUpdate update;
 };
 
@@ -165,6 +199,7 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
   std::vector<DecisionReply> replies;
   std::vector<std::pair<int64_t, int64_t>> expected_counts;  // for the in-doubt check
   bool enqueued_tasks = false;
+  bool scheduled_activities = false;
   std::optional<int64_t> next_timer;  // ns
   bool more_timers = false;
   // States to cache once the transaction committed (execution id, state).
@@ -201,6 +236,7 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
     replies.assign(batch.size(), DecisionReply{});
     expected_counts.clear();
     enqueued_tasks = false;
+    scheduled_activities = false;
     next_timer.reset();
     more_timers = false;
     const int64_t now = Now();
@@ -292,6 +328,69 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
           events.push_back(std::move(pending));
           break;
         }
+        case DecisionRequest::Kind::kActivityTake: {
+          std::optional<store::ActivityTaskRow> task =
+              store::TakeActivityTask(tx, request.activity_arn);
+          if (!task) break;
+          reply.token = task->token;
+          reply.input = task->input;
+          // The heartbeat clock starts when a worker takes the task.
+          if (task->heartbeat_seconds > 0) {
+            store::WorkItem heartbeat;
+            heartbeat.execution_id = task->execution_id;
+            heartbeat.kind = store::kWorkHeartbeatTimeout;
+            heartbeat.key = task->task_id;
+            heartbeat.due_at = now + task->heartbeat_seconds * kNanosPerSecond;
+            next_timer = std::min(next_timer.value_or(heartbeat.due_at), heartbeat.due_at);
+            store::EnqueueWork(tx, {heartbeat});
+          }
+          PendingEvent pending;
+          pending.execution_id = task->execution_id;
+          pending.event = asl::Event::ActivityStarted(task->task_id, request.worker_name);
+          events.push_back(std::move(pending));
+          break;
+        }
+        case DecisionRequest::Kind::kRedrive: {
+          std::optional<store::ExecutionRow> execution =
+              store::FindExecution(tx, request.execution_arn);
+          if (!execution) {
+            reply.error = {std::string(kExecutionDoesNotExist),
+                           "Execution Does Not Exist: '" + request.execution_arn + "'"};
+            break;
+          }
+          reply.execution_arn = execution->execution_arn;
+          std::optional<store::RedriveRow> redrive =
+              store::GetRedriveRow(tx, request.execution_arn);
+          if (!request.client_token.empty() && redrive && redrive->client_token &&
+              *redrive->client_token == request.client_token && redrive->redrive_date) {
+            reply.date = *redrive->redrive_date;  // the same redrive again
+            break;
+          }
+          std::string refusal;
+          if (execution->status == "RUNNING" || execution->status == "SUCCEEDED") {
+            refusal = "Execution is " + execution->status + " and cannot be redriven.";
+          } else if (execution->stop_date && *execution->stop_date < now - kRedrivablePeriodNanos) {
+            refusal = "Execution redrivable period exceeded.";
+          } else if (execution->history_count >= asl::kMaxHistoryEvents - 1) {
+            refusal = "Execution history event limit exceeded.";
+          } else if (execution->start_date < now - kMaxOpenNanos) {
+            refusal = "Execution has exceeded the max execution time.";
+          } else if (execution->redrive_count >= kMaxRedriveCount) {
+            refusal = "Execution has been redriven the maximum number of times (1000).";
+          }
+          if (!refusal.empty()) {
+            reply.error = {std::string(kExecutionNotRedrivable), refusal};
+            break;
+          }
+          PendingEvent pending;
+          pending.execution_id = execution->execution_id;
+          pending.event = asl::Event::Redriven(asl::JsonNull());
+          pending.request = i;
+          pending.redrive = true;
+          pending.client_token = request.client_token;
+          events.push_back(std::move(pending));
+          break;
+        }
         case DecisionRequest::Kind::kTimer:
           if (std::optional<store::WorkItem> timer = store::ClaimTimer(tx, request.work_id)) {
             events.push_back(TimerEvent(*timer));
@@ -315,30 +414,44 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
     }
 
     WorkChanges changes;
+    std::vector<std::pair<int64_t, std::string>> redriven;  // (execution, client token)
     std::vector<store::HistoryRow> history;
     std::set<int64_t> finished;  // executions that ended in this batch
     bool started_any = false;    // new executions were inserted
     // What one step of the core causes besides the new state: history events and work.
     auto absorb = [&](int64_t execution_id, const std::string& execution_arn, asl::Step& step,
                       asl::Event::Kind kind, const std::string& task_id, bool callback_invocation,
-                      bool success) {
+                      bool success, bool uses_activities) {
       for (const auto& event : step.history) history.push_back(ToHistoryRow(execution_id, event));
       // A task ends in the core through its id or its token; its deadlines and token go.
       // A .waitForTaskToken invocation that merely returned keeps waiting for its callback.
       if (CompletesTask(kind) && !task_id.empty() && !(callback_invocation && success)) {
         changes.RemoveTask(execution_id, task_id);
+        if (uses_activities) changes.RemoveActivityTask(execution_id, task_id);
       }
       for (auto& command : step.commands) {
         switch (command.kind) {
           case asl::Command::Kind::kInvokeTask: {
-            store::WorkItem item;
-            item.execution_id = execution_id;
-            item.kind = store::kWorkTask;
-            item.key = command.task_id;
-            item.payload = TaskPayload(command, execution_arn);
-            item.due_at = now;
-            changes.Enqueue(std::move(item));
-            enqueued_tasks = true;
+            if (asl::IsActivityResource(command.resource)) {
+              // Waits for GetActivityTask; then for its token, like a callback task.
+              store::ActivityTaskRow row;
+              row.activity_arn = command.resource;
+              row.execution_id = execution_id;
+              row.task_id = command.task_id;
+              row.token = command.token;
+              row.input = asl::DumpJson(command.payload);
+              row.heartbeat_seconds = command.heartbeat_seconds;
+              changes.activity_tasks[{execution_id, command.task_id}] = std::move(row);
+            } else {
+              store::WorkItem item;
+              item.execution_id = execution_id;
+              item.kind = store::kWorkTask;
+              item.key = command.task_id;
+              item.payload = TaskPayload(command, execution_arn);
+              item.due_at = now;
+              changes.Enqueue(std::move(item));
+              enqueued_tasks = true;
+            }
             if (command.timeout_seconds > 0 && command.timeout_seconds < kNoDeadlineSeconds) {
               store::WorkItem timeout;
               timeout.execution_id = execution_id;
@@ -348,7 +461,7 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
               next_timer = std::min(next_timer.value_or(timeout.due_at), timeout.due_at);
               changes.Enqueue(std::move(timeout));
             }
-            if (command.heartbeat_seconds > 0) {
+            if (command.heartbeat_seconds > 0 && !asl::IsActivityResource(command.resource)) {
               store::WorkItem heartbeat;
               heartbeat.execution_id = execution_id;
               heartbeat.kind = store::kWorkHeartbeatTimeout;
@@ -369,6 +482,7 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
           }
           case asl::Command::Kind::kCancelTask:
             changes.RemoveTask(execution_id, command.task_id);
+            if (uses_activities) changes.RemoveActivityTask(execution_id, command.task_id);
             break;
           case asl::Command::Kind::kStartTimer: {
             store::WorkItem timer;
@@ -399,6 +513,7 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
       std::vector<store::ExecutionUpdate> decided;
       std::deque<asl::Step> steps;  // a deque: a Step is not nothrow-movable
       std::deque<asl::ExecutionState> states;
+      std::vector<bool> uses_activities;
       std::vector<store::HistoryRow> new_history;
       for (std::size_t k = 0; k < new_executions.size(); ++k) {
         store::ExecutionRow& row = new_executions[k];
@@ -438,6 +553,7 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
         }
         step.history.clear();
         steps.push_back(std::move(step));
+        uses_activities.push_back(UsesActivities(*definition));
         rows.push_back(std::move(row));
         row_requests.push_back(new_requests[k]);
       }
@@ -468,7 +584,8 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
           }
           observed.insert(std::move(seen));
         }
-        absorb(*ids[k], row.execution_arn, steps[k], asl::Event::Kind::kStarted, "", false, false);
+        absorb(*ids[k], row.execution_arn, steps[k], asl::Event::Kind::kStarted, "", false, false,
+               uses_activities[k]);
         if (decided[k].finished) {
           finished.insert(*ids[k]);
         } else {
@@ -589,6 +706,40 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
       }
       if (w.definition == nullptr) continue;
       if (!w.row->snapshot && !w.row->snapshot_cached && !w.changed) continue;  // not started
+      if (!w.changed) w.uses_activities = UsesActivities(*w.definition);
+      if (pending.redrive) {
+        // Under the execution's lock: is it (still) redrivable, and from which state's input?
+        std::string refusal;
+        if (w.state.status() == asl::ExecutionStatus::kRunning ||
+            w.state.status() == asl::ExecutionStatus::kSucceeded) {
+          refusal = "Execution is " + std::string(asl::ExecutionStatusName(w.state.status())) +
+                    " and cannot be redriven.";
+        } else if (w.state.redrive_entered_event_id() == 0) {
+          refusal = w.state.redrive_refusal().empty() ? "Execution cannot be redriven."
+                                                      : w.state.redrive_refusal();
+        } else {
+          std::optional<std::string> details = store::HistoryEventDetails(
+              tx, w.row->execution_id, w.state.redrive_entered_event_id());
+          std::optional<asl::Json> parsed = details ? asl::ParseJson(*details) : std::nullopt;
+          const asl::Json* input_text = parsed ? asl::JsonFind(*parsed, "input") : nullptr;
+          std::optional<asl::Json> input =
+              input_text != nullptr && input_text->IsString()
+                  ? asl::ParseJson(std::string(asl::JsonView(*input_text)))
+                  : std::nullopt;
+          if (!input) {
+            refusal = "Execution cannot be redriven: the input of its last state is missing.";
+          } else {
+            pending.event.input = std::move(*input);
+          }
+        }
+        if (!refusal.empty()) {
+          if (pending.request) {
+            replies[*pending.request].error = {std::string(kExecutionNotRedrivable), refusal};
+          }
+          continue;
+        }
+        redriven.emplace_back(w.row->execution_id, pending.client_token);
+      }
 
       asl::Event::Kind kind = pending.event.kind;
       std::string task_id =
@@ -604,7 +755,7 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
         }
       }
       absorb(w.row->execution_id, w.row->execution_arn, step, kind, task_id,
-             pending.callback_invocation, success);
+             pending.callback_invocation, success, w.uses_activities);
       if (pending.request) {
         DecisionReply& reply = replies[*pending.request];
         if (reply.execution_arn.empty()) reply.execution_arn = w.row->execution_arn;
@@ -663,7 +814,32 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
       if (finished.count(row.execution_id) == 0) tokens.push_back(std::move(row));
     }
     store::InsertTaskTokens(tx, tokens);
+    std::vector<int64_t> activity_executions;
+    std::vector<std::string> activity_task_ids;
+    for (const auto& [execution_id, task_id] : changes.removed_activity_tasks) {
+      if (finished.count(execution_id) != 0) continue;
+      activity_executions.push_back(execution_id);
+      activity_task_ids.push_back(task_id);
+    }
+    store::DeleteActivityTasks(tx, activity_executions, activity_task_ids);
+    std::vector<store::ActivityTaskRow> activity_rows;
+    for (auto& [key, row] : changes.activity_tasks) {
+      if (finished.count(row.execution_id) == 0) activity_rows.push_back(std::move(row));
+    }
+    store::InsertActivityTasks(tx, activity_rows);
+    scheduled_activities = !activity_rows.empty();
+    std::vector<int64_t> finished_activity_users;
+    for (int64_t execution_id : finished_ids) {
+      auto it = working.find(execution_id);
+      if (it != working.end() && it->second.uses_activities) {
+        finished_activity_users.push_back(execution_id);
+      }
+    }
+    store::DeleteExecutionActivityTasks(tx, finished_activity_users);
     store::DeleteExecutionWork(tx, finished_ids);
+    for (const auto& [execution_id, client_token] : redriven) {
+      store::MarkRedriven(tx, execution_id, now, client_token);
+    }
     store::UpdateExecutions(tx, updates, now);
     store::AppendHistory(tx, history);
     enqueued_tasks = enqueued_tasks && !work.empty();
@@ -715,7 +891,8 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
     }
     tasks_cv_.notify_all();
   }
-  if (enqueued_tasks) notify_pending_ = true;
+  if (enqueued_tasks || scheduled_activities) notify_pending_ = true;
+  if (scheduled_activities) WakeActivityPollers();
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (more_timers) {

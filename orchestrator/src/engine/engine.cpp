@@ -196,6 +196,9 @@ void Engine::Impl::Start() {
     renewer_ = std::thread([this] { RenewLoop(); });
   }
   listener_ = std::thread([this] { ListenLoop(); });
+  if (options_.run_workers && options_.retention.count() > 0) {
+    retention_ = std::thread([this] { RetentionLoop(); });
+  }
 }
 
 void Engine::Impl::Shutdown() {
@@ -210,6 +213,12 @@ void Engine::Impl::Shutdown() {
   }
   tasks_cv_.notify_all();
   if (claimer_.joinable()) claimer_.join();
+  {
+    std::lock_guard<std::mutex> lock(activity_mu_);
+    activity_stop_ = true;
+  }
+  activity_cv_.notify_all();
+  if (retention_.joinable()) retention_.join();
   // 2. Express executions of this node end (aborted).
   {
     std::lock_guard<std::mutex> lock(express_mu_);
@@ -613,6 +622,7 @@ void Engine::Impl::ListenLoop() {
           claim_wanted_ = true;
         }
         tasks_cv_.notify_all();
+        WakeActivityPollers();
       });
       for (;;) {
         {
@@ -930,6 +940,7 @@ asl::Result<ExecutionInfo> Engine::DescribeExecution(const std::string& executio
     info.state_machine_version_arn = target->version_arn;
     info.state_machine_alias_arn = target->alias_arn;
   }
+  impl_->FillRedriveStatus(info);
   return info;
 }
 

@@ -34,12 +34,15 @@ struct DecisionReply {
   asl::Error error;
   std::string execution_arn;
   int64_t date = 0;
+  // kActivityTake: the task taken (empty: none waits).
+  std::string token;
+  std::string input;
 };
 
 // One thing the decision thread must do in a transaction.
 struct DecisionRequest {
   // kTimer: one due timer (work_id), decided alone after a batch with it failed.
-  enum class Kind { kStart, kEvent, kCallback, kHeartbeat, kStop, kTimer };
+  enum class Kind { kStart, kEvent, kCallback, kHeartbeat, kStop, kTimer, kActivityTake, kRedrive };
   Kind kind = Kind::kEvent;
 
   // kStart.
@@ -63,8 +66,13 @@ struct DecisionRequest {
   // kCallback / kHeartbeat: the token; kCallback carries `event` (task_id empty).
   std::string token;
 
-  // kStop.
+  // kStop, kRedrive.
   std::string execution_arn;
+
+  // kActivityTake: take a task of this activity for `worker_name`. kRedrive: the client token.
+  std::string activity_arn;
+  std::string worker_name;
+  std::string client_token;
 
   std::optional<std::promise<DecisionReply>> reply;
 };
@@ -121,6 +129,12 @@ struct Engine::Impl {
   // One transaction for a batch (requests whose replies are set on success).
   void RunBatch(std::vector<DecisionRequest>& batch, bool claim_timers);
   void RunTask(const store::WorkItem& item);
+  void RetentionLoop();
+  int64_t PurgeExpired();
+  // Wakes GetActivityTask pollers of this node (tasks scheduled here, or a NOTIFY).
+  void WakeActivityPollers();
+  // DescribeExecution's redrive members (redrive date, status and reason).
+  void FillRedriveStatus(ExecutionInfo& info);
   // A decision for the execution failed alone, not transiently (e.g. PostgreSQL refuses what it
   // would write). After kMaxDecisionFailures such failures on this node the execution fails
   // (States.Runtime) instead of being retried every lease or poll forever.
@@ -189,7 +203,14 @@ struct Engine::Impl {
   };
   std::vector<ExpressThread> express_threads_;  // Guarded by express_mu_; reaped when done.
 
+  // GetActivityTask pollers wait here for activity_epoch_ to move.
+  std::mutex activity_mu_;
+  std::condition_variable activity_cv_;
+  uint64_t activity_epoch_ = 0;  // Guarded by activity_mu_.
+  bool activity_stop_ = false;   // Guarded by activity_mu_.
+
   std::vector<std::thread> deciders_;
+  std::thread retention_;
   std::thread claimer_;
   std::thread renewer_;
   std::thread listener_;

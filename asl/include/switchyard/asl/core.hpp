@@ -52,6 +52,8 @@ struct Event {
     kHeartbeat,
     kTimerFired,
     kStopRequested,
+    kActivityStarted,
+    kRedriven,
   };
   Kind kind = Kind::kStarted;
 
@@ -78,6 +80,14 @@ struct Event {
   // kTimerFired.
   std::string timer_id;
 
+  // kActivityStarted: a worker (GetActivityTask's workerName) took the activity task `task_id`.
+  std::string worker_name;
+
+  // kRedriven (RedriveExecution): a FAILED, TIMED_OUT or ABORTED execution whose
+  // ExecutionState::redrive_entered_event_id() is not 0 runs again from the state that event
+  // entered; `input` is that state's input (the "input" of that StateEntered history event).
+  // Anything else ignores it.
+
   static Event Started(Json input, std::string execution_name, std::string state_machine_name,
                        uint64_t seed);
   static Event TaskSucceeded(std::string task_id, Json output);
@@ -87,7 +97,15 @@ struct Event {
   static Event Heartbeat(std::string task_id);
   static Event TimerFired(std::string timer_id);
   static Event StopRequested(std::string error, std::string cause);
+  static Event ActivityStarted(std::string task_id, std::string worker_name);
+  static Event Redriven(Json input);
 };
+
+// An activity resource: arn:aws:states:<region>:<account>:activity:<name>. A Task state on one
+// emits kInvokeTask with a token (the activity task's token); a worker takes it (the driver
+// reports kActivityStarted) and answers through the token (kTaskSucceeded / kTaskFailed with an
+// empty task_id), as `.waitForTaskToken` callbacks do. Its history is Activity* events.
+bool IsActivityResource(std::string_view resource);
 
 // What the driver must do. Move-only.
 struct Command {
@@ -166,6 +184,14 @@ class ExecutionState {
   ExecutionStatus status() const;
   // Number of history events recorded so far.
   int64_t history_size() const;
+  // How many times the execution has been redriven ($$.Execution.RedriveCount).
+  int64_t redrive_count() const;
+  // For an execution that ended FAILED, TIMED_OUT or ABORTED: the id of the StateEntered event
+  // of the top-level state it ended in, from which a kRedriven event runs it again; 0 when it
+  // cannot be redriven (then redrive_refusal() says why, e.g. a Parallel or Map state was
+  // running: redriving only its failed branches or iterations is not supported).
+  int64_t redrive_entered_event_id() const;
+  std::string redrive_refusal() const;
   // Test hook: frames the core has examined to find the owner of a task or timer event since this
   // value was created or loaded (not in snapshots): at most one per event, however many frames
   // (Map iterations, Parallel branches) are in flight.

@@ -48,6 +48,9 @@ inline constexpr std::string_view kConflictException = "ConflictException";
 inline constexpr std::string_view kResourceNotFound = "ResourceNotFound";
 inline constexpr std::string_view kServiceQuotaExceededException = "ServiceQuotaExceededException";
 inline constexpr std::string_view kTooManyTags = "TooManyTags";
+inline constexpr std::string_view kActivityDoesNotExist = "ActivityDoesNotExist";
+inline constexpr std::string_view kActivityAlreadyExists = "ActivityAlreadyExists";
+inline constexpr std::string_view kExecutionNotRedrivable = "ExecutionNotRedrivable";
 
 // What the engine reports as it works, for metrics and logs. Called on engine threads after the
 // transaction that made it true has committed (tasks: when the invocation returns); must be
@@ -74,10 +77,10 @@ class EngineObserver {
 
 // The queue as one node sees it (Engine::Stats).
 struct EngineStats {
-  int64_t runnable_work = 0;  // work items due now and not leased (tasks and timers)
-  int64_t leased_work = 0;    // work items leased by any node
+  int64_t runnable_work = 0;   // work items due now and not leased (tasks and timers)
+  int64_t leased_work = 0;     // work items leased by any node
   int64_t pending_timers = 0;  // timers, task and heartbeat deadlines not yet due
-  int64_t leases_held = 0;    // tasks this node runs now under its leases
+  int64_t leases_held = 0;     // tasks this node runs now under its leases
 };
 
 struct EngineOptions {
@@ -105,6 +108,29 @@ struct EngineOptions {
   // Told of executions, decisions and tasks (metrics, logs). Null: nobody. Must outlive the
   // engine.
   EngineObserver* observer = nullptr;
+  // Retention: executions that ended longer ago than this are deleted with their history (AWS
+  // keeps them 90 days). One node at a time purges, in small batches, every
+  // `retention_interval`; zero `retention` keeps them forever.
+  std::chrono::seconds retention{std::chrono::hours(24 * 90)};
+  std::chrono::milliseconds retention_interval{std::chrono::minutes(10)};
+};
+
+struct ActivityInfo {
+  std::string name;
+  std::string arn;
+  std::string tags;           // JSON array text: [{"key": "...", "value": "..."}]
+  int64_t creation_date = 0;  // ns since the epoch
+};
+
+struct ActivityPage {
+  std::vector<ActivityInfo> activities;
+  std::string next_token;  // empty: no more
+};
+
+// GetActivityTask's answer: both empty when no task came within the wait.
+struct ActivityTask {
+  std::string task_token;
+  std::string input;
 };
 
 struct StateMachineInfo {
@@ -133,6 +159,10 @@ struct ExecutionInfo {
   // Set when started through a version (and an alias) ARN.
   std::optional<std::string> state_machine_version_arn;
   std::optional<std::string> state_machine_alias_arn;
+  std::optional<int64_t> redrive_date;  // ns since the epoch; the last redrive
+  // REDRIVABLE or NOT_REDRIVABLE (with the reason, AWS's wording) as RedriveExecution would find.
+  std::string redrive_status;
+  std::string redrive_status_reason;
 };
 
 struct StartExecutionResult {
@@ -347,6 +377,37 @@ class Engine {
                                          const std::string& input,
                                          const std::string& inspection_level,
                                          const std::string& variables);
+  // Activities (arn:aws:states:<region>:<account>:activity:<name>). CreateActivity is idempotent
+  // by name (the same tags return the activity; other tags ActivityAlreadyExists); `tags` is a
+  // JSON array of {"key", "value"} objects. Unknown ARNs are ActivityDoesNotExist (Describe,
+  // GetActivityTask) or no-ops (Delete); malformed ones InvalidArn.
+  asl::Result<ActivityInfo> CreateActivity(const std::string& name, const std::string& tags = "[]");
+  asl::Status DeleteActivity(const std::string& activity_arn);
+  asl::Result<ActivityInfo> DescribeActivity(const std::string& activity_arn);
+  // By name; `max_results` 1..1000 (0 = 100).
+  asl::Result<ActivityPage> ListActivities(int64_t max_results = 100,
+                                           const std::string& next_token = "");
+  // Takes the oldest task scheduled for the activity (its execution records ActivityStarted with
+  // `worker_name`), waiting up to `wait` for one (AWS: 60 s). The waiting holds no database
+  // connection. Answers an empty task when none came. The task then ends through
+  // SendTaskSuccess / SendTaskFailure with its token; SendTaskHeartbeat restarts its
+  // HeartbeatSeconds.
+  asl::Result<ActivityTask> GetActivityTask(
+      const std::string& activity_arn, const std::string& worker_name,
+      std::chrono::milliseconds wait = std::chrono::seconds(60));
+
+  // Runs a FAILED, TIMED_OUT or ABORTED Standard execution again from the state it ended in
+  // (history: ExecutionRedriven, then that state entered again). ExecutionNotRedrivable when AWS's
+  // rules refuse it (still running or succeeded, ended more than 14 days ago, history limit, 1,000
+  // redrives, a Parallel or Map state was running: see redrive_status_reason). The same
+  // non-empty `client_token` as the last redrive is the same call. Returns the redrive date.
+  asl::Result<int64_t> RedriveExecution(const std::string& execution_arn,
+                                        const std::string& client_token = "");
+
+  // One retention pass now (what the engine does every retention_interval): deletes executions
+  // that ended before now - retention, in batches, unless another node is purging. Returns how
+  // many it deleted.
+  int64_t PurgeExpiredExecutions();
 
   // Graceful shutdown (idempotent): stops claiming, waits for the decisions already asked for,
   // gives the leases of tasks still running back (another node, or the next start, runs them
