@@ -18,6 +18,8 @@ class Engine;
 
 namespace switchyard::orchestrator::api {
 
+class FunctionRegistry;
+
 struct ApiServerOptions {
   std::string bind_address = "127.0.0.1";
   uint16_t port = 8083;          // 0 = any free port
@@ -34,6 +36,16 @@ struct ApiServerOptions {
   // The durable engine behind the Step Functions operations. Null: only the operations that
   // need no engine (ValidateStateMachineDefinition). Must outlive the server.
   Engine* engine = nullptr;
+  // Where functions are kept (serve: store::PgFunctionRegistry on the engine's database). Null:
+  // in memory, gone at Stop. Must outlive the server.
+  FunctionRegistry* registry = nullptr;
+  // With a durable registry: the directory zip-built code is unpacked into (kept across
+  // restarts; see LambdaApiOptions::code_store). Empty: <data_dir>/functions, owned by the
+  // invoker.
+  std::string code_store;
+  bool dead_letters = false;  // failed async events also go to the dead-letter sink
+  // How often other nodes' function changes are picked up (0 = never: one node).
+  std::chrono::milliseconds sync_interval{0};
 };
 
 // True for 127.0.0.0/8, ::1 and "localhost".
