@@ -867,6 +867,7 @@ void Invoker::Impl::ProcessAsync(QueuedEvent event) {
   request.function_name = event.function_name;
   request.qualifier = event.qualifier;
   request.payload = event.payload;
+  request.request_id = event.request_id;  // Lambda: every attempt has the event's request id
   InvokeResult result = Invoke(request);
   auto requeue = [&](std::chrono::milliseconds delay) {
     event.due = AsyncNow() + delay;

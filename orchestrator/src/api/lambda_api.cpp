@@ -512,7 +512,7 @@ bool LambdaApi::LoadCode(const std::string& name, const void* code_json, Code* c
     version.code_sha256 = Sha256Base64(*zip);
     version.code_size = static_cast<int64_t>(zip->size());
     code->zip = *zip;
-    if (std::string reason = EnsureCode(&version); !reason.empty()) {
+    if (std::string reason = EnsureCode(&version, &code->zip); !reason.empty()) {
       *error = InvalidParameter(
           "Could not unzip uploaded file. Please check your file, then try to "
           "upload again.");

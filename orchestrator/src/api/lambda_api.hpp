@@ -115,7 +115,8 @@ class LambdaApi {
   // Installs everything of `record` in the invoker (fetching missing code). Requires mu_.
   std::string InstallAll(FunctionRecord& record);
   // Makes a zip-built version's code present in the code store. Requires mu_.
-  std::string EnsureCode(FunctionVersionRecord* version);
+  // `zip`: the package at hand (else it comes from the registry).
+  std::string EnsureCode(FunctionVersionRecord* version, const std::string* zip = nullptr);
   // registry_.Put, then records the new serial as installed. Requires mu_.
   void Save(FunctionRecord& record);
   // The invoker's event invoke config and provisioned concurrency of one qualifier.

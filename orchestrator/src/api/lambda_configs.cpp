@@ -125,14 +125,18 @@ bool HasVersion(const FunctionRecord& record, const std::string& version) {
 
 // ---- keeping the invoker in step with the registry --------------------------------------------
 
-std::string LambdaApi::EnsureCode(FunctionVersionRecord* version) {
+std::string LambdaApi::EnsureCode(FunctionVersionRecord* version, const std::string* zip_at_hand) {
   if (options_.code_store.empty() || version->code_size == 0) return {};
   const fs::path dir = fs::path(options_.code_store) / version->config.function_name /
                        SafeSha(version->code_sha256);
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
-    std::optional<std::string> zip = registry_.GetCode(version->config.function_name,
-                                                       version->code_sha256);
+    std::optional<std::string> zip;
+    if (zip_at_hand) {
+      zip = *zip_at_hand;
+    } else {
+      zip = registry_.GetCode(version->config.function_name, version->code_sha256);
+    }
     if (!zip) return "its deployment package " + version->code_sha256 + " is not stored";
     fs::create_directories(dir.parent_path(), ec);
     thread_local std::mt19937_64 rng{std::random_device{}()};
