@@ -42,7 +42,7 @@ struct LambdaApiOptions {
   // <code_store>/<name>/<code-sha256 (base64url)>/ and kept there (the invoker does not own it);
   // the zip itself goes to the registry (PutCode) so that a node lacking the directory rebuilds
   // it from the database.
-  std::string code_store;
+  std::string code_store{};
   // Failed asynchronous events also go to the dead-letter sink (serve: the dead_letters table).
   bool dead_letters = false;
   std::string region = "us-east-1";

@@ -42,7 +42,7 @@ struct ApiServerOptions {
   // With a durable registry: the directory zip-built code is unpacked into (kept across
   // restarts; see LambdaApiOptions::code_store). Empty: <data_dir>/functions, owned by the
   // invoker.
-  std::string code_store;
+  std::string code_store{};
   bool dead_letters = false;  // failed async events also go to the dead-letter sink
   // How often other nodes' function changes are picked up (0 = never: one node).
   std::chrono::milliseconds sync_interval{0};
