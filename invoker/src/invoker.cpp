@@ -165,7 +165,7 @@ struct FunctionEntry {
   int next_version = 1;
   std::map<std::string, AliasRoute> aliases;
   std::map<std::string, EventInvokeConfig> event_configs;  // by qualifier ($LATEST, 1, alias)
-  std::map<std::string, int> provisioned;                   // by version ($LATEST, 1, ...)
+  std::map<std::string, int> provisioned;                  // by version ($LATEST, 1, ...)
   int busy = 0;
   std::map<std::string, Pool> pools;  // by version
 };
@@ -934,8 +934,8 @@ int Invoker::Impl::ReapIdle() {
         auto& idle = pool.idle;
         for (auto it = idle.begin(); it != idle.end();) {
           const auto wanted = entry.provisioned.find(version);
-          const bool keep_warm = wanted != entry.provisioned.end() &&
-                                 pool.live <= wanted->second && (*it)->Usable();
+          const bool keep_warm =
+              wanted != entry.provisioned.end() && pool.live <= wanted->second && (*it)->Usable();
           if (!keep_warm && (!(*it)->Usable() || now - (*it)->LastUsed() >= options.idle_timeout)) {
             stale.push_back(std::move(*it));
             it = idle.erase(it);

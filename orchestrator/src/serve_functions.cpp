@@ -51,8 +51,8 @@ void DurableFunctions::Deliver(const invoker::AsyncDelivery& delivery) {
     queue_->AddDeadLetter(
         {delivery.request_id, delivery.function_name, destination, delivery.record});
   } catch (const std::exception& e) {
-    spdlog::error("function={} request_id={} cannot record dead letter: {}",
-                  delivery.function_name, delivery.request_id, e.what());
+    spdlog::error("function={} request_id={} cannot record dead letter: {}", delivery.function_name,
+                  delivery.request_id, e.what());
   }
 }
 

@@ -64,24 +64,25 @@ std::string Render(const FunctionRecord& r) {
     out += " [" + v.version + " " + v.config.runtime + " " + v.config.handler + " " +
            std::to_string(v.config.memory_size_mb) + "MB " +
            std::to_string(v.config.timeout_seconds) + "s " + v.config.code_dir + " " +
-           v.code_sha256 + " " + std::to_string(v.code_size) + " " + v.revision_id + " src=" +
-           v.source_revision_id + " env=";
+           v.code_sha256 + " " + std::to_string(v.code_size) + " " + v.revision_id +
+           " src=" + v.source_revision_id + " env=";
     for (const auto& [k, val] : v.config.environment) out += k + ":" + val + ",";
     out += "]";
   };
   version(r.latest);
   for (const auto& [n, v] : r.versions) version(v);
   for (const auto& [name, a] : r.aliases) {
-    out += " alias " + name + "->" + a.function_version + " '" + a.description + "' " +
-           a.revision_id;
+    out +=
+        " alias " + name + "->" + a.function_version + " '" + a.description + "' " + a.revision_id;
     for (const auto& [v, w] : a.additional_version_weights) {
       out += " +" + v + "@" + std::to_string(w);
     }
   }
   for (const auto& [q, c] : r.event_invoke_configs) {
     out += " eic " + q + " retries=" + std::to_string(c.maximum_retry_attempts.value_or(-1)) +
-           " age=" + std::to_string(c.maximum_event_age_seconds.value_or(-1)) + " ok=" +
-           c.on_success + " fail=" + c.on_failure + " at=" + std::to_string(c.last_modified);
+           " age=" + std::to_string(c.maximum_event_age_seconds.value_or(-1)) +
+           " ok=" + c.on_success + " fail=" + c.on_failure +
+           " at=" + std::to_string(c.last_modified);
   }
   for (const auto& [q, c] : r.provisioned) {
     out += " pc " + q + "=" + std::to_string(c.requested) + "@" + c.last_modified;
@@ -209,13 +210,14 @@ TEST_F(FunctionStoreTest, AQueuedEventIsRetriedToItsEndAcrossARestart) {
     auto inv = std::make_unique<invoker::Invoker>(std::move(options));
     invoker::FunctionConfig config;
     config.function_name = "flaky";
-    EXPECT_EQ(inv->RegisterNative(config,
-                                  [&](const std::string&, const invoker::NativeContext&) {
-                                    ++attempts;
-                                    return invoker::NativeOutcome{
-                                        R"({"errorType":"Boom","errorMessage":"no"})", "Boom"};
-                                  }),
-              "");
+    EXPECT_EQ(
+        inv->RegisterNative(
+            config,
+            [&](const std::string&, const invoker::NativeContext&) {
+              ++attempts;
+              return invoker::NativeOutcome{R"({"errorType":"Boom","errorMessage":"no"})", "Boom"};
+            }),
+        "");
     invoker::EventInvokeConfig eic;
     eic.on_failure = "arn:aws:lambda:us-east-1:000000000000:function:sink";
     eic.dead_letter = true;

@@ -6,6 +6,7 @@
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <chrono>
@@ -18,7 +19,6 @@
 #include "api/aws_error.hpp"
 #include "api/metrics.hpp"
 #include "api/work_pool.hpp"
-#include <spdlog/spdlog.h>
 #include "switchyard/invoker/invoker.hpp"
 
 namespace switchyard::orchestrator::api {
@@ -837,6 +837,7 @@ HttpResponse LambdaApi::DeleteFunction(const ApiCall& call) {
   registry_.Remove(name);
   invoker_.DeleteFunction(name);
   installed_.erase(name);
+  Forget(name);
   if (!options_.code_store.empty()) {
     std::error_code ec;
     fs::remove_all(fs::path(options_.code_store) / name, ec);
@@ -875,8 +876,10 @@ HttpResponse LambdaApi::Invoke(const ApiCall& call) {
                              "enum value set: [Tail, None]");
   }
   // Resolve through the registry first: it is what the API shows (a deleted alias or version
-  // is gone here even while the invoker still holds its snapshot).
-  const auto record = registry_.Get(name);
+  // is gone here even while the invoker still holds its snapshot). The installed copy answers
+  // without a database round trip; other nodes' changes arrive with Sync.
+  auto record = Installed(name);
+  if (!record) record = registry_.Get(name);
   bool known = record.has_value();
   if (known && !qualifier.empty() && qualifier != kLatestVersion) {
     known = record->aliases.count(qualifier) > 0;
@@ -888,14 +891,14 @@ HttpResponse LambdaApi::Invoke(const ApiCall& call) {
     metrics_.CountInvocation(name, "error", 0);
     return NotFound(name, qualifier.empty() ? kLatestVersion : qualifier);
   }
-  {
-    // Changed by another node since this one installed it: install it now.
+  if (!Installed(name)) {
+    // Created by another node since the last Sync: install it now.
     std::lock_guard lock(mu_);
     const auto it = installed_.find(name);
     if (it == installed_.end() || it->second != record->serial) {
       FunctionRecord latest = *record;
       if (std::string reason = InstallAll(latest); reason.empty()) {
-        installed_[name] = latest.serial;
+        Remember(latest);
       } else {
         spdlog::warn("function={} cannot install: {}", name, reason);
       }

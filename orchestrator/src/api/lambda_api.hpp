@@ -9,8 +9,9 @@
 // Thread model: thread-safe. Control-plane changes are serialised by one mutex; invocations run
 // concurrently.
 #include <cstddef>
-#include <mutex>
 #include <map>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -119,6 +120,10 @@ class LambdaApi {
   std::string EnsureCode(FunctionVersionRecord* version, const std::string* zip = nullptr);
   // registry_.Put, then records the new serial as installed. Requires mu_.
   void Save(FunctionRecord& record);
+  // The copy of each function this node installed (what Invoke resolves against).
+  void Remember(const FunctionRecord& record);  // requires mu_
+  void Forget(const std::string& function_name);
+  std::optional<FunctionRecord> Installed(const std::string& function_name) const;
   // The invoker's event invoke config and provisioned concurrency of one qualifier.
   void ApplyEventInvokeConfig(const FunctionRecord& record, const std::string& qualifier);
   void ApplyProvisioned(const FunctionRecord& record, const std::string& qualifier);
@@ -137,6 +142,8 @@ class LambdaApi {
   Metrics& metrics_;
   std::mutex mu_;  // serialises control-plane changes (registry + invoker together)
   std::map<std::string, int64_t> installed_;  // Guarded by mu_: serial installed, by name.
+  mutable std::mutex cache_mu_;
+  std::map<std::string, FunctionRecord> cache_;  // Guarded by cache_mu_.
 };
 
 }  // namespace switchyard::orchestrator::api

@@ -67,8 +67,8 @@ bool IntMember(const rapidjson::Value& object, const char* name, std::optional<i
   if (it == object.MemberEnd() || it->value.IsNull()) return true;
   if (!it->value.IsInt64()) {
     *error = RestJsonError(400, "InvalidRequestContentException",
-                           std::string("Could not parse request body into json: member '") +
-                               name + "' must be an integer");
+                           std::string("Could not parse request body into json: member '") + name +
+                               "' must be an integer");
     return false;
   }
   *out = it->value.GetInt64();
@@ -86,8 +86,7 @@ std::string EpochTimestamp() {
 }
 
 double EpochSeconds() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 // Destinations Lambda accepts (SQS, SNS, Lambda, EventBridge, S3), and Step Functions state
@@ -127,8 +126,8 @@ bool HasVersion(const FunctionRecord& record, const std::string& version) {
 
 std::string LambdaApi::EnsureCode(FunctionVersionRecord* version, const std::string* zip_at_hand) {
   if (options_.code_store.empty() || version->code_size == 0) return {};
-  const fs::path dir = fs::path(options_.code_store) / version->config.function_name /
-                       SafeSha(version->code_sha256);
+  const fs::path dir =
+      fs::path(options_.code_store) / version->config.function_name / SafeSha(version->code_sha256);
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
     std::optional<std::string> zip;
@@ -167,11 +166,28 @@ std::string LambdaApi::EnsureCode(FunctionVersionRecord* version, const std::str
 void LambdaApi::Save(FunctionRecord& record) {
   registry_.Put(record);
   ++record.serial;
-  installed_[record.latest.config.function_name] = record.serial;
+  Remember(record);
 }
 
-void LambdaApi::ApplyEventInvokeConfig(const FunctionRecord& record,
-                                       const std::string& qualifier) {
+void LambdaApi::Remember(const FunctionRecord& record) {
+  installed_[record.latest.config.function_name] = record.serial;
+  std::lock_guard lock(cache_mu_);
+  cache_[record.latest.config.function_name] = record;
+}
+
+void LambdaApi::Forget(const std::string& function_name) {
+  std::lock_guard lock(cache_mu_);
+  cache_.erase(function_name);
+}
+
+std::optional<FunctionRecord> LambdaApi::Installed(const std::string& function_name) const {
+  std::lock_guard lock(cache_mu_);
+  const auto it = cache_.find(function_name);
+  if (it == cache_.end()) return std::nullopt;
+  return it->second;
+}
+
+void LambdaApi::ApplyEventInvokeConfig(const FunctionRecord& record, const std::string& qualifier) {
   invoker::EventInvokeConfig config;
   config.dead_letter = options_.dead_letters;
   if (const auto it = record.event_invoke_configs.find(qualifier);
@@ -236,7 +252,7 @@ std::vector<std::string> LambdaApi::Sync() {
       failures.push_back(name + ": " + reason);
       continue;  // tried again at the next Sync
     }
-    installed_[name] = record->serial;
+    Remember(*record);
   }
   for (auto it = installed_.begin(); it != installed_.end();) {
     if (serials.count(it->first)) {
@@ -244,6 +260,7 @@ std::vector<std::string> LambdaApi::Sync() {
       continue;
     }
     invoker_.DeleteFunction(it->first);  // deleted on another node
+    Forget(it->first);
     it = installed_.erase(it);
   }
   return failures;
@@ -307,11 +324,11 @@ bool ReadEventConfig(const rapidjson::Value& body, EventInvokeConfigRecord* conf
     return false;
   }
   if (age && (*age < 60 || *age > 21600)) {
-    *error = Validation("Value '" + std::to_string(*age) +
-                        "' at 'maximumEventAgeInSeconds' failed to satisfy constraint: Member "
-                        "must have value " +
-                        (*age < 60 ? "greater than or equal to 60"
-                                   : "less than or equal to 21600"));
+    *error =
+        Validation("Value '" + std::to_string(*age) +
+                   "' at 'maximumEventAgeInSeconds' failed to satisfy constraint: Member "
+                   "must have value " +
+                   (*age < 60 ? "greater than or equal to 60" : "less than or equal to 21600"));
     return false;
   }
   if (retries) config->maximum_retry_attempts = retries;
@@ -324,9 +341,9 @@ bool ReadEventConfig(const rapidjson::Value& body, EventInvokeConfigRecord* conf
                            "must be an object");
     return false;
   }
-  for (const auto& [key, target] : {std::pair<const char*, std::string*>{"OnSuccess",
-                                                                          &config->on_success},
-                                    {"OnFailure", &config->on_failure}}) {
+  for (const auto& [key, target] :
+       {std::pair<const char*, std::string*>{"OnSuccess", &config->on_success},
+        {"OnFailure", &config->on_failure}}) {
     const auto member = destinations->value.FindMember(key);
     if (member == destinations->value.MemberEnd() || !member->value.IsObject()) continue;
     const auto destination = member->value.FindMember("Destination");
@@ -335,11 +352,10 @@ bool ReadEventConfig(const rapidjson::Value& body, EventInvokeConfigRecord* conf
       arn = destination->value.GetString();
     }
     if (!arn.empty() && !ValidDestination(arn)) {
-      *error = Invalid("The provided destination config DestinationConfig(onSuccess=" +
-                       (std::string(key) == "OnSuccess" ? arn : config->on_success) +
-                       ", onFailure=" +
-                       (std::string(key) == "OnFailure" ? arn : config->on_failure) +
-                       ") is invalid.");
+      *error =
+          Invalid("The provided destination config DestinationConfig(onSuccess=" +
+                  (std::string(key) == "OnSuccess" ? arn : config->on_success) + ", onFailure=" +
+                  (std::string(key) == "OnFailure" ? arn : config->on_failure) + ") is invalid.");
       return false;
     }
     *target = arn;
@@ -351,13 +367,12 @@ bool ReadEventConfig(const rapidjson::Value& body, EventInvokeConfigRecord* conf
 
 // Shared by the event invoke config operations: the function and the qualifier ("$LATEST" when
 // none), checked to exist. Returns false with `error` set.
-static bool ResolveQualified(const ApiCall& call, FunctionRegistry& registry,
-                             const std::function<bool(const std::string&, std::string*,
-                                                      std::string*, HttpResponse*)>& split,
-                             const std::function<HttpResponse(const std::string&,
-                                                              const std::string&)>& not_found,
-                             std::optional<FunctionRecord>* record, std::string* name,
-                             std::string* qualifier, HttpResponse* error) {
+static bool ResolveQualified(
+    const ApiCall& call, FunctionRegistry& registry,
+    const std::function<bool(const std::string&, std::string*, std::string*, HttpResponse*)>& split,
+    const std::function<HttpResponse(const std::string&, const std::string&)>& not_found,
+    std::optional<FunctionRecord>* record, std::string* name, std::string* qualifier,
+    HttpResponse* error) {
   if (!split(call.Param("FunctionName"), name, qualifier, error)) return false;
   if (const auto q = call.Query("Qualifier"); q && !q->empty()) {
     if (!qualifier->empty() && *qualifier != *q) {
@@ -381,19 +396,19 @@ static bool ResolveQualified(const ApiCall& call, FunctionRegistry& registry,
   return true;
 }
 
-#define SY_RESOLVE(call)                                                                         \
-  std::optional<FunctionRecord> record;                                                          \
-  std::string name;                                                                              \
-  std::string qualifier;                                                                         \
-  HttpResponse error;                                                                            \
-  if (!ResolveQualified(                                                                         \
-          call, registry_,                                                                       \
-          [this](const std::string& text, std::string* n, std::string* q, HttpResponse* e) {     \
-            return SplitFunctionName(text, n, q, e);                                             \
-          },                                                                                     \
+#define SY_RESOLVE(call)                                                                          \
+  std::optional<FunctionRecord> record;                                                           \
+  std::string name;                                                                               \
+  std::string qualifier;                                                                          \
+  HttpResponse error;                                                                             \
+  if (!ResolveQualified(                                                                          \
+          call, registry_,                                                                        \
+          [this](const std::string& text, std::string* n, std::string* q, HttpResponse* e) {      \
+            return SplitFunctionName(text, n, q, e);                                              \
+          },                                                                                      \
           [this](const std::string& n, const std::string& q) { return NotFound(n, q); }, &record, \
-          &name, &qualifier, &error)) {                                                          \
-    return error;                                                                                \
+          &name, &qualifier, &error)) {                                                           \
+    return error;                                                                                 \
   }
 
 HttpResponse LambdaApi::PutFunctionEventInvokeConfig(const ApiCall& call) {
@@ -435,9 +450,9 @@ HttpResponse LambdaApi::GetFunctionEventInvokeConfig(const ApiCall& call) {
   SY_RESOLVE(call)
   const auto it = record->event_invoke_configs.find(qualifier);
   if (it == record->event_invoke_configs.end()) {
-    return RestJsonError(404, "ResourceNotFoundException",
-                         "The function " + FunctionArn(name, qualifier) +
-                             " doesn't have an EventInvokeConfig");
+    return RestJsonError(
+        404, "ResourceNotFoundException",
+        "The function " + FunctionArn(name, qualifier) + " doesn't have an EventInvokeConfig");
   }
   return Answer(200, EventConfigJson(FunctionArn(name, qualifier), it->second));
 }
@@ -446,9 +461,9 @@ HttpResponse LambdaApi::DeleteFunctionEventInvokeConfig(const ApiCall& call) {
   std::lock_guard lock(mu_);
   SY_RESOLVE(call)
   if (!record->event_invoke_configs.erase(qualifier)) {
-    return RestJsonError(404, "ResourceNotFoundException",
-                         "The function " + FunctionArn(name, qualifier) +
-                             " doesn't have an EventInvokeConfig");
+    return RestJsonError(
+        404, "ResourceNotFoundException",
+        "The function " + FunctionArn(name, qualifier) + " doesn't have an EventInvokeConfig");
   }
   Save(*record);
   ApplyEventInvokeConfig(*record, qualifier);
@@ -531,7 +546,8 @@ HttpResponse LambdaApi::PutProvisionedConcurrencyConfig(const ApiCall& call) {
   std::lock_guard lock(mu_);
   SY_RESOLVE(call)
   if (qualifier == kLatestVersion) {
-    return Invalid("Provisioned Concurrency Configs cannot be applied to unpublished function versions.");
+    return Invalid(
+        "Provisioned Concurrency Configs cannot be applied to unpublished function versions.");
   }
   // An alias and the version it points to cannot both be provisioned.
   std::string version = qualifier;
@@ -567,11 +583,11 @@ HttpResponse LambdaApi::PutProvisionedConcurrencyConfig(const ApiCall& call) {
   record->provisioned[qualifier] = config;
   Save(*record);
   ApplyProvisioned(*record, qualifier);
-  return Answer(202, "{\"RequestedProvisionedConcurrentExecutions\":" +
-                         std::to_string(config.requested) +
-                         ",\"AllocatedProvisionedConcurrentExecutions\":0,\"Status\":\"IN_"
-                         "PROGRESS\",\"LastModified\":" +
-                         JsonQuote(config.last_modified) + "}");
+  return Answer(
+      202, "{\"RequestedProvisionedConcurrentExecutions\":" + std::to_string(config.requested) +
+               ",\"AllocatedProvisionedConcurrentExecutions\":0,\"Status\":\"IN_"
+               "PROGRESS\",\"LastModified\":" +
+               JsonQuote(config.last_modified) + "}");
 }
 
 namespace {
@@ -608,8 +624,8 @@ HttpResponse LambdaApi::GetProvisionedConcurrencyConfig(const ApiCall& call) {
   const auto it = record->provisioned.find(qualifier);
   if (it == record->provisioned.end()) return ProvisionedNotFound();
   const int64_t allocated = Allocated(invoker_, *record, qualifier, it->second.requested);
-  return Answer(200, ProvisionedJson(nullptr, it->second.requested, allocated,
-                                     it->second.last_modified));
+  return Answer(
+      200, ProvisionedJson(nullptr, it->second.requested, allocated, it->second.last_modified));
 }
 
 HttpResponse LambdaApi::DeleteProvisionedConcurrencyConfig(const ApiCall& call) {
@@ -657,9 +673,9 @@ HttpResponse LambdaApi::ListProvisionedConcurrencyConfigs(const ApiCall& call) {
     }
     if (count++) body += ',';
     const std::string arn = FunctionArn(name, q);
-    body += ProvisionedJson(&arn, config.requested,
-                            Allocated(invoker_, *record, q, config.requested),
-                            config.last_modified);
+    body +=
+        ProvisionedJson(&arn, config.requested, Allocated(invoker_, *record, q, config.requested),
+                        config.last_modified);
   }
   body += "]";
   if (!next.empty()) body += ",\"NextMarker\":" + JsonQuote(next);
@@ -689,8 +705,7 @@ void LambdaApi::RegisterConfigRoutes(Router& router, WorkPool& control) {
   };
   const char* eic = "/2019-09-25/functions/{FunctionName}/event-invoke-config";
   add("PUT", eic, "PutFunctionEventInvokeConfig", &LambdaApi::PutFunctionEventInvokeConfig);
-  add("POST", eic, "UpdateFunctionEventInvokeConfig",
-      &LambdaApi::UpdateFunctionEventInvokeConfig);
+  add("POST", eic, "UpdateFunctionEventInvokeConfig", &LambdaApi::UpdateFunctionEventInvokeConfig);
   add("GET", eic, "GetFunctionEventInvokeConfig", &LambdaApi::GetFunctionEventInvokeConfig);
   add("DELETE", eic, "DeleteFunctionEventInvokeConfig",
       &LambdaApi::DeleteFunctionEventInvokeConfig);
@@ -772,8 +787,7 @@ bool LambdaApi::CheckRouting(const FunctionRecord& record, const std::string& ve
                              HttpResponse* error) const {
   for (const auto& [weighted, weight] : weights) {
     if (version == kLatestVersion) {
-      *error = Invalid(
-          "$LATEST is not supported for an alias pointing to more than 1 version");
+      *error = Invalid("$LATEST is not supported for an alias pointing to more than 1 version");
       return false;
     }
     if (weighted == version) {

@@ -3,10 +3,10 @@
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
-#include <thread>
 #include <ostream>
 #include <random>
 #include <stdexcept>
+#include <thread>
 
 #include "api/aws_error.hpp"
 #include "api/function_registry.hpp"
@@ -177,8 +177,8 @@ void ApiServer::Start(std::ostream& log) {
   lambda_options.code_store = options.code_store;
   lambda_options.dead_letters = options.dead_letters;
   FunctionRegistry& registry = options.registry ? *options.registry : impl.memory_registry;
-  impl.lambda = std::make_unique<LambdaApi>(std::move(lambda_options), *functions, registry,
-                                            impl.metrics);
+  impl.lambda =
+      std::make_unique<LambdaApi>(std::move(lambda_options), *functions, registry, impl.metrics);
   impl.lambda->Register(impl.router, *impl.control_pool, *impl.invoke_pool);
   impl.sfn = std::make_unique<SfnApi>(options.engine);
   impl.sfn->Register(impl.router, *impl.control_pool, *impl.invoke_pool);

@@ -8,8 +8,8 @@
 #include <atomic>
 #include <cmath>
 #include <condition_variable>
-#include <random>
 #include <mutex>
+#include <random>
 #include <thread>
 
 #include "store/pool.hpp"
@@ -181,10 +181,10 @@ std::vector<FunctionRecord> Load(pqxx::work& tx, const std::string* only) {
       it->second.versions[std::stoll(version)] = std::move(v);
     }
   }
-  for (const auto& row : tx.exec_params(
-           "SELECT function_name, alias, function_version, routing::text, description, "
-           "revision_id FROM function_aliases WHERE $1 = '' OR function_name = $1",
-           filter)) {
+  for (const auto& row :
+       tx.exec_params("SELECT function_name, alias, function_version, routing::text, description, "
+                      "revision_id FROM function_aliases WHERE $1 = '' OR function_name = $1",
+                      filter)) {
     const auto it = records.find(row[0].as<std::string>());
     if (it == records.end()) continue;
     AliasRecord alias;
@@ -364,7 +364,7 @@ struct PgEventQueue::Impl {
   // due retries are seen within kIdlePoll.
   std::mutex mu;
   std::condition_variable cv;
-  bool stopping = false;                                  // Guarded by mu.
+  bool stopping = false;                                // Guarded by mu.
   std::chrono::steady_clock::time_point quiet_until{};  // Guarded by mu.
   std::thread renewer;
 };
@@ -525,8 +525,8 @@ std::vector<DeadLetterRow> PgEventQueue::DeadLetters(const std::string& function
              "SELECT request_id, function_name, destination, record FROM dead_letters WHERE "
              "function_name = $1 ORDER BY dead_letter_id",
              function_name)) {
-      out.push_back({row[0].as<std::string>(), row[1].as<std::string>(),
-                     row[2].as<std::string>(), row[3].as<std::string>()});
+      out.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(),
+                     row[3].as<std::string>()});
     }
     return out;
   });

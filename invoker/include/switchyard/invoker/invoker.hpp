@@ -98,7 +98,7 @@ using LogSink = std::function<void(const std::string& function_name, const std::
 struct AsyncDelivery {
   std::string destination;  // the configured destination or "dead-letter"
   std::string record;       // destination record JSON (version 1.0), or the original event for DLQ
-  std::string request_id;     // the event's
+  std::string request_id;   // the event's
   std::string function_name;  // the function the event was for
   bool success = false;       // the record is an on-success record
 };
