@@ -1,118 +1,185 @@
-// Durable engine throughput on a PostgreSQL database (a benchmark, not a test):
-//   engine_throughput URL pass|task EXECUTIONS CLIENTS NODES
-// `pass`: a 5-state Pass/Choice machine (every execution is one decision, inside its start);
-// `task`: three Task states calling a native no-op function (four decisions per execution).
-// CLIENTS threads start the executions on the first engine; NODES engines (in this process)
-// run the work. Prints executions/s and, from the stored start/stop dates, the start-to-finish
-// latency p50/p99.
+// Durable engine throughput on PostgreSQL (a benchmark, not a test), driven by
+// bench/run_engine_bench:
+//   engine_throughput cluster start DIR [NAME=VALUE ...]   starts a throwaway cluster in DIR with
+//                                                          the embedded launcher (serve's
+//                                                          settings plus NAME=VALUE); prints URL
+//   engine_throughput cluster stop DIR                     stops it and removes DIR
+//   engine_throughput agent URL                            one engine node; commands on stdin
+// Agent commands (one line each, one answer line each):
+//   create pass|task NAME   creates the state machine NAME: `pass` is a 5-state Pass/Choice
+//                           machine (an execution is one decision, inside its start); `task` is
+//                           three Task states calling the native no-op function `noop`.
+//   round NAME COUNT TOTAL FIRST CLIENTS
+//                           CLIENTS threads start executions e<FIRST>..e<FIRST+COUNT-1> of NAME
+//                           on this node, then it waits until TOTAL executions of NAME (of every
+//                           node) have finished. Answers `done START_NS END_NS FAILED LAT...`:
+//                           the wall-clock (system_clock) start and end, failed starts, and each
+//                           StartExecution's duration in microseconds.
+//   quit
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <pqxx/pqxx>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "store/embedded_postgres.hpp"
 #include "switchyard/orchestrator/engine.hpp"
 
 namespace orch = switchyard::orchestrator;
 
-int main(int argc, char** argv) {
-  if (argc != 6) {
-    std::fprintf(stderr, "usage: engine_throughput URL pass|task EXECUTIONS CLIENTS NODES\n");
-    return 2;
-  }
-  const std::string url = argv[1];
-  const std::string kind = argv[2];
-  const int executions = std::atoi(argv[3]);
-  const int clients = std::atoi(argv[4]);
-  const int nodes = std::atoi(argv[5]);
+namespace {
 
-  std::vector<std::unique_ptr<orch::Engine>> engines;
-  for (int i = 0; i < nodes; ++i) {
-    orch::EngineOptions options;
-    options.database_url = url;
-    options.max_tasks_in_flight = 256;
-    engines.push_back(orch::Engine::Create(options));
-    engines.back()->RegisterNative(
-        "noop", [](const std::string& payload, const switchyard::invoker::NativeContext&) {
-          return switchyard::invoker::NativeOutcome{payload, ""};
-        });
-  }
-  const std::string machine =
-      kind + "-" + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
-  std::string definition;
+int64_t WallNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string Definition(const std::string& kind) {
   if (kind == "pass") {
-    definition = R"({"StartAt": "A", "States": {
+    return R"({"StartAt": "A", "States": {
       "A": {"Type": "Pass", "Result": 1, "ResultPath": "$.a", "Next": "B"},
       "B": {"Type": "Choice", "Choices": [{"Variable": "$.a", "NumericEquals": 1, "Next": "C"}],
             "Default": "E"},
       "C": {"Type": "Pass", "Result": 2, "ResultPath": "$.c", "Next": "D"},
       "D": {"Type": "Pass", "Next": "E"},
       "E": {"Type": "Succeed"}}})";
-  } else {
-    const std::string fn = "arn:aws:lambda:us-east-1:000000000000:function:noop";
-    definition = R"({"StartAt": "A", "States": {
-      "A": {"Type": "Task", "Resource": ")" +
-                 fn + R"(", "Next": "B"},
-      "B": {"Type": "Task", "Resource": ")" +
-                 fn + R"(", "Next": "C"},
-      "C": {"Type": "Task", "Resource": ")" +
-                 fn + R"(", "End": true}}})";
   }
-  auto created = engines[0]->CreateStateMachine(machine, definition);
-  if (!created.ok()) {
-    std::fprintf(stderr, "create: %s\n", created.error().cause.c_str());
+  const std::string fn = "arn:aws:lambda:us-east-1:000000000000:function:noop";
+  return R"({"StartAt": "A", "States": {
+      "A": {"Type": "Task", "Resource": ")" +
+         fn + R"(", "Next": "B"},
+      "B": {"Type": "Task", "Resource": ")" +
+         fn + R"(", "Next": "C"},
+      "C": {"Type": "Task", "Resource": ")" +
+         fn + R"(", "End": true}}})";
+}
+
+int Cluster(int argc, char** argv) {
+  namespace store = orch::store;
+  const std::string command = argv[2];
+  store::EmbeddedPostgresOptions options;
+  options.data_dir = argv[3];
+  options.database = "bench";
+  options.sync_initdb = false;  // a throwaway cluster; the server's own settings are serve's
+  options.stop_when_last = false;
+  for (int i = 4; i < argc; ++i) {
+    std::string setting = argv[i];
+    auto eq = setting.find('=');
+    if (eq == std::string::npos) {
+      std::fprintf(stderr, "engine_throughput: setting '%s' is not NAME=VALUE\n", argv[i]);
+      return 2;
+    }
+    options.settings[setting.substr(0, eq)] = setting.substr(eq + 1);
+  }
+  try {
+    if (command == "start") {
+      auto cluster = store::EmbeddedPostgres::Start(options);
+      std::printf("%s\n", cluster->connection_url().c_str());
+      return 0;
+    }
+    if (command == "stop") {
+      if (!std::filesystem::exists(options.data_dir / "pgdata")) return 0;
+      store::EmbeddedPostgres::Start(options)->Stop();
+      std::filesystem::remove_all(options.data_dir);
+      return 0;
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "engine_throughput: %s\n", e.what());
     return 1;
   }
+  return 2;
+}
 
-  std::atomic<int> next{0};
-  std::atomic<int> failures{0};
-  auto start = std::chrono::steady_clock::now();
-  std::vector<std::thread> threads;
-  for (int c = 0; c < clients; ++c) {
-    threads.emplace_back([&] {
-      for (int i = next++; i < executions; i = next++) {
-        if (!engines[0]->StartExecution(machine, "e" + std::to_string(i), "{}").ok()) ++failures;
-      }
-    });
-  }
-  for (auto& thread : threads) thread.join();
+int Agent(const std::string& url) {
+  orch::EngineOptions options;
+  options.database_url = url;
+  options.max_tasks_in_flight = 256;
+  std::unique_ptr<orch::Engine> engine = orch::Engine::Create(options);
+  engine->RegisterNative("noop",
+                         [](const std::string& payload, const switchyard::invoker::NativeContext&) {
+                           return switchyard::invoker::NativeOutcome{payload, ""};
+                         });
   pqxx::connection connection(url);
-  for (;;) {
-    pqxx::work tx(connection);
-    int running = tx.exec_params(
-                        "SELECT count(*) FROM executions WHERE state_machine_name = $1 "
-                        "AND status = 'RUNNING'",
-                        machine)[0][0]
-                      .as<int>();
-    tx.commit();
-    if (running == 0) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::vector<double> latencies;
-  {
-    pqxx::work tx(connection);
-    for (const auto& row : tx.exec_params(
-             "SELECT extract(epoch from stop_date - start_date) * 1000 FROM executions WHERE "
-             "state_machine_name = $1 AND status = 'SUCCEEDED'",
-             machine)) {
-      latencies.push_back(row[0].as<double>());
+  connection.prepare("finished",
+                     "SELECT count(*) FROM executions WHERE state_machine_name = $1 AND status "
+                     "<> 'RUNNING'");
+  std::printf("ready\n");
+  std::fflush(stdout);
+
+  std::string line;
+  while (std::getline(std::cin, line)) {
+    std::istringstream in(line);
+    std::string command;
+    in >> command;
+    if (command == "quit") break;
+    if (command == "create") {
+      std::string kind, name;
+      in >> kind >> name;
+      auto created = engine->CreateStateMachine(name, Definition(kind));
+      std::printf("%s\n", created.ok() ? "ok" : ("error " + created.error().cause).c_str());
+    } else if (command == "round") {
+      std::string name;
+      int count = 0, total = 0, first = 0, clients = 1;
+      in >> name >> count >> total >> first >> clients;
+      std::atomic<int> next{0};
+      std::atomic<int> failures{0};
+      std::vector<std::vector<int64_t>> latencies(static_cast<std::size_t>(clients));
+      const int64_t start = WallNanos();
+      std::vector<std::thread> threads;
+      for (int c = 0; c < clients; ++c) {
+        threads.emplace_back([&, c] {
+          for (int i = next++; i < count; i = next++) {
+            auto t0 = std::chrono::steady_clock::now();
+            if (!engine->StartExecution(name, "e" + std::to_string(first + i), "{}").ok()) {
+              ++failures;
+            }
+            latencies[static_cast<std::size_t>(c)].push_back(
+                std::chrono::duration_cast<std::chrono::microseconds>(
+                    std::chrono::steady_clock::now() - t0)
+                    .count());
+          }
+        });
+      }
+      for (auto& thread : threads) thread.join();
+      for (;;) {
+        pqxx::nontransaction tx(connection);
+        if (tx.exec_prepared("finished", name)[0][0].as<int>() >= total) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      }
+      const int64_t end = WallNanos();
+      std::string out = "done " + std::to_string(start) + " " + std::to_string(end) + " " +
+                        std::to_string(failures.load());
+      for (const auto& per_client : latencies) {
+        for (int64_t us : per_client) out += " " + std::to_string(us);
+      }
+      std::printf("%s\n", out.c_str());
+    } else {
+      std::printf("error unknown command\n");
     }
+    std::fflush(stdout);
   }
-  std::sort(latencies.begin(), latencies.end());
-  auto pct = [&](double p) {
-    if (latencies.empty()) return 0.0;
-    return latencies[static_cast<std::size_t>(p * static_cast<double>(latencies.size() - 1))];
-  };
-  std::printf(
-      "machine=%s executions=%d clients=%d nodes=%d seconds=%.3f executions_per_s=%.0f "
-      "succeeded=%zu failures=%d latency_ms_p50=%.2f p99=%.2f\n",
-      kind.c_str(), executions, clients, nodes, seconds, executions / seconds, latencies.size(),
-      failures.load(), pct(0.5), pct(0.99));
-  for (auto& engine : engines) engine->Shutdown();
+  engine->Shutdown();
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc >= 4 && std::string(argv[1]) == "cluster") return Cluster(argc, argv);
+  if (argc == 3 && std::string(argv[1]) == "agent") return Agent(argv[2]);
+  std::fprintf(stderr,
+               "usage: engine_throughput cluster start|stop DIR [NAME=VALUE ...]\n"
+               "       engine_throughput agent URL\n");
+  return 2;
 }

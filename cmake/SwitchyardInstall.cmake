@@ -28,8 +28,8 @@ foreach(module asl invoker orchestrator)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${module}/include/switchyard
     DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.hpp")
 endforeach()
-# The built-in function runtimes (python, node bootstraps); point InvokerOptions::runtimes_dir or
-# $SWITCHYARD_RUNTIMES_DIR here when the source tree is gone.
+# The built-in function runtimes (python, node bootstraps); an installed program finds them next
+# to itself (<prefix>/share/switchyard/runtimes).
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/invoker/runtimes/
   DESTINATION ${CMAKE_INSTALL_DATADIR}/switchyard/runtimes USE_SOURCE_PERMISSIONS)
 

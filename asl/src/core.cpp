@@ -87,9 +87,12 @@ struct Frame {
   int64_t fan_max = 0;
   int64_t tolerated_count = -1;
   double tolerated_percentage = -1;
-  // Live children, by id: ids grow with launch order, so this is also the launch order. A set so
-  // that a Map of 100,000 waiting iterations removes each finished one in O(log n).
-  std::set<int64_t> children;
+  // Live children's ids, in no particular order: each child knows its place (`child_slot`), so
+  // that a Map of 100,000 waiting iterations removes a finished one in O(1). Ids grow with
+  // launch order: SortedChildren() is the launch order.
+  std::vector<int64_t> children;
+  // This frame's index in its parent's `children`. Not in snapshots (FromJson recomputes it).
+  std::size_t child_slot = 0;
   Json items;
   Json results;
   std::string fan_error;
@@ -100,6 +103,12 @@ struct Frame {
   std::string error;
   std::string cause;
 };
+
+std::vector<int64_t> SortedChildren(const Frame& frame) {
+  std::vector<int64_t> children = frame.children;
+  std::sort(children.begin(), children.end());
+  return children;
+}
 
 std::size_t VariablesSize(const Frame& frame) {
   std::size_t size = 0;
@@ -125,7 +134,10 @@ struct ExecutionState::Impl {
   int64_t last_event_id = 0;
   int64_t next_serial = 1;
   bool execution_timer = false;
-  std::map<int64_t, Frame> frames;
+  // By id. Hashed: a Map of 100,000 live iterations finds a frame without a tree walk's cache
+  // misses. Whatever depends on their order (snapshots, the commands that end an execution)
+  // sorts the ids (SortedFrameIds).
+  std::unordered_map<int64_t, Frame> frames;
   // The size of every live frame's variables (AWS: at most 10 MiB per execution). Not in
   // snapshots: FromJson recounts it.
   std::size_t variables_bytes = 0;
@@ -162,6 +174,13 @@ struct ExecutionState::Impl {
     if (it == frames.end()) return nullptr;
     ++frames_examined;
     return &it->second;
+  }
+  std::vector<int64_t> SortedFrameIds() const {
+    std::vector<int64_t> ids;
+    ids.reserve(frames.size());
+    for (const auto& entry : frames) ids.push_back(entry.first);
+    std::sort(ids.begin(), ids.end());
+    return ids;
   }
   // The frame that owns token `key`, or nullptr.
   Frame* Owner(const std::string& key) {
@@ -324,6 +343,34 @@ std::string_view StateEventType(StateType type, StateEvent event) {
   }
   return kNames[row][event];
 }
+
+// Drive's stack of frame ids, the top one kept apart: driving a single frame (an execution of
+// Pass and Choice states) allocates nothing.
+class FrameStack {
+ public:
+  bool empty() const { return size_ == 0; }
+  int64_t back() const { return top_; }
+  void push_back(int64_t frame_id) {
+    if (size_ > 0) below_.push_back(top_);
+    top_ = frame_id;
+    ++size_;
+  }
+  void pop_back() {
+    if (--size_ > 0) {
+      top_ = below_.back();
+      below_.pop_back();
+    }
+  }
+  void clear() {
+    size_ = 0;
+    below_.clear();
+  }
+
+ private:
+  int64_t top_ = -1;
+  std::size_t size_ = 0;
+  std::vector<int64_t> below_;
+};
 
 class Runner {
  public:
@@ -531,7 +578,11 @@ class Runner {
   void EndExecution(ExecutionStatus status, std::string_view type, Json output, std::string error,
                     std::string cause, std::string output_text = {}) {
     if (history_full_) return;  // EndAtHistoryLimit ends it
-    for (auto& [id, frame] : impl_.frames) CancelInFlight(frame);
+    if (impl_.frames.size() == 1) {
+      CancelInFlight(impl_.frames.begin()->second);
+    } else {
+      for (int64_t frame_id : impl_.SortedFrameIds()) CancelInFlight(impl_.frames.at(frame_id));
+    }
     if (impl_.execution_timer && status != ExecutionStatus::kTimedOut) {
       Command command;
       command.kind = Command::Kind::kCancelTimer;
@@ -599,12 +650,30 @@ class Runner {
   }
 
   // ---- definitions and scopes ---------------------------------------------------------
+  // The (sub-)machine `frame` runs in: walked down from the root along the frame's ancestors,
+  // iteratively (a definition may nest Parallel and Map states hundreds of levels deep).
   const StateMachineDef& DefOf(const Frame& frame) const {
     if (frame.parent < 0) return definition_;
     const Frame& parent = impl_.frames.at(frame.parent);
-    const State* state = DefOf(parent).Find(parent.state);
-    if (frame.kind == FrameKind::kBranch) {
-      return state->branches[static_cast<std::size_t>(frame.index)];
+    if (parent.parent < 0) return ChildDef(definition_, parent, frame);
+    ancestors_.clear();
+    for (const Frame* up = &frame; up->parent >= 0; up = &impl_.frames.at(up->parent)) {
+      ancestors_.push_back(up);
+    }
+    const StateMachineDef* def = &definition_;
+    for (auto it = ancestors_.rbegin(); it != ancestors_.rend(); ++it) {
+      def = &ChildDef(*def, impl_.frames.at((*it)->parent), **it);
+    }
+    return *def;
+  }
+
+  // The sub-machine `child` runs in, `parent` (a frame in a Parallel or Map state) running in
+  // `parent_def`.
+  static const StateMachineDef& ChildDef(const StateMachineDef& parent_def, const Frame& parent,
+                                         const Frame& child) {
+    const State* state = parent_def.Find(parent.state);
+    if (child.kind == FrameKind::kBranch) {
+      return state->branches[static_cast<std::size_t>(child.index)];
     }
     return *state->item_processor;
   }
@@ -782,29 +851,82 @@ class Runner {
   // ---- driving frames -----------------------------------------------------------------
   // Runs `frame_id` until it blocks or ends, then lets finished frames notify their parents.
   void Resume(int64_t frame_id) {
-    int64_t current = frame_id;
-    while (impl_.status == ExecutionStatus::kRunning) {
-      Advance(current);
-      if (impl_.status != ExecutionStatus::kRunning) return;
-      auto it = impl_.frames.find(current);
-      if (it == impl_.frames.end() || it->second.phase != Phase::kDone) return;
-      int64_t parent_id = it->second.parent;
-      if (parent_id < 0) return;
-      RecordChildDone(impl_.frames.at(parent_id), current);
-      ContinueFanOut(parent_id);
-      if (impl_.status != ExecutionStatus::kRunning) return;
-      current = parent_id;
-    }
+    drive_stack_.clear();
+    drive_stack_.push_back(frame_id);
+    Drive();
   }
 
-  void Advance(int64_t frame_id) {
-    while (impl_.status == ExecutionStatus::kRunning) {
+  // Resumes `frame_id` and, once it blocks, the fan-outs of each of its ancestors in turn
+  // (innermost first): what a yield held back (see Drive).
+  void ResumeWithAncestors(int64_t frame_id) {
+    std::vector<int64_t> chain;
+    for (int64_t id = frame_id; id >= 0;) {
+      chain.push_back(id);
+      auto it = impl_.frames.find(id);
+      id = it == impl_.frames.end() ? -1 : it->second.parent;
+    }
+    drive_stack_.clear();
+    for (auto id = chain.rbegin(); id != chain.rend(); ++id) drive_stack_.push_back(*id);
+    Drive();
+  }
+
+  // Runs the frames on drive_stack_ until every one has blocked or ended. The stack is a chain
+  // of frames, each the parent of the next: the top one runs; a fan-out pushes the child it
+  // launches; a child that ends is popped and reported to its parent (pushed when not already
+  // below it); a frame that blocks (task, timer, children still running) is popped. An explicit
+  // stack, not a recursion: Parallel and Map states may nest hundreds of levels deep.
+  // An Express execution yields once this step has recorded kExpressYieldEvents events: the
+  // frame about to enter a state waits for a timer due at once, and every frame on the stack
+  // (its ancestors, whose fan-outs would otherwise launch children that yield in turn) waits
+  // with it until that timer fires (HandleTimer → ResumeWithAncestors).
+  void Drive() {
+    FrameStack& stack = drive_stack_;
+    while (!stack.empty() && impl_.status == ExecutionStatus::kRunning) {
+      const int64_t frame_id = stack.back();
       auto it = impl_.frames.find(frame_id);
-      if (it == impl_.frames.end() || it->second.phase != Phase::kEnter) return;
-      if (impl_.type == ExecutionType::kExpress && step_.history.size() >= kExpressYieldEvents) {
-        return Yield(it->second);
+      if (it == impl_.frames.end()) {
+        stack.pop_back();
+        continue;
       }
-      EnterState(frame_id);
+      Frame& frame = it->second;
+      switch (frame.phase) {
+        case Phase::kEnter:
+          if (impl_.type == ExecutionType::kExpress &&
+              step_.history.size() >= kExpressYieldEvents) {
+            Yield(frame);
+            stack.clear();
+            return;
+          }
+          EnterState(frame_id);
+          continue;
+        case Phase::kChildren: {
+          const int64_t child_id = FanOutStep(frame);
+          if (child_id >= 0) {
+            stack.push_back(child_id);
+            continue;
+          }
+          // Blocked unless the step moved the frame on (completed, failed, retrying, ...).
+          auto again = impl_.frames.find(frame_id);
+          if (again == impl_.frames.end() || again->second.phase == Phase::kChildren) {
+            stack.pop_back();
+          }
+          continue;
+        }
+        case Phase::kDone: {
+          stack.pop_back();
+          const int64_t parent_id = frame.parent;
+          if (parent_id < 0) continue;
+          RecordChildDone(impl_.frames.at(parent_id), frame_id);
+          if (stack.empty() || stack.back() != parent_id) stack.push_back(parent_id);
+          continue;
+        }
+        case Phase::kTask:
+        case Phase::kWait:
+        case Phase::kRetry:
+        case Phase::kYield:
+          stack.pop_back();
+          continue;
+      }
     }
   }
 
@@ -1425,20 +1547,7 @@ class Runner {
     ClearTimer(frame);
     if (frame.phase == Phase::kYield) {
       frame.phase = Phase::kEnter;
-      int64_t parent_id = frame.parent;
-      Resume(frame_id);
-      // The fan-out this child held back goes on, unless Resume already did that (the child
-      // ended) or the child yielded again.
-      if (impl_.status != ExecutionStatus::kRunning || parent_id < 0) return;
-      auto child = impl_.frames.find(frame_id);
-      if (child == impl_.frames.end() || child->second.phase == Phase::kDone ||
-          child->second.phase == Phase::kYield) {
-        return;
-      }
-      auto parent = impl_.frames.find(parent_id);
-      if (parent != impl_.frames.end() && parent->second.phase == Phase::kChildren) {
-        ContinueFanOut(parent_id);
-      }
+      ResumeWithAncestors(frame_id);
       return;
     }
     const State& state = StateOf(frame);
@@ -1451,7 +1560,6 @@ class Runner {
       InvokeTask(frame, state);
     } else {
       StartFanOut(frame, state);
-      ContinueFanOut(frame_id);
     }
     Resume(frame_id);
   }
@@ -1540,8 +1648,7 @@ class Runner {
         frame.tolerated_percentage = value->GetDouble();
       }
     }
-    StartFanOut(frame, state);
-    ContinueFanOut(frame.id);
+    StartFanOut(frame, state);  // Drive launches the children
   }
 
   void StartFanOut(Frame& frame, const State& state) {
@@ -1561,6 +1668,13 @@ class Runner {
       JsonSet(details, "length", JsonInt(frame.fan_total));
       Emit("MapStateStarted", "mapStateStartedEventDetails", std::move(details));
     }
+    // The children live at once (all of them without a MaxConcurrency): room in the frame table
+    // now rather than rehashing it again and again while they launch.
+    const int64_t live =
+        frame.fan_max > 0 ? std::min(frame.fan_max, frame.fan_total) : frame.fan_total;
+    impl_.frames.reserve(impl_.frames.size() + static_cast<std::size_t>(live));
+    JsonAllocator allocator;  // stateless: every Json allocates with malloc
+    frame.results.Reserve(static_cast<rapidjson::SizeType>(frame.fan_total), allocator);
     for (int64_t i = 0; i < frame.fan_total; ++i) JsonPush(frame.results, JsonNull());
   }
 
@@ -1597,10 +1711,10 @@ class Runner {
       }
     }
     impl_.UnindexFrame(impl_.frames.at(child_id));
+    RemoveChild(parent, impl_.frames.at(child_id));
     Frame child = std::move(impl_.frames.at(child_id));
     ForgetVariables(child);
     impl_.frames.erase(child_id);
-    parent.children.erase(child_id);
     if (child.failed) {
       parent.fan_failed += 1;
       parent.fan_error = child.error;
@@ -1615,35 +1729,19 @@ class Runner {
     }
   }
 
-  // Launches children up to the concurrency limit, running each until it blocks, and completes
-  // the state when all are done or the failure rules say it has failed.
-  void ContinueFanOut(int64_t frame_id) {
-    while (impl_.status == ExecutionStatus::kRunning) {
-      Frame& frame = impl_.frames.at(frame_id);
-      if (frame.phase != Phase::kChildren) return;
-      const State& state = StateOf(frame);
-      if (FanOutFailed(frame, state)) return FailFanOut(frame, state);
-      bool room = frame.fan_max <= 0 || static_cast<int64_t>(frame.children.size()) < frame.fan_max;
-      if (room && frame.fan_next < frame.fan_total) {
-        int64_t child_id = LaunchChild(frame, state);
-        if (child_id < 0) return;
-        Advance(child_id);
-        if (impl_.status != ExecutionStatus::kRunning) return;
-        auto it = impl_.frames.find(child_id);
-        // A child that yielded to the driver holds back the rest of the fan-out until its timer
-        // fires (HandleTimer): launching more children now would only make each yield in turn,
-        // leaving all of them live at once.
-        if (it != impl_.frames.end() && it->second.phase == Phase::kYield) return;
-        if (it != impl_.frames.end() && it->second.phase == Phase::kDone) {
-          RecordChildDone(impl_.frames.at(frame_id), child_id);
-        }
-        continue;
-      }
-      if (frame.children.empty() && frame.fan_next >= frame.fan_total) {
-        return CompleteFanOut(frame, state);
-      }
-      return;
+  // One step of a fan-out (Drive runs it while the frame is in kChildren): fails it when the
+  // failure rules say so, launches the next child when there is room (returning its id, which
+  // Drive runs next), or completes it when every child is done. -1 when it launched nothing.
+  int64_t FanOutStep(Frame& frame) {
+    const State& state = StateOf(frame);
+    if (FanOutFailed(frame, state)) {
+      FailFanOut(frame, state);
+      return -1;
     }
+    bool room = frame.fan_max <= 0 || static_cast<int64_t>(frame.children.size()) < frame.fan_max;
+    if (room && frame.fan_next < frame.fan_total) return LaunchChild(frame, state);
+    if (frame.children.empty() && frame.fan_next >= frame.fan_total) CompleteFanOut(frame, state);
+    return -1;
   }
 
   int64_t LaunchChild(Frame& frame, const State& state) {
@@ -1681,37 +1779,67 @@ class Runner {
       }
     }
     int64_t child_id = child.id;
-    frame.children.insert(child_id);
+    child.child_slot = frame.children.size();
+    frame.children.push_back(child_id);
     impl_.frames.emplace(child_id, std::move(child));
     return child_id;
   }
 
-  void AbortFrame(int64_t frame_id) {
-    Frame& frame = impl_.frames.at(frame_id);
-    for (int64_t grandchild : std::vector<int64_t>(frame.children.begin(), frame.children.end())) {
-      AbortFrame(grandchild);
-    }
-    frame.children.clear();
-    if (frame.phase != Phase::kDone) {
-      const State* state = DefOf(frame).Find(frame.state);
-      bool in_state = frame.phase == Phase::kTask || frame.phase == Phase::kWait ||
-                      frame.phase == Phase::kRetry || frame.phase == Phase::kChildren;
-      CancelInFlight(frame);
-      if (state != nullptr && in_state) {
-        Emit(StateEventType(state->type, kAborted));
+  // Takes `child` out of `parent.children` in O(1): the last child takes its place.
+  void RemoveChild(Frame& parent, const Frame& child) {
+    const std::size_t slot = child.child_slot;
+    if (slot >= parent.children.size() || parent.children[slot] != child.id) return;
+    const int64_t last = parent.children.back();
+    parent.children[slot] = last;
+    parent.children.pop_back();
+    if (last != child.id) impl_.frames.at(last).child_slot = slot;
+  }
+
+  // Aborts a frame and, first, all its descendants (children in launch order, depth first), with
+  // an explicit stack: the nesting is the definition's, hundreds of levels at most, but a
+  // recursion per level is what a user controls.
+  void AbortFrame(int64_t top_id) {
+    struct Pending {
+      int64_t frame_id;
+      bool children_pushed;
+    };
+    std::vector<Pending> stack{{top_id, false}};
+    while (!stack.empty()) {
+      Pending& pending = stack.back();
+      Frame& frame = impl_.frames.at(pending.frame_id);
+      if (!pending.children_pushed) {
+        pending.children_pushed = true;
+        std::vector<int64_t> children = SortedChildren(frame);
+        frame.children.clear();
+        // Reversed, so that the first-launched child is aborted first.
+        for (auto child = children.rbegin(); child != children.rend(); ++child) {
+          stack.push_back({*child, false});
+        }
+        continue;
       }
-      if (frame.kind == FrameKind::kIteration) {
-        const Frame& parent = impl_.frames.at(frame.parent);
-        Emit("MapIterationAborted", "mapIterationAbortedEventDetails",
-             MapIterationDetails(StateOf(parent), frame.index));
+      const int64_t frame_id = pending.frame_id;
+      stack.pop_back();
+      if (frame.phase != Phase::kDone) {
+        const State* state = DefOf(frame).Find(frame.state);
+        bool in_state = frame.phase == Phase::kTask || frame.phase == Phase::kWait ||
+                        frame.phase == Phase::kRetry || frame.phase == Phase::kChildren;
+        CancelInFlight(frame);
+        if (state != nullptr && in_state) {
+          Emit(StateEventType(state->type, kAborted));
+        }
+        if (frame.kind == FrameKind::kIteration) {
+          const Frame& parent = impl_.frames.at(frame.parent);
+          Emit("MapIterationAborted", "mapIterationAbortedEventDetails",
+               MapIterationDetails(StateOf(parent), frame.index));
+        }
       }
+      ForgetVariables(frame);
+      EraseFrame(frame_id);
     }
-    ForgetVariables(frame);
-    EraseFrame(frame_id);
   }
 
   void AbortChildren(Frame& frame) {
-    std::set<int64_t> children = std::move(frame.children);
+    std::vector<int64_t> children = SortedChildren(frame);
     frame.children.clear();
     for (int64_t child : children) AbortFrame(child);
   }
@@ -1764,6 +1892,9 @@ class Runner {
   // issued before it.
   bool history_full_ = false;
   std::size_t commands_at_limit_ = 0;
+  // Scratch space, kept to reuse its memory within the step: Drive's stack, DefOf's ancestors.
+  FrameStack drive_stack_;
+  mutable std::vector<const Frame*> ancestors_;
 };
 
 // ---- snapshots ----------------------------------------------------------------------------
@@ -1798,7 +1929,7 @@ Json FrameToJson(const Frame& frame) {
   JsonSet(object, "fanMax", JsonInt(frame.fan_max));
   JsonSet(object, "toleratedCount", JsonInt(frame.tolerated_count));
   JsonSet(object, "toleratedPercentage", JsonDouble(frame.tolerated_percentage));
-  JsonSet(object, "children", IntArray(frame.children));
+  JsonSet(object, "children", IntArray(SortedChildren(frame)));
   JsonSet(object, "items", CopyJson(frame.items));
   JsonSet(object, "results", CopyJson(frame.results));
   JsonSet(object, "fanError", JsonString(frame.fan_error));
@@ -1910,8 +2041,7 @@ std::optional<Frame> FrameFromJson(const Json& object) {
   frame.fan_max = reader.Int("fanMax");
   frame.tolerated_count = reader.Int("toleratedCount");
   frame.tolerated_percentage = reader.Double("toleratedPercentage");
-  std::vector<int64_t> children = reader.Ints("children");
-  frame.children.insert(children.begin(), children.end());
+  frame.children = reader.Ints("children");
   frame.items = reader.Copy("items");
   frame.results = reader.Copy("results");
   frame.fan_error = reader.String("fanError");
@@ -2093,7 +2223,8 @@ Json ExecutionState::ToJson() const {
   JsonSet(object, "nextSerial", JsonInt(impl.next_serial));
   JsonSet(object, "executionTimer", JsonBool(impl.execution_timer));
   Json frames = JsonArray();
-  for (const auto& [id, frame] : impl.frames) JsonPush(frames, FrameToJson(frame));
+  for (int64_t frame_id : impl.SortedFrameIds())
+    JsonPush(frames, FrameToJson(impl.frames.at(frame_id)));
   JsonSet(object, "frames", std::move(frames));
   return object;
 }
@@ -2134,6 +2265,15 @@ Result<ExecutionState> ExecutionState::FromJson(const Json& snapshot) {
     impl.variables_bytes += VariablesSize(*frame);
     impl.IndexFrame(*frame);
     impl.frames.emplace(id, std::move(*frame));
+  }
+  for (const auto& [parent_id, parent] : impl.frames) {
+    for (std::size_t slot = 0; slot < parent.children.size(); ++slot) {
+      auto child = impl.frames.find(parent.children[slot]);
+      if (child == impl.frames.end() || child->second.parent != parent_id) {
+        return Error{std::string(kStatesRuntime), "malformed frame in execution snapshot"};
+      }
+      child->second.child_slot = slot;
+    }
   }
   return state;
 }

@@ -17,6 +17,7 @@
 #include <mutex>
 #include <random>
 #include <thread>
+#include <vector>
 
 #include "environment.hpp"
 #include "http_client.hpp"
@@ -186,14 +187,28 @@ std::string MarkCallerDeadlineExceeded(InvokeResult* result) {
 
 struct Invoker::Impl {
   explicit Impl(InvokerOptions opts) : options(std::move(opts)), server(kRuntimeBodyLimit) {
-    if (options.runtimes_dir.empty()) {
-      const char* from_env = std::getenv("SWITCHYARD_RUNTIMES_DIR");
+    if (options.runtimes_dir.empty()) options.runtimes_dir = DefaultRuntimesDir();
+  }
+
+  // $SWITCHYARD_RUNTIMES_DIR; else next to an installed program (<prefix>/bin/x ->
+  // <prefix>/share/switchyard/runtimes); else the source tree this library was built from; else
+  // the install prefix it was configured for.
+  static std::string DefaultRuntimesDir() {
+    if (const char* from_env = std::getenv("SWITCHYARD_RUNTIMES_DIR")) return from_env;
+    std::error_code ec;
+    const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    std::vector<std::filesystem::path> candidates;
+    if (!ec) candidates.push_back(exe.parent_path().parent_path() / "share/switchyard/runtimes");
 #ifdef SWITCHYARD_RUNTIMES_DIR
-      options.runtimes_dir = from_env ? from_env : SWITCHYARD_RUNTIMES_DIR;
-#else
-      options.runtimes_dir = from_env ? from_env : "";
+    candidates.emplace_back(SWITCHYARD_RUNTIMES_DIR);
 #endif
+#ifdef SWITCHYARD_INSTALLED_RUNTIMES_DIR
+    candidates.emplace_back(SWITCHYARD_INSTALLED_RUNTIMES_DIR);
+#endif
+    for (const auto& dir : candidates) {
+      if (std::filesystem::is_directory(dir / "python", ec)) return dir.string();
     }
+    return candidates.empty() ? std::string() : candidates.back().string();
   }
 
   InvokerOptions options;

@@ -1,6 +1,8 @@
 #include "memory_cgroup.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,6 +13,7 @@
 #include <fstream>
 #include <mutex>
 #include <sstream>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -62,8 +65,62 @@ bool WriteText(const std::string& path, const std::string& text) {
   return static_cast<bool>(out);
 }
 
+// The pid in a cgroup name this invoker makes ("switchyard-<pid>-<n>"), or 0.
+pid_t OwnerPid(const std::string& name) {
+  constexpr std::string_view kPrefix = "switchyard-";
+  if (name.rfind(kPrefix, 0) != 0) return 0;
+  const std::size_t dash = name.find('-', kPrefix.size());
+  if (dash == std::string::npos || dash == kPrefix.size()) return 0;
+  pid_t pid = 0;
+  for (std::size_t i = kPrefix.size(); i < dash; ++i) {
+    if (name[i] < '0' || name[i] > '9' || pid > 1000000000) return 0;
+    pid = pid * 10 + (name[i] - '0');
+  }
+  return pid;
+}
+
+std::size_t RemoveStaleIn(const std::string& base) {
+  std::vector<std::string> stale;
+  if (DIR* dir = opendir(base.c_str())) {
+    while (const dirent* entry = readdir(dir)) {
+      const pid_t owner = OwnerPid(entry->d_name);
+      // Only an owner that no longer exists: a live pid (even a reused one) keeps its cgroups.
+      if (owner > 0 && kill(owner, 0) != 0 && errno == ESRCH) {
+        stale.push_back(base + "/" + entry->d_name);
+      }
+    }
+    closedir(dir);
+  }
+  // Runtimes the dead invoker left running are orphans nobody will invoke again.
+  for (const auto& path : stale) {
+    std::ifstream procs(path + "/cgroup.procs");
+    pid_t pid = 0;
+    while (procs >> pid) {
+      if (pid > 0) kill(pid, SIGKILL);
+    }
+  }
+  std::size_t removed = 0;
+  for (const auto& path : stale) {
+    // A killed process leaves its cgroup only once the kernel has torn it down.
+    for (int attempt = 0; attempt < 50; ++attempt) {
+      if (rmdir(path.c_str()) == 0 || errno == ENOENT) {
+        ++removed;
+        break;
+      }
+      if (errno != EBUSY) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  return removed;
+}
+
 const Hierarchy& TheHierarchy() {
-  static const Hierarchy hierarchy = FindHierarchy();
+  static const Hierarchy hierarchy = [] {
+    Hierarchy found = FindHierarchy();
+    // An invoker killed with SIGKILL cannot remove its cgroups: the next one does.
+    if (!found.base.empty()) RemoveStaleIn(found.base);
+    return found;
+  }();
   return hierarchy;
 }
 
@@ -123,6 +180,13 @@ void MemoryCgroup::Prepare(int count) {
 }
 
 bool MemoryCgroup::Available() { return !TheHierarchy().base.empty(); }
+
+std::size_t MemoryCgroup::RemoveStale() {
+  const Hierarchy& hierarchy = TheHierarchy();
+  return hierarchy.base.empty() ? 0 : RemoveStaleIn(hierarchy.base);
+}
+
+std::string MemoryCgroup::Base() { return TheHierarchy().base; }
 
 std::unique_ptr<MemoryCgroup> MemoryCgroup::CreateUnlimited() {
   const Hierarchy& hierarchy = TheHierarchy();

@@ -6,6 +6,7 @@
 // Thread model: Create() is thread-safe; an instance is used by one environment.
 #include <sys/types.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -25,6 +26,12 @@ class MemoryCgroup {
   // Makes empty cgroups ahead of need until `count` wait unused (no-op without cgroups), so that
   // a cold start does not pay for mkdir. Leftovers are removed at process exit.
   static void Prepare(int count);
+  // Removes the cgroups left behind by invokers that died without cleaning up (SIGKILL): the
+  // directories named after a pid that no longer exists, killing the runtimes still in them.
+  // Runs once by itself when this process first uses cgroups; returns how many it removed.
+  static std::size_t RemoveStale();
+  // The directory cgroups are made in ("" without cgroups).
+  static std::string Base();
   ~MemoryCgroup();  // removes the cgroup (its processes must be gone)
   MemoryCgroup(const MemoryCgroup&) = delete;
   MemoryCgroup& operator=(const MemoryCgroup&) = delete;

@@ -14,7 +14,9 @@
 #include <string>
 #include <vector>
 
+#include "api/metrics.hpp"
 #include "api/server.hpp"
+#include "logging.hpp"
 #include "serve_functions.hpp"
 #include "store/database.hpp"
 #include "store/migrate.hpp"
@@ -34,6 +36,15 @@ int RunServeCommand(const ServeOptions& options, std::ostream& out, std::ostream
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  if (std::string error = ConfigureLogging(options.log_level, options.log_format); !error.empty()) {
+    err << "switchyard serve: " << error << "\n";
+    return 2;
+  }
+  // Lines still queued are written whichever way this function returns.
+  struct LogDrain {
+    ~LogDrain() { StopLogging(); }
+  } log_drain;
 
   // The HTTP API's flags are checked before a database is started for nothing.
   api::ApiServerOptions api_options;
@@ -78,6 +89,8 @@ int RunServeCommand(const ServeOptions& options, std::ostream& out, std::ostream
   // The invoker is shared: functions created through the Lambda API are what Task states run.
   // The engine and the HTTP API run on their own threads until the signal below; they shut
   // down (API first, then the engine) before the database does.
+  // Metrics outlive the invoker and the engine, which report to them.
+  api::Metrics metrics;
   invoker::InvokerOptions invoker_options;
   // Functions and async invocations live in the database (serve_functions.hpp).
   std::unique_ptr<DurableFunctions> durable;
@@ -97,6 +110,10 @@ int RunServeCommand(const ServeOptions& options, std::ostream& out, std::ostream
         ((database.cluster ? database.cluster->data_dir() : store::DefaultDataDir()) / "functions")
             .string();
   }
+  invoker_options.log_sink = [&metrics](const std::string& function_name, const std::string&,
+                                        const std::string& log) {
+    metrics.CountInvocationLog(function_name, log);
+  };
   auto functions = std::make_unique<invoker::Invoker>(std::move(invoker_options));
   std::unique_ptr<Engine> engine;
   try {
@@ -104,10 +121,17 @@ int RunServeCommand(const ServeOptions& options, std::ostream& out, std::ostream
     engine_options.database_url = database.url;
     engine_options.migrate = false;  // done above
     engine_options.invoker = functions.get();
+    engine_options.observer = &metrics;
+    // Four transactions of decisions in flight (not the library's two): StartExecution calls
+    // wait on commits, so overlapping more of them keeps the group commits full (bench/README).
+    engine_options.decision_threads = 4;
+    engine_options.pool_size = 6;
+    engine_options.lease = std::chrono::milliseconds(options.lease_ms);
     engine = Engine::Create(std::move(engine_options));
     spdlog::info("serve: engine node={}", engine->node_id());
     api_options.invoker = functions.get();
     api_options.engine = engine.get();
+    api_options.metrics = &metrics;
     api_server = std::make_unique<api::ApiServer>(api_options);
     durable->Attach(functions.get(), engine.get());
     api_server->Start(out);

@@ -117,6 +117,20 @@ int main(int argc, char** argv) {
       ->add_option("--read-timeout-ms", serve.read_timeout_ms,
                    "Deadline for reading one request (and the keep-alive idle limit)")
       ->envname("SWITCHYARD_READ_TIMEOUT_MS");
+  serve_cmd
+      ->add_option("--log-level", serve.log_level,
+                   "trace, debug, info (default), warn, error, critical or off")
+      ->envname("SWITCHYARD_LOG_LEVEL");
+  serve_cmd
+      ->add_option("--log-format", serve.log_format,
+                   "text (default) or json (one JSON object per line)")
+      ->envname("SWITCHYARD_LOG_FORMAT");
+  serve_cmd
+      ->add_option("--lease-ms", serve.lease_ms,
+                   "Lease of claimed work: another node takes it over this long after this one "
+                   "dies (renewed while the work runs)")
+      ->check(CLI::Range(int64_t{100}, int64_t{3600000}))
+      ->envname("SWITCHYARD_LEASE_MS");
 
   // Engine calls against the database of a running `serve`, named as the AWS CLI names them.
   orch::EngineCommandOptions engine_cmd;

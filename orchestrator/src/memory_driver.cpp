@@ -1,7 +1,10 @@
 #include "switchyard/orchestrator/memory_driver.hpp"
 
 #include <algorithm>
+#include <boost/unordered/unordered_flat_map.hpp>
+#include <boost/unordered/unordered_flat_set.hpp>
 #include <chrono>
+#include <functional>
 #include <utility>
 
 #include "switchyard/asl/names.hpp"
@@ -25,6 +28,14 @@ int64_t RealNow() {
       .count();
 }
 }  // namespace
+
+// Open addressing: a Map of 100,000 tasks in flight finds and erases each without walking a
+// bucket's linked nodes (std::unordered_map's erase looks for the node before).
+struct MemoryDriver::Tables {
+  boost::unordered_flat_map<std::string, InFlight> in_flight;
+  boost::unordered_flat_map<std::string, std::string> tokens;
+  boost::unordered_flat_set<std::string> cancelled_timers;
+};
 
 TaskOutcome TaskOutcome::Success(asl::Json output) {
   TaskOutcome outcome;
@@ -51,7 +62,10 @@ std::optional<TaskOutcome> NoFunctionBackend::Start(const TaskRequest& request,
 
 MemoryDriver::MemoryDriver(const asl::StateMachineDef& definition, TaskBackend& backend,
                            MemoryDriverOptions options)
-    : definition_(definition), backend_(backend), options_(std::move(options)) {
+    : definition_(definition),
+      backend_(backend),
+      options_(std::move(options)),
+      tables_(std::make_unique<Tables>()) {
   if (options_.fake_clock_start) {
     fake_now_ = *options_.fake_clock_start;
     options_.fast_timers = true;
@@ -104,11 +118,11 @@ void MemoryDriver::ApplyEvent(const asl::Event& event, RunResult& result) {
   if (event.kind == asl::Event::Kind::kHeartbeat) {
     std::string task_id = event.task_id;
     if (task_id.empty() && !event.token.empty()) {
-      auto token = tokens_.find(event.token);
-      if (token != tokens_.end()) task_id = token->second;
+      auto token = tables_->tokens.find(event.token);
+      if (token != tables_->tokens.end()) task_id = token->second;
     }
-    auto it = in_flight_.find(task_id);
-    if (it != in_flight_.end() && it->second.heartbeat_seconds > 0) {
+    auto it = tables_->in_flight.find(task_id);
+    if (it != tables_->in_flight.end() && it->second.heartbeat_seconds > 0) {
       it->second.heartbeat_at = AddSeconds(Now(), it->second.heartbeat_seconds);
       ScheduleDeadline(it->first, it->second);
     }
@@ -133,12 +147,12 @@ void MemoryDriver::ApplyEvent(const asl::Event& event, RunResult& result) {
     bool still_waiting = false;
     std::string completed = event.task_id;
     if (completed.empty()) {
-      auto token = tokens_.find(event.token);
-      if (!event.token.empty() && token != tokens_.end()) completed = token->second;
+      auto token = tables_->tokens.find(event.token);
+      if (!event.token.empty() && token != tables_->tokens.end()) completed = token->second;
     } else if (event.kind == asl::Event::Kind::kTaskSucceeded) {
       // A `.waitForTaskToken` invocation that returned still waits for its callback.
-      auto it = in_flight_.find(completed);
-      still_waiting = it != in_flight_.end() && !it->second.token.empty();
+      auto it = tables_->in_flight.find(completed);
+      still_waiting = it != tables_->in_flight.end() && !it->second.token.empty();
     }
     if (!still_waiting) ForgetTask(completed);
   }
@@ -157,10 +171,15 @@ void MemoryDriver::Execute(asl::Command& command, RunResult& result) {
         flight.heartbeat_at = AddSeconds(now, command.heartbeat_seconds);
       }
       flight.token = command.token;
-      ForgetTask(command.task_id);
-      if (!flight.token.empty()) tokens_[flight.token] = command.task_id;
-      ScheduleDeadline(command.task_id,
-                       in_flight_.insert_or_assign(command.task_id, flight).first->second);
+      // One lookup: the core never reuses a task id, but an entry by that id would be replaced.
+      auto [entry, inserted] = tables_->in_flight.try_emplace(command.task_id);
+      if (!inserted) {
+        ForgetTask(command.task_id);
+        entry = tables_->in_flight.try_emplace(command.task_id).first;
+      }
+      entry->second = std::move(flight);
+      if (!entry->second.token.empty()) tables_->tokens[entry->second.token] = command.task_id;
+      ScheduleDeadline(entry->first, entry->second);
       TaskRequest request;
       request.task_id = command.task_id;
       request.resource = command.resource;
@@ -206,12 +225,13 @@ void MemoryDriver::Execute(asl::Command& command, RunResult& result) {
       backend_.Cancel(command.task_id);
       return;
     case asl::Command::Kind::kStartTimer:
-      due_.emplace(DueKey{command.fire_at, next_sequence_++}, Due{true, command.timer_id});
+      PushDue(Due{command.fire_at, next_sequence_++, true, std::move(command.timer_id)});
       return;
     case asl::Command::Kind::kCancelTimer:
-      // Dropped when it reaches the front of due_ (the core never reuses a timer id). Cheaper
-      // than an index from id to entry, which every timer would pay for.
-      cancelled_timers_.insert(command.timer_id);
+      // Dropped when it reaches the front of the queue (the core never reuses a timer id).
+      // Cheaper than an index from id to entry, which every timer would pay for.
+      tables_->cancelled_timers.insert(command.timer_id);
+      if (tables_->cancelled_timers.size() > 4096) CompactDue();
       return;
     case asl::Command::Kind::kFinish:
       finished_ = true;
@@ -219,53 +239,102 @@ void MemoryDriver::Execute(asl::Command& command, RunResult& result) {
       result.output = std::move(command.output);
       result.error = std::move(command.error);
       result.cause = std::move(command.cause);
-      for (const auto& [task_id, flight] : in_flight_) backend_.Cancel(task_id);
-      in_flight_.clear();
-      tokens_.clear();
-      cancelled_timers_.clear();
-      due_.clear();
+      for (const auto& [task_id, flight] : tables_->in_flight) backend_.Cancel(task_id);
+      tables_->in_flight.clear();
+      tables_->tokens.clear();
+      tables_->cancelled_timers.clear();
+      due_sorted_.clear();
+      due_heap_.clear();
+      due_stale_ = 0;
       return;
   }
 }
 
+MemoryDriver::Due* MemoryDriver::NextDue() {
+  if (due_heap_.empty()) return due_sorted_.empty() ? nullptr : &due_sorted_.front();
+  if (due_sorted_.empty() || due_heap_.front() < due_sorted_.front()) return &due_heap_.front();
+  return &due_sorted_.front();
+}
+
+void MemoryDriver::PopDue() {
+  if (!due_heap_.empty() && (due_sorted_.empty() || due_heap_.front() < due_sorted_.front())) {
+    std::pop_heap(due_heap_.begin(), due_heap_.end(), std::greater<Due>());
+    due_heap_.pop_back();
+  } else {
+    due_sorted_.pop_front();
+  }
+}
+
+void MemoryDriver::PushDue(Due due) {
+  if (due_sorted_.empty() || !(due < due_sorted_.back())) {
+    due_sorted_.push_back(std::move(due));
+  } else {
+    due_heap_.push_back(std::move(due));
+    std::push_heap(due_heap_.begin(), due_heap_.end(), std::greater<Due>());
+  }
+}
+
+void MemoryDriver::CompactDue() {
+  auto dropped = [this](const Due& due) {
+    if (due.timer) return tables_->cancelled_timers.erase(due.id) > 0;
+    auto flight = tables_->in_flight.find(due.id);
+    return flight == tables_->in_flight.end() || flight->second.deadline != due.sequence;
+  };
+  due_sorted_.erase(std::remove_if(due_sorted_.begin(), due_sorted_.end(), dropped),
+                    due_sorted_.end());
+  due_heap_.erase(std::remove_if(due_heap_.begin(), due_heap_.end(), dropped), due_heap_.end());
+  std::make_heap(due_heap_.begin(), due_heap_.end(), std::greater<Due>());
+  due_stale_ = 0;
+  tables_->cancelled_timers.clear();  // every one was still queued, so it has just been dropped
+}
+
 void MemoryDriver::ScheduleDeadline(const std::string& task_id, InFlight& flight) {
-  if (flight.deadline) due_.erase(*flight.deadline);
+  if (flight.deadline != 0) ++due_stale_;
   int64_t due = flight.heartbeat_at > 0 ? std::min(flight.heartbeat_at, flight.timeout_at)
                                         : flight.timeout_at;
-  flight.deadline = DueKey{due, next_sequence_++};
-  due_.emplace(*flight.deadline, Due{false, task_id});
+  flight.deadline = next_sequence_++;
+  PushDue(Due{due, flight.deadline, false, task_id});
 }
 
 void MemoryDriver::ForgetTask(const std::string& task_id) {
-  auto it = in_flight_.find(task_id);
-  if (it == in_flight_.end()) return;
-  if (it->second.deadline) due_.erase(*it->second.deadline);
+  auto it = tables_->in_flight.find(task_id);
+  if (it == tables_->in_flight.end()) return;
+  if (it->second.deadline != 0) ++due_stale_;
   if (!it->second.token.empty()) {
-    auto token = tokens_.find(it->second.token);
-    if (token != tokens_.end() && token->second == task_id) tokens_.erase(token);
+    auto token = tables_->tokens.find(it->second.token);
+    if (token != tables_->tokens.end() && token->second == task_id) tables_->tokens.erase(token);
   }
-  in_flight_.erase(it);
+  tables_->in_flight.erase(it);
+  // A finished task's deadline (by default a few years away) would otherwise stay queued for
+  // the rest of the execution: drop them once they are most of the queue (amortised O(1)).
+  if (due_stale_ > 4096 && due_stale_ > (due_sorted_.size() + due_heap_.size()) / 2) CompactDue();
 }
 
 std::optional<int64_t> MemoryDriver::FireDue(int64_t now) {
-  while (!due_.empty()) {
-    auto it = due_.begin();
-    if (it->second.timer && !cancelled_timers_.empty() &&
-        cancelled_timers_.erase(it->second.id) > 0) {
-      due_.erase(it);
-      continue;
+  while (Due* next = NextDue()) {
+    if (next->timer) {
+      if (!tables_->cancelled_timers.empty() && tables_->cancelled_timers.erase(next->id) > 0) {
+        PopDue();
+        continue;
+      }
+    } else {
+      auto flight = tables_->in_flight.find(next->id);
+      if (flight == tables_->in_flight.end() || flight->second.deadline != next->sequence) {
+        if (due_stale_ > 0) --due_stale_;
+        PopDue();
+        continue;
+      }
     }
-    if (it->first.first > now) return it->first.first;
-    Due due = std::move(it->second);
-    due_.erase(it);
+    if (next->at > now) return next->at;
+    Due due = std::move(*next);
+    PopDue();
     if (due.timer) {
       ready_.push_back(asl::Event::TimerFired(std::move(due.id)));
       continue;
     }
     // The task stays in flight (its deadline spent) until the core has taken the event.
-    auto flight = in_flight_.find(due.id);
-    if (flight == in_flight_.end()) continue;
-    flight->second.deadline.reset();
+    auto flight = tables_->in_flight.find(due.id);
+    flight->second.deadline = 0;
     if (flight->second.heartbeat_at > 0 && flight->second.heartbeat_at <= now) {
       ready_.push_back(asl::Event::HeartbeatTimedOut(due.id));
     } else {
@@ -339,7 +408,7 @@ RunResult MemoryDriver::Run(asl::Json input) {
         std::lock_guard<std::mutex> lock(mailbox_->mu);
         pending = mailbox_->async_pending > 0 || !mailbox_->posted.empty();
       }
-      if (!pending && in_flight_.empty()) {
+      if (!pending && tables_->in_flight.empty()) {
         // Nothing can ever happen again: a bug in the core or a lost task. End it visibly.
         result.status = asl::ExecutionStatus::kFailed;
         result.error = std::string(asl::kStatesRuntime);

@@ -376,7 +376,7 @@ class Authenticated(unittest.TestCase):
 
     def test_health_and_metrics(self):
         status, _, body = send('GET', self.server.url + '/health')
-        self.assertEqual((status, json.loads(body)), (200, {'status': 'ok'}))
+        self.assertEqual((status, json.loads(body)), (200, {'status': 'ok', 'database': 'ok'}))
         self.lam.invoke(FunctionName='hello', Payload=b'{}')
         status, headers, body = send('GET', self.server.url + '/metrics')
         self.assertEqual(status, 200)

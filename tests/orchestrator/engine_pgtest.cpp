@@ -690,5 +690,107 @@ TEST_F(EnginePgTest, TheHistoryLimitIsPersistedAsAFailure) {
   EXPECT_EQ(last->events[0].type, "ExecutionFailed");
 }
 
+// An error name PostgreSQL cannot store (a NUL character): the decision that ends the execution
+// with it throws, every time.
+constexpr const char* kPoisonFail =
+    R"("F": {"Type": "Fail", "Error": "Bad\u0000Error", "Cause": "never stored"})";
+
+TEST_F(EnginePgTest, ADecisionThatAlwaysThrowsFailsTheExecutionCleanly) {
+  // A task's outcome whose decision throws is not retried every lease forever: after a bounded
+  // number of attempts the execution fails with States.Runtime and the reason as its cause.
+  EngineOptions options = Options();
+  options.lease = milliseconds(300);
+  auto engine = NewEngine(options);
+  std::string task_machine = Machine(*engine, "poison-task",
+                                     R"({"StartAt": "T", "States": {
+      "T": {"Type": "Task", "Resource": ")" +
+                                         Fn("flaky") + R"(", "Next": "F"}, )" + kPoisonFail + "}}");
+  // A due timer whose decision throws does not hold the other executions' timers up either.
+  std::string timer_machine = Machine(*engine, "poison-timer",
+                                      R"({"StartAt": "W", "States": {
+      "W": {"Type": "Wait", "Seconds": 1, "Next": "F"}, )" +
+                                          std::string(kPoisonFail) + "}}");
+  std::string healthy = Machine(*engine, "healthy", R"({"StartAt": "W", "States": {
+      "W": {"Type": "Wait", "Seconds": 1, "Next": "P"}, "P": {"Type": "Pass", "End": true}}})");
+
+  auto task_run = engine->StartExecution(task_machine, "t1", "{}");
+  auto timer_run = engine->StartExecution(timer_machine, "w1", "{}");
+  ASSERT_TRUE(task_run.ok() && timer_run.ok());
+  std::vector<std::string> healthy_runs;
+  for (int i = 0; i < 5; ++i) {
+    auto started = engine->StartExecution(healthy, "h" + std::to_string(i), R"({"i":1})");
+    ASSERT_TRUE(started.ok());
+    healthy_runs.push_back(started->execution_arn);
+  }
+  for (const auto& arn : healthy_runs) {
+    auto info = engine->WaitForExecution(arn, kWait);
+    ASSERT_TRUE(info.ok());
+    EXPECT_EQ(info->status, "SUCCEEDED") << arn;
+  }
+  for (const auto& arn : {task_run->execution_arn, timer_run->execution_arn}) {
+    auto info = engine->WaitForExecution(arn, kWait);
+    ASSERT_TRUE(info.ok());
+    EXPECT_EQ(info->status, "FAILED") << arn;
+    EXPECT_EQ(info->error.value_or(""), "States.Runtime") << arn;
+    EXPECT_NE(info->cause.value_or("").find("could not decide"), std::string::npos)
+        << info->cause.value_or("");
+  }
+  EXPECT_EQ(History(*engine, task_run->execution_arn),
+            "ExecutionStarted TaskStateEntered LambdaFunctionScheduled LambdaFunctionStarted "
+            "ExecutionFailed");
+  EXPECT_EQ(History(*engine, timer_run->execution_arn),
+            "ExecutionStarted WaitStateEntered ExecutionFailed");
+  {
+    // The task ran once per attempt, a bounded number of times, and nothing is left queued.
+    std::lock_guard<std::mutex> lock(mu_);
+    EXPECT_GE(flaky_calls_, 1);
+    EXPECT_LE(flaky_calls_, 3);
+  }
+  std::this_thread::sleep_for(milliseconds(1000));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    EXPECT_LE(flaky_calls_, 3);
+  }
+  pqxx::connection connection(url_);
+  pqxx::work tx(connection);
+  EXPECT_EQ(tx.exec("SELECT count(*) FROM work_items")[0][0].as<int64_t>(), 0);
+}
+
+TEST_F(EnginePgTest, ClaimTasksNeverClaimsMoreThanItsLimit) {
+  // Due items and items whose lease expired are claimed together, within one limit: a node
+  // taking over a dead node's work must not run more tasks than it has room for.
+  auto engine = NewEngine([&] {
+    EngineOptions options = Options();
+    options.run_workers = false;  // nothing claims but this test
+    return options;
+  }());
+  pqxx::connection connection(url_);
+  auto enqueue = [&](int first) {
+    std::vector<store::WorkItem> items;
+    for (int i = first; i < first + 3; ++i) {
+      store::WorkItem item;
+      item.execution_id = 1;
+      item.kind = store::kWorkTask;
+      item.key = "t" + std::to_string(i);
+      item.payload = "{}";
+      items.push_back(std::move(item));
+    }
+    pqxx::work tx(connection);
+    store::EnqueueWork(tx, items);
+    tx.commit();
+  };
+  enqueue(0);
+  {
+    pqxx::work tx(connection);
+    EXPECT_EQ(store::ClaimTasks(tx, "dead-node", 1, 10).size(), 3u);
+    tx.commit();
+  }
+  std::this_thread::sleep_for(milliseconds(50));  // the dead node's leases expire
+  enqueue(3);
+  pqxx::work tx(connection);
+  EXPECT_EQ(store::ClaimTasks(tx, "live-node", 1000, 4).size(), 4u);
+  EXPECT_EQ(store::ClaimTasks(tx, "live-node", 1000, 4).size(), 2u);
+}
+
 }  // namespace
 }  // namespace switchyard::orchestrator

@@ -1,5 +1,6 @@
 #include "api/server.hpp"
 
+#include <chrono>
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
@@ -17,15 +18,17 @@
 #include "api/sfn_api.hpp"
 #include "api/sigv4.hpp"
 #include "api/work_pool.hpp"
+#include "logging.hpp"
 #include "switchyard/invoker/function_config.hpp"
 #include "switchyard/invoker/invoker.hpp"
+#include "switchyard/orchestrator/engine.hpp"
 
 namespace switchyard::orchestrator::api {
 namespace {
 
 namespace fs = std::filesystem;
 
-constexpr int kControlThreads = 4;
+constexpr int kControlThreads = 64;
 constexpr int kInvokeThreads = 256;
 
 std::string NewRequestId() {
@@ -50,7 +53,8 @@ struct ApiServer::Impl {
   std::string data_dir;
   bool own_data_dir = false;
   std::optional<CredentialSet> credentials;
-  Metrics metrics;
+  Metrics own_metrics;
+  Metrics* metrics = &own_metrics;
   InMemoryFunctionRegistry memory_registry;
   std::thread sync_thread;  // LambdaApi::Sync every options.sync_interval
   std::mutex sync_mu;
@@ -76,25 +80,99 @@ struct ApiServer::Impl {
   void Handle(HttpRequest request, Respond respond);
 };
 
+// The AWS error type of an answer: x-amzn-ErrorType (REST-JSON) or the body's "__type"
+// (JSON 1.0, written by Json10Error as {"__type":"...",...}); "" for a success.
+static std::string_view ErrorTypeOf(const HttpResponse& response) {
+  if (response.status < 400) return {};
+  for (const auto& [name, value] : response.headers) {
+    if (name == "x-amzn-ErrorType") return value;
+  }
+  constexpr std::string_view kPrefix = "{\"__type\":\"";
+  std::string_view body(response.body);
+  if (body.substr(0, kPrefix.size()) != kPrefix) return {};
+  body.remove_prefix(kPrefix.size());
+  return body.substr(0, body.find('"'));
+}
+
+static void LogRequest(std::string_view method, std::string_view operation,
+                       const HttpResponse& response, const std::string& request_id,
+                       double seconds) {
+  const LogLevel level = response.status >= 500 ? LogLevel::kWarn : LogLevel::kInfo;
+  if (!LogEnabled(level)) return;
+  LogLine line("request");
+  line.Str("method", method)
+      .Str("operation", operation)
+      .Int("status", response.status)
+      .Num("ms", seconds * 1000)
+      .Str("request_id", request_id);
+  if (const std::string_view error = ErrorTypeOf(response); !error.empty())
+    line.Str("error", error);
+  line.Emit(level);
+}
+
 void ApiServer::Impl::Handle(HttpRequest request, Respond respond) {
-  const std::string request_id = NewRequestId();
-  if (request.method == "GET" && (request.path == "/health" || request.path == "/metrics")) {
-    HttpResponse response;
-    if (request.path == "/health") {
-      response.body = "{\"status\":\"ok\"}";
-    } else {
-      response.content_type = "text/plain; version=0.0.4";
-      response.body = metrics.Render();
+  const auto received = std::chrono::steady_clock::now();
+  std::string request_id = NewRequestId();
+  if (request.method == "GET" &&
+      (request.path == "/health" || request.path == "/metrics" || request.path == "/ping")) {
+    // /ping answers here, on the I/O thread: the benchmarks' ceiling (the HTTP stack, the
+    // request log and the counters, nothing else). /health and /metrics ask the database.
+    const std::string operation = request.path.substr(1);
+    Respond counted = [this, respond = std::move(respond), operation, request_id, received,
+                       method = request.method](HttpResponse response) {
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - received).count();
+      metrics->CountRequest("http", operation, response.status, seconds);
+      LogRequest(method, operation, response, request_id, seconds);
+      respond(std::move(response));
+    };
+    if (request.path == "/ping") {
+      HttpResponse response;
+      response.body = "{}";
+      return counted(std::move(response));
     }
-    return respond(std::move(response));
+    control_pool->Post([this, path = request.path, counted = std::move(counted)] {
+      HttpResponse response;
+      if (path == "/health") {
+        std::string error;
+        if (options.engine != nullptr) {
+          try {
+            (void)options.engine->Stats();
+          } catch (const std::exception& e) {
+            error = e.what();
+          }
+        }
+        if (error.empty()) {
+          response.body = "{\"status\":\"ok\",\"database\":\"ok\"}";
+        } else {
+          response.status = 503;
+          response.body = "{\"status\":\"unavailable\",\"database\":" + JsonQuote(error) + "}";
+        }
+      } else {
+        response.content_type = "text/plain; version=0.0.4";
+        response.body = metrics->Render(options.engine);
+        // This request counts itself.
+        response.body +=
+            "# HELP switchyard_api_requests_in_flight Requests received and not yet answered.\n"
+            "# TYPE switchyard_api_requests_in_flight gauge\n"
+            "switchyard_api_requests_in_flight " +
+            std::to_string(http->InFlight()) + "\n";
+      }
+      counted(std::move(response));
+    });
+    return;
   }
   Router::Match match = router.Resolve(request);
   const Protocol protocol = match.call.protocol;
-  const std::string protocol_name = protocol == Protocol::kJson10 ? "states" : "lambda";
-  const std::string operation = match.handler ? match.call.operation : "Unknown";
-  Respond counted = [this, respond = std::move(respond), protocol_name, operation,
-                     request_id](HttpResponse response) {
-    metrics.CountRequest(protocol_name, operation, response.status);
+  const std::string_view protocol_name = protocol == Protocol::kJson10 ? "states" : "lambda";
+  std::string operation = match.handler ? match.call.operation : "Unknown";
+  Respond counted = [this, respond = std::move(respond), protocol_name,
+                     operation = std::move(operation), request_id, received,
+                     method = request.method](HttpResponse response) {
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - received).count();
+    metrics->CountRequest(protocol_name, operation, response.status, seconds);
+    LogRequest(method, operation, response, request_id, seconds);
     response.headers.emplace_back("x-amzn-RequestId", request_id);
     respond(std::move(response));
   };
@@ -137,6 +215,7 @@ void ApiServer::Start(std::ostream& log) {
   Impl& impl = *impl_;
   const ApiServerOptions& options = impl.options;
   if (std::string error = Preflight(); !error.empty()) throw std::runtime_error(error);
+  if (options.metrics != nullptr) impl.metrics = options.metrics;
   if (impl.credentials) {
     log << "switchyard serve: SigV4 authentication on, " << impl.credentials->size()
         << " access key(s) from " << options.credentials_file << "\n";
@@ -178,7 +257,7 @@ void ApiServer::Start(std::ostream& log) {
   lambda_options.dead_letters = options.dead_letters;
   FunctionRegistry& registry = options.registry ? *options.registry : impl.memory_registry;
   impl.lambda =
-      std::make_unique<LambdaApi>(std::move(lambda_options), *functions, registry, impl.metrics);
+      std::make_unique<LambdaApi>(std::move(lambda_options), *functions, registry, *impl.metrics);
   impl.lambda->Register(impl.router, *impl.control_pool, *impl.invoke_pool);
   impl.sfn = std::make_unique<SfnApi>(options.engine);
   impl.sfn->Register(impl.router, *impl.control_pool, *impl.invoke_pool);

@@ -19,6 +19,7 @@ class Engine;
 namespace switchyard::orchestrator::api {
 
 class FunctionRegistry;
+class Metrics;
 
 struct ApiServerOptions {
   std::string bind_address = "127.0.0.1";
@@ -46,6 +47,9 @@ struct ApiServerOptions {
   bool dead_letters = false;  // failed async events also go to the dead-letter sink
   // How often other nodes' function changes are picked up (0 = never: one node).
   std::chrono::milliseconds sync_interval{0};
+  // Where /metrics counts (shared with the engine, which reports to it as its observer). Null:
+  // the server owns one. Must outlive the server.
+  Metrics* metrics = nullptr;
 };
 
 // True for 127.0.0.0/8, ::1 and "localhost".

@@ -1,6 +1,8 @@
 // Decisions: one transaction applies a batch of events (of many executions) through the core and
 // writes everything they cause — snapshots, history, work items, tokens — before anyone is told.
 #include <algorithm>
+#include <chrono>
+#include <deque>
 #include <limits>
 #include <random>
 #include <set>
@@ -94,7 +96,6 @@ struct PendingEvent {
   asl::Event event;
   std::optional<std::size_t> request;  // the request to answer
   bool callback_invocation = false;
-  bool fresh = false;   // kStarted of an execution inserted in this transaction
   std::string task_id;  // a callback's task (found through its token)
 };
 
@@ -107,6 +108,44 @@ struct Working {
   bool finished = false;
   store::ExecutionUpdate update;
 };
+
+// The event a due timer item fires.
+PendingEvent TimerEvent(const store::WorkItem& timer) {
+  PendingEvent pending;
+  pending.execution_id = timer.execution_id;
+  if (timer.kind == store::kWorkTimer) {
+    pending.event = asl::Event::TimerFired(timer.key);
+  } else if (timer.kind == store::kWorkTaskTimeout) {
+    pending.event = asl::Event::TaskTimedOut(timer.key);
+  } else {
+    pending.event = asl::Event::HeartbeatTimedOut(timer.key);
+  }
+  return pending;
+}
+
+store::HistoryRow ToHistoryRow(int64_t execution_id, const asl::HistoryEvent& event) {
+  store::HistoryRow row;
+  row.execution_id = execution_id;
+  row.event_id = event.id;
+  row.previous_event_id = event.previous_event_id;
+  row.timestamp = event.timestamp;
+  row.type = std::string(event.type);
+  if (!event.details_key.empty()) {
+    row.details_key = std::string(event.details_key);
+    row.details = asl::DumpJson(event.Details());
+  }
+  return row;
+}
+
+// The end of an execution, as its row records it.
+void SetFinish(store::ExecutionUpdate& update, const asl::Command& command) {
+  update.finished = true;
+  if (command.status == asl::ExecutionStatus::kSucceeded) {
+    update.output = asl::DumpJson(command.output);
+  }
+  update.error = command.error;
+  update.cause = command.cause;
+}
 
 std::string TaskPayload(const asl::Command& command, const std::string& execution_arn) {
   asl::Json payload = asl::JsonObject();
@@ -127,8 +166,37 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
   bool enqueued_tasks = false;
   std::optional<int64_t> next_timer;  // ns
   bool more_timers = false;
+  // States to cache once the transaction committed (execution id, state).
+  std::vector<std::pair<int64_t, CachedState>> to_cache;
+  // For the observer, told after the commit.
+  struct Observed {
+    std::string machine;
+    std::string execution_arn;
+    bool started = false;
+    int64_t transitions = 0;
+    std::string finished_status;
+    std::string error;
+  };
+  std::map<int64_t, Observed> observed;
+  int64_t decisions = 0;
+  const auto batch_start = std::chrono::steady_clock::now();
+  auto observe = [&](int64_t execution_id, const std::string& machine,
+                     const std::string& execution_arn, const asl::Step& step) -> Observed* {
+    ++decisions;
+    if (options_.observer == nullptr) return nullptr;
+    Observed& seen = observed[execution_id];
+    seen.machine = machine;
+    seen.execution_arn = execution_arn;
+    for (const auto& event : step.history) {
+      if (event.type.ends_with("StateEntered")) ++seen.transitions;
+    }
+    return &seen;
+  };
 
   auto body = [&](pqxx::transaction_base& tx) {
+    to_cache.clear();
+    observed.clear();
+    decisions = 0;
     replies.assign(batch.size(), DecisionReply{});
     expected_counts.clear();
     enqueued_tasks = false;
@@ -222,6 +290,12 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
           events.push_back(std::move(pending));
           break;
         }
+        case DecisionRequest::Kind::kTimer:
+          if (std::optional<store::WorkItem> timer = store::ClaimTimer(tx, request.work_id)) {
+            events.push_back(TimerEvent(*timer));
+            store::DeleteWorkIds(tx, {timer->work_id});
+          }
+          break;
         case DecisionRequest::Kind::kEvent:
           if (request.work_id != 0) {
             fence_ids.push_back(request.work_id);
@@ -238,171 +312,28 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
       }
     }
 
-    // New executions, inserted in one statement; a name taken is the same call again (the same
-    // input of a running execution) or ExecutionAlreadyExists, as AWS answers.
-    if (!new_executions.empty()) {
-      std::vector<std::optional<int64_t>> ids = store::InsertExecutions(tx, new_executions);
-      for (std::size_t k = 0; k < new_executions.size(); ++k) {
-        const store::ExecutionRow& row = new_executions[k];
-        DecisionRequest& request = batch[new_requests[k]];
-        DecisionReply& reply = replies[new_requests[k]];
-        if (!ids[k]) {
-          std::optional<store::ExecutionRow> existing =
-              store::FindExecutionByName(tx, row.state_machine_name, row.name);
-          if (existing && existing->status == "RUNNING" && existing->input == row.input) {
-            reply.execution_arn = existing->execution_arn;
-            reply.date = existing->start_date;
-          } else {
-            reply.error = {std::string(kExecutionAlreadyExists),
-                           "Execution Already Exists: '" + row.execution_arn + "'"};
-          }
-          continue;
-        }
-        reply.date = now;
-        const store::StateMachineRow& machine = *machines[request.state_machine_name];
-        std::optional<asl::Json> input = asl::ParseJson(request.input_text);
-        asl::Event started = asl::Event::Started(input ? std::move(*input) : asl::JsonObject(),
-                                                 row.name, machine.name, RandomSeed());
-        started.execution_arn = row.execution_arn;
-        started.state_machine_arn = machine.arn;
-        started.role_arn = machine.role_arn;
-        started.execution_type = asl::ExecutionType::kStandard;  // 25,000 events, a year
-        PendingEvent pending;
-        pending.execution_id = *ids[k];
-        pending.event = std::move(started);
-        pending.request = new_requests[k];
-        pending.fresh = true;
-        events.push_back(std::move(pending));
-      }
-    }
-
-    // The fence: only outcomes of leases this node still holds are applied.
-    if (!fence_ids.empty()) {
-      std::vector<int64_t> accepted = store::FenceWork(tx, node_id_, fence_ids, fence_generations);
-      std::set<int64_t> accepted_set(accepted.begin(), accepted.end());
-      for (std::size_t i : fenced_requests) {
-        DecisionRequest& request = batch[i];
-        if (accepted_set.count(request.work_id) == 0) {
-          replies[i].error = {"__stale__", "lease lost"};
-          continue;
-        }
-        PendingEvent pending;
-        pending.execution_id = request.execution_id;
-        pending.event = CopyEvent(request.event);
-        pending.callback_invocation = request.callback_invocation;
-        pending.request = i;
-        events.push_back(std::move(pending));
-      }
-    }
-
-    // Due timers, locked until this transaction ends.
-    if (claim_timers) {
-      std::vector<store::WorkItem> timers = store::ClaimTimers(tx, kTimerClaimLimit);
-      more_timers = static_cast<int64_t>(timers.size()) == kTimerClaimLimit;
-      std::vector<int64_t> ids;
-      for (auto& timer : timers) {
-        ids.push_back(timer.work_id);
-        PendingEvent pending;
-        pending.execution_id = timer.execution_id;
-        if (timer.kind == store::kWorkTimer) {
-          pending.event = asl::Event::TimerFired(timer.key);
-        } else if (timer.kind == store::kWorkTaskTimeout) {
-          pending.event = asl::Event::TaskTimedOut(timer.key);
-        } else {
-          pending.event = asl::Event::HeartbeatTimedOut(timer.key);
-        }
-        events.push_back(std::move(pending));
-      }
-      store::DeleteWorkIds(tx, ids);
-      if (!more_timers) {
-        if (std::optional<int64_t> ms = store::MillisUntilDue(tx, false)) {
-          next_timer = now + *ms * 1000000;
-        }
-      }
-    }
-    if (events.empty()) return;
-
-    std::vector<int64_t> ids;
-    for (const auto& pending : events) ids.push_back(pending.execution_id);
-    std::sort(ids.begin(), ids.end());
-    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-    std::vector<store::LockedExecution> rows = store::LockExecutions(tx, ids, ids);
-    std::map<int64_t, Working> working;
-    for (const auto& row : rows) {
-      Working& w = working[row.execution_id];
-      w.row = &row;
-    }
-
     WorkChanges changes;
     std::vector<store::HistoryRow> history;
-    std::vector<int64_t> finished_ids;
-    for (PendingEvent& pending : events) {
-      auto it = working.find(pending.execution_id);
-      if (it == working.end()) {
-        if (pending.request) {
-          replies[*pending.request].error = {std::string(kExecutionDoesNotExist),
-                                             "Execution Does Not Exist"};
-        }
-        continue;
-      }
-      Working& w = it->second;
-      if (!w.definition) {
-        w.definition = Definition(tx, w.row->revision_id);
-        if (w.row->snapshot) {
-          std::optional<asl::Json> snapshot = asl::ParseJson(*w.row->snapshot);
-          asl::Result<asl::ExecutionState> state =
-              snapshot ? asl::ExecutionState::FromJson(*snapshot)
-                       : asl::Result<asl::ExecutionState>(
-                             asl::Error{std::string(asl::kStatesRuntime), "snapshot"});
-          if (!state.ok()) {
-            // A snapshot this build cannot read: leave the execution alone, loudly.
-            w.definition = nullptr;
-            if (pending.request) {
-              replies[*pending.request].error = {
-                  "InternalError", "execution '" + w.row->execution_arn + "': unreadable snapshot"};
-            }
-            continue;
-          }
-          w.state = std::move(state).value();
-        }
-      }
-      if (w.definition == nullptr) continue;
-      if (!pending.fresh && !w.row->snapshot && !w.changed) continue;  // not started yet
-
-      asl::Event::Kind kind = pending.event.kind;
-      std::string task_id =
-          !pending.event.task_id.empty() ? pending.event.task_id : pending.task_id;
-      bool success = kind == asl::Event::Kind::kTaskSucceeded;
-      asl::Step step = asl::Apply(*w.definition, w.state, std::move(pending.event), now);
-      w.changed = true;
-
-      for (auto& event : step.history) {
-        store::HistoryRow row;
-        row.execution_id = w.row->execution_id;
-        row.event_id = event.id;
-        row.previous_event_id = event.previous_event_id;
-        row.timestamp = event.timestamp;
-        row.type = std::string(event.type);
-        if (!event.details_key.empty()) {
-          row.details_key = std::string(event.details_key);
-          row.details = asl::DumpJson(event.Details());
-        }
-        history.push_back(std::move(row));
-      }
+    std::set<int64_t> finished;  // executions that ended in this batch
+    bool started_any = false;    // new executions were inserted
+    // What one step of the core causes besides the new state: history events and work.
+    auto absorb = [&](int64_t execution_id, const std::string& execution_arn, asl::Step& step,
+                      asl::Event::Kind kind, const std::string& task_id, bool callback_invocation,
+                      bool success) {
+      for (const auto& event : step.history) history.push_back(ToHistoryRow(execution_id, event));
       // A task ends in the core through its id or its token; its deadlines and token go.
       // A .waitForTaskToken invocation that merely returned keeps waiting for its callback.
-      if (CompletesTask(kind) && !task_id.empty() && !(pending.callback_invocation && success)) {
-        changes.RemoveTask(w.row->execution_id, task_id);
+      if (CompletesTask(kind) && !task_id.empty() && !(callback_invocation && success)) {
+        changes.RemoveTask(execution_id, task_id);
       }
       for (auto& command : step.commands) {
-        const int64_t execution_id = w.row->execution_id;
         switch (command.kind) {
           case asl::Command::Kind::kInvokeTask: {
             store::WorkItem item;
             item.execution_id = execution_id;
             item.kind = store::kWorkTask;
             item.key = command.task_id;
-            item.payload = TaskPayload(command, w.row->execution_arn);
+            item.payload = TaskPayload(command, execution_arn);
             item.due_at = now;
             changes.Enqueue(std::move(item));
             enqueued_tasks = true;
@@ -451,16 +382,214 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
             changes.Remove(execution_id, store::kWorkTimer, command.timer_id);
             break;
           case asl::Command::Kind::kFinish:
-            w.finished = true;
-            w.update.finished = true;
-            if (command.status == asl::ExecutionStatus::kSucceeded) {
-              w.update.output = asl::DumpJson(command.output);
-            }
-            w.update.error = command.error;
-            w.update.cause = command.cause;
-            break;
+            break;  // the caller records the end in the execution's row
         }
       }
+    };
+
+    // New executions: each Start is decided first, then the rows are inserted with their first
+    // decision in one statement (no separate lock, read or update). A name taken is the same call
+    // again (the same input of a running execution) or ExecutionAlreadyExists, as AWS answers;
+    // its decision is dropped.
+    if (!new_executions.empty()) {
+      std::vector<store::ExecutionRow> rows;
+      std::vector<std::size_t> row_requests;
+      std::vector<store::ExecutionUpdate> decided;
+      std::deque<asl::Step> steps;  // a deque: a Step is not nothrow-movable
+      std::deque<asl::ExecutionState> states;
+      std::vector<store::HistoryRow> new_history;
+      for (std::size_t k = 0; k < new_executions.size(); ++k) {
+        store::ExecutionRow& row = new_executions[k];
+        DecisionRequest& request = batch[new_requests[k]];
+        const store::StateMachineRow& machine = *machines[request.state_machine_name];
+        std::shared_ptr<const asl::StateMachineDef> definition = Definition(tx, row.revision_id);
+        if (!definition) {
+          replies[new_requests[k]].error = {
+              "InternalError", "state machine '" + machine.name + "': unreadable definition"};
+          continue;
+        }
+        std::optional<asl::Json> input = asl::ParseJson(request.input_text);
+        asl::Event started = asl::Event::Started(input ? std::move(*input) : asl::JsonObject(),
+                                                 row.name, machine.name, RandomSeed());
+        started.execution_arn = row.execution_arn;
+        started.state_machine_arn = machine.arn;
+        started.role_arn = machine.role_arn;
+        started.execution_type = asl::ExecutionType::kStandard;  // 25,000 events, a year
+        asl::ExecutionState& state = states.emplace_back();
+        asl::Step step = asl::Apply(*definition, state, std::move(started), now);
+        // Counted now: the history moves to `new_history` below (an id taken is forgotten).
+        if (Observed* seen = observe(-static_cast<int64_t>(rows.size()) - 1, machine.name,
+                                     row.execution_arn, step)) {
+          seen->started = true;
+        }
+        store::ExecutionUpdate update;
+        for (const auto& command : step.commands) {
+          if (command.kind == asl::Command::Kind::kFinish) SetFinish(update, command);
+        }
+        update.status = std::string(asl::ExecutionStatusName(state.status()));
+        update.snapshot = asl::DumpJson(state.ToJson());
+        update.history_count = state.history_size();
+        decided.push_back(std::move(update));
+        // The history goes with the rows (execution_id: the position in `rows`).
+        for (const auto& event : step.history) {
+          new_history.push_back(ToHistoryRow(static_cast<int64_t>(rows.size()), event));
+        }
+        step.history.clear();
+        steps.push_back(std::move(step));
+        rows.push_back(std::move(row));
+        row_requests.push_back(new_requests[k]);
+      }
+      std::vector<std::optional<int64_t>> ids =
+          store::InsertDecidedExecutions(tx, rows, decided, new_history);
+      for (std::size_t k = 0; k < rows.size(); ++k) {
+        const store::ExecutionRow& row = rows[k];
+        DecisionReply& reply = replies[row_requests[k]];
+        if (!ids[k]) {
+          std::optional<store::ExecutionRow> existing =
+              store::FindExecutionByName(tx, row.state_machine_name, row.name);
+          if (existing && existing->status == "RUNNING" && existing->input == row.input) {
+            reply.execution_arn = existing->execution_arn;
+            reply.date = existing->start_date;
+          } else {
+            reply.error = {std::string(kExecutionAlreadyExists),
+                           "Execution Already Exists: '" + row.execution_arn + "'"};
+          }
+          continue;
+        }
+        reply.date = now;
+        started_any = true;
+        if (auto seen = observed.extract(-static_cast<int64_t>(k) - 1)) {
+          seen.key() = *ids[k];
+          if (decided[k].finished) {
+            seen.mapped().finished_status = decided[k].status;
+            seen.mapped().error = decided[k].error.value_or("");
+          }
+          observed.insert(std::move(seen));
+        }
+        absorb(*ids[k], row.execution_arn, steps[k], asl::Event::Kind::kStarted, "", false, false);
+        if (decided[k].finished) {
+          finished.insert(*ids[k]);
+        } else {
+          to_cache.emplace_back(*ids[k], CachedState{1, std::move(states[k])});
+        }
+        expected_counts.emplace_back(*ids[k], 1);
+      }
+    }
+
+    // The fence: only outcomes of leases this node still holds are applied.
+    if (!fence_ids.empty()) {
+      std::vector<int64_t> accepted = store::FenceWork(tx, node_id_, fence_ids, fence_generations);
+      std::set<int64_t> accepted_set(accepted.begin(), accepted.end());
+      for (std::size_t i : fenced_requests) {
+        DecisionRequest& request = batch[i];
+        if (accepted_set.count(request.work_id) == 0) {
+          replies[i].error = {"__stale__", "lease lost"};
+          continue;
+        }
+        PendingEvent pending;
+        pending.execution_id = request.execution_id;
+        pending.event = CopyEvent(request.event);
+        pending.callback_invocation = request.callback_invocation;
+        pending.request = i;
+        events.push_back(std::move(pending));
+      }
+    }
+
+    // Due timers, locked until this transaction ends.
+    if (claim_timers) {
+      std::vector<store::WorkItem> timers = store::ClaimTimers(tx, kTimerClaimLimit);
+      more_timers = static_cast<int64_t>(timers.size()) == kTimerClaimLimit;
+      std::vector<int64_t> ids;
+      for (auto& timer : timers) {
+        ids.push_back(timer.work_id);
+        events.push_back(TimerEvent(timer));
+      }
+      store::DeleteWorkIds(tx, ids);
+      if (!more_timers) {
+        if (std::optional<int64_t> ms = store::MillisUntilDue(tx, false)) {
+          next_timer = now + *ms * 1000000;
+        }
+      }
+    }
+    if (events.empty() && !started_any) return;
+
+    std::vector<int64_t> ids;
+    for (const auto& pending : events) ids.push_back(pending.execution_id);
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    // Cached states are moved out for this attempt (a retry reads the snapshots instead).
+    std::map<int64_t, CachedState> borrowed;
+    std::vector<int64_t> cached_ids, cached_counts;
+    {
+      std::lock_guard<std::mutex> lock(states_mu_);
+      for (int64_t id : ids) {
+        auto cached = states_.find(id);
+        if (cached == states_.end()) continue;
+        cached_ids.push_back(id);
+        cached_counts.push_back(cached->second.decision_count);
+        borrowed.emplace(id, std::move(cached->second));
+        states_.erase(cached);
+      }
+    }
+    std::vector<store::LockedExecution> rows =
+        store::LockExecutionsCached(tx, ids, cached_ids, cached_counts);
+    std::map<int64_t, Working> working;
+    for (const auto& row : rows) {
+      Working& w = working[row.execution_id];
+      w.row = &row;
+    }
+
+    std::vector<int64_t> finished_ids;
+    for (PendingEvent& pending : events) {
+      auto it = working.find(pending.execution_id);
+      if (it == working.end()) {
+        if (pending.request) {
+          replies[*pending.request].error = {std::string(kExecutionDoesNotExist),
+                                             "Execution Does Not Exist"};
+        }
+        continue;
+      }
+      Working& w = it->second;
+      if (!w.definition) {
+        w.definition = Definition(tx, w.row->revision_id);
+        if (w.row->snapshot_cached) {
+          w.state = std::move(borrowed.at(w.row->execution_id).state);
+        } else if (w.row->snapshot) {
+          std::optional<asl::Json> snapshot = asl::ParseJson(*w.row->snapshot);
+          asl::Result<asl::ExecutionState> state =
+              snapshot ? asl::ExecutionState::FromJson(*snapshot)
+                       : asl::Result<asl::ExecutionState>(
+                             asl::Error{std::string(asl::kStatesRuntime), "snapshot"});
+          if (!state.ok()) {
+            // A snapshot this build cannot read: leave the execution alone, loudly.
+            w.definition = nullptr;
+            if (pending.request) {
+              replies[*pending.request].error = {
+                  "InternalError", "execution '" + w.row->execution_arn + "': unreadable snapshot"};
+            }
+            continue;
+          }
+          w.state = std::move(state).value();
+        }
+      }
+      if (w.definition == nullptr) continue;
+      if (!w.row->snapshot && !w.row->snapshot_cached && !w.changed) continue;  // not started
+
+      asl::Event::Kind kind = pending.event.kind;
+      std::string task_id =
+          !pending.event.task_id.empty() ? pending.event.task_id : pending.task_id;
+      bool success = kind == asl::Event::Kind::kTaskSucceeded;
+      asl::Step step = asl::Apply(*w.definition, w.state, std::move(pending.event), now);
+      w.changed = true;
+      observe(w.row->execution_id, w.row->state_machine_name, w.row->execution_arn, step);
+      for (const auto& command : step.commands) {
+        if (command.kind == asl::Command::Kind::kFinish) {
+          w.finished = true;
+          SetFinish(w.update, command);
+        }
+      }
+      absorb(w.row->execution_id, w.row->execution_arn, step, kind, task_id,
+             pending.callback_invocation, success);
       if (pending.request) {
         DecisionReply& reply = replies[*pending.request];
         if (reply.execution_arn.empty()) reply.execution_arn = w.row->execution_arn;
@@ -477,11 +606,20 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
       w.update.status = std::string(asl::ExecutionStatusName(w.state.status()));
       w.update.snapshot = asl::DumpJson(w.state.ToJson());
       w.update.history_count = w.state.history_size();
-      if (w.finished) finished_ids.push_back(execution_id);
+      if (w.finished) {
+        finished_ids.push_back(execution_id);
+        if (auto seen = observed.find(execution_id); seen != observed.end()) {
+          seen->second.finished_status = w.update.status;
+          seen->second.error = w.update.error.value_or("");
+        }
+      } else {
+        to_cache.emplace_back(execution_id,
+                              CachedState{w.row->decision_count + 1, std::move(w.state)});
+      }
       expected_counts.emplace_back(execution_id, w.row->decision_count + 1);
       updates.push_back(std::move(w.update));
     }
-    std::set<int64_t> finished(finished_ids.begin(), finished_ids.end());
+    finished.insert(finished_ids.begin(), finished_ids.end());
     std::vector<store::WorkItem> removals;
     for (const auto& [execution_id, kind, key] : changes.remove) {
       if (finished.count(execution_id) != 0) continue;
@@ -525,8 +663,32 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
            expected_counts.front().second;
   };
   db_->Transact(body, in_doubt_check);
+  if (!to_cache.empty()) {
+    std::lock_guard<std::mutex> lock(states_mu_);
+    if (states_.size() + to_cache.size() > kStateCacheSize) states_.clear();
+    for (auto& [execution_id, cached] : to_cache) {
+      states_.insert_or_assign(execution_id, std::move(cached));
+    }
+  }
 
-  // Committed: tell the callers, wake the workers.
+  // Committed: tell the callers, the observer, wake the workers.
+  if (options_.observer != nullptr) {
+    EngineObserver& observer = *options_.observer;
+    if (decisions > 0) {
+      observer.DecisionBatch(
+          decisions,
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - batch_start).count());
+    }
+    for (const auto& [execution_id, seen] : observed) {
+      if (execution_id < 0) continue;  // a start whose name was taken
+      if (seen.started) observer.ExecutionStarted(seen.machine, seen.execution_arn);
+      if (seen.transitions > 0) observer.StateTransitions(seen.machine, seen.transitions);
+      if (!seen.finished_status.empty()) {
+        observer.ExecutionFinished(seen.machine, seen.execution_arn, seen.finished_status,
+                                   seen.error);
+      }
+    }
+  }
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (batch[i].reply) batch[i].reply->set_value(std::move(replies[i]));
     batch[i].reply.reset();

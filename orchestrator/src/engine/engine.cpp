@@ -250,6 +250,8 @@ void Engine::Impl::Shutdown() {
     try {
       db_->Transact(
           [&](pqxx::transaction_base& tx) { store::ReleaseLeases(tx, node_id_, leased); });
+      spdlog::info("engine: node={} released {} lease(s) of tasks still running", node_id_,
+                   leased.size());
     } catch (const std::exception& e) {
       spdlog::error("engine: node={} releasing leases failed: {}", node_id_, e.what());
     }
@@ -332,24 +334,7 @@ void Engine::Impl::DecisionLoop() {
       // One bad request must not sink the others: decide them one at a time.
       spdlog::warn("engine: node={} decision batch of {} failed, deciding one by one: {}", node_id_,
                    batch.size(), e.what());
-      // Nothing of the batch committed: every request is decided again, alone. A request that
-      // fails alone is answered with the error (a task outcome is dropped: its lease expires and
-      // the task runs again).
-      for (auto& request : batch) {
-        std::vector<DecisionRequest> single;
-        single.push_back(std::move(request));
-        try {
-          RunBatch(single, false);
-        } catch (const std::exception& e2) {
-          spdlog::error("engine: node={} execution_id={} decision failed: {}", node_id_,
-                        single[0].execution_id, e2.what());
-          if (single[0].reply) {
-            DecisionReply reply;
-            reply.error = Err("InternalError", e2.what());
-            single[0].reply->set_value(std::move(reply));
-          }
-        }
-      }
+      DecideOneByOne(batch, claim_timers);
     }
     if (!finished_work.empty()) {
       {
@@ -359,6 +344,121 @@ void Engine::Impl::DecisionLoop() {
       }
       tasks_cv_.notify_all();
     }
+  }
+}
+
+void Engine::Impl::DecideOneByOne(std::vector<DecisionRequest>& batch, bool claimed_timers) {
+  // Nothing of the batch committed: every request is decided again, alone. A request that fails
+  // alone is answered with the error (a task outcome is dropped: its lease expires and the task
+  // runs again).
+  if (claimed_timers) {
+    // The due timers the batch claimed went back with its rollback: each is decided alone too
+    // (one whose decision throws would otherwise fail every batch that claims timers).
+    try {
+      std::vector<store::WorkItem> timers =
+          db_->Transact([](pqxx::transaction_base& tx) { return store::ClaimTimers(tx, 256); });
+      for (const auto& timer : timers) {
+        DecisionRequest request;
+        request.kind = DecisionRequest::Kind::kTimer;
+        request.execution_id = timer.execution_id;
+        request.work_id = timer.work_id;
+        batch.push_back(std::move(request));
+      }
+    } catch (const std::exception& e) {
+      spdlog::warn("engine: node={} listing due timers failed: {}", node_id_, e.what());
+    }
+  }
+  for (auto& request : batch) {
+    std::vector<DecisionRequest> single;
+    single.push_back(std::move(request));
+    try {
+      RunBatch(single, false);
+      if (single[0].execution_id != 0) {
+        std::lock_guard<std::mutex> lock(mu_);
+        decision_failures_.erase(single[0].execution_id);
+      }
+    } catch (const std::exception& e) {
+      spdlog::error("engine: node={} execution_id={} decision failed: {}", node_id_,
+                    single[0].execution_id, e.what());
+      if (single[0].reply) {
+        DecisionReply reply;
+        reply.error = Err("InternalError", e.what());
+        single[0].reply->set_value(std::move(reply));
+      }
+      const DecisionRequest::Kind kind = single[0].kind;
+      if ((kind == DecisionRequest::Kind::kEvent || kind == DecisionRequest::Kind::kTimer) &&
+          single[0].execution_id != 0) {
+        DecisionFailed(single[0].execution_id, e);
+      }
+    }
+  }
+}
+
+void Engine::Impl::DecisionFailed(int64_t execution_id, const std::exception& error) {
+  // A database that is down past the retries says nothing about the execution.
+  if (store::IsTransient(error) || dynamic_cast<const pqxx::in_doubt_error*>(&error) != nullptr) {
+    return;
+  }
+  int attempts = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (decision_failures_.size() > 10000) decision_failures_.clear();  // bounded
+    attempts = ++decision_failures_[execution_id];
+    if (attempts >= kMaxDecisionFailures) decision_failures_.erase(execution_id);
+  }
+  if (attempts >= kMaxDecisionFailures) FailExecution(execution_id, error.what(), attempts);
+}
+
+void Engine::Impl::FailExecution(int64_t execution_id, const std::string& reason, int attempts) {
+  // Written directly, not through the core: applying the event again is what keeps failing. The
+  // snapshot stays as it was; the row and the history say FAILED, and the work goes.
+  std::string detail;
+  for (char c : reason.substr(0, 4096)) detail += c == '\0' ? '?' : c;
+  std::string failed_arn;
+  try {
+    db_->Transact([&](pqxx::transaction_base& tx) {
+      failed_arn.clear();
+      std::vector<store::LockedExecution> rows =
+          store::LockExecutions(tx, {execution_id}, {execution_id});
+      if (rows.empty() || rows[0].status != "RUNNING") return;
+      const store::LockedExecution& row = rows[0];
+      const std::string cause = "the engine could not decide an event of execution '" +
+                                row.execution_arn + "' (" + std::to_string(attempts) +
+                                " attempts): " + detail;
+      const int64_t now = Now();
+      store::ExecutionUpdate update;
+      update.execution_id = execution_id;
+      update.status = "FAILED";
+      update.snapshot = row.snapshot.value_or("");
+      update.history_count = row.history_count + 1;
+      update.error = std::string(asl::kStatesRuntime);
+      update.cause = cause;
+      update.finished = true;
+      asl::Json details = asl::JsonObject();
+      asl::JsonSet(details, "error", asl::JsonString(asl::kStatesRuntime));
+      asl::JsonSet(details, "cause", asl::JsonString(cause));
+      store::HistoryRow event;
+      event.execution_id = execution_id;
+      event.event_id = row.history_count + 1;
+      event.previous_event_id = row.history_count;
+      event.timestamp = now;
+      event.type = "ExecutionFailed";
+      event.details_key = "executionFailedEventDetails";
+      event.details = asl::DumpJson(details);
+      store::DeleteExecutionWork(tx, {execution_id});
+      store::UpdateExecutions(tx, {update}, now);
+      store::AppendHistory(tx, {event});
+      failed_arn = row.execution_arn;
+    });
+    if (!failed_arn.empty()) {
+      spdlog::error(
+          "engine: node={} execution={} failed (States.Runtime) after {} failed "
+          "decisions: {}",
+          node_id_, failed_arn, attempts, detail);
+    }
+  } catch (const std::exception& e) {
+    spdlog::error("engine: node={} execution_id={} failing the execution failed: {}", node_id_,
+                  execution_id, e.what());
   }
 }
 
@@ -388,7 +488,9 @@ void Engine::Impl::ClaimLoop() {
       db_->Transact([&](pqxx::transaction_base& tx) {
         items = store::ClaimTasks(tx, node_id_, lease_ms, limit);
         due_ms.reset();
-        if (static_cast<int64_t>(items.size()) < limit) due_ms = store::MillisUntilDue(tx, true);
+        // When idle, how long until a task is due or a lease expires. Busy (some claimed), the
+        // next claim comes when they finish: no statement for it.
+        if (items.empty()) due_ms = store::MillisUntilDue(tx, true);
       });
     } catch (const std::exception& e) {
       spdlog::warn("engine: node={} claiming tasks failed: {}", node_id_, e.what());
@@ -434,7 +536,21 @@ void Engine::Impl::RunTask(const store::WorkItem& item) {
   // The invocation id: stable for this attempt of this task, whichever node runs it.
   request.invocation_id = execution_arn + "/" + item.key;
   const bool callback = !request.token.empty();
-  auto complete = [mailbox = mailbox_, item_copy = item, callback](TaskOutcome outcome) {
+  auto complete = [mailbox = mailbox_, item_copy = item, callback, observer = options_.observer,
+                   execution_arn, started = std::chrono::steady_clock::now()](TaskOutcome outcome) {
+    if (observer != nullptr) {
+      // arn:aws:states:<region>:<account>:execution:<machine>:<name>
+      std::string_view machine(execution_arn);
+      if (const auto at = machine.find(":execution:"); at != std::string_view::npos) {
+        machine.remove_prefix(at + 11);
+        machine = machine.substr(0, machine.find(':'));
+      } else {
+        machine = {};
+      }
+      observer->TaskFinished(
+          machine, execution_arn, item_copy.key, outcome.succeeded ? "" : outcome.error,
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    }
     DecisionRequest decision;
     decision.kind = DecisionRequest::Kind::kEvent;
     decision.execution_id = item_copy.execution_id;
@@ -532,6 +648,18 @@ void Engine::Shutdown() {
 }
 
 const std::string& Engine::node_id() const { return impl_->node_id_; }
+
+EngineStats Engine::Stats() {
+  EngineStats stats;
+  const store::QueueStats queue =
+      impl_->db_->Transact([](pqxx::transaction_base& tx) { return store::CountWork(tx); });
+  stats.runnable_work = queue.runnable;
+  stats.leased_work = queue.leased;
+  stats.pending_timers = queue.pending;
+  std::lock_guard<std::mutex> lock(impl_->tasks_mu_);
+  stats.leases_held = static_cast<int64_t>(impl_->in_flight_.size());
+  return stats;
+}
 
 std::string Engine::RegisterNative(const std::string& name, invoker::NativeFunction function,
                                    int64_t timeout_seconds) {

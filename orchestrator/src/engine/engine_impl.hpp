@@ -13,6 +13,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "store/database.hpp"
@@ -37,7 +38,8 @@ struct DecisionReply {
 
 // One thing the decision thread must do in a transaction.
 struct DecisionRequest {
-  enum class Kind { kStart, kEvent, kCallback, kHeartbeat, kStop };
+  // kTimer: one due timer (work_id), decided alone after a batch with it failed.
+  enum class Kind { kStart, kEvent, kCallback, kHeartbeat, kStop, kTimer };
   Kind kind = Kind::kEvent;
 
   // kStart.
@@ -46,6 +48,7 @@ struct DecisionRequest {
   std::string input_text;
 
   // kEvent: an event for an execution, from a leased task (work_id/generation fence it).
+  // kTimer: execution_id and work_id.
   int64_t execution_id = 0;
   asl::Event event;
   int64_t work_id = 0;
@@ -98,6 +101,14 @@ struct Engine::Impl {
   // One transaction for a batch (requests whose replies are set on success).
   void RunBatch(std::vector<DecisionRequest>& batch, bool claim_timers);
   void RunTask(const store::WorkItem& item);
+  // A decision for the execution failed alone, not transiently (e.g. PostgreSQL refuses what it
+  // would write). After kMaxDecisionFailures such failures on this node the execution fails
+  // (States.Runtime) instead of being retried every lease or poll forever.
+  void DecisionFailed(int64_t execution_id, const std::exception& error);
+  void FailExecution(int64_t execution_id, const std::string& reason, int attempts);
+  // Decides each request of a failed batch alone (and, when the batch claimed timers, each due
+  // timer alone), so that one execution whose decision throws holds up no other.
+  void DecideOneByOne(std::vector<DecisionRequest>& batch, bool claimed_timers);
 
   int64_t Now() const;
 
@@ -109,6 +120,18 @@ struct Engine::Impl {
   invoker::Invoker* invoker_ = nullptr;
   std::unique_ptr<TaskBackend> backend_;
 
+  // Execution states this node committed last, with the decision count they were committed as:
+  // a decision whose locked row still has that count (no other node or thread decided since)
+  // takes the state from here instead of parsing the row's snapshot. Entries are moved out while
+  // a transaction uses them and put back only after it committed. Bounded (kStateCacheSize).
+  struct CachedState {
+    int64_t decision_count = 0;
+    asl::ExecutionState state;
+  };
+  static constexpr std::size_t kStateCacheSize = 20000;
+  std::mutex states_mu_;
+  std::unordered_map<int64_t, CachedState> states_;  // Guarded by states_mu_.
+
   std::mutex definitions_mu_;
   std::map<std::string, std::shared_ptr<const asl::StateMachineDef>> definitions_;  // Guarded.
 
@@ -119,6 +142,8 @@ struct Engine::Impl {
   bool stopping_ = false;              // Guarded by mu_: no more claims.
   bool decider_stop_ = false;          // Guarded by mu_.
   int64_t next_timer_check_ = 0;       // Guarded by mu_: when to look for due timers.
+  static constexpr int kMaxDecisionFailures = 3;
+  std::map<int64_t, int> decision_failures_;  // Guarded by mu_: by execution id.
 
   // Tasks in flight on this node, by work id.
   std::mutex tasks_mu_;

@@ -49,6 +49,28 @@ constexpr Statement kStatements[] = {
      "$7::bigint[]) WITH ORDINALITY AS n(arn, machine, machine_arn, revision, name, input, ns, "
      "position) ORDER BY n.position ON CONFLICT DO NOTHING RETURNING execution_id, "
      "execution_arn"},
+    // With their first decision (a Start decided before the row exists): one row version, and
+    // the history of the rows inserted ($15: their ARNs), in one round trip.
+    {"es_insert_decided_executions",
+     "WITH ins AS (INSERT INTO executions (execution_arn, state_machine_name, state_machine_arn, "
+     "revision_id, name, input, start_date, status, snapshot, history_count, output, error, "
+     "cause, stop_date, decision_count) SELECT n.arn, n.machine, n.machine_arn, n.revision, "
+     "n.name, n.input, timestamptz 'epoch' + (n.ns / 1000) * interval '1 microsecond', n.status, "
+     "n.snapshot, n.history_count, n.output, n.error, n.cause, CASE WHEN n.finished THEN "
+     "timestamptz 'epoch' + (n.ns / 1000) * interval '1 microsecond' END, 1 FROM "
+     "unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], "
+     "$7::bigint[], $8::text[], $9::text[], $10::integer[], $11::text[], $12::text[], "
+     "$13::text[], $14::boolean[]) WITH ORDINALITY AS n(arn, machine, machine_arn, revision, "
+     "name, input, ns, status, snapshot, history_count, output, error, cause, finished, "
+     "position) ORDER BY n.position ON CONFLICT DO NOTHING RETURNING execution_id, "
+     "execution_arn), h AS (INSERT INTO history_events (execution_id, event_id, "
+     "previous_event_id, event_time, type, details_key, details) SELECT ins.execution_id, "
+     "h.event_id, h.previous_event_id, timestamptz 'epoch' + (h.ns / 1000) * interval '1 "
+     "microsecond', h.type, NULLIF(h.details_key, ''), NULLIF(h.details, '') FROM "
+     "unnest($15::text[], $16::integer[], $17::integer[], $18::bigint[], $19::text[], "
+     "$20::text[], $21::text[]) AS h(arn, event_id, previous_event_id, ns, type, details_key, "
+     "details) JOIN ins ON ins.execution_arn = h.arn) SELECT execution_id, execution_arn FROM "
+     "ins"},
     {"es_find_execution_by_name",
      "SELECT execution_id, execution_arn, state_machine_name, state_machine_arn, revision_id, "
      "name, status, input, output, error, cause, " SY_NS("start_date") ", " SY_NS(
@@ -70,6 +92,15 @@ constexpr Statement kStatements[] = {
      "revision_id, status, input, CASE WHEN execution_id = ANY($2::bigint[]) THEN snapshot END, "
      "decision_count, history_count FROM executions WHERE execution_id = ANY($1::bigint[]) "
      "ORDER BY execution_id FOR UPDATE"},
+    // As es_lock_executions; the snapshot only where the caller's cached decision count ($2,
+    // $3) is not the row's, and whether it was (every decision increments decision_count).
+    {"es_lock_executions_cached",
+     "SELECT e.execution_id, e.execution_arn, e.name, e.state_machine_name, "
+     "e.state_machine_arn, e.revision_id, e.status, e.input, CASE WHEN c.count IS DISTINCT FROM "
+     "e.decision_count THEN e.snapshot END, e.decision_count, e.history_count, "
+     "COALESCE(c.count = e.decision_count, false) FROM executions e LEFT JOIN "
+     "unnest($2::bigint[], $3::bigint[]) AS c(id, count) ON c.id = e.execution_id WHERE "
+     "e.execution_id = ANY($1::bigint[]) ORDER BY e.execution_id FOR UPDATE OF e"},
     {"es_update_executions",
      "UPDATE executions e SET status = u.status, snapshot = u.snapshot, history_count = "
      "u.history_count, decision_count = e.decision_count + 1, output = COALESCE(u.output, "
@@ -122,13 +153,18 @@ constexpr Statement kStatements[] = {
          "due_at") ", generation FROM work_items WHERE kind = ANY('{timer,task_timeout,"
                    "heartbeat_timeout}'::text[]) AND lease_owner IS NULL AND due_at <= now() "
                    "ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED"},
+    {"es_claim_timer",
+     "SELECT work_id, execution_id, kind, key, " SY_NS(
+         "due_at") ", generation FROM work_items WHERE work_id = $1 AND kind = ANY('{timer,"
+                   "task_timeout,heartbeat_timeout}'::text[]) AND lease_owner IS NULL AND due_at "
+                   "<= now() FOR UPDATE SKIP LOCKED"},
     {"es_delete_work_ids", "DELETE FROM work_items WHERE work_id = ANY($1::bigint[])"},
     {"es_claim_tasks",
      "WITH due AS (SELECT work_id FROM work_items WHERE kind = 'task' AND lease_owner IS NULL "
      "AND due_at <= now() ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED), expired AS (SELECT "
      "work_id FROM work_items WHERE lease_owner IS NOT NULL AND kind = 'task' AND lease_until < "
      "now() ORDER BY lease_until LIMIT $3 FOR UPDATE SKIP LOCKED), c AS (SELECT work_id FROM due "
-     "UNION ALL SELECT work_id FROM expired) UPDATE work_items w SET "
+     "UNION ALL SELECT work_id FROM expired LIMIT $3) UPDATE work_items w SET "
      "lease_owner = $1, lease_until = now() + $2::bigint * interval '1 millisecond', generation "
      "= w.generation + 1, attempts = w.attempts + 1 FROM c WHERE w.work_id = c.work_id RETURNING "
      "w.work_id, w.execution_id, w.kind, w.key, w.payload, " SY_NS(
@@ -353,8 +389,11 @@ std::optional<std::string> GetRevision(pqxx::transaction_base& tx, const std::st
 
 // ---- executions -------------------------------------------------------------------------------
 
-std::vector<std::optional<int64_t>> InsertExecutions(pqxx::transaction_base& tx,
-                                                     const std::vector<ExecutionRow>& rows) {
+namespace {
+
+std::vector<std::optional<int64_t>> InsertExecutionRows(
+    pqxx::transaction_base& tx, const std::vector<ExecutionRow>& rows,
+    const std::vector<ExecutionUpdate>* decisions, const std::vector<HistoryRow>* history) {
   std::vector<std::optional<int64_t>> ids(rows.size());
   if (rows.empty()) return ids;
   PrepareExecutionStatements(tx.conn());
@@ -369,9 +408,46 @@ std::vector<std::optional<int64_t>> InsertExecutions(pqxx::transaction_base& tx,
     inputs.push_back(row.input);
     starts.push_back(row.start_date);
   }
-  pqxx::result result = tx.exec_prepared(
-      "es_insert_executions", TextArray(arns), TextArray(machines), TextArray(machine_arns),
-      TextArray(revisions), TextArray(names), TextArray(inputs), IntArray(starts));
+  pqxx::result result;
+  if (decisions == nullptr) {
+    result = tx.exec_prepared("es_insert_executions", TextArray(arns), TextArray(machines),
+                              TextArray(machine_arns), TextArray(revisions), TextArray(names),
+                              TextArray(inputs), IntArray(starts));
+  } else {
+    std::vector<int64_t> history_counts;
+    std::vector<std::string> statuses, snapshots;
+    std::vector<std::optional<std::string>> outputs, errors, causes;
+    std::string finished = "{";
+    for (const auto& d : *decisions) {
+      statuses.push_back(d.status);
+      snapshots.push_back(d.snapshot);
+      history_counts.push_back(d.history_count);
+      outputs.push_back(d.output);
+      errors.push_back(d.error);
+      causes.push_back(d.cause);
+      if (finished.size() > 1) finished += ',';
+      finished += d.finished ? "t" : "f";
+    }
+    finished += '}';
+    std::vector<int64_t> event_ids, previous_ids, times;
+    std::vector<std::string> event_arns, types, keys, details;
+    for (const auto& row : *history) {
+      event_arns.push_back(arns[static_cast<std::size_t>(row.execution_id)]);
+      event_ids.push_back(row.event_id);
+      previous_ids.push_back(row.previous_event_id);
+      times.push_back(row.timestamp);
+      types.push_back(row.type);
+      keys.push_back(row.details_key);
+      details.push_back(row.details);
+    }
+    result = tx.exec_prepared(
+        "es_insert_decided_executions", TextArray(arns), TextArray(machines),
+        TextArray(machine_arns), TextArray(revisions), TextArray(names), TextArray(inputs),
+        IntArray(starts), TextArray(statuses), TextArray(snapshots), IntArray(history_counts),
+        OptionalTextArray(outputs), OptionalTextArray(errors), OptionalTextArray(causes), finished,
+        TextArray(event_arns), IntArray(event_ids), IntArray(previous_ids), IntArray(times),
+        TextArray(types), TextArray(keys), TextArray(details));
+  }
   std::map<std::string, int64_t> inserted;
   for (const auto& r : result) inserted.emplace(Text(r[1]), r[0].as<int64_t>());
   // The ARN names the execution (machine + name): the first row of a name got it.
@@ -383,6 +459,19 @@ std::vector<std::optional<int64_t>> InsertExecutions(pqxx::transaction_base& tx,
     }
   }
   return ids;
+}
+
+}  // namespace
+
+std::vector<std::optional<int64_t>> InsertExecutions(pqxx::transaction_base& tx,
+                                                     const std::vector<ExecutionRow>& rows) {
+  return InsertExecutionRows(tx, rows, nullptr, nullptr);
+}
+
+std::vector<std::optional<int64_t>> InsertDecidedExecutions(
+    pqxx::transaction_base& tx, const std::vector<ExecutionRow>& rows,
+    const std::vector<ExecutionUpdate>& decisions, const std::vector<HistoryRow>& history) {
+  return InsertExecutionRows(tx, rows, &decisions, &history);
 }
 
 std::optional<ExecutionRow> FindExecutionByName(pqxx::transaction_base& tx,
@@ -415,13 +504,10 @@ std::vector<ExecutionRow> ListExecutions(pqxx::transaction_base& tx,
   return rows;
 }
 
-std::vector<LockedExecution> LockExecutions(pqxx::transaction_base& tx,
-                                            const std::vector<int64_t>& execution_ids,
-                                            const std::vector<int64_t>& snapshot_ids) {
-  PrepareExecutionStatements(tx.conn());
+namespace {
+
+std::vector<LockedExecution> ReadLockedExecutions(const pqxx::result& result) {
   std::vector<LockedExecution> rows;
-  pqxx::result result =
-      tx.exec_prepared("es_lock_executions", IntArray(execution_ids), IntArray(snapshot_ids));
   rows.reserve(result.size());
   for (const auto& r : result) {
     LockedExecution e;
@@ -436,9 +522,31 @@ std::vector<LockedExecution> LockExecutions(pqxx::transaction_base& tx,
     e.snapshot = OptionalText(r[8]);
     e.decision_count = r[9].as<int64_t>();
     e.history_count = r[10].as<int64_t>();
+    if (r.size() > 11) e.snapshot_cached = r[11].as<bool>();
     rows.push_back(std::move(e));
   }
   return rows;
+}
+
+}  // namespace
+
+std::vector<LockedExecution> LockExecutions(pqxx::transaction_base& tx,
+                                            const std::vector<int64_t>& execution_ids,
+                                            const std::vector<int64_t>& snapshot_ids) {
+  if (execution_ids.empty()) return {};
+  PrepareExecutionStatements(tx.conn());
+  return ReadLockedExecutions(
+      tx.exec_prepared("es_lock_executions", IntArray(execution_ids), IntArray(snapshot_ids)));
+}
+
+std::vector<LockedExecution> LockExecutionsCached(pqxx::transaction_base& tx,
+                                                  const std::vector<int64_t>& execution_ids,
+                                                  const std::vector<int64_t>& cached_ids,
+                                                  const std::vector<int64_t>& cached_counts) {
+  if (execution_ids.empty()) return {};
+  PrepareExecutionStatements(tx.conn());
+  return ReadLockedExecutions(tx.exec_prepared("es_lock_executions_cached", IntArray(execution_ids),
+                                               IntArray(cached_ids), IntArray(cached_counts)));
 }
 
 void UpdateExecutions(pqxx::transaction_base& tx, const std::vector<ExecutionUpdate>& updates,
@@ -559,6 +667,13 @@ std::vector<WorkItem> ClaimTimers(pqxx::transaction_base& tx, int64_t limit) {
     items.push_back(ReadClaimedTimer(r));
   }
   return items;
+}
+
+std::optional<WorkItem> ClaimTimer(pqxx::transaction_base& tx, int64_t work_id) {
+  PrepareExecutionStatements(tx.conn());
+  pqxx::result result = tx.exec_prepared("es_claim_timer", work_id);
+  if (result.empty()) return std::nullopt;
+  return ReadClaimedTimer(result[0]);
 }
 
 void DeleteWorkIds(pqxx::transaction_base& tx, const std::vector<int64_t>& work_ids) {

@@ -84,6 +84,18 @@ std::vector<ExecutionRow> ListExecutions(pqxx::transaction_base& tx,
                                          const std::string& status, int64_t before_id,
                                          int64_t limit);
 
+// The new state of one execution after a decision.
+struct ExecutionUpdate {
+  int64_t execution_id = 0;
+  std::string status;
+  std::string snapshot;
+  int64_t history_count = 0;
+  std::optional<std::string> output;  // set when the execution ended
+  std::optional<std::string> error;
+  std::optional<std::string> cause;
+  bool finished = false;  // sets stop_date
+};
+
 // One execution as a decision sees it, locked FOR UPDATE until the transaction ends.
 struct LockedExecution {
   int64_t execution_id = 0;
@@ -97,6 +109,9 @@ struct LockedExecution {
   std::optional<std::string> snapshot;  // nullopt before the first decision
   int64_t decision_count = 0;
   int64_t history_count = 0;
+  // LockExecutionsCached: the caller's cached state is this row's (decision_count matched), so
+  // `snapshot` was not transferred.
+  bool snapshot_cached = false;
 };
 // Locks the executions (in id order, so concurrent batches do not deadlock) and returns them in
 // id order; ids that do not exist are missing from the result. Snapshots are transferred only for
@@ -104,18 +119,15 @@ struct LockedExecution {
 std::vector<LockedExecution> LockExecutions(pqxx::transaction_base& tx,
                                             const std::vector<int64_t>& execution_ids,
                                             const std::vector<int64_t>& snapshot_ids);
+// As LockExecutions, for a caller that caches states by decision count: cached_ids[i] has a
+// state as of decision cached_counts[i]. A row whose decision_count is that count comes back with
+// snapshot_cached and no snapshot; every other row with its snapshot. Correct only because every
+// write of `snapshot` increments `decision_count` (UpdateExecutions, InsertDecidedExecutions).
+std::vector<LockedExecution> LockExecutionsCached(pqxx::transaction_base& tx,
+                                                  const std::vector<int64_t>& execution_ids,
+                                                  const std::vector<int64_t>& cached_ids,
+                                                  const std::vector<int64_t>& cached_counts);
 
-// The new state of one execution after a decision.
-struct ExecutionUpdate {
-  int64_t execution_id = 0;
-  std::string status;
-  std::string snapshot;
-  int64_t history_count = 0;
-  std::optional<std::string> output;  // set when the execution ended
-  std::optional<std::string> error;
-  std::optional<std::string> cause;
-  bool finished = false;  // sets stop_date
-};
 // `now` is the stop date of the executions that ended.
 void UpdateExecutions(pqxx::transaction_base& tx, const std::vector<ExecutionUpdate>& updates,
                       int64_t now);
@@ -138,6 +150,15 @@ void AppendHistory(pqxx::transaction_base& tx, const std::vector<HistoryRow>& ro
 // the end). At most `limit`.
 std::vector<HistoryRow> ReadHistory(pqxx::transaction_base& tx, int64_t execution_id,
                                     int64_t after_event_id, int64_t limit, bool reverse);
+
+// As InsertExecutions, each row together with its first decision (decisions[i], whose
+// execution_id is ignored): status, snapshot, history count, output / error / cause, and a stop
+// date (= row.start_date) when it finished; decision_count 1. One row version per execution. The
+// history of those rows is appended in the same statement: `history[j].execution_id` is the
+// position in `rows` of its execution (events of a row not inserted are dropped with it).
+std::vector<std::optional<int64_t>> InsertDecidedExecutions(
+    pqxx::transaction_base& tx, const std::vector<ExecutionRow>& rows,
+    const std::vector<ExecutionUpdate>& decisions, const std::vector<HistoryRow>& history);
 
 // ---- the work queue ---------------------------------------------------------------------------
 inline constexpr const char* kWorkTask = "task";
@@ -170,6 +191,9 @@ bool RescheduleWork(pqxx::transaction_base& tx, int64_t execution_id, const std:
 // DeleteWorkIds before committing.
 std::vector<WorkItem> ClaimTimers(pqxx::transaction_base& tx, int64_t limit);
 void DeleteWorkIds(pqxx::transaction_base& tx, const std::vector<int64_t>& work_ids);
+// Claims one due timer item by id, as ClaimTimers does; nullopt when it is gone, not due, or
+// locked by another transaction.
+std::optional<WorkItem> ClaimTimer(pqxx::transaction_base& tx, int64_t work_id);
 
 // Claims up to `limit` runnable task items (due, unleased, or leased with an expired lease): sets
 // lease_owner = owner, lease_until = now + lease, generation + 1, attempts + 1.
@@ -212,5 +236,13 @@ inline constexpr const char* kWorkChannel = "switchyard_work";
 std::string IntArray(const std::vector<int64_t>& values);
 std::string TextArray(const std::vector<std::string>& values);
 std::string OptionalTextArray(const std::vector<std::optional<std::string>>& values);
+
+// ---- queue statistics (store/queue_stats.cpp) -------------------------------------------------
+struct QueueStats {
+  int64_t runnable = 0;  // due now, not leased
+  int64_t leased = 0;
+  int64_t pending = 0;   // not due yet, not leased
+};
+QueueStats CountWork(pqxx::transaction_base& tx);
 
 }  // namespace switchyard::orchestrator::store

@@ -71,6 +71,9 @@ struct ServeOptions {
   std::string credentials_file;            // --credentials-file / SWITCHYARD_CREDENTIALS_FILE
   std::string port_file;                   // --port-file: the bound port is written there
   int64_t read_timeout_ms = 60000;         // --read-timeout-ms / SWITCHYARD_READ_TIMEOUT_MS
+  std::string log_level = "info";          // --log-level / SWITCHYARD_LOG_LEVEL (trace..off)
+  std::string log_format = "text";         // --log-format / SWITCHYARD_LOG_FORMAT (text|json)
+  int64_t lease_ms = 10000;                // --lease-ms / SWITCHYARD_LEASE_MS (work leases)
 };
 // Resolves the database (starting the embedded cluster when no URL is given), migrates unless
 // --no-migrate, runs the engine and the HTTP API until SIGINT or SIGTERM, then stops what it

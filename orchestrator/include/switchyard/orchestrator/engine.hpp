@@ -44,6 +44,37 @@ inline constexpr std::string_view kInvalidToken = "InvalidToken";
 inline constexpr std::string_view kTaskDoesNotExist = "TaskDoesNotExist";
 inline constexpr std::string_view kValidationException = "ValidationException";
 
+// What the engine reports as it works, for metrics and logs. Called on engine threads after the
+// transaction that made it true has committed (tasks: when the invocation returns); must be
+// quick, must not block and must not call back into the engine. Every method may be called from
+// several threads at once.
+class EngineObserver {
+ public:
+  virtual ~EngineObserver() = default;
+  virtual void ExecutionStarted(std::string_view /*state_machine*/,
+                                std::string_view /*execution_arn*/) {}
+  // status: SUCCEEDED | FAILED | TIMED_OUT | ABORTED; error empty unless it failed.
+  virtual void ExecutionFinished(std::string_view /*state_machine*/,
+                                 std::string_view /*execution_arn*/, std::string_view /*status*/,
+                                 std::string_view /*error*/) {}
+  // States entered by executions of this machine in one decision.
+  virtual void StateTransitions(std::string_view /*state_machine*/, int64_t /*count*/) {}
+  // One committed transaction of `decisions` decisions, `seconds` from its start to its commit.
+  virtual void DecisionBatch(int64_t /*decisions*/, double /*seconds*/) {}
+  // One task invocation returned (error empty when it succeeded).
+  virtual void TaskFinished(std::string_view /*state_machine*/, std::string_view /*execution_arn*/,
+                            std::string_view /*task_id*/, std::string_view /*error*/,
+                            double /*seconds*/) {}
+};
+
+// The queue as one node sees it (Engine::Stats).
+struct EngineStats {
+  int64_t runnable_work = 0;  // work items due now and not leased (tasks and timers)
+  int64_t leased_work = 0;    // work items leased by any node
+  int64_t pending_timers = 0;  // timers, task and heartbeat deadlines not yet due
+  int64_t leases_held = 0;    // tasks this node runs now under its leases
+};
+
 struct EngineOptions {
   // A libpq connection string or URL. Empty: the embedded cluster in `data_dir` (created and
   // started when needed, stopped when the engine goes).
@@ -66,6 +97,9 @@ struct EngineOptions {
   // Null: an engine-owned invoker, to which RegisterFunction / RegisterNative add functions.
   // Must outlive the engine.
   invoker::Invoker* invoker = nullptr;
+  // Told of executions, decisions and tasks (metrics, logs). Null: nobody. Must outlive the
+  // engine.
+  EngineObserver* observer = nullptr;
 };
 
 struct StateMachineInfo {
@@ -202,6 +236,10 @@ class Engine {
   // gives the leases of tasks still running back (another node, or the next start, runs them
   // again), stops Express executions of this node, and closes the database.
   void Shutdown();
+
+  // The work queue's depth and this node's leases. Throws std::runtime_error when the database
+  // cannot be reached.
+  EngineStats Stats();
 
   // This engine's lease owner id.
   const std::string& node_id() const;

@@ -10,9 +10,8 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <unordered_map>
-#include <unordered_set>
 #include <utility>
+#include <vector>
 
 #include "switchyard/asl/core.hpp"
 #include "switchyard/asl/definition.hpp"
@@ -117,25 +116,37 @@ class MemoryDriver {
   void Stop(std::string error, std::string cause);
 
  private:
-  // A point in time something is due, and the order of things due at the same time: the
-  // order they were scheduled in (never the order of their ids: "timer-100000" < "timer-99999").
-  using DueKey = std::pair<int64_t, uint64_t>;  // (due at, sequence)
+  // Something due at a point in time: a timer, or a task's deadline (heartbeat or timeout).
+  // Things due at the same time come in the order they were scheduled in, `sequence` (never
+  // the order of their ids: "timer-100000" < "timer-99999").
   struct Due {
-    bool timer = false;  // a timer, or a task's deadline (heartbeat or timeout)
-    std::string id;      // timer id or task id
+    int64_t at = 0;
+    uint64_t sequence = 0;
+    bool timer = false;
+    std::string id;  // timer id or task id
+    bool operator<(const Due& other) const {
+      return at != other.at ? at < other.at : sequence < other.sequence;
+    }
+    bool operator>(const Due& other) const { return other < *this; }
   };
   struct InFlight {
     int64_t timeout_at = 0;
     int64_t heartbeat_at = 0;  // 0: none
     int64_t heartbeat_seconds = 0;
     std::string token;
-    std::optional<DueKey> deadline;  // its entry in due_, until it fires
+    uint64_t deadline = 0;  // the sequence of its entry in the due queue until it fires; 0: none
   };
 
   int64_t Now();
   void Post(asl::Event event);
   void ApplyEvent(const asl::Event& event, RunResult& result);
   void Execute(asl::Command& command, RunResult& result);
+  // The due queue: what is due next, nullptr when nothing is.
+  Due* NextDue();
+  void PopDue();
+  void PushDue(Due due);
+  // Drops the entries of forgotten deadlines and cancelled timers once they outnumber the rest.
+  void CompactDue();
   // (Re)schedules the earlier of a task's heartbeat and timeout deadlines.
   void ScheduleDeadline(const std::string& task_id, InFlight& flight);
   // Forgets a task: its deadlines and its token.
@@ -151,12 +162,21 @@ class MemoryDriver {
   asl::ExecutionState state_;
   int64_t fake_now_ = 0;
   int64_t skipped_ = 0;  // fast timers on a real clock: time skipped so far
-  uint64_t next_sequence_ = 0;
-  std::map<DueKey, Due> due_;                            // timers and task deadlines
-  std::unordered_set<std::string> cancelled_timers_;     // still in due_
-  std::unordered_map<std::string, InFlight> in_flight_;  // task id -> deadlines
-  std::unordered_map<std::string, std::string> tokens_;  // callback token -> task id
-  std::deque<asl::Event> ready_;                         // driver-thread events, in order
+  uint64_t next_sequence_ = 1;
+  // Timers and task deadlines, ordered by (at, sequence): an entry scheduled no earlier than the
+  // last one of `due_sorted_` (the common case: Waits of the same length, task timeouts, all
+  // counted from a clock that only moves forward) is appended there in O(1); any other goes into
+  // the min-heap `due_heap_`. The next due is the smaller of the two fronts. Entries are never
+  // searched for: a cancelled timer or a finished task's deadline stays until it reaches the
+  // front (or CompactDue drops it), and is skipped then.
+  std::deque<Due> due_sorted_;
+  std::vector<Due> due_heap_;
+  std::size_t due_stale_ = 0;  // forgotten deadlines still queued
+  // The tasks in flight (task id -> deadlines), callback tokens (token -> task id) and cancelled
+  // timers still queued: open-addressing hash tables, defined in the source file.
+  struct Tables;
+  std::unique_ptr<Tables> tables_;
+  std::deque<asl::Event> ready_;  // driver-thread events, in order
   bool finished_ = false;
 
   // What other threads post to. Shared with the completers handed to the backend, so that a

@@ -1,0 +1,7 @@
+import time
+
+
+def handler(event, context):
+    seconds = event.get("seconds", 3) if isinstance(event, dict) else 3
+    time.sleep(seconds)
+    return {"slept": seconds}

@@ -1,0 +1,141 @@
+// /metrics rendering (api/metrics.cpp) and the structured log lines (logging.cpp).
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+#include <spdlog/spdlog.h>
+
+#include <sstream>
+#include <string>
+
+#include "api/metrics.hpp"
+#include "logging.hpp"
+
+namespace switchyard::orchestrator::api {
+namespace {
+
+TEST(Metrics, CountsByStateMachineAndFunctionWithEscapedLabels) {
+  Metrics metrics;
+  metrics.CountRequest("states", "StartExecution", 200, 0.002);
+  metrics.CountRequest("states", "StartExecution", 200, 0.004);
+  metrics.CountRequest("states", "StartExecution", 400, 0.001);
+  metrics.ExecutionStarted("orders", "arn:aws:states:us-east-1:0:execution:orders:a");
+  metrics.StateTransitions("orders", 3);
+  metrics.ExecutionFinished("orders", "arn:aws:states:us-east-1:0:execution:orders:a", "FAILED",
+                            "States.TaskFailed");
+  metrics.DecisionBatch(7, 0.003);
+  metrics.TaskFinished("orders", "arn", "task-1", "Boom", 0.2);
+  metrics.CountInvocationLog(
+      "fn\"x",
+      "START RequestId: r Version: $LATEST\nEND RequestId: r\nREPORT RequestId: r\t"
+      "Duration: 1500.00 ms\tBilled Duration: 1500 ms\tMemory Size: 512 MB\tMax Memory "
+      "Used: 20 MB\tStatus: timeout\n");
+  const std::string text = metrics.Render(nullptr);
+  EXPECT_NE(
+      text.find("switchyard_api_requests_total{protocol=\"states\",operation=\"StartExecution\","
+                "code=\"200\"} 2\n"),
+      std::string::npos)
+      << text;
+  EXPECT_NE(text.find("switchyard_api_request_seconds_count{operation=\"StartExecution\"} 3\n"),
+            std::string::npos);
+  EXPECT_NE(
+      text.find("switchyard_executions_total{state_machine=\"orders\",status=\"started\"} 1\n"),
+      std::string::npos);
+  EXPECT_NE(
+      text.find("switchyard_executions_total{state_machine=\"orders\",status=\"FAILED\"} 1\n"),
+      std::string::npos);
+  EXPECT_NE(text.find("switchyard_state_transitions_total{state_machine=\"orders\"} 3\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("switchyard_decisions_total 7\n"), std::string::npos);
+  EXPECT_NE(text.find("switchyard_decision_batch_seconds_bucket{le=\"0.005\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("switchyard_task_seconds_bucket{state_machine=\"orders\",le=\"0.25\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(
+      text.find("switchyard_task_failures_total{state_machine=\"orders\",error=\"Boom\"} 1\n"),
+      std::string::npos);
+  // The label escapes the quote; 1.5 s x 0.5 GB = 0.75 GB-s; a timeout counts as an error.
+  EXPECT_NE(text.find("switchyard_function_invocations_total{function=\"fn\\\"x\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("switchyard_function_errors_total{function=\"fn\\\"x\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("switchyard_function_gb_seconds_total{function=\"fn\\\"x\"} 0.75\n"),
+            std::string::npos);
+  EXPECT_EQ(text.find("arn:aws"), std::string::npos);  // never an execution label
+}
+
+TEST(Metrics, TaskErrorLabelsAreBounded) {
+  Metrics metrics;
+  for (int i = 0; i < 500; ++i) metrics.TaskFinished("m", "arn", "t", "E" + std::to_string(i), 0);
+  const std::string text = metrics.Render(nullptr);
+  std::size_t lines = 0;
+  for (std::size_t at = 0;
+       (at = text.find("switchyard_task_failures_total{", at)) != std::string::npos; ++at) {
+    ++lines;
+  }
+  EXPECT_EQ(lines, 51u);  // 50 names and "other"
+  EXPECT_NE(text.find("error=\"other\"} 450\n"), std::string::npos);
+}
+
+TEST(Logging, RejectsUnknownLevelsAndFormats) {
+  EXPECT_EQ(ConfigureLogging("verbose", "text"),
+            "unknown log level 'verbose' (trace, debug, info, warn, error, critical, off)");
+  EXPECT_EQ(ConfigureLogging("info", "xml"), "unknown log format 'xml' (text, json)");
+  EXPECT_EQ(ConfigureLogging("warn", "json"), "");
+  EXPECT_FALSE(LogEnabled(LogLevel::kInfo));
+  EXPECT_TRUE(LogEnabled(LogLevel::kError));
+  EXPECT_EQ(ConfigureLogging("off", "text"), "");
+  EXPECT_FALSE(LogEnabled(LogLevel::kCritical));
+  StopLogging();
+}
+
+// Every JSON line parses, user strings included (quotes, newlines, control characters, ill-formed
+// UTF-8); free-text lines become "msg".
+TEST(Logging, JsonLinesAreValidJson) {
+  testing::internal::CaptureStderr();
+  ASSERT_EQ(ConfigureLogging("info", "json"), "");
+  LogLine("request")
+      .Str("operation", "Start\"Execution\n\x01\\")
+      .Str("name", std::string("bad \xff\xfe utf-8"))
+      .Int("status", 400)
+      .Num("ms", 1.5)
+      .Emit(LogLevel::kInfo);
+  spdlog::info("free text with \"quotes\" and {}", "a\nnewline");
+  StopLogging();
+  const std::string out = testing::internal::GetCapturedStderr();
+  std::istringstream lines(out);
+  std::string line;
+  int count = 0;
+  while (std::getline(lines, line)) {
+    rapidjson::Document doc;
+    doc.Parse(line.data(), line.size());
+    ASSERT_FALSE(doc.HasParseError()) << line;
+    ASSERT_TRUE(doc.IsObject()) << line;
+    EXPECT_TRUE(doc.HasMember("time"));
+    EXPECT_STREQ(doc["level"].GetString(), "info");
+    if (count == 0) {
+      EXPECT_STREQ(doc["event"].GetString(), "request");
+      EXPECT_EQ(std::string(doc["operation"].GetString()), "Start\"Execution\n\x01\\");
+      EXPECT_EQ(doc["status"].GetInt(), 400);
+    } else {
+      EXPECT_EQ(std::string(doc["msg"].GetString()), "free text with \"quotes\" and a\nnewline");
+    }
+    ++count;
+  }
+  EXPECT_EQ(count, 2) << out;
+}
+
+TEST(Logging, TextValuesWithSpacesAreQuoted) {
+  testing::internal::CaptureStderr();
+  ASSERT_EQ(ConfigureLogging("info", "text"), "");
+  LogLine("task_failed")
+      .Str("error", "States.Timeout")
+      .Str("cause", "took \"too\" long")
+      .Emit(LogLevel::kInfo);
+  StopLogging();
+  const std::string out = testing::internal::GetCapturedStderr();
+  EXPECT_NE(out.find(" info task_failed error=States.Timeout cause=\"took \\\"too\\\" long\"\n"),
+            std::string::npos)
+      << out;
+}
+
+}  // namespace
+}  // namespace switchyard::orchestrator::api
