@@ -15,6 +15,7 @@
 #include <list>
 #include <map>
 #include <mutex>
+#include <random>
 #include <thread>
 #include <vector>
 
@@ -147,7 +148,15 @@ struct FunctionVersion {
 
 struct Pool {
   std::vector<std::unique_ptr<Environment>> idle;
-  int live = 0;  // idle + busy environments
+  int live = 0;      // idle + busy environments, and those starting
+  int starting = 0;  // provisioned environments being started (counted in live)
+};
+
+// An alias: its version, and optionally a second version that takes a share of invocations.
+struct AliasRoute {
+  std::string version;
+  std::string weighted_version;  // "" = none
+  double weight = 0;             // 0..1: the share of weighted_version
 };
 
 struct FunctionEntry {
@@ -155,9 +164,9 @@ struct FunctionEntry {
   std::shared_ptr<const FunctionVersion> latest;
   std::map<std::string, std::shared_ptr<const FunctionVersion>> versions;
   int next_version = 1;
-  std::map<std::string, std::string> aliases;  // alias -> version
-  EventInvokeConfig event_config;
-  int provisioned = 0;
+  std::map<std::string, AliasRoute> aliases;
+  std::map<std::string, EventInvokeConfig> event_configs;  // by qualifier ($LATEST, 1, alias)
+  std::map<std::string, int> provisioned;                  // by version ($LATEST, 1, ...)
   int busy = 0;
   std::map<std::string, Pool> pools;  // by version
 };
@@ -369,8 +378,12 @@ struct Invoker::Impl {
                        const std::string& output, const RunOutcome* outcome,
                        const FunctionConfig& config, double duration_ms,
                        const std::string& status_suffix) const;
-  void Deliver(const std::string& destination, const std::string& record) const {
-    if (options.async_sink) options.async_sink(AsyncDelivery{destination, record});
+  void Deliver(const QueuedEvent& event, const std::string& destination, const std::string& record,
+               bool success) const {
+    if (options.async_sink) {
+      options.async_sink(
+          AsyncDelivery{destination, record, event.request_id, event.function_name, success});
+    }
   }
 };
 
@@ -440,9 +453,17 @@ InvokeResult Invoker::Impl::Invoke(const InvokeRequest& request) {
       } else if (auto v = entry.versions.find(qualifier); v != entry.versions.end()) {
         fv = v->second;
       } else if (auto a = entry.aliases.find(qualifier); a != entry.aliases.end()) {
-        if (a->second == kLatest) {
+        std::string target = a->second.version;
+        if (!a->second.weighted_version.empty()) {
+          // Lambda's weighted alias: each invocation picks its version independently.
+          thread_local std::mt19937_64 rng{std::random_device{}()};
+          if (std::uniform_real_distribution<double>(0, 1)(rng) < a->second.weight) {
+            target = a->second.weighted_version;
+          }
+        }
+        if (target == kLatest) {
           fv = entry.latest;
-        } else if (auto av = entry.versions.find(a->second); av != entry.versions.end()) {
+        } else if (auto av = entry.versions.find(target); av != entry.versions.end()) {
           fv = av->second;
         }
       }
@@ -787,7 +808,10 @@ void Invoker::Impl::ProcessAsync(QueuedEvent event) {
     std::lock_guard lock(mu);
     auto it = functions.find(event.function_name);
     if (it != functions.end()) {
-      config = it->second.event_config;
+      const std::string key = event.qualifier.empty() ? std::string(kLatest) : event.qualifier;
+      if (auto c = it->second.event_configs.find(key); c != it->second.event_configs.end()) {
+        config = c->second;
+      }
       fv = it->second.latest;
     }
   }
@@ -825,11 +849,11 @@ void Invoker::Impl::ProcessAsync(QueuedEvent event) {
   };
   auto fail = [&](const std::string& condition, const InvokeResult* result) {
     if (!config.on_failure.empty()) {
-      Deliver(config.on_failure, record(condition, result));
+      Deliver(event, config.on_failure, record(condition, result), false);
       progress.delivered_to.push_back(config.on_failure);
     }
     if (config.dead_letter) {
-      Deliver("dead-letter", event.payload);
+      Deliver(event, "dead-letter", event.payload, false);
       progress.delivered_to.push_back("dead-letter");
     }
     spdlog::debug("function={} request_id={} async event failed condition={}", event.function_name,
@@ -837,6 +861,7 @@ void Invoker::Impl::ProcessAsync(QueuedEvent event) {
     progress.retry_at.reset();
     progress.final_condition = condition;
     report();
+    queue->Done(event);
   };
   if (!fv) {
     fail("RetriesExhausted", nullptr);
@@ -857,6 +882,7 @@ void Invoker::Impl::ProcessAsync(QueuedEvent event) {
   request.function_name = event.function_name;
   request.qualifier = event.qualifier;
   request.payload = event.payload;
+  request.request_id = event.request_id;  // Lambda: every attempt has the event's request id
   InvokeResult result = Invoke(request);
   auto requeue = [&](std::chrono::milliseconds delay) {
     event.due = AsyncNow() + delay;
@@ -890,11 +916,12 @@ void Invoker::Impl::ProcessAsync(QueuedEvent event) {
   if (result.function_error.empty()) {
     progress.outcome = "succeeded";
     if (!config.on_success.empty()) {
-      Deliver(config.on_success, record("Success", &result));
+      Deliver(event, config.on_success, record("Success", &result), true);
       progress.delivered_to.push_back(config.on_success);
     }
     progress.final_condition = "Success";
     report();
+    queue->Done(event);
     return;
   }
   progress.outcome = "failed";
@@ -921,8 +948,9 @@ int Invoker::Impl::ReapIdle() {
       for (auto& [version, pool] : entry.pools) {
         auto& idle = pool.idle;
         for (auto it = idle.begin(); it != idle.end();) {
+          const auto wanted = entry.provisioned.find(version);
           const bool keep_warm =
-              version == kLatest && pool.live <= entry.provisioned && (*it)->Usable();
+              wanted != entry.provisioned.end() && pool.live <= wanted->second && (*it)->Usable();
           if (!keep_warm && (!(*it)->Usable() || now - (*it)->LastUsed() >= options.idle_timeout)) {
             stale.push_back(std::move(*it));
             it = idle.erase(it);
@@ -942,11 +970,20 @@ void Invoker::Impl::KeepProvisioned() {
   {
     std::lock_guard lock(mu);
     for (auto& [name, entry] : functions) {
-      if (entry.latest->native || entry.latest->config.runtime == "http") continue;
-      Pool& pool = entry.pools[kLatest];
-      for (int i = pool.live; i < entry.provisioned; ++i) {
-        wanted.emplace_back(entry.latest, entry.generation);
-        ++pool.live;
+      for (const auto& [version, count] : entry.provisioned) {
+        std::shared_ptr<const FunctionVersion> fv = entry.latest;
+        if (version != kLatest) {
+          const auto v = entry.versions.find(version);
+          if (v == entry.versions.end()) continue;
+          fv = v->second;
+        }
+        if (!fv || fv->native || fv->config.runtime == "http") continue;
+        Pool& pool = entry.pools[version];
+        for (int i = pool.live; i < count; ++i) {
+          wanted.emplace_back(fv, entry.generation);
+          ++pool.live;
+          ++pool.starting;
+        }
       }
     }
   }
@@ -956,8 +993,10 @@ void Invoker::Impl::KeepProvisioned() {
     std::lock_guard lock(mu);
     FunctionEntry* entry = EntryOf(fv->config.function_name, generation);
     if (!entry) continue;  // deleted meanwhile; env stops as it leaves scope, after the lock
-    Pool& pool = entry->pools[kLatest];
-    if (!env || entry->latest != fv || stopping) {
+    Pool& pool = entry->pools[fv->version];
+    --pool.starting;
+    const bool current = fv->version != kLatest || entry->latest == fv;
+    if (!env || !current || stopping) {
       --pool.live;
       if (!env) {
         spdlog::warn("function={} provisioned environment failed: {}", fv->config.function_name,
@@ -1068,7 +1107,8 @@ std::string Invoker::PublishVersion(const std::string& function_name) {
 }
 
 std::string Invoker::CreateAlias(const std::string& function_name, const std::string& alias,
-                                 const std::string& version) {
+                                 const std::string& version,
+                                 const std::map<std::string, double>& additional_version_weights) {
   std::lock_guard lock(impl_->mu);
   auto it = impl_->functions.find(function_name);
   if (it == impl_->functions.end()) return "function '" + function_name + "' not found";
@@ -1079,27 +1119,77 @@ std::string Invoker::CreateAlias(const std::string& function_name, const std::st
       std::all_of(alias.begin(), alias.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     return "alias name '" + alias + "' is not valid";
   }
-  it->second.aliases[alias] = version;
+  AliasRoute route;
+  route.version = version;
+  if (additional_version_weights.size() > 1) return "at most one additional version";
+  for (const auto& [weighted, weight] : additional_version_weights) {
+    if (weighted != kLatest && !it->second.versions.count(weighted)) {
+      return "function '" + function_name + "' has no version '" + weighted + "'";
+    }
+    route.weighted_version = weighted;
+    route.weight = std::clamp(weight, 0.0, 1.0);
+  }
+  it->second.aliases[alias] = std::move(route);
   return {};
 }
 
-void Invoker::PutEventInvokeConfig(const std::string& function_name, EventInvokeConfig config) {
+std::string Invoker::RegisterVersion(const FunctionConfig& config, const std::string& version) {
+  if (version.empty() || version == kLatest ||
+      !std::all_of(version.begin(), version.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return "version '" + version + "' is not a version number";
+  }
+  std::string error = CheckFunctionConfig(config);
+  if (!error.empty()) return "function '" + config.function_name + "': " + error;
+  auto fv = std::make_shared<FunctionVersion>();
+  fv->config = config;
+  fv->version = version;
+  fv->unpacked = UnpackedCode::For(config.unpacked_root);
+  std::lock_guard lock(impl_->mu);
+  auto it = impl_->functions.find(config.function_name);
+  if (it == impl_->functions.end()) return "function '" + config.function_name + "' not found";
+  it->second.versions[version] = std::move(fv);
+  it->second.next_version = std::max(it->second.next_version, std::stoi(version) + 1);
+  return {};
+}
+
+void Invoker::PutEventInvokeConfig(const std::string& function_name, EventInvokeConfig config,
+                                   const std::string& qualifier) {
   config.maximum_retry_attempts = std::clamp(config.maximum_retry_attempts, 0, 2);
   config.maximum_event_age_seconds =
       std::clamp<int64_t>(config.maximum_event_age_seconds, 60, 21600);
   std::lock_guard lock(impl_->mu);
   auto it = impl_->functions.find(function_name);
-  if (it != impl_->functions.end()) it->second.event_config = std::move(config);
+  if (it != impl_->functions.end()) {
+    it->second.event_configs[qualifier.empty() ? std::string(kLatest) : qualifier] =
+        std::move(config);
+  }
 }
 
-void Invoker::SetProvisionedConcurrency(const std::string& function_name, int count) {
+void Invoker::SetProvisionedConcurrency(const std::string& function_name, int count,
+                                        const std::string& version) {
   {
     std::lock_guard lock(impl_->mu);
     auto it = impl_->functions.find(function_name);
     if (it == impl_->functions.end()) return;
-    it->second.provisioned = std::max(0, count);
+    const std::string key = version.empty() ? std::string(kLatest) : version;
+    if (count > 0) {
+      it->second.provisioned[key] = count;
+    } else {
+      it->second.provisioned.erase(key);
+    }
   }
   impl_->KeepProvisioned();
+}
+
+int Invoker::ProvisionedReady(const std::string& function_name, const std::string& version) const {
+  std::lock_guard lock(impl_->mu);
+  auto it = impl_->functions.find(function_name);
+  if (it == impl_->functions.end()) return 0;
+  const std::string key = version.empty() ? std::string(kLatest) : version;
+  const auto wanted = it->second.provisioned.find(key);
+  const auto pool = it->second.pools.find(key);
+  if (wanted == it->second.provisioned.end() || pool == it->second.pools.end()) return 0;
+  return std::min(wanted->second, pool->second.live - pool->second.starting);
 }
 
 bool Invoker::HasFunction(const std::string& function_name) const {

@@ -17,6 +17,7 @@
 #include "api/metrics.hpp"
 #include "api/server.hpp"
 #include "logging.hpp"
+#include "serve_functions.hpp"
 #include "store/database.hpp"
 #include "store/migrate.hpp"
 #include "switchyard/invoker/function_config.hpp"
@@ -91,6 +92,24 @@ int RunServeCommand(const ServeOptions& options, std::ostream& out, std::ostream
   // Metrics outlive the invoker and the engine, which report to them.
   api::Metrics metrics;
   invoker::InvokerOptions invoker_options;
+  // Functions and async invocations live in the database (serve_functions.hpp).
+  std::unique_ptr<DurableFunctions> durable;
+  try {
+    durable = std::make_unique<DurableFunctions>(database.url, "", &invoker_options);
+  } catch (const std::exception& e) {
+    err << "switchyard serve: " << e.what() << "\n";
+    if (database.cluster) database.cluster->Stop();
+    return 1;
+  }
+  api_options.registry = &durable->registry();
+  api_options.dead_letters = true;
+  api_options.sync_interval = std::chrono::seconds(2);
+  api_options.code_store = options.functions_store;
+  if (api_options.code_store.empty()) {
+    api_options.code_store =
+        ((database.cluster ? database.cluster->data_dir() : store::DefaultDataDir()) / "functions")
+            .string();
+  }
   invoker_options.log_sink = [&metrics](const std::string& function_name, const std::string&,
                                         const std::string& log) {
     metrics.CountInvocationLog(function_name, log);
@@ -116,7 +135,9 @@ int RunServeCommand(const ServeOptions& options, std::ostream& out, std::ostream
     api_options.engine = engine.get();
     api_options.metrics = &metrics;
     api_server = std::make_unique<api::ApiServer>(api_options);
+    durable->Attach(functions.get(), engine.get());
     api_server->Start(out);
+    durable->queue().Start();  // functions are installed: queued events may run now
   } catch (const std::exception& e) {
     err << "switchyard serve: " << e.what() << "\n";
     api_server.reset();
@@ -146,8 +167,10 @@ int RunServeCommand(const ServeOptions& options, std::ostream& out, std::ostream
   api_server->Stop();
   api_server.reset();
   engine->Shutdown();
+  durable->Attach(nullptr, nullptr);
   engine.reset();
   functions.reset();
+  durable.reset();
 
   int status = 0;
   if (database.cluster) {

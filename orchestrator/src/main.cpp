@@ -99,6 +99,11 @@ int main(int argc, char** argv) {
                    "Directory of functions to register at start (one folder each, with "
                    "function.json)")
       ->envname("SWITCHYARD_FUNCTIONS_DIR");
+  serve_cmd
+      ->add_option("--functions-store", serve.functions_store,
+                   "Directory where functions' code is kept (default: <data-dir>/functions; the "
+                   "packages themselves are in the database, so any node can rebuild it)")
+      ->envname("SWITCHYARD_FUNCTIONS_STORE");
   serve_cmd->add_option("--port", serve.port, "HTTP API port (0 = any free port)")
       ->envname("SWITCHYARD_PORT");
   serve_cmd->add_option("--bind", serve.bind_address, "Address the HTTP API listens on")

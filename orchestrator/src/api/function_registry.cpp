@@ -20,7 +20,9 @@ std::vector<FunctionRecord> InMemoryFunctionRegistry::List() const {
 
 void InMemoryFunctionRegistry::Put(const FunctionRecord& record) {
   std::lock_guard lock(mu_);
-  functions_[record.latest.config.function_name] = record;
+  FunctionRecord& stored = functions_[record.latest.config.function_name];
+  stored = record;
+  ++stored.serial;
 }
 
 bool InMemoryFunctionRegistry::Remove(const std::string& function_name) {

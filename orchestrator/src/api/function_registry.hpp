@@ -1,14 +1,18 @@
 #pragma once
 // What the Lambda API knows about each function beyond what the invoker runs: versions with
-// their metadata (code hash and size, revision ids, timestamps), aliases and reserved
-// concurrency. This interface is the seam for persistence: today InMemoryFunctionRegistry; the
-// store will implement it on PostgreSQL (functions, function_versions, function_aliases) so that
-// functions survive a restart and the server re-registers them with the invoker at start.
+// their metadata (code hash and size, revision ids, timestamps), aliases (with routing weights),
+// reserved and provisioned concurrency, and event invoke configurations. This interface is the
+// seam for persistence: InMemoryFunctionRegistry (tests, embedding), and
+// store::PgFunctionRegistry (switchyard serve: the functions* tables of
+// migrations/0003_functions.sql), so that functions survive a restart and every node on one
+// database sees them; the server re-registers them with its invoker at start and when another
+// node changes them (FunctionRecord::serial).
 // Thread model: implementations are thread-safe; each call is atomic on its own.
 #include <cstdint>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -37,6 +41,23 @@ struct AliasRecord {
   std::string function_version;
   std::string description;
   std::string revision_id;
+  // RoutingConfig.AdditionalVersionWeights: at most one version -> weight (0..1).
+  std::map<std::string, double> additional_version_weights;
+};
+
+// PutFunctionEventInvokeConfig, for one qualifier of a function.
+struct EventInvokeConfigRecord {
+  std::optional<int64_t> maximum_retry_attempts;     // 0..2; unset = 2
+  std::optional<int64_t> maximum_event_age_seconds;  // 60..21600; unset = 21600
+  std::string on_success;                            // destination ARN; "" = none
+  std::string on_failure;
+  double last_modified = 0;  // epoch seconds
+};
+
+// PutProvisionedConcurrencyConfig, for one qualifier (a version number or an alias).
+struct ProvisionedConfigRecord {
+  int64_t requested = 0;
+  std::string last_modified;  // "2026-11-27T12:00:00+0000"
 };
 
 struct FunctionRecord {
@@ -45,6 +66,18 @@ struct FunctionRecord {
   int64_t next_version = 1;
   std::map<std::string, AliasRecord> aliases;
   std::optional<int64_t> reserved_concurrency;
+  // By qualifier: "$LATEST" (the unqualified function), a version number, or an alias name.
+  std::map<std::string, EventInvokeConfigRecord> event_invoke_configs;
+  std::map<std::string, ProvisionedConfigRecord> provisioned;
+  // Bumped by every Put; a durable registry refuses a Put whose serial is not the stored one
+  // (another node changed the function meanwhile). 0 = a new function.
+  int64_t serial = 0;
+};
+
+// Thrown by FunctionRegistry::Put when the record changed since it was read (its serial).
+class FunctionConflict : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 class FunctionRegistry {
@@ -53,10 +86,30 @@ class FunctionRegistry {
   virtual std::optional<FunctionRecord> Get(const std::string& function_name) const = 0;
   // Every function, sorted by name.
   virtual std::vector<FunctionRecord> List() const = 0;
-  // Inserts or replaces the function named record.latest.config.function_name.
+  // Inserts or replaces the function named record.latest.config.function_name. A durable
+  // registry throws FunctionConflict when record.serial is not the stored serial (0 for a new
+  // function); on success the stored serial is record.serial + 1.
   virtual void Put(const FunctionRecord& record) = 0;
   // Returns false when there was no such function.
   virtual bool Remove(const std::string& function_name) = 0;
+  // Every function's serial, by name (what changed since the last look).
+  virtual std::map<std::string, int64_t> Serials() const {
+    std::map<std::string, int64_t> serials;
+    for (const FunctionRecord& record : List()) {
+      serials[record.latest.config.function_name] = record.serial;
+    }
+    return serials;
+  }
+  // Deployment packages kept for other nodes (a durable registry); the default keeps none.
+  virtual void PutCode(const std::string& function_name, const std::string& code_sha256,
+                       const std::string& zip) {
+    (void)function_name, (void)code_sha256, (void)zip;
+  }
+  virtual std::optional<std::string> GetCode(const std::string& function_name,
+                                             const std::string& code_sha256) const {
+    (void)function_name, (void)code_sha256;
+    return std::nullopt;
+  }
 };
 
 class InMemoryFunctionRegistry final : public FunctionRegistry {

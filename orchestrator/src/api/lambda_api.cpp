@@ -6,6 +6,7 @@
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <chrono>
@@ -272,6 +273,7 @@ struct LambdaApi::Code {
   std::string unpacked_root;  // set when we unpacked a zip (the invoker then owns it)
   std::string sha256;
   int64_t size = 0;
+  std::string zip;  // the package, when it goes to a durable registry (code_store set)
 };
 
 std::size_t LambdaBodyLimit(const HttpRequest& head) {
@@ -429,6 +431,18 @@ std::string LambdaApi::AliasJson(const std::string& function_name, const AliasRe
   WriteString(w, "Name", alias.name);
   WriteString(w, "FunctionVersion", alias.function_version);
   WriteString(w, "Description", alias.description);
+  if (!alias.additional_version_weights.empty()) {
+    w.Key("RoutingConfig");
+    w.StartObject();
+    w.Key("AdditionalVersionWeights");
+    w.StartObject();
+    for (const auto& [version, weight] : alias.additional_version_weights) {
+      w.Key(version.c_str());
+      w.Double(weight);
+    }
+    w.EndObject();
+    w.EndObject();
+  }
   WriteString(w, "RevisionId", alias.revision_id);
   w.EndObject();
   return buffer.GetString();
@@ -490,8 +504,26 @@ bool LambdaApi::LoadCode(const std::string& name, const void* code_json, Code* c
         "upload again.");
     return false;
   }
-  const fs::path root = fs::path(options_.data_dir) / "functions";
   std::error_code ec;
+  if (!options_.code_store.empty()) {
+    // Content-addressed and kept: the same package is unpacked once per node.
+    FunctionVersionRecord version;
+    version.config.function_name = name;
+    version.code_sha256 = Sha256Base64(*zip);
+    version.code_size = static_cast<int64_t>(zip->size());
+    code->zip = *zip;
+    if (std::string reason = EnsureCode(&version, &code->zip); !reason.empty()) {
+      *error = InvalidParameter(
+          "Could not unzip uploaded file. Please check your file, then try to "
+          "upload again.");
+      return false;
+    }
+    code->code_dir = version.config.code_dir;
+    code->sha256 = version.code_sha256;
+    code->size = version.code_size;
+    return true;
+  }
+  const fs::path root = fs::path(options_.data_dir) / "functions";
   fs::create_directories(root, ec);
   const std::string unique = name + "-" + NewUuid();
   const fs::path zip_path = root / (unique + ".zip");
@@ -530,7 +562,10 @@ std::string LambdaApi::Install(const FunctionRecord& record) {
 
 std::string LambdaApi::AddLocalFunction(const invoker::FunctionConfig& config) {
   std::lock_guard lock(mu_);
-  FunctionRecord record;
+  // A durable registry may know the function from an earlier start: its versions, aliases and
+  // settings stay; $LATEST becomes what the directory holds now.
+  FunctionRecord record = registry_.Get(config.function_name).value_or(FunctionRecord{});
+  record.latest = FunctionVersionRecord{};
   record.latest.config = config;
   record.latest.code_location = config.code_dir;
   record.latest.code_sha256 = Sha256Base64(config.code_dir);
@@ -538,9 +573,10 @@ std::string LambdaApi::AddLocalFunction(const invoker::FunctionConfig& config) {
   record.latest.revision_id = NewUuid();
   record.latest.role = "arn:aws:iam::" + options_.account_id + ":role/switchyard";
   record.reserved_concurrency = config.reserved_concurrency;
-  const std::string error = Install(record);
-  if (error.empty()) registry_.Put(record);
-  return error;
+  std::string error = Install(record);
+  if (!error.empty()) return error;
+  Save(record);
+  return InstallAll(record);
 }
 
 HttpResponse LambdaApi::CreateFunction(const ApiCall& call) {
@@ -607,7 +643,8 @@ HttpResponse LambdaApi::CreateFunction(const ApiCall& call) {
     record.versions[record.next_version++] = version;
     shown = version;
   }
-  registry_.Put(record);
+  Save(record);
+  if (!code.zip.empty()) registry_.PutCode(parsed_name, code.sha256, code.zip);
   return Ok(201, ConfigurationJson(shown, false));
 }
 
@@ -729,7 +766,8 @@ HttpResponse LambdaApi::UpdateFunctionCode(const ApiCall& call) {
     record->versions[record->next_version++] = version;
     shown = version;
   }
-  registry_.Put(*record);
+  Save(*record);
+  if (!code.zip.empty()) registry_.PutCode(name, code.sha256, code.zip);
   return Ok(200, ConfigurationJson(shown, false));
 }
 
@@ -761,7 +799,7 @@ HttpResponse LambdaApi::UpdateFunctionConfiguration(const ApiCall& call) {
   // hand it over twice.
   record->latest = latest;
   if (std::string reason = Install(*record); !reason.empty()) return InvalidParameter(reason);
-  registry_.Put(*record);
+  Save(*record);
   return Ok(200, ConfigurationJson(latest, false));
 }
 
@@ -791,13 +829,19 @@ HttpResponse LambdaApi::DeleteFunction(const ApiCall& call) {
         }
       }
       record->versions.erase(it);
-      registry_.Put(*record);
+      Save(*record);
       return NoContent();
     }
     return NotFound(name, qualifier);
   }
   registry_.Remove(name);
   invoker_.DeleteFunction(name);
+  installed_.erase(name);
+  Forget(name);
+  if (!options_.code_store.empty()) {
+    std::error_code ec;
+    fs::remove_all(fs::path(options_.code_store) / name, ec);
+  }
   return NoContent();
 }
 
@@ -832,8 +876,10 @@ HttpResponse LambdaApi::Invoke(const ApiCall& call) {
                              "enum value set: [Tail, None]");
   }
   // Resolve through the registry first: it is what the API shows (a deleted alias or version
-  // is gone here even while the invoker still holds its snapshot).
-  const auto record = registry_.Get(name);
+  // is gone here even while the invoker still holds its snapshot). The installed copy answers
+  // without a database round trip; other nodes' changes arrive with Sync.
+  auto record = Installed(name);
+  if (!record) record = registry_.Get(name);
   bool known = record.has_value();
   if (known && !qualifier.empty() && qualifier != kLatestVersion) {
     known = record->aliases.count(qualifier) > 0;
@@ -844,6 +890,19 @@ HttpResponse LambdaApi::Invoke(const ApiCall& call) {
   if (!known) {
     metrics_.CountInvocation(name, "error", 0);
     return NotFound(name, qualifier.empty() ? kLatestVersion : qualifier);
+  }
+  if (!Installed(name)) {
+    // Created by another node since the last Sync: install it now.
+    std::lock_guard lock(mu_);
+    const auto it = installed_.find(name);
+    if (it == installed_.end() || it->second != record->serial) {
+      FunctionRecord latest = *record;
+      if (std::string reason = InstallAll(latest); reason.empty()) {
+        Remember(latest);
+      } else {
+        spdlog::warn("function={} cannot install: {}", name, reason);
+      }
+    }
   }
   request.function_name = name;
   request.qualifier = qualifier;
@@ -942,7 +1001,7 @@ HttpResponse LambdaApi::PublishVersion(const ApiCall& call) {
   version.last_modified = NowTimestamp();
   if (!description.empty()) version.config.description = description;
   record->versions[record->next_version++] = version;
-  registry_.Put(*record);
+  Save(*record);
   return Ok(201, ConfigurationJson(version, false));
 }
 
@@ -987,8 +1046,9 @@ HttpResponse LambdaApi::CreateAlias(const ApiCall& call) {
       !GetString(body, "Description", &alias.description, &error)) {
     return error;
   }
-  if (Member(body, "RoutingConfig")) {
-    return InvalidParameter("RoutingConfig (weighted aliases) is not supported");
+  bool has_routing = false;
+  if (!ParseRoutingConfig(&body, &alias.additional_version_weights, &has_routing, &error)) {
+    return error;
   }
   const bool valid_name =
       !alias.name.empty() && alias.name.size() <= 128 &&
@@ -1015,13 +1075,17 @@ HttpResponse LambdaApi::CreateAlias(const ApiCall& call) {
     if (std::to_string(number) == alias.function_version) version_known = true;
   }
   if (!version_known) return NotFound(name, alias.function_version);
-  if (std::string reason = invoker_.CreateAlias(name, alias.name, alias.function_version);
+  if (!CheckRouting(*record, alias.function_version, alias.additional_version_weights, &error)) {
+    return error;
+  }
+  if (std::string reason = invoker_.CreateAlias(name, alias.name, alias.function_version,
+                                                alias.additional_version_weights);
       !reason.empty()) {
     return InvalidParameter(reason);
   }
   alias.revision_id = NewUuid();
   record->aliases[alias.name] = alias;
-  registry_.Put(*record);
+  Save(*record);
   return Ok(201, AliasJson(name, alias));
 }
 
@@ -1056,9 +1120,9 @@ HttpResponse LambdaApi::UpdateAlias(const ApiCall& call) {
       !GetString(body, "RevisionId", &revision, &error)) {
     return error;
   }
-  if (Member(body, "RoutingConfig")) {
-    return InvalidParameter("RoutingConfig (weighted aliases) is not supported");
-  }
+  bool has_routing = false;
+  std::map<std::string, double> weights;
+  if (!ParseRoutingConfig(&body, &weights, &has_routing, &error)) return error;
   std::lock_guard lock(mu_);
   auto record = registry_.Get(name);
   if (!record) return NotFound(name);
@@ -1079,15 +1143,22 @@ HttpResponse LambdaApi::UpdateAlias(const ApiCall& call) {
       if (std::to_string(number) == version) version_known = true;
     }
     if (!version_known) return NotFound(name, version);
-    if (std::string reason = invoker_.CreateAlias(name, alias.name, version); !reason.empty()) {
+  }
+  if (!version.empty() || has_routing) {
+    const std::string target = version.empty() ? alias.function_version : version;
+    const auto& target_weights = has_routing ? weights : alias.additional_version_weights;
+    if (!CheckRouting(*record, target, target_weights, &error)) return error;
+    if (std::string reason = invoker_.CreateAlias(name, alias.name, target, target_weights);
+        !reason.empty()) {
       return InvalidParameter(reason);
     }
-    alias.function_version = version;
+    alias.function_version = target;
+    alias.additional_version_weights = target_weights;
   }
   if (has_description) alias.description = description;
   alias.revision_id = NewUuid();
   const AliasRecord shown = alias;
-  registry_.Put(*record);
+  Save(*record);
   return Ok(200, AliasJson(name, shown));
 }
 
@@ -1101,7 +1172,7 @@ HttpResponse LambdaApi::DeleteAlias(const ApiCall& call) {
   if (!record) return NotFound(name);
   // Lambda answers 204 whether or not the alias existed. The invoker keeps its mapping (it has
   // no way to drop one); Invoke resolves through the registry first, so it is gone for callers.
-  if (record->aliases.erase(call.Param("Name"))) registry_.Put(*record);
+  if (record->aliases.erase(call.Param("Name"))) Save(*record);
   return NoContent();
 }
 
@@ -1168,7 +1239,7 @@ HttpResponse LambdaApi::PutFunctionConcurrency(const ApiCall& call) {
   }
   record->reserved_concurrency = *reserved;
   if (std::string reason = Install(*record); !reason.empty()) return InvalidParameter(reason);
-  registry_.Put(*record);
+  Save(*record);
   return Ok(200, "{\"ReservedConcurrentExecutions\":" + std::to_string(*reserved) + "}");
 }
 
@@ -1194,7 +1265,7 @@ HttpResponse LambdaApi::DeleteFunctionConcurrency(const ApiCall& call) {
   if (!record) return NotFound(name);
   record->reserved_concurrency.reset();
   if (std::string reason = Install(*record); !reason.empty()) return InvalidParameter(reason);
-  registry_.Put(*record);
+  Save(*record);
   return NoContent();
 }
 
@@ -1243,6 +1314,11 @@ void LambdaApi::Register(Router& router, WorkPool& control, WorkPool& invoke) {
         HttpResponse response;
         try {
           response = (this->*fn)(call);
+        } catch (const FunctionConflict& e) {
+          response = RestJsonError(409, "ResourceConflictException",
+                                   "The operation cannot be performed at this time. An update "
+                                   "is in progress for resource: " +
+                                       FunctionArn(call.Param("FunctionName")));
         } catch (const std::exception& e) {
           response = RestJsonError(500, "ServiceException", e.what(), "Service");
         }
@@ -1287,6 +1363,7 @@ void LambdaApi::Register(Router& router, WorkPool& control, WorkPool& invoke) {
       &LambdaApi::DeleteFunctionConcurrency, control);
   add("GET", "/2016-08-19/account-settings", "GetAccountSettings", &LambdaApi::GetAccountSettings,
       control);
+  RegisterConfigRoutes(router, control);
 }
 
 }  // namespace switchyard::orchestrator::api

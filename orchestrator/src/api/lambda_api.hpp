@@ -9,8 +9,11 @@
 // Thread model: thread-safe. Control-plane changes are serialised by one mutex; invocations run
 // concurrently.
 #include <cstddef>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "api/function_registry.hpp"
 #include "api/http.hpp"
@@ -36,6 +39,13 @@ HttpResponse LambdaTooLarge(const HttpRequest& head, std::size_t limit);
 
 struct LambdaApiOptions {
   std::string data_dir;  // code goes to <data_dir>/functions
+  // Set with a durable registry: the code store. A zip's code is unpacked once into
+  // <code_store>/<name>/<code-sha256 (base64url)>/ and kept there (the invoker does not own it);
+  // the zip itself goes to the registry (PutCode) so that a node lacking the directory rebuilds
+  // it from the database.
+  std::string code_store{};
+  // Failed asynchronous events also go to the dead-letter sink (serve: the dead_letters table).
+  bool dead_letters = false;
   std::string region = "us-east-1";
   std::string account_id = "000000000000";
   int64_t account_concurrency = 1000;
@@ -52,6 +62,13 @@ class LambdaApi {
   // Registers a function loaded from a directory (switchyard serve --functions-dir): its code is
   // used in place. Returns an empty string or the reason.
   std::string AddLocalFunction(const invoker::FunctionConfig& config);
+
+  // Brings the invoker up to date with the registry: installs every function (its versions,
+  // aliases, event invoke configs, provisioned concurrency) whose serial changed since this
+  // node last installed it, and removes functions deleted elsewhere. Called at start and
+  // periodically by serve (other nodes' changes), and by Invoke for the function it calls.
+  // Returns the functions it could not install ("name: reason").
+  std::vector<std::string> Sync();
 
   // The operations (blocking). Exposed for tests.
   HttpResponse CreateFunction(const ApiCall& call);
@@ -73,6 +90,16 @@ class LambdaApi {
   HttpResponse GetFunctionConcurrency(const ApiCall& call);
   HttpResponse DeleteFunctionConcurrency(const ApiCall& call);
   HttpResponse GetAccountSettings(const ApiCall& call);
+  // lambda_configs.cpp: event invoke configs and provisioned concurrency.
+  HttpResponse PutFunctionEventInvokeConfig(const ApiCall& call);
+  HttpResponse UpdateFunctionEventInvokeConfig(const ApiCall& call);
+  HttpResponse GetFunctionEventInvokeConfig(const ApiCall& call);
+  HttpResponse DeleteFunctionEventInvokeConfig(const ApiCall& call);
+  HttpResponse ListFunctionEventInvokeConfigs(const ApiCall& call);
+  HttpResponse PutProvisionedConcurrencyConfig(const ApiCall& call);
+  HttpResponse GetProvisionedConcurrencyConfig(const ApiCall& call);
+  HttpResponse DeleteProvisionedConcurrencyConfig(const ApiCall& call);
+  HttpResponse ListProvisionedConcurrencyConfigs(const ApiCall& call);
 
  private:
   struct Code;
@@ -86,12 +113,37 @@ class LambdaApi {
   // Builds the code of `name` from a request's Code object (ZipFile or local directory).
   bool LoadCode(const std::string& name, const void* code_json, Code* code, HttpResponse* error);
   std::string Install(const FunctionRecord& record);
+  // Installs everything of `record` in the invoker (fetching missing code). Requires mu_.
+  std::string InstallAll(FunctionRecord& record);
+  // Makes a zip-built version's code present in the code store. Requires mu_.
+  // `zip`: the package at hand (else it comes from the registry).
+  std::string EnsureCode(FunctionVersionRecord* version, const std::string* zip = nullptr);
+  // registry_.Put, then records the new serial as installed. Requires mu_.
+  void Save(FunctionRecord& record);
+  // The copy of each function this node installed (what Invoke resolves against).
+  void Remember(const FunctionRecord& record);  // requires mu_
+  void Forget(const std::string& function_name);
+  std::optional<FunctionRecord> Installed(const std::string& function_name) const;
+  // The invoker's event invoke config and provisioned concurrency of one qualifier.
+  void ApplyEventInvokeConfig(const FunctionRecord& record, const std::string& qualifier);
+  void ApplyProvisioned(const FunctionRecord& record, const std::string& qualifier);
+  void RegisterConfigRoutes(Router& router, WorkPool& control);
+  // RoutingConfig.AdditionalVersionWeights of a Create/UpdateAlias body (a rapidjson object).
+  bool ParseRoutingConfig(const void* body_json, std::map<std::string, double>* weights,
+                          bool* present, HttpResponse* error) const;
+  // The weights against the function: published versions other than `version`, which must not
+  // be $LATEST.
+  bool CheckRouting(const FunctionRecord& record, const std::string& version,
+                    const std::map<std::string, double>& weights, HttpResponse* error) const;
 
   LambdaApiOptions options_;
   invoker::Invoker& invoker_;
   FunctionRegistry& registry_;
   Metrics& metrics_;
   std::mutex mu_;  // serialises control-plane changes (registry + invoker together)
+  std::map<std::string, int64_t> installed_;  // Guarded by mu_: serial installed, by name.
+  mutable std::mutex cache_mu_;
+  std::map<std::string, FunctionRecord> cache_;  // Guarded by cache_mu_.
 };
 
 }  // namespace switchyard::orchestrator::api

@@ -1,10 +1,13 @@
 #include "api/server.hpp"
 
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
 #include <ostream>
 #include <random>
 #include <stdexcept>
+#include <thread>
 
 #include "api/aws_error.hpp"
 #include "api/function_registry.hpp"
@@ -52,7 +55,11 @@ struct ApiServer::Impl {
   std::optional<CredentialSet> credentials;
   Metrics own_metrics;
   Metrics* metrics = &own_metrics;
-  InMemoryFunctionRegistry registry;
+  InMemoryFunctionRegistry memory_registry;
+  std::thread sync_thread;  // LambdaApi::Sync every options.sync_interval
+  std::mutex sync_mu;
+  std::condition_variable sync_cv;
+  bool sync_stop = false;  // Guarded by sync_mu.
   std::unique_ptr<invoker::Invoker> invoker;
   std::unique_ptr<WorkPool> control_pool;
   std::unique_ptr<WorkPool> invoke_pool;
@@ -246,8 +253,11 @@ void ApiServer::Start(std::ostream& log) {
   lambda_options.data_dir = impl.data_dir;
   lambda_options.region = options.region;
   lambda_options.account_id = options.account_id;
-  impl.lambda = std::make_unique<LambdaApi>(std::move(lambda_options), *functions, impl.registry,
-                                            *impl.metrics);
+  lambda_options.code_store = options.code_store;
+  lambda_options.dead_letters = options.dead_letters;
+  FunctionRegistry& registry = options.registry ? *options.registry : impl.memory_registry;
+  impl.lambda =
+      std::make_unique<LambdaApi>(std::move(lambda_options), *functions, registry, *impl.metrics);
   impl.lambda->Register(impl.router, *impl.control_pool, *impl.invoke_pool);
   impl.sfn = std::make_unique<SfnApi>(options.engine);
   impl.sfn->Register(impl.router, *impl.control_pool, *impl.invoke_pool);
@@ -265,6 +275,26 @@ void ApiServer::Start(std::ostream& log) {
             << ") from " << config.code_dir << "\n";
       }
     }
+  }
+
+  // Functions kept in the registry (earlier starts, other nodes) come back into the invoker.
+  for (const auto& failure : impl.lambda->Sync()) {
+    log << "switchyard serve: cannot install function " << failure << "\n";
+  }
+  if (options.sync_interval.count() > 0) {
+    impl.sync_stop = false;
+    impl.sync_thread = std::thread([&impl, interval = options.sync_interval] {
+      std::unique_lock lock(impl.sync_mu);
+      while (!impl.sync_cv.wait_for(lock, interval, [&] { return impl.sync_stop; })) {
+        lock.unlock();
+        try {
+          impl.lambda->Sync();
+        } catch (const std::exception&) {
+          // The database is away for now: the next round tries again.
+        }
+        lock.lock();
+      }
+    });
   }
 
   HttpServerOptions http_options;
@@ -296,6 +326,14 @@ void ApiServer::Stop(std::chrono::milliseconds grace) {
   impl.running = false;
   // Order matters: no new requests, then the work already handed to the pools (their Respond
   // calls need the HTTP server alive), then the server's threads, then the invoker.
+  if (impl.sync_thread.joinable()) {
+    {
+      std::lock_guard lock(impl.sync_mu);
+      impl.sync_stop = true;
+    }
+    impl.sync_cv.notify_all();
+    impl.sync_thread.join();
+  }
   impl.http->Stop(grace);
   impl.control_pool->Shutdown();
   impl.invoke_pool->Shutdown();

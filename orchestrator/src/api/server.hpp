@@ -18,6 +18,7 @@ class Engine;
 
 namespace switchyard::orchestrator::api {
 
+class FunctionRegistry;
 class Metrics;
 
 struct ApiServerOptions {
@@ -36,6 +37,16 @@ struct ApiServerOptions {
   // The durable engine behind the Step Functions operations. Null: only the operations that
   // need no engine (ValidateStateMachineDefinition). Must outlive the server.
   Engine* engine = nullptr;
+  // Where functions are kept (serve: store::PgFunctionRegistry on the engine's database). Null:
+  // in memory, gone at Stop. Must outlive the server.
+  FunctionRegistry* registry = nullptr;
+  // With a durable registry: the directory zip-built code is unpacked into (kept across
+  // restarts; see LambdaApiOptions::code_store). Empty: <data_dir>/functions, owned by the
+  // invoker.
+  std::string code_store{};
+  bool dead_letters = false;  // failed async events also go to the dead-letter sink
+  // How often other nodes' function changes are picked up (0 = never: one node).
+  std::chrono::milliseconds sync_interval{0};
   // Where /metrics counts (shared with the engine, which reports to it as its observer). Null:
   // the server owns one. Must outlive the server.
   Metrics* metrics = nullptr;

@@ -7,6 +7,7 @@
 // threads and PopDue/Size from its async thread.
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <mutex>
 #include <optional>
@@ -25,6 +26,9 @@ struct QueuedEvent {
   int throttle_count = 0;  // throttles / environment errors so far (backoff exponent)
   AsyncClock::time_point enqueued_at;
   AsyncClock::time_point due;  // not to be popped before this time
+  // Set by a durable queue when it hands the event out under a lease (its claim's generation);
+  // Push and Done with a stale claim change nothing. 0 = not claimed (a new event).
+  int64_t claim = 0;
 };
 
 class EventQueue {
@@ -36,6 +40,11 @@ class EventQueue {
   virtual std::optional<QueuedEvent> PopDue(AsyncClock::time_point now,
                                             std::optional<AsyncClock::time_point>* next_due) = 0;
   virtual std::size_t Size() const = 0;
+  // The invoker is done with a popped event (it succeeded or failed for good; its record went
+  // to its destinations). A queue that leases events instead of removing them at PopDue (a
+  // durable one: a node that dies mid-invocation must not lose the event) deletes it here; a
+  // retry is a Push of the popped event instead. The default does nothing.
+  virtual void Done(const QueuedEvent& event) { (void)event; }
 };
 
 // The default: events live in memory and are lost when the process ends.

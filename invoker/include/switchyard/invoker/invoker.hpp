@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -97,6 +98,9 @@ using LogSink = std::function<void(const std::string& function_name, const std::
 struct AsyncDelivery {
   std::string destination;  // the configured destination or "dead-letter"
   std::string record;       // destination record JSON (version 1.0), or the original event for DLQ
+  std::string request_id;   // the event's
+  std::string function_name;  // the function the event was for
+  bool success = false;       // the record is an on-success record
 };
 using AsyncSink = std::function<void(const AsyncDelivery& delivery)>;
 
@@ -168,12 +172,29 @@ class Invoker {
   bool DeleteFunction(const std::string& function_name);
   // Snapshots $LATEST as the next version number ("1", "2", ...). Returns it, or "" if unknown.
   std::string PublishVersion(const std::string& function_name);
-  // Points alias `alias` at `version`. Returns an empty string or the reason.
+  // Installs a published version under a given number (restoring versions kept elsewhere, e.g.
+  // in a database): `config` is that version's configuration and code. Later PublishVersion
+  // calls number past it. Returns an empty string or the validation error.
+  std::string RegisterVersion(const FunctionConfig& config, const std::string& version);
+  // Points alias `alias` at `version`; with `additional_version_weights` (Lambda's
+  // RoutingConfig.AdditionalVersionWeights, version -> weight 0..1, at most one entry) each
+  // invocation of the alias runs that version with its weight, else `version`. Returns an
+  // empty string or the reason.
   std::string CreateAlias(const std::string& function_name, const std::string& alias,
-                          const std::string& version);
-  void PutEventInvokeConfig(const std::string& function_name, EventInvokeConfig config);
-  // Keeps `count` environments of $LATEST started and warm (0 = none).
-  void SetProvisionedConcurrency(const std::string& function_name, int count);
+                          const std::string& version,
+                          const std::map<std::string, double>& additional_version_weights = {});
+  // The event invoke configuration for invocations of `qualifier` ("" or "$LATEST" = the
+  // unqualified function, a version number, or an alias name). Invocations of a qualifier
+  // without one use the defaults (2 retries, 6 hours).
+  void PutEventInvokeConfig(const std::string& function_name, EventInvokeConfig config,
+                            const std::string& qualifier = {});
+  // Keeps `count` environments of `version` ("" = $LATEST, or a published version number)
+  // started and warm (0 = none). Provisioned environments are started by the invoker's
+  // maintenance thread (within about 200 ms) and kept from idle reaping.
+  void SetProvisionedConcurrency(const std::string& function_name, int count,
+                                 const std::string& version = {});
+  // Provisioned environments of `version` ("" = $LATEST) that are started and idle or busy.
+  int ProvisionedReady(const std::string& function_name, const std::string& version = {}) const;
 
   bool HasFunction(const std::string& function_name) const;
   std::vector<std::string> FunctionNames() const;

@@ -63,6 +63,9 @@ struct ServeOptions {
   DatabaseOptions database;
   bool no_migrate = false;    // --no-migrate
   std::string functions_dir;  // --functions DIR / SWITCHYARD_FUNCTIONS_DIR: registered at start
+  // --functions-store DIR / SWITCHYARD_FUNCTIONS_STORE: where functions' code is unpacked
+  // (default <data-dir>/functions of the embedded cluster, else <default data dir>/functions).
+  std::string functions_store;
   std::string bind_address = "127.0.0.1";  // --bind / SWITCHYARD_BIND
   uint16_t port = 8083;                    // --port / SWITCHYARD_PORT (0 = any free port)
   std::string credentials_file;            // --credentials-file / SWITCHYARD_CREDENTIALS_FILE
