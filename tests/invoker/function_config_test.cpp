@@ -130,7 +130,8 @@ TEST(LoadFunctionsDirectoryTest, LoadsTheExamples) {
   std::vector<std::string> names;
   names.reserve(configs.size());
   for (const auto& config : configs) names.push_back(config.function_name);
-  EXPECT_EQ(names, (std::vector<std::string>{"flaky", "hello", "hello-node", "hello-shell"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"flaky", "hello", "hello-node", "hello-shell", "slow"}));
 }
 
 TEST(UnpackZipTest, UnpacksFunctionZipKeepingTheExecutableBit) {
