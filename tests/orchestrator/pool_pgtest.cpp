@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "pg_fixture.hpp"
+#include "store/execution_store.hpp"
 #include "store/pool.hpp"
 
 namespace switchyard::orchestrator::store {
@@ -225,6 +226,59 @@ TEST(PoolRestartTest, IsTransientClassifiesFailures) {
   EXPECT_FALSE(IsTransient(pqxx::in_doubt_error("?")));
   EXPECT_FALSE(IsTransient(pqxx::sql_error("syntax", "SELEC", "42601")));
   EXPECT_FALSE(IsTransient(std::runtime_error("other")));
+}
+
+}  // namespace
+}  // namespace switchyard::orchestrator::store
+
+namespace switchyard::orchestrator::store {
+namespace {
+
+// A transaction left idle past the limit (its node paused) gives its row locks up: another
+// session takes the row while the paused one still "holds" it, and the paused one's work is
+// redone on a new connection.
+TEST_F(PoolTest, AnIdleTransactionLetsItsLocksGo) {
+  {
+    pqxx::connection conn(url());
+    pqxx::work tx(conn);
+    tx.exec("CREATE TABLE IF NOT EXISTS idle_locks (id int PRIMARY KEY)");
+    tx.exec("INSERT INTO idle_locks VALUES (1) ON CONFLICT DO NOTHING");
+    tx.commit();
+  }
+  ConnectionPool pool(url(), 1, [](pqxx::connection& connection) {
+    LimitIdleTransactions(connection, std::chrono::milliseconds(300));
+  });
+  std::atomic<int> attempts{0};
+  std::atomic<bool> locked{false};
+  std::thread paused([&] {
+    pool.Transact([&](pqxx::work& tx) {
+      tx.exec("SELECT id FROM idle_locks WHERE id = 1 FOR UPDATE");
+      if (attempts.fetch_add(1) == 0) {
+        locked = true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // "paused"
+      }
+      tx.exec("SELECT 1");
+    });
+  });
+  while (!locked) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  // Another node: the row is free well before the paused transaction would have woken.
+  pqxx::connection other(url());
+  const auto start = std::chrono::steady_clock::now();
+  bool taken = false;
+  while (!taken && std::chrono::steady_clock::now() - start < std::chrono::milliseconds(1200)) {
+    pqxx::work tx(other);
+    try {
+      tx.exec("SELECT id FROM idle_locks WHERE id = 1 FOR UPDATE NOWAIT");
+      taken = true;
+      tx.commit();
+    } catch (const pqxx::sql_error&) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  paused.join();
+  EXPECT_TRUE(taken);
+  EXPECT_EQ(attempts.load(), 2);  // the idle attempt was rolled back and redone
+  EXPECT_GE(pool.stats().retries, 1u);
 }
 
 }  // namespace

@@ -124,7 +124,12 @@ Engine::Impl::Impl(EngineOptions options) : options_(std::move(options)) {
   // API callers, the decision thread, the claimer and the lease renewer share the pool.
   db_ = std::make_unique<store::ConnectionPool>(
       database_.url, static_cast<std::size_t>(std::max(options_.pool_size, 1) + 3),
-      [](pqxx::connection& connection) { store::PrepareExecutionStatements(connection); });
+      [lease = options_.lease](pqxx::connection& connection) {
+        store::PrepareExecutionStatements(connection);
+        // A transaction idle for a whole lease belongs to a node that stopped (its leases are
+        // about to move): its row locks must not hold the other nodes back.
+        store::LimitIdleTransactions(connection, std::max(lease, std::chrono::milliseconds(1000)));
+      });
   if (options_.invoker != nullptr) {
     invoker_ = options_.invoker;
   } else {

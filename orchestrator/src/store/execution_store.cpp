@@ -1,5 +1,6 @@
 #include "store/execution_store.hpp"
 
+#include <algorithm>
 #include <map>
 #include <utility>
 
@@ -315,6 +316,11 @@ std::string OptionalTextArray(const std::vector<std::optional<std::string>>& val
 
 void PrepareExecutionStatements(pqxx::connection_base& connection) {
   for (const auto& statement : kStatements) connection.prepare(statement.name, statement.sql);
+}
+
+void LimitIdleTransactions(pqxx::connection_base& connection, std::chrono::milliseconds limit) {
+  connection.set_variable("idle_in_transaction_session_timeout",
+                          std::to_string(std::max<int64_t>(limit.count(), 1)));
 }
 
 // ---- state machines ---------------------------------------------------------------------------

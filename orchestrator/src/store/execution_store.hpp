@@ -6,6 +6,7 @@
 // (arrays unnested on the server), so a group commit costs a fixed number of round trips.
 //
 // Thread model: stateless functions; a transaction belongs to one thread.
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <pqxx/pqxx>
@@ -17,6 +18,11 @@ namespace switchyard::orchestrator::store {
 // Registers this file's prepared statements on a connection (idempotent, cheap; the server
 // prepares each on first use).
 void PrepareExecutionStatements(pqxx::connection_base& connection);
+// Ends this connection's session when a transaction of it stays idle (between two statements)
+// longer than `limit`: a node paused mid-transaction (SIGSTOP, a long GC) then holds no row lock
+// past about one lease, so the other nodes can take its work over. Its transaction is rolled
+// back; the pool sees a broken connection and redoes it.
+void LimitIdleTransactions(pqxx::connection_base& connection, std::chrono::milliseconds limit);
 // Throws (pqxx::sql_error) when the database lacks the engine's schema: fail early and clearly.
 void CheckSchema(pqxx::transaction_base& tx);
 
@@ -241,7 +247,7 @@ std::string OptionalTextArray(const std::vector<std::optional<std::string>>& val
 struct QueueStats {
   int64_t runnable = 0;  // due now, not leased
   int64_t leased = 0;
-  int64_t pending = 0;   // not due yet, not leased
+  int64_t pending = 0;  // not due yet, not leased
 };
 QueueStats CountWork(pqxx::transaction_base& tx);
 
