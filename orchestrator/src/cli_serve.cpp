@@ -129,6 +129,7 @@ int RunServeCommand(const ServeOptions& options, std::ostream& out, std::ostream
     engine_options.decision_threads = 4;
     engine_options.pool_size = 6;
     engine_options.lease = std::chrono::milliseconds(options.lease_ms);
+    engine_options.hold_tasks = true;  // until the functions are installed (below)
     engine = Engine::Create(std::move(engine_options));
     spdlog::info("serve: engine node={}", engine->node_id());
     api_options.invoker = functions.get();
@@ -138,6 +139,7 @@ int RunServeCommand(const ServeOptions& options, std::ostream& out, std::ostream
     durable->Attach(functions.get(), engine.get());
     api_server->Start(out);
     durable->queue().Start();  // functions are installed: queued events may run now
+    engine->ReleaseTasks();    // and Task states may claim their invocations
   } catch (const std::exception& e) {
     err << "switchyard serve: " << e.what() << "\n";
     api_server.reset();

@@ -7,7 +7,6 @@
 #include <thread>
 
 #include "pg_fixture.hpp"
-#include "store/execution_store.hpp"
 #include "store/pool.hpp"
 
 namespace switchyard::orchestrator::store {

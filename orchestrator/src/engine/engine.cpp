@@ -190,6 +190,7 @@ std::shared_ptr<const asl::StateMachineDef> Engine::Impl::Definition(
 }
 
 void Engine::Impl::Start() {
+  tasks_held_ = options_.hold_tasks;
   // Fail early and clearly when the database is unreachable or not migrated.
   db_->Transact([](pqxx::transaction_base& tx) { store::CheckSchema(tx); });
   started_ = true;
@@ -485,10 +486,12 @@ void Engine::Impl::ClaimLoop() {
     {
       std::unique_lock<std::mutex> lock(tasks_mu_);
       tasks_cv_.wait_for(lock, wait, [&] {
-        return stopping_ || (claim_wanted_ && static_cast<int64_t>(in_flight_.size()) <
-                                                  options_.max_tasks_in_flight);
+        return stopping_ ||
+               (!tasks_held_ && claim_wanted_ &&
+                static_cast<int64_t>(in_flight_.size()) < options_.max_tasks_in_flight);
       });
       if (stopping_) return;
+      if (tasks_held_) continue;
       capacity = options_.max_tasks_in_flight - static_cast<int64_t>(in_flight_.size());
       claim_wanted_ = false;
     }
@@ -662,6 +665,15 @@ std::unique_ptr<Engine> Engine::Create(EngineOptions options) {
 
 void Engine::Shutdown() {
   if (impl_) impl_->Shutdown();
+}
+
+void Engine::ReleaseTasks() {
+  {
+    std::lock_guard<std::mutex> lock(impl_->tasks_mu_);
+    impl_->tasks_held_ = false;
+    impl_->claim_wanted_ = true;
+  }
+  impl_->tasks_cv_.notify_all();
 }
 
 const std::string& Engine::node_id() const { return impl_->node_id_; }

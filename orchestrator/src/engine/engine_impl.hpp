@@ -184,6 +184,7 @@ struct Engine::Impl {
   std::condition_variable tasks_cv_;
   std::map<int64_t, InFlightTask> in_flight_;  // Guarded by tasks_mu_.
   bool claim_wanted_ = true;                   // Guarded by tasks_mu_: look for tasks now.
+  bool tasks_held_ = false;                    // Guarded by tasks_mu_: EngineOptions::hold_tasks.
 
   // Completers hold this, not the engine: an invocation ending after shutdown is dropped.
   struct Mailbox {

@@ -318,11 +318,6 @@ void PrepareExecutionStatements(pqxx::connection_base& connection) {
   for (const auto& statement : kStatements) connection.prepare(statement.name, statement.sql);
 }
 
-void LimitIdleTransactions(pqxx::connection_base& connection, std::chrono::milliseconds limit) {
-  connection.set_variable("idle_in_transaction_session_timeout",
-                          std::to_string(std::max<int64_t>(limit.count(), 1)));
-}
-
 // ---- state machines ---------------------------------------------------------------------------
 
 bool InsertStateMachine(pqxx::transaction_base& tx, const StateMachineRow& row) {

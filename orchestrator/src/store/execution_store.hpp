@@ -18,11 +18,6 @@ namespace switchyard::orchestrator::store {
 // Registers this file's prepared statements on a connection (idempotent, cheap; the server
 // prepares each on first use).
 void PrepareExecutionStatements(pqxx::connection_base& connection);
-// Ends this connection's session when a transaction of it stays idle (between two statements)
-// longer than `limit`: a node paused mid-transaction (SIGSTOP, a long GC) then holds no row lock
-// past about one lease, so the other nodes can take its work over. Its transaction is rolled
-// back; the pool sees a broken connection and redoes it.
-void LimitIdleTransactions(pqxx::connection_base& connection, std::chrono::milliseconds limit);
 // Throws (pqxx::sql_error) when the database lacks the engine's schema: fail early and clearly.
 void CheckSchema(pqxx::transaction_base& tx);
 

@@ -250,4 +250,9 @@ void ConnectionPool::RunTransaction(const std::function<void(pqxx::work&)>& body
   }
 }
 
+void LimitIdleTransactions(pqxx::connection_base& connection, std::chrono::milliseconds limit) {
+  connection.set_variable("idle_in_transaction_session_timeout",
+                          std::to_string(std::max<int64_t>(limit.count(), 1)));
+}
+
 }  // namespace switchyard::orchestrator::store

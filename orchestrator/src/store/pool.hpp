@@ -39,6 +39,12 @@ struct PoolStats {
   uint64_t in_doubt = 0;               // commits that ended in pqxx::in_doubt_error
 };
 
+// Ends this connection's session when a transaction of it stays idle (between two statements)
+// longer than `limit`: a node paused mid-transaction (SIGSTOP, a long GC) then holds no row lock
+// past about one lease, so the other nodes can take its work over. Its transaction is rolled
+// back; the pool sees a broken connection and redoes it.
+void LimitIdleTransactions(pqxx::connection_base& connection, std::chrono::milliseconds limit);
+
 // True for failures that a new attempt may not see: serialization_failure, deadlock_detected,
 // broken connections, a server shutting down or starting up (57P01-57P03), too many connections.
 bool IsTransient(const std::exception& error);

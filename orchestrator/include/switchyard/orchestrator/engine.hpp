@@ -92,6 +92,9 @@ struct EngineOptions {
   // Claim and run work on this engine (a node). False: a client that only starts, stops and
   // describes executions (e.g. the CLI talking to a running server).
   bool run_workers = true;
+  // Claim no task until ReleaseTasks(): for a host that installs the functions Task states call
+  // after the engine exists (a task claimed before would find no function).
+  bool hold_tasks = false;
   std::string node_id;  // names this engine's leases; empty = a random id
   int pool_size = 4;    // database connections for API calls
   std::chrono::milliseconds lease{10000};
@@ -417,6 +420,9 @@ class Engine {
   // The work queue's depth and this node's leases. Throws std::runtime_error when the database
   // cannot be reached.
   EngineStats Stats();
+
+  // Lets this node claim tasks (see EngineOptions::hold_tasks); idempotent.
+  void ReleaseTasks();
 
   // This engine's lease owner id.
   const std::string& node_id() const;
