@@ -82,6 +82,42 @@ bool IsNumber(const std::string& text) {
   });
 }
 
+// ?MaxItems= of the List...Configs operations: 1 to 50 (`max_items` unchanged when absent).
+bool ReadMaxItems(const ApiCall& call, int64_t* max_items, HttpResponse* error) {
+  const auto text = call.Query("MaxItems");
+  if (!text) return true;
+  *max_items = IsNumber(*text) && text->size() < 6 ? std::stoll(*text) : 0;
+  if (*max_items < 1 || *max_items > 50) {
+    *error = Validation("Value '" + *text +
+                        "' at 'maxItems' failed to satisfy constraint: Member must have value "
+                        "between 1 and 50");
+    return false;
+  }
+  return true;
+}
+
+// {"<key>": [up to max_items of `configs` from `marker` on], "NextMarker": <the next one>}.
+template <typename Map, typename ItemJson>
+std::string ConfigPage(const char* key, const Map& configs, int64_t max_items,
+                       const std::string& marker, ItemJson item_json) {
+  std::string body = std::string("{\"") + key + "\":[";
+  int64_t count = 0;
+  std::string next;
+  for (const auto& [q, config] : configs) {
+    if (!marker.empty() && q < marker) continue;
+    if (count == max_items) {
+      next = q;
+      break;
+    }
+    if (count++) body += ',';
+    body += item_json(q, config);
+  }
+  body += "]";
+  if (!next.empty()) body += ",\"NextMarker\":" + JsonQuote(next);
+  body += "}";
+  return body;
+}
+
 bool HasVersion(const FunctionRecord& record, const std::string& version) {
   if (version == kLatestVersion) return true;
   if (!IsNumber(version) || version.size() > 18) return false;
@@ -438,33 +474,15 @@ HttpResponse LambdaApi::ListFunctionEventInvokeConfigs(const ApiCall& call) {
   HttpResponse error;
   if (!SplitFunctionName(call.Param("FunctionName"), &name, &qualifier, &error)) return error;
   int64_t max_items = 50;
-  if (const auto text = call.Query("MaxItems")) {
-    max_items = IsNumber(*text) && text->size() < 6 ? std::stoll(*text) : 0;
-    if (max_items < 1 || max_items > 50) {
-      return Validation("Value '" + *text +
-                        "' at 'maxItems' failed to satisfy constraint: Member must have value "
-                        "between 1 and 50");
-    }
-  }
+  if (!ReadMaxItems(call, &max_items, &error)) return error;
   const std::string marker = call.Query("Marker").value_or("");
   const auto record = registry_.Get(name);
   if (!record) return NotFound(name);
-  std::string body = "{\"FunctionEventInvokeConfigs\":[";
-  int64_t count = 0;
-  std::string next;
-  for (const auto& [q, config] : record->event_invoke_configs) {
-    if (!marker.empty() && q < marker) continue;
-    if (count == max_items) {
-      next = q;
-      break;
-    }
-    if (count++) body += ',';
-    body += EventConfigJson(FunctionArn(name, q), config);
-  }
-  body += "]";
-  if (!next.empty()) body += ",\"NextMarker\":" + JsonQuote(next);
-  body += "}";
-  return Ok(200, std::move(body));
+  return Ok(
+      200, ConfigPage("FunctionEventInvokeConfigs", record->event_invoke_configs, max_items, marker,
+                      [&](const std::string& q, const EventInvokeConfigRecord& config) {
+                        return EventConfigJson(FunctionArn(name, q), config);
+                      }));
 }
 
 // ---- provisioned concurrency ------------------------------------------------------------------
@@ -622,36 +640,18 @@ HttpResponse LambdaApi::ListProvisionedConcurrencyConfigs(const ApiCall& call) {
   HttpResponse error;
   if (!SplitFunctionName(call.Param("FunctionName"), &name, &qualifier, &error)) return error;
   int64_t max_items = 50;
-  if (const auto text = call.Query("MaxItems")) {
-    max_items = IsNumber(*text) && text->size() < 6 ? std::stoll(*text) : 0;
-    if (max_items < 1 || max_items > 50) {
-      return Validation("Value '" + *text +
-                        "' at 'maxItems' failed to satisfy constraint: Member must have value "
-                        "between 1 and 50");
-    }
-  }
+  if (!ReadMaxItems(call, &max_items, &error)) return error;
   const std::string marker = call.Query("Marker").value_or("");
   const auto record = registry_.Get(name);
   if (!record) return NotFound(name);
-  std::string body = "{\"ProvisionedConcurrencyConfigs\":[";
-  int64_t count = 0;
-  std::string next;
-  for (const auto& [q, config] : record->provisioned) {
-    if (!marker.empty() && q < marker) continue;
-    if (count == max_items) {
-      next = q;
-      break;
-    }
-    if (count++) body += ',';
-    const std::string arn = FunctionArn(name, q);
-    body +=
-        ProvisionedJson(&arn, config.requested, Allocated(invoker_, *record, q, config.requested),
-                        config.last_modified);
-  }
-  body += "]";
-  if (!next.empty()) body += ",\"NextMarker\":" + JsonQuote(next);
-  body += "}";
-  return Ok(200, std::move(body));
+  return Ok(200, ConfigPage("ProvisionedConcurrencyConfigs", record->provisioned, max_items, marker,
+                            [&](const std::string& q, const auto& config) {
+                              const std::string arn = FunctionArn(name, q);
+                              return ProvisionedJson(
+                                  &arn, config.requested,
+                                  Allocated(invoker_, *record, q, config.requested),
+                                  config.last_modified);
+                            }));
 }
 
 HttpResponse LambdaApi::GetOrListProvisionedConcurrencyConfigs(const ApiCall& call) {
