@@ -17,6 +17,7 @@
 #include <random>
 
 #include "api/aws_error.hpp"
+#include "api/lambda_common.hpp"
 #include "api/metrics.hpp"
 #include "api/work_pool.hpp"
 #include "switchyard/invoker/invoker.hpp"
@@ -95,24 +96,6 @@ std::string Sha256Base64(const std::string& data) {
   return Base64Encode(std::string(reinterpret_cast<const char*>(digest), size));
 }
 
-HttpResponse Ok(int status, std::string body) {
-  HttpResponse response;
-  response.status = status;
-  response.body = std::move(body);
-  return response;
-}
-
-HttpResponse NoContent() {
-  HttpResponse response;
-  response.status = 204;
-  response.content_type.clear();
-  return response;
-}
-
-HttpResponse InvalidParameter(const std::string& message) {
-  return RestJsonError(400, "InvalidParameterValueException", message);
-}
-
 // Parses the body as a JSON object. An empty body is an empty object.
 bool ParseBody(const ApiCall& call, rapidjson::Document* doc, HttpResponse* error) {
   const std::string& body = call.request.body;
@@ -130,13 +113,6 @@ bool ParseBody(const ApiCall& call, rapidjson::Document* doc, HttpResponse* erro
   return true;
 }
 
-// Typed member access that reports AWS's validation/serialization errors.
-const rapidjson::Value* Member(const rapidjson::Value& object, const char* name) {
-  const auto it = object.FindMember(name);
-  if (it == object.MemberEnd() || it->value.IsNull()) return nullptr;
-  return &it->value;
-}
-
 bool GetString(const rapidjson::Value& object, const char* name, std::string* out,
                HttpResponse* error) {
   const rapidjson::Value* value = Member(object, name);
@@ -148,20 +124,6 @@ bool GetString(const rapidjson::Value& object, const char* name, std::string* ou
     return false;
   }
   out->assign(value->GetString(), value->GetStringLength());
-  return true;
-}
-
-bool GetInt(const rapidjson::Value& object, const char* name, std::optional<int64_t>* out,
-            HttpResponse* error) {
-  const rapidjson::Value* value = Member(object, name);
-  if (!value) return true;
-  if (!value->IsInt64()) {
-    *error = RestJsonError(400, "InvalidRequestContentException",
-                           std::string("Could not parse request body into json: member '") + name +
-                               "' must be an integer");
-    return false;
-  }
-  *out = value->GetInt64();
   return true;
 }
 
@@ -1305,27 +1267,29 @@ HttpResponse LambdaApi::GetAccountSettings(const ApiCall&) {
   return Ok(200, buffer.GetString());
 }
 
-void LambdaApi::Register(Router& router, WorkPool& control, WorkPool& invoke) {
-  using Method = HttpResponse (LambdaApi::*)(const ApiCall&);
-  auto add = [&](const char* method, const char* pattern, const char* operation, Method fn,
-                 WorkPool& pool) {
-    router.AddRest(method, pattern, operation, [this, fn, &pool](ApiCall call, Respond respond) {
-      pool.Post([this, fn, call = std::move(call), respond = std::move(respond)] {
-        HttpResponse response;
-        try {
-          response = (this->*fn)(call);
-        } catch (const FunctionConflict& e) {
-          response = RestJsonError(409, "ResourceConflictException",
-                                   "The operation cannot be performed at this time. An update "
-                                   "is in progress for resource: " +
-                                       FunctionArn(call.Param("FunctionName")));
-        } catch (const std::exception& e) {
-          response = RestJsonError(500, "ServiceException", e.what(), "Service");
-        }
-        respond(std::move(response));
-      });
+void LambdaApi::AddRoute(Router& router, WorkPool& pool, const char* method, const char* pattern,
+                         const char* operation, Method fn) {
+  router.AddRest(method, pattern, operation, [this, fn, &pool](ApiCall call, Respond respond) {
+    pool.Post([this, fn, call = std::move(call), respond = std::move(respond)] {
+      HttpResponse response;
+      try {
+        response = (this->*fn)(call);
+      } catch (const FunctionConflict&) {
+        response = RestJsonError(409, "ResourceConflictException",
+                                 "The operation cannot be performed at this time. An update "
+                                 "is in progress for resource: " +
+                                     FunctionArn(call.Param("FunctionName")));
+      } catch (const std::exception& e) {
+        response = RestJsonError(500, "ServiceException", e.what(), "Service");
+      }
+      respond(std::move(response));
     });
-  };
+  });
+}
+
+void LambdaApi::Register(Router& router, WorkPool& control, WorkPool& invoke) {
+  auto add = [&](const char* method, const char* pattern, const char* operation, Method fn,
+                 WorkPool& pool) { AddRoute(router, pool, method, pattern, operation, fn); };
   const std::string fn = "/2015-03-31/functions";
   add("POST", "/2015-03-31/functions", "CreateFunction", &LambdaApi::CreateFunction, control);
   add("GET", "/2015-03-31/functions", "ListFunctions", &LambdaApi::ListFunctions, control);

@@ -127,7 +127,22 @@ class LambdaApi {
   // The invoker's event invoke config and provisioned concurrency of one qualifier.
   void ApplyEventInvokeConfig(const FunctionRecord& record, const std::string& qualifier);
   void ApplyProvisioned(const FunctionRecord& record, const std::string& qualifier);
+  using Method = HttpResponse (LambdaApi::*)(const ApiCall&);
+  // Adds a route that runs `fn` on `pool`: a FunctionConflict answers ResourceConflictException,
+  // any other exception ServiceException.
+  void AddRoute(Router& router, WorkPool& pool, const char* method, const char* pattern,
+                const char* operation, Method fn);
   void RegisterConfigRoutes(Router& router, WorkPool& control);
+  // GET .../provisioned-concurrency: List with ?List=ALL, else Get.
+  HttpResponse GetOrListProvisionedConcurrencyConfigs(const ApiCall& call);
+  // The function and qualifier ("$LATEST" when none) a config operation names (FunctionName and
+  // ?Qualifier=), checked to exist. nullopt with `error` set.
+  struct QualifiedFunction {
+    std::optional<FunctionRecord> record;
+    std::string name;
+    std::string qualifier;
+  };
+  std::optional<QualifiedFunction> ResolveQualified(const ApiCall& call, HttpResponse* error) const;
   // RoutingConfig.AdditionalVersionWeights of a Create/UpdateAlias body (a rapidjson object).
   bool ParseRoutingConfig(const void* body_json, std::map<std::string, double>* weights,
                           bool* present, HttpResponse* error) const;

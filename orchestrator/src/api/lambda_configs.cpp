@@ -17,6 +17,7 @@
 
 #include "api/aws_error.hpp"
 #include "api/lambda_api.hpp"
+#include "api/lambda_common.hpp"
 #include "api/work_pool.hpp"
 #include "switchyard/invoker/invoker.hpp"
 
@@ -25,24 +26,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
-
-HttpResponse Answer(int status, std::string body) {
-  HttpResponse response;
-  response.status = status;
-  response.body = std::move(body);
-  return response;
-}
-
-HttpResponse Empty() {
-  HttpResponse response;
-  response.status = 204;
-  response.content_type.clear();
-  return response;
-}
-
-HttpResponse Invalid(const std::string& message) {
-  return RestJsonError(400, "InvalidParameterValueException", message);
-}
 
 HttpResponse Validation(const std::string& message) {
   return RestJsonError(400, "ValidationException", "1 validation error detected: " + message);
@@ -57,21 +40,6 @@ bool ParseJson(const ApiCall& call, rapidjson::Document* doc, HttpResponse* erro
                            "json");
     return false;
   }
-  return true;
-}
-
-// An integer member; absent leaves `out` unset.
-bool IntMember(const rapidjson::Value& object, const char* name, std::optional<int64_t>* out,
-               HttpResponse* error) {
-  const auto it = object.FindMember(name);
-  if (it == object.MemberEnd() || it->value.IsNull()) return true;
-  if (!it->value.IsInt64()) {
-    *error = RestJsonError(400, "InvalidRequestContentException",
-                           std::string("Could not parse request body into json: member '") + name +
-                               "' must be an integer");
-    return false;
-  }
-  *out = it->value.GetInt64();
   return true;
 }
 
@@ -112,6 +80,42 @@ bool IsNumber(const std::string& text) {
   return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
     return std::isdigit(static_cast<unsigned char>(c));
   });
+}
+
+// ?MaxItems= of the List...Configs operations: 1 to 50 (`max_items` unchanged when absent).
+bool ReadMaxItems(const ApiCall& call, int64_t* max_items, HttpResponse* error) {
+  const auto text = call.Query("MaxItems");
+  if (!text) return true;
+  *max_items = IsNumber(*text) && text->size() < 6 ? std::stoll(*text) : 0;
+  if (*max_items < 1 || *max_items > 50) {
+    *error = Validation("Value '" + *text +
+                        "' at 'maxItems' failed to satisfy constraint: Member must have value "
+                        "between 1 and 50");
+    return false;
+  }
+  return true;
+}
+
+// {"<key>": [up to max_items of `configs` from `marker` on], "NextMarker": <the next one>}.
+template <typename Map, typename ItemJson>
+std::string ConfigPage(const char* key, const Map& configs, int64_t max_items,
+                       const std::string& marker, ItemJson item_json) {
+  std::string body = std::string("{\"") + key + "\":[";
+  int64_t count = 0;
+  std::string next;
+  for (const auto& [q, config] : configs) {
+    if (!marker.empty() && q < marker) continue;
+    if (count == max_items) {
+      next = q;
+      break;
+    }
+    if (count++) body += ',';
+    body += item_json(q, config);
+  }
+  body += "]";
+  if (!next.empty()) body += ",\"NextMarker\":" + JsonQuote(next);
+  body += "}";
+  return body;
 }
 
 bool HasVersion(const FunctionRecord& record, const std::string& version) {
@@ -312,8 +316,8 @@ bool ReadEventConfig(const rapidjson::Value& body, EventInvokeConfigRecord* conf
                      HttpResponse* error) {
   std::optional<int64_t> retries;
   std::optional<int64_t> age;
-  if (!IntMember(body, "MaximumRetryAttempts", &retries, error) ||
-      !IntMember(body, "MaximumEventAgeInSeconds", &age, error)) {
+  if (!GetInt(body, "MaximumRetryAttempts", &retries, error) ||
+      !GetInt(body, "MaximumEventAgeInSeconds", &age, error)) {
     return false;
   }
   if (retries && (*retries < 0 || *retries > 2)) {
@@ -352,10 +356,10 @@ bool ReadEventConfig(const rapidjson::Value& body, EventInvokeConfigRecord* conf
       arn = destination->value.GetString();
     }
     if (!arn.empty() && !ValidDestination(arn)) {
-      *error =
-          Invalid("The provided destination config DestinationConfig(onSuccess=" +
-                  (std::string(key) == "OnSuccess" ? arn : config->on_success) + ", onFailure=" +
-                  (std::string(key) == "OnFailure" ? arn : config->on_failure) + ") is invalid.");
+      *error = InvalidParameter(
+          "The provided destination config DestinationConfig(onSuccess=" +
+          (std::string(key) == "OnSuccess" ? arn : config->on_success) + ", onFailure=" +
+          (std::string(key) == "OnFailure" ? arn : config->on_failure) + ") is invalid.");
       return false;
     }
     *target = arn;
@@ -365,65 +369,50 @@ bool ReadEventConfig(const rapidjson::Value& body, EventInvokeConfigRecord* conf
 
 }  // namespace
 
-// Shared by the event invoke config operations: the function and the qualifier ("$LATEST" when
-// none), checked to exist. Returns false with `error` set.
-static bool ResolveQualified(
-    const ApiCall& call, FunctionRegistry& registry,
-    const std::function<bool(const std::string&, std::string*, std::string*, HttpResponse*)>& split,
-    const std::function<HttpResponse(const std::string&, const std::string&)>& not_found,
-    std::optional<FunctionRecord>* record, std::string* name, std::string* qualifier,
-    HttpResponse* error) {
-  if (!split(call.Param("FunctionName"), name, qualifier, error)) return false;
+std::optional<LambdaApi::QualifiedFunction> LambdaApi::ResolveQualified(const ApiCall& call,
+                                                                        HttpResponse* error) const {
+  QualifiedFunction target;
+  std::string& name = target.name;
+  std::string& qualifier = target.qualifier;
+  if (!SplitFunctionName(call.Param("FunctionName"), &name, &qualifier, error)) return std::nullopt;
   if (const auto q = call.Query("Qualifier"); q && !q->empty()) {
-    if (!qualifier->empty() && *qualifier != *q) {
-      *error = Invalid(
+    if (!qualifier.empty() && qualifier != *q) {
+      *error = InvalidParameter(
           "The derived qualifier from the function name does not match the specified "
           "qualifier.");
-      return false;
+      return std::nullopt;
     }
-    *qualifier = *q;
+    qualifier = *q;
   }
-  *record = registry.Get(*name);
-  if (!*record) {
-    *error = not_found(*name, *qualifier);
-    return false;
+  target.record = registry_.Get(name);
+  if (!target.record) {
+    *error = NotFound(name, qualifier);
+    return std::nullopt;
   }
-  if (qualifier->empty()) *qualifier = kLatestVersion;
-  if (!HasVersion(**record, *qualifier) && !(*record)->aliases.count(*qualifier)) {
-    *error = not_found(*name, *qualifier);
-    return false;
+  if (qualifier.empty()) qualifier = kLatestVersion;
+  if (!HasVersion(*target.record, qualifier) && !target.record->aliases.count(qualifier)) {
+    *error = NotFound(name, qualifier);
+    return std::nullopt;
   }
-  return true;
+  return target;
 }
-
-#define SY_RESOLVE(call)                                                                          \
-  std::optional<FunctionRecord> record;                                                           \
-  std::string name;                                                                               \
-  std::string qualifier;                                                                          \
-  HttpResponse error;                                                                             \
-  if (!ResolveQualified(                                                                          \
-          call, registry_,                                                                        \
-          [this](const std::string& text, std::string* n, std::string* q, HttpResponse* e) {      \
-            return SplitFunctionName(text, n, q, e);                                              \
-          },                                                                                      \
-          [this](const std::string& n, const std::string& q) { return NotFound(n, q); }, &record, \
-          &name, &qualifier, &error)) {                                                           \
-    return error;                                                                                 \
-  }
 
 HttpResponse LambdaApi::PutFunctionEventInvokeConfig(const ApiCall& call) {
   rapidjson::Document body;
   HttpResponse parse_error;
   if (!ParseJson(call, &body, &parse_error)) return parse_error;
   std::lock_guard lock(mu_);
-  SY_RESOLVE(call)
+  HttpResponse error;
+  auto resolved = ResolveQualified(call, &error);
+  if (!resolved) return error;
+  auto& [record, name, qualifier] = *resolved;
   EventInvokeConfigRecord config;  // Put replaces the whole configuration
   if (!ReadEventConfig(body, &config, &error)) return error;
   config.last_modified = EpochSeconds();
   record->event_invoke_configs[qualifier] = config;
   Save(*record);
   ApplyEventInvokeConfig(*record, qualifier);
-  return Answer(200, EventConfigJson(FunctionArn(name, qualifier), config));
+  return Ok(200, EventConfigJson(FunctionArn(name, qualifier), config));
 }
 
 HttpResponse LambdaApi::UpdateFunctionEventInvokeConfig(const ApiCall& call) {
@@ -431,7 +420,10 @@ HttpResponse LambdaApi::UpdateFunctionEventInvokeConfig(const ApiCall& call) {
   HttpResponse parse_error;
   if (!ParseJson(call, &body, &parse_error)) return parse_error;
   std::lock_guard lock(mu_);
-  SY_RESOLVE(call)
+  HttpResponse error;
+  auto resolved = ResolveQualified(call, &error);
+  if (!resolved) return error;
+  auto& [record, name, qualifier] = *resolved;
   // Lambda: an update of a function without a configuration creates one.
   EventInvokeConfigRecord config;
   if (const auto it = record->event_invoke_configs.find(qualifier);
@@ -443,23 +435,29 @@ HttpResponse LambdaApi::UpdateFunctionEventInvokeConfig(const ApiCall& call) {
   record->event_invoke_configs[qualifier] = config;
   Save(*record);
   ApplyEventInvokeConfig(*record, qualifier);
-  return Answer(200, EventConfigJson(FunctionArn(name, qualifier), config));
+  return Ok(200, EventConfigJson(FunctionArn(name, qualifier), config));
 }
 
 HttpResponse LambdaApi::GetFunctionEventInvokeConfig(const ApiCall& call) {
-  SY_RESOLVE(call)
+  HttpResponse error;
+  auto resolved = ResolveQualified(call, &error);
+  if (!resolved) return error;
+  auto& [record, name, qualifier] = *resolved;
   const auto it = record->event_invoke_configs.find(qualifier);
   if (it == record->event_invoke_configs.end()) {
     return RestJsonError(
         404, "ResourceNotFoundException",
         "The function " + FunctionArn(name, qualifier) + " doesn't have an EventInvokeConfig");
   }
-  return Answer(200, EventConfigJson(FunctionArn(name, qualifier), it->second));
+  return Ok(200, EventConfigJson(FunctionArn(name, qualifier), it->second));
 }
 
 HttpResponse LambdaApi::DeleteFunctionEventInvokeConfig(const ApiCall& call) {
   std::lock_guard lock(mu_);
-  SY_RESOLVE(call)
+  HttpResponse error;
+  auto resolved = ResolveQualified(call, &error);
+  if (!resolved) return error;
+  auto& [record, name, qualifier] = *resolved;
   if (!record->event_invoke_configs.erase(qualifier)) {
     return RestJsonError(
         404, "ResourceNotFoundException",
@@ -467,7 +465,7 @@ HttpResponse LambdaApi::DeleteFunctionEventInvokeConfig(const ApiCall& call) {
   }
   Save(*record);
   ApplyEventInvokeConfig(*record, qualifier);
-  return Empty();
+  return NoContent();
 }
 
 HttpResponse LambdaApi::ListFunctionEventInvokeConfigs(const ApiCall& call) {
@@ -476,33 +474,15 @@ HttpResponse LambdaApi::ListFunctionEventInvokeConfigs(const ApiCall& call) {
   HttpResponse error;
   if (!SplitFunctionName(call.Param("FunctionName"), &name, &qualifier, &error)) return error;
   int64_t max_items = 50;
-  if (const auto text = call.Query("MaxItems")) {
-    max_items = IsNumber(*text) && text->size() < 6 ? std::stoll(*text) : 0;
-    if (max_items < 1 || max_items > 50) {
-      return Validation("Value '" + *text +
-                        "' at 'maxItems' failed to satisfy constraint: Member must have value "
-                        "between 1 and 50");
-    }
-  }
+  if (!ReadMaxItems(call, &max_items, &error)) return error;
   const std::string marker = call.Query("Marker").value_or("");
   const auto record = registry_.Get(name);
   if (!record) return NotFound(name);
-  std::string body = "{\"FunctionEventInvokeConfigs\":[";
-  int64_t count = 0;
-  std::string next;
-  for (const auto& [q, config] : record->event_invoke_configs) {
-    if (!marker.empty() && q < marker) continue;
-    if (count == max_items) {
-      next = q;
-      break;
-    }
-    if (count++) body += ',';
-    body += EventConfigJson(FunctionArn(name, q), config);
-  }
-  body += "]";
-  if (!next.empty()) body += ",\"NextMarker\":" + JsonQuote(next);
-  body += "}";
-  return Answer(200, std::move(body));
+  return Ok(
+      200, ConfigPage("FunctionEventInvokeConfigs", record->event_invoke_configs, max_items, marker,
+                      [&](const std::string& q, const EventInvokeConfigRecord& config) {
+                        return EventConfigJson(FunctionArn(name, q), config);
+                      }));
 }
 
 // ---- provisioned concurrency ------------------------------------------------------------------
@@ -521,7 +501,7 @@ HttpResponse LambdaApi::PutProvisionedConcurrencyConfig(const ApiCall& call) {
   HttpResponse parse_error;
   if (!ParseJson(call, &body, &parse_error)) return parse_error;
   std::optional<int64_t> requested;
-  if (!IntMember(body, "ProvisionedConcurrentExecutions", &requested, &parse_error)) {
+  if (!GetInt(body, "ProvisionedConcurrentExecutions", &requested, &parse_error)) {
     return parse_error;
   }
   if (!requested) {
@@ -544,9 +524,12 @@ HttpResponse LambdaApi::PutProvisionedConcurrencyConfig(const ApiCall& call) {
     }
   }
   std::lock_guard lock(mu_);
-  SY_RESOLVE(call)
+  HttpResponse error;
+  auto resolved = ResolveQualified(call, &error);
+  if (!resolved) return error;
+  auto& [record, name, qualifier] = *resolved;
   if (qualifier == kLatestVersion) {
-    return Invalid(
+    return InvalidParameter(
         "Provisioned Concurrency Configs cannot be applied to unpublished function versions.");
   }
   // An alias and the version it points to cannot both be provisioned.
@@ -572,7 +555,7 @@ HttpResponse LambdaApi::PutProvisionedConcurrencyConfig(const ApiCall& call) {
       if (q != qualifier) total += config.requested;
     }
     if (total > *record->reserved_concurrency) {
-      return Invalid(
+      return InvalidParameter(
           "Requested Provisioned Concurrency should not be greater than the "
           "reservedConcurrentExecution for function");
     }
@@ -583,11 +566,11 @@ HttpResponse LambdaApi::PutProvisionedConcurrencyConfig(const ApiCall& call) {
   record->provisioned[qualifier] = config;
   Save(*record);
   ApplyProvisioned(*record, qualifier);
-  return Answer(
-      202, "{\"RequestedProvisionedConcurrentExecutions\":" + std::to_string(config.requested) +
-               ",\"AllocatedProvisionedConcurrentExecutions\":0,\"Status\":\"IN_"
-               "PROGRESS\",\"LastModified\":" +
-               JsonQuote(config.last_modified) + "}");
+  return Ok(202,
+            "{\"RequestedProvisionedConcurrentExecutions\":" + std::to_string(config.requested) +
+                ",\"AllocatedProvisionedConcurrentExecutions\":0,\"Status\":\"IN_"
+                "PROGRESS\",\"LastModified\":" +
+                JsonQuote(config.last_modified) + "}");
 }
 
 namespace {
@@ -620,17 +603,23 @@ std::string ProvisionedJson(const std::string* function_arn, int64_t requested, 
 }  // namespace
 
 HttpResponse LambdaApi::GetProvisionedConcurrencyConfig(const ApiCall& call) {
-  SY_RESOLVE(call)
+  HttpResponse error;
+  auto resolved = ResolveQualified(call, &error);
+  if (!resolved) return error;
+  auto& [record, name, qualifier] = *resolved;
   const auto it = record->provisioned.find(qualifier);
   if (it == record->provisioned.end()) return ProvisionedNotFound();
   const int64_t allocated = Allocated(invoker_, *record, qualifier, it->second.requested);
-  return Answer(
-      200, ProvisionedJson(nullptr, it->second.requested, allocated, it->second.last_modified));
+  return Ok(200,
+            ProvisionedJson(nullptr, it->second.requested, allocated, it->second.last_modified));
 }
 
 HttpResponse LambdaApi::DeleteProvisionedConcurrencyConfig(const ApiCall& call) {
   std::lock_guard lock(mu_);
-  SY_RESOLVE(call)
+  HttpResponse error;
+  auto resolved = ResolveQualified(call, &error);
+  if (!resolved) return error;
+  auto& [record, name, qualifier] = *resolved;
   if (!record->provisioned.count(qualifier)) {
     return RestJsonError(404, "ResourceNotFoundException",
                          "No Provisioned Concurrency Config found for this function");
@@ -642,7 +631,7 @@ HttpResponse LambdaApi::DeleteProvisionedConcurrencyConfig(const ApiCall& call) 
   record->provisioned.erase(qualifier);
   Save(*record);
   invoker_.SetProvisionedConcurrency(name, 0, version);
-  return Empty();
+  return NoContent();
 }
 
 HttpResponse LambdaApi::ListProvisionedConcurrencyConfigs(const ApiCall& call) {
@@ -651,57 +640,28 @@ HttpResponse LambdaApi::ListProvisionedConcurrencyConfigs(const ApiCall& call) {
   HttpResponse error;
   if (!SplitFunctionName(call.Param("FunctionName"), &name, &qualifier, &error)) return error;
   int64_t max_items = 50;
-  if (const auto text = call.Query("MaxItems")) {
-    max_items = IsNumber(*text) && text->size() < 6 ? std::stoll(*text) : 0;
-    if (max_items < 1 || max_items > 50) {
-      return Validation("Value '" + *text +
-                        "' at 'maxItems' failed to satisfy constraint: Member must have value "
-                        "between 1 and 50");
-    }
-  }
+  if (!ReadMaxItems(call, &max_items, &error)) return error;
   const std::string marker = call.Query("Marker").value_or("");
   const auto record = registry_.Get(name);
   if (!record) return NotFound(name);
-  std::string body = "{\"ProvisionedConcurrencyConfigs\":[";
-  int64_t count = 0;
-  std::string next;
-  for (const auto& [q, config] : record->provisioned) {
-    if (!marker.empty() && q < marker) continue;
-    if (count == max_items) {
-      next = q;
-      break;
-    }
-    if (count++) body += ',';
-    const std::string arn = FunctionArn(name, q);
-    body +=
-        ProvisionedJson(&arn, config.requested, Allocated(invoker_, *record, q, config.requested),
-                        config.last_modified);
-  }
-  body += "]";
-  if (!next.empty()) body += ",\"NextMarker\":" + JsonQuote(next);
-  body += "}";
-  return Answer(200, std::move(body));
+  return Ok(200, ConfigPage("ProvisionedConcurrencyConfigs", record->provisioned, max_items, marker,
+                            [&](const std::string& q, const auto& config) {
+                              const std::string arn = FunctionArn(name, q);
+                              return ProvisionedJson(
+                                  &arn, config.requested,
+                                  Allocated(invoker_, *record, q, config.requested),
+                                  config.last_modified);
+                            }));
+}
+
+HttpResponse LambdaApi::GetOrListProvisionedConcurrencyConfigs(const ApiCall& call) {
+  return call.Query("List") ? ListProvisionedConcurrencyConfigs(call)
+                            : GetProvisionedConcurrencyConfig(call);
 }
 
 void LambdaApi::RegisterConfigRoutes(Router& router, WorkPool& control) {
-  using Method = HttpResponse (LambdaApi::*)(const ApiCall&);
   auto add = [&](const char* method, const char* pattern, const char* operation, Method fn) {
-    router.AddRest(method, pattern, operation, [this, fn, &control](ApiCall call, Respond respond) {
-      control.Post([this, fn, call = std::move(call), respond = std::move(respond)] {
-        HttpResponse response;
-        try {
-          response = (this->*fn)(call);
-        } catch (const FunctionConflict&) {
-          response = RestJsonError(409, "ResourceConflictException",
-                                   "The operation cannot be performed at this time. An update "
-                                   "is in progress for resource: " +
-                                       FunctionArn(call.Param("FunctionName")));
-        } catch (const std::exception& e) {
-          response = RestJsonError(500, "ServiceException", e.what(), "Service");
-        }
-        respond(std::move(response));
-      });
-    });
+    AddRoute(router, control, method, pattern, operation, fn);
   };
   const char* eic = "/2019-09-25/functions/{FunctionName}/event-invoke-config";
   add("PUT", eic, "PutFunctionEventInvokeConfig", &LambdaApi::PutFunctionEventInvokeConfig);
@@ -716,19 +676,8 @@ void LambdaApi::RegisterConfigRoutes(Router& router, WorkPool& control) {
   add("DELETE", pc, "DeleteProvisionedConcurrencyConfig",
       &LambdaApi::DeleteProvisionedConcurrencyConfig);
   // GET serves both Get (?Qualifier=) and List (?List=ALL).
-  router.AddRest("GET", pc, "GetProvisionedConcurrencyConfig",
-                 [this, &control](ApiCall call, Respond respond) {
-                   control.Post([this, call = std::move(call), respond = std::move(respond)] {
-                     HttpResponse response;
-                     try {
-                       response = call.Query("List") ? ListProvisionedConcurrencyConfigs(call)
-                                                     : GetProvisionedConcurrencyConfig(call);
-                     } catch (const std::exception& e) {
-                       response = RestJsonError(500, "ServiceException", e.what(), "Service");
-                     }
-                     respond(std::move(response));
-                   });
-                 });
+  add("GET", pc, "GetProvisionedConcurrencyConfig",
+      &LambdaApi::GetOrListProvisionedConcurrencyConfigs);
 }
 
 }  // namespace switchyard::orchestrator::api
@@ -776,7 +725,8 @@ bool LambdaApi::ParseRoutingConfig(const void* body_json, std::map<std::string, 
     (*weights)[version] = weight;
   }
   if (weights->size() > 1) {
-    *error = Invalid("Number of items in AdditionalVersionWeights cannot be greater than 1");
+    *error =
+        InvalidParameter("Number of items in AdditionalVersionWeights cannot be greater than 1");
     return false;
   }
   return true;
@@ -787,17 +737,18 @@ bool LambdaApi::CheckRouting(const FunctionRecord& record, const std::string& ve
                              HttpResponse* error) const {
   for (const auto& [weighted, weight] : weights) {
     if (version == kLatestVersion) {
-      *error = Invalid("$LATEST is not supported for an alias pointing to more than 1 version");
+      *error =
+          InvalidParameter("$LATEST is not supported for an alias pointing to more than 1 version");
       return false;
     }
     if (weighted == version) {
-      *error = Invalid("Invalid function version " + weighted + ". Function version " + weighted +
-                       " is already included in routing configuration.");
+      *error = InvalidParameter("Invalid function version " + weighted + ". Function version " +
+                                weighted + " is already included in routing configuration.");
       return false;
     }
     if (weighted == kLatestVersion || !HasVersion(record, weighted)) {
-      *error = Invalid("Invalid function version " + weighted +
-                       ". Only published versions can be used in routing configuration.");
+      *error = InvalidParameter("Invalid function version " + weighted +
+                                ". Only published versions can be used in routing configuration.");
       return false;
     }
   }

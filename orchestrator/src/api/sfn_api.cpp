@@ -1,4 +1,4 @@
-// Step Functions operations (JSON 1.0). Members, errors and status codes follow the Step
+// Step Functions operations (JSON 1.0). SfnMembers, errors and status codes follow the Step
 // Functions API reference.
 #include "api/sfn_api.hpp"
 
@@ -10,8 +10,8 @@
 #include <cstdio>
 
 #include "api/aws_error.hpp"
-#include "api/sfn_common.hpp"
 #include "api/sfn_activities.hpp"
+#include "api/sfn_common.hpp"
 #include "api/work_pool.hpp"
 #include "switchyard/asl/definition.hpp"
 #include "switchyard/orchestrator/engine.hpp"
@@ -20,109 +20,8 @@
 namespace switchyard::orchestrator::api {
 namespace {
 
-HttpResponse Json10Ok(std::string body) {
-  HttpResponse response;
-  response.content_type = std::string(kJson10ContentType);
-  response.body = std::move(body);
-  return response;
-}
-
-HttpResponse Validation(const std::string& message) {
-  return Json10Error(400, "ValidationException", message);
-}
-
-// JSON 1.0 bodies must be one JSON object.
-bool ParseJson10Body(const ApiCall& call, rapidjson::Document* doc, HttpResponse* error) {
-  const std::string& body = call.request.body;
-  doc->Parse(body.data(), body.size());
-  if (doc->HasParseError() || !doc->IsObject()) {
-    *error = Json10Error(400, "SerializationException",
-                         "Start of structure or map found where not expected.");
-    if (doc->HasParseError()) {
-      *error =
-          Json10Error(400, "SerializationException", "Unable to parse the request body as JSON");
-    }
-    return false;
-  }
-  return true;
-}
-
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
-
 HttpResponse EngineError(const asl::Error& error) {
   return Json10Error(400, std::string(kSfnErrorPrefix) + error.error, error.cause);
-}
-
-// Members of a JSON 1.0 request: required/optional strings and integers, with AWS's errors.
-class Members {
- public:
-  explicit Members(const rapidjson::Document& doc) : doc_(doc) {}
-  // Sets *out (unchanged when absent). False + error when of the wrong type or, if required,
-  // absent.
-  bool String(const char* name, std::string* out, bool required, HttpResponse* error) const {
-    const auto it = doc_.FindMember(name);
-    if (it == doc_.MemberEnd() || it->value.IsNull()) {
-      if (required) {
-        *error = Validation(std::string("1 validation error detected: Value null at '") + name +
-                            "' failed to satisfy constraint: Member must not be null");
-      }
-      return !required;
-    }
-    if (!it->value.IsString()) {
-      *error = Json10Error(
-          400, "SerializationException",
-          std::string("Unexpected value type for member '") + name + "': expected a string");
-      return false;
-    }
-    out->assign(it->value.GetString(), it->value.GetStringLength());
-    return true;
-  }
-  bool Int(const char* name, int64_t* out, int64_t min, int64_t max, HttpResponse* error) const {
-    const auto it = doc_.FindMember(name);
-    if (it == doc_.MemberEnd() || it->value.IsNull()) return true;
-    if (!it->value.IsInt64()) {
-      *error = Json10Error(
-          400, "SerializationException",
-          std::string("Unexpected value type for member '") + name + "': expected an integer");
-      return false;
-    }
-    const int64_t value = it->value.GetInt64();
-    if (value < min || value > max) {
-      *error = Validation("1 validation error detected: Value '" + std::to_string(value) +
-                          "' at '" + name + "' failed to satisfy constraint: Member must have " +
-                          "value less than or equal to " + std::to_string(max) +
-                          " and greater than or equal to " + std::to_string(min));
-      return false;
-    }
-    *out = value;
-    return true;
-  }
-  bool Bool(const char* name, bool* out, HttpResponse* error) const {
-    const auto it = doc_.FindMember(name);
-    if (it == doc_.MemberEnd() || it->value.IsNull()) return true;
-    if (!it->value.IsBool()) {
-      *error = Json10Error(
-          400, "SerializationException",
-          std::string("Unexpected value type for member '") + name + "': expected a boolean");
-      return false;
-    }
-    *out = it->value.GetBool();
-    return true;
-  }
-
- private:
-  const rapidjson::Document& doc_;
-};
-
-// Step Functions timestamps: epoch seconds with a fraction (ns → seconds, millisecond precision).
-void Timestamp(Writer& w, const char* key, int64_t ns) {
-  w.Key(key);
-  w.Double(static_cast<double>(ns / 1000000) / 1000.0);
-}
-
-void Str(Writer& w, const char* key, const std::string& value) {
-  w.Key(key);
-  w.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
 }
 
 // StartExecution's name and input, checked as AWS checks them (shared with `switchyard run`).
@@ -141,9 +40,9 @@ bool CheckExecutionRequest(const std::string& name, const std::string& input, Ht
 
 bool CheckPayloadSize(const std::string& text, const char* member, HttpResponse* error) {
   if (text.size() <= kMaxSfnPayloadBytes) return true;
-  *error = Validation(std::string("1 validation error detected: Value at '") + member +
-                      "' failed to satisfy constraint: Member must have length less than or "
-                      "equal to 262144");
+  *error = SfnValidation(std::string("1 validation error detected: Value at '") + member +
+                         "' failed to satisfy constraint: Member must have length less than or "
+                         "equal to 262144");
   return false;
 }
 
@@ -162,45 +61,45 @@ bool ParseOffsetToken(const std::string& token, std::size_t* offset, HttpRespons
   return true;
 }
 
-void WriteExecution(Writer& w, const ExecutionInfo& execution, bool full) {
+void WriteExecution(JsonWriter& w, const ExecutionInfo& execution, bool full) {
   w.StartObject();
-  Str(w, "executionArn", execution.execution_arn);
-  Str(w, "stateMachineArn", execution.state_machine_arn);
-  Str(w, "name", execution.name);
-  Str(w, "status", execution.status);
-  Timestamp(w, "startDate", execution.start_date);
-  if (execution.stop_date) Timestamp(w, "stopDate", *execution.stop_date);
+  SfnString(w, "executionArn", execution.execution_arn);
+  SfnString(w, "stateMachineArn", execution.state_machine_arn);
+  SfnString(w, "name", execution.name);
+  SfnString(w, "status", execution.status);
+  SfnTimestamp(w, "startDate", execution.start_date);
+  if (execution.stop_date) SfnTimestamp(w, "stopDate", *execution.stop_date);
   if (full) {
-    Str(w, "input", execution.input);
+    SfnString(w, "input", execution.input);
     w.Key("inputDetails");
     w.StartObject();
     w.Key("included");
     w.Bool(true);
     w.EndObject();
     if (execution.output) {
-      Str(w, "output", *execution.output);
+      SfnString(w, "output", *execution.output);
       w.Key("outputDetails");
       w.StartObject();
       w.Key("included");
       w.Bool(true);
       w.EndObject();
     }
-    if (execution.error) Str(w, "error", *execution.error);
-    if (execution.cause) Str(w, "cause", *execution.cause);
+    if (execution.error) SfnString(w, "error", *execution.error);
+    if (execution.cause) SfnString(w, "cause", *execution.cause);
     w.Key("redriveCount");
     w.Int64(execution.redrive_count);
-    if (execution.redrive_date) Timestamp(w, "redriveDate", *execution.redrive_date);
-    Str(w, "redriveStatus",
-        execution.redrive_status.empty() ? "NOT_REDRIVABLE" : execution.redrive_status);
+    if (execution.redrive_date) SfnTimestamp(w, "redriveDate", *execution.redrive_date);
+    SfnString(w, "redriveStatus",
+              execution.redrive_status.empty() ? "NOT_REDRIVABLE" : execution.redrive_status);
     if (!execution.redrive_status_reason.empty()) {
-      Str(w, "redriveStatusReason", execution.redrive_status_reason);
+      SfnString(w, "redriveStatusReason", execution.redrive_status_reason);
     }
   }
   if (execution.state_machine_version_arn) {
-    Str(w, "stateMachineVersionArn", *execution.state_machine_version_arn);
+    SfnString(w, "stateMachineVersionArn", *execution.state_machine_version_arn);
   }
   if (execution.state_machine_alias_arn) {
-    Str(w, "stateMachineAliasArn", *execution.state_machine_alias_arn);
+    SfnString(w, "stateMachineAliasArn", *execution.state_machine_alias_arn);
   }
   w.EndObject();
 }
@@ -227,10 +126,11 @@ bool CheckStatusFilter(const std::string& status, HttpResponse* error) {
       status == "TIMED_OUT" || status == "ABORTED" || status == "PENDING_REDRIVE") {
     return true;
   }
-  *error = Validation("1 validation error detected: Value '" + status +
-                      "' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum "
-                      "value set: [SUCCEEDED, TIMED_OUT, PENDING_REDRIVE, FAILED, RUNNING, "
-                      "ABORTED]");
+  *error =
+      SfnValidation("1 validation error detected: Value '" + status +
+                    "' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum "
+                    "value set: [SUCCEEDED, TIMED_OUT, PENDING_REDRIVE, FAILED, RUNNING, "
+                    "ABORTED]");
   return false;
 }
 
@@ -294,10 +194,10 @@ HttpResponse SfnTooLarge(std::size_t limit) {
 HttpResponse SfnApi::ValidateStateMachineDefinition(const ApiCall& call) {
   rapidjson::Document body;
   HttpResponse error;
-  if (!ParseJson10Body(call, &body, &error)) return error;
+  if (!ParseSfnBody(call, &body, &error)) return error;
   const auto definition = body.FindMember("definition");
   if (definition == body.MemberEnd() || definition->value.IsNull()) {
-    return Validation(
+    return SfnValidation(
         "1 validation error detected: Value null at 'definition' failed to satisfy constraint: "
         "Member must not be null");
   }
@@ -307,7 +207,7 @@ HttpResponse SfnApi::ValidateStateMachineDefinition(const ApiCall& call) {
   }
   const std::string_view text(definition->value.GetString(), definition->value.GetStringLength());
   if (text.size() > 1024 * 1024) {
-    return Validation(
+    return SfnValidation(
         "1 validation error detected: Value at 'definition' failed to satisfy constraint: Member "
         "must have length less than or equal to 1048576");
   }
@@ -315,15 +215,15 @@ HttpResponse SfnApi::ValidateStateMachineDefinition(const ApiCall& call) {
   if (const auto it = body.FindMember("severity"); it != body.MemberEnd() && it->value.IsString()) {
     severity = it->value.GetString();
     if (severity != "ERROR" && severity != "WARNING") {
-      return Validation("1 validation error detected: Value '" + severity +
-                        "' at 'severity' failed to satisfy constraint: Member must satisfy enum "
-                        "value set: [ERROR, WARNING]");
+      return SfnValidation("1 validation error detected: Value '" + severity +
+                           "' at 'severity' failed to satisfy constraint: Member must satisfy enum "
+                           "value set: [ERROR, WARNING]");
     }
   }
   int64_t max_results = 100;
   if (const auto it = body.FindMember("maxResults"); it != body.MemberEnd()) {
     if (!it->value.IsInt64() || it->value.GetInt64() < 0 || it->value.GetInt64() > 100) {
-      return Validation(
+      return SfnValidation(
           "1 validation error detected: Value at 'maxResults' failed to satisfy constraint: "
           "Member must have value less than or equal to 100");
     }
@@ -331,7 +231,7 @@ HttpResponse SfnApi::ValidateStateMachineDefinition(const ApiCall& call) {
   }
   const asl::ParseResult parsed = asl::ParseDefinition(text);
   rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  JsonWriter w(buffer);
   w.StartObject();
   w.Key("result");
   w.String(parsed.ok() ? "OK" : "FAIL");
@@ -362,14 +262,14 @@ HttpResponse SfnApi::ValidateStateMachineDefinition(const ApiCall& call) {
   w.Key("truncated");
   w.Bool(truncated);
   w.EndObject();
-  return Json10Ok(buffer.GetString());
+  return SfnOk(buffer.GetString());
 }
 
 HttpResponse SfnApi::CreateStateMachine(const ApiCall& call) {
   rapidjson::Document body;
   HttpResponse error;
-  if (!ParseJson10Body(call, &body, &error)) return error;
-  const Members m(body);
+  if (!ParseSfnBody(call, &body, &error)) return error;
+  const SfnMembers m(body);
   std::string name, definition, role, type = "STANDARD", version_description;
   bool publish = false;
   const rapidjson::Value* tags_json = nullptr;
@@ -382,12 +282,12 @@ HttpResponse SfnApi::CreateStateMachine(const ApiCall& call) {
     return error;
   }
   if (!version_description.empty() && !publish) {
-    return Validation("Version description can only be set when publish is true");
+    return SfnValidation("Version description can only be set when publish is true");
   }
   TagList tags;
   if (!ReadCreateTags(tags_json, &tags, &error)) return error;
   if (definition.size() > 1024 * 1024) {
-    return Validation(
+    return SfnValidation(
         "1 validation error detected: Value at 'definition' failed to satisfy constraint: Member "
         "must have length less than or equal to 1048576");
   }
@@ -399,53 +299,53 @@ HttpResponse SfnApi::CreateStateMachine(const ApiCall& call) {
     return extra_error;
   }
   rapidjson::StringBuffer buffer;
-  Writer w(buffer);
+  JsonWriter w(buffer);
   w.StartObject();
-  Str(w, "stateMachineArn", created->arn);
-  Timestamp(w, "creationDate", created->creation_date);
-  if (version) Str(w, "stateMachineVersionArn", version->arn);
+  SfnString(w, "stateMachineArn", created->arn);
+  SfnTimestamp(w, "creationDate", created->creation_date);
+  if (version) SfnString(w, "stateMachineVersionArn", version->arn);
   w.EndObject();
-  return Json10Ok(buffer.GetString());
+  return SfnOk(buffer.GetString());
 }
 
 HttpResponse SfnApi::DescribeStateMachine(const ApiCall& call) {
   rapidjson::Document body;
   HttpResponse error;
-  if (!ParseJson10Body(call, &body, &error)) return error;
+  if (!ParseSfnBody(call, &body, &error)) return error;
   std::string arn;
-  if (!Members(body).String("stateMachineArn", &arn, true, &error)) return error;
+  if (!SfnMembers(body).String("stateMachineArn", &arn, true, &error)) return error;
   std::string version_description;
   const auto machine = IsVersionArn(arn)
                            ? engine_->DescribeStateMachineVersion(arn, &version_description)
                            : engine_->DescribeStateMachine(arn);
   if (!machine) return EngineError(machine.error());
   rapidjson::StringBuffer buffer;
-  Writer w(buffer);
+  JsonWriter w(buffer);
   w.StartObject();
-  Str(w, "stateMachineArn", machine->arn);
-  Str(w, "name", machine->name);
-  Str(w, "status", machine->status);
-  Str(w, "definition", machine->definition);
-  Str(w, "roleArn", machine->role_arn);
-  Str(w, "type", machine->type);
-  Timestamp(w, "creationDate", machine->creation_date);
+  SfnString(w, "stateMachineArn", machine->arn);
+  SfnString(w, "name", machine->name);
+  SfnString(w, "status", machine->status);
+  SfnString(w, "definition", machine->definition);
+  SfnString(w, "roleArn", machine->role_arn);
+  SfnString(w, "type", machine->type);
+  SfnTimestamp(w, "creationDate", machine->creation_date);
   w.Key("loggingConfiguration");
   w.StartObject();
-  Str(w, "level", "OFF");
+  SfnString(w, "level", "OFF");
   w.Key("includeExecutionData");
   w.Bool(false);
   w.EndObject();
-  if (!machine->revision_id.empty()) Str(w, "revisionId", machine->revision_id);
-  if (!version_description.empty()) Str(w, "description", version_description);
+  if (!machine->revision_id.empty()) SfnString(w, "revisionId", machine->revision_id);
+  if (!version_description.empty()) SfnString(w, "description", version_description);
   w.EndObject();
-  return Json10Ok(buffer.GetString());
+  return SfnOk(buffer.GetString());
 }
 
 HttpResponse SfnApi::UpdateStateMachine(const ApiCall& call) {
   rapidjson::Document body;
   HttpResponse error;
-  if (!ParseJson10Body(call, &body, &error)) return error;
-  const Members m(body);
+  if (!ParseSfnBody(call, &body, &error)) return error;
+  const SfnMembers m(body);
   std::string arn, definition, version_description;
   bool publish = false;
   if (!m.String("stateMachineArn", &arn, true, &error) ||
@@ -454,7 +354,7 @@ HttpResponse SfnApi::UpdateStateMachine(const ApiCall& call) {
     return error;
   }
   if (!version_description.empty() && !publish) {
-    return Validation("Version description can only be set when publish is true");
+    return SfnValidation("Version description can only be set when publish is true");
   }
   if (definition.empty()) {
     return Json10Error(400, std::string(kSfnErrorPrefix) + "MissingRequiredParameter",
@@ -471,34 +371,34 @@ HttpResponse SfnApi::UpdateStateMachine(const ApiCall& call) {
     version = *published;
   }
   rapidjson::StringBuffer buffer;
-  Writer w(buffer);
+  JsonWriter w(buffer);
   w.StartObject();
   const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
-  Timestamp(w, "updateDate", now);
-  if (!updated->revision_id.empty()) Str(w, "revisionId", updated->revision_id);
-  if (version) Str(w, "stateMachineVersionArn", version->arn);
+  SfnTimestamp(w, "updateDate", now);
+  if (!updated->revision_id.empty()) SfnString(w, "revisionId", updated->revision_id);
+  if (version) SfnString(w, "stateMachineVersionArn", version->arn);
   w.EndObject();
-  return Json10Ok(buffer.GetString());
+  return SfnOk(buffer.GetString());
 }
 
 HttpResponse SfnApi::DeleteStateMachine(const ApiCall& call) {
   rapidjson::Document body;
   HttpResponse error;
-  if (!ParseJson10Body(call, &body, &error)) return error;
+  if (!ParseSfnBody(call, &body, &error)) return error;
   std::string arn;
-  if (!Members(body).String("stateMachineArn", &arn, true, &error)) return error;
+  if (!SfnMembers(body).String("stateMachineArn", &arn, true, &error)) return error;
   const auto status = engine_->DeleteStateMachine(arn);
   if (!status) return EngineError(status.error());
-  return Json10Ok("{}");
+  return SfnOk("{}");
 }
 
 HttpResponse SfnApi::ListStateMachines(const ApiCall& call) {
   rapidjson::Document body;
   HttpResponse error;
-  if (!ParseJson10Body(call, &body, &error)) return error;
-  const Members m(body);
+  if (!ParseSfnBody(call, &body, &error)) return error;
+  const SfnMembers m(body);
   int64_t max_results = 100;
   std::string token;
   if (!m.Int("maxResults", &max_results, 0, 1000, &error) ||
@@ -510,30 +410,30 @@ HttpResponse SfnApi::ListStateMachines(const ApiCall& call) {
   if (!ParseOffsetToken(token, &offset, &error)) return error;
   const std::vector<StateMachineInfo> machines = engine_->ListStateMachines();
   rapidjson::StringBuffer buffer;
-  Writer w(buffer);
+  JsonWriter w(buffer);
   w.StartObject();
   w.Key("stateMachines");
   w.StartArray();
   std::size_t i = offset;
   for (; i < machines.size() && static_cast<int64_t>(i - offset) < max_results; ++i) {
     w.StartObject();
-    Str(w, "stateMachineArn", machines[i].arn);
-    Str(w, "name", machines[i].name);
-    Str(w, "type", machines[i].type);
-    Timestamp(w, "creationDate", machines[i].creation_date);
+    SfnString(w, "stateMachineArn", machines[i].arn);
+    SfnString(w, "name", machines[i].name);
+    SfnString(w, "type", machines[i].type);
+    SfnTimestamp(w, "creationDate", machines[i].creation_date);
     w.EndObject();
   }
   w.EndArray();
-  if (i < machines.size()) Str(w, "nextToken", std::to_string(i));
+  if (i < machines.size()) SfnString(w, "nextToken", std::to_string(i));
   w.EndObject();
-  return Json10Ok(buffer.GetString());
+  return SfnOk(buffer.GetString());
 }
 
 HttpResponse SfnApi::StartExecution(const ApiCall& call) {
   rapidjson::Document body;
   HttpResponse error;
-  if (!ParseJson10Body(call, &body, &error)) return error;
-  const Members m(body);
+  if (!ParseSfnBody(call, &body, &error)) return error;
+  const SfnMembers m(body);
   std::string arn, name, input = "{}";
   if (!m.String("stateMachineArn", &arn, true, &error) || !m.String("name", &name, false, &error) ||
       !m.String("input", &input, false, &error) || !CheckExecutionRequest(name, input, &error)) {
@@ -542,19 +442,19 @@ HttpResponse SfnApi::StartExecution(const ApiCall& call) {
   const auto started = engine_->StartExecution(arn, name, input);
   if (!started) return EngineError(started.error());
   rapidjson::StringBuffer buffer;
-  Writer w(buffer);
+  JsonWriter w(buffer);
   w.StartObject();
-  Str(w, "executionArn", started->execution_arn);
-  Timestamp(w, "startDate", started->start_date);
+  SfnString(w, "executionArn", started->execution_arn);
+  SfnTimestamp(w, "startDate", started->start_date);
   w.EndObject();
-  return Json10Ok(buffer.GetString());
+  return SfnOk(buffer.GetString());
 }
 
 HttpResponse SfnApi::StartSyncExecution(const ApiCall& call) {
   rapidjson::Document body;
   HttpResponse error;
-  if (!ParseJson10Body(call, &body, &error)) return error;
-  const Members m(body);
+  if (!ParseSfnBody(call, &body, &error)) return error;
+  const SfnMembers m(body);
   std::string arn, name, input = "{}";
   if (!m.String("stateMachineArn", &arn, true, &error) || !m.String("name", &name, false, &error) ||
       !m.String("input", &input, false, &error) || !CheckExecutionRequest(name, input, &error)) {
@@ -563,41 +463,41 @@ HttpResponse SfnApi::StartSyncExecution(const ApiCall& call) {
   const auto result = engine_->StartSyncExecution(arn, name, input);
   if (!result) return EngineError(result.error());
   rapidjson::StringBuffer buffer;
-  Writer w(buffer);
+  JsonWriter w(buffer);
   w.StartObject();
-  Str(w, "executionArn", result->execution_arn);
-  Str(w, "stateMachineArn", arn);
-  Timestamp(w, "startDate", result->start_date);
-  Timestamp(w, "stopDate", result->stop_date);
-  Str(w, "status", result->status);
-  Str(w, "input", input);
-  if (result->output) Str(w, "output", *result->output);
-  if (result->error) Str(w, "error", *result->error);
-  if (result->cause) Str(w, "cause", *result->cause);
+  SfnString(w, "executionArn", result->execution_arn);
+  SfnString(w, "stateMachineArn", arn);
+  SfnTimestamp(w, "startDate", result->start_date);
+  SfnTimestamp(w, "stopDate", result->stop_date);
+  SfnString(w, "status", result->status);
+  SfnString(w, "input", input);
+  if (result->output) SfnString(w, "output", *result->output);
+  if (result->error) SfnString(w, "error", *result->error);
+  if (result->cause) SfnString(w, "cause", *result->cause);
   w.EndObject();
-  return Json10Ok(buffer.GetString());
+  return SfnOk(buffer.GetString());
 }
 
 HttpResponse SfnApi::DescribeExecution(const ApiCall& call) {
   rapidjson::Document body;
   HttpResponse error;
-  if (!ParseJson10Body(call, &body, &error)) return error;
+  if (!ParseSfnBody(call, &body, &error)) return error;
   std::string arn;
-  if (!Members(body).String("executionArn", &arn, true, &error)) return error;
+  if (!SfnMembers(body).String("executionArn", &arn, true, &error)) return error;
   if (IsExpressExecutionArn(arn)) return ExpressNotSupported();
   const auto execution = engine_->DescribeExecution(arn);
   if (!execution) return EngineError(execution.error());
   rapidjson::StringBuffer buffer;
-  Writer w(buffer);
+  JsonWriter w(buffer);
   WriteExecution(w, *execution, true);
-  return Json10Ok(buffer.GetString());
+  return SfnOk(buffer.GetString());
 }
 
 HttpResponse SfnApi::ListExecutions(const ApiCall& call) {
   rapidjson::Document body;
   HttpResponse error;
-  if (!ParseJson10Body(call, &body, &error)) return error;
-  const Members m(body);
+  if (!ParseSfnBody(call, &body, &error)) return error;
+  const SfnMembers m(body);
   std::string arn, status, token;
   int64_t max_results = 100;
   if (!m.String("stateMachineArn", &arn, true, &error) ||
@@ -610,22 +510,22 @@ HttpResponse SfnApi::ListExecutions(const ApiCall& call) {
   const auto page = engine_->ListExecutionsPage(arn, status, max_results, token);
   if (!page) return EngineError(page.error());
   rapidjson::StringBuffer buffer;
-  Writer w(buffer);
+  JsonWriter w(buffer);
   w.StartObject();
   w.Key("executions");
   w.StartArray();
   for (const ExecutionInfo& execution : page->items) WriteExecution(w, execution, false);
   w.EndArray();
-  if (!page->next_token.empty()) Str(w, "nextToken", page->next_token);
+  if (!page->next_token.empty()) SfnString(w, "nextToken", page->next_token);
   w.EndObject();
-  return Json10Ok(buffer.GetString());
+  return SfnOk(buffer.GetString());
 }
 
 HttpResponse SfnApi::GetExecutionHistory(const ApiCall& call) {
   rapidjson::Document body;
   HttpResponse error;
-  if (!ParseJson10Body(call, &body, &error)) return error;
-  const Members m(body);
+  if (!ParseSfnBody(call, &body, &error)) return error;
+  const SfnMembers m(body);
   std::string arn, token;
   int64_t max_results = 100;
   bool reverse = false;
@@ -648,14 +548,14 @@ HttpResponse SfnApi::GetExecutionHistory(const ApiCall& call) {
   out += "]";
   if (!page->next_token.empty()) out += ",\"nextToken\":" + JsonQuote(page->next_token);
   out += "}";
-  return Json10Ok(std::move(out));
+  return SfnOk(std::move(out));
 }
 
 HttpResponse SfnApi::StopExecution(const ApiCall& call) {
   rapidjson::Document body;
   HttpResponse error;
-  if (!ParseJson10Body(call, &body, &error)) return error;
-  const Members m(body);
+  if (!ParseSfnBody(call, &body, &error)) return error;
+  const SfnMembers m(body);
   std::string arn, stop_error, cause;
   if (!m.String("executionArn", &arn, true, &error) ||
       !m.String("error", &stop_error, false, &error) || !m.String("cause", &cause, false, &error)) {
@@ -664,18 +564,18 @@ HttpResponse SfnApi::StopExecution(const ApiCall& call) {
   const auto stopped = engine_->StopExecution(arn, stop_error, cause);
   if (!stopped) return EngineError(stopped.error());
   rapidjson::StringBuffer buffer;
-  Writer w(buffer);
+  JsonWriter w(buffer);
   w.StartObject();
-  Timestamp(w, "stopDate", *stopped);
+  SfnTimestamp(w, "stopDate", *stopped);
   w.EndObject();
-  return Json10Ok(buffer.GetString());
+  return SfnOk(buffer.GetString());
 }
 
 HttpResponse SfnApi::SendTaskSuccess(const ApiCall& call) {
   rapidjson::Document body;
   HttpResponse error;
-  if (!ParseJson10Body(call, &body, &error)) return error;
-  const Members m(body);
+  if (!ParseSfnBody(call, &body, &error)) return error;
+  const SfnMembers m(body);
   std::string token, output;
   if (!m.String("taskToken", &token, true, &error) || !m.String("output", &output, true, &error) ||
       !CheckPayloadSize(output, "output", &error)) {
@@ -683,14 +583,14 @@ HttpResponse SfnApi::SendTaskSuccess(const ApiCall& call) {
   }
   const auto status = engine_->SendTaskSuccess(token, output);
   if (!status) return EngineError(status.error());
-  return Json10Ok("{}");
+  return SfnOk("{}");
 }
 
 HttpResponse SfnApi::SendTaskFailure(const ApiCall& call) {
   rapidjson::Document body;
   HttpResponse error;
-  if (!ParseJson10Body(call, &body, &error)) return error;
-  const Members m(body);
+  if (!ParseSfnBody(call, &body, &error)) return error;
+  const SfnMembers m(body);
   std::string token, task_error, cause;
   if (!m.String("taskToken", &token, true, &error) ||
       !m.String("error", &task_error, false, &error) || !m.String("cause", &cause, false, &error)) {
@@ -698,35 +598,25 @@ HttpResponse SfnApi::SendTaskFailure(const ApiCall& call) {
   }
   const auto status = engine_->SendTaskFailure(token, task_error, cause);
   if (!status) return EngineError(status.error());
-  return Json10Ok("{}");
+  return SfnOk("{}");
 }
 
 HttpResponse SfnApi::SendTaskHeartbeat(const ApiCall& call) {
   rapidjson::Document body;
   HttpResponse error;
-  if (!ParseJson10Body(call, &body, &error)) return error;
+  if (!ParseSfnBody(call, &body, &error)) return error;
   std::string token;
-  if (!Members(body).String("taskToken", &token, true, &error)) return error;
+  if (!SfnMembers(body).String("taskToken", &token, true, &error)) return error;
   const auto status = engine_->SendTaskHeartbeat(token);
   if (!status) return EngineError(status.error());
-  return Json10Ok("{}");
+  return SfnOk("{}");
 }
 
 void SfnApi::Register(Router& router, WorkPool& control, WorkPool& long_running) {
   using Method = HttpResponse (SfnApi::*)(const ApiCall&);
   auto add = [&](const char* operation, Method fn, WorkPool& pool) {
-    router.AddJson10(std::string("AWSStepFunctions.") + operation,
-                     [this, fn, &pool](ApiCall call, Respond respond) {
-                       pool.Post([this, fn, call = std::move(call), respond = std::move(respond)] {
-                         HttpResponse response;
-                         try {
-                           response = (this->*fn)(call);
-                         } catch (const std::exception& e) {
-                           response = Json10Error(500, "InternalFailure", e.what());
-                         }
-                         respond(std::move(response));
-                       });
-                     });
+    AddSfnOperation(router, pool, operation,
+                    [this, fn](const ApiCall& call) { return (this->*fn)(call); });
   };
   add("ValidateStateMachineDefinition", &SfnApi::ValidateStateMachineDefinition, control);
   if (!engine_) return;

@@ -72,7 +72,11 @@ HttpResponse PublishStateMachineVersion(Engine& engine, const ApiCall& call) {
   return SfnOk(Done(buffer));
 }
 
-HttpResponse ListStateMachineVersions(Engine& engine, const ApiCall& call) {
+// ListStateMachineVersions and ListStateMachineAliases: `list(arn, max_results, token)` gives a
+// page of items with an ARN and a creation date, written as `items_key` with `arn_key`.
+template <typename List>
+HttpResponse ListOfMachine(const ApiCall& call, List list, const char* items_key,
+                           const char* arn_key) {
   rapidjson::Document body;
   HttpResponse error;
   if (!ParseSfnBody(call, &body, &error)) return error;
@@ -84,23 +88,32 @@ HttpResponse ListStateMachineVersions(Engine& engine, const ApiCall& call) {
       !m.Int("maxResults", &max_results, 0, 1000, &error)) {
     return error;
   }
-  auto page = engine.ListStateMachineVersions(arn, max_results, token);
+  auto page = list(arn, max_results, token);
   if (!page) return SfnEngineError(page.error());
   rapidjson::StringBuffer buffer;
   JsonWriter w(buffer);
   w.StartObject();
-  w.Key("stateMachineVersions");
+  w.Key(items_key);
   w.StartArray();
-  for (const auto& version : page->items) {
+  for (const auto& item : page->items) {
     w.StartObject();
-    SfnString(w, "stateMachineVersionArn", version.arn);
-    SfnTimestamp(w, "creationDate", version.creation_date);
+    SfnString(w, arn_key, item.arn);
+    SfnTimestamp(w, "creationDate", item.creation_date);
     w.EndObject();
   }
   w.EndArray();
   if (!page->next_token.empty()) SfnString(w, "nextToken", page->next_token);
   w.EndObject();
   return SfnOk(Done(buffer));
+}
+
+HttpResponse ListStateMachineVersions(Engine& engine, const ApiCall& call) {
+  return ListOfMachine(
+      call,
+      [&](const std::string& arn, int64_t max_results, const std::string& token) {
+        return engine.ListStateMachineVersions(arn, max_results, token);
+      },
+      "stateMachineVersions", "stateMachineVersionArn");
 }
 
 HttpResponse DeleteStateMachineVersion(Engine& engine, const ApiCall& call) {
@@ -161,34 +174,12 @@ HttpResponse DescribeStateMachineAlias(Engine& engine, const ApiCall& call) {
 }
 
 HttpResponse ListStateMachineAliases(Engine& engine, const ApiCall& call) {
-  rapidjson::Document body;
-  HttpResponse error;
-  if (!ParseSfnBody(call, &body, &error)) return error;
-  const SfnMembers m(body);
-  std::string arn, token;
-  int64_t max_results = 0;
-  if (!m.String("stateMachineArn", &arn, true, &error, 256) ||
-      !m.String("nextToken", &token, false, &error, 1024) ||
-      !m.Int("maxResults", &max_results, 0, 1000, &error)) {
-    return error;
-  }
-  auto page = engine.ListStateMachineAliases(arn, max_results, token);
-  if (!page) return SfnEngineError(page.error());
-  rapidjson::StringBuffer buffer;
-  JsonWriter w(buffer);
-  w.StartObject();
-  w.Key("stateMachineAliases");
-  w.StartArray();
-  for (const auto& alias : page->items) {
-    w.StartObject();
-    SfnString(w, "stateMachineAliasArn", alias.arn);
-    SfnTimestamp(w, "creationDate", alias.creation_date);
-    w.EndObject();
-  }
-  w.EndArray();
-  if (!page->next_token.empty()) SfnString(w, "nextToken", page->next_token);
-  w.EndObject();
-  return SfnOk(Done(buffer));
+  return ListOfMachine(
+      call,
+      [&](const std::string& arn, int64_t max_results, const std::string& token) {
+        return engine.ListStateMachineAliases(arn, max_results, token);
+      },
+      "stateMachineAliases", "stateMachineAliasArn");
 }
 
 HttpResponse UpdateStateMachineAlias(Engine& engine, const ApiCall& call) {

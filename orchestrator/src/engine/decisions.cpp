@@ -796,13 +796,18 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
       removals.push_back(std::move(item));
     }
     store::DeleteWork(tx, removals);
+    // (execution, task id) pairs of executions still running, as two columns.
+    auto live_pairs = [&](const std::set<std::pair<int64_t, std::string>>& pairs,
+                          std::vector<int64_t>* executions, std::vector<std::string>* tasks) {
+      for (const auto& [execution_id, task_id] : pairs) {
+        if (finished.count(execution_id) != 0) continue;
+        executions->push_back(execution_id);
+        tasks->push_back(task_id);
+      }
+    };
     std::vector<int64_t> token_executions;
     std::vector<std::string> token_tasks;
-    for (const auto& [execution_id, task_id] : changes.removed_token_tasks) {
-      if (finished.count(execution_id) != 0) continue;
-      token_executions.push_back(execution_id);
-      token_tasks.push_back(task_id);
-    }
+    live_pairs(changes.removed_token_tasks, &token_executions, &token_tasks);
     store::DeleteTaskTokens(tx, token_executions, token_tasks);
     std::vector<store::WorkItem> work;
     for (auto& [key, item] : changes.enqueue) {
@@ -816,11 +821,7 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
     store::InsertTaskTokens(tx, tokens);
     std::vector<int64_t> activity_executions;
     std::vector<std::string> activity_task_ids;
-    for (const auto& [execution_id, task_id] : changes.removed_activity_tasks) {
-      if (finished.count(execution_id) != 0) continue;
-      activity_executions.push_back(execution_id);
-      activity_task_ids.push_back(task_id);
-    }
+    live_pairs(changes.removed_activity_tasks, &activity_executions, &activity_task_ids);
     store::DeleteActivityTasks(tx, activity_executions, activity_task_ids);
     std::vector<store::ActivityTaskRow> activity_rows;
     for (auto& [key, row] : changes.activity_tasks) {

@@ -46,20 +46,6 @@ std::string RandomUuid() {
   return text;
 }
 
-// AWS: names are 1-80 characters without whitespace, brackets, wildcards, punctuation among
-// " # % \ ^ | ~ ` $ & , ; : / or control characters.
-bool ValidName(const std::string& name) {
-  if (name.empty() || name.size() > 80) return false;
-  for (unsigned char c : name) {
-    if (c <= 0x20 || c == 0x7F) return false;
-    if (std::string_view("<>{}[]?*\"#%\\^|~`$&,;:/").find(static_cast<char>(c)) !=
-        std::string_view::npos) {
-      return false;
-    }
-  }
-  return true;
-}
-
 asl::Error Err(std::string_view code, std::string message) {
   return asl::Error{std::string(code), std::move(message)};
 }
@@ -94,6 +80,18 @@ ExecutionInfo ToInfo(const store::ExecutionRow& row) {
 }
 
 }  // namespace
+
+bool ValidName(const std::string& name) {
+  if (name.empty() || name.size() > 80) return false;
+  for (unsigned char c : name) {
+    if (c <= 0x20 || c == 0x7F) return false;
+    if (std::string_view("<>{}[]?*\"#%\\^|~`$&,;:/").find(static_cast<char>(c)) !=
+        std::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
 
 std::string HistoryEntry::ToJson() const {
   std::string out = "{\"id\":" + std::to_string(id) +

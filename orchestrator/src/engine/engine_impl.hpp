@@ -77,6 +77,11 @@ struct DecisionRequest {
   std::optional<std::promise<DecisionReply>> reply;
 };
 
+// AWS: state machine, execution, version alias names are 1-80 characters (bytes here) without
+// whitespace, brackets, wildcards, punctuation among " # % \ ^ | ~ ` $ & , ; : / or control
+// characters (engine.cpp).
+bool ValidName(const std::string& name);
+
 // What StartExecution on a version or alias ARN runs (engine_versions.cpp).
 struct StartTarget {
   std::string machine_name;

@@ -68,20 +68,6 @@ std::optional<MachineArn> ParseMachineArn(const std::string& arn) {
   return parsed;
 }
 
-// AWS: names are 1-80 characters without whitespace, brackets, wildcards, punctuation among
-// " # % \ ^ | ~ ` $ & , ; : / or control characters.
-bool ValidName(const std::string& name) {
-  if (name.empty() || name.size() > 80) return false;
-  for (unsigned char c : name) {
-    if (c <= 0x20 || c == 0x7F) return false;
-    if (std::string_view("<>{}[]?*\"#%\\^|~`$&,;:/").find(static_cast<char>(c)) !=
-        std::string_view::npos) {
-      return false;
-    }
-  }
-  return true;
-}
-
 // Page tokens: "<kind>.<position>", opaque to clients.
 std::string MakeToken(std::string_view kind, const std::string& position) {
   return std::string(kind) + "." + position;
@@ -156,6 +142,29 @@ ExecutionInfo ListedExecution(const store::ExecutionRow& row) {
   info.start_date = row.start_date;
   info.stop_date = row.stop_date;
   info.redrive_count = row.redrive_count;
+  return info;
+}
+
+// A version as the API shows it (`machine_arn`: the state machine's ARN).
+StateMachineVersionInfo VersionInfo(const std::string& machine_arn, const store::VersionRow& row) {
+  StateMachineVersionInfo info;
+  info.arn = machine_arn + ":" + std::to_string(row.version);
+  info.description = row.description;
+  info.revision_id = row.revision_id;
+  info.creation_date = row.created_at;
+  return info;
+}
+
+// An alias as the API shows it, with its parsed routing.
+StateMachineAliasInfo AliasInfo(std::string alias_arn, const store::AliasRow& row,
+                                std::vector<RoutingEntry> routing) {
+  StateMachineAliasInfo info;
+  info.arn = std::move(alias_arn);
+  info.name = row.alias;
+  info.description = row.description;
+  info.routing = std::move(routing);
+  info.creation_date = row.created_at;
+  info.update_date = row.updated_at;
   return info;
 }
 
@@ -244,12 +253,7 @@ asl::Result<StateMachineVersionInfo> Engine::PublishStateMachineVersion(
           }
           row = store::InsertVersion(tx, parsed->name, *current, description);
         }
-        StateMachineVersionInfo info;
-        info.arn = impl_->StateMachineArn(parsed->name) + ":" + std::to_string(row->version);
-        info.description = row->description;
-        info.revision_id = row->revision_id;
-        info.creation_date = row->created_at;
-        return info;
+        return VersionInfo(impl_->StateMachineArn(parsed->name), *row);
       });
 }
 
@@ -270,12 +274,7 @@ asl::Result<Page<StateMachineVersionInfo>> Engine::ListStateMachineVersions(
             store::ListVersions(tx, parsed->name, before, limit + 1);
         Page<StateMachineVersionInfo> page;
         for (std::size_t i = 0; i < rows.size() && static_cast<int64_t>(i) < limit; ++i) {
-          StateMachineVersionInfo info;
-          info.arn = impl_->StateMachineArn(parsed->name) + ":" + std::to_string(rows[i].version);
-          info.description = rows[i].description;
-          info.revision_id = rows[i].revision_id;
-          info.creation_date = rows[i].created_at;
-          page.items.push_back(std::move(info));
+          page.items.push_back(VersionInfo(impl_->StateMachineArn(parsed->name), rows[i]));
         }
         if (static_cast<int64_t>(rows.size()) > limit) {
           page.next_token = MakeToken("v1", std::to_string(rows[limit - 1].version));
@@ -420,14 +419,7 @@ asl::Result<StateMachineAliasInfo> Engine::CreateStateMachineAlias(
         } else {
           row = *store::GetAlias(tx, *machine, name);
         }
-        StateMachineAliasInfo info;
-        info.arn = alias_arn;
-        info.name = name;
-        info.description = row.description;
-        info.routing = ParseRouting(row.routing);
-        info.creation_date = row.created_at;
-        info.update_date = row.updated_at;
-        return info;
+        return AliasInfo(alias_arn, row, ParseRouting(row.routing));
       });
 }
 
@@ -438,14 +430,7 @@ asl::Result<StateMachineAliasInfo> Engine::DescribeStateMachineAlias(const std::
     return store::GetAlias(tx, parsed->name, parsed->qualifier);
   });
   if (!row) return Err(kResourceNotFound, "Resource Not Found: '" + alias_arn + "'");
-  StateMachineAliasInfo info;
-  info.arn = alias_arn;
-  info.name = row->alias;
-  info.description = row->description;
-  info.routing = ParseRouting(row->routing);
-  info.creation_date = row->created_at;
-  info.update_date = row->updated_at;
-  return info;
+  return AliasInfo(alias_arn, *row, ParseRouting(row->routing));
 }
 
 asl::Result<Page<StateMachineAliasInfo>> Engine::ListStateMachineAliases(
@@ -480,14 +465,8 @@ asl::Result<Page<StateMachineAliasInfo>> Engine::ListStateMachineAliases(
             page.next_token = MakeToken("a1", page.items.back().name);
             break;
           }
-          StateMachineAliasInfo info;
-          info.arn = impl_->StateMachineArn(parsed->name) + ":" + row.alias;
-          info.name = row.alias;
-          info.description = row.description;
-          info.routing = std::move(routing);
-          info.creation_date = row.created_at;
-          info.update_date = row.updated_at;
-          page.items.push_back(std::move(info));
+          page.items.push_back(AliasInfo(impl_->StateMachineArn(parsed->name) + ":" + row.alias,
+                                         row, std::move(routing)));
         }
         return page;
       });

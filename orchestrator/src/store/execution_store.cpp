@@ -392,6 +392,28 @@ std::optional<std::string> GetRevision(pqxx::transaction_base& tx, const std::st
 
 namespace {
 
+// What the statements take of ExecutionUpdates, as one array per column (`finished` a boolean
+// array literal).
+struct UpdateColumns {
+  explicit UpdateColumns(const std::vector<ExecutionUpdate>& updates) {
+    for (const auto& u : updates) {
+      statuses.push_back(u.status);
+      snapshots.push_back(u.snapshot);
+      history_counts.push_back(u.history_count);
+      outputs.push_back(u.output);
+      errors.push_back(u.error);
+      causes.push_back(u.cause);
+      if (finished.size() > 1) finished += ',';
+      finished += u.finished ? "t" : "f";
+    }
+    finished += '}';
+  }
+  std::vector<int64_t> history_counts;
+  std::vector<std::string> statuses, snapshots;
+  std::vector<std::optional<std::string>> outputs, errors, causes;
+  std::string finished = "{";
+};
+
 std::vector<std::optional<int64_t>> InsertExecutionRows(
     pqxx::transaction_base& tx, const std::vector<ExecutionRow>& rows,
     const std::vector<ExecutionUpdate>* decisions, const std::vector<HistoryRow>* history) {
@@ -415,21 +437,7 @@ std::vector<std::optional<int64_t>> InsertExecutionRows(
                               TextArray(machine_arns), TextArray(revisions), TextArray(names),
                               TextArray(inputs), IntArray(starts));
   } else {
-    std::vector<int64_t> history_counts;
-    std::vector<std::string> statuses, snapshots;
-    std::vector<std::optional<std::string>> outputs, errors, causes;
-    std::string finished = "{";
-    for (const auto& d : *decisions) {
-      statuses.push_back(d.status);
-      snapshots.push_back(d.snapshot);
-      history_counts.push_back(d.history_count);
-      outputs.push_back(d.output);
-      errors.push_back(d.error);
-      causes.push_back(d.cause);
-      if (finished.size() > 1) finished += ',';
-      finished += d.finished ? "t" : "f";
-    }
-    finished += '}';
+    const UpdateColumns c(*decisions);
     std::vector<int64_t> event_ids, previous_ids, times;
     std::vector<std::string> event_arns, types, keys, details;
     for (const auto& row : *history) {
@@ -444,10 +452,10 @@ std::vector<std::optional<int64_t>> InsertExecutionRows(
     result = tx.exec_prepared(
         "es_insert_decided_executions", TextArray(arns), TextArray(machines),
         TextArray(machine_arns), TextArray(revisions), TextArray(names), TextArray(inputs),
-        IntArray(starts), TextArray(statuses), TextArray(snapshots), IntArray(history_counts),
-        OptionalTextArray(outputs), OptionalTextArray(errors), OptionalTextArray(causes), finished,
-        TextArray(event_arns), IntArray(event_ids), IntArray(previous_ids), IntArray(times),
-        TextArray(types), TextArray(keys), TextArray(details));
+        IntArray(starts), TextArray(c.statuses), TextArray(c.snapshots), IntArray(c.history_counts),
+        OptionalTextArray(c.outputs), OptionalTextArray(c.errors), OptionalTextArray(c.causes),
+        c.finished, TextArray(event_arns), IntArray(event_ids), IntArray(previous_ids),
+        IntArray(times), TextArray(types), TextArray(keys), TextArray(details));
   }
   std::map<std::string, int64_t> inserted;
   for (const auto& r : result) inserted.emplace(Text(r[1]), r[0].as<int64_t>());
@@ -554,25 +562,12 @@ void UpdateExecutions(pqxx::transaction_base& tx, const std::vector<ExecutionUpd
                       int64_t now) {
   if (updates.empty()) return;
   PrepareExecutionStatements(tx.conn());
-  std::vector<int64_t> ids, history_counts;
-  std::vector<std::string> statuses, snapshots;
-  std::vector<std::optional<std::string>> outputs, errors, causes;
-  std::string finished = "{";
-  for (const auto& u : updates) {
-    ids.push_back(u.execution_id);
-    statuses.push_back(u.status);
-    snapshots.push_back(u.snapshot);
-    history_counts.push_back(u.history_count);
-    outputs.push_back(u.output);
-    errors.push_back(u.error);
-    causes.push_back(u.cause);
-    if (finished.size() > 1) finished += ',';
-    finished += u.finished ? "t" : "f";
-  }
-  finished += '}';
-  tx.exec_prepared("es_update_executions", IntArray(ids), TextArray(statuses), TextArray(snapshots),
-                   IntArray(history_counts), OptionalTextArray(outputs), OptionalTextArray(errors),
-                   OptionalTextArray(causes), finished, now);
+  std::vector<int64_t> ids;
+  for (const auto& u : updates) ids.push_back(u.execution_id);
+  const UpdateColumns c(updates);
+  tx.exec_prepared("es_update_executions", IntArray(ids), TextArray(c.statuses),
+                   TextArray(c.snapshots), IntArray(c.history_counts), OptionalTextArray(c.outputs),
+                   OptionalTextArray(c.errors), OptionalTextArray(c.causes), c.finished, now);
 }
 
 void CheckSchema(pqxx::transaction_base& tx) { tx.exec("SELECT 1 FROM executions LIMIT 0"); }
