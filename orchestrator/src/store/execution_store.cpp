@@ -181,14 +181,15 @@ constexpr Statement kStatements[] = {
     {"es_release_leases",
      "UPDATE work_items SET lease_owner = NULL, lease_until = NULL, due_at = now() WHERE "
      "work_id = ANY($2::bigint[]) AND lease_owner = $1"},
+    // Milliseconds until the earliest due item (negative: overdue), NULL when there is none.
     {"es_millis_until_tasks",
-     "SELECT GREATEST(0, (extract(epoch from (LEAST((SELECT min(due_at) FROM work_items WHERE "
-     "kind = 'task' AND lease_owner IS NULL), (SELECT min(lease_until) FROM work_items WHERE "
-     "lease_owner IS NOT NULL AND kind = 'task')) - now())) * 1000)::bigint)"},
+     "SELECT (extract(epoch from (LEAST((SELECT min(due_at) FROM work_items WHERE kind = 'task' "
+     "AND lease_owner IS NULL), (SELECT min(lease_until) FROM work_items WHERE lease_owner IS "
+     "NOT NULL AND kind = 'task')) - now())) * 1000)::bigint"},
     {"es_millis_until_timers",
-     "SELECT GREATEST(0, (extract(epoch from ((SELECT min(due_at) FROM work_items WHERE kind = "
+     "SELECT (extract(epoch from ((SELECT min(due_at) FROM work_items WHERE kind = "
      "ANY('{timer,task_timeout,heartbeat_timeout}'::text[]) AND lease_owner IS NULL) - now())) "
-     "* 1000)::bigint)"},
+     "* 1000)::bigint"},
 
     // Task tokens.
     {"es_insert_tokens",
@@ -725,8 +726,10 @@ std::optional<int64_t> MillisUntilDue(pqxx::transaction_base& tx, bool tasks) {
   PrepareExecutionStatements(tx.conn());
   pqxx::result result =
       tx.exec_prepared(tasks ? "es_millis_until_tasks" : "es_millis_until_timers");
+  // NULL: nothing of the family waits. (Not GREATEST(0, ...) in SQL: GREATEST ignores a NULL
+  // and answered 0, so idle engines polled without pause.)
   if (result.empty() || result[0][0].is_null()) return std::nullopt;
-  return result[0][0].as<int64_t>();
+  return std::max<int64_t>(0, result[0][0].as<int64_t>());
 }
 
 // ---- task tokens ------------------------------------------------------------------------------
