@@ -497,7 +497,8 @@ void Engine::Impl::ClaimLoop() {
       wait = options_.poll_interval;
       continue;
     }
-    int64_t limit = std::min<int64_t>(capacity, 64);
+    // One claim statement for as much as there is room for (bounded by max_tasks_in_flight).
+    int64_t limit = std::min<int64_t>(capacity, 256);
     std::vector<store::WorkItem> items;
     std::optional<int64_t> due_ms;
     try {
