@@ -15,6 +15,7 @@
 #include "api/lambda_api.hpp"
 #include "api/metrics.hpp"
 #include "api/router.hpp"
+#include "api/scheduler_api.hpp"
 #include "api/sfn_api.hpp"
 #include "api/sigv4.hpp"
 #include "api/work_pool.hpp"
@@ -261,6 +262,10 @@ void ApiServer::Start(std::ostream& log) {
   impl.lambda->Register(impl.router, *impl.control_pool, *impl.invoke_pool);
   impl.sfn = std::make_unique<SfnApi>(options.engine);
   impl.sfn->Register(impl.router, *impl.control_pool, *impl.invoke_pool);
+  if (options.schedules != nullptr) {
+    RegisterSchedulerApi({options.region, options.account_id, options.schedules}, impl.router,
+                         *impl.control_pool);
+  }
 
   if (!options.functions_dir.empty()) {
     std::vector<std::string> errors;
