@@ -10,7 +10,7 @@ CREATE TABLE schedule_groups (
 );
 -- AWS: the default group always exists.
 INSERT INTO schedule_groups (name, created_at, modified_at)
-  VALUES ('default', to_timestamp(0), to_timestamp(0));
+  VALUES ('default', now(), now());
 
 -- A schedule, and its next occurrence: a schedule whose fire_at has come is claimed with
 -- FOR UPDATE SKIP LOCKED, its occurrence becomes a row of schedule_firings and the occurrence

@@ -167,8 +167,7 @@ TEST(ScheduleExprTest, CronInAZoneAcrossDaylightSaving) {
 }
 
 TEST(ScheduleExprTest, At) {
-  EXPECT_EQ(Next("at(2026-12-01T09:00:00)", "2026-11-01T00:00:00", 2),
-            "2026-12-01T09:00:00Z none");
+  EXPECT_EQ(Next("at(2026-12-01T09:00:00)", "2026-11-01T00:00:00", 2), "2026-12-01T09:00:00Z none");
   EXPECT_EQ(Next("at(2026-12-01T09:00:00)", "2026-11-01T00:00:00", 1, "Asia/Tokyo"),
             "2026-12-01T00:00:00Z");
   // In the past: no occurrence at or after `from`.

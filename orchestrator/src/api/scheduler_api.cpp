@@ -142,8 +142,7 @@ std::optional<HttpResponse> BuildDefinition(const rapidjson::Document& body,
   if (const rapidjson::Value* v = Find(body, "State")) {
     state = v->IsString() ? v->GetString() : "";
     if (state != "ENABLED" && state != "DISABLED") {
-      return Constraint(state, "state",
-                        "Member must satisfy enum value set: [ENABLED, DISABLED]");
+      return Constraint(state, "state", "Member must satisfy enum value set: [ENABLED, DISABLED]");
     }
   }
   std::string action = "NONE";
@@ -183,12 +182,14 @@ std::optional<HttpResponse> BuildDefinition(const rapidjson::Document& body,
     window_minutes = v->GetInt();
   }
   if (mode_text == "FLEXIBLE" && window_minutes == 0) {
-    return Validation("MaximumWindowInMinutes is required when the FlexibleTimeWindow Mode is "
-                      "FLEXIBLE.");
+    return Validation(
+        "MaximumWindowInMinutes is required when the FlexibleTimeWindow Mode is "
+        "FLEXIBLE.");
   }
   if (mode_text == "OFF" && window_minutes != 0) {
-    return Validation("MaximumWindowInMinutes must not be set when the FlexibleTimeWindow Mode "
-                      "is OFF.");
+    return Validation(
+        "MaximumWindowInMinutes must not be set when the FlexibleTimeWindow Mode "
+        "is OFF.");
   }
   const rapidjson::Value* target = Find(body, "Target");
   if (target == nullptr || !target->IsObject()) {
@@ -205,14 +206,15 @@ std::optional<HttpResponse> BuildDefinition(const rapidjson::Document& body,
   const std::string target_arn(arn->GetString(), arn->GetStringLength());
   const rapidjson::Value* input = Find(*target, "Input");
   if (input && !input->IsString()) return Validation("Target.Input must be a string.");
-  const bool templated = target_arn.rfind("arn:aws:lambda:", 0) == 0 ||
-                         target_arn.rfind("arn:aws:states:", 0) == 0;
+  const bool templated =
+      target_arn.rfind("arn:aws:lambda:", 0) == 0 || target_arn.rfind("arn:aws:states:", 0) == 0;
   if (input && templated) {
     rapidjson::Document parsed;
     parsed.Parse(input->GetString(), input->GetStringLength());
     if (parsed.HasParseError()) {
-      return Validation("Target.Input must be well-formed JSON for a templated Lambda or Step "
-                        "Functions target.");
+      return Validation(
+          "Target.Input must be well-formed JSON for a templated Lambda or Step "
+          "Functions target.");
     }
   }
   int max_age = 86400;
@@ -358,7 +360,8 @@ store::ScheduleRow MakeRow(const std::string& group, const std::string& name,
   if (spec && spec->state == "ENABLED") {
     // at(): its one occurrence even if already past (fired then if inside the catch-up window).
     const bool one_time = spec->expression.kind == schedule::Expression::Kind::kAt;
-    const NextFiring next = ComputeNextFiring(*spec, row.anchor_at, one_time ? 0 : now);
+    // A rate without StartDate fires right away (AWS), then every period.
+    const NextFiring next = ComputeNextFiring(*spec, row.anchor_at, one_time ? 0 : std::floor(now));
     row.next_at = next.next_at;
     row.fire_at = next.fire_at;
   }

@@ -17,7 +17,7 @@ class Engine;
 namespace store {
 class ScheduleStore;
 }
-}
+}  // namespace switchyard::orchestrator
 
 namespace switchyard::orchestrator::api {
 

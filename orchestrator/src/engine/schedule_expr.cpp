@@ -260,7 +260,7 @@ int NearestWeekday(int year, int month, int target) {
   const int last = DaysInMonth(year, month);
   if (target > last) target = last;
   const int weekday = Weekday(year, month, target);
-  if (weekday == 7) return target == 1 ? 3 : target - 1;     // Saturday
+  if (weekday == 7) return target == 1 ? 3 : target - 1;              // Saturday
   if (weekday == 1) return target == last ? target - 2 : target + 1;  // Sunday
   return target;
 }
@@ -355,8 +355,8 @@ std::optional<SysSeconds> NextCron(const Cron& cron, const date::time_zone* zone
 
 std::optional<std::chrono::seconds> ParseLocalDateTime(std::string_view text) {
   // yyyy-mm-ddThh:mm:ss, exactly.
-  if (text.size() != 19 || text[4] != '-' || text[7] != '-' || text[10] != 'T' ||
-      text[13] != ':' || text[16] != ':') {
+  if (text.size() != 19 || text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' ||
+      text[16] != ':') {
     return std::nullopt;
   }
   const auto year = Number(text.substr(0, 4));

@@ -27,14 +27,14 @@ using SysSeconds = std::chrono::time_point<std::chrono::system_clock, std::chron
 struct Cron {
   std::bitset<60> minutes;
   std::bitset<24> hours;
-  std::bitset<13> months;   // 1..12
-  std::bitset<230> years;   // 1970..2199, bit = year - 1970
+  std::bitset<13> months;       // 1..12
+  std::bitset<230> years;       // 1970..2199, bit = year - 1970
   bool by_day_of_week = false;  // day-of-month is '?' (else day-of-week is)
   // Day of month.
-  std::bitset<32> days;          // 1..31
-  bool last_day = false;         // L
-  bool last_weekday = false;     // LW
-  int nearest_weekday = 0;       // nW (1..31), 0 = none
+  std::bitset<32> days;       // 1..31
+  bool last_day = false;      // L
+  bool last_weekday = false;  // LW
+  int nearest_weekday = 0;    // nW (1..31), 0 = none
   // Day of week (1 = SUN .. 7 = SAT).
   std::bitset<8> weekdays;
   int last_of_weekday = 0;  // nL: the last such weekday of the month; 0 = none
@@ -45,9 +45,9 @@ struct Cron {
 struct Expression {
   enum class Kind { kRate, kCron, kAt };
   Kind kind = Kind::kRate;
-  int64_t rate_seconds = 0;           // kRate
-  Cron cron;                          // kCron
-  std::chrono::seconds at_local{0};   // kAt: local time since 1970-01-01T00:00:00 (zone-less)
+  int64_t rate_seconds = 0;          // kRate
+  Cron cron;                         // kCron
+  std::chrono::seconds at_local{0};  // kAt: local time since 1970-01-01T00:00:00 (zone-less)
 };
 
 // Parses `text`. Returns nullopt with `*error` set to the reason when it is not a valid

@@ -32,9 +32,9 @@ std::string FiringId(const std::string& schedule_arn, double occurrence) {
   char text[40];
   const uint64_t high = Fnv1a(key, 0);
   const uint64_t low = Fnv1a(key, 0x9e3779b97f4a7c15ULL);
-  std::snprintf(text, sizeof text, "%08x-%04x-%04x-%04x-%012llx",
-                static_cast<unsigned>(high >> 32), static_cast<unsigned>((high >> 16) & 0xffff),
-                static_cast<unsigned>(high & 0xffff), static_cast<unsigned>(low >> 48),
+  std::snprintf(text, sizeof text, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(high >> 32),
+                static_cast<unsigned>((high >> 16) & 0xffff), static_cast<unsigned>(high & 0xffff),
+                static_cast<unsigned>(low >> 48),
                 static_cast<unsigned long long>(low & 0xffffffffffffULL));
   return text;
 }
@@ -308,8 +308,8 @@ bool Scheduler::DeliverOne() {
     store_->DeadLetterFiring(*firing, arn, target.dead_letter_arn, target.input, failure);
   } else {
     const double backoff = std::min(60.0, std::pow(2.0, std::min(attempts - 1, 6)));
-    spdlog::info("schedule={} firing={} attempt={} failed, retry in {}s: {}",
-                 firing->schedule_arn, firing->firing_id, attempts, backoff, failure);
+    spdlog::info("schedule={} firing={} attempt={} failed, retry in {}s: {}", firing->schedule_arn,
+                 firing->firing_id, attempts, backoff, failure);
     store_->RetryFiring(*firing, attempts, now + backoff);
   }
   return true;

@@ -40,8 +40,8 @@ ScheduleStore::ScheduleStore(const std::string& database_url, std::size_t pool_s
 
 ScheduleStore::~ScheduleStore() = default;
 
-ScheduleOutcome ScheduleStore::CreateGroup(const std::string& name,
-                                           const std::string& client_token, double now) {
+ScheduleOutcome ScheduleStore::CreateGroup(const std::string& name, const std::string& client_token,
+                                           double now) {
   return pool_->Transact([&](pqxx::work& tx) {
     const pqxx::result inserted = tx.exec_params(
         "INSERT INTO schedule_groups (name, client_token, created_at, modified_at) VALUES ($1, "
@@ -68,15 +68,14 @@ std::optional<ScheduleGroupRow> ScheduleStore::GetGroup(const std::string& name)
 }
 
 std::vector<ScheduleGroupRow> ScheduleStore::ListGroups(const std::string& prefix,
-                                                        const std::string& after,
-                                                        int limit) const {
+                                                        const std::string& after, int limit) const {
   return pool_->Transact([&](pqxx::work& tx) {
     std::vector<ScheduleGroupRow> out;
-    for (const auto& row : tx.exec_params(
-             "SELECT name, extract(epoch from created_at)::float8, extract(epoch from "
-             "modified_at)::float8 FROM schedule_groups WHERE name > $1 AND left(name, "
-             "length($2)) = $2 ORDER BY name LIMIT $3",
-             after, prefix, limit)) {
+    for (const auto& row :
+         tx.exec_params("SELECT name, extract(epoch from created_at)::float8, extract(epoch from "
+                        "modified_at)::float8 FROM schedule_groups WHERE name > $1 AND left(name, "
+                        "length($2)) = $2 ORDER BY name LIMIT $3",
+                        after, prefix, limit)) {
       out.push_back({row[0].as<std::string>(), row[1].as<double>(), row[2].as<double>()});
     }
     return out;
@@ -140,19 +139,16 @@ ScheduleOutcome ScheduleStore::DeleteSchedule(const std::string& group_name,
                                               const std::string& name) {
   return pool_->Transact([&](pqxx::work& tx) {
     if (!GroupExists(tx, group_name)) return ScheduleOutcome::kGroupNotFound;
-    const pqxx::result rows = tx.exec_params(
-        "DELETE FROM schedules WHERE group_name = $1 AND name = $2 RETURNING name", group_name,
-        name);
+    const pqxx::result rows =
+        tx.exec_params("DELETE FROM schedules WHERE group_name = $1 AND name = $2 RETURNING name",
+                       group_name, name);
     return rows.empty() ? ScheduleOutcome::kNotFound : ScheduleOutcome::kOk;
   });
 }
 
-std::vector<ScheduleRow> ScheduleStore::ListSchedules(const std::string& group_name,
-                                                      const std::string& prefix,
-                                                      const std::string& state,
-                                                      const std::string& after_group,
-                                                      const std::string& after_name,
-                                                      int limit) const {
+std::vector<ScheduleRow> ScheduleStore::ListSchedules(
+    const std::string& group_name, const std::string& prefix, const std::string& state,
+    const std::string& after_group, const std::string& after_name, int limit) const {
   return pool_->Transact([&](pqxx::work& tx) {
     std::vector<ScheduleRow> out;
     for (const auto& row : tx.exec_params(
@@ -213,9 +209,8 @@ std::optional<FiringRow> ScheduleStore::ClaimFiring(const std::string& node_id, 
         now, node_id, lease_seconds);
     if (rows.empty()) return std::nullopt;
     const auto& row = rows[0];
-    return FiringRow{row[0].as<std::string>(), row[1].as<std::string>(),
-                     row[2].as<std::string>(), row[3].as<double>(),
-                     row[4].as<int>(),         row[5].as<int64_t>()};
+    return FiringRow{row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(),
+                     row[3].as<double>(),      row[4].as<int>(),         row[5].as<int64_t>()};
   });
 }
 

@@ -39,10 +39,10 @@ enum class ScheduleOutcome { kOk, kNotFound, kGroupNotFound, kConflict };
 
 // What the firing transaction does with one due schedule (decided by the scheduler).
 struct FiringDecision {
-  bool fire = false;             // enqueue a firing of the occurrence `next_at`
-  std::string firing_id;         // its id (stable per schedule and occurrence)
+  bool fire = false;      // enqueue a firing of the occurrence `next_at`
+  std::string firing_id;  // its id (stable per schedule and occurrence)
   std::string schedule_arn;
-  std::string target;            // JSON
+  std::string target;             // JSON
   std::optional<double> next_at;  // the occurrence after it (nullopt: none)
   std::optional<double> fire_at;
   bool delete_schedule = false;  // ActionAfterCompletion DELETE and no occurrence left
@@ -65,8 +65,7 @@ class ScheduleStore {
   ScheduleStore& operator=(const ScheduleStore&) = delete;
 
   // kConflict when it exists (kOk when it exists with the same non-empty client token).
-  ScheduleOutcome CreateGroup(const std::string& name, const std::string& client_token,
-                              double now);
+  ScheduleOutcome CreateGroup(const std::string& name, const std::string& client_token, double now);
   std::optional<ScheduleGroupRow> GetGroup(const std::string& name) const;
   // Names > `after`, with `prefix`, by name, at most `limit`.
   std::vector<ScheduleGroupRow> ListGroups(const std::string& prefix, const std::string& after,
