@@ -143,3 +143,58 @@ TEST_F(ScheduleStorePgTest, ARepeatedFiringOfOneOccurrenceIsANoOp) {
 
 }  // namespace
 }  // namespace switchyard::orchestrator
+
+namespace switchyard::orchestrator {
+namespace {
+
+ScheduleSpec Spec(const std::string& extra, const std::string& expression = "rate(10 minutes)") {
+  const std::string definition =
+      R"j({"ScheduleExpression":")j" + expression + R"j(",)j" + extra +
+      R"j("Target":{"Arn":"arn:aws:lambda:us-east-1:000000000000:function:f","RoleArn":"r"}})j";
+  std::string error;
+  auto spec = ParseScheduleSpec(definition, &error);
+  EXPECT_TRUE(spec.has_value()) << error << " in " << definition;
+  return spec.value_or(ScheduleSpec{});
+}
+
+TEST(ScheduleSpecTest, StartDateEndDateAndFlexibleWindow) {
+  // StartDate: a rate anchored there; nothing before it.
+  const ScheduleSpec start = Spec(R"("StartDate":1800000600,)");
+  EXPECT_EQ(ComputeNextFiring(start, 1800000600, kT0).next_at, 1800000600);
+  // EndDate: no occurrence after it.
+  const ScheduleSpec end = Spec(R"("EndDate":1800001000,)");
+  EXPECT_EQ(ComputeNextFiring(end, kT0, kT0 + 500).next_at, kT0 + 600);
+  EXPECT_FALSE(ComputeNextFiring(end, kT0, kT0 + 1001).next_at.has_value());
+  // at() ignores StartDate and EndDate, as AWS.
+  const ScheduleSpec at = Spec(R"("EndDate":1,)", "at(2027-01-15T09:00:00)");
+  EXPECT_EQ(ComputeNextFiring(at, 0, 0).next_at, kT0 + 3600);
+  // FLEXIBLE: a moment inside [occurrence, occurrence + window).
+  const ScheduleSpec flexible =
+      Spec(R"("FlexibleTimeWindow":{"Mode":"FLEXIBLE","MaximumWindowInMinutes":15},)");
+  for (int i = 0; i < 50; ++i) {
+    const NextFiring next = ComputeNextFiring(flexible, kT0, kT0);
+    ASSERT_TRUE(next.next_at && next.fire_at);
+    EXPECT_EQ(*next.next_at, kT0);
+    EXPECT_GE(*next.fire_at, kT0);
+    EXPECT_LT(*next.fire_at, kT0 + 900);
+  }
+}
+
+TEST(ScheduleSpecTest, CompletionWithDeleteRemovesTheSchedule) {
+  store::ScheduleRow row = Row("once");
+  row.definition =
+      R"j({"ActionAfterCompletion":"DELETE","ScheduleExpression":"at(2027-01-15T08:00:00)",)j"
+      R"j("Target":{"Arn":"arn:aws:states:us-east-1:000000000000:stateMachine:m"}})j";
+  const store::FiringDecision decision = DecideFiring(row, kT0 + 5, "us-east-1", "000000000000");
+  EXPECT_TRUE(decision.fire);
+  EXPECT_TRUE(decision.delete_schedule);
+  EXPECT_FALSE(decision.next_at.has_value());
+  // NONE keeps it, with no further occurrence.
+  row.definition.replace(row.definition.find("DELETE"), 6, "NONE");
+  EXPECT_FALSE(DecideFiring(row, kT0 + 5, "us-east-1", "000000000000").delete_schedule);
+  // An at() older than the window does not fire at all.
+  EXPECT_FALSE(DecideFiring(row, kT0 + 86401, "us-east-1", "000000000000").fire);
+}
+
+}  // namespace
+}  // namespace switchyard::orchestrator
