@@ -5,6 +5,7 @@
 CREATE TABLE schedule_groups (
   name         text PRIMARY KEY,
   client_token text NOT NULL DEFAULT '',
+  tags         jsonb NOT NULL DEFAULT '{}',  -- {"key": "value", ...} (TagResource)
   created_at   timestamptz NOT NULL,
   modified_at  timestamptz NOT NULL
 );

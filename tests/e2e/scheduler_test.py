@@ -277,6 +277,19 @@ class SchedulerTest(unittest.TestCase):
                          ('at(2030-01-01T00:00:00)', 'ENABLED', 'DELETE',
                           {'Mode': 'FLEXIBLE', 'MaximumWindowInMinutes': 15}))
         self.assertIn('default', [g['Name'] for g in s.list_schedule_groups()['ScheduleGroups']])
+        group_arn = s.create_schedule_group(
+            Name='tagged', Tags=[{'Key': 'team', 'Value': 'ops'}])['ScheduleGroupArn']
+        s.tag_resource(ResourceArn=group_arn, Tags=[{'Key': 'env', 'Value': 'test'}])
+        self.assertEqual(sorted((t['Key'], t['Value'])
+                                for t in s.list_tags_for_resource(ResourceArn=group_arn)['Tags']),
+                         [('env', 'test'), ('team', 'ops')])
+        s.untag_resource(ResourceArn=group_arn, TagKeys=['team'])
+        self.assertEqual(s.list_tags_for_resource(ResourceArn=group_arn)['Tags'],
+                         [{'Key': 'env', 'Value': 'test'}])
+        self.assertEqual(error_code(lambda: s.list_tags_for_resource(
+            ResourceArn=group_arn.replace('tagged', 'absent'))),
+            ('ResourceNotFoundException', 'Schedule group absent does not exist.', 404))
+        s.delete_schedule_group(Name='tagged')
         for i in range(5):
             s.delete_schedule(Name='page-%d' % i)
         s.delete_schedule(Name='tok')

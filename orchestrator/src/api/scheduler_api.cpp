@@ -545,6 +545,112 @@ void WriteGroup(Writer& w, const Context& ctx, const store::ScheduleGroupRow& gr
   w.EndObject();
 }
 
+// Tags: [{"Key": k, "Value": v}, ...] → the JSON object {"k": "v"} the store keeps. AWS's
+// limits: 1..200 tags, keys 1..128 characters, values 0..256.
+std::optional<HttpResponse> ReadTags(const rapidjson::Value& body, bool required,
+                                     std::string* tags_json) {
+  const rapidjson::Value* tags = Find(body, "Tags");
+  if (tags == nullptr) {
+    if (required) return Constraint("null", "tags", "Member must not be null");
+    return std::nullopt;
+  }
+  if (!tags->IsArray() || tags->Size() > 200 || (required && tags->Empty())) {
+    return Constraint("[...]", "tags",
+                      "Member must have length less than or equal to 200 and greater than or "
+                      "equal to 1");
+  }
+  rapidjson::StringBuffer buffer;
+  Writer w(buffer);
+  w.StartObject();
+  for (const auto& tag : tags->GetArray()) {
+    const rapidjson::Value* key = Find(tag, "Key");
+    const rapidjson::Value* value = Find(tag, "Value");
+    if (key == nullptr || !key->IsString() || key->GetStringLength() < 1 ||
+        key->GetStringLength() > 128) {
+      return Constraint(key && key->IsString() ? key->GetString() : "null", "tags.member.key",
+                        "Member must have length less than or equal to 128 and greater than or "
+                        "equal to 1");
+    }
+    if (value == nullptr || !value->IsString() || value->GetStringLength() > 256) {
+      return Constraint(value && value->IsString() ? value->GetString() : "null",
+                        "tags.member.value", "Member must have length less than or equal to 256");
+    }
+    w.Key(key->GetString(), key->GetStringLength());
+    w.String(value->GetString(), value->GetStringLength());
+  }
+  w.EndObject();
+  *tags_json = buffer.GetString();
+  return std::nullopt;
+}
+
+// The group named by a schedule group ARN of this region and account; "" otherwise.
+std::string GroupOfArn(const Context& ctx, const std::string& arn) {
+  const std::string prefix = GroupArn(ctx, "");
+  if (arn.rfind(prefix, 0) != 0) return {};
+  return arn.substr(prefix.size());
+}
+
+HttpResponse TagResource(const Context& ctx, const ApiCall& call) {
+  const std::string arn = call.Param("ResourceArn");
+  const std::string group = GroupOfArn(ctx, arn);
+  if (group.empty()) return Validation("Tags can only be assigned to schedule groups: " + arn);
+  rapidjson::Document body;
+  if (!ParseBody(call, &body) || !body.IsObject()) {
+    return Validation("The request body is not valid JSON.");
+  }
+  std::string tags;
+  if (auto error = ReadTags(body, true, &tags)) return *error;
+  if (ctx.options.store->TagGroup(group, tags) != store::ScheduleOutcome::kOk) {
+    return NotFoundGroup(group);
+  }
+  return Ok("{}");
+}
+
+HttpResponse UntagResource(const Context& ctx, const ApiCall& call) {
+  const std::string arn = call.Param("ResourceArn");
+  const std::string group = GroupOfArn(ctx, arn);
+  if (group.empty()) return Validation("Tags can only be assigned to schedule groups: " + arn);
+  rapidjson::StringBuffer buffer;
+  Writer w(buffer);
+  w.StartArray();
+  for (const auto& [name, value] : call.query) {
+    if (name == "TagKeys") w.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
+  }
+  w.EndArray();
+  if (ctx.options.store->UntagGroup(group, buffer.GetString()) != store::ScheduleOutcome::kOk) {
+    return NotFoundGroup(group);
+  }
+  return Ok("{}");
+}
+
+HttpResponse ListTags(const Context& ctx, const ApiCall& call) {
+  const std::string arn = call.Param("ResourceArn");
+  const std::string group = GroupOfArn(ctx, arn);
+  if (group.empty()) return Validation("Tags can only be assigned to schedule groups: " + arn);
+  const std::optional<std::string> tags = ctx.options.store->GroupTags(group);
+  if (!tags) return NotFoundGroup(group);
+  rapidjson::Document doc;
+  doc.Parse(tags->c_str(), tags->size());
+  rapidjson::StringBuffer buffer;
+  Writer w(buffer);
+  w.StartObject();
+  w.Key("Tags");
+  w.StartArray();
+  if (doc.IsObject()) {
+    for (const auto& member : doc.GetObject()) {
+      w.StartObject();
+      w.Key("Key");
+      w.String(member.name.GetString(), member.name.GetStringLength());
+      w.Key("Value");
+      WriteValue(w, member.value);
+      w.EndObject();
+    }
+  }
+  w.EndArray();
+  w.EndObject();
+  return Ok(buffer.GetString());
+}
+
 HttpResponse CreateGroup(const Context& ctx, const ApiCall& call) {
   const std::string& name = call.Param("Name");
   if (auto error = CheckName(name, "name")) return *error;
@@ -556,8 +662,11 @@ HttpResponse CreateGroup(const Context& ctx, const ApiCall& call) {
   if (const rapidjson::Value* v = Find(body, "ClientToken"); v && v->IsString()) {
     client_token = v->GetString();
   }
+  std::string tags;
+  if (auto error = ReadTags(body, false, &tags)) return *error;
   switch (ctx.options.store->CreateGroup(name, client_token, SchedulerNow())) {
     case store::ScheduleOutcome::kOk: {
+      if (!tags.empty()) ctx.options.store->TagGroup(name, tags);
       rapidjson::StringBuffer buffer;
       Writer w(buffer);
       w.StartObject();
@@ -645,6 +754,9 @@ void RegisterSchedulerApi(const SchedulerApiOptions& options, Router& router, Wo
   add("GET", "/schedule-groups/{Name}", "GetScheduleGroup", &GetGroup);
   add("DELETE", "/schedule-groups/{Name}", "DeleteScheduleGroup", &DeleteGroup);
   add("GET", "/schedule-groups", "ListScheduleGroups", &ListGroups);
+  add("POST", "/tags/{ResourceArn}", "TagResource", &TagResource);
+  add("DELETE", "/tags/{ResourceArn}", "UntagResource", &UntagResource);
+  add("GET", "/tags/{ResourceArn}", "ListTagsForResource", &ListTags);
 }
 
 }  // namespace switchyard::orchestrator::api

@@ -1,7 +1,8 @@
 #pragma once
 // The EventBridge Scheduler API (restJson1, signing name `scheduler`): CreateSchedule,
 // GetSchedule, UpdateSchedule, DeleteSchedule, ListSchedules, CreateScheduleGroup,
-// GetScheduleGroup, ListScheduleGroups, DeleteScheduleGroup, on store::ScheduleStore; the
+// GetScheduleGroup, ListScheduleGroups, DeleteScheduleGroup, TagResource, UntagResource and
+// ListTagsForResource (schedule groups only, as AWS), on store::ScheduleStore; the
 // firing itself is engine/scheduler.hpp's. Errors as AWS's: ValidationException (400),
 // ResourceNotFoundException (404), ConflictException (409), InternalServerException (500).
 // Thread model: thread-safe (no state of its own besides the options).

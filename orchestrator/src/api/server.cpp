@@ -165,9 +165,11 @@ void ApiServer::Impl::Handle(HttpRequest request, Respond respond) {
   }
   Router::Match match = router.Resolve(request);
   const Protocol protocol = match.call.protocol;
-  const std::string_view protocol_name = protocol == Protocol::kJson10             ? "states"
-                                         : request.path.rfind("/schedule", 0) == 0 ? "scheduler"
-                                                                                   : "lambda";
+  const std::string_view protocol_name =
+      protocol == Protocol::kJson10 ? "states"
+      : (request.path.rfind("/schedule", 0) == 0 || request.path.rfind("/tags/", 0) == 0)
+          ? "scheduler"
+          : "lambda";
   std::string operation = match.handler ? match.call.operation : "Unknown";
   Respond counted = [this, respond = std::move(respond), protocol_name,
                      operation = std::move(operation), request_id, received,

@@ -281,7 +281,7 @@ bool Scheduler::DeliverOne() {
       failure = "ValidationException: not a function ARN: " + arn;
     } else {
       const std::string qualifier = parts.size() > 7 ? parts[7] : "";
-      if (store_->DeliverToFunction(*firing, parts[6], qualifier, target.input, now)) {
+      if (store_->DeliverToFunction(*firing, parts[6], qualifier, target.input)) {
         spdlog::info("schedule={} firing={} delivered target={}", firing->schedule_arn,
                      firing->firing_id, arn);
         return true;

@@ -82,6 +82,34 @@ std::vector<ScheduleGroupRow> ScheduleStore::ListGroups(const std::string& prefi
   });
 }
 
+std::optional<std::string> ScheduleStore::GroupTags(const std::string& name) const {
+  return pool_->Transact([&](pqxx::work& tx) -> std::optional<std::string> {
+    const pqxx::result rows =
+        tx.exec_params("SELECT tags::text FROM schedule_groups WHERE name = $1", name);
+    if (rows.empty()) return std::nullopt;
+    return rows[0][0].as<std::string>();
+  });
+}
+
+ScheduleOutcome ScheduleStore::TagGroup(const std::string& name, const std::string& tags) {
+  return pool_->Transact([&](pqxx::work& tx) {
+    const pqxx::result rows = tx.exec_params(
+        "UPDATE schedule_groups SET tags = tags || $2::jsonb WHERE name = $1 RETURNING 1", name,
+        tags);
+    return rows.empty() ? ScheduleOutcome::kNotFound : ScheduleOutcome::kOk;
+  });
+}
+
+ScheduleOutcome ScheduleStore::UntagGroup(const std::string& name, const std::string& keys) {
+  return pool_->Transact([&](pqxx::work& tx) {
+    const pqxx::result rows = tx.exec_params(
+        "UPDATE schedule_groups SET tags = tags - ARRAY(SELECT jsonb_array_elements_text("
+        "$2::jsonb)) WHERE name = $1 RETURNING 1",
+        name, keys);
+    return rows.empty() ? ScheduleOutcome::kNotFound : ScheduleOutcome::kOk;
+  });
+}
+
 ScheduleOutcome ScheduleStore::DeleteGroup(const std::string& name) {
   return pool_->Transact([&](pqxx::work& tx) {
     const pqxx::result rows =
@@ -215,8 +243,7 @@ std::optional<FiringRow> ScheduleStore::ClaimFiring(const std::string& node_id, 
 }
 
 bool ScheduleStore::DeliverToFunction(const FiringRow& firing, const std::string& function_name,
-                                      const std::string& qualifier, const std::string& payload,
-                                      double now) {
+                                      const std::string& qualifier, const std::string& payload) {
   return pool_->Transact([&](pqxx::work& tx) {
     if (tx.exec_params("SELECT 1 FROM functions WHERE name = $1", function_name).empty()) {
       return false;
@@ -225,12 +252,12 @@ bool ScheduleStore::DeliverToFunction(const FiringRow& firing, const std::string
         "DELETE FROM schedule_firings WHERE firing_id = $1 AND generation = $2 RETURNING 1",
         firing.firing_id, firing.generation);
     if (deleted.empty()) return true;  // another node holds it now
-    // The invoker's durable Event queue (store::PgEventQueue) runs it from here.
+    // The invoker's durable Event queue (store::PgEventQueue) runs it from here, on the
+    // database's clock as Invoke does (the scheduler's may be the test-only offset clock).
     tx.exec_params(
-        "INSERT INTO async_invocations (request_id, function_name, qualifier, payload, "
-        "enqueued_at, due_at) VALUES ($1, $2, $3, $4, to_timestamp($5), now()) ON CONFLICT "
-        "(request_id) DO NOTHING",
-        firing.firing_id, function_name, qualifier, payload, now);
+        "INSERT INTO async_invocations (request_id, function_name, qualifier, payload) VALUES "
+        "($1, $2, $3, $4) ON CONFLICT (request_id) DO NOTHING",
+        firing.firing_id, function_name, qualifier, payload);
     return true;
   });
 }

@@ -70,6 +70,12 @@ class ScheduleStore {
   // Names > `after`, with `prefix`, by name, at most `limit`.
   std::vector<ScheduleGroupRow> ListGroups(const std::string& prefix, const std::string& after,
                                            int limit) const;
+  // Tags of a group as a JSON object {"key": "value"}; nullopt when the group does not exist.
+  std::optional<std::string> GroupTags(const std::string& name) const;
+  // Merges `tags` (a JSON object) into the group's tags / removes `keys` (a JSON array of
+  // strings). kNotFound when the group does not exist.
+  ScheduleOutcome TagGroup(const std::string& name, const std::string& tags);
+  ScheduleOutcome UntagGroup(const std::string& name, const std::string& keys);
   // Deletes the group and its schedules. kNotFound when absent.
   ScheduleOutcome DeleteGroup(const std::string& name);
 
@@ -99,7 +105,7 @@ class ScheduleStore {
   // the Event invocation (async_invocations, request id = firing id) and deletes the firing.
   // False (nothing written) when the function does not exist; true also when the claim was lost.
   bool DeliverToFunction(const FiringRow& firing, const std::string& function_name,
-                         const std::string& qualifier, const std::string& payload, double now);
+                         const std::string& qualifier, const std::string& payload);
   // Deletes the firing (delivered) if the claim is current.
   void CompleteFiring(const FiringRow& firing);
   // Releases the firing for another attempt at `due_at`.
