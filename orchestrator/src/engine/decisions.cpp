@@ -609,8 +609,8 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
           }
           observed.insert(std::move(seen));
         }
-        absorb(*ids[k], row.execution_arn, steps[k], asl::Event::Kind::kStarted, "", nullptr,
-               false, uses_activities[k]);
+        absorb(*ids[k], row.execution_arn, steps[k], asl::Event::Kind::kStarted, "", nullptr, false,
+               uses_activities[k]);
         if (decided[k].finished) {
           finished.insert(*ids[k]);
         } else {
