@@ -277,8 +277,7 @@ struct Invoker::Impl {
   // Lambda puts /opt/bin on PATH, /opt/lib on LD_LIBRARY_PATH, /opt/python (and its
   // site-packages) on the Python path and /opt/nodejs/node_modules on NODE_PATH; without a
   // private /opt the same variables point into the merged layer directory.
-  static void AddLayerVariables(const std::string& dir,
-                                std::map<std::string, std::string>* env) {
+  static void AddLayerVariables(const std::string& dir, std::map<std::string, std::string>* env) {
     namespace fs = std::filesystem;
     (*env)["PATH"] = "/usr/local/bin:/usr/bin/:/bin:" + dir + "/bin:/opt/bin";
     (*env)["LD_LIBRARY_PATH"] = "/usr/local/lib:/usr/lib:/lib:" + dir + "/lib:/opt/lib";

@@ -27,8 +27,8 @@ class UrlLayerStoreTest : public testing::PgTest {
 };
 
 std::string Render(const api::FunctionUrlRecord& r) {
-  std::string out = r.function_name + ":" + r.qualifier + " " + r.url_id + " " + r.auth_type +
-                    " " + r.invoke_mode + " " + r.creation_time + " " + r.last_modified_time;
+  std::string out = r.function_name + ":" + r.qualifier + " " + r.url_id + " " + r.auth_type + " " +
+                    r.invoke_mode + " " + r.creation_time + " " + r.last_modified_time;
   if (r.cors) out += " cors=" + api::CorsJson(*r.cors);
   return out;
 }

@@ -32,7 +32,7 @@ struct LayerRef {
 
 struct FunctionVersionRecord {
   invoker::FunctionConfig config;
-  std::vector<LayerRef> layers;  // in order; later layers' files win (Lambda's /opt)
+  std::vector<LayerRef> layers;          // in order; later layers' files win (Lambda's /opt)
   std::string version = kLatestVersion;  // "$LATEST" | "1" | "2" ...
   std::string role;
   std::string code_sha256;    // base64 of the SHA-256 of the deployment package

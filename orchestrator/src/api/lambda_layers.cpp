@@ -147,9 +147,9 @@ std::string LayerNameOf(const std::string& text) {
 }
 
 bool ParseVersion(const std::string& text, int64_t* version) {
-  if (text.empty() || text.size() > 18 ||
-      !std::all_of(text.begin(), text.end(),
-                   [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+  if (text.empty() || text.size() > 18 || !std::all_of(text.begin(), text.end(), [](char c) {
+        return std::isdigit(static_cast<unsigned char>(c));
+      })) {
     return false;
   }
   *version = std::stoll(text);
@@ -289,8 +289,7 @@ std::string LambdaLayers::LayerArn(const std::string& name) const {
 
 std::string LambdaLayers::Unpacked(const std::string& name, int64_t version,
                                    const std::string& sha) const {
-  return (fs::path(options_.root) / name / (std::to_string(version) + "-" + SafeSha(sha)))
-      .string();
+  return (fs::path(options_.root) / name / (std::to_string(version) + "-" + SafeSha(sha))).string();
 }
 
 std::string LambdaLayers::VersionJson(const LayerVersionRecord& record, bool with_content) const {
@@ -395,8 +394,7 @@ HttpResponse LambdaLayers::Publish(const ApiCall& call) {
     std::ofstream out(zip_path, std::ios::binary);
     out.write(zip->data(), static_cast<std::streamsize>(zip->size()));
     if (!out) {
-      return RestJsonError(500, "ServiceException", "cannot store the layer's package",
-                           "Service");
+      return RestJsonError(500, "ServiceException", "cannot store the layer's package", "Service");
     }
   }
   const std::string unzip_error = invoker::UnpackZip(zip_path.string(), staging.string());

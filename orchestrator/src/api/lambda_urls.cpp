@@ -59,7 +59,8 @@ std::string IsoNow() {
 
 bool ValidUrlId(std::string_view id) {
   return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
-    return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c));
+    return std::islower(static_cast<unsigned char>(c)) ||
+           std::isdigit(static_cast<unsigned char>(c));
   });
 }
 
@@ -227,9 +228,8 @@ std::string FunctionUrls::ConfigJson(const FunctionUrlRecord& record, const Http
   const std::string* host = request.Header("host");
   const std::string url =
       "http://" + (host ? *host : std::string("127.0.0.1")) + "/lambda-url/" + record.url_id + "/";
-  std::string body = "{\"FunctionUrl\":" + JsonQuote(url) +
-                     ",\"FunctionArn\":" + JsonQuote(FunctionArn(record.function_name,
-                                                                 record.qualifier)) +
+  std::string body = "{\"FunctionUrl\":" + JsonQuote(url) + ",\"FunctionArn\":" +
+                     JsonQuote(FunctionArn(record.function_name, record.qualifier)) +
                      ",\"AuthType\":" + JsonQuote(record.auth_type);
   if (record.cors) body += ",\"Cors\":" + CorsJson(*record.cors);
   body += ",\"CreationTime\":" + JsonQuote(record.creation_time);
@@ -342,10 +342,10 @@ HttpResponse FunctionUrls::List(const ApiCall& call) {
   }
   int64_t max_items = 50;
   if (const auto text = call.Query("MaxItems")) {
-    const bool digits = !text->empty() && text->size() < 6 &&
-                        std::all_of(text->begin(), text->end(), [](char c) {
-                          return std::isdigit(static_cast<unsigned char>(c));
-                        });
+    const bool digits =
+        !text->empty() && text->size() < 6 && std::all_of(text->begin(), text->end(), [](char c) {
+          return std::isdigit(static_cast<unsigned char>(c));
+        });
     max_items = digits ? std::stoll(*text) : 0;
     if (max_items < 1 || max_items > 50) {
       return Validation("Value '" + *text +
@@ -496,8 +496,7 @@ HttpResponse FunctionUrls::Handle(const HttpRequest& request, const UrlTarget& t
   return response;
 }
 
-void FunctionUrls::Serve(HttpRequest request, UrlTarget target, WorkPool& invoke,
-                         Respond respond) {
+void FunctionUrls::Serve(HttpRequest request, UrlTarget target, WorkPool& invoke, Respond respond) {
   invoke.Post([this, request = std::move(request), target = std::move(target),
                respond = std::move(respond)] {
     HttpResponse response;

@@ -128,8 +128,7 @@ bool StringList(const rapidjson::Value& cors, const char* name, std::size_t max_
                                  static_cast<char>(std::tolower(name[0])) + (name + 1) +
                                  "' failed to satisfy constraint: Member must have length less "
                                  "than or equal to " +
-                                 std::to_string(max_length) +
-                                 " and greater than or equal to 1");
+                                 std::to_string(max_length) + " and greater than or equal to 1");
       return false;
     }
     out->push_back(value);

@@ -38,9 +38,9 @@ std::string CorsJson(const CorsConfig& cors);
 // What the URL's owner contributes to the event beyond the HTTP request.
 struct UrlEventContext {
   std::string url_id;
-  std::string account_id;     // requestContext.accountId ("anonymous" for AuthType NONE)
-  std::string domain_name;    // the Host the request named
-  std::string raw_path;       // the path below the URL ("/" at least), still percent-encoded
+  std::string account_id;   // requestContext.accountId ("anonymous" for AuthType NONE)
+  std::string domain_name;  // the Host the request named
+  std::string raw_path;     // the path below the URL ("/" at least), still percent-encoded
   std::string request_id;
   int64_t time_epoch_ms = 0;  // when the request arrived
   // AWS_IAM: the signing caller (requestContext.authorizer.iam).

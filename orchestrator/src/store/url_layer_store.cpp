@@ -119,10 +119,10 @@ PgUrlRegistry::~PgUrlRegistry() = default;
 std::optional<FunctionUrlRecord> PgUrlRegistry::Get(const std::string& function_name,
                                                     const std::string& qualifier) const {
   return pool_->Transact([&](pqxx::work& tx) -> std::optional<FunctionUrlRecord> {
-    const pqxx::result rows = tx.exec_params(
-        std::string("SELECT ") + kUrlColumns +
-            " FROM function_urls WHERE function_name = $1 AND qualifier = $2",
-        function_name, qualifier);
+    const pqxx::result rows =
+        tx.exec_params(std::string("SELECT ") + kUrlColumns +
+                           " FROM function_urls WHERE function_name = $1 AND qualifier = $2",
+                       function_name, qualifier);
     if (rows.empty()) return std::nullopt;
     return UrlFrom(rows[0]);
   });
@@ -217,10 +217,10 @@ LayerVersionRecord PgLayerRegistry::Publish(LayerVersionRecord record, const std
 std::optional<LayerVersionRecord> PgLayerRegistry::Get(const std::string& layer_name,
                                                        int64_t version) const {
   return pool_->Transact([&](pqxx::work& tx) -> std::optional<LayerVersionRecord> {
-    const pqxx::result rows = tx.exec_params(
-        std::string("SELECT ") + kLayerColumns +
-            " FROM layer_versions WHERE layer_name = $1 AND version = $2",
-        layer_name, version);
+    const pqxx::result rows =
+        tx.exec_params(std::string("SELECT ") + kLayerColumns +
+                           " FROM layer_versions WHERE layer_name = $1 AND version = $2",
+                       layer_name, version);
     if (rows.empty()) return std::nullopt;
     return LayerFrom(rows[0]);
   });
