@@ -103,6 +103,8 @@ int RunServeCommand(const ServeOptions& options, std::ostream& out, std::ostream
     return 1;
   }
   api_options.registry = &durable->registry();
+  api_options.url_registry = &durable->urls();
+  api_options.layer_registry = &durable->layers();
   api_options.dead_letters = true;
   api_options.sync_interval = std::chrono::seconds(2);
   api_options.code_store = options.functions_store;

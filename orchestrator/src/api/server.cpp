@@ -13,6 +13,8 @@
 #include "api/function_registry.hpp"
 #include "api/http_server.hpp"
 #include "api/lambda_api.hpp"
+#include "api/lambda_layers.hpp"
+#include "api/lambda_urls.hpp"
 #include "api/metrics.hpp"
 #include "api/router.hpp"
 #include "api/scheduler_api.hpp"
@@ -57,6 +59,8 @@ struct ApiServer::Impl {
   Metrics own_metrics;
   Metrics* metrics = &own_metrics;
   InMemoryFunctionRegistry memory_registry;
+  InMemoryUrlRegistry memory_urls;
+  InMemoryLayerRegistry memory_layers;
   std::thread sync_thread;  // LambdaApi::Sync every options.sync_interval
   std::mutex sync_mu;
   std::condition_variable sync_cv;
@@ -65,6 +69,8 @@ struct ApiServer::Impl {
   std::unique_ptr<WorkPool> control_pool;
   std::unique_ptr<WorkPool> invoke_pool;
   std::unique_ptr<LambdaApi> lambda;
+  std::unique_ptr<LambdaLayers> layers;
+  std::unique_ptr<FunctionUrls> urls;
   std::unique_ptr<SfnApi> sfn;
   Router router;
   std::unique_ptr<HttpServer> http;
@@ -72,10 +78,21 @@ struct ApiServer::Impl {
 
   std::size_t BodyLimit(const HttpRequest& head) const {
     if (head.Header("x-amz-target")) return kMaxSfnRequestBytes;
+    if (RouteFunctionUrl(head)) return kMaxInvokeRequestBytes;
+    if (head.method == "POST" && head.path.rfind("/2018-10-31/layers/", 0) == 0) {
+      return kMaxCodeRequestBytes;  // PublishLayerVersion: the zip, base64 in JSON
+    }
     return LambdaBodyLimit(head);
   }
   HttpResponse TooLarge(const HttpRequest& head, std::size_t limit) const {
     if (head.Header("x-amz-target")) return SfnTooLarge(limit);
+    if (RouteFunctionUrl(head)) {
+      HttpResponse response;
+      response.status = 413;
+      response.body = "{\"Message\":\"Request must be smaller than " + std::to_string(limit) +
+                      " bytes for the InvokeFunction operation\"}";
+      return response;
+    }
     return LambdaTooLarge(head, limit);
   }
   void Handle(HttpRequest request, Respond respond);
@@ -113,6 +130,23 @@ static void LogRequest(std::string_view method, std::string_view operation,
 
 void ApiServer::Impl::Handle(HttpRequest request, Respond respond) {
   const auto received = std::chrono::steady_clock::now();
+  if (auto target = RouteFunctionUrl(request)) {
+    // A function URL: its own auth (AuthType), its own answers (not the API's error shapes).
+    Respond counted = [this, respond = std::move(respond), received,
+                       method = request.method](HttpResponse response) {
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - received).count();
+      metrics->CountRequest("url", "InvokeFunctionUrl", response.status, seconds);
+      std::string request_id;
+      for (const auto& [name, value] : response.headers) {
+        if (name == "x-amzn-RequestId") request_id = value;
+      }
+      LogRequest(method, "InvokeFunctionUrl", response, request_id, seconds);
+      respond(std::move(response));
+    };
+    urls->Serve(std::move(request), std::move(*target), *invoke_pool, std::move(counted));
+    return;
+  }
   std::string request_id = NewRequestId();
   if (request.method == "GET" &&
       (request.path == "/health" || request.path == "/metrics" || request.path == "/ping")) {
@@ -263,7 +297,26 @@ void ApiServer::Start(std::ostream& log) {
   FunctionRegistry& registry = options.registry ? *options.registry : impl.memory_registry;
   impl.lambda =
       std::make_unique<LambdaApi>(std::move(lambda_options), *functions, registry, *impl.metrics);
+  LambdaLayersOptions layer_options;
+  layer_options.root = options.code_store.empty()
+                           ? (fs::path(impl.data_dir) / "layers").string()
+                           : (fs::path(options.code_store) / ".layers").string();
+  layer_options.region = options.region;
+  layer_options.account_id = options.account_id;
+  impl.layers = std::make_unique<LambdaLayers>(
+      std::move(layer_options),
+      options.layer_registry ? *options.layer_registry : impl.memory_layers);
+  impl.lambda->SetLayers(impl.layers.get());
   impl.lambda->Register(impl.router, *impl.control_pool, *impl.invoke_pool);
+  impl.layers->Register(impl.router, *impl.control_pool);
+  FunctionUrlsOptions url_options;
+  url_options.region = options.region;
+  url_options.account_id = options.account_id;
+  url_options.credentials = impl.credentials ? &*impl.credentials : nullptr;
+  impl.urls = std::make_unique<FunctionUrls>(
+      std::move(url_options), *impl.lambda, registry,
+      options.url_registry ? *options.url_registry : impl.memory_urls);
+  impl.urls->Register(impl.router, *impl.control_pool);
   impl.sfn = std::make_unique<SfnApi>(options.engine);
   impl.sfn->Register(impl.router, *impl.control_pool, *impl.invoke_pool);
   if (options.schedules != nullptr) {

@@ -22,7 +22,9 @@ class ScheduleStore;
 namespace switchyard::orchestrator::api {
 
 class FunctionRegistry;
+class LayerRegistry;
 class Metrics;
+class UrlRegistry;
 
 struct ApiServerOptions {
   std::string bind_address = "127.0.0.1";
@@ -43,6 +45,10 @@ struct ApiServerOptions {
   // Where functions are kept (serve: store::PgFunctionRegistry on the engine's database). Null:
   // in memory, gone at Stop. Must outlive the server.
   FunctionRegistry* registry = nullptr;
+  // Where function URL configs and layers are kept (serve: store::PgUrlRegistry and
+  // store::PgLayerRegistry). Null: in memory. Must outlive the server.
+  UrlRegistry* url_registry = nullptr;
+  LayerRegistry* layer_registry = nullptr;
   // With a durable registry: the directory zip-built code is unpacked into (kept across
   // restarts; see LambdaApiOptions::code_store). Empty: <data_dir>/functions, owned by the
   // invoker.
