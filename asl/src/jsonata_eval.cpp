@@ -1764,6 +1764,8 @@ JsonataResult Evaluator::BinaryOp(const JsonataNode& node, const Value& lhs, con
         if (!s.ok()) return fail(s.TakeError());
         out += s.value().str();
       }
+      // Long strings cost steps, so max_steps also bounds the memory of repeated doubling.
+      steps_ += out.size() / 256;
       return Value::String(std::move(out));
     }
     case '.': {  // range
