@@ -957,6 +957,34 @@ class Evaluator {
 
   JsonataResult Eval(const JsonataNode& node, const Value& input, const EnvPtr& env,
                      bool tail = false);
+
+  // A new frame. Frames and closures can form cycles (a block binds a lambda that captures the
+  // block's frame), which reference counting alone never frees: the evaluator remembers its frames
+  // and clears the live ones when it ends (no function value outlives an evaluation).
+  std::shared_ptr<Env> NewEnv() {
+    auto env = std::make_shared<Env>();
+    if (envs_.size() >= envs_compact_at_) {
+      std::erase_if(envs_, [](const std::weak_ptr<Env>& w) { return w.expired(); });
+      envs_compact_at_ = std::max<std::size_t>(64, envs_.size() * 2);
+    }
+    envs_.push_back(env);
+    return env;
+  }
+
+  ~Evaluator() {
+    std::vector<std::shared_ptr<Env>> live;
+    for (const auto& w : envs_) {
+      if (auto e = w.lock()) live.push_back(std::move(e));
+    }
+    envs_.clear();
+    for (auto& e : live) {
+      e->vars.clear();
+      e->keep_alive = Value();
+    }
+    for (auto& e : live) e->parent.reset();
+  }
+  Evaluator(const Evaluator&) = delete;
+  Evaluator& operator=(const Evaluator&) = delete;
   JsonataResult Apply(const Value& proc, JsonataArgs args, const Value& input, const EnvPtr& env);
 
  private:
@@ -1019,6 +1047,8 @@ class Evaluator {
   int depth_ = 0;
   uint64_t steps_ = 0;
   uint64_t rng_state_ = 0x5DEECE66DULL;
+  std::vector<std::weak_ptr<Env>> envs_;
+  std::size_t envs_compact_at_ = 64;
 };
 
 const JsonataOptions& CallContext::Options() const { return ev_.options(); }
@@ -1038,7 +1068,7 @@ JsonataResult Evaluator::Step(const JsonataNode& node) {
 }
 
 EnvPtr Evaluator::FrameFromTuple(const EnvPtr& env, const Value& tuple) {
-  auto frame = std::make_shared<Env>();
+  auto frame = NewEnv();
   frame->parent = env;
   // The frame's names point into a private copy of the tuple (the stream's tuples may change).
   auto copy = std::make_shared<Object>(tuple.object());
@@ -1156,7 +1186,7 @@ JsonataResult Evaluator::EvalCondition(const JsonataNode& node, const Value& inp
 
 JsonataResult Evaluator::EvalBlock(const JsonataNode& node, const Value& input, const EnvPtr& env,
                                    bool tail) {
-  auto frame = std::make_shared<Env>();
+  auto frame = NewEnv();
   frame->parent = env;
   EnvPtr fp = std::move(frame);
   Value result;
@@ -1305,7 +1335,7 @@ JsonataResult Evaluator::EvalLeaf(const JsonataNode& node, const Value& input, c
       break;
     }
     case Kind::kBlock: {
-      auto frame = std::make_shared<Env>();
+      auto frame = NewEnv();
       frame->parent = env;
       EnvPtr fp = frame;
       for (std::size_t i = 0; i < node.children.size(); ++i) {
@@ -2110,7 +2140,7 @@ JsonataResult Evaluator::ApplyLambda(const Value& proc, JsonataArgs& args, const
     JTRY(ok, l.signature->Validate(args, input, validated));
     use = &validated;
   }
-  auto frame = std::make_shared<Env>();
+  auto frame = NewEnv();
   frame->parent = l.env;
   frame->vars.reserve(l.params.size());
   for (std::size_t i = 0; i < l.params.size(); ++i) {
@@ -2187,7 +2217,10 @@ JsonataResult Evaluator::ApplyTransform(const TransformImpl& t, JsonataArgs& arg
       }
       if (match.IsObject()) {
         auto target = match.object_ptr();
-        for (const auto& [k, v] : update.object().members) target->Set(k, v);
+        for (const auto& [k, v] : update.object().members) {
+          // A value holding the match itself would make the tree a cycle: copy it.
+          target->Set(k, v.identity() == match.identity() ? jsonata::CloneValue(v) : v);
+        }
       }
     }
     if (node.children.size() > 2) {
@@ -2246,7 +2279,7 @@ JsonataResult Evaluator::EvalPartial(const JsonataNode& node, const Value& input
   if (f.kind == Function::Kind::kLambda && !ImplOf<LambdaImpl>(f).thunk) {
     // partialApplyProcedure: bind the supplied parameters in a new frame.
     const LambdaImpl& l = ImplOf<LambdaImpl>(f);
-    auto frame = std::make_shared<Env>();
+    auto frame = NewEnv();
     frame->parent = l.env;
     auto out = std::make_shared<LambdaImpl>();
     out->body = l.body;
@@ -2407,7 +2440,7 @@ std::variant<JsonataExpression, JsonataSyntaxError> JsonataExpression::Compile(
 JsonataEvalResult JsonataExpression::Evaluate(const Json* input, const JsonataBindings& bindings,
                                               const JsonataOptions& options) const {
   Evaluator ev(*impl_, options);
-  auto env = std::make_shared<Env>();
+  auto env = ev.NewEnv();
   for (const auto& [name, value] : bindings) {
     env->Bind(name, value ? jsonata::FromJson(*value) : Value());
   }
