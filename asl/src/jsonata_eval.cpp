@@ -1038,6 +1038,11 @@ std::string ProcName(const JsonataNode& procedure) {
   return Error("T1006", "Attempted to invoke a non-function");
 }
 
+// The "@" of a tuple (nullptr when there is none).
+const Value* TupleFocus(const Value& tuple) {
+  return tuple.IsObject() ? tuple.object().Find("@") : nullptr;
+}
+
 class Evaluator;
 
 class CallContext : public jsonata::JsonataCall {
@@ -1185,6 +1190,7 @@ JsonataResult Evaluator::Step(const JsonataNode& node) {
 EnvPtr Evaluator::FrameFromTuple(const EnvPtr& env, const Value& tuple) {
   auto frame = NewEnv();
   frame->parent = env;
+  if (!tuple.IsObject()) return frame;  // the empty stream's placeholder item
   // The frame's names point into a private copy of the tuple (the stream's tuples may change).
   auto copy = std::make_shared<Object>(tuple.object());
   frame->keep_alive = Value::Obj(copy);
@@ -1322,16 +1328,6 @@ JsonataResult Evaluator::EvalLeaf(const JsonataNode& node, const Value& input, c
                                   bool tail) {
   Value result;
   switch (node.kind) {
-    case Kind::kPath: {
-      JTRY(r, EvalPath(node, input, env));
-      result = std::move(r);
-      break;
-    }
-    case Kind::kBinary: {
-      JTRY(r, EvalBinary(node, input, env));
-      result = std::move(r);
-      break;
-    }
     case Kind::kNegate: {
       JTRY(v, Eval(node.children[0], input, env));
       if (v.IsUndefined()) {
@@ -1346,16 +1342,6 @@ JsonataResult Evaluator::EvalLeaf(const JsonataNode& node, const Value& input, c
                        node.position, "-");
         }
       }
-      break;
-    }
-    case Kind::kArray: {
-      JTRY(r, EvalArray(node, input, env));
-      result = std::move(r);
-      break;
-    }
-    case Kind::kObject: {
-      JTRY(r, EvalGroup(node, input, env));
-      result = std::move(r);
       break;
     }
     case Kind::kName:
@@ -1437,34 +1423,6 @@ JsonataResult Evaluator::EvalLeaf(const JsonataNode& node, const Value& input, c
       if (v) result = *v;
       break;
     }
-    case Kind::kCondition: {
-      JTRY(cond, Eval(node.children[0], input, env));
-      Value b = jsonata::BooleanOf(cond);
-      if (b.IsBool() && b.boolean()) {
-        JTRY(r, Eval(node.children[1], input, env, tail));
-        result = std::move(r);
-      } else if (node.children.size() > 2) {
-        JTRY(r, Eval(node.children[2], input, env, tail));
-        result = std::move(r);
-      }
-      break;
-    }
-    case Kind::kBlock: {
-      auto frame = NewEnv();
-      frame->parent = env;
-      EnvPtr fp = frame;
-      for (std::size_t i = 0; i < node.children.size(); ++i) {
-        JTRY(r, Eval(node.children[i], input, fp, tail && i + 1 == node.children.size()));
-        result = std::move(r);
-      }
-      break;
-    }
-    case Kind::kBind: {
-      JTRY(v, Eval(node.children[1], input, env));
-      env->Bind(node.children[0].value, v);
-      result = std::move(v);
-      break;
-    }
     case Kind::kRegex: {
       auto it = impl_.regexes.find(&node);
       if (it == impl_.regexes.end()) {
@@ -1512,21 +1470,6 @@ JsonataResult Evaluator::EvalLeaf(const JsonataNode& node, const Value& input, c
           result = *b;
         }
       }
-      break;
-    }
-    case Kind::kLambda: {
-      JTRY(r, EvalLambda(node, input, env, false));
-      result = std::move(r);
-      break;
-    }
-    case Kind::kPartial: {
-      JTRY(r, EvalPartial(node, input, env));
-      result = std::move(r);
-      break;
-    }
-    case Kind::kApply: {
-      JTRY(r, EvalApply(node, input, env));
-      result = std::move(r);
       break;
     }
     case Kind::kTransform: {
@@ -1587,7 +1530,7 @@ JsonataResult Evaluator::EvalPath(const JsonataNode& node, const Value& input, c
       if (tuples.IsArray()) {
         out->items.reserve(tuples.array().items.size());
         for (const Value& t : tuples.array().items) {
-          const Value* at = t.object().Find("@");
+          const Value* at = TupleFocus(t);
           out->items.push_back(at ? *at : Value());
         }
       }
@@ -1702,7 +1645,7 @@ JsonataResult Evaluator::EvalTupleStep(const JsonataNode& step, const Value& inp
   }
   for (const Value& tuple : tuples.array().items) {
     EnvPtr step_env = FrameFromTuple(env, tuple);
-    const Value* at = tuple.object().Find("@");
+    const Value* at = TupleFocus(tuple);
     JTRY(res, Eval(step, at ? *at : Value(), step_env));
     if (res.IsUndefined()) continue;
     std::vector<Value> single;
@@ -1715,9 +1658,11 @@ JsonataResult Evaluator::EvalTupleStep(const JsonataNode& step, const Value& inp
     }
     const bool res_tuples = res.IsArray() && res.array().tuple_stream;
     for (std::size_t b = 0; b < list->size(); ++b) {
-      auto t = std::make_shared<Object>(tuple.object());
+      auto t = tuple.IsObject() ? std::make_shared<Object>(tuple.object()) : Object::Make();
       if (res_tuples) {
-        for (const auto& [k, v] : (*list)[b].object().members) t->Set(k, v);
+        if ((*list)[b].IsObject()) {
+          for (const auto& [k, v] : (*list)[b].object().members) t->Set(k, v);
+        }
       } else {
         if (step.focus) {
           t->Set(*step.focus, (*list)[b]);
@@ -1759,7 +1704,7 @@ JsonataResult Evaluator::EvalFilter(const JsonataNode& predicate, const Value& i
     Value context = item;
     EnvPtr frame = env;
     if (tuple_stream) {
-      const Value* at = item.object().Find("@");
+      const Value* at = TupleFocus(item);
       context = at ? *at : Value();
       frame = FrameFromTuple(env, item);
     }
@@ -2012,7 +1957,7 @@ JsonataResult Evaluator::EvalGroup(const JsonataNode& node, const Value& input, 
     EnvPtr frame = reduce ? FrameFromTuple(env, item) : env;
     Value context = item;
     if (reduce) {
-      const Value* at = item.object().Find("@");
+      const Value* at = TupleFocus(item);
       context = at ? *at : Value();
     }
     for (std::size_t p = 0; p < pairs; ++p) {
@@ -2048,14 +1993,15 @@ JsonataResult Evaluator::EvalGroup(const JsonataNode& node, const Value& input, 
       auto merged = Object::Make();
       if (g.data.IsArray()) {
         const auto& ts = g.data.array().items;
-        if (!ts.empty()) *merged = ts[0].object();
+        if (!ts.empty() && ts[0].IsObject()) *merged = ts[0].object();
         for (std::size_t i = 1; i < ts.size(); ++i) {
+          if (!ts[i].IsObject()) continue;
           for (const auto& [k, v] : ts[i].object().members) {
             const Value* prev = merged->Find(k);
             merged->Set(k, Append(prev ? *prev : Value(), v));
           }
         }
-      } else {
+      } else if (g.data.IsObject()) {
         *merged = g.data.object();
       }
       const Value* at = merged->Find("@");
@@ -2081,7 +2027,7 @@ JsonataResult Evaluator::EvalSort(const JsonataNode& node, const Value& input, c
     Value context = items[i];
     EnvPtr frame = env;
     if (tuple_sort) {
-      const Value* at = items[i].object().Find("@");
+      const Value* at = TupleFocus(items[i]);
       context = at ? *at : Value();
       frame = FrameFromTuple(env, items[i]);
     }
@@ -2509,8 +2455,13 @@ int FunctionArity(const Value& function) {
 }
 
 namespace {
+struct NameHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
 struct BuiltinRegistry {
-  std::unordered_map<std::string, Value> by_name;
+  std::unordered_map<std::string, Value, NameHash, std::equal_to<>> by_name;
   BuiltinRegistry() {
     JsonataBuiltinTable table;
     RegisterCoreBuiltins(table);
@@ -2535,7 +2486,7 @@ struct BuiltinRegistry {
 
 const Value* FindBuiltin(std::string_view name) {
   static const BuiltinRegistry registry;
-  auto it = registry.by_name.find(std::string(name));
+  auto it = registry.by_name.find(name);
   return it == registry.by_name.end() ? nullptr : &it->second;
 }
 
