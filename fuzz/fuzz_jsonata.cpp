@@ -24,7 +24,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (compiled.index() != 0) std::abort();  // CheckJsonataSyntax accepted it
   JsonataOptions options;
   options.max_depth = 200;
-  options.max_steps = 20000;
+  options.max_steps = 5000;
   const JsonataBindings bindings{{"v", &five}};
   JsonataEvalResult result = std::get<0>(compiled).Evaluate(&input, bindings, options);
   if (!result && result.error().code.empty()) std::abort();

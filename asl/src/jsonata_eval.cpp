@@ -1877,10 +1877,14 @@ JsonataResult Evaluator::BinaryOp(const JsonataNode& node, const Value& lhs, con
                           "exceed 1e6.  Attempted to allocate " +
                               jsonata::NumberToString(size) + "."));
       }
+      // A range costs steps in proportion to its size, counted before it is allocated.
+      steps_ += static_cast<uint64_t>(size) / 16;
+      if (options_.max_steps != 0 && steps_ > options_.max_steps) {
+        return Error("U1001", kTimeout, node.position, node.value);
+      }
       auto out = Array::MakeSequence();
       out->items.reserve(static_cast<std::size_t>(size));
       for (double x = a; x <= b; x += 1) out->items.push_back(Value::Number(x));
-      steps_ += static_cast<uint64_t>(size) / 16;
       return Value::Arr(std::move(out));
     }
     case 'i': {  // in
