@@ -134,6 +134,16 @@ struct Array {
 // A JSON object: members in insertion order (as JavaScript keeps string keys), with a hash index
 // for large objects.
 struct Object {
+  Object() = default;
+  Object(const Object& other) : members(other.members) {}
+  Object& operator=(const Object& other) {
+    if (this != &other) {
+      members = other.members;
+      index_.clear();
+    }
+    return *this;
+  }
+
   // The value of `key`, or nullptr.
   const Value* Find(std::string_view key) const;
   // Adds `key` at the end, or replaces its value in place.
