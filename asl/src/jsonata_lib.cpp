@@ -13,38 +13,68 @@ namespace lib = jsonata_lib;
 
 namespace {
 
-// A regex literal: the compiled pattern, kept in a function Value of kind kRegex.
+// The object jsonata-js's regex closure returns for a match of `re` in `str` at or after byte
+// `from`: {match, start, end, groups, next}; `next` is a function (a regex Value bound to the
+// string and the match's end) giving the following match, D1004 when that one is empty.
+JsonataResult MatchObjectFrom(const std::shared_ptr<const lib::JsRegex>& re,
+                              const std::shared_ptr<const std::string>& str, std::size_t from,
+                              bool is_next);
+
 class RegexHolder : public JsonataRegex {
  public:
-  explicit RegexHolder(lib::JsRegex re) : re_(std::move(re)) {}
-  const lib::JsRegex& re() const { return re_; }
+  explicit RegexHolder(lib::JsRegex re) : re_(std::make_shared<lib::JsRegex>(std::move(re))) {}
+  const lib::JsRegex& re() const { return *re_; }
 
-  // Invoking the regex itself, /re/(str): jsonata-js returns {match, start, end, groups, next}
-  // for the first match, undefined when none. (`next` is left out: a regex called directly is
-  // only ever inspected by user code; the library functions walk matches themselves.)
+  // Invoking the regex itself, /re/(str): the first match object, undefined when none.
   JsonataResult Apply(JsonataCall& /*call*/, JsonataArgs& args) const override {
     if (args.empty() || !args[0].IsString()) return Value();
-    const std::string& str = args[0].str();
-    auto found = re_.Exec(str, 0);
-    if (auto* e = std::get_if<JsonataError>(&found)) return std::move(*e);
-    const auto& m = std::get<0>(found);
-    if (!m) return Value();
-    auto object = Object::Make();
-    object->Set("match", Value::String(str.substr(m->start, m->end - m->start)));
-    const auto start = lib::Utf16Index(str, m->start);
-    object->Set("start", Value::Number(static_cast<double>(start)));
-    object->Set("end", Value::Number(static_cast<double>(lib::Utf16Index(str, m->end))));
-    auto groups = Array::Make();
-    for (const auto& g : m->groups) {
-      groups->items.push_back(g ? Value::String(*g) : Value());
-    }
-    object->Set("groups", Value::Arr(groups));
-    return Value::Obj(object);
+    return MatchObjectFrom(re_, std::make_shared<const std::string>(args[0].str()), 0, false);
   }
 
  private:
-  lib::JsRegex re_;
+  std::shared_ptr<const lib::JsRegex> re_;
 };
+
+// The `next` of a match object.
+class NextMatch : public JsonataRegex {
+ public:
+  NextMatch(std::shared_ptr<const lib::JsRegex> re, std::shared_ptr<const std::string> str,
+            std::size_t from)
+      : re_(std::move(re)), str_(std::move(str)), from_(from) {}
+  JsonataResult Apply(JsonataCall& /*call*/, JsonataArgs& /*args*/) const override {
+    if (from_ >= str_->size()) return Value();
+    return MatchObjectFrom(re_, str_, from_, true);
+  }
+
+ private:
+  std::shared_ptr<const lib::JsRegex> re_;
+  std::shared_ptr<const std::string> str_;
+  std::size_t from_;
+};
+
+JsonataResult MatchObjectFrom(const std::shared_ptr<const lib::JsRegex>& re,
+                              const std::shared_ptr<const std::string>& str, std::size_t from,
+                              bool is_next) {
+  auto found = re->Exec(*str, from);
+  if (auto* e = std::get_if<JsonataError>(&found)) return std::move(*e);
+  const auto& m = std::get<0>(found);
+  if (!m) return Value();
+  if (is_next && m->start == m->end) {
+    return MakeJsonataError("D1004", "Regular expression matches zero length string");
+  }
+  auto object = Object::Make();
+  object->Set("match", Value::String(str->substr(m->start, m->end - m->start)));
+  object->Set("start", Value::Number(static_cast<double>(lib::Utf16Index(*str, m->start))));
+  object->Set("end", Value::Number(static_cast<double>(lib::Utf16Index(*str, m->end))));
+  auto groups = Array::Make();
+  for (const auto& g : m->groups) groups->items.push_back(g ? Value::String(*g) : Value());
+  object->Set("groups", Value::Arr(groups));
+  auto next = std::make_shared<Function>();
+  next->kind = Function::Kind::kRegex;
+  next->regex = std::make_shared<NextMatch>(re, str, m->end);
+  object->Set("next", Value::Fn(std::move(next)));
+  return Value::Obj(object);
+}
 
 // The regex inside a function value, or nullptr when it is another kind of function (a user's
 // custom matcher).

@@ -6,6 +6,8 @@
 
 #include <string>
 
+#include "switchyard/asl/jsonata_eval.hpp"
+
 namespace switchyard::asl::jsonata_lib {
 namespace {
 
@@ -266,6 +268,101 @@ TEST(JsonataLibAws, HashRandomUuid) {
   ASSERT_EQ(uuid.size(), 36u);
   EXPECT_EQ(uuid[14], '4');
   EXPECT_NE(std::string("89ab").find(uuid[19]), std::string::npos);
+}
+
+// ---- The same functions through the evaluator (registration, signatures, sequences).
+
+class CountingRandom : public RandomSource {
+ public:
+  uint64_t NextU64() override { return value_ += 0x9E3779B97F4A7C15ULL; }
+
+ private:
+  uint64_t value_ = 0;
+};
+
+std::string Eval(std::string_view expr, const char* input = nullptr, int64_t now_ms = 0) {
+  auto compiled = JsonataExpression::Compile(expr);
+  if (auto* syntax = std::get_if<JsonataSyntaxError>(&compiled)) return "!" + syntax->code;
+  std::optional<Json> data;
+  if (input != nullptr) data = ParseJson(input);
+  CountingRandom random;
+  JsonataOptions options;
+  options.now_ms = now_ms;
+  options.random = &random;
+  auto result = std::get<JsonataExpression>(compiled).Evaluate(data ? &*data : nullptr, {},
+                                                                options);
+  if (!result.ok()) return "!" + result.error().code;
+  if (!result.value()) return "undefined";
+  return DumpJson(*result.value());
+}
+
+TEST(JsonataLibExpressions, Numbers) {
+  EXPECT_EQ(Eval("$formatNumber(12345.6, '#,###.00')"), R"("12,345.60")");
+  EXPECT_EQ(Eval("$formatNumber(1234.5678, '#.##0,00', {'decimal-separator': ',', "
+                 "'grouping-separator': '.'})"),
+            R"("1.234,57")");
+  EXPECT_EQ(Eval("$formatNumber(1, '#;#;#')"), "!D3080");
+  EXPECT_EQ(Eval("$formatNumber(undefined, '#')"), "undefined");
+  EXPECT_EQ(Eval("$formatBase(100, 2)"), R"("1100100")");
+  EXPECT_EQ(Eval("$formatBase(100, 1)"), "!D3100");
+  EXPECT_EQ(Eval("$formatInteger(1234, 'w')"),
+            R"("one thousand, two hundred and thirty-four")");
+  EXPECT_EQ(Eval("$parseInteger('MCMLXXXIV', 'I')"), "1984");
+  EXPECT_EQ(Eval("x.$formatInteger($, '0;o')", R"({"x":[1,2,3]})"), R"(["1st","2nd","3rd"])");
+}
+
+TEST(JsonataLibExpressions, DateTime) {
+  EXPECT_EQ(Eval("$fromMillis(1510067274972)"), R"("2017-11-07T15:07:54.972Z")");
+  EXPECT_EQ(Eval("$fromMillis(1521801216617, '[FNn], [D1o] [MNn] [Y]')"),
+            R"("Friday, 23rd March 2018")");
+  EXPECT_EQ(Eval("$toMillis('2017-10-30T15:28:34Z')"), "1509377314000");
+  EXPECT_EQ(Eval("$toMillis('foo')"), "!D3110");
+  EXPECT_EQ(Eval("$now()", nullptr, 1510067274972), R"("2017-11-07T15:07:54.972Z")");
+  EXPECT_EQ(Eval("$now('[H01]:[m01]', '+0100')", nullptr, 1510067274972), R"("16:07")");
+  EXPECT_EQ(Eval("$millis()", nullptr, 1510067274972), "1510067274972");
+  EXPECT_EQ(Eval("$toMillis('13:45', '[H]:[m]') ~> $fromMillis()", nullptr, 1542189600000),
+            R"("2018-11-14T13:45:00.000Z")");
+}
+
+TEST(JsonataLibExpressions, Regex) {
+  EXPECT_EQ(Eval("$match('ababbabbcc', /a(b+)/)"),
+            R"([{"match":"ab","index":0,"groups":["b"]},{"match":"abb","index":2,"groups":["bb"]},)"
+            R"({"match":"abb","index":5,"groups":["bb"]}])");
+  EXPECT_EQ(Eval("$match('ab', /a(b+)/)"), R"({"match":"ab","index":0,"groups":["b"]})");
+  EXPECT_EQ(Eval("$match('ab', /x/)"), "undefined");
+  EXPECT_EQ(Eval("$replace('John Smith', /(\\w+)\\s(\\w+)/, '$2, $1')"), R"("Smith, John")");
+  EXPECT_EQ(Eval("$replace('temperature = 68F today', /(-?\\d+(?:\\.\\d*)?)F\\b/, "
+                 "function($m) { ($number($m.groups[0]) - 32) * 5/9 & 'C' })"),
+            R"("temperature = 20C today")");
+  EXPECT_EQ(Eval("$replace('hat', /hat/, function($m) { 42 })"), "!D3012");
+  EXPECT_EQ(Eval("$replace('abracadabra', /.*?/, '$1')"), "!D1004");
+  EXPECT_EQ(Eval("$split('ababbxabbcc', /b+/)"), R"(["a","a","xa","cc"])");
+  EXPECT_EQ(Eval("$split('a, b, c', ', ', 2)"), R"(["a","b"])");
+  EXPECT_EQ(Eval("$split('a', ',', -1)"), "!D3020");
+  EXPECT_EQ(Eval("$contains('Bowler Hat', /hat/i)"), "true");
+  EXPECT_EQ(Eval("$contains('Hello World', 'World')"), "true");
+  EXPECT_EQ(Eval("$split('some text', $uppercase)"), "!T1010");
+  // A regex called directly, and its next().
+  EXPECT_EQ(Eval("/b+/('abbcb').match"), R"("bb")");
+  EXPECT_EQ(Eval("( $next := /b+/('abbcb').next; $next().start )"), "4");
+  EXPECT_EQ(Eval("( $next := /x*/('abc').next; $next() )"), "!D1004");
+  // A custom matcher (jsonata-js's evaluateMatcher protocol).
+  EXPECT_EQ(Eval("( $m := function($s) { $contains($s, 'x') ? {'match': 'x', 'start': 1, "
+                 "'end': 2, 'groups': []} }; $split('axb', $m) )"),
+            R"(["a","b"])");
+}
+
+TEST(JsonataLibExpressions, EncodingAndAws) {
+  EXPECT_EQ(Eval("$base64encode('myuser:mypass')"), R"("bXl1c2VyOm15cGFzcw==")");
+  EXPECT_EQ(Eval("$base64decode('bXl1c2VyOm15cGFzcw==')"), R"("myuser:mypass")");
+  EXPECT_EQ(Eval("$encodeUrlComponent('?x=test')"), R"("%3Fx%3Dtest")");
+  EXPECT_EQ(Eval("$decodeUrl('%E0%A4%A')"), "!D3140");
+  EXPECT_EQ(Eval("$hash('input data', 'SHA-256')"),
+            R"("b4a697a057313163aee33cd8d40c66e9f0f177e00cac2de32475ffff6169c3e3")");
+  EXPECT_EQ(Eval("$hash('a', 'CRC32')"), "!D3137");
+  EXPECT_EQ(Eval("$random(42)"), "0.7275636800328681");
+  EXPECT_EQ(Eval("$random() < 1 and $random() >= 0"), "true");
+  EXPECT_EQ(Eval("$length($uuid())"), "36");
 }
 
 }  // namespace
