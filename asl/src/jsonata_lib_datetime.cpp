@@ -7,7 +7,9 @@
 // zone, which for AWS is UTC).
 #include <cmath>
 #include <cstdlib>
+#include <memory>
 #include <numeric>
+#include <unordered_map>
 
 #include "jsonata_lib.hpp"
 
@@ -490,6 +492,15 @@ Outcome<std::string> FormatIntegerWith(double value, const IntegerFormat& format
       if (format.letter_case == Case::kLower) out = Lower(out);
       break;
     case Primary::kDecimal: {
+      if (format.zero_code == U'0' && !format.regular && format.separators.empty() &&
+          !format.ordinal) {
+        std::string plain = JsNumberToString(value);
+        if (static_cast<long>(plain.size()) < format.mandatory_digits) {
+          plain.insert(0, static_cast<std::size_t>(format.mandatory_digits) - plain.size(), '0');
+        }
+        out = std::move(plain);
+        break;
+      }
       std::u32string digits = U32(JsNumberToString(value));
       const long pad = format.mandatory_digits - static_cast<long>(digits.size());
       if (pad > 0) digits = std::u32string(static_cast<std::size_t>(pad), U'0') + digits;
@@ -1090,9 +1101,21 @@ Outcome<std::optional<double>> ParseInteger(std::string_view text, std::string_v
 Outcome<std::string> FromMillis(double millis, std::optional<std::string_view> picture,
                                 std::optional<std::string_view> timezone) {
   if (!picture) return FormatDateTime(millis, IsoSpec(), timezone);
-  auto spec = AnalyseDateTimePicture(*picture);
-  if (auto* e = std::get_if<JsonataError>(&spec)) return std::move(*e);
-  return FormatDateTime(millis, std::get<0>(spec), timezone);
+  // Analysed pictures by text, per thread (a picture is nearly always a literal repeated by every
+  // evaluation); bounded: cleared when full.
+  thread_local std::unordered_map<std::string, std::shared_ptr<const std::vector<PicturePart>>>
+      cache;
+  auto it = cache.find(std::string(*picture));
+  if (it == cache.end()) {
+    auto spec = AnalyseDateTimePicture(*picture);
+    if (auto* e = std::get_if<JsonataError>(&spec)) return std::move(*e);
+    if (cache.size() >= 256) cache.clear();
+    it = cache
+             .emplace(std::string(*picture), std::make_shared<const std::vector<PicturePart>>(
+                                                 std::get<0>(std::move(spec))))
+             .first;
+  }
+  return FormatDateTime(millis, *it->second, timezone);
 }
 
 namespace {

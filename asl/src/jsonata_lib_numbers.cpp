@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <numeric>
+#include <unordered_map>
 
 #include "jsonata_lib.hpp"
 
@@ -74,8 +75,10 @@ double ShiftDecimal(double value, int places) {
   int n = 0;
   ShortestDigits(value, digits, n);
   const int exponent = n - static_cast<int>(digits.size()) + places;
-  std::string text = (value < 0 ? "-" : "") + digits + "e" + std::to_string(exponent);
-  return std::strtod(text.c_str(), nullptr);
+  const std::string text = (value < 0 ? "-" : "") + digits + "e" + std::to_string(exponent);
+  double shifted = 0;
+  std::from_chars(text.data(), text.data() + text.size(), shifted);
+  return shifted;
 }
 
 // JavaScript's Math.round: the nearest integer, ties towards +infinity.
@@ -89,8 +92,10 @@ double JsMathRound(double x) {
 std::string ToFixed(double value, int digits) {
   if (value >= 1e21) return JsNumberToString(value);
   std::array<char, 512> buffer{};
-  std::snprintf(buffer.data(), buffer.size(), "%.*f", digits, value);
-  return buffer.data();
+  auto result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value,
+                              std::chars_format::fixed, digits);
+  if (result.ec != std::errc()) return JsNumberToString(value);
+  return std::string(buffer.data(), result.ptr);
 }
 
 struct Properties {
@@ -226,8 +231,16 @@ Outcome<std::string> FormatBase(double value, std::optional<double> radix) {
   return std::string(out.rbegin(), out.rend());
 }
 
-Outcome<std::string> FormatNumber(double value, std::string_view picture_utf8,
-                                  const Json* options) {
+namespace {
+
+// A validated, analysed picture with its properties (what formatting a number needs).
+struct NumberPicture {
+  Properties p;
+  char32_t zero = U'0';
+  std::vector<Analysis> variables;  // [0] for values >= 0, [1] for negative ones
+};
+
+Outcome<NumberPicture> AnalyseNumberPicture(std::string_view picture_utf8, const Json* options) {
   Properties p;
   if (options != nullptr && options->IsObject()) {
     for (auto it = options->MemberBegin(); it != options->MemberEnd(); ++it) {
@@ -492,7 +505,34 @@ Outcome<std::string> FormatNumber(double value, std::string_view picture_utf8,
     variables.push_back(variables[0]);
     variables[1].prefix = p.minus_sign + variables[1].prefix;
   }
-  const Analysis& pic = value >= 0 ? variables[0] : variables[1];
+  NumberPicture result;
+  result.p = std::move(p);
+  result.zero = zero;
+  result.variables = std::move(variables);
+  return result;
+}
+
+// Analysed pictures by text (options-free calls only), per thread: a picture is nearly always a
+// literal that every evaluation repeats. Bounded: cleared when full.
+std::shared_ptr<const NumberPicture> CachedNumberPicture(std::string_view picture,
+                                                         JsonataError* error) {
+  thread_local std::unordered_map<std::string, std::shared_ptr<const NumberPicture>> cache;
+  if (auto it = cache.find(std::string(picture)); it != cache.end()) return it->second;
+  auto analysed = AnalyseNumberPicture(picture, nullptr);
+  if (auto* e = std::get_if<JsonataError>(&analysed)) {
+    *error = std::move(*e);
+    return nullptr;
+  }
+  if (cache.size() >= 256) cache.clear();
+  auto shared = std::make_shared<const NumberPicture>(std::get<0>(std::move(analysed)));
+  cache.emplace(std::string(picture), shared);
+  return shared;
+}
+
+Outcome<std::string> FormatWith(double value, const NumberPicture& np) {
+  const Properties& p = np.p;
+  const char32_t zero = np.zero;
+  const Analysis& pic = value >= 0 ? np.variables[0] : np.variables[1];
 
   double adjusted = value;
   if (Contains(pic.picture, p.percent)) {
@@ -579,6 +619,20 @@ Outcome<std::string> FormatNumber(double value, std::string_view picture_utf8,
   }
   s = pic.prefix + s + pic.suffix;
   return ToU8(s);
+}
+
+}  // namespace
+
+Outcome<std::string> FormatNumber(double value, std::string_view picture, const Json* options) {
+  if (options == nullptr || !options->IsObject() || options->MemberCount() == 0) {
+    JsonataError error;
+    auto cached = CachedNumberPicture(picture, &error);
+    if (!cached) return error;
+    return FormatWith(value, *cached);
+  }
+  auto analysed = AnalyseNumberPicture(picture, options);
+  if (auto* e = std::get_if<JsonataError>(&analysed)) return std::move(*e);
+  return FormatWith(value, std::get<0>(analysed));
 }
 
 }  // namespace switchyard::asl::jsonata_lib
