@@ -156,6 +156,8 @@ struct DateFields {
 DateFields FieldsOf(double time) {
   DateFields f;
   f.time = time;
+  // Callers keep times within Date's range; clamp anything else so the conversion is defined.
+  if (!(std::fabs(time) <= 8.64e15)) time = std::isnan(time) ? 0 : std::copysign(8.64e15, time);
   const auto t = static_cast<int64_t>(std::floor(time));
   const int64_t days = FloorDiv(t, 86400000);
   const int64_t ms_in_day = t - days * 86400000;
@@ -455,6 +457,9 @@ std::string NumberToWords(double num, bool prev, bool ordinal) {
 }
 
 Outcome<std::string> FormatIntegerWith(double value, const IntegerFormat& format) {
+  // JSONata numbers are finite (arithmetic that overflows is D1001); NaN can only come from a
+  // date outside Date's range, written as JavaScript would write it.
+  if (!std::isfinite(value)) return JsNumberToString(value);
   const bool negative = value < 0;
   value = std::fabs(value);
   std::string out;
@@ -1100,6 +1105,13 @@ Outcome<std::optional<double>> ParseInteger(std::string_view text, std::string_v
 
 Outcome<std::string> FromMillis(double millis, std::optional<std::string_view> picture,
                                 std::optional<std::string_view> timezone) {
+  // JavaScript's Date holds +-8.64e15 ms (+-100,000,000 days); beyond, every field is NaN and
+  // jsonata-js writes garbage ("NaN-NaN-NaN..."). Refused here with a clear message instead.
+  if (!(std::fabs(millis) <= 8.64e15)) {
+    return LibError("D3137", "The argument of the fromMillis function is outside the range of a "
+                             "date (+/-8.64e15 milliseconds): " +
+                                 JsNumberToString(millis));
+  }
   if (!picture) return FormatDateTime(millis, IsoSpec(), timezone);
   // Analysed pictures by text, per thread (a picture is nearly always a literal repeated by every
   // evaluation); bounded: cleared when full.

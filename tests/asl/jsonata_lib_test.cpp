@@ -132,6 +132,9 @@ TEST(JsonataLibDateTime, FromMillis) {
   EXPECT_EQ(Render(FromMillis(0, "[Y", std::nullopt)), "!D3135");
   EXPECT_EQ(Render(FromMillis(0, "[Z00001]", std::nullopt)), "!D3134");
   EXPECT_EQ(Render(FromMillis(0, "[[[Y]]]", std::nullopt)), "[1970]");
+  EXPECT_EQ(Render(FromMillis(-62135596800000, std::nullopt, std::nullopt)),
+            "0001-01-01T00:00:00.000Z");
+  EXPECT_EQ(Render(FromMillis(1e20, std::nullopt, std::nullopt)), "!D3137");
 }
 
 TEST(JsonataLibDateTime, ToMillis) {
