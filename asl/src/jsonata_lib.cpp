@@ -2,9 +2,10 @@
 // functions of jsonata_lib.hpp (numbers, date/time, regular expressions, encoding, AWS's
 // additions), and the regex literal's compiled form. Signatures are jsonata-js 2.0.6's
 // (jsonata.js staticFrame.bind), plus AWS Step Functions' $hash, $random([seed]) and $uuid.
+#include "jsonata_lib.hpp"
+
 #include <cmath>
 
-#include "jsonata_lib.hpp"
 #include "jsonata_value.hpp"
 
 namespace switchyard::asl::jsonata {
@@ -196,8 +197,8 @@ JsonataResult FormatNumberFn(JsonataCall& /*call*/, JsonataArgs& args) {
   if (args[0].IsUndefined()) return Value();
   std::optional<Json> options;
   if (args.size() > 2 && args[2].IsObject()) options = ToJson(args[2]);
-  return StringOutcome(lib::FormatNumber(args[0].number(), args[1].str(),
-                                         options ? &*options : nullptr));
+  return StringOutcome(
+      lib::FormatNumber(args[0].number(), args[1].str(), options ? &*options : nullptr));
 }
 
 JsonataResult FormatBaseFn(JsonataCall& /*call*/, JsonataArgs& args) {
@@ -224,8 +225,7 @@ JsonataResult ParseIntegerFn(JsonataCall& /*call*/, JsonataArgs& args) {
 
 JsonataResult FromMillisFn(JsonataCall& /*call*/, JsonataArgs& args) {
   if (args[0].IsUndefined()) return Value();
-  return StringOutcome(
-      lib::FromMillis(args[0].number(), OptString(args[1]), OptString(args[2])));
+  return StringOutcome(lib::FromMillis(args[0].number(), OptString(args[1]), OptString(args[2])));
 }
 
 JsonataResult ToMillisFn(JsonataCall& call, JsonataArgs& args) {
@@ -341,8 +341,8 @@ JsonataResult ReplaceFn(JsonataCall& call, JsonataArgs& args) {
     return StringOutcome(lib::ReplaceString(str, args[1].str(), args[2].str(), limit));
   }
   const Value replacement = args[2];
-  lib::Replacer replacer = [&call, &replacement](const Json& match_object)
-      -> lib::Outcome<std::optional<std::string>> {
+  lib::Replacer replacer =
+      [&call, &replacement](const Json& match_object) -> lib::Outcome<std::optional<std::string>> {
     JsonataResult r = call.Apply(replacement, {FromJson(match_object)});
     if (!r) return r.TakeError();
     if (!r.value().IsString()) return std::optional<std::string>();
@@ -361,25 +361,26 @@ JsonataResult ReplaceFn(JsonataCall& call, JsonataArgs& args) {
   }
   std::string out;
   std::size_t position = 0;
-  auto error = WalkCustom(call, args[1], str, limit, [&](CustomMatch& m) -> std::optional<JsonataError> {
-    const std::size_t at = ByteOffsetOfUtf16(str, m.start);
-    if (at >= position) out.append(str, position, at - position);
-    std::optional<std::string> with;
-    if (replacement.IsString()) {
-      with = replacement.str();  // $n substitution needs groups as strings: keep it literal
-    } else {
-      JsonataResult r = call.Apply(replacement, {m.object});
-      if (!r) return r.TakeError();
-      if (r.value().IsString()) with = r.value().str();
-    }
-    if (!with) {
-      return MakeJsonataError("D3012",
-                              "Attempted to replace a matched string with a non-string value");
-    }
-    out += *with;
-    position = at + m.match.size();
-    return std::nullopt;
-  });
+  auto error =
+      WalkCustom(call, args[1], str, limit, [&](CustomMatch& m) -> std::optional<JsonataError> {
+        const std::size_t at = ByteOffsetOfUtf16(str, m.start);
+        if (at >= position) out.append(str, position, at - position);
+        std::optional<std::string> with;
+        if (replacement.IsString()) {
+          with = replacement.str();  // $n substitution needs groups as strings: keep it literal
+        } else {
+          JsonataResult r = call.Apply(replacement, {m.object});
+          if (!r) return r.TakeError();
+          if (r.value().IsString()) with = r.value().str();
+        }
+        if (!with) {
+          return MakeJsonataError("D3012",
+                                  "Attempted to replace a matched string with a non-string value");
+        }
+        out += *with;
+        position = at + m.match.size();
+        return std::nullopt;
+      });
   if (error) return std::move(*error);
   if (position < str.size()) out.append(str, position);
   return Value::String(std::move(out));

@@ -39,8 +39,8 @@ JsonataError LibError(std::string code, std::string message);
 // "digit", "pattern-separator"). Errors D3080-D3093.
 Outcome<std::string> FormatNumber(double value, std::string_view picture, const Json* options);
 
-// $formatBase(value [, radix]): the rounded value in base `radix` (default 10), lower-case digits as
-// JavaScript's Number.prototype.toString(radix). D3100 when the rounded radix is outside 2..36.
+// $formatBase(value [, radix]): the rounded value in base `radix` (default 10), lower-case digits
+// as JavaScript's Number.prototype.toString(radix). D3100 when the rounded radix is outside 2..36.
 Outcome<std::string> FormatBase(double value, std::optional<double> radix);
 
 // $formatInteger(value, picture): XPath format-integer (decimal digit families, grouping, ";o"
@@ -116,7 +116,8 @@ Outcome<std::vector<RegexMatch>> AllMatches(const JsRegex& re, std::string_view 
 std::size_t Utf16Index(std::string_view text, std::size_t byte_offset);
 
 // $match(str, regex [, limit]) as Json: an array of {"match", "index", "groups"} objects
-// (a group that did not take part is null: JavaScript's undefined, as JSON writes it). D3040 for a negative limit.
+// (a group that did not take part is null: JavaScript's undefined, as JSON writes it). D3040 for a
+// negative limit.
 Outcome<Json> Match(std::string_view str, const JsRegex& re, std::optional<double> limit);
 
 // A replacement function: given a match object ({"match","index","groups"}), the replacement

@@ -297,10 +297,10 @@ struct IntegerFormat {
   int mandatory_digits = 0;
   int optional_digits = 0;
   bool regular = false;
-  Separator regular_separator;         // when regular
-  std::vector<Separator> separators;   // when not regular
-  std::u32string token;                // kSequence
-  int n = 0;                           // parsing: the year/month/day width (0 = any)
+  Separator regular_separator;        // when regular
+  std::vector<Separator> separators;  // when not regular
+  std::u32string token;               // kSequence
+  int n = 0;                          // parsing: the year/month/day width (0 = any)
 };
 
 constexpr char32_t kDecimalGroups[] = {
@@ -329,8 +329,9 @@ Outcome<IntegerFormat> AnalyseIntegerPicture(const std::u32string& picture) {
     return format;
   }
   if (primary == U"W" || primary == U"Ww" || primary == U"w") {
-    format.letter_case =
-        primary == U"W" ? Case::kUpper : primary == U"Ww" ? Case::kTitle : Case::kLower;
+    format.letter_case = primary == U"W"    ? Case::kUpper
+                         : primary == U"Ww" ? Case::kTitle
+                                            : Case::kLower;
     format.primary = Primary::kWords;
     return format;
   }
@@ -381,7 +382,8 @@ Outcome<IntegerFormat> AnalyseIntegerPicture(const std::u32string& picture) {
       bool all = factor > 0;
       for (std::size_t index = 1; all && index <= separators.size(); ++index) {
         bool found = false;
-        for (const auto& s : separators) found = found || s.position == static_cast<int>(index) * factor;
+        for (const auto& s : separators)
+          found = found || s.position == static_cast<int>(index) * factor;
         all = found;
       }
       regular = all ? factor : 0;
@@ -396,23 +398,22 @@ Outcome<IntegerFormat> AnalyseIntegerPicture(const std::u32string& picture) {
   return format;
 }
 
-constexpr const char* kFew[] = {"Zero",     "One",      "Two",       "Three",    "Four",
-                                "Five",     "Six",      "Seven",     "Eight",    "Nine",
-                                "Ten",      "Eleven",   "Twelve",    "Thirteen", "Fourteen",
-                                "Fifteen",  "Sixteen",  "Seventeen", "Eighteen", "Nineteen"};
+constexpr const char* kFew[] = {"Zero",    "One",     "Two",       "Three",    "Four",
+                                "Five",    "Six",     "Seven",     "Eight",    "Nine",
+                                "Ten",     "Eleven",  "Twelve",    "Thirteen", "Fourteen",
+                                "Fifteen", "Sixteen", "Seventeen", "Eighteen", "Nineteen"};
 constexpr const char* kOrdinals[] = {
-    "Zeroth",     "First",      "Second",      "Third",      "Fourth",
-    "Fifth",      "Sixth",      "Seventh",     "Eighth",     "Ninth",
-    "Tenth",      "Eleventh",   "Twelfth",     "Thirteenth", "Fourteenth",
-    "Fifteenth",  "Sixteenth",  "Seventeenth", "Eighteenth", "Nineteenth"};
-constexpr const char* kDecades[] = {"Twenty", "Thirty",  "Forty",  "Fifty",  "Sixty",
+    "Zeroth",     "First",     "Second",    "Third",       "Fourth",     "Fifth",     "Sixth",
+    "Seventh",    "Eighth",    "Ninth",     "Tenth",       "Eleventh",   "Twelfth",   "Thirteenth",
+    "Fourteenth", "Fifteenth", "Sixteenth", "Seventeenth", "Eighteenth", "Nineteenth"};
+constexpr const char* kDecades[] = {"Twenty",  "Thirty", "Forty",  "Fifty",  "Sixty",
                                     "Seventy", "Eighty", "Ninety", "Hundred"};
 constexpr const char* kMagnitudes[] = {"Thousand", "Million", "Billion", "Trillion"};
 constexpr const char* kDays[] = {"",         "Monday", "Tuesday",  "Wednesday",
                                  "Thursday", "Friday", "Saturday", "Sunday"};
-constexpr const char* kMonths[] = {"January", "February", "March",     "April",
-                                   "May",     "June",     "July",      "August",
-                                   "September", "October", "November", "December"};
+constexpr const char* kMonths[] = {"January",   "February", "March",    "April",
+                                   "May",       "June",     "July",     "August",
+                                   "September", "October",  "November", "December"};
 
 // numberToWords: British English with "and", iterative over the magnitudes (the recursion of
 // jsonata-js is at most a few levels deep, as here).
@@ -479,8 +480,9 @@ Outcome<std::string> FormatIntegerWith(double value, const IntegerFormat& format
           {1000, "m"}, {900, "cm"}, {500, "d"}, {400, "cd"}, {100, "c"}, {90, "xc"}, {50, "l"},
           {40, "xl"},  {10, "x"},   {9, "ix"},  {5, "v"},    {4, "iv"},  {1, "i"}};
       if (value >= 1e7) {
-        return LibError("D3130", "Formatting or parsing an integer as a roman numeral is "
-                                 "limited to values below 10000000");
+        return LibError("D3130",
+                        "Formatting or parsing an integer as a roman numeral is "
+                        "limited to values below 10000000");
       }
       for (const auto& [v, numeral] : kRoman) {
         while (value >= v) {
@@ -537,8 +539,7 @@ Outcome<std::string> FormatIntegerWith(double value, const IntegerFormat& format
     }
     case Primary::kSequence:
       return LibError("D3130", "Formatting or parsing an integer as a sequence starting with " +
-                                   U8(format.token) +
-                                   " is not supported by this implementation");
+                                   U8(format.token) + " is not supported by this implementation");
   }
   if (negative) out = "-" + out;
   return out;
@@ -566,21 +567,37 @@ struct PicturePart {
 
 std::optional<std::u32string> DefaultPresentation(char32_t component) {
   switch (component) {
-    case U'Y': case U'M': case U'D': case U'd': case U'W': case U'w': case U'X': case U'x':
-    case U'H': case U'h': case U'f':
+    case U'Y':
+    case U'M':
+    case U'D':
+    case U'd':
+    case U'W':
+    case U'w':
+    case U'X':
+    case U'x':
+    case U'H':
+    case U'h':
+    case U'f':
       return U"1";
-    case U'F': case U'P': case U'C': case U'E':
+    case U'F':
+    case U'P':
+    case U'C':
+    case U'E':
       return U"n";
-    case U'm': case U's':
+    case U'm':
+    case U's':
       return U"01";
-    case U'Z': case U'z':
+    case U'Z':
+    case U'z':
       return U"01:01";
     default:
       return std::nullopt;
   }
 }
 
-bool IsOneOf(char32_t c, std::u32string_view set) { return set.find(c) != std::u32string_view::npos; }
+bool IsOneOf(char32_t c, std::u32string_view set) {
+  return set.find(c) != std::u32string_view::npos;
+}
 
 Outcome<std::vector<PicturePart>> AnalyseDateTimePicture(std::string_view picture_utf8) {
   const std::u32string picture = U32(picture_utf8);
@@ -662,7 +679,8 @@ Outcome<std::vector<PicturePart>> AnalyseDateTimePicture(std::string_view pictur
       } else {
         auto d = DefaultPresentation(def.component);
         if (!d) {
-          return LibError("D3132", "Unknown component specifier " + U8(std::u32string(1, def.component)) +
+          return LibError("D3132", "Unknown component specifier " +
+                                       U8(std::u32string(1, def.component)) +
                                        " in date/time picture string");
         }
         def.presentation1 = *d;
@@ -671,7 +689,7 @@ Outcome<std::vector<PicturePart>> AnalyseDateTimePicture(std::string_view pictur
         def.names = Case::kLower;
       } else if (!def.presentation1.empty() && def.presentation1[0] == U'N') {
         def.names = def.presentation1.size() > 1 && def.presentation1[1] == U'n' ? Case::kTitle
-                                                                                  : Case::kUpper;
+                                                                                 : Case::kUpper;
       } else if (IsOneOf(def.component, U"YMDdFWwXxHhmsf")) {
         std::u32string integer_pattern = def.presentation1;
         if (def.presentation2) {
@@ -690,7 +708,8 @@ Outcome<std::vector<PicturePart>> AnalyseDateTimePicture(std::string_view pictur
             def.n = *def.width->max;
             def.integer_format->mandatory_digits = def.n;
           } else {
-            const int w = def.integer_format->mandatory_digits + def.integer_format->optional_digits;
+            const int w =
+                def.integer_format->mandatory_digits + def.integer_format->optional_digits;
             if (w >= 2) def.n = w;
           }
         }
@@ -710,9 +729,10 @@ Outcome<std::vector<PicturePart>> AnalyseDateTimePicture(std::string_view pictur
 }
 
 JsonataError NameModifierError(char32_t component) {
-  return LibError("D3133", "The 'name' modifier can only be applied to months and days in the "
-                           "date/time picture string, not " +
-                               U8(std::u32string(1, component)));
+  return LibError("D3133",
+                  "The 'name' modifier can only be applied to months and days in the "
+                  "date/time picture string, not " +
+                      U8(std::u32string(1, component)));
 }
 
 Outcome<std::string> FormatDateTime(double millis, const std::vector<PicturePart>& spec,
@@ -750,8 +770,7 @@ Outcome<std::string> FormatDateTime(double millis, const std::vector<PicturePart
         }
         if (*part.names == Case::kUpper) name = Upper(name);
         if (*part.names == Case::kLower) name = Lower(name);
-        if (part.width && part.width->max &&
-            static_cast<int>(name.size()) > *part.width->max) {
+        if (part.width && part.width->max && static_cast<int>(name.size()) > *part.width->max) {
           name = name.substr(0, static_cast<std::size_t>(*part.width->max));
         }
         result += name;
@@ -811,8 +830,8 @@ Outcome<std::string> FormatDateTime(double millis, const std::vector<PicturePart
 }
 
 const std::vector<PicturePart>& IsoSpec() {
-  static const std::vector<PicturePart> spec = std::get<0>(
-      AnalyseDateTimePicture("[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01].[f001][Z01:01t]"));
+  static const std::vector<PicturePart> spec =
+      std::get<0>(AnalyseDateTimePicture("[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01].[f001][Z01:01t]"));
   return spec;
 }
 
@@ -945,14 +964,29 @@ Outcome<Matcher> IntegerMatcher(const IntegerFormat& format) {
         for (auto it = roman.rbegin(); it != roman.rend(); ++it) {
           double v = std::nan("");
           switch (*it) {
-            case 'M': v = 1000; break;
-            case 'D': v = 500; break;
-            case 'C': v = 100; break;
-            case 'L': v = 50; break;
-            case 'X': v = 10; break;
-            case 'V': v = 5; break;
-            case 'I': v = 1; break;
-            default: break;
+            case 'M':
+              v = 1000;
+              break;
+            case 'D':
+              v = 500;
+              break;
+            case 'C':
+              v = 100;
+              break;
+            case 'L':
+              v = 50;
+              break;
+            case 'X':
+              v = 10;
+              break;
+            case 'V':
+              v = 5;
+              break;
+            case 'I':
+              v = 1;
+              break;
+            default:
+              break;
           }
           if (v < max) {
             decimal -= v;
@@ -1007,8 +1041,7 @@ Outcome<Matcher> IntegerMatcher(const IntegerFormat& format) {
       break;
     case Primary::kSequence:
       return LibError("D3130", "Formatting or parsing an integer as a sequence starting with " +
-                                   U8(format.token) +
-                                   " is not supported by this implementation");
+                                   U8(format.token) + " is not supported by this implementation");
   }
   return m;
 }
@@ -1028,8 +1061,8 @@ Outcome<std::vector<Matcher>> DateTimeMatchers(const std::vector<PicturePart>& s
       if (separator) m.regex += EscapeRegex(*separator) + "[0-9]+";
       const bool gmt = part.component == U'z';
       m.parse = [separator, gmt](const std::string& matched) -> std::optional<double> {
-        std::string value = gmt ? matched.substr(std::min<std::size_t>(3, matched.size()))
-                                : matched;
+        std::string value =
+            gmt ? matched.substr(std::min<std::size_t>(3, matched.size())) : matched;
         double hours = 0;
         double minutes = 0;
         if (separator) {
@@ -1108,9 +1141,10 @@ Outcome<std::string> FromMillis(double millis, std::optional<std::string_view> p
   // JavaScript's Date holds +-8.64e15 ms (+-100,000,000 days); beyond, every field is NaN and
   // jsonata-js writes garbage ("NaN-NaN-NaN..."). Refused here with a clear message instead.
   if (!(std::fabs(millis) <= 8.64e15)) {
-    return LibError("D3137", "The argument of the fromMillis function is outside the range of a "
-                             "date (+/-8.64e15 milliseconds): " +
-                                 JsNumberToString(millis));
+    return LibError("D3137",
+                    "The argument of the fromMillis function is outside the range of a "
+                    "date (+/-8.64e15 milliseconds): " +
+                        JsNumberToString(millis));
   }
   if (!picture) return FormatDateTime(millis, IsoSpec(), timezone);
   // Analysed pictures by text, per thread (a picture is nearly always a literal repeated by every
@@ -1122,10 +1156,11 @@ Outcome<std::string> FromMillis(double millis, std::optional<std::string_view> p
     auto spec = AnalyseDateTimePicture(*picture);
     if (auto* e = std::get_if<JsonataError>(&spec)) return std::move(*e);
     if (cache.size() >= 256) cache.clear();
-    it = cache
-             .emplace(std::string(*picture), std::make_shared<const std::vector<PicturePart>>(
-                                                 std::get<0>(std::move(spec))))
-             .first;
+    it =
+        cache
+            .emplace(std::string(*picture),
+                     std::make_shared<const std::vector<PicturePart>>(std::get<0>(std::move(spec))))
+            .first;
   }
   return FormatDateTime(millis, *it->second, timezone);
 }
@@ -1206,8 +1241,8 @@ std::optional<double> ParseIso8601(std::string_view s) {
     ++i;
   }
   if (i != s.size()) return std::nullopt;
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 24 || minute > 59 ||
-      second > 59 || (hour == 24 && (minute != 0 || second != 0 || ms != 0))) {
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 24 || minute > 59 || second > 59 ||
+      (hour == 24 && (minute != 0 || second != 0 || ms != 0))) {
     return std::nullopt;
   }
   const double t = DateUtc(*year, month - 1, day, hour, minute, second, ms);
@@ -1221,8 +1256,7 @@ bool LooksIso8601(std::string_view s) {
       "\\d|Z)?$",
       ""));
   auto found = re.Exec(s, 0);
-  return std::holds_alternative<std::optional<RegexMatch>>(found) &&
-         std::get<0>(found).has_value();
+  return std::holds_alternative<std::optional<RegexMatch>>(found) && std::get<0>(found).has_value();
 }
 
 }  // namespace
@@ -1231,9 +1265,10 @@ Outcome<std::optional<double>> ToMillis(std::string_view timestamp,
                                         std::optional<std::string_view> picture, int64_t now_ms) {
   if (!picture) {
     if (!LooksIso8601(timestamp)) {
-      return LibError("D3110", "The argument of the toMillis function must be an ISO 8601 "
-                               "formatted timestamp. Given " +
-                                   std::string(timestamp));
+      return LibError("D3110",
+                      "The argument of the toMillis function must be an ISO 8601 "
+                      "formatted timestamp. Given " +
+                          std::string(timestamp));
     }
     return ParseIso8601(timestamp);
   }
@@ -1271,7 +1306,8 @@ Outcome<std::optional<double>> ToMillis(std::string_view timestamp,
     components.emplace_back(c, v);
   };
   for (std::size_t i = 0; i < matchers.size() && i < info->groups.size(); ++i) {
-    if (matchers[i].parse) set(matchers[i].component, matchers[i].parse(info->groups[i].value_or("")));
+    if (matchers[i].parse)
+      set(matchers[i].component, matchers[i].parse(info->groups[i].value_or("")));
   }
   if (components.empty()) return std::optional<double>();
 
@@ -1308,8 +1344,9 @@ Outcome<std::optional<double>> ToMillis(std::string_view timestamp,
     } else {
       start_specified = true;
       if (end_specified) {
-        return LibError("D3136", "The date/time picture string is missing specifiers required "
-                                 "to parse the timestamp");
+        return LibError("D3136",
+                        "The date/time picture string is missing specifiers required "
+                        "to parse the timestamp");
       }
     }
   }
@@ -1323,8 +1360,9 @@ Outcome<std::optional<double>> ToMillis(std::string_view timestamp,
     day = derived.day;
   }
   if (date_c || date_d) {
-    return LibError("D3136", "The date/time picture string is missing specifiers required to "
-                             "parse the timestamp");
+    return LibError("D3136",
+                    "The date/time picture string is missing specifiers required to "
+                    "parse the timestamp");
   }
   double hour = get(U'H').value_or(0);
   if (time_b) {
@@ -1332,8 +1370,8 @@ Outcome<std::optional<double>> ToMillis(std::string_view timestamp,
     hour = h == 12 ? 0 : h;
     if (get(U'P') == 1.0) hour += 12;
   }
-  double millis = DateUtc(get(U'Y').value_or(std::nan("")), month, day, hour,
-                          get(U'm').value_or(0), get(U's').value_or(0), get(U'f').value_or(0));
+  double millis = DateUtc(get(U'Y').value_or(std::nan("")), month, day, hour, get(U'm').value_or(0),
+                          get(U's').value_or(0), get(U'f').value_or(0));
   const double tz = get(U'Z').value_or(0) != 0 ? get(U'Z').value_or(0) : get(U'z').value_or(0);
   if (tz != 0 && !std::isnan(tz)) millis -= tz * 60 * 1000;
   if (std::isnan(millis)) return std::optional<double>();

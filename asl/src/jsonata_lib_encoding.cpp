@@ -159,7 +159,9 @@ std::string Base64Encode(std::string_view str) {
   std::string out;
   out.reserve((bytes.size() + 2) / 3 * 4);
   std::size_t i = 0;
-  auto at = [&](std::size_t k) { return static_cast<uint32_t>(static_cast<unsigned char>(bytes[k])); };
+  auto at = [&](std::size_t k) {
+    return static_cast<uint32_t>(static_cast<unsigned char>(bytes[k]));
+  };
   for (; i + 3 <= bytes.size(); i += 3) {
     const uint32_t n = (at(i) << 16) | (at(i + 1) << 8) | at(i + 2);
     out += kBase64Alphabet[(n >> 18) & 63];
@@ -231,9 +233,10 @@ Outcome<std::string> Hash(std::string_view value, std::string_view algorithm) {
   if (algorithm == "SHA-384") md = EVP_sha384();
   if (algorithm == "SHA-512") md = EVP_sha512();
   if (md == nullptr) {
-    return LibError("D3137", "The hash algorithm of $hash must be one of MD5, SHA-1, SHA-256, "
-                             "SHA-384, SHA-512, but was '" +
-                                 std::string(algorithm) + "'");
+    return LibError("D3137",
+                    "The hash algorithm of $hash must be one of MD5, SHA-1, SHA-256, "
+                    "SHA-384, SHA-512, but was '" +
+                        std::string(algorithm) + "'");
   }
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int length = 0;

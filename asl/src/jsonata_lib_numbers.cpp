@@ -7,7 +7,6 @@
 // character of the Basic Multilingual Plane).
 #include <charconv>
 #include <cmath>
-#include <cstdio>
 #include <cstdlib>
 #include <numeric>
 #include <unordered_map>
@@ -211,9 +210,10 @@ Outcome<std::string> FormatBase(double value, std::optional<double> radix) {
   value = RoundHalfEven(value, 0);
   const double r = radix ? RoundHalfEven(*radix, 0) : 10;
   if (!(r >= 2 && r <= 36)) {
-    return LibError("D3100", "The radix of the formatBase function must be between 2 and 36.  "
-                             "It was given " +
-                                 JsNumberToString(r));
+    return LibError("D3100",
+                    "The radix of the formatBase function must be between 2 and 36.  "
+                    "It was given " +
+                        JsNumberToString(r));
   }
   const int base = static_cast<int>(r);
   if (base == 10 || !std::isfinite(value)) return JsNumberToString(value);
@@ -266,9 +266,9 @@ Outcome<NumberPicture> AnalyseNumberPicture(std::string_view picture_utf8, const
     return prop.size() == 1 && prop[0] == c;
   };
   auto is_active = [&](char32_t c) {
-    return is_family(c) || is_prop(c, p.decimal_separator) ||
-           is_prop(c, p.exponent_separator) || is_prop(c, p.grouping_separator) ||
-           is_prop(c, p.digit) || is_prop(c, p.pattern_separator);
+    return is_family(c) || is_prop(c, p.decimal_separator) || is_prop(c, p.exponent_separator) ||
+           is_prop(c, p.grouping_separator) || is_prop(c, p.digit) ||
+           is_prop(c, p.pattern_separator);
   };
   auto is_digit_or_family = [&](char32_t c) { return is_family(c) || is_prop(c, p.digit); };
 
@@ -302,10 +302,10 @@ Outcome<NumberPicture> AnalyseNumberPicture(std::string_view picture_utf8, const
     parts.prefix = sub.substr(0, static_cast<std::size_t>(prefix_len));
     parts.suffix = sub.substr(static_cast<std::size_t>(suffix_start));
     parts.active = SubstrJs(sub, prefix_len, len - static_cast<long>(parts.suffix.size()));
-    const std::size_t exp_pos = p.exponent_separator.empty()
-                                    ? npos
-                                    : sub.find(p.exponent_separator,
-                                               static_cast<std::size_t>(prefix_len));
+    const std::size_t exp_pos =
+        p.exponent_separator.empty()
+            ? npos
+            : sub.find(p.exponent_separator, static_cast<std::size_t>(prefix_len));
     if (exp_pos == npos ||
         static_cast<long>(exp_pos) > len - static_cast<long>(parts.suffix.size())) {
       parts.mantissa = parts.active;
@@ -453,9 +453,9 @@ Outcome<NumberPicture> AnalyseNumberPicture(std::string_view picture_utf8, const
     };
     a.integer_grouping = grouping_positions(parts.integer, false);
     if (!a.integer_grouping.empty()) {
-      int factor = std::accumulate(a.integer_grouping.begin() + 1, a.integer_grouping.end(),
-                                   a.integer_grouping[0],
-                                   [](int x, int y) { return std::gcd(x, y); });
+      int factor =
+          std::accumulate(a.integer_grouping.begin() + 1, a.integer_grouping.end(),
+                          a.integer_grouping[0], [](int x, int y) { return std::gcd(x, y); });
       bool regular = true;
       for (std::size_t index = 1; index <= a.integer_grouping.size(); ++index) {
         if (std::find(a.integer_grouping.begin(), a.integer_grouping.end(),

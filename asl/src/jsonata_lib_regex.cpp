@@ -27,6 +27,8 @@
 // - Lookbehind must have a bounded length in PCRE2 (JavaScript allows any).
 // - JavaScript's legacy octal escapes and \8 \9 and a \N back-reference to a group that does
 //   not exist are compile errors here (JavaScript reads them as literal characters).
+// - \p{...} and \P{...} are Unicode property classes here; JavaScript without the u flag reads
+//   them as the letters p and P.
 // - \s inside a negated class ([^\s]) and \S inside a class keep PCRE2's ASCII set.
 // - CR LF is one newline for ^ and $ under the m flag (JavaScript sees two line ends).
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -117,16 +119,16 @@ JsonataError LibError(std::string code, std::string message) {
 }
 
 Outcome<JsRegex> JsRegex::Compile(std::string_view pattern, std::string_view flags) {
-  uint32_t options = PCRE2_UTF | PCRE2_ALT_BSUX | PCRE2_MATCH_UNSET_BACKREF |
-                     PCRE2_DOLLAR_ENDONLY | PCRE2_ALLOW_EMPTY_CLASS;
+  uint32_t options = PCRE2_UTF | PCRE2_ALT_BSUX | PCRE2_MATCH_UNSET_BACKREF | PCRE2_DOLLAR_ENDONLY |
+                     PCRE2_ALLOW_EMPTY_CLASS;
   for (const char f : flags) {
     if (f == 'i') {
       options |= PCRE2_CASELESS;
     } else if (f == 'm') {
       options |= PCRE2_MULTILINE;
     } else if (f != 'g') {
-      return LibError("S0303", "Invalid flags supplied to RegExp constructor '" +
-                                   std::string(flags) + "'");
+      return LibError("S0303",
+                      "Invalid flags supplied to RegExp constructor '" + std::string(flags) + "'");
     }
   }
   const std::string translated = TranslatePattern(pattern);
@@ -134,9 +136,8 @@ Outcome<JsRegex> JsRegex::Compile(std::string_view pattern, std::string_view fla
   pcre2_set_newline(cctx, PCRE2_NEWLINE_ANYCRLF);
   int error_code = 0;
   PCRE2_SIZE error_offset = 0;
-  pcre2_code* code =
-      pcre2_compile(reinterpret_cast<PCRE2_SPTR>(translated.data()), translated.size(), options,
-                    &error_code, &error_offset, cctx);
+  pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(translated.data()),
+                                   translated.size(), options, &error_code, &error_offset, cctx);
   pcre2_compile_context_free(cctx);
   if (code == nullptr) {
     std::array<PCRE2_UCHAR, 256> buffer{};
@@ -172,11 +173,11 @@ Outcome<std::optional<RegexMatch>> ExecWith(const JsRegex::Code& code, pcre2_mat
   if (from > subject.size()) return std::optional<RegexMatch>();
   const auto* text = reinterpret_cast<PCRE2_SPTR>(subject.data());
   // The subject is valid UTF-8 (it came from JSON); skip PCRE2's check on every call.
-  int rc = pcre2_match(code.code, text, subject.size(), from, PCRE2_NO_UTF_CHECK, data,
-                       code.context);
+  int rc =
+      pcre2_match(code.code, text, subject.size(), from, PCRE2_NO_UTF_CHECK, data, code.context);
   if (rc == PCRE2_ERROR_JIT_STACKLIMIT) {
-    rc = pcre2_match(code.code, text, subject.size(), from, PCRE2_NO_UTF_CHECK | PCRE2_NO_JIT,
-                     data, code.context);
+    rc = pcre2_match(code.code, text, subject.size(), from, PCRE2_NO_UTF_CHECK | PCRE2_NO_JIT, data,
+                     code.context);
   }
   if (rc == PCRE2_ERROR_NOMATCH) return std::optional<RegexMatch>();
   if (rc < 0) {
@@ -230,9 +231,8 @@ std::optional<std::size_t> CountLimit(std::optional<double> limit) {
 // stops the walk).
 template <typename Visit>
 std::optional<JsonataError> WalkMatches(const JsRegex& re, const JsRegex::Code& code,
-                                        std::string_view subject,
-                                        std::optional<std::size_t> limit, bool want_groups,
-                                        Visit&& visit) {
+                                        std::string_view subject, std::optional<std::size_t> limit,
+                                        bool want_groups, Visit&& visit) {
   (void)re;
   MatchData data = NewMatchData(code);
   std::size_t count = 0;
@@ -255,8 +255,7 @@ std::optional<JsonataError> WalkMatches(const JsRegex& re, const JsRegex::Code& 
 
 }  // namespace
 
-Outcome<std::optional<RegexMatch>> JsRegex::Exec(std::string_view subject,
-                                                 std::size_t from) const {
+Outcome<std::optional<RegexMatch>> JsRegex::Exec(std::string_view subject, std::size_t from) const {
   MatchData data = NewMatchData(*code_);
   return ExecWith(*code_, data.get(), subject, from, true);
 }
@@ -440,9 +439,10 @@ Outcome<std::vector<std::string>> SplitString(std::string_view str, std::string_
   }
   // JavaScript's String.prototype.split(separator, limit): the limit goes through ToUint32.
   std::optional<std::size_t> max;
-  if (limit) max = *limit >= 4294967296.0 ? std::nullopt
-                                          : std::optional<std::size_t>(
-                                                static_cast<std::size_t>(std::floor(*limit)));
+  if (limit)
+    max = *limit >= 4294967296.0
+              ? std::nullopt
+              : std::optional<std::size_t>(static_cast<std::size_t>(std::floor(*limit)));
   std::vector<std::string> out;
   if (max && *max == 0) return out;
   if (separator.empty()) {
