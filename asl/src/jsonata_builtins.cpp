@@ -221,13 +221,15 @@ void RegisterCoreBuiltins(JsonataBuiltinTable& t) {
   t.Add("max", "<a<n>:n>", [](JsonataCall&, A& a) -> R {
     if (a[0].IsUndefined() || a[0].array().items.empty()) return Value();
     double m = -INFINITY;
-    for (const Value& v : a[0].array().items) m = std::isnan(v.number()) ? v.number() : std::max(m, v.number());
+    for (const Value& v : a[0].array().items)
+      m = std::isnan(v.number()) ? v.number() : std::max(m, v.number());
     return Value::Number(m);
   });
   t.Add("min", "<a<n>:n>", [](JsonataCall&, A& a) -> R {
     if (a[0].IsUndefined() || a[0].array().items.empty()) return Value();
     double m = INFINITY;
-    for (const Value& v : a[0].array().items) m = std::isnan(v.number()) ? v.number() : std::min(m, v.number());
+    for (const Value& v : a[0].array().items)
+      m = std::isnan(v.number()) ? v.number() : std::min(m, v.number());
     return Value::Number(m);
   });
   t.Add("average", "<a<n>:n>", [](JsonataCall&, A& a) -> R {
@@ -238,9 +240,8 @@ void RegisterCoreBuiltins(JsonataBuiltinTable& t) {
   });
 
   // ---- strings
-  t.Add("string", "<x-b?:s>", [](JsonataCall&, A& a) -> R {
-    return StringOf(a[0], a[1].IsBool() && a[1].boolean());
-  });
+  t.Add("string", "<x-b?:s>",
+        [](JsonataCall&, A& a) -> R { return StringOf(a[0], a[1].IsBool() && a[1].boolean()); });
   t.Add("substring", "<s-nn?:s>", [](JsonataCall&, A& a) -> R {
     if (a[0].IsUndefined()) return Value();
     const std::string& s = a[0].str();
@@ -400,8 +401,8 @@ void RegisterCoreBuiltins(JsonataBuiltinTable& t) {
   t.Add("sqrt", "<n-:n>", [](JsonataCall&, A& a) -> R {
     if (a[0].IsUndefined()) return Value();
     if (a[0].number() < 0) {
-      return MakeJsonataError("D3060", "The sqrt function cannot be applied to a negative number: " +
-                                           Stringify(a[0]));
+      return MakeJsonataError(
+          "D3060", "The sqrt function cannot be applied to a negative number: " + Stringify(a[0]));
     }
     return Value::Number(std::sqrt(a[0].number()));
   });
@@ -423,7 +424,8 @@ void RegisterCoreBuiltins(JsonataBuiltinTable& t) {
     if (a[0].IsUndefined()) return Value();
     return Value::Bool(!Truthy(a[0]));
   });
-  t.Add("exists", "<x:b>", [](JsonataCall&, A& a) -> R { return Value::Bool(!a[0].IsUndefined()); });
+  t.Add("exists", "<x:b>",
+        [](JsonataCall&, A& a) -> R { return Value::Bool(!a[0].IsUndefined()); });
 
   // ---- arrays
   t.Add("append", "<xx:a>", [](JsonataCall&, A& a) -> R {
@@ -499,7 +501,8 @@ void RegisterCoreBuiltins(JsonataBuiltinTable& t) {
   t.Add("zip", "<a+>", [](JsonataCall&, A& a) -> R {
     auto out = Array::Make();
     std::size_t length = SIZE_MAX;
-    for (const Value& arg : a) length = std::min(length, arg.IsArray() ? arg.array().items.size() : 0);
+    for (const Value& arg : a)
+      length = std::min(length, arg.IsArray() ? arg.array().items.size() : 0);
     if (a.empty()) length = 0;
     for (std::size_t i = 0; i < length; ++i) {
       auto tuple = Array::Make();
@@ -645,14 +648,14 @@ void RegisterCoreBuiltins(JsonataBuiltinTable& t) {
     return Value();
   });
   t.Add("error", "<s?:x>", [](JsonataCall&, A& a) -> R {
-    std::string message = a[0].IsString() && !a[0].str().empty() ? a[0].str()
-                                                                 : "$error() function evaluated";
+    std::string message =
+        a[0].IsString() && !a[0].str().empty() ? a[0].str() : "$error() function evaluated";
     return MakeJsonataError("D3137", message);
   });
   t.Add("assert", "<bs?:x>", [](JsonataCall&, A& a) -> R {
     if (!(a[0].IsBool() && a[0].boolean())) {
-      std::string message = a[1].IsString() && !a[1].str().empty() ? a[1].str()
-                                                                   : "$assert() statement failed";
+      std::string message =
+          a[1].IsString() && !a[1].str().empty() ? a[1].str() : "$assert() statement failed";
       return MakeJsonataError("D3141", message);
     }
     return Value();
@@ -706,7 +709,8 @@ void RegisterCoreBuiltins(JsonataBuiltinTable& t) {
     }
     if (!found) {
       return MakeJsonataError(
-          "D3139", "The $single() function expected exactly 1 matching result.  Instead it matched 0.");
+          "D3139",
+          "The $single() function expected exactly 1 matching result.  Instead it matched 0.");
     }
     return result;
   });
@@ -743,15 +747,17 @@ void RegisterCoreBuiltins(JsonataBuiltinTable& t) {
     if (a[0].IsUndefined()) return Value();
     double size = a[1].number();
     if (!(size >= 1) || size != std::floor(size)) {
-      return MakeJsonataError("D3040", "The second argument of partition must be a positive integer");
+      return MakeJsonataError("D3040",
+                              "The second argument of partition must be a positive integer");
     }
     auto out = Array::Make();
     const auto& items = a[0].array().items;
     const auto n = static_cast<std::size_t>(std::min(size, 1e9));
     for (std::size_t i = 0; i < items.size(); i += n) {
       auto chunk = Array::Make();
-      chunk->items.assign(items.begin() + static_cast<std::ptrdiff_t>(i),
-                          items.begin() + static_cast<std::ptrdiff_t>(std::min(i + n, items.size())));
+      chunk->items.assign(
+          items.begin() + static_cast<std::ptrdiff_t>(i),
+          items.begin() + static_cast<std::ptrdiff_t>(std::min(i + n, items.size())));
       out->items.push_back(Value::Arr(std::move(chunk)));
     }
     return Value::Arr(std::move(out));

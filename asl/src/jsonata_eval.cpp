@@ -158,6 +158,7 @@ double Precision15(double d) {
 
 void AppendStringified(std::string& out, const Value& value, bool precision15, int indent,
                        int level, bool in_array);
+thread_local bool t_non_finite = false;  // $string met Infinity/NaN inside a structure
 
 void Newline(std::string& out, int indent, int level) {
   out += '\n';
@@ -193,6 +194,7 @@ void AppendStringified(std::string& out, const Value& value, bool precision15, i
     case ValueKind::kNumber: {
       double d = value.number();
       if (!std::isfinite(d)) {
+        if (precision15 && std::isinf(d)) t_non_finite = true;
         out += "null";
         return;
       }
@@ -256,7 +258,12 @@ JsonataResult StringOf(const Value& value, bool prettify) {
     v = &value.array().items[0];
   }
   std::string out;
+  t_non_finite = false;
   AppendStringified(out, *v, true, prettify ? 2 : 0, 0, false);
+  if (t_non_finite) {
+    t_non_finite = false;
+    return MakeJsonataError("D1001", "Number out of range: null");
+  }
   return Value::String(std::move(out));
 }
 
@@ -521,8 +528,8 @@ std::size_t ClosingBracket(std::string_view s, std::size_t start, char open, cha
 // jsonata-js builds. Returns the end of the first match or npos; `caps` gets each param's span.
 constexpr std::size_t kNoMatch = static_cast<std::size_t>(-1);
 
-std::size_t MatchParams(const std::vector<Signature::Param>& params, std::size_t i,
-                        std::size_t to, std::string_view sym, std::size_t pos, bool anchored,
+std::size_t MatchParams(const std::vector<Signature::Param>& params, std::size_t i, std::size_t to,
+                        std::string_view sym, std::size_t pos, bool anchored,
                         std::vector<std::pair<std::size_t, std::size_t>>* caps) {
   if (i == to) return (!anchored || pos == sym.size()) ? pos : kNoMatch;
   const Signature::Param& p = params[i];
@@ -655,8 +662,7 @@ const char* PluralOf(char type) {
 }
 }  // namespace
 
-JsonataResult Signature::Validate(JsonataArgs& args, const Value& context,
-                                  JsonataArgs& out) const {
+JsonataResult Signature::Validate(JsonataArgs& args, const Value& context, JsonataArgs& out) const {
   std::string sym;
   sym.reserve(args.size());
   for (const Value& a : args) sym += SymbolOf(a);
@@ -818,9 +824,9 @@ JsonataError Error(std::string code, std::string message, std::optional<std::siz
   return JsonataError{std::move(code), position, std::move(token), std::move(message)};
 }
 
-#define JTRY(var, expr)                                       \
-  JsonataResult var##_result = (expr);                        \
-  if (!var##_result.ok()) return var##_result.TakeError();    \
+#define JTRY(var, expr)                                    \
+  JsonataResult var##_result = (expr);                     \
+  if (!var##_result.ok()) return var##_result.TakeError(); \
   Value var = std::move(var##_result.value())
 
 const char kStackOverflow[] =
@@ -891,6 +897,32 @@ bool IsNumeric(const Value& v, JsonataError* error) {
 
 bool IsInteger(double d) { return std::isfinite(d) && d == std::floor(d); }
 
+// The name a call reports in errors: the variable or step name of the procedure.
+std::string ProcName(const JsonataNode& procedure) {
+  if (procedure.kind == Kind::kPath && !procedure.children.empty()) {
+    return procedure.children[0].value;
+  }
+  return procedure.value;
+}
+
+[[gnu::cold, gnu::noinline]] JsonataError NotAFunction(const JsonataNode& call) {
+  return Error("T1005", "Attempted to invoke a non-function. Did you mean ${{{token}}}?",
+               call.position, ProcName(call.children[0]));
+}
+
+[[gnu::cold, gnu::noinline]] void AddCallSite(JsonataError& e, const JsonataNode& call) {
+  if (!e.position) e.position = call.position;
+  if (e.token.empty()) e.token = ProcName(call.children[0]);
+}
+
+[[gnu::cold, gnu::noinline]] JsonataError DepthError(const JsonataNode& node) {
+  return Error("U1001", kStackOverflow, node.position, node.value);
+}
+
+[[gnu::cold, gnu::noinline]] JsonataError NonFunctionError() {
+  return Error("T1006", "Attempted to invoke a non-function");
+}
+
 class Evaluator;
 
 class CallContext : public jsonata::JsonataCall {
@@ -925,34 +957,89 @@ class Evaluator {
 
   JsonataResult Eval(const JsonataNode& node, const Value& input, const EnvPtr& env,
                      bool tail = false);
+
+  // A new frame. Frames and closures can form cycles (a block binds a lambda that captures the
+  // block's frame), which reference counting alone never frees: the evaluator remembers its frames
+  // and clears the live ones when it ends (no function value outlives an evaluation).
+  std::shared_ptr<Env> NewEnv() {
+    auto env = std::make_shared<Env>();
+    if (envs_.size() >= envs_compact_at_) {
+      std::erase_if(envs_, [](const std::weak_ptr<Env>& w) { return w.expired(); });
+      envs_compact_at_ = std::max<std::size_t>(64, envs_.size() * 2);
+    }
+    envs_.push_back(env);
+    return env;
+  }
+
+  ~Evaluator() {
+    std::vector<std::shared_ptr<Env>> live;
+    for (const auto& w : envs_) {
+      if (auto e = w.lock()) live.push_back(std::move(e));
+    }
+    envs_.clear();
+    for (auto& e : live) {
+      e->vars.clear();
+      e->keep_alive = Value();
+    }
+    for (auto& e : live) e->parent.reset();
+  }
+  Evaluator(const Evaluator&) = delete;
+  Evaluator& operator=(const Evaluator&) = delete;
   JsonataResult Apply(const Value& proc, JsonataArgs args, const Value& input, const EnvPtr& env);
 
  private:
   friend class CallContext;
-  JsonataResult EvalInner(const JsonataNode& node, const Value& input, const EnvPtr& env,
-                          bool tail);
-  JsonataResult EvalPath(const JsonataNode& node, const Value& input, const EnvPtr& env);
-  JsonataResult EvalStep(const JsonataNode& step, const Value& input_seq, const EnvPtr& env,
-                         bool last);
-  JsonataResult EvalTupleStep(const JsonataNode& step, const Value& input_seq, Value tuples,
-                              const EnvPtr& env);
-  JsonataResult EvalStages(const std::vector<JsonataNode>& stages, Value input,
-                           const EnvPtr& env);
-  JsonataResult EvalFilter(const JsonataNode& predicate, const Value& input, const EnvPtr& env);
-  JsonataResult EvalBinary(const JsonataNode& node, const Value& input, const EnvPtr& env);
-  JsonataResult EvalArray(const JsonataNode& node, const Value& input, const EnvPtr& env);
-  JsonataResult EvalGroup(const JsonataNode& node, const Value& input, const EnvPtr& env);
-  JsonataResult EvalSort(const JsonataNode& node, const Value& input, const EnvPtr& env);
-  JsonataResult EvalFunctionCall(const JsonataNode& node, const Value& input, const EnvPtr& env,
-                                 const Value* apply_to);
-  JsonataResult EvalPartial(const JsonataNode& node, const Value& input, const EnvPtr& env);
-  JsonataResult EvalApply(const JsonataNode& node, const Value& input, const EnvPtr& env);
-  JsonataResult EvalLambda(const JsonataNode& node, const Value& input, const EnvPtr& env,
-                           bool thunk);
-  JsonataResult ApplyInner(const Value& proc, JsonataArgs& args, const Value& input,
-                           const EnvPtr& env);
-  JsonataResult ApplyTransform(const TransformImpl& t, JsonataArgs& args);
-  JsonataResult Step(const JsonataNode& node);
+  [[gnu::noinline]] JsonataResult EvalInner(const JsonataNode& node, const Value& input,
+                                            const EnvPtr& env, bool tail);
+  [[gnu::noinline]] JsonataResult EvalNode(const JsonataNode& node, const Value& input,
+                                           const EnvPtr& env, bool tail);
+  [[gnu::noinline]] JsonataResult BinaryOp(const JsonataNode& node, const Value& lhs,
+                                           const Value& rhs);
+  [[gnu::noinline]] JsonataResult Trampoline(Value result);
+  [[gnu::noinline]] JsonataResult ApplyLambda(const Value& proc, JsonataArgs& args,
+                                              const Value& input);
+  [[gnu::noinline]] JsonataResult ApplyOther(const Value& proc, JsonataArgs& args,
+                                             const Value& input, const EnvPtr& env);
+  [[gnu::noinline]] JsonataResult EvalLeaf(const JsonataNode& node, const Value& input,
+                                           const EnvPtr& env, bool tail);
+  [[gnu::noinline]] JsonataResult EvalCondition(const JsonataNode& node, const Value& input,
+                                                const EnvPtr& env, bool tail);
+  [[gnu::noinline]] JsonataResult EvalBlock(const JsonataNode& node, const Value& input,
+                                            const EnvPtr& env, bool tail);
+  [[gnu::noinline]] JsonataResult EvalBind(const JsonataNode& node, const Value& input,
+                                           const EnvPtr& env);
+  [[gnu::noinline]] JsonataResult PostFilter(const JsonataNode& node, Value result,
+                                             const EnvPtr& env);
+  static void Collapse(const JsonataNode& node, Value& result);
+  [[gnu::noinline]] JsonataResult EvalPath(const JsonataNode& node, const Value& input,
+                                           const EnvPtr& env);
+  [[gnu::noinline]] JsonataResult EvalStep(const JsonataNode& step, const Value& input_seq,
+                                           const EnvPtr& env, bool last);
+  [[gnu::noinline]] JsonataResult EvalTupleStep(const JsonataNode& step, const Value& input_seq,
+                                                Value tuples, const EnvPtr& env);
+  JsonataResult EvalStages(const std::vector<JsonataNode>& stages, Value input, const EnvPtr& env);
+  [[gnu::noinline]] JsonataResult EvalFilter(const JsonataNode& predicate, const Value& input,
+                                             const EnvPtr& env);
+  [[gnu::noinline]] JsonataResult EvalBinary(const JsonataNode& node, const Value& input,
+                                             const EnvPtr& env);
+  [[gnu::noinline]] JsonataResult EvalArray(const JsonataNode& node, const Value& input,
+                                            const EnvPtr& env);
+  [[gnu::noinline]] JsonataResult EvalGroup(const JsonataNode& node, const Value& input,
+                                            const EnvPtr& env);
+  [[gnu::noinline]] JsonataResult EvalSort(const JsonataNode& node, const Value& input,
+                                           const EnvPtr& env);
+  [[gnu::noinline]] JsonataResult EvalFunctionCall(const JsonataNode& node, const Value& input,
+                                                   const EnvPtr& env, const Value* apply_to);
+  [[gnu::noinline]] JsonataResult EvalPartial(const JsonataNode& node, const Value& input,
+                                              const EnvPtr& env);
+  [[gnu::noinline]] JsonataResult EvalApply(const JsonataNode& node, const Value& input,
+                                            const EnvPtr& env);
+  [[gnu::noinline]] JsonataResult EvalLambda(const JsonataNode& node, const Value& input,
+                                             const EnvPtr& env, bool thunk);
+  [[gnu::noinline]] JsonataResult ApplyInner(const Value& proc, JsonataArgs& args,
+                                             const Value& input, const EnvPtr& env);
+  [[gnu::noinline]] JsonataResult ApplyTransform(const TransformImpl& t, JsonataArgs& args);
+  [[gnu::noinline]] JsonataResult Step(const JsonataNode& node);
   EnvPtr FrameFromTuple(const EnvPtr& env, const Value& tuple);
 
   const JsonataExpression::Impl& impl_;
@@ -960,6 +1047,8 @@ class Evaluator {
   int depth_ = 0;
   uint64_t steps_ = 0;
   uint64_t rng_state_ = 0x5DEECE66DULL;
+  std::vector<std::weak_ptr<Env>> envs_;
+  std::size_t envs_compact_at_ = 64;
 };
 
 const JsonataOptions& CallContext::Options() const { return ev_.options(); }
@@ -969,7 +1058,6 @@ JsonataResult CallContext::Apply(const Value& function, JsonataArgs args) {
 }
 
 JsonataResult Evaluator::Step(const JsonataNode& node) {
-  ++steps_;
   if (options_.max_steps != 0 && steps_ > options_.max_steps) {
     return Error("U1001", kTimeout, node.position, node.value);
   }
@@ -980,7 +1068,7 @@ JsonataResult Evaluator::Step(const JsonataNode& node) {
 }
 
 EnvPtr Evaluator::FrameFromTuple(const EnvPtr& env, const Value& tuple) {
-  auto frame = std::make_shared<Env>();
+  auto frame = NewEnv();
   frame->parent = env;
   // The frame's names point into a private copy of the tuple (the stream's tuples may change).
   auto copy = std::make_shared<Object>(tuple.object());
@@ -995,9 +1083,11 @@ JsonataResult Evaluator::Eval(const JsonataNode& node, const Value& input, const
                               bool tail) {
   if (++depth_ > options_.max_depth) {
     --depth_;
-    return Error("U1001", kStackOverflow, node.position, node.value);
+    return DepthError(node);
   }
-  {
+  ++steps_;
+  if ((options_.max_steps != 0 && steps_ > options_.max_steps) ||
+      ((steps_ & 1023) == 0 && options_.interrupted)) {
     JsonataResult s = Step(node);
     if (!s.ok()) {
       --depth_;
@@ -1011,6 +1101,110 @@ JsonataResult Evaluator::Eval(const JsonataNode& node, const Value& input, const
 
 JsonataResult Evaluator::EvalInner(const JsonataNode& node, const Value& input, const EnvPtr& env,
                                    bool tail) {
+  JsonataResult r = EvalNode(node, input, env, tail);
+  if (!r.ok()) return r;
+  if (!node.predicates.empty() || (node.kind != Kind::kPath && node.group)) {
+    return PostFilter(node, std::move(r.value()), env);
+  }
+  Collapse(node, r.value());
+  return r;
+}
+
+JsonataResult Evaluator::PostFilter(const JsonataNode& node, Value result, const EnvPtr& env) {
+  for (const JsonataNode& pred : node.predicates) {
+    JTRY(r, EvalFilter(pred.children[0], result, env));
+    result = std::move(r);
+  }
+  if (node.kind != Kind::kPath && node.group) {
+    JTRY(r, EvalGroup(*node.group, result, env));
+    result = std::move(r);
+  }
+
+  Collapse(node, result);
+  return result;
+}
+
+void Evaluator::Collapse(const JsonataNode& node, Value& result) {
+  if (result.IsArray() && result.array().sequence && !result.array().tuple_stream) {
+    // jsonata's parser flags `a ~> f()[]` on the apply node itself.
+    const bool keep =
+        node.keep_array ||
+        (node.kind == Kind::kApply && (node.children[0].keep_array || node.children[1].keep_array));
+    if (keep) MutArray(result)->keep_singleton = true;
+    const auto& items = result.array().items;
+    if (items.empty()) {
+      result = Value();
+    } else if (items.size() == 1 && !result.array().keep_singleton) {
+      Value only = items[0];
+      result = std::move(only);
+    }
+  }
+}
+
+JsonataResult Evaluator::EvalNode(const JsonataNode& node, const Value& input, const EnvPtr& env,
+                                  bool tail) {
+  // Each construct that nests evaluation has a function of its own, so the native frames per
+  // level of nesting stay small.
+  switch (node.kind) {
+    case Kind::kPath:
+      return EvalPath(node, input, env);
+    case Kind::kBinary:
+      return EvalBinary(node, input, env);
+    case Kind::kArray:
+      return EvalArray(node, input, env);
+    case Kind::kObject:
+      return EvalGroup(node, input, env);
+    case Kind::kCondition:
+      return EvalCondition(node, input, env, tail);
+    case Kind::kBlock:
+      return EvalBlock(node, input, env, tail);
+    case Kind::kBind:
+      return EvalBind(node, input, env);
+    case Kind::kFunctionCall:
+      if (tail && node.predicates.empty() && !node.group) break;
+      return EvalFunctionCall(node, input, env, nullptr);
+    case Kind::kPartial:
+      return EvalPartial(node, input, env);
+    case Kind::kApply:
+      return EvalApply(node, input, env);
+    case Kind::kLambda:
+      return EvalLambda(node, input, env, false);
+    default:
+      break;
+  }
+  return EvalLeaf(node, input, env, tail);
+}
+
+JsonataResult Evaluator::EvalCondition(const JsonataNode& node, const Value& input,
+                                       const EnvPtr& env, bool tail) {
+  JTRY(cond, Eval(node.children[0], input, env));
+  Value b = jsonata::BooleanOf(cond);
+  if (b.IsBool() && b.boolean()) return Eval(node.children[1], input, env, tail);
+  if (node.children.size() > 2) return Eval(node.children[2], input, env, tail);
+  return Value();
+}
+
+JsonataResult Evaluator::EvalBlock(const JsonataNode& node, const Value& input, const EnvPtr& env,
+                                   bool tail) {
+  auto frame = NewEnv();
+  frame->parent = env;
+  EnvPtr fp = std::move(frame);
+  Value result;
+  for (std::size_t i = 0; i < node.children.size(); ++i) {
+    JTRY(r, Eval(node.children[i], input, fp, tail && i + 1 == node.children.size()));
+    result = std::move(r);
+  }
+  return result;
+}
+
+JsonataResult Evaluator::EvalBind(const JsonataNode& node, const Value& input, const EnvPtr& env) {
+  JTRY(v, Eval(node.children[1], input, env));
+  env->Bind(node.children[0].value, v);
+  return v;
+}
+
+JsonataResult Evaluator::EvalLeaf(const JsonataNode& node, const Value& input, const EnvPtr& env,
+                                  bool tail) {
   Value result;
   switch (node.kind) {
     case Kind::kPath: {
@@ -1141,7 +1335,7 @@ JsonataResult Evaluator::EvalInner(const JsonataNode& node, const Value& input, 
       break;
     }
     case Kind::kBlock: {
-      auto frame = std::make_shared<Env>();
+      auto frame = NewEnv();
       frame->parent = env;
       EnvPtr fp = frame;
       for (std::size_t i = 0; i < node.children.size(); ++i) {
@@ -1237,25 +1431,6 @@ JsonataResult Evaluator::EvalInner(const JsonataNode& node, const Value& input, 
       return Error("S0206", "Unknown expression type: " + node.value, node.position, node.value);
   }
 
-  for (const JsonataNode& pred : node.predicates) {
-    JTRY(r, EvalFilter(pred.children[0], result, env));
-    result = std::move(r);
-  }
-  if (node.kind != Kind::kPath && node.group) {
-    JTRY(r, EvalGroup(*node.group, result, env));
-    result = std::move(r);
-  }
-
-  if (result.IsArray() && result.array().sequence && !result.array().tuple_stream) {
-    if (node.keep_array) MutArray(result)->keep_singleton = true;
-    const auto& items = result.array().items;
-    if (items.empty()) {
-      result = Value();
-    } else if (items.size() == 1 && !result.array().keep_singleton) {
-      Value only = items[0];
-      result = std::move(only);
-    }
-  }
   return result;
 }
 
@@ -1304,7 +1479,9 @@ JsonataResult Evaluator::EvalPath(const JsonataNode& node, const Value& input, c
       result = Value::Arr(std::move(out));
     }
   }
-  if (node.keep_array) {
+  bool keep_singleton = node.keep_array;
+  for (const JsonataNode& step : node.children) keep_singleton = keep_singleton || step.keep_array;
+  if (keep_singleton) {
     if (result.IsArray() && result.array().cons && !result.array().sequence) {
       result = SingletonSequence(result);
     }
@@ -1456,6 +1633,7 @@ JsonataResult Evaluator::EvalFilter(const JsonataNode& predicate, const Value& i
     if (index < 0) index += static_cast<double>(items.size());
     if (index >= 0 && index < static_cast<double>(items.size())) {
       const Value& item = items[static_cast<std::size_t>(index)];
+      if (item.IsUndefined()) return Value::Arr(std::move(results));
       if (item.IsArray()) return item;
       results->items.push_back(item);
     }
@@ -1520,6 +1698,11 @@ JsonataResult Evaluator::EvalBinary(const JsonataNode& node, const Value& input,
     return Value::Bool(rb.IsBool() && rb.boolean());
   }
   JTRY(rhs, Eval(node.children[1], input, env));
+  return BinaryOp(node, lhs, rhs);
+}
+
+JsonataResult Evaluator::BinaryOp(const JsonataNode& node, const Value& lhs, const Value& rhs) {
+  const std::string& op = node.value;
   const std::size_t pos = node.position;
   auto fail = [&](JsonataError e) {
     e.position = pos;
@@ -1536,7 +1719,8 @@ JsonataResult Evaluator::EvalBinary(const JsonataNode& node, const Value& input,
       const bool ln = IsNumeric(lhs, &e);
       if (!e.code.empty()) return fail(e);
       if (!lhs.IsUndefined() && !ln) {
-        return fail(Error("T2001", "The left side of the {{token}} operator must evaluate to a number"));
+        return fail(
+            Error("T2001", "The left side of the {{token}} operator must evaluate to a number"));
       }
       const bool rn = IsNumeric(rhs, &e);
       if (!e.code.empty()) return fail(e);
@@ -1572,8 +1756,9 @@ JsonataResult Evaluator::EvalBinary(const JsonataNode& node, const Value& input,
       };
       if (!comparable(lhs) || !comparable(rhs)) {
         const Value& bad = !(lhs.IsString() || lhs.IsNumber()) ? lhs : rhs;
-        return fail(Error("T2010", "The expressions either side of operator {{token}} must "
-                                   "evaluate to numeric or string values"));
+        return fail(Error("T2010",
+                          "The expressions either side of operator {{token}} must "
+                          "evaluate to numeric or string values"));
         (void)bad;
       }
       if (lhs.IsUndefined() || rhs.IsUndefined()) return Value();
@@ -1609,12 +1794,14 @@ JsonataResult Evaluator::EvalBinary(const JsonataNode& node, const Value& input,
         if (!s.ok()) return fail(s.TakeError());
         out += s.value().str();
       }
+      // Long strings cost steps, so max_steps also bounds the memory of repeated doubling.
+      steps_ += out.size() / 256;
       return Value::String(std::move(out));
     }
     case '.': {  // range
       if (!lhs.IsUndefined() && !(lhs.IsNumber() && IsInteger(lhs.number()))) {
-        return fail(Error("T2003",
-                          "The left side of the range operator (..) must evaluate to an integer"));
+        return fail(
+            Error("T2003", "The left side of the range operator (..) must evaluate to an integer"));
       }
       if (!rhs.IsUndefined() && !(rhs.IsNumber() && IsInteger(rhs.number()))) {
         return fail(Error("T2004",
@@ -1717,10 +1904,10 @@ JsonataResult Evaluator::EvalGroup(const JsonataNode& node, const Value& input, 
       JTRY(key, Eval(node.children[2 * p], context, frame));
       if (key.IsUndefined()) continue;
       if (!key.IsString()) {
-        return Error("T1003",
-                     "Key in object structure must evaluate to a string; got: " +
-                         jsonata::Stringify(key),
-                     node.position);
+        return Error(
+            "T1003",
+            "Key in object structure must evaluate to a string; got: " + jsonata::Stringify(key),
+            node.position);
       }
       auto it = group_index.find(key.str());
       if (it != group_index.end()) {
@@ -1871,25 +2058,14 @@ JsonataResult Evaluator::EvalLambda(const JsonataNode& node, const Value& input,
   return MakeFunction(Function::Kind::kLambda, std::move(l));
 }
 
-// The name a call reports in errors: the variable or step name of the procedure.
-std::string ProcName(const JsonataNode& procedure) {
-  if (procedure.kind == Kind::kPath && !procedure.children.empty()) {
-    return procedure.children[0].value;
-  }
-  return procedure.value;
-}
-
 JsonataResult Evaluator::EvalFunctionCall(const JsonataNode& node, const Value& input,
                                           const EnvPtr& env, const Value* apply_to) {
   const JsonataNode& procedure = node.children[0];
   JTRY(proc, Eval(procedure, input, env));
-  const std::string name = ProcName(procedure);
   if (proc.IsUndefined() && procedure.kind == Kind::kPath && !procedure.children.empty() &&
       (env->Lookup(procedure.children[0].value) != nullptr ||
        jsonata::FindBuiltin(procedure.children[0].value) != nullptr)) {
-    return Error("T1005",
-                 "Attempted to invoke a non-function. Did you mean ${{{token}}}?", node.position,
-                 name);
+    return NotAFunction(node);
   }
   JsonataArgs args;
   args.reserve(node.children.size() - 1 + (apply_to ? 1 : 0));
@@ -1899,17 +2075,23 @@ JsonataResult Evaluator::EvalFunctionCall(const JsonataNode& node, const Value& 
     args.push_back(std::move(a));
   }
   JsonataResult r = Apply(proc, std::move(args), input, env);
-  if (!r.ok()) {
-    JsonataError& e = r.error();
-    if (!e.position) e.position = node.position;
-    if (e.token.empty()) e.token = name;
-  }
+  if (!r.ok()) AddCallSite(r.error(), node);
   return r;
 }
 
 JsonataResult Evaluator::Apply(const Value& proc, JsonataArgs args, const Value& input,
                                const EnvPtr& env) {
-  JTRY(result, ApplyInner(proc, args, input, env));
+  JsonataResult r = ApplyInner(proc, args, input, env);
+  if (!r.ok()) return r;
+  const Value& v = r.value();
+  if (v.IsFunction() && v.function().kind == Function::Kind::kLambda &&
+      ImplOf<LambdaImpl>(v.function()).thunk) {
+    return Trampoline(std::move(r.value()));
+  }
+  return r;
+}
+
+JsonataResult Evaluator::Trampoline(Value result) {
   // The trampoline for tail calls.
   while (result.IsFunction() && result.function().kind == Function::Kind::kLambda &&
          ImplOf<LambdaImpl>(result.function()).thunk) {
@@ -1944,29 +2126,34 @@ JsonataResult Evaluator::Apply(const Value& proc, JsonataArgs args, const Value&
 
 JsonataResult Evaluator::ApplyInner(const Value& proc, JsonataArgs& args, const Value& input,
                                     const EnvPtr& env) {
-  if (!proc.IsFunction()) {
-    return Error("T1006", "Attempted to invoke a non-function");
+  if (!proc.IsFunction()) return NonFunctionError();
+  if (proc.function().kind == Function::Kind::kLambda) return ApplyLambda(proc, args, input);
+  return ApplyOther(proc, args, input, env);
+}
+
+JsonataResult Evaluator::ApplyLambda(const Value& proc, JsonataArgs& args, const Value& input) {
+  const LambdaImpl& l = ImplOf<LambdaImpl>(proc.function());
+  if (l.thunk) return proc;
+  JsonataArgs validated;
+  JsonataArgs* use = &args;
+  if (l.signature != nullptr) {
+    JTRY(ok, l.signature->Validate(args, input, validated));
+    use = &validated;
   }
+  auto frame = NewEnv();
+  frame->parent = l.env;
+  frame->vars.reserve(l.params.size());
+  for (std::size_t i = 0; i < l.params.size(); ++i) {
+    frame->vars.emplace_back(l.params[i], i < use->size() ? (*use)[i] : Value());
+  }
+  EnvPtr fp = frame;
+  return Eval(*l.body, l.input, fp, true);
+}
+
+JsonataResult Evaluator::ApplyOther(const Value& proc, JsonataArgs& args, const Value& input,
+                                    const EnvPtr& env) {
   const Function& f = proc.function();
   switch (f.kind) {
-    case Function::Kind::kLambda: {
-      const LambdaImpl& l = ImplOf<LambdaImpl>(f);
-      if (l.thunk) return proc;
-      JsonataArgs validated;
-      JsonataArgs* use = &args;
-      if (l.signature != nullptr) {
-        JTRY(ok, l.signature->Validate(args, input, validated));
-        use = &validated;
-      }
-      auto frame = std::make_shared<Env>();
-      frame->parent = l.env;
-      frame->vars.reserve(l.params.size());
-      for (std::size_t i = 0; i < l.params.size(); ++i) {
-        frame->vars.emplace_back(l.params[i], i < use->size() ? (*use)[i] : Value());
-      }
-      EnvPtr fp = frame;
-      return Eval(*l.body, l.input, fp, true);
-    }
     case Function::Kind::kBuiltin: {
       const auto& b = ImplOf<jsonata::BuiltinImpl>(f);
       JsonataArgs validated;
@@ -1995,14 +2182,16 @@ JsonataResult Evaluator::ApplyInner(const Value& proc, JsonataArgs& args, const 
     }
     case Function::Kind::kTransform:
       return ApplyTransform(ImplOf<TransformImpl>(f), args);
+    case Function::Kind::kLambda:
+      break;
   }
   return Error("T1006", "Attempted to invoke a non-function");
 }
 
 JsonataResult Evaluator::ApplyTransform(const TransformImpl& t, JsonataArgs& args) {
   // Signature <(oa):o>
-  if (args.size() > 1 || (args.size() == 1 && !args[0].IsUndefined() && !args[0].IsObject() &&
-                          !args[0].IsArray())) {
+  if (args.size() > 1 ||
+      (args.size() == 1 && !args[0].IsUndefined() && !args[0].IsObject() && !args[0].IsArray())) {
     return Error("T0410", "Argument 1 of function {{token}} does not match function signature");
   }
   if (args.empty() || args[0].IsUndefined()) return Value();
@@ -2028,7 +2217,10 @@ JsonataResult Evaluator::ApplyTransform(const TransformImpl& t, JsonataArgs& arg
       }
       if (match.IsObject()) {
         auto target = match.object_ptr();
-        for (const auto& [k, v] : update.object().members) target->Set(k, v);
+        for (const auto& [k, v] : update.object().members) {
+          // A value holding the match itself would make the tree a cycle: copy it.
+          target->Set(k, v.identity() == match.identity() ? jsonata::CloneValue(v) : v);
+        }
       }
     }
     if (node.children.size() > 2) {
@@ -2075,9 +2267,9 @@ JsonataResult Evaluator::EvalPartial(const JsonataNode& node, const Value& input
   JTRY(proc, Eval(procedure, input, env));
   const std::string name = ProcName(procedure);
   if (proc.IsUndefined() && procedure.kind == Kind::kPath && !procedure.children.empty() &&
-      env->Lookup(procedure.children[0].value) != nullptr) {
-    return Error("T1007",
-                 "Attempted to partially apply a non-function. Did you mean ${{{token}}}?",
+      (env->Lookup(procedure.children[0].value) != nullptr ||
+       jsonata::FindBuiltin(procedure.children[0].value) != nullptr)) {
+    return Error("T1007", "Attempted to partially apply a non-function. Did you mean ${{{token}}}?",
                  node.position, name);
   }
   if (!proc.IsFunction()) {
@@ -2087,7 +2279,7 @@ JsonataResult Evaluator::EvalPartial(const JsonataNode& node, const Value& input
   if (f.kind == Function::Kind::kLambda && !ImplOf<LambdaImpl>(f).thunk) {
     // partialApplyProcedure: bind the supplied parameters in a new frame.
     const LambdaImpl& l = ImplOf<LambdaImpl>(f);
-    auto frame = std::make_shared<Env>();
+    auto frame = NewEnv();
     frame->parent = l.env;
     auto out = std::make_shared<LambdaImpl>();
     out->body = l.body;
@@ -2124,8 +2316,9 @@ JsonataResult Evaluator::EvalApply(const JsonataNode& node, const Value& input, 
   }
   JTRY(func, Eval(rhs, input, env));
   if (!func.IsFunction()) {
-    return Error("T2006", "The right side of the function application operator ~> must be a "
-                          "function",
+    return Error("T2006",
+                 "The right side of the function application operator ~> must be a "
+                 "function",
                  node.position);
   }
   if (lhs.IsFunction()) {
@@ -2212,7 +2405,8 @@ struct BuiltinRegistry {
       b->name = entry.name;
       JsonataError error;
       if (!Signature::Parse(entry.signature, b->signature, &error)) continue;
-      b->arity = static_cast<int>(b->signature.size());
+      // JavaScript's Function.length: jsonata-js's $string(arg, prettify = false) counts 1.
+      b->arity = entry.name == "string" ? 1 : static_cast<int>(b->signature.size());
       b->fn = entry.fn;
       auto f = std::make_shared<Function>();
       f->kind = Function::Kind::kBuiltin;
@@ -2246,7 +2440,7 @@ std::variant<JsonataExpression, JsonataSyntaxError> JsonataExpression::Compile(
 JsonataEvalResult JsonataExpression::Evaluate(const Json* input, const JsonataBindings& bindings,
                                               const JsonataOptions& options) const {
   Evaluator ev(*impl_, options);
-  auto env = std::make_shared<Env>();
+  auto env = ev.NewEnv();
   for (const auto& [name, value] : bindings) {
     env->Bind(name, value ? jsonata::FromJson(*value) : Value());
   }

@@ -14,12 +14,12 @@ namespace switchyard::asl::jsonata {
 class Signature {
  public:
   struct Param {
-    std::string set;   // accepted type symbols (s n b l a o f + m for missing)
-    char type = 'x';   // the declared type symbol ('(' for a choice)
+    std::string set;       // accepted type symbols (s n b l a o f + m for missing)
+    char type = 'x';       // the declared type symbol ('(' for a choice)
     bool context = false;  // '-': the context value stands in when missing
     bool optional = false;
-    bool repeat = false;   // '+'
-    std::string subtype;   // a<n> / f<...>
+    bool repeat = false;  // '+'
+    std::string subtype;  // a<n> / f<...>
   };
   // Parses; on a malformed signature returns false and leaves `error` (S0401/S0402).
   static bool Parse(std::string_view text, Signature& out, JsonataError* error);

@@ -10,7 +10,8 @@
 //     the file wholesale and may add more files asl/src/jsonata_lib_*.cpp (add them to
 //     switchyard_asl_jsonata's SOURCES in asl/CMakeLists.txt).
 //   * RegisterJsonataLibrary(table) calls table.Add(name, signature, fn) once per function, e.g.
-//       table.Add("formatBase", "<n-n?:s>", [](JsonataCall& call, JsonataArgs& args) -> JsonataResult {...});
+//       table.Add("formatBase", "<n-n?:s>", [](JsonataCall& call, JsonataArgs& args) ->
+//       JsonataResult {...});
 //     `signature` is jsonata's signature syntax; the evaluator validates the arguments against it
 //     before the call (T0410/T0411/T0412, context insertion for `-`, `a` wrapping of a single value
 //     into an array), exactly as jsonata-js's signature.js does. So `fn` receives exactly one
@@ -29,9 +30,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
-#include <optional>
 #include <unordered_map>
 #include <utility>
 #include <variant>
@@ -214,9 +215,9 @@ class JsonataRegex {
 struct Function {
   enum class Kind : uint8_t { kLambda, kBuiltin, kRegex, kPartial, kTransform, kNative };
   Kind kind = Kind::kBuiltin;
-  std::string name;  // builtin name (without '$')
+  std::string name;                           // builtin name (without '$')
   std::shared_ptr<const JsonataRegex> regex;  // kRegex
-  std::shared_ptr<const void> impl;  // the core's data for the other kinds
+  std::shared_ptr<const void> impl;           // the core's data for the other kinds
 };
 
 // How many parameters a function value declares (jsonata-js's getFunctionArity).

@@ -1,10 +1,11 @@
+#include "switchyard/orchestrator/cli_jsonata.hpp"
+
 #include <chrono>
 #include <string>
 
 #include "switchyard/asl/json.hpp"
 #include "switchyard/asl/jsonata_eval.hpp"
 #include "switchyard/orchestrator/cli.hpp"
-#include "switchyard/orchestrator/cli_jsonata.hpp"
 
 namespace switchyard::orchestrator {
 
