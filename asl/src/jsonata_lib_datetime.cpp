@@ -523,9 +523,17 @@ Outcome<std::string> FormatIntegerWith(double value, const IntegerFormat& format
                         format.regular_separator.character);
         }
       } else {
+        // formatted.substr(0, pos) + separator + formatted.substr(pos), with JavaScript's substr:
+        // a negative pos gives "" before and the last -pos characters after.
         for (auto it = format.separators.rbegin(); it != format.separators.rend(); ++it) {
-          const long pos = std::max(0L, static_cast<long>(digits.size()) - it->position);
-          digits.insert(static_cast<std::size_t>(pos), it->character);
+          const long size = static_cast<long>(digits.size());
+          const long pos = size - it->position;
+          if (pos >= 0) {
+            digits.insert(static_cast<std::size_t>(pos), it->character);
+          } else {
+            digits =
+                it->character + digits.substr(static_cast<std::size_t>(std::max(size + pos, 0L)));
+          }
         }
       }
       if (format.ordinal && !digits.empty()) {
@@ -1131,9 +1139,8 @@ Outcome<std::optional<double>> ParseInteger(std::string_view text, std::string_v
   auto matcher = IntegerMatcher(std::get<0>(format));
   if (auto* e = std::get_if<JsonataError>(&matcher)) return std::move(*e);
   // jsonata-js parses without checking the text against the picture's pattern.
-  std::optional<double> value = std::get<0>(matcher).parse(std::string(text));
-  if (value && std::isnan(*value)) value.reset();
-  return value;
+  // NaN (written null) when the text is not a number in that picture, as parseInt gives.
+  return std::get<0>(matcher).parse(std::string(text));
 }
 
 Outcome<std::string> FromMillis(double millis, std::optional<std::string_view> picture,
@@ -1270,7 +1277,9 @@ Outcome<std::optional<double>> ToMillis(std::string_view timestamp,
                       "formatted timestamp. Given " +
                           std::string(timestamp));
     }
-    return ParseIso8601(timestamp);
+    // Date.parse gives NaN for a well-shaped but impossible timestamp ("2017-13-07"): so do we
+    // (written as null, as JSON.stringify writes NaN).
+    return std::optional<double>(ParseIso8601(timestamp).value_or(std::nan("")));
   }
   auto spec_outcome = AnalyseDateTimePicture(*picture);
   if (auto* e = std::get_if<JsonataError>(&spec_outcome)) return std::move(*e);
@@ -1374,8 +1383,7 @@ Outcome<std::optional<double>> ToMillis(std::string_view timestamp,
                           get(U's').value_or(0), get(U'f').value_or(0));
   const double tz = get(U'Z').value_or(0) != 0 ? get(U'Z').value_or(0) : get(U'z').value_or(0);
   if (tz != 0 && !std::isnan(tz)) millis -= tz * 60 * 1000;
-  if (std::isnan(millis)) return std::optional<double>();
-  return std::optional<double>(millis);
+  return std::optional<double>(millis);  // NaN when a component named nothing, as Date.UTC
 }
 
 }  // namespace switchyard::asl::jsonata_lib

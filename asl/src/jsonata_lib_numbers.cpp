@@ -589,7 +589,11 @@ Outcome<std::string> FormatWith(double value, const NumberPicture& np) {
   if (pad_left > 0) s = std::u32string(static_cast<std::size_t>(pad_left), zero) + s;
   if (pad_right > 0) s += std::u32string(static_cast<std::size_t>(pad_right), zero);
   decimal_pos = static_cast<long>(s.find(p.decimal_separator));
+  // [s.slice(0, at), separator, s.slice(at)].join(''): a negative `at` counts from the end, as
+  // JavaScript's slice does (jsonata-js reaches it with irregular groupings longer than the
+  // number; we write what it writes).
   auto insert_at = [&](long at) {
+    if (at < 0) at += static_cast<long>(s.size());
     at = std::clamp<long>(at, 0, static_cast<long>(s.size()));
     s.insert(static_cast<std::size_t>(at), p.grouping_separator);
   };

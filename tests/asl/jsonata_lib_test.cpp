@@ -65,6 +65,9 @@ TEST(JsonataLibNumbers, FormatNumber) {
   EXPECT_EQ(Num(1, "0.#0"), "!D3091");
   EXPECT_EQ(Num(1, "0e0%"), "!D3092");
   EXPECT_EQ(Num(1, "0ex"), "!D3093");
+  // An irregular grouping wider than the number: jsonata-js's slice() with a negative index.
+  EXPECT_EQ(Num(1, "#,##,##0"), ",1,");
+  EXPECT_EQ(Num(99.995, "#,##,##0"), "1,0,0");
 }
 
 TEST(JsonataLibNumbers, FormatBaseAndRound) {
@@ -139,6 +142,7 @@ TEST(JsonataLibDateTime, ToMillis) {
   EXPECT_EQ(Render(ToMillis("2017-10-30", std::nullopt, 0)), "1509321600000");
   EXPECT_EQ(Render(ToMillis("2018", std::nullopt, 0)), "1514764800000");
   EXPECT_EQ(Render(ToMillis("foo", std::nullopt, 0)), "!D3110");
+  EXPECT_EQ(Render(ToMillis("2017-13-07", std::nullopt, 0)), "NaN");  // Date.parse's NaN
   EXPECT_EQ(Render(ToMillis("2018-02-03 11:15:33", std::nullopt, 0)), "!D3110");
   EXPECT_EQ(Render(ToMillis("201802", "[Y0001][M01]", 0)), "1517443200000");
   EXPECT_EQ(Render(ToMillis("201802", "[Y,*-4][M01]", 0)), "1517443200000");
