@@ -169,7 +169,7 @@ bool Omitted(const Value& v) { return v.IsUndefined() || v.IsFunction(); }
 
 void AppendStringified(std::string& out, const Value& value, bool precision15, int indent,
                        int level, bool in_array) {
-  if (level > 10000) {
+  if (level > 2000) {
     out += "null";
     return;
   }
@@ -329,7 +329,7 @@ bool DeepEqualAt(const Value& a, const Value& b, int depth) {
       return a.identity() == b.identity();
     case ValueKind::kArray: {
       if (a.identity() == b.identity()) return true;
-      if (depth > 10000) return false;
+      if (depth > 2000) return false;
       const auto& x = a.array().items;
       const auto& y = b.array().items;
       if (x.size() != y.size()) return false;
@@ -340,7 +340,7 @@ bool DeepEqualAt(const Value& a, const Value& b, int depth) {
     }
     case ValueKind::kObject: {
       if (a.identity() == b.identity()) return true;
-      if (depth > 10000) return false;
+      if (depth > 2000) return false;
       const Object& x = a.object();
       const Object& y = b.object();
       if (x.size() != y.size()) return false;
@@ -359,7 +359,6 @@ bool DeepEqual(const Value& a, const Value& b) { return DeepEqualAt(a, b, 0); }
 
 // ---- JSON conversion ----------------------------------------------------------------------
 
-namespace {
 Value ScalarFromJson(const Json& json) {
   if (json.IsNull()) return Value::Null();
   if (json.IsBool()) return Value::Bool(json.GetBool());
@@ -367,7 +366,6 @@ Value ScalarFromJson(const Json& json) {
   if (json.IsString()) return Value::String(std::string(json.GetString(), json.GetStringLength()));
   return Value();
 }
-}  // namespace
 
 Value FromJson(const Json& json) {
   if (!json.IsArray() && !json.IsObject()) return ScalarFromJson(json);
@@ -411,6 +409,83 @@ Value FromJson(const Json& json) {
 }
 
 namespace {
+// Containers whose last reference is being dropped, freed one at a time (no recursion).
+thread_local std::vector<Value>* t_graveyard = nullptr;
+
+void Bury(Value& v) {
+  if ((v.IsArray() || v.IsObject() || v.IsFunction()) && v.use_count() == 1) {
+    t_graveyard->push_back(std::move(v));
+  }
+}
+
+template <class F>
+void DrainGraveyard(F bury_children) {
+  if (t_graveyard != nullptr) {
+    bury_children();
+    return;
+  }
+  std::vector<Value> graveyard;
+  t_graveyard = &graveyard;
+  bury_children();
+  while (!graveyard.empty()) {
+    Value v = std::move(graveyard.back());
+    graveyard.pop_back();
+  }  // each destruction buries its own children here
+  t_graveyard = nullptr;
+}
+}  // namespace
+
+Array::~Array() {
+  if (items.empty()) return;
+  DrainGraveyard([this] {
+    for (Value& v : items) Bury(v);
+  });
+}
+
+Object::~Object() {
+  if (members.empty()) return;
+  DrainGraveyard([this] {
+    for (auto& m : members) Bury(m.second);
+  });
+}
+
+void Array::Materialize() {
+  const Json* source = lazy;
+  lazy = nullptr;
+  items.reserve(source->Size());
+  for (const Json& item : source->GetArray()) items.push_back(FromJsonBorrowed(item));
+}
+
+void Object::Materialize() {
+  const Json* source = lazy;
+  lazy = nullptr;
+  members.reserve(source->MemberCount());
+  for (const auto& m : source->GetObject()) {
+    std::string_view key(m.name.GetString(), m.name.GetStringLength());
+    Set(key, FromJsonBorrowed(m.value));
+  }
+}
+
+Value FromJsonBorrowed(const Json& json) {
+  if (json.IsArray()) {
+    auto a = Array::Make();
+    a->lazy = &json;
+    return Value::Arr(std::move(a));
+  }
+  if (json.IsObject()) {
+    auto o = Object::Make();
+    o->lazy = &json;
+    return Value::Obj(std::move(o));
+  }
+  return ScalarFromJson(json);
+}
+
+namespace {
+// Results deeper than this are refused (AWS's own JSON limit is 1000 levels); the walk stays
+// well inside any thread's stack.
+constexpr int kMaxResultDepth = 1100;
+thread_local bool t_too_deep = false;
+
 std::optional<Json> ToJsonAt(const Value& value, int depth, bool in_array) {
   switch (value.kind()) {
     case ValueKind::kUndefined:
@@ -433,7 +508,10 @@ std::optional<Json> ToJsonAt(const Value& value, int depth, bool in_array) {
       return JsonString(value.str());
     case ValueKind::kArray: {
       Json out = JsonArray();
-      if (depth > 10000) return out;
+      if (depth > kMaxResultDepth) {
+        t_too_deep = true;
+        return out;
+      }
       for (const Value& item : value.array().items) {
         std::optional<Json> j = ToJsonAt(item, depth + 1, true);
         JsonPush(out, j ? std::move(*j) : JsonNull());
@@ -442,7 +520,10 @@ std::optional<Json> ToJsonAt(const Value& value, int depth, bool in_array) {
     }
     case ValueKind::kObject: {
       Json out = JsonObject();
-      if (depth > 10000) return out;
+      if (depth > kMaxResultDepth) {
+        t_too_deep = true;
+        return out;
+      }
       for (const auto& [k, v] : value.object().members) {
         std::optional<Json> j = ToJsonAt(v, depth + 1, false);
         if (j) out.AddMember(JsonString(k), std::move(*j), Alloc());
@@ -454,10 +535,40 @@ std::optional<Json> ToJsonAt(const Value& value, int depth, bool in_array) {
 }
 }  // namespace
 
-std::optional<Json> ToJson(const Value& value) { return ToJsonAt(value, 0, false); }
+std::optional<Json> ToJson(const Value& value) {
+  t_too_deep = false;
+  std::optional<Json> out = ToJsonAt(value, 0, false);
+  if (t_too_deep) {
+    t_too_deep = false;
+    if (out) DestroyJson(*out);
+    return JsonNull();
+  }
+  return out;
+}
 
-Value CloneValue(const Value& value) {
-  // JSON.parse($string(value)): numbers to 15 digits, functions to "", undefined members dropped.
+bool ResultTooDeep(const Value& value) {
+  // The nesting of a result, counted without recursion, up to kMaxResultDepth + 1.
+  std::vector<std::pair<const Value*, int>> stack{{&value, 0}};
+  while (!stack.empty()) {
+    auto [v, d] = stack.back();
+    stack.pop_back();
+    if (d > kMaxResultDepth) return true;
+    if (v->IsArray()) {
+      for (const Value& item : v->array().items) {
+        if (item.IsArray() || item.IsObject()) stack.push_back({&item, d + 1});
+      }
+    } else if (v->IsObject()) {
+      for (const auto& m : v->object().members) {
+        if (m.second.IsArray() || m.second.IsObject()) stack.push_back({&m.second, d + 1});
+      }
+    }
+  }
+  return false;
+}
+
+namespace {
+Value CloneAt(const Value& value, int depth) {
+  if (depth > 2000) return Value::Null();
   switch (value.kind()) {
     case ValueKind::kNumber:
       return std::isfinite(value.number()) ? Value::Number(Precision15(value.number()))
@@ -467,7 +578,7 @@ Value CloneValue(const Value& value) {
     case ValueKind::kArray: {
       auto a = Array::Make();
       for (const Value& item : value.array().items) {
-        a->items.push_back(item.IsUndefined() ? Value::Null() : CloneValue(item));
+        a->items.push_back(item.IsUndefined() ? Value::Null() : CloneAt(item, depth + 1));
       }
       return Value::Arr(std::move(a));
     }
@@ -475,7 +586,7 @@ Value CloneValue(const Value& value) {
       auto o = Object::Make();
       o->members.reserve(value.object().size());
       for (const auto& [k, v] : value.object().members) {
-        if (!v.IsUndefined()) o->members.emplace_back(k, CloneValue(v));
+        if (!v.IsUndefined()) o->members.emplace_back(k, CloneAt(v, depth + 1));
       }
       return Value::Obj(std::move(o));
     }
@@ -483,6 +594,10 @@ Value CloneValue(const Value& value) {
       return value;
   }
 }
+}  // namespace
+
+// JSON.parse($string(value)): numbers to 15 digits, functions to "", undefined members dropped.
+Value CloneValue(const Value& value) { return CloneAt(value, 0); }
 
 // ---- Signatures ---------------------------------------------------------------------------
 
@@ -923,6 +1038,11 @@ std::string ProcName(const JsonataNode& procedure) {
   return Error("T1006", "Attempted to invoke a non-function");
 }
 
+// The "@" of a tuple (nullptr when there is none).
+const Value* TupleFocus(const Value& tuple) {
+  return tuple.IsObject() ? tuple.object().Find("@") : nullptr;
+}
+
 class Evaluator;
 
 class CallContext : public jsonata::JsonataCall {
@@ -1070,6 +1190,7 @@ JsonataResult Evaluator::Step(const JsonataNode& node) {
 EnvPtr Evaluator::FrameFromTuple(const EnvPtr& env, const Value& tuple) {
   auto frame = NewEnv();
   frame->parent = env;
+  if (!tuple.IsObject()) return frame;  // the empty stream's placeholder item
   // The frame's names point into a private copy of the tuple (the stream's tuples may change).
   auto copy = std::make_shared<Object>(tuple.object());
   frame->keep_alive = Value::Obj(copy);
@@ -1207,16 +1328,6 @@ JsonataResult Evaluator::EvalLeaf(const JsonataNode& node, const Value& input, c
                                   bool tail) {
   Value result;
   switch (node.kind) {
-    case Kind::kPath: {
-      JTRY(r, EvalPath(node, input, env));
-      result = std::move(r);
-      break;
-    }
-    case Kind::kBinary: {
-      JTRY(r, EvalBinary(node, input, env));
-      result = std::move(r);
-      break;
-    }
     case Kind::kNegate: {
       JTRY(v, Eval(node.children[0], input, env));
       if (v.IsUndefined()) {
@@ -1231,16 +1342,6 @@ JsonataResult Evaluator::EvalLeaf(const JsonataNode& node, const Value& input, c
                        node.position, "-");
         }
       }
-      break;
-    }
-    case Kind::kArray: {
-      JTRY(r, EvalArray(node, input, env));
-      result = std::move(r);
-      break;
-    }
-    case Kind::kObject: {
-      JTRY(r, EvalGroup(node, input, env));
-      result = std::move(r);
       break;
     }
     case Kind::kName:
@@ -1322,34 +1423,6 @@ JsonataResult Evaluator::EvalLeaf(const JsonataNode& node, const Value& input, c
       if (v) result = *v;
       break;
     }
-    case Kind::kCondition: {
-      JTRY(cond, Eval(node.children[0], input, env));
-      Value b = jsonata::BooleanOf(cond);
-      if (b.IsBool() && b.boolean()) {
-        JTRY(r, Eval(node.children[1], input, env, tail));
-        result = std::move(r);
-      } else if (node.children.size() > 2) {
-        JTRY(r, Eval(node.children[2], input, env, tail));
-        result = std::move(r);
-      }
-      break;
-    }
-    case Kind::kBlock: {
-      auto frame = NewEnv();
-      frame->parent = env;
-      EnvPtr fp = frame;
-      for (std::size_t i = 0; i < node.children.size(); ++i) {
-        JTRY(r, Eval(node.children[i], input, fp, tail && i + 1 == node.children.size()));
-        result = std::move(r);
-      }
-      break;
-    }
-    case Kind::kBind: {
-      JTRY(v, Eval(node.children[1], input, env));
-      env->Bind(node.children[0].value, v);
-      result = std::move(v);
-      break;
-    }
     case Kind::kRegex: {
       auto it = impl_.regexes.find(&node);
       if (it == impl_.regexes.end()) {
@@ -1397,21 +1470,6 @@ JsonataResult Evaluator::EvalLeaf(const JsonataNode& node, const Value& input, c
           result = *b;
         }
       }
-      break;
-    }
-    case Kind::kLambda: {
-      JTRY(r, EvalLambda(node, input, env, false));
-      result = std::move(r);
-      break;
-    }
-    case Kind::kPartial: {
-      JTRY(r, EvalPartial(node, input, env));
-      result = std::move(r);
-      break;
-    }
-    case Kind::kApply: {
-      JTRY(r, EvalApply(node, input, env));
-      result = std::move(r);
       break;
     }
     case Kind::kTransform: {
@@ -1472,7 +1530,7 @@ JsonataResult Evaluator::EvalPath(const JsonataNode& node, const Value& input, c
       if (tuples.IsArray()) {
         out->items.reserve(tuples.array().items.size());
         for (const Value& t : tuples.array().items) {
-          const Value* at = t.object().Find("@");
+          const Value* at = TupleFocus(t);
           out->items.push_back(at ? *at : Value());
         }
       }
@@ -1587,7 +1645,7 @@ JsonataResult Evaluator::EvalTupleStep(const JsonataNode& step, const Value& inp
   }
   for (const Value& tuple : tuples.array().items) {
     EnvPtr step_env = FrameFromTuple(env, tuple);
-    const Value* at = tuple.object().Find("@");
+    const Value* at = TupleFocus(tuple);
     JTRY(res, Eval(step, at ? *at : Value(), step_env));
     if (res.IsUndefined()) continue;
     std::vector<Value> single;
@@ -1600,9 +1658,11 @@ JsonataResult Evaluator::EvalTupleStep(const JsonataNode& step, const Value& inp
     }
     const bool res_tuples = res.IsArray() && res.array().tuple_stream;
     for (std::size_t b = 0; b < list->size(); ++b) {
-      auto t = std::make_shared<Object>(tuple.object());
+      auto t = tuple.IsObject() ? std::make_shared<Object>(tuple.object()) : Object::Make();
       if (res_tuples) {
-        for (const auto& [k, v] : (*list)[b].object().members) t->Set(k, v);
+        if ((*list)[b].IsObject()) {
+          for (const auto& [k, v] : (*list)[b].object().members) t->Set(k, v);
+        }
       } else {
         if (step.focus) {
           t->Set(*step.focus, (*list)[b]);
@@ -1644,7 +1704,7 @@ JsonataResult Evaluator::EvalFilter(const JsonataNode& predicate, const Value& i
     Value context = item;
     EnvPtr frame = env;
     if (tuple_stream) {
-      const Value* at = item.object().Find("@");
+      const Value* at = TupleFocus(item);
       context = at ? *at : Value();
       frame = FrameFromTuple(env, item);
     }
@@ -1897,7 +1957,7 @@ JsonataResult Evaluator::EvalGroup(const JsonataNode& node, const Value& input, 
     EnvPtr frame = reduce ? FrameFromTuple(env, item) : env;
     Value context = item;
     if (reduce) {
-      const Value* at = item.object().Find("@");
+      const Value* at = TupleFocus(item);
       context = at ? *at : Value();
     }
     for (std::size_t p = 0; p < pairs; ++p) {
@@ -1933,14 +1993,15 @@ JsonataResult Evaluator::EvalGroup(const JsonataNode& node, const Value& input, 
       auto merged = Object::Make();
       if (g.data.IsArray()) {
         const auto& ts = g.data.array().items;
-        if (!ts.empty()) *merged = ts[0].object();
+        if (!ts.empty() && ts[0].IsObject()) *merged = ts[0].object();
         for (std::size_t i = 1; i < ts.size(); ++i) {
+          if (!ts[i].IsObject()) continue;
           for (const auto& [k, v] : ts[i].object().members) {
             const Value* prev = merged->Find(k);
             merged->Set(k, Append(prev ? *prev : Value(), v));
           }
         }
-      } else {
+      } else if (g.data.IsObject()) {
         *merged = g.data.object();
       }
       const Value* at = merged->Find("@");
@@ -1966,7 +2027,7 @@ JsonataResult Evaluator::EvalSort(const JsonataNode& node, const Value& input, c
     Value context = items[i];
     EnvPtr frame = env;
     if (tuple_sort) {
-      const Value* at = items[i].object().Find("@");
+      const Value* at = TupleFocus(items[i]);
       context = at ? *at : Value();
       frame = FrameFromTuple(env, items[i]);
     }
@@ -2394,8 +2455,13 @@ int FunctionArity(const Value& function) {
 }
 
 namespace {
+struct NameHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
 struct BuiltinRegistry {
-  std::unordered_map<std::string, Value> by_name;
+  std::unordered_map<std::string, Value, NameHash, std::equal_to<>> by_name;
   BuiltinRegistry() {
     JsonataBuiltinTable table;
     RegisterCoreBuiltins(table);
@@ -2420,7 +2486,7 @@ struct BuiltinRegistry {
 
 const Value* FindBuiltin(std::string_view name) {
   static const BuiltinRegistry registry;
-  auto it = registry.by_name.find(std::string(name));
+  auto it = registry.by_name.find(name);
   return it == registry.by_name.end() ? nullptr : &it->second;
 }
 
@@ -2442,9 +2508,9 @@ JsonataEvalResult JsonataExpression::Evaluate(const Json* input, const JsonataBi
   Evaluator ev(*impl_, options);
   auto env = ev.NewEnv();
   for (const auto& [name, value] : bindings) {
-    env->Bind(name, value ? jsonata::FromJson(*value) : Value());
+    env->Bind(name, value ? jsonata::FromJsonBorrowed(*value) : Value());
   }
-  Value in = input ? jsonata::FromJson(*input) : Value();
+  Value in = input ? jsonata::FromJsonBorrowed(*input) : Value();
   env->Bind("$", in);
   if (in.IsArray()) {
     auto wrapper = Array::MakeSequence();
@@ -2458,6 +2524,9 @@ JsonataEvalResult JsonataExpression::Evaluate(const Json* input, const JsonataBi
     JsonataError e = r.TakeError();
     FinishError(e);
     return e;
+  }
+  if (jsonata::ResultTooDeep(r.value())) {
+    return JsonataError{"U1001", 0, "", "The result nests deeper than 1100 levels"};
   }
   return jsonata::ToJson(r.value());
 }

@@ -20,7 +20,7 @@ struct Case {
 };
 
 std::string Eval(const std::string& expression, const char* input_text,
-                const JsonataOptions& options = {}, const JsonataBindings& bindings = {}) {
+                 const JsonataOptions& options = {}, const JsonataBindings& bindings = {}) {
   auto compiled = JsonataExpression::Compile(expression);
   if (compiled.index() == 1) return "!" + std::get<1>(compiled).code;
   std::optional<Json> input;
@@ -175,8 +175,8 @@ INSTANTIATE_TEST_SUITE_P(Transform, JsonataEvalTest,
 
 TEST(JsonataEvalLimits, TailRecursionRunsDeep) {
   EXPECT_EQ(Eval("($f := function($n, $acc){ $n = 0 ? $acc : $f($n - 1, $acc + 1) }; "
-                "$f(100000, 0))",
-                nullptr),
+                 "$f(100000, 0))",
+                 nullptr),
             "100000");
 }
 
@@ -245,6 +245,48 @@ TEST(JsonataEvalResults, FunctionsAndUndefinedInResults) {
 
 TEST(JsonataEvalResults, SharedInputIsNotChangedByTransform) {
   EXPECT_EQ(Eval("($t := $ ~> |a|{'b': 2}|; [$t.a.b, a.b])", R"({"a":{"b":1}})"), "[2,1]");
+}
+
+}  // namespace
+}  // namespace switchyard::asl
+
+namespace switchyard::asl {
+namespace {
+
+TEST(JsonataEvalLimits, DeeplyNestedValuesAreFreedWithoutRecursion) {
+  // 200,000 levels of objects built by a loop: freeing them must not exhaust the stack.
+  EXPECT_EQ(Eval("$reduce([1..200000], function($a, $x){ {'a': $a} }, 0) ~> $type()", nullptr),
+            "\"object\"");
+  EXPECT_EQ(Eval("$reduce([1..100000], function($a, $x){ [[$a]] }, 0) ~> $count()", nullptr), "1");
+}
+
+TEST(JsonataEvalLimits, ResultDeeperThanJsonAllowsIsAnError) {
+  EXPECT_EQ(Eval("$reduce([1..2000], function($a, $x){ {'a': $a} }, 0)", nullptr), "!U1001");
+}
+
+TEST(JsonataEvalInput, LargeInputIsReadLazilyAndCorrectly) {
+  std::string input = R"({"items":[)";
+  for (int i = 0; i < 1000; ++i) {
+    if (i) input += ',';
+    input += R"({"id":)" + std::to_string(i) + R"(,"tags":["a","b"],"n":{"v":)" +
+             std::to_string(i % 7) + "}}";
+  }
+  input += "]}";
+  EXPECT_EQ(Eval("$count(items[n.v = 3])", input.c_str()), "143");
+  EXPECT_EQ(Eval("$sum(items.id)", input.c_str()), "499500");
+  EXPECT_EQ(Eval("items[999].tags[1]", input.c_str()), "\"b\"");
+}
+
+}  // namespace
+}  // namespace switchyard::asl
+
+namespace switchyard::asl {
+namespace {
+
+TEST(JsonataEvalFuzzFindings, GroupOnAnEmptyTupleStream) {
+  // Found by fuzz_jsonata: a grouped path with an index binding over nothing.
+  EXPECT_EQ(Eval("x{'a': 1}#$i", nullptr), R"({"a":1})");
+  EXPECT_EQ(Eval("x{'a': $i}#$i", "{}"), "{}");
 }
 
 }  // namespace
