@@ -154,11 +154,6 @@ void Runner::EnterState(int64_t frame_id) {
     EmitStateEntered(state, std::move(input_text));
   }
   frame.entered_event_id = impl_.last_event_id;
-  if (state.query_language == QueryLanguage::kJsonata) {
-    FailFrame(frame, RuntimeError(frame, "JSONata query language is not supported yet (state '" +
-                                             state.name + "')."));
-    return;
-  }
   if (input_size > kMaxPayloadBytes) {
     FailFrame(frame, SizeError(frame));
     return;

@@ -24,6 +24,7 @@ Result<int64_t> Runner::IntegerField(Frame& frame, const State& state, std::stri
 }
 
 void Runner::RunFanOutState(Frame& frame, const State& state) {
+  if (state.query_language == QueryLanguage::kJsonata) return RunFanOutJsonata(frame, state);
   auto effective = ApplyInputPath(frame, state, frame.input);
   if (!effective) return FailFrame(frame, std::move(effective).error());
   frame.attempts.assign(state.retry.size(), 0);
@@ -200,7 +201,20 @@ int64_t Runner::LaunchChild(Frame& frame, const State& state) {
          MapIterationDetails(state, index));
     const std::optional<PayloadTemplate>& selector =
         state.item_selector ? state.item_selector : state.parameters;
-    if (selector) {
+    if (state.query_language == QueryLanguage::kJsonata && state.item_selector_jsonata) {
+      JsonataStates extra;
+      extra.map_value = &item;
+      extra.map_index = index;
+      auto selected = EvalJsonata(frame, state, "ItemSelector", *state.item_selector_jsonata,
+                                  frame.work, extra);
+      if (!selected) {
+        Error error = std::move(selected).error();
+        AbortChildren(frame);
+        HandleStateError(frame, state, std::move(error), "MapStateFailed");
+        return -1;
+      }
+      child.input = std::move(selected).value();
+    } else if (selector) {
       Json context = Context(frame, state, &item, index);
       FrameVariables variables(impl_, frame.id);
       Scope scope{&frame.work, &context, &variables};
@@ -308,12 +322,90 @@ void Runner::CompleteFanOut(Frame& frame, const State& state) {
   if (auto size_error = CheckSize(frame, result)) {
     return HandleStateError(frame, state, std::move(*size_error));
   }
+  if (state.query_language == QueryLanguage::kJsonata) {
+    return FinishJsonata(frame, state, &result, state.next);
+  }
   if (state.result_selector) {
     auto selected = EvalTemplate(frame, state, *state.result_selector, result);
     if (!selected) return HandleStateError(frame, state, std::move(selected).error());
     result = std::move(selected).value();
   }
   FinishWithResult(frame, state, std::move(result), state.assign, state.next);
+}
+
+// JSONata: Parallel's Arguments are every branch's input; a Map's Items (default: the state's
+// input, which must then be an array), MaxConcurrency and ToleratedFailure* may be expressions.
+void Runner::RunFanOutJsonata(Frame& frame, const State& state) {
+  frame.attempts.assign(state.retry.size(), 0);
+  frame.retry_count = 0;
+  frame.fan_max = 0;
+  frame.tolerated_count = -1;
+  frame.tolerated_percentage = -1;
+  if (state.type == StateType::kParallel) {
+    if (state.arguments) {
+      auto arguments = EvalJsonata(frame, state, "Arguments", *state.arguments, frame.input, {});
+      if (!arguments) return HandleStateError(frame, state, std::move(arguments).error());
+      frame.work = std::move(arguments).value();
+    } else {
+      frame.work = CopyJson(frame.input);
+    }
+    return StartFanOut(frame, state);
+  }
+  constexpr std::string_view kMapFailed = "MapStateFailed";
+  frame.work = CopyJson(frame.input);
+  if (state.item_reader) {
+    return FailFrame(frame, RuntimeError(frame, "ItemReader (distributed Map) is not supported."));
+  }
+  Json items;
+  if (state.items_jsonata) {
+    auto evaluated = EvalJsonata(frame, state, "Items", *state.items_jsonata, frame.work, {});
+    if (!evaluated) return HandleStateError(frame, state, std::move(evaluated).error(), kMapFailed);
+    if (!evaluated->IsArray()) {
+      return HandleStateError(
+          frame, state,
+          UnexpectedType(frame, state, "Items", *state.items_jsonata, "array", *evaluated),
+          kMapFailed);
+    }
+    items = std::move(evaluated).value();
+  } else {
+    if (!frame.work.IsArray()) {
+      return HandleStateError(
+          frame, state,
+          QueryError(frame, state, "Items",
+                     "Map state input must be an array but was: " + DumpJson(frame.work)),
+          kMapFailed);
+    }
+    items = CopyJson(frame.work);
+  }
+  frame.items = std::move(items);
+  frame.fan_max = state.max_concurrency.value_or(0);
+  if (state.max_concurrency_jsonata) {
+    auto max = JsonataInteger(frame, state, "MaxConcurrency", *state.max_concurrency_jsonata,
+                              frame.work, 0);
+    if (!max) return HandleStateError(frame, state, std::move(max).error(), kMapFailed);
+    frame.fan_max = *max;
+  }
+  frame.tolerated_count = state.tolerated_failure_count.value_or(-1);
+  if (state.tolerated_failure_count_jsonata) {
+    auto count = JsonataInteger(frame, state, "ToleratedFailureCount",
+                                *state.tolerated_failure_count_jsonata, frame.work, 0);
+    if (!count) return HandleStateError(frame, state, std::move(count).error(), kMapFailed);
+    frame.tolerated_count = *count;
+  }
+  frame.tolerated_percentage = state.tolerated_failure_percentage.value_or(-1);
+  if (state.tolerated_failure_percentage_jsonata) {
+    const Json& raw = *state.tolerated_failure_percentage_jsonata;
+    auto value = EvalJsonata(frame, state, "ToleratedFailurePercentage", raw, frame.work, {});
+    if (!value) return HandleStateError(frame, state, std::move(value).error(), kMapFailed);
+    if (!value->IsNumber() || value->GetDouble() < 0 || value->GetDouble() > 100) {
+      return HandleStateError(
+          frame, state,
+          UnexpectedType(frame, state, "ToleratedFailurePercentage", raw, "number", *value),
+          kMapFailed);
+    }
+    frame.tolerated_percentage = value->GetDouble();
+  }
+  StartFanOut(frame, state);
 }
 
 }  // namespace core_internal

@@ -319,6 +319,9 @@ inline std::string ValueText(const Json& value) {
   return value.IsString() ? std::string(JsonView(value)) : DumpJson(value);
 }
 
+// "null", "boolean", "number", "string", "array", "object".
+std::string_view JsonataTypeName(const Json& value);
+
 inline Json PayloadDetails() {
   Json details = JsonObject();
   JsonSet(details, "truncated", JsonBool(false));
@@ -526,6 +529,9 @@ class Runner {
   // Evaluates an Assign template on entry-time variables; the caller commits the result.
   Result<Json> EvalAssign(const Frame& frame, const State& state,
                           const std::optional<PayloadTemplate>& assign, const Json& input);
+  // The limits on what an Assign (of either language) gives: 256 KiB per variable and per
+  // Assign, 10 MiB per execution.
+  Result<Json> CheckAssigned(const Frame& frame, Result<Json> assigned);
 
   void CommitAssign(Frame& frame, Json assigned);
 
@@ -547,6 +553,36 @@ class Runner {
   static std::optional<std::string> DumpWithinLimit(Json& value);
 
   Error SizeError(const Frame& frame) const;
+
+  // JSONata (core_jsonata.cpp): the one seam where a JSONata-mode field is evaluated.
+  // What $states holds besides `input` and `context`.
+  struct JsonataStates {
+    const Json* result = nullptr;        // Task, Parallel, Map: the result
+    const Json* error_output = nullptr;  // Catch: {Error, Cause}
+    const Json* map_value = nullptr;     // ItemSelector: $states.context.Map.Item
+    int64_t map_index = 0;
+  };
+  // `raw` (a field's value as written) with every "{% ... %}" string in it, at any depth, replaced
+  // by its value; `field` names it in errors ("Output", "Arguments", ...; nested members as
+  // "Output/result"). Fails with States.QueryEvaluationError (and an EvaluationFailed event) when
+  // an expression throws or returns undefined.
+  Result<Json> EvalJsonata(const Frame& frame, const State& state, std::string_view field,
+                           const Json& raw, const Json& input, const JsonataStates& extra);
+  Result<Json> EvalJsonataAssign(const Frame& frame, const State& state,
+                                 const std::optional<Json>& assign, const Json& input,
+                                 const JsonataStates& extra);
+  // A field that must be an integer >= `minimum` (TimeoutSeconds, MaxConcurrency, ...).
+  Result<int64_t> JsonataInteger(const Frame& frame, const State& state, std::string_view field,
+                                 const Json& raw, const Json& input, int64_t minimum);
+  // States.QueryEvaluationError with AWS's prefix, recorded as an EvaluationFailed event.
+  Error QueryError(const Frame& frame, const State& state, std::string_view location,
+                   const std::string& detail);
+  Error UnexpectedType(const Frame& frame, const State& state, std::string_view field,
+                       const Json& raw, std::string_view expected, const Json& value);
+  // Assign, then Output (default: the result, or the input for states without one), then on to
+  // `next`: the end of every JSONata-mode state that has an output.
+  void FinishJsonata(Frame& frame, const State& state, const Json* result, const std::string& next);
+  void CatchJsonata(Frame& frame, const State& state, const Catcher& catcher, Json error_output);
 
   // driving frames (core_drive.cpp)
   // Runs `frame_id` until it blocks or ends, then lets finished frames notify their parents.
@@ -606,6 +642,8 @@ class Runner {
 
   // Wait (core_states.cpp)
   void RunWait(Frame& frame, const State& state);
+  void RunChoiceJsonata(Frame& frame, const State& state);
+  void RunWaitJsonata(Frame& frame, const State& state);
 
   // Task (core_task.cpp)
   Result<int64_t> SecondsField(Frame& frame, const State& state, std::string_view field,
@@ -637,6 +675,7 @@ class Runner {
                                const JsonPath& path);
 
   void RunFanOutState(Frame& frame, const State& state);
+  void RunFanOutJsonata(Frame& frame, const State& state);
 
   void StartFanOut(Frame& frame, const State& state);
 

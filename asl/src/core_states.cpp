@@ -12,6 +12,9 @@ bool Runner::IsPassThrough(const State& state) {
 }
 
 void Runner::RunPass(Frame& frame, const State& state) {
+  if (state.query_language == QueryLanguage::kJsonata) {
+    return FinishJsonata(frame, state, nullptr, state.next);
+  }
   // Without an InputPath nothing can fail before the result is known, so the input is not
   // copied when it is not needed (Result) or when it becomes the result as it is.
   if (!state.input_path.set && state.result) {
@@ -76,6 +79,7 @@ void Runner::FinishWithResult(Frame& frame, const State& state, Json result,
 }
 
 void Runner::RunChoice(Frame& frame, const State& state) {
+  if (state.query_language == QueryLanguage::kJsonata) return RunChoiceJsonata(frame, state);
   auto effective = ApplyInputPath(frame, state, frame.input);
   if (!effective) return FailFrame(frame, std::move(effective).error());
   Json context = Context(frame, state);
@@ -125,6 +129,22 @@ void Runner::RunChoice(Frame& frame, const State& state) {
 }
 
 void Runner::RunSucceed(Frame& frame, const State& state) {
+  if (state.query_language == QueryLanguage::kJsonata) {
+    Json output;
+    if (state.output) {
+      auto evaluated = EvalJsonata(frame, state, "Output", *state.output, frame.input, {});
+      if (!evaluated) return FailFrame(frame, std::move(evaluated).error());
+      output = std::move(evaluated).value();
+    } else {
+      output = std::move(frame.input);
+      frame.input = JsonNull();
+    }
+    std::optional<std::string> text = DumpWithinLimit(output);
+    if (!text) return FailFrame(frame, DepthError(frame));
+    if (text->size() > kMaxPayloadBytes) return FailFrame(frame, SizeError(frame));
+    EmitStateExited(state, *text);
+    return EndFrame(frame, false, std::move(output), "", "", std::move(*text));
+  }
   auto effective = ApplyInputPath(frame, state, frame.input);
   if (!effective) return FailFrame(frame, std::move(effective).error());
   auto output = ApplyOutputPath(frame, state, std::move(effective).value());
@@ -159,6 +179,26 @@ Result<std::string> Runner::FailField(Frame& frame, const State& state, std::str
 }
 
 void Runner::RunFail(Frame& frame, const State& state) {
+  if (state.query_language == QueryLanguage::kJsonata) {
+    std::string texts[2];
+    const std::optional<std::string>* literals[2] = {&state.error, &state.cause};
+    const std::optional<Json>* expressions[2] = {&state.error_jsonata, &state.cause_jsonata};
+    for (int i = 0; i < 2; ++i) {
+      if (*literals[i]) {
+        texts[i] = **literals[i];
+      } else if (*expressions[i]) {
+        auto value = EvalJsonata(frame, state, i == 0 ? "Error" : "Cause", **expressions[i],
+                                 frame.input, {});
+        if (!value) return FailFrame(frame, std::move(value).error());
+        if (!value->IsString()) {
+          return FailFrame(frame, UnexpectedType(frame, state, i == 0 ? "Error" : "Cause",
+                                                 **expressions[i], "string", *value));
+        }
+        texts[i] = std::string(JsonView(*value));
+      }
+    }
+    return EndFrame(frame, true, JsonNull(), std::move(texts[0]), std::move(texts[1]));
+  }
   auto error = FailField(frame, state, "ErrorPath", state.error, state.error_path,
                          state.error_path_intrinsic);
   if (!error) return FailFrame(frame, std::move(error).error());
@@ -169,6 +209,7 @@ void Runner::RunFail(Frame& frame, const State& state) {
 }
 
 void Runner::RunWait(Frame& frame, const State& state) {
+  if (state.query_language == QueryLanguage::kJsonata) return RunWaitJsonata(frame, state);
   auto effective = ApplyInputPath(frame, state, frame.input);
   if (!effective) return FailFrame(frame, std::move(effective).error());
   int64_t fire_at = now_;
@@ -229,6 +270,121 @@ void Runner::RunWait(Frame& frame, const State& state) {
     return;
   }
   frame.work = std::move(output).value();
+  frame.phase = Phase::kWait;
+  SetTimer(frame, NextId("timer-", frame));
+  Command command;
+  command.kind = Command::Kind::kStartTimer;
+  command.timer_id = frame.timer_id;
+  command.fire_at = fire_at;
+  step_.commands.push_back(std::move(command));
+}
+
+void Runner::RunChoiceJsonata(Frame& frame, const State& state) {
+  const ChoiceRule* matched = nullptr;
+  for (const auto& rule : state.choices) {
+    bool verdict = false;
+    if (rule.condition.IsBool()) {
+      verdict = rule.condition.GetBool();
+    } else {
+      auto value = EvalJsonata(frame, state, "Condition", rule.condition, frame.input, {});
+      if (!value) return FailFrame(frame, std::move(value).error());
+      if (!value->IsBool()) {
+        return FailFrame(
+            frame, UnexpectedType(frame, state, "Condition", rule.condition, "boolean", *value));
+      }
+      verdict = value->GetBool();
+    }
+    if (verdict) {
+      matched = &rule;
+      break;
+    }
+  }
+  std::string next;
+  if (matched != nullptr) {
+    next = matched->next;
+  } else if (!state.default_next.empty()) {
+    next = state.default_next;
+  } else {
+    return FailFrame(
+        frame,
+        Error{std::string(kStatesNoChoiceMatched),
+              Prefix(frame) + "Failed to transition out of the state. The state does not point "
+                              "to a next state."});
+  }
+  // A matched rule's Assign and Output take the place of the state's.
+  const std::optional<Json>& assign = matched != nullptr && matched->assign_jsonata
+                                          ? matched->assign_jsonata
+                                          : state.assign_jsonata;
+  const std::optional<Json>& output_field =
+      matched != nullptr && matched->output ? matched->output : state.output;
+  auto assigned = EvalJsonataAssign(frame, state, assign, frame.input, {});
+  if (!assigned) return FailFrame(frame, std::move(assigned).error());
+  Json output;
+  if (output_field) {
+    auto evaluated = EvalJsonata(frame, state, "Output", *output_field, frame.input, {});
+    if (!evaluated) return FailFrame(frame, std::move(evaluated).error());
+    output = std::move(evaluated).value();
+  } else {
+    output = std::move(frame.input);
+    frame.input = JsonNull();
+  }
+  std::optional<std::string> text = DumpWithinLimit(output);
+  if (!text) return FailFrame(frame, DepthError(frame));
+  if (text->size() > kMaxPayloadBytes) return FailFrame(frame, SizeError(frame));
+  CommitAssign(frame, std::move(assigned).value());
+  EmitStateExited(state, *text);
+  frame.state = next;
+  frame.input = std::move(output);
+  frame.input_text = std::move(*text);
+  frame.phase = Phase::kEnter;
+}
+
+void Runner::RunWaitJsonata(Frame& frame, const State& state) {
+  int64_t fire_at = now_;
+  if (state.seconds) {
+    fire_at = AddSeconds(now_, *state.seconds);
+  } else if (state.seconds_jsonata) {
+    auto seconds = JsonataInteger(frame, state, "Seconds", *state.seconds_jsonata, frame.input, 0);
+    if (!seconds) return FailFrame(frame, std::move(seconds).error());
+    fire_at = AddSeconds(now_, *seconds);
+  } else if (state.timestamp || state.timestamp_jsonata) {
+    std::string text;
+    if (state.timestamp) {
+      text = *state.timestamp;
+    } else {
+      auto value =
+          EvalJsonata(frame, state, "Timestamp", *state.timestamp_jsonata, frame.input, {});
+      if (!value) return FailFrame(frame, std::move(value).error());
+      text = ValueText(*value);
+    }
+    auto parsed = ParseTimestamp(text);
+    if (!parsed) {
+      return FailFrame(frame, QueryError(frame, state, "Timestamp",
+                                         "The Timestamp field cannot be parsed as an ISO-8601 "
+                                         "extended offset date-time format string: " +
+                                             text));
+    }
+    fire_at = parsed->ToEpochNanos();
+  }
+  auto assigned = EvalJsonataAssign(frame, state, state.assign_jsonata, frame.input, {});
+  if (!assigned) return FailFrame(frame, std::move(assigned).error());
+  Json output;
+  if (state.output) {
+    auto evaluated = EvalJsonata(frame, state, "Output", *state.output, frame.input, {});
+    if (!evaluated) return FailFrame(frame, std::move(evaluated).error());
+    output = std::move(evaluated).value();
+  } else {
+    output = std::move(frame.input);
+    frame.input = JsonNull();
+  }
+  if (auto size_error = CheckSize(frame, output)) return FailFrame(frame, *size_error);
+  CommitAssign(frame, std::move(assigned).value());
+  if (fire_at <= now_) {
+    EmitStateExited(state, output);
+    Transition(frame, state, std::move(output), state.next);
+    return;
+  }
+  frame.work = std::move(output);
   frame.phase = Phase::kWait;
   SetTimer(frame, NextId("timer-", frame));
   Command command;

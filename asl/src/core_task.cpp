@@ -20,9 +20,13 @@ Result<int64_t> Runner::SecondsField(Frame& frame, const State& state, std::stri
 }
 
 void Runner::RunTask(Frame& frame, const State& state) {
-  auto effective = ApplyInputPath(frame, state, frame.input);
-  if (!effective) return FailFrame(frame, std::move(effective).error());
-  frame.work = std::move(effective).value();
+  if (state.query_language == QueryLanguage::kJsonata) {
+    frame.work = CopyJson(frame.input);  // $states.input of Arguments, Output and Assign
+  } else {
+    auto effective = ApplyInputPath(frame, state, frame.input);
+    if (!effective) return FailFrame(frame, std::move(effective).error());
+    frame.work = std::move(effective).value();
+  }
   frame.attempts.assign(state.retry.size(), 0);
   frame.retry_count = 0;
   InvokeTask(frame, state);
@@ -45,7 +49,15 @@ void Runner::InvokeTask(Frame& frame, const State& state) {
     SetToken(frame, std::move(token));
   }
   Json payload;
-  if (state.parameters) {
+  const bool jsonata = state.query_language == QueryLanguage::kJsonata;
+  if (jsonata && state.arguments) {
+    auto arguments = EvalJsonata(frame, state, "Arguments", *state.arguments, frame.work, {});
+    if (!arguments) return HandleStateError(frame, state, std::move(arguments).error());
+    payload = std::move(arguments).value();
+    if (auto size_error = CheckSize(frame, payload)) {
+      return HandleStateError(frame, state, std::move(*size_error));
+    }
+  } else if (state.parameters) {
     auto parameters = EvalTemplate(frame, state, *state.parameters, frame.work);
     if (!parameters) return HandleStateError(frame, state, std::move(parameters).error());
     payload = std::move(parameters).value();
@@ -56,12 +68,18 @@ void Runner::InvokeTask(Frame& frame, const State& state) {
   } else {
     payload = CopyJson(frame.work);
   }
-  auto timeout = SecondsField(frame, state, "TimeoutSecondsPath", state.timeout_seconds,
-                              state.timeout_seconds_path, kDefaultTaskTimeoutSeconds);
-  if (!timeout) return FailFrame(frame, std::move(timeout).error());
-  auto heartbeat = SecondsField(frame, state, "HeartbeatSecondsPath", state.heartbeat_seconds,
-                                state.heartbeat_seconds_path, 0);
-  if (!heartbeat) return FailFrame(frame, std::move(heartbeat).error());
+  auto timeout = jsonata && state.timeout_seconds_jsonata
+                     ? JsonataInteger(frame, state, "TimeoutSeconds",
+                                      *state.timeout_seconds_jsonata, frame.work, 1)
+                     : SecondsField(frame, state, "TimeoutSecondsPath", state.timeout_seconds,
+                                    state.timeout_seconds_path, kDefaultTaskTimeoutSeconds);
+  if (!timeout) return HandleStateError(frame, state, std::move(timeout).error());
+  auto heartbeat = jsonata && state.heartbeat_seconds_jsonata
+                       ? JsonataInteger(frame, state, "HeartbeatSeconds",
+                                        *state.heartbeat_seconds_jsonata, frame.work, 1)
+                       : SecondsField(frame, state, "HeartbeatSecondsPath", state.heartbeat_seconds,
+                                      state.heartbeat_seconds_path, 0);
+  if (!heartbeat) return HandleStateError(frame, state, std::move(heartbeat).error());
 
   SetTask(frame, NextId("task-", frame));
   frame.phase = Phase::kTask;
@@ -72,7 +90,7 @@ void Runner::InvokeTask(Frame& frame, const State& state) {
     JsonSet(details, "resource", JsonString(state.resource));
     JsonSet(details, "input", JsonString(DumpJson(payload)));
     JsonSet(details, "inputDetails", PayloadDetails());
-    if (state.timeout_seconds || state.timeout_seconds_path) {
+    if (state.timeout_seconds || state.timeout_seconds_path || state.timeout_seconds_jsonata) {
       JsonSet(details, "timeoutInSeconds", JsonInt(*timeout));
     }
     if (*heartbeat > 0) JsonSet(details, "heartbeatInSeconds", JsonInt(*heartbeat));
@@ -82,7 +100,7 @@ void Runner::InvokeTask(Frame& frame, const State& state) {
     JsonSet(details, "resource", JsonString(state.resource));
     JsonSet(details, "input", JsonString(DumpJson(payload)));
     JsonSet(details, "inputDetails", PayloadDetails());
-    if (state.timeout_seconds || state.timeout_seconds_path) {
+    if (state.timeout_seconds || state.timeout_seconds_path || state.timeout_seconds_jsonata) {
       JsonSet(details, "timeoutInSeconds", JsonInt(*timeout));
     }
     Emit("LambdaFunctionScheduled", "lambdaFunctionScheduledEventDetails", std::move(details));
@@ -94,7 +112,7 @@ void Runner::InvokeTask(Frame& frame, const State& state) {
     JsonSet(details, "resource", JsonString(name));
     JsonSet(details, "region", JsonString("us-east-1"));
     JsonSet(details, "parameters", JsonString(DumpJson(payload)));
-    if (state.timeout_seconds || state.timeout_seconds_path) {
+    if (state.timeout_seconds || state.timeout_seconds_path || state.timeout_seconds_jsonata) {
       JsonSet(details, "timeoutInSeconds", JsonInt(*timeout));
     }
     if (*heartbeat > 0) JsonSet(details, "heartbeatInSeconds", JsonInt(*heartbeat));
@@ -236,6 +254,9 @@ void Runner::HandleTaskEvent(const Event& event) {
 void Runner::TaskSucceededContinue(Frame& frame, const State& state, Json result) {
   if (auto size_error = CheckSize(frame, result)) {
     return HandleStateError(frame, state, std::move(*size_error));
+  }
+  if (state.query_language == QueryLanguage::kJsonata) {
+    return FinishJsonata(frame, state, &result, state.next);
   }
   if (state.result_selector) {
     auto selected = EvalTemplate(frame, state, *state.result_selector, result);
