@@ -123,13 +123,22 @@ Result<Json> Runner::EvalJsonata(const Frame& frame, const State& state, std::st
       const std::string shown(Trim(text));
       const std::string head = "The JSONata expression '" + shown + "' specified for the field '" +
                                pending.location + "' ";
-      auto compiled = JsonataExpression::Compile(text);
-      if (auto* syntax = std::get_if<JsonataSyntaxError>(&compiled)) {
-        return QueryError(
-            frame, state, pending.location,
-            head + "threw an error during evaluation. " + syntax->code + ": " + syntax->message);
+      // Compiled when the definition was parsed; compiled here only for a state built otherwise.
+      std::optional<JsonataExpression> compiled;
+      if (state.jsonata_compiled) {
+        auto found = state.jsonata_compiled->find(text);
+        if (found != state.jsonata_compiled->end()) compiled = found->second;
       }
-      auto result = std::get<JsonataExpression>(compiled).Evaluate(&input, bindings, options);
+      if (!compiled) {
+        auto fresh = JsonataExpression::Compile(text);
+        if (auto* syntax = std::get_if<JsonataSyntaxError>(&fresh)) {
+          return QueryError(
+              frame, state, pending.location,
+              head + "threw an error during evaluation. " + syntax->code + ": " + syntax->message);
+        }
+        compiled = std::move(std::get<JsonataExpression>(fresh));
+      }
+      auto result = compiled->Evaluate(&input, bindings, options);
       if (!result.ok()) {
         const JsonataError& error = result.error();
         return QueryError(
