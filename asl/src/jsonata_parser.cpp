@@ -858,6 +858,10 @@ class Processor {
       Processed sort = ProcessChildren(std::move(raw.children[1]));
       JsonataNode& path = result.node;
       path.children.push_back(std::move(sort.node));
+      if (raw.keep_array) {  // `x^(y)[]`
+        path.children.back().keep_array = true;
+        path.keep_array = true;
+      }
       // A `%` in a sort term names an input of the steps before the sort.
       ResolveAncestry(path, path.children.size() - 1, sort.seeking, result.seeking);
       return result;
@@ -946,6 +950,10 @@ class Processor {
     Processed result = Process(std::move(raw.children[0]));
     if (result.node.kind != Kind::kPath) result.node = WrapInPath(std::move(result.node));
     JsonataNode& step = result.node.children.back();
+    if (raw.keep_array) {  // `x#$i[]`
+      step.keep_array = true;
+      result.node.keep_array = true;
+    }
     if (step.stages.empty()) {
       step.index = raw.children[1].value;
     } else {

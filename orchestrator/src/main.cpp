@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "switchyard/orchestrator/cli.hpp"
+#include "switchyard/orchestrator/cli_jsonata.hpp"
 
 namespace orch = switchyard::orchestrator;
 
@@ -50,6 +51,23 @@ int main(int argc, char** argv) {
   validate_cmd->add_option("files", validate.files, "Definition files ('-' reads stdin)")
       ->required();
   validate_cmd->add_flag("--json", validate.json, "One JSON object per file");
+
+  orch::JsonataCliOptions jsonata;
+  CLI::App* jsonata_cmd = app.add_subcommand("jsonata", "Evaluate one JSONata expression");
+  auto* expr_opt = jsonata_cmd->add_option("expression", jsonata.expression, "JSONata expression");
+  jsonata_cmd->add_option("--expr-file", jsonata.expr_file, "File holding the expression")
+      ->excludes(expr_opt);
+  auto* jinput_opt = jsonata_cmd->add_option("--input", jsonata.input, "Input (JSON text)");
+  jsonata_cmd->add_option("--input-file", jsonata.input_file, "File holding the input")
+      ->excludes(jinput_opt);
+  auto* jbind_opt =
+      jsonata_cmd->add_option("--bindings", jsonata.bindings, "Variables (a JSON object)");
+  jsonata_cmd->add_option("--bindings-file", jsonata.bindings_file, "File holding the bindings")
+      ->excludes(jbind_opt);
+  jsonata_cmd->add_option("--max-depth", jsonata.max_depth, "Deepest evaluation nesting (1000)")
+      ->check(CLI::Range(1, 100000));
+  jsonata_cmd->add_option("--time-limit-ms", jsonata.time_limit_ms, "Wall-clock limit");
+  jsonata_cmd->add_flag("--json", jsonata.json, "One JSON object: result, undefined or error");
 
   orch::RunOptions run;
   CLI::App* run_cmd = app.add_subcommand("run", "Run one execution of a state machine in memory");
@@ -220,6 +238,7 @@ int main(int argc, char** argv) {
   try {
     if (*validate_cmd) return orch::RunValidateCommand(validate, std::cout, std::cerr);
     if (*run_cmd) return orch::RunRunCommand(run, std::cout, std::cerr);
+    if (*jsonata_cmd) return orch::RunJsonataCommand(jsonata, std::cout, std::cerr);
     if (*invoke_cmd) return orch::RunInvokeCommand(invoke, std::cout, std::cerr);
     if (*migrate_cmd) return orch::RunMigrateCommand(migrate, std::cout, std::cerr);
     if (*serve_cmd) return orch::RunServeCommand(serve, std::cout, std::cerr);
