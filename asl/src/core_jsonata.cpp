@@ -38,6 +38,32 @@ bool HasExpression(const Json& value) {
   return false;
 }
 
+// True when `text` plainly evaluates to a function (a lambda or partial application, possibly
+// bound to a variable or ending a block): AWS then reports an unsupported result type, where
+// the evaluator (which drops functions from results, as JSON.stringify does) gives undefined.
+bool YieldsFunction(std::string_view text) {
+  JsonataParseResult parsed = ParseJsonata(text);
+  if (!parsed) return false;
+  const JsonataNode* node = &parsed.value();
+  while (true) {
+    switch (node->kind) {
+      case JsonataNodeKind::kLambda:
+      case JsonataNodeKind::kPartial:
+        return true;
+      case JsonataNodeKind::kBind:
+        if (node->children.size() < 2) return false;
+        node = &node->children[1];
+        continue;
+      case JsonataNodeKind::kBlock:
+        if (node->children.empty()) return false;
+        node = &node->children.back();
+        continue;
+      default:
+        return false;
+    }
+  }
+}
+
 }  // namespace
 
 std::string_view JsonataTypeName(const Json& value) {
@@ -146,7 +172,9 @@ Result<Json> Runner::EvalJsonata(const Frame& frame, const State& state, std::st
             head + "threw an error during evaluation. " + error.code + ": " + error.message);
       }
       if (!result.value()) {
-        return QueryError(frame, state, pending.location, head + "returned nothing (undefined).");
+        return QueryError(frame, state, pending.location,
+                          head + (YieldsFunction(text) ? "returned an unsupported result type."
+                                                       : "returned nothing (undefined)."));
       }
       node = std::move(*result.value());
       continue;

@@ -232,6 +232,19 @@ TEST(CoreJsonataTest, UndefinedOutputIsAQueryEvaluationError) {
   EXPECT_EQ(Types(run), "ExecutionStarted,PassStateEntered,EvaluationFailed,ExecutionFailed");
 }
 
+TEST(CoreJsonataTest, AFunctionIsAnUnsupportedResultType) {
+  REQUIRE_EVALUATOR();
+  auto run = RunMachine(R"({"QueryLanguage": "JSONata", "StartAt": "M", "States": {
+      "M": {"Type": "Map", "Items": "{% $fn := function($x){$x} %}", "ItemProcessor": {
+            "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}, "End": true}}})",
+                        "{}");
+  EXPECT_EQ(run.error, "States.QueryEvaluationError");
+  EXPECT_EQ(run.cause,
+            "An error occurred while executing the state 'M' (entered at the event id #2). The "
+            "JSONata expression '$fn := function($x){$x}' specified for the field 'Items' "
+            "returned an unsupported result type.");
+}
+
 TEST(CoreJsonataTest, RuntimeErrorQuotesJsonataCodeAndMessage) {
   REQUIRE_EVALUATOR();
   auto run = RunMachine(R"({"QueryLanguage": "JSONata", "StartAt": "S", "States": {
