@@ -6,7 +6,8 @@
 // core_execution.cpp (start, end, redrive), core_dataflow.cpp (paths, templates, Assign, limits),
 // core_drive.cpp (driving frames from state to state), core_states.cpp (Pass, Choice, Succeed,
 // Fail, Wait), core_task.cpp (Task), core_retry.cpp (Retry, Catch, timers), core_fanout.cpp
-// (Parallel, Map) and core_snapshot.cpp (ExecutionState to JSON and back).
+// (Parallel, Map), core_jsonata.cpp (evaluating JSONata-mode fields; Assign and Output at the end
+// of a JSONata state) and core_snapshot.cpp (ExecutionState to JSON and back).
 #include <algorithm>
 #include <charconv>
 #include <cmath>
