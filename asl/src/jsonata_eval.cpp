@@ -169,7 +169,7 @@ bool Omitted(const Value& v) { return v.IsUndefined() || v.IsFunction(); }
 
 void AppendStringified(std::string& out, const Value& value, bool precision15, int indent,
                        int level, bool in_array) {
-  if (level > 10000) {
+  if (level > 2000) {
     out += "null";
     return;
   }
@@ -329,7 +329,7 @@ bool DeepEqualAt(const Value& a, const Value& b, int depth) {
       return a.identity() == b.identity();
     case ValueKind::kArray: {
       if (a.identity() == b.identity()) return true;
-      if (depth > 10000) return false;
+      if (depth > 2000) return false;
       const auto& x = a.array().items;
       const auto& y = b.array().items;
       if (x.size() != y.size()) return false;
@@ -340,7 +340,7 @@ bool DeepEqualAt(const Value& a, const Value& b, int depth) {
     }
     case ValueKind::kObject: {
       if (a.identity() == b.identity()) return true;
-      if (depth > 10000) return false;
+      if (depth > 2000) return false;
       const Object& x = a.object();
       const Object& y = b.object();
       if (x.size() != y.size()) return false;
@@ -359,7 +359,6 @@ bool DeepEqual(const Value& a, const Value& b) { return DeepEqualAt(a, b, 0); }
 
 // ---- JSON conversion ----------------------------------------------------------------------
 
-namespace {
 Value ScalarFromJson(const Json& json) {
   if (json.IsNull()) return Value::Null();
   if (json.IsBool()) return Value::Bool(json.GetBool());
@@ -367,7 +366,6 @@ Value ScalarFromJson(const Json& json) {
   if (json.IsString()) return Value::String(std::string(json.GetString(), json.GetStringLength()));
   return Value();
 }
-}  // namespace
 
 Value FromJson(const Json& json) {
   if (!json.IsArray() && !json.IsObject()) return ScalarFromJson(json);
@@ -411,6 +409,83 @@ Value FromJson(const Json& json) {
 }
 
 namespace {
+// Containers whose last reference is being dropped, freed one at a time (no recursion).
+thread_local std::vector<Value>* t_graveyard = nullptr;
+
+void Bury(Value& v) {
+  if ((v.IsArray() || v.IsObject() || v.IsFunction()) && v.use_count() == 1) {
+    t_graveyard->push_back(std::move(v));
+  }
+}
+
+template <class F>
+void DrainGraveyard(F bury_children) {
+  if (t_graveyard != nullptr) {
+    bury_children();
+    return;
+  }
+  std::vector<Value> graveyard;
+  t_graveyard = &graveyard;
+  bury_children();
+  while (!graveyard.empty()) {
+    Value v = std::move(graveyard.back());
+    graveyard.pop_back();
+  }  // each destruction buries its own children here
+  t_graveyard = nullptr;
+}
+}  // namespace
+
+Array::~Array() {
+  if (items.empty()) return;
+  DrainGraveyard([this] {
+    for (Value& v : items) Bury(v);
+  });
+}
+
+Object::~Object() {
+  if (members.empty()) return;
+  DrainGraveyard([this] {
+    for (auto& m : members) Bury(m.second);
+  });
+}
+
+void Array::Materialize() {
+  const Json* source = lazy;
+  lazy = nullptr;
+  items.reserve(source->Size());
+  for (const Json& item : source->GetArray()) items.push_back(FromJsonBorrowed(item));
+}
+
+void Object::Materialize() {
+  const Json* source = lazy;
+  lazy = nullptr;
+  members.reserve(source->MemberCount());
+  for (const auto& m : source->GetObject()) {
+    std::string_view key(m.name.GetString(), m.name.GetStringLength());
+    Set(key, FromJsonBorrowed(m.value));
+  }
+}
+
+Value FromJsonBorrowed(const Json& json) {
+  if (json.IsArray()) {
+    auto a = Array::Make();
+    a->lazy = &json;
+    return Value::Arr(std::move(a));
+  }
+  if (json.IsObject()) {
+    auto o = Object::Make();
+    o->lazy = &json;
+    return Value::Obj(std::move(o));
+  }
+  return ScalarFromJson(json);
+}
+
+namespace {
+// Results deeper than this are refused (AWS's own JSON limit is 1000 levels); the walk stays
+// well inside any thread's stack.
+constexpr int kMaxResultDepth = 1100;
+thread_local bool t_too_deep = false;
+
 std::optional<Json> ToJsonAt(const Value& value, int depth, bool in_array) {
   switch (value.kind()) {
     case ValueKind::kUndefined:
@@ -433,7 +508,10 @@ std::optional<Json> ToJsonAt(const Value& value, int depth, bool in_array) {
       return JsonString(value.str());
     case ValueKind::kArray: {
       Json out = JsonArray();
-      if (depth > 10000) return out;
+      if (depth > kMaxResultDepth) {
+        t_too_deep = true;
+        return out;
+      }
       for (const Value& item : value.array().items) {
         std::optional<Json> j = ToJsonAt(item, depth + 1, true);
         JsonPush(out, j ? std::move(*j) : JsonNull());
@@ -442,7 +520,10 @@ std::optional<Json> ToJsonAt(const Value& value, int depth, bool in_array) {
     }
     case ValueKind::kObject: {
       Json out = JsonObject();
-      if (depth > 10000) return out;
+      if (depth > kMaxResultDepth) {
+        t_too_deep = true;
+        return out;
+      }
       for (const auto& [k, v] : value.object().members) {
         std::optional<Json> j = ToJsonAt(v, depth + 1, false);
         if (j) out.AddMember(JsonString(k), std::move(*j), Alloc());
@@ -454,10 +535,40 @@ std::optional<Json> ToJsonAt(const Value& value, int depth, bool in_array) {
 }
 }  // namespace
 
-std::optional<Json> ToJson(const Value& value) { return ToJsonAt(value, 0, false); }
+std::optional<Json> ToJson(const Value& value) {
+  t_too_deep = false;
+  std::optional<Json> out = ToJsonAt(value, 0, false);
+  if (t_too_deep) {
+    t_too_deep = false;
+    if (out) DestroyJson(*out);
+    return JsonNull();
+  }
+  return out;
+}
 
-Value CloneValue(const Value& value) {
-  // JSON.parse($string(value)): numbers to 15 digits, functions to "", undefined members dropped.
+bool ResultTooDeep(const Value& value) {
+  // The nesting of a result, counted without recursion, up to kMaxResultDepth + 1.
+  std::vector<std::pair<const Value*, int>> stack{{&value, 0}};
+  while (!stack.empty()) {
+    auto [v, d] = stack.back();
+    stack.pop_back();
+    if (d > kMaxResultDepth) return true;
+    if (v->IsArray()) {
+      for (const Value& item : v->array().items) {
+        if (item.IsArray() || item.IsObject()) stack.push_back({&item, d + 1});
+      }
+    } else if (v->IsObject()) {
+      for (const auto& m : v->object().members) {
+        if (m.second.IsArray() || m.second.IsObject()) stack.push_back({&m.second, d + 1});
+      }
+    }
+  }
+  return false;
+}
+
+namespace {
+Value CloneAt(const Value& value, int depth) {
+  if (depth > 2000) return Value::Null();
   switch (value.kind()) {
     case ValueKind::kNumber:
       return std::isfinite(value.number()) ? Value::Number(Precision15(value.number()))
@@ -467,7 +578,7 @@ Value CloneValue(const Value& value) {
     case ValueKind::kArray: {
       auto a = Array::Make();
       for (const Value& item : value.array().items) {
-        a->items.push_back(item.IsUndefined() ? Value::Null() : CloneValue(item));
+        a->items.push_back(item.IsUndefined() ? Value::Null() : CloneAt(item, depth + 1));
       }
       return Value::Arr(std::move(a));
     }
@@ -475,7 +586,7 @@ Value CloneValue(const Value& value) {
       auto o = Object::Make();
       o->members.reserve(value.object().size());
       for (const auto& [k, v] : value.object().members) {
-        if (!v.IsUndefined()) o->members.emplace_back(k, CloneValue(v));
+        if (!v.IsUndefined()) o->members.emplace_back(k, CloneAt(v, depth + 1));
       }
       return Value::Obj(std::move(o));
     }
@@ -483,6 +594,10 @@ Value CloneValue(const Value& value) {
       return value;
   }
 }
+}  // namespace
+
+// JSON.parse($string(value)): numbers to 15 digits, functions to "", undefined members dropped.
+Value CloneValue(const Value& value) { return CloneAt(value, 0); }
 
 // ---- Signatures ---------------------------------------------------------------------------
 
@@ -957,6 +1072,34 @@ class Evaluator {
 
   JsonataResult Eval(const JsonataNode& node, const Value& input, const EnvPtr& env,
                      bool tail = false);
+
+  // A new frame. Frames and closures can form cycles (a block binds a lambda that captures the
+  // block's frame), which reference counting alone never frees: the evaluator remembers its frames
+  // and clears the live ones when it ends (no function value outlives an evaluation).
+  std::shared_ptr<Env> NewEnv() {
+    auto env = std::make_shared<Env>();
+    if (envs_.size() >= envs_compact_at_) {
+      std::erase_if(envs_, [](const std::weak_ptr<Env>& w) { return w.expired(); });
+      envs_compact_at_ = std::max<std::size_t>(64, envs_.size() * 2);
+    }
+    envs_.push_back(env);
+    return env;
+  }
+
+  ~Evaluator() {
+    std::vector<std::shared_ptr<Env>> live;
+    for (const auto& w : envs_) {
+      if (auto e = w.lock()) live.push_back(std::move(e));
+    }
+    envs_.clear();
+    for (auto& e : live) {
+      e->vars.clear();
+      e->keep_alive = Value();
+    }
+    for (auto& e : live) e->parent.reset();
+  }
+  Evaluator(const Evaluator&) = delete;
+  Evaluator& operator=(const Evaluator&) = delete;
   JsonataResult Apply(const Value& proc, JsonataArgs args, const Value& input, const EnvPtr& env);
 
  private:
@@ -1019,6 +1162,8 @@ class Evaluator {
   int depth_ = 0;
   uint64_t steps_ = 0;
   uint64_t rng_state_ = 0x5DEECE66DULL;
+  std::vector<std::weak_ptr<Env>> envs_;
+  std::size_t envs_compact_at_ = 64;
 };
 
 const JsonataOptions& CallContext::Options() const { return ev_.options(); }
@@ -1038,7 +1183,7 @@ JsonataResult Evaluator::Step(const JsonataNode& node) {
 }
 
 EnvPtr Evaluator::FrameFromTuple(const EnvPtr& env, const Value& tuple) {
-  auto frame = std::make_shared<Env>();
+  auto frame = NewEnv();
   frame->parent = env;
   // The frame's names point into a private copy of the tuple (the stream's tuples may change).
   auto copy = std::make_shared<Object>(tuple.object());
@@ -1156,7 +1301,7 @@ JsonataResult Evaluator::EvalCondition(const JsonataNode& node, const Value& inp
 
 JsonataResult Evaluator::EvalBlock(const JsonataNode& node, const Value& input, const EnvPtr& env,
                                    bool tail) {
-  auto frame = std::make_shared<Env>();
+  auto frame = NewEnv();
   frame->parent = env;
   EnvPtr fp = std::move(frame);
   Value result;
@@ -1305,7 +1450,7 @@ JsonataResult Evaluator::EvalLeaf(const JsonataNode& node, const Value& input, c
       break;
     }
     case Kind::kBlock: {
-      auto frame = std::make_shared<Env>();
+      auto frame = NewEnv();
       frame->parent = env;
       EnvPtr fp = frame;
       for (std::size_t i = 0; i < node.children.size(); ++i) {
@@ -2110,7 +2255,7 @@ JsonataResult Evaluator::ApplyLambda(const Value& proc, JsonataArgs& args, const
     JTRY(ok, l.signature->Validate(args, input, validated));
     use = &validated;
   }
-  auto frame = std::make_shared<Env>();
+  auto frame = NewEnv();
   frame->parent = l.env;
   frame->vars.reserve(l.params.size());
   for (std::size_t i = 0; i < l.params.size(); ++i) {
@@ -2187,7 +2332,10 @@ JsonataResult Evaluator::ApplyTransform(const TransformImpl& t, JsonataArgs& arg
       }
       if (match.IsObject()) {
         auto target = match.object_ptr();
-        for (const auto& [k, v] : update.object().members) target->Set(k, v);
+        for (const auto& [k, v] : update.object().members) {
+          // A value holding the match itself would make the tree a cycle: copy it.
+          target->Set(k, v.identity() == match.identity() ? jsonata::CloneValue(v) : v);
+        }
       }
     }
     if (node.children.size() > 2) {
@@ -2246,7 +2394,7 @@ JsonataResult Evaluator::EvalPartial(const JsonataNode& node, const Value& input
   if (f.kind == Function::Kind::kLambda && !ImplOf<LambdaImpl>(f).thunk) {
     // partialApplyProcedure: bind the supplied parameters in a new frame.
     const LambdaImpl& l = ImplOf<LambdaImpl>(f);
-    auto frame = std::make_shared<Env>();
+    auto frame = NewEnv();
     frame->parent = l.env;
     auto out = std::make_shared<LambdaImpl>();
     out->body = l.body;
@@ -2407,11 +2555,11 @@ std::variant<JsonataExpression, JsonataSyntaxError> JsonataExpression::Compile(
 JsonataEvalResult JsonataExpression::Evaluate(const Json* input, const JsonataBindings& bindings,
                                               const JsonataOptions& options) const {
   Evaluator ev(*impl_, options);
-  auto env = std::make_shared<Env>();
+  auto env = ev.NewEnv();
   for (const auto& [name, value] : bindings) {
-    env->Bind(name, value ? jsonata::FromJson(*value) : Value());
+    env->Bind(name, value ? jsonata::FromJsonBorrowed(*value) : Value());
   }
-  Value in = input ? jsonata::FromJson(*input) : Value();
+  Value in = input ? jsonata::FromJsonBorrowed(*input) : Value();
   env->Bind("$", in);
   if (in.IsArray()) {
     auto wrapper = Array::MakeSequence();
@@ -2425,6 +2573,9 @@ JsonataEvalResult JsonataExpression::Evaluate(const Json* input, const JsonataBi
     JsonataError e = r.TakeError();
     FinishError(e);
     return e;
+  }
+  if (jsonata::ResultTooDeep(r.value())) {
+    return JsonataError{"U1001", 0, "", "The result nests deeper than 1100 levels"};
   }
   return jsonata::ToJson(r.value());
 }

@@ -65,6 +65,15 @@ struct BuiltinImpl {
   int arity = 0;
 };
 
+// A scalar JSON value as a Value.
+Value ScalarFromJson(const Json& json);
+// A JSON value as a Value converted lazily, one level at a time: it refers to `json`, which must
+// outlive every Value made from it (the evaluation's input and bindings do).
+Value FromJsonBorrowed(const Json& json);
+
+// Whether a result nests too deep to be returned as JSON.
+bool ResultTooDeep(const Value& value);
+
 // The builtins, by name (without '$'): the core's, then the library's over them.
 const Value* FindBuiltin(std::string_view name);
 

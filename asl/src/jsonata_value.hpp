@@ -95,17 +95,27 @@ class Value {
   double number() const { return number_; }
   // Only for the kind they name.
   const std::string& str() const { return *static_cast<const std::string*>(ptr_.get()); }
-  const Array& array() const { return *static_cast<const Array*>(ptr_.get()); }
-  const Object& object() const { return *static_cast<const Object*>(ptr_.get()); }
+  // (A container borrowed from the evaluation's input JSON is converted one level at a time, on
+  // first access, by these accessors.)
+  inline const Array& array() const;
+  inline const Object& object() const;
   const Function& function() const { return *static_cast<const Function*>(ptr_.get()); }
   // The shared heap part (for sharing it in another Value without a copy).
-  std::shared_ptr<Array> array_ptr() const { return std::static_pointer_cast<Array>(ptr_); }
-  std::shared_ptr<Object> object_ptr() const { return std::static_pointer_cast<Object>(ptr_); }
+  std::shared_ptr<Array> array_ptr() const {
+    array();
+    return std::static_pointer_cast<Array>(ptr_);
+  }
+  std::shared_ptr<Object> object_ptr() const {
+    object();
+    return std::static_pointer_cast<Object>(ptr_);
+  }
   std::shared_ptr<Function> function_ptr() const {
     return std::static_pointer_cast<Function>(ptr_);
   }
   // Identity of the heap part (jsonata's `===` on objects/arrays/functions).
   const void* identity() const { return ptr_.get(); }
+  // How many Values share the heap part (the core's iterative destruction uses it).
+  long use_count() const { return ptr_.use_count(); }
 
  private:
   explicit Value(ValueKind kind) : kind_(kind) {}
@@ -117,12 +127,21 @@ class Value {
 
 // A JSON array or a jsonata sequence (with jsonata-js's flags).
 struct Array {
+  Array() = default;
+  Array(const Array&) = default;
+  Array& operator=(const Array&) = default;
+  // Frees nested containers iteratively, so a value nested any depth never exhausts the stack.
+  ~Array();
+
   std::vector<Value> items;
   bool sequence = false;        // a result sequence (flattened, singleton-collapsed)
   bool keep_singleton = false;  // `x[]`: a singleton sequence stays an array
   bool outer_wrapper = false;   // the input array wrapped as a one-item sequence
   bool tuple_stream = false;    // items are tuple objects {"@": value, var: value...}
   bool cons = false;            // built by an array constructor
+  // Not yet converted: the input JSON array this one stands for (the core's business).
+  const Json* lazy = nullptr;
+  void Materialize();
 
   static std::shared_ptr<Array> Make() { return std::make_shared<Array>(); }
   static std::shared_ptr<Array> MakeSequence() {
@@ -135,14 +154,20 @@ struct Array {
 // A JSON object: members in insertion order (as JavaScript keeps string keys), with a hash index
 // for large objects.
 struct Object {
+  ~Object();  // iterative, as Array's
   Object() = default;
-  Object(const Object& other) : members(other.members) {}
+  Object(const Object& other) : members(other.object_members()) {}
   Object& operator=(const Object& other) {
     if (this != &other) {
-      members = other.members;
+      members = other.object_members();
       index_.clear();
     }
     return *this;
+  }
+
+  const std::vector<std::pair<std::string, Value>>& object_members() const {
+    if (lazy) const_cast<Object*>(this)->Materialize();
+    return members;
   }
 
   // The value of `key`, or nullptr.
@@ -154,6 +179,9 @@ struct Object {
   std::size_t size() const { return members.size(); }
 
   std::vector<std::pair<std::string, Value>> members;
+  // Not yet converted: the input JSON object this one stands for (the core's business).
+  const Json* lazy = nullptr;
+  void Materialize();
 
   static std::shared_ptr<Object> Make() { return std::make_shared<Object>(); }
 
@@ -161,6 +189,17 @@ struct Object {
   void BuildIndex() const;
   mutable std::unordered_map<std::string_view, std::size_t> index_;  // when large
 };
+
+inline const Array& Value::array() const {
+  auto* a = static_cast<Array*>(ptr_.get());
+  if (a->lazy) a->Materialize();
+  return *a;
+}
+inline const Object& Value::object() const {
+  auto* o = static_cast<Object*>(ptr_.get());
+  if (o->lazy) o->Materialize();
+  return *o;
+}
 
 using JsonataArgs = std::vector<Value>;
 

@@ -249,3 +249,34 @@ TEST(JsonataEvalResults, SharedInputIsNotChangedByTransform) {
 
 }  // namespace
 }  // namespace switchyard::asl
+
+namespace switchyard::asl {
+namespace {
+
+TEST(JsonataEvalLimits, DeeplyNestedValuesAreFreedWithoutRecursion) {
+  // 200,000 levels of objects built by a loop: freeing them must not exhaust the stack.
+  EXPECT_EQ(Eval("$reduce([1..200000], function($a, $x){ {'a': $a} }, 0) ~> $type()", nullptr),
+            "\"object\"");
+  EXPECT_EQ(Eval("$reduce([1..100000], function($a, $x){ [[$a]] }, 0) ~> $count()", nullptr),
+            "1");
+}
+
+TEST(JsonataEvalLimits, ResultDeeperThanJsonAllowsIsAnError) {
+  EXPECT_EQ(Eval("$reduce([1..2000], function($a, $x){ {'a': $a} }, 0)", nullptr), "!U1001");
+}
+
+TEST(JsonataEvalInput, LargeInputIsReadLazilyAndCorrectly) {
+  std::string input = R"({"items":[)";
+  for (int i = 0; i < 1000; ++i) {
+    if (i) input += ',';
+    input += R"({"id":)" + std::to_string(i) + R"(,"tags":["a","b"],"n":{"v":)" +
+             std::to_string(i % 7) + "}}";
+  }
+  input += "]}";
+  EXPECT_EQ(Eval("$count(items[n.v = 3])", input.c_str()), "143");
+  EXPECT_EQ(Eval("$sum(items.id)", input.c_str()), "499500");
+  EXPECT_EQ(Eval("items[999].tags[1]", input.c_str()), "\"b\"");
+}
+
+}  // namespace
+}  // namespace switchyard::asl

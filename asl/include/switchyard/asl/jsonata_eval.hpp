@@ -37,10 +37,15 @@ struct JsonataOptions {
   // Deepest evaluation nesting (nested calls of non-tail lambdas, nested constructors, ...) before
   // the evaluation fails with U1001 ("Stack overflow error: Check for non-terminating recursive
   // function.  Consider rewriting as tail-recursive."). The evaluator never uses more native stack
-  // than this bound allows, whatever the expression.
+  // than this bound allows, whatever the expression: about 1 KB of native stack per level
+  // (RelWithDebInfo, x86-64), so the default needs about 1 MB of the calling thread's stack.
   int max_depth = 1000;
   // Upper bound on evaluation steps (0 = unbounded); past it the evaluation fails with U1001-like
-  // "Expression evaluation timeout" (jsonata-js's timebox error code is U1001 as well).
+  // "Expression evaluation timeout" (jsonata-js's timebox error code is U1001 as well). A step is
+  // one evaluation of an expression node; ranges and long string concatenations count extra
+  // steps in proportion to their size, so this also bounds the memory an expression can take.
+  // With neither max_steps nor `interrupted`, a tail-recursive infinite loop never ends: callers
+  // that evaluate untrusted expressions set one of them.
   uint64_t max_steps = 0;
   // Polled every few thousand steps; returning true ends the evaluation with the timeout error.
   std::function<bool()> interrupted;
