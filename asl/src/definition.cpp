@@ -169,6 +169,77 @@ bool IsJsonata(const Json& v) {
   return s.size() >= 4 && s.starts_with("{%") && s.ends_with("%}");
 }
 
+// Every "{% ... %}" string in `raw` (a state without its nested machines), compiled; an explicit
+// stack, as definitions may nest deep.
+std::shared_ptr<const std::map<std::string, JsonataExpression, std::less<>>> CompileJsonata(
+    const Json& raw) {
+  auto compiled = std::make_shared<std::map<std::string, JsonataExpression, std::less<>>>();
+  std::vector<const Json*> stack{&raw};
+  while (!stack.empty()) {
+    const Json* node = stack.back();
+    stack.pop_back();
+    if (IsJsonata(*node)) {
+      const std::string_view written = JsonView(*node);
+      std::string text(written.substr(2, written.size() - 4));
+      if (compiled->find(text) != compiled->end()) continue;
+      auto expression = JsonataExpression::Compile(text);
+      if (auto* ok = std::get_if<JsonataExpression>(&expression)) {
+        compiled->emplace(std::move(text), std::move(*ok));
+      }
+    } else if (node->IsObject()) {
+      for (const auto& member : node->GetObject()) stack.push_back(&member.value);
+    } else if (node->IsArray()) {
+      for (const auto& element : node->GetArray()) stack.push_back(&element);
+    }
+  }
+  return compiled;
+}
+
+// AWS evaluates a JSONata expression without a context item: the input is $states.input. So it
+// refuses an expression that reads the context item at the top level, where nothing binds it:
+// a path that starts with a field name (`phone`, `order.id`), `$` or `$$` ("Reference to 'phone'
+// at the top level is not supported."). Inside a path's later steps, predicates, sort terms,
+// group-by objects and transforms the context is the value being walked, which is fine. The first
+// such reference in written order, or nullopt. An explicit stack: the tree may be deep.
+std::optional<std::string> TopLevelReference(const JsonataNode& root) {
+  struct Pending {
+    const JsonataNode* node;
+    bool top;
+  };
+  std::optional<std::string> found;
+  std::size_t found_at = 0;
+  std::vector<Pending> stack{{&root, true}};
+  while (!stack.empty()) {
+    const Pending pending = stack.back();
+    stack.pop_back();
+    const JsonataNode& node = *pending.node;
+    if (pending.top) {
+      std::optional<std::string> name;
+      if (node.kind == JsonataNodeKind::kName) name = node.value;
+      if (node.kind == JsonataNodeKind::kVariable && (node.value.empty() || node.value == "$")) {
+        name = "$" + node.value;
+      }
+      if (name && (!found || node.position < found_at)) {
+        found = std::move(name);
+        found_at = node.position;
+      }
+    }
+    const bool relative_children =
+        node.kind == JsonataNodeKind::kSort || node.kind == JsonataNodeKind::kSortTerm ||
+        node.kind == JsonataNodeKind::kTransform || node.kind == JsonataNodeKind::kFilter;
+    for (std::size_t i = 0; i < node.children.size(); ++i) {
+      // A path's first step reads the path's context; the others read the steps before them.
+      const bool top =
+          pending.top && !relative_children && (node.kind != JsonataNodeKind::kPath || i == 0);
+      stack.push_back({&node.children[i], top});
+    }
+    for (const JsonataNode& stage : node.stages) stack.push_back({&stage, false});
+    for (const JsonataNode& predicate : node.predicates) stack.push_back({&predicate, false});
+    if (node.group) stack.push_back({node.group.get(), false});
+  }
+  return found;
+}
+
 bool IsLineBreak(char c) { return c == '\n' || c == '\r'; }
 
 // Why a JSONata-mode string that opens with "{%" or closes with "%}" is not a well-formed
@@ -584,10 +655,15 @@ class Parser {
       if (!problem.empty()) {
         Report(std::string(kDiagInvalidJsonataExpression), at.str(), problem);
       } else if (s.starts_with("{%")) {
-        if (auto error = CheckJsonataSyntax(s.substr(3, s.size() - 6))) {
+        JsonataParseResult parsed = ParseJsonata(s.substr(3, s.size() - 6));
+        if (!parsed) {
+          const JsonataSyntaxError& error = parsed.error();
           Report(std::string(kDiagInvalidJsonataExpression), at.str(),
-                 error->message + " (" + error->code + " at position " +
-                     std::to_string(error->position) + ")");
+                 error.message + " (" + error.code + " at position " +
+                     std::to_string(error.position) + ")");
+        } else if (std::optional<std::string> name = TopLevelReference(parsed.value())) {
+          Report(std::string(kDiagUnsupportedJsonataExpression), at.str(),
+                 "Reference to '" + *name + "' at the top level is not supported.");
         }
       }
       return false;
@@ -1080,6 +1156,7 @@ class Parser {
         state.assign_jsonata = CopyJson(*p);
       }
       CheckJsonataFields(v, loc);
+      state.jsonata_compiled = CompileJsonata(*state.raw);
     }
     if (const Json* r = JsonFind(v, "Retry")) ParseRetry(*r, Join(loc, "Retry"), &state);
     if (const Json* c = JsonFind(v, "Catch")) ParseCatch(*c, Join(loc, "Catch"), &state);

@@ -213,7 +213,8 @@ class ExecutionState {
 
 // Applies one event at time `now`. The first event must be kStarted. Events for tasks or timers
 // the state does not know (late, cancelled) and any event after the end are ignored (an empty
-// Step). JSONata-mode states fail the execution with States.Runtime ("JSONata ... not supported").
+// Step). JSONata-mode states evaluate their "{% %}" fields with `now` and the execution's PRNG; a
+// failed expression is States.QueryEvaluationError, recorded as an EvaluationFailed event.
 Step Apply(const StateMachineDef& definition, ExecutionState& state, const Event& event,
            int64_t now);
 // The same, but the payloads of `event` (input, output) may be moved out instead of copied.

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "switchyard/asl/json.hpp"
+#include "switchyard/asl/jsonata_eval.hpp"
 #include "switchyard/asl/jsonpath.hpp"
 #include "switchyard/asl/template.hpp"
 
@@ -205,6 +206,11 @@ struct State {
   std::optional<Json> item_batcher;
   std::optional<Json> result_writer;
   std::string label;
+
+  // JSONata mode: every "{% ... %}" expression of the state (its fields, Choice rules and
+  // catchers), compiled once when the definition is parsed, by its text between "{%" and "%}".
+  // Null for a JSONPath state; an expression that does not compile is not in it.
+  std::shared_ptr<const std::map<std::string, JsonataExpression, std::less<>>> jsonata_compiled;
 
   // The raw JSON of the state, as written, without its nested machines (Branches, ItemProcessor,
   // Iterator: see `branches` and `item_processor`), so each level of nesting is copied once.

@@ -36,6 +36,8 @@ inline constexpr std::string_view kDiagInvalidJsonPath = "INVALID_JSON_PATH";
 inline constexpr std::string_view kDiagInvalidReferencePath = "INVALID_REFERENCE_PATH";
 inline constexpr std::string_view kDiagInvalidIntrinsicFunction = "INVALID_INTRINSIC_FUNCTION";
 inline constexpr std::string_view kDiagInvalidJsonataExpression = "INVALID_JSONATA_EXPRESSION";
+inline constexpr std::string_view kDiagUnsupportedJsonataExpression =
+    "UNSUPPORTED_JSONATA_EXPRESSION";
 inline constexpr std::string_view kDiagNoTerminalState = "NO_TERMINAL_STATE";
 inline constexpr std::string_view kDiagInvalidQueryLanguage = "INVALID_QUERY_LANGUAGE";
 // Not a diagnostic AWS lists: what its API throws instead of validating at all (a definition
