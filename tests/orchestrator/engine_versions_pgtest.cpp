@@ -129,6 +129,48 @@ TEST_F(VersionsPgTest, ExecutionsRunTheirVersionAfterTheMachineChanges) {
   EXPECT_EQ(store::CountVersions(tx, "m"), 0);
 }
 
+TEST_F(VersionsPgTest, StartSyncExecutionRunsAVersionOrAnAlias) {
+  auto engine = NewEngine();
+  const std::string arn = std::string(kPrefix) + "quick";
+  ASSERT_TRUE(engine->CreateStateMachine("quick", PassMachine("one"), "EXPRESS").ok());
+  const std::string v1 = engine->PublishStateMachineVersion(arn, "", "")->arn;
+  ASSERT_TRUE(engine->UpdateStateMachine(arn, PassMachine("two")).ok());
+  auto alias = engine->CreateStateMachineAlias("live", "", {{v1, 100}});
+  ASSERT_TRUE(alias.ok());
+
+  auto by_version = engine->StartSyncExecution(v1, "v", "{}");
+  ASSERT_TRUE(by_version.ok()) << by_version.error().cause;
+  EXPECT_EQ(by_version->status + " " + by_version->output.value_or(""), "SUCCEEDED \"one\"");
+  EXPECT_EQ(by_version->state_machine_arn, arn);
+  EXPECT_EQ(by_version->name, "v");
+  auto by_alias = engine->StartSyncExecution(alias->arn, "", "{}");
+  ASSERT_TRUE(by_alias.ok()) << by_alias.error().cause;
+  EXPECT_EQ(by_alias->output.value_or(""), "\"one\"");
+  EXPECT_NE(by_alias->execution_arn.find(":express:quick:"), std::string::npos);
+  EXPECT_EQ(engine->StartSyncExecution(arn, "", "{}")->output.value_or(""), "\"two\"");
+
+  // Errors as StartExecution's: no such version or alias, bad name, bad input.
+  EXPECT_EQ(engine->StartSyncExecution(arn + ":9", "", "{}").error().error,
+            "StateMachineDoesNotExist");
+  EXPECT_EQ(engine->StartSyncExecution(arn + ":nope", "", "{}").error().error, "ResourceNotFound");
+  EXPECT_EQ(engine->StartSyncExecution(v1, "a b", "{}").error().error, "InvalidName");
+  EXPECT_EQ(engine->StartSyncExecution(v1, "", "{").error().error, "InvalidExecutionInput");
+  EXPECT_EQ(engine->StartSyncExecution(v1, "", std::string(262145, ' ')).error().error,
+            "ValidationException");
+
+  // A version or alias of a Standard machine: the type is refused as for the machine.
+  const std::string standard = std::string(kPrefix) + "slow";
+  ASSERT_TRUE(engine->CreateStateMachine("slow", PassMachine("s")).ok());
+  const std::string standard_v1 = engine->PublishStateMachineVersion(standard, "", "")->arn;
+  auto standard_alias = engine->CreateStateMachineAlias("prod", "", {{standard_v1, 100}});
+  ASSERT_TRUE(standard_alias.ok());
+  for (const std::string& target : {standard, standard_v1, standard_alias->arn}) {
+    EXPECT_EQ(engine->StartSyncExecution(target, "", "{}").error().error,
+              "StateMachineTypeNotSupported")
+        << target;
+  }
+}
+
 TEST_F(VersionsPgTest, AliasesInTheStore) {
   store::Migrate(url());
   pqxx::connection conn(url());

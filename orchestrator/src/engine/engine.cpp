@@ -802,34 +802,50 @@ asl::Status Engine::DeleteStateMachine(const std::string& name_or_arn) {
   return {};
 }
 
-asl::Result<StartExecutionResult> Engine::StartExecution(const std::string& state_machine,
-                                                         const std::string& name,
-                                                         const std::string& input) {
-  StartTarget target;  // a version or alias ARN: the version that runs
-  if (Impl::IsQualifiedStateMachineArn(state_machine)) {
-    asl::Result<StartTarget> resolved = impl_->ResolveStartTarget(state_machine);
+asl::Result<PreparedStart> Engine::Impl::PrepareStart(const std::string& state_machine,
+                                                      const std::string& name,
+                                                      const std::string& input) {
+  PreparedStart start;
+  if (IsQualifiedStateMachineArn(state_machine)) {
+    asl::Result<StartTarget> resolved = ResolveStartTarget(state_machine);
     if (!resolved.ok()) return resolved.error();
-    target = std::move(*resolved);
+    start.target = std::move(*resolved);
   }
-  std::optional<std::string> machine =
-      target.machine_name.empty() ? impl_->StateMachineName(state_machine) : target.machine_name;
+  std::optional<std::string> machine = start.target.machine_name.empty()
+                                           ? StateMachineName(state_machine)
+                                           : start.target.machine_name;
   if (!machine) return Err(kInvalidArn, "Invalid Arn: '" + state_machine + "'");
-  std::string execution_name = name.empty() ? RandomUuid() : name;
-  if (!ValidName(execution_name)) return Err(kInvalidName, "Invalid Name: '" + name + "'");
-  std::string input_text = input.empty() ? "{}" : input;
-  if (input_text.size() > static_cast<std::size_t>(kMaxInputBytes)) {
+  start.machine_name = std::move(*machine);
+  start.execution_name = name.empty() ? RandomUuid() : name;
+  if (!ValidName(start.execution_name)) return Err(kInvalidName, "Invalid Name: '" + name + "'");
+  start.input_text = input.empty() ? "{}" : input;
+  if (start.input_text.size() > static_cast<std::size_t>(kMaxInputBytes)) {
     return Err(kValidationException,
                "1 validation error detected: Value at 'input' failed to satisfy constraint: "
                "Member must have length less than or equal to 262144");
   }
   std::string parse_error;
-  if (!asl::ParseJson(input_text, &parse_error)) {
+  std::optional<asl::Json> parsed = asl::ParseJson(start.input_text, &parse_error);
+  if (!parsed) {
     return Err(kInvalidExecutionInput,
                "Invalid State Machine Execution Input: '" + parse_error + "'");
   }
+  start.input = std::move(*parsed);
+  return start;
+}
+
+asl::Result<StartExecutionResult> Engine::StartExecution(const std::string& state_machine,
+                                                         const std::string& name,
+                                                         const std::string& input) {
+  asl::Result<PreparedStart> prepared = impl_->PrepareStart(state_machine, name, input);
+  if (!prepared.ok()) return prepared.error();
+  const std::string& machine = prepared->machine_name;
+  const std::string& execution_name = prepared->execution_name;
+  const std::string& input_text = prepared->input_text;
+  const StartTarget& target = prepared->target;
   DecisionRequest request;
   request.kind = DecisionRequest::Kind::kStart;
-  request.state_machine_name = *machine;
+  request.state_machine_name = machine;
   request.execution_name = execution_name;
   request.input_text = input_text;
   request.revision_id = target.revision_id;
@@ -843,7 +859,7 @@ asl::Result<StartExecutionResult> Engine::StartExecution(const std::string& stat
     if (!parsed.ok()) return Err(kInvalidDefinition, "stored definition does not parse");
     auto definition = std::make_shared<asl::StateMachineDef>(std::move(*parsed.definition));
     StartExecutionResult result;
-    result.execution_arn = impl_->ExecutionArn(*machine, execution_name + ":" + RandomUuid(), true);
+    result.execution_arn = impl_->ExecutionArn(machine, execution_name + ":" + RandomUuid(), true);
     result.start_date = RealNow();
     {
       std::lock_guard<std::mutex> lock(impl_->mu_);
@@ -852,7 +868,7 @@ asl::Result<StartExecutionResult> Engine::StartExecution(const std::string& stat
     std::lock_guard<std::mutex> lock(impl_->express_mu_);
     MemoryDriverOptions driver_options;
     driver_options.execution_name = execution_name;
-    driver_options.state_machine_name = *machine;
+    driver_options.state_machine_name = machine;
     driver_options.seed = std::random_device{}();
     driver_options.execution_type = asl::ExecutionType::kExpress;
     driver_options.keep_history = false;  // Express: history only when asked (not yet)
@@ -893,40 +909,38 @@ asl::Result<StartExecutionResult> Engine::StartExecution(const std::string& stat
 asl::Result<SyncExecutionResult> Engine::StartSyncExecution(const std::string& state_machine,
                                                             const std::string& name,
                                                             const std::string& input) {
-  std::optional<std::string> machine = impl_->StateMachineName(state_machine);
-  if (!machine) return Err(kInvalidArn, "Invalid Arn: '" + state_machine + "'");
-  std::string execution_name = name.empty() ? RandomUuid() : name;
-  if (!ValidName(execution_name)) return Err(kInvalidName, "Invalid Name: '" + name + "'");
-  std::string input_text = input.empty() ? "{}" : input;
-  std::string parse_error;
-  std::optional<asl::Json> parsed_input = asl::ParseJson(input_text, &parse_error);
-  if (!parsed_input) {
-    return Err(kInvalidExecutionInput,
-               "Invalid State Machine Execution Input: '" + parse_error + "'");
-  }
-  asl::Result<StateMachineInfo> info = DescribeStateMachine(*machine);
+  asl::Result<PreparedStart> prepared = impl_->PrepareStart(state_machine, name, input);
+  if (!prepared.ok()) return prepared.error();
+  const std::string& machine = prepared->machine_name;
+  const std::string& execution_name = prepared->execution_name;
+  // A version keeps its machine's type (UpdateStateMachine cannot change it), so a version or
+  // alias of an Express machine runs here and one of a Standard machine is refused alike.
+  asl::Result<StateMachineInfo> info = DescribeStateMachine(machine);
   if (!info.ok()) return info.error();
   if (info->type != "EXPRESS") {
     return Err(kStateMachineTypeNotSupported,
                "This operation is not supported by this type of state machine");
   }
-  asl::ParseResult parsed = asl::ParseDefinition(info->definition);
+  asl::ParseResult parsed = asl::ParseDefinition(
+      prepared->target.definition.empty() ? info->definition : prepared->target.definition);
   if (!parsed.ok()) return Err(kInvalidDefinition, "stored definition does not parse");
   MemoryDriverOptions driver_options;
   driver_options.execution_name = execution_name;
-  driver_options.state_machine_name = *machine;
+  driver_options.state_machine_name = machine;
   driver_options.seed = std::random_device{}();
   driver_options.execution_type = asl::ExecutionType::kExpress;
   driver_options.keep_history = false;
   SyncExecutionResult result;
-  result.execution_arn = impl_->ExecutionArn(*machine, execution_name + ":" + RandomUuid(), true);
+  result.state_machine_arn = info->arn;
+  result.name = execution_name;
+  result.execution_arn = impl_->ExecutionArn(machine, execution_name + ":" + RandomUuid(), true);
   result.start_date = RealNow();
   MemoryDriver driver(*parsed.definition, *impl_->backend_, std::move(driver_options));
   {
     std::lock_guard<std::mutex> lock(impl_->express_mu_);
     impl_->express_[result.execution_arn] = &driver;
   }
-  RunResult run = driver.Run(std::move(*parsed_input));
+  RunResult run = driver.Run(std::move(prepared->input));
   {
     std::lock_guard<std::mutex> lock(impl_->express_mu_);
     impl_->express_.erase(result.execution_arn);

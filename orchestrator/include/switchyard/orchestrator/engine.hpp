@@ -176,6 +176,8 @@ struct StartExecutionResult {
 // StartSyncExecution's answer (an Express execution run to its end).
 struct SyncExecutionResult {
   std::string execution_arn;
+  std::string state_machine_arn;  // unqualified, also when started on a version or alias
+  std::string name;
   std::string status;
   std::optional<std::string> output;
   std::optional<std::string> error;
@@ -293,8 +295,9 @@ class Engine {
   asl::Result<StartExecutionResult> StartExecution(const std::string& state_machine,
                                                    const std::string& name,
                                                    const std::string& input);
-  // Runs an Express execution to its end on this thread (StateMachineTypeNotSupported for a
-  // Standard machine).
+  // Runs an Express execution to its end on this thread. `state_machine` is a machine, version or
+  // alias ARN (resolved as StartExecution does); StateMachineTypeNotSupported for a Standard
+  // machine or a version or alias of one.
   asl::Result<SyncExecutionResult> StartSyncExecution(const std::string& state_machine,
                                                       const std::string& name,
                                                       const std::string& input);
