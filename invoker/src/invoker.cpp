@@ -852,7 +852,23 @@ void Invoker::Impl::ProcessAsync(QueuedEvent event) {
       Deliver(event, config.on_failure, record(condition, result), false);
       progress.delivered_to.push_back(config.on_failure);
     }
-    if (config.dead_letter) {
+    // Lambda: the version's DeadLetterConfig receives the event itself (the version that ran,
+    // else the one the qualifier names, else $LATEST).
+    std::string dead_letter_target;
+    {
+      std::lock_guard lock(mu);
+      if (auto it = functions.find(event.function_name); it != functions.end()) {
+        const std::string version =
+            result && !result->executed_version.empty() ? result->executed_version : qualifier;
+        auto v = it->second.versions.find(version);
+        const auto& ran = v != it->second.versions.end() ? v->second : it->second.latest;
+        if (ran) dead_letter_target = ran->config.dead_letter_target_arn;
+      }
+    }
+    if (!dead_letter_target.empty()) {
+      Deliver(event, dead_letter_target, event.payload, false);
+      progress.delivered_to.push_back(dead_letter_target);
+    } else if (config.dead_letter) {
       Deliver(event, "dead-letter", event.payload, false);
       progress.delivered_to.push_back("dead-letter");
     }

@@ -337,6 +337,40 @@ class DurableLambda(unittest.TestCase):
         time.sleep(1)
         self.assertEqual(len(lines(count_file)), 3)  # no fourth attempt
 
+    def test_a_failed_event_goes_to_the_functions_dead_letter_queue(self):
+        lam = self.start()
+        count_file = os.path.join(self.base, 'attempts')
+        queue = 'arn:aws:sqs:us-east-1:000000000000:orders-dlq'
+        lam.create_function(FunctionName='dlq', Runtime='python3.11', Role='arn:aws:iam::1:role/r',
+                            Handler='fail.handler', Code={'ZipFile': FAILING_ZIP},
+                            Environment={'Variables': {'COUNT_FILE': count_file}},
+                            DeadLetterConfig={'TargetArn': queue})
+        self.assertEqual(error_code(lambda: lam.update_function_configuration(
+            FunctionName='dlq', DeadLetterConfig={'TargetArn': 'arn:aws:s3:::bucket'})),
+            'InvalidParameterValueException')
+        lam.put_function_event_invoke_config(FunctionName='dlq', MaximumRetryAttempts=0)
+        lam = self.restart()
+        self.assertEqual(lam.get_function_configuration(FunctionName='dlq')['DeadLetterConfig'],
+                         {'TargetArn': queue})
+        lam.invoke(FunctionName='dlq', InvocationType='Event', Payload=b'{"n": 2}')
+        # No queue service here: the event is kept in dead_letters under the queue's ARN.
+
+        data = os.path.join(self.base, 'data')
+        sockets = [n for n in os.listdir(data) if n.startswith('.s.PGSQL.') and
+                   not n.endswith('.lock')]
+        self.assertEqual(len(sockets), 1, os.listdir(data))
+
+        def dead_letters():
+            out = subprocess.run(
+                ['psql', '-h', data, '-p', sockets[0].split('.')[-1], '-U', 'switchyard', '-d',
+                 'switchyard', '-AtXc',
+                 "SELECT destination || ' ' || record FROM dead_letters WHERE function_name = "
+                 "'dlq'"], capture_output=True, text=True)
+            self.assertEqual(out.returncode, 0, out.stderr)
+            return out.stdout.strip()
+        self.assertEqual(wait_until(dead_letters, what='dead letter'), queue + ' {"n": 2}')
+        self.assertEqual(len(lines(count_file)), 1)
+
 
 if __name__ == '__main__':
     BIN = sys.argv.pop(1)

@@ -608,6 +608,40 @@ TEST_F(InvokerTest, EventInvocationsRetryThenGoToTheFailureDestination) {
   EXPECT_EQ(Str(success, "responsePayload"), "ok");
 }
 
+TEST_F(InvokerTest, AFailedEventGoesToTheVersionsDeadLetterQueue) {
+  std::mutex deliveries_mu;
+  std::vector<AsyncDelivery> deliveries;
+  InvokerOptions options;
+  options.async_retry_base = std::chrono::milliseconds(20);
+  options.async_sink = [&](const AsyncDelivery& delivery) {
+    std::lock_guard lock(deliveries_mu);
+    deliveries.push_back(delivery);
+  };
+  auto invoker = Make(std::move(options));
+  FunctionConfig function = MakeFunction(root_, "doomed", "python3.12", "handler.handler",
+                                         {{"handler.py",
+                                           "def handler(e, c):\n"
+                                           "    raise ValueError('nope')\n"}});
+  function.dead_letter_target_arn = "arn:aws:sqs:us-east-1:000000000000:dlq";
+  Register(*invoker, function);
+  EventInvokeConfig config;
+  config.maximum_retry_attempts = 0;
+  config.on_failure = "failures";
+  config.dead_letter = true;  // the catch-all yields to the function's own dead-letter queue
+  invoker->PutEventInvokeConfig("doomed", config);
+  InvokeRequest request = Request("doomed", R"({"n":1})");
+  request.type = InvocationType::kEvent;
+  EXPECT_EQ(invoker->Invoke(request).status_code, 202);
+  invoker->DrainAsync();
+
+  std::lock_guard lock(deliveries_mu);
+  std::string rendered;
+  for (const auto& d : deliveries) {
+    rendered += d.destination + (d.destination == "failures" ? "" : "=" + d.record) + ";";
+  }
+  EXPECT_EQ(rendered, R"(failures;arn:aws:sqs:us-east-1:000000000000:dlq={"n":1};)");
+}
+
 TEST_F(InvokerTest, CallerDeadlineStopsTheInvocation) {
   auto invoker = Make();
   Register(*invoker, MakeFunction(root_, "long", "python3.12", "handler.handler",

@@ -26,6 +26,9 @@ struct FunctionConfig {
   std::optional<int64_t> reserved_concurrency;     // nullopt = unreserved; 0 = disabled
   std::string description;
   std::string url;  // runtime "http" only: the event is POSTed here
+  // DeadLetterConfig.TargetArn (an SQS queue or SNS topic ARN; empty = none): where an Event
+  // invocation of this version that fails for good sends its event.
+  std::string dead_letter_target_arn;
   // Set by LoadFunctionConfig when it unpacked the zip into a temporary directory it created
   // (code_dir lies inside it); empty otherwise. An Invoker that registers the config takes
   // ownership: it removes the directory once no registered version of any Invoker uses it any

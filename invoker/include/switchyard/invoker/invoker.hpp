@@ -129,7 +129,9 @@ struct EventInvokeConfig {
   int64_t maximum_event_age_seconds = 21600;  // 60–21600
   std::string on_success;                     // destination name; empty = none
   std::string on_failure;
-  bool dead_letter = false;  // send failed events to the dead-letter sink
+  // Send failed events to the sink's "dead-letter" destination when the function version has no
+  // DeadLetterConfig (FunctionConfig::dead_letter_target_arn, which takes precedence).
+  bool dead_letter = false;
 };
 
 struct InvokerOptions {
