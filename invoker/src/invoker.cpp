@@ -351,7 +351,20 @@ struct Invoker::Impl {
     return !name->empty();
   }
 
-  InvokeResult Invoke(const InvokeRequest& request);
+  // Invoke, then the result sink.
+  InvokeResult Invoke(const InvokeRequest& request) {
+    InvokeResult result = InvokeUnreported(request);
+    if (options.result_sink && request.type == InvocationType::kRequestResponse &&
+        result.status != InvokeStatus::kNotFound &&
+        result.status != InvokeStatus::kInvalidRequest &&
+        result.status != InvokeStatus::kTooLarge) {
+      std::string name;
+      std::string qualifier;
+      if (SplitName(request.function_name, &name, &qualifier)) options.result_sink(name, result);
+    }
+    return result;
+  }
+  InvokeResult InvokeUnreported(const InvokeRequest& request);
   InvokeResult RunSync(const std::shared_ptr<const FunctionVersion>& fv,
                        const std::string& invoked_qualifier, const InvokeRequest& request,
                        const std::string& request_id);
@@ -409,7 +422,7 @@ std::string Invoker::Impl::BuildLog(const std::string& request_id, const std::st
   return log;
 }
 
-InvokeResult Invoker::Impl::Invoke(const InvokeRequest& request) {
+InvokeResult Invoker::Impl::InvokeUnreported(const InvokeRequest& request) {
   std::string name;
   std::string qualifier;
   if (!SplitName(request.function_name, &name, &qualifier)) {

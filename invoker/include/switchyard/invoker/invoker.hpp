@@ -94,6 +94,14 @@ using NativeFunction =
 using LogSink = std::function<void(const std::string& function_name, const std::string& request_id,
                                    const std::string& log)>;
 
+// Receives the outcome of every synchronous invocation of a function that exists (the Invoke
+// API, Task states, each attempt of an Event invocation): the function's name without qualifier,
+// and its result (kOk with or without function_error, kThrottled, kEnvironmentError,
+// kDeadlineExceeded). Queued (Event), dry-run and refused requests are not reported. Called on
+// the invoking thread; must be thread-safe.
+using ResultSink =
+    std::function<void(const std::string& function_name, const InvokeResult& result)>;
+
 // An async (Event) invocation's final outcome, as Lambda's destination record describes it.
 struct AsyncDelivery {
   std::string destination;  // the configured destination or "dead-letter"
@@ -142,6 +150,7 @@ struct InvokerOptions {
   std::chrono::milliseconds idle_timeout{std::chrono::minutes(10)};  // reap idle environments
   std::chrono::milliseconds init_timeout{std::chrono::seconds(10)};  // Lambda's init limit
   LogSink log_sink;                                                  // optional
+  ResultSink result_sink;                                            // optional
   AsyncSink async_sink;  // optional; receives destination records and dead letters
   // Optional; called on the async thread after each attempt and when an event is done.
   AsyncProgressSink async_progress;
