@@ -1123,6 +1123,42 @@ bool Invoker::DeleteFunction(const std::string& function_name) {
   return true;
 }
 
+void Invoker::RetainQualifiers(const std::string& function_name,
+                               const std::set<std::string>& versions,
+                               const std::set<std::string>& aliases) {
+  // Removed versions and their environments are destroyed outside the lock.
+  std::vector<std::shared_ptr<const FunctionVersion>> gone_versions;
+  std::vector<Pool> gone_pools;
+  {
+    std::lock_guard lock(impl_->mu);
+    auto it = impl_->functions.find(function_name);
+    if (it == impl_->functions.end()) return;
+    FunctionEntry& entry = it->second;
+    for (auto v = entry.versions.begin(); v != entry.versions.end();) {
+      if (versions.count(v->first)) {
+        ++v;
+        continue;
+      }
+      if (auto pool = entry.pools.find(v->first); pool != entry.pools.end()) {
+        gone_pools.push_back(std::move(pool->second));
+        entry.pools.erase(pool);
+      }
+      entry.provisioned.erase(v->first);
+      entry.event_configs.erase(v->first);
+      gone_versions.push_back(std::move(v->second));
+      v = entry.versions.erase(v);
+    }
+    for (auto a = entry.aliases.begin(); a != entry.aliases.end();) {
+      if (aliases.count(a->first)) {
+        ++a;
+        continue;
+      }
+      entry.event_configs.erase(a->first);
+      a = entry.aliases.erase(a);
+    }
+  }
+}
+
 std::string Invoker::PublishVersion(const std::string& function_name) {
   std::lock_guard lock(impl_->mu);
   auto it = impl_->functions.find(function_name);

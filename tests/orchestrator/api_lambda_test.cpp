@@ -298,6 +298,42 @@ TEST_F(LambdaApiTest, VersionsAndAliases) {
   EXPECT_EQ(response.status, 404);
 }
 
+// A deleted version or alias is gone from the invoker too: Task states, which call the invoker
+// by ARN without the API, get ResourceNotFoundException.
+TEST_F(LambdaApiTest, DeletedVersionsAndAliasesAreNotInvocable) {
+  ASSERT_EQ(lambda_.CreateFunction(Call(CreateBody("gone"))).status, 201);
+  ASSERT_EQ(lambda_.PublishVersion(Call("{}", {{"FunctionName", "gone"}})).status, 201);
+  ASSERT_EQ(
+      lambda_
+          .CreateAlias(Call(R"({"Name":"live","FunctionVersion":"1"})", {{"FunctionName", "gone"}}))
+          .status,
+      201);
+  auto invoke = [&](const std::string& qualified) {
+    inv::InvokeRequest request;
+    request.function_name = "arn:aws:lambda:us-east-1:000000000000:function:" + qualified;
+    request.payload = "{}";
+    const inv::InvokeResult result = invoker_.Invoke(request);
+    return result.status == inv::InvokeStatus::kOk
+               ? std::string("ok")
+               : result.error_type + ": " + Member(result.payload, "message");
+  };
+  EXPECT_EQ(invoke("gone:1"), "ok");
+  EXPECT_EQ(invoke("gone:live"), "ok");
+  EXPECT_EQ(lambda_.DeleteAlias(Call("", {{"FunctionName", "gone"}, {"Name", "live"}})).status,
+            204);
+  EXPECT_EQ(invoke("gone:live"),
+            "ResourceNotFoundException: Function not found: "
+            "arn:aws:lambda:us-east-1:000000000000:function:gone:live");
+  EXPECT_EQ(invoke("gone:1"), "ok");
+  EXPECT_EQ(
+      lambda_.DeleteFunction(Call("", {{"FunctionName", "gone"}}, {{"Qualifier", "1"}})).status,
+      204);
+  EXPECT_EQ(invoke("gone:1"),
+            "ResourceNotFoundException: Function not found: "
+            "arn:aws:lambda:us-east-1:000000000000:function:gone:1");
+  EXPECT_EQ(invoke("gone"), "ok");
+}
+
 TEST_F(LambdaApiTest, ConcurrencyAndAccountSettings) {
   ASSERT_EQ(lambda_.CreateFunction(Call(CreateBody("greet"))).status, 201);
   auto response = lambda_.GetFunctionConcurrency(Call("", {{"FunctionName", "greet"}}));

@@ -887,8 +887,7 @@ HttpResponse LambdaApi::DeleteFunction(const ApiCall& call) {
     return InvalidParameter("$LATEST version cannot be deleted without deleting the function.");
   }
   if (!qualifier.empty()) {
-    // One published version. The invoker keeps its snapshot until the function goes; the API
-    // no longer resolves it.
+    // One published version; the invoker drops it too (Task states name versions by ARN).
     for (auto it = record->versions.begin(); it != record->versions.end(); ++it) {
       if (std::to_string(it->first) != qualifier) continue;
       for (const auto& [alias_name, alias] : record->aliases) {
@@ -901,6 +900,7 @@ HttpResponse LambdaApi::DeleteFunction(const ApiCall& call) {
       }
       record->versions.erase(it);
       Save(*record);
+      RetainRecordQualifiers(invoker_, *record);
       return NoContent();
     }
     return NotFound(name, qualifier);
@@ -1241,9 +1241,11 @@ HttpResponse LambdaApi::DeleteAlias(const ApiCall& call) {
   std::lock_guard lock(mu_);
   auto record = registry_.Get(name);
   if (!record) return NotFound(name);
-  // Lambda answers 204 whether or not the alias existed. The invoker keeps its mapping (it has
-  // no way to drop one); Invoke resolves through the registry first, so it is gone for callers.
-  if (record->aliases.erase(call.Param("Name"))) Save(*record);
+  // Lambda answers 204 whether or not the alias existed.
+  if (record->aliases.erase(call.Param("Name"))) {
+    Save(*record);
+    RetainRecordQualifiers(invoker_, *record);
+  }
   return NoContent();
 }
 

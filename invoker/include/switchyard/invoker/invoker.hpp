@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -181,6 +182,11 @@ class Invoker {
   // environments stop now; invocations in flight finish, and their environments are not reused.
   // Code unpacked for it goes once nothing uses it. Returns false when no such function exists.
   bool DeleteFunction(const std::string& function_name);
+  // Removes the published versions not in `versions` and the aliases not in `aliases` (Lambda's
+  // DeleteFunction with a Qualifier, DeleteAlias), with their settings and idle environments:
+  // invoking one is then ResourceNotFoundException. No-op for an unknown function.
+  void RetainQualifiers(const std::string& function_name, const std::set<std::string>& versions,
+                        const std::set<std::string>& aliases);
   // Snapshots $LATEST as the next version number ("1", "2", ...). Returns it, or "" if unknown.
   std::string PublishVersion(const std::string& function_name);
   // Installs a published version under a given number (restoring versions kept elsewhere, e.g.
