@@ -231,5 +231,90 @@ TEST_F(VersionsPgTest, TestStateInvokesTheTaskForReal) {
             "ValidationException");
 }
 
+// TestState's newer members: stateName, mock (result / errorOutput), retrierRetryCount, and the
+// errorDetails of a handled error; and the refusals of each.
+TEST_F(VersionsPgTest, TestStateMocksAStateOfAWholeMachine) {
+  auto engine = NewEngine();
+  const std::string machine =
+      R"({"StartAt":"First","States":{"First":{"Type":"Pass","Next":"Charge"},)"
+      R"("Charge":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:000000000000:function:)"
+      R"(nowhere","ResultSelector":{"paid.$":"$.ok"},"ResultPath":"$.charge",)"
+      R"("Retry":[{"ErrorEquals":["Busy"],"MaxAttempts":2,"IntervalSeconds":4}],)"
+      R"("Catch":[{"ErrorEquals":["Nope"],"Next":"Sorry"},{"ErrorEquals":["States.ALL"],)"
+      R"("Next":"Sorry"}],"Next":"Done"},"Sorry":{"Type":"Fail"},"Done":{"Type":"Succeed"}}})";
+  TestStateRequest request;
+  request.definition = machine;
+  request.state_name = "Charge";
+  request.input = R"({"order":1})";
+  request.inspection_level = "DEBUG";
+  request.mock_result = R"({"ok":true})";
+  auto render = [](const asl::Result<TestStateResult>& r) {
+    if (!r.ok()) return r.error().error + ": " + r.error().cause;
+    return r->status + " next=" + r->next_state.value_or("-") + " out=" + r->output.value_or("-") +
+           " err=" + r->error.value_or("-") +
+           " catch=" + (r->catch_index ? std::to_string(*r->catch_index) : "-") +
+           " retry=" + (r->retry_index ? std::to_string(*r->retry_index) : "-") + "@" +
+           (r->retry_backoff_seconds ? std::to_string(*r->retry_backoff_seconds) : "-");
+  };
+  EXPECT_EQ(
+      render(engine->TestState(request)),
+      R"(SUCCEEDED next=Done out={"order":1,"charge":{"paid":true}} err=- catch=- retry=-@-)");
+  EXPECT_EQ(engine->TestState(request)->result.value_or(""), R"({"ok":true})");
+
+  request.mock_result.reset();
+  request.mock_error = "Busy";
+  request.mock_cause = "try later";
+  EXPECT_EQ(render(engine->TestState(request)),
+            "RETRIABLE next=- out=- err=Busy catch=- retry=0@4");
+  request.retrier_retry_count = 1;
+  EXPECT_EQ(render(engine->TestState(request)),
+            "RETRIABLE next=- out=- err=Busy catch=- retry=0@8");
+  request.retrier_retry_count = 2;  // retries exhausted: caught by States.ALL
+  EXPECT_EQ(render(engine->TestState(request)),
+            R"(CAUGHT_ERROR next=Sorry out={"Error":"Busy","Cause":"try later"} err=Busy )"
+            "catch=1 retry=-@-");
+  request.mock_error = "Nope";
+  EXPECT_EQ(render(engine->TestState(request)),
+            R"(CAUGHT_ERROR next=Sorry out={"Error":"Nope","Cause":"try later"} err=Nope )"
+            "catch=0 retry=-@-");
+
+  // A mocked Map: its result flows through ResultPath; the items are not run.
+  TestStateRequest map;
+  map.definition =
+      R"({"Type":"Map","ItemsPath":"$.xs","ItemProcessor":{"StartAt":"I","States":{"I":)"
+      R"({"Type":"Task","Resource":"arn:aws:lambda:us-east-1:000000000000:function:nowhere",)"
+      R"("End":true}}},"ResultPath":"$.ys","End":true})";
+  map.input = R"({"xs":[1,2]})";
+  map.mock_result = "[10,20]";
+  EXPECT_EQ(render(engine->TestState(map)),
+            R"(SUCCEEDED next=- out={"xs":[1,2],"ys":[10,20]} err=- catch=- retry=-@-)");
+
+  // Refusals.
+  request.mock_error.clear();
+  request.state_name = "Nowhere";
+  EXPECT_EQ(render(engine->TestState(request)),
+            "ValidationException: State 'Nowhere' does not exist in the definition");
+  request.state_name = "First";
+  request.mock_result = "{}";
+  EXPECT_EQ(render(engine->TestState(request)),
+            "ValidationException: A mock can only be specified for Task, Map, or Parallel states");
+  request.state_name = "Charge";
+  request.mock_result = "{not json";
+  EXPECT_EQ(engine->TestState(request).error().error, "ValidationException");
+  request.mock_result = "{}";
+  request.field_validation_mode = "LOOSE";
+  EXPECT_EQ(engine->TestState(request).error().error, "ValidationException");
+  TestStateRequest no_mock;
+  no_mock.definition = R"({"Type":"Pass","End":true})";
+  no_mock.context = R"({"Execution":{"Name":"x"}})";
+  EXPECT_EQ(render(engine->TestState(no_mock)),
+            "ValidationException: context may only be specified if a mock is specified in the "
+            "same request");
+  TestStateRequest not_a_machine;
+  not_a_machine.definition = R"({"Type":"Pass","End":true})";
+  not_a_machine.state_name = "P";
+  EXPECT_EQ(engine->TestState(not_a_machine).error().error, "InvalidDefinition");
+}
+
 }  // namespace
 }  // namespace switchyard::orchestrator
