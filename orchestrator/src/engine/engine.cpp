@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <random>
+#include <set>
 #include <stdexcept>
 #include <utility>
 
@@ -588,6 +590,12 @@ void Engine::Impl::RunTask(const store::WorkItem& item) {
 
 void Engine::Impl::RenewLoop() {
   const auto period = std::max(options_.lease / 3, std::chrono::milliseconds(100));
+  // A renewal misses work items whose task has just finished (its decision deleted the row and
+  // in_flight_ forgets it right after the commit) or that shutdown released. A lease is lost
+  // only when its task is still in flight here, with its generation, one period later and the
+  // renewal misses it again: another node took it (this node was paused or cut off).
+  std::map<int64_t, int64_t> missed;  // work id -> generation, missed by the last renewal
+  std::set<int64_t> reported;         // lost leases already logged (once each)
   for (;;) {
     std::vector<int64_t> ids, generations;
     {
@@ -604,9 +612,36 @@ void Engine::Impl::RenewLoop() {
       std::vector<int64_t> renewed = db_->Transact([&](pqxx::transaction_base& tx) {
         return store::RenewLeases(tx, node_id_, ids, generations, options_.lease.count());
       });
-      if (renewed.size() != ids.size()) {
-        spdlog::warn("engine: node={} lost {} lease(s)", node_id_, ids.size() - renewed.size());
+      std::sort(renewed.begin(), renewed.end());
+      std::map<int64_t, int64_t> now_missed;
+      for (std::size_t i = 0; i < ids.size(); ++i) {
+        if (!std::binary_search(renewed.begin(), renewed.end(), ids[i])) {
+          now_missed.emplace(ids[i], generations[i]);
+        }
       }
+      std::size_t lost = 0;
+      {
+        std::lock_guard<std::mutex> lock(tasks_mu_);
+        for (auto it = now_missed.begin(); it != now_missed.end();) {
+          const auto task = in_flight_.find(it->first);
+          if (task == in_flight_.end() || task->second.generation != it->second) {
+            it = now_missed.erase(it);  // finished or released: not lost
+            continue;
+          }
+          const auto before = missed.find(it->first);
+          if (before != missed.end() && before->second == it->second &&
+              reported.insert(it->first).second) {
+            ++lost;
+          }
+          ++it;
+        }
+      }
+      if (lost > 0) {
+        spdlog::warn("engine: node={} lost {} lease(s): another node may run those tasks again",
+                     node_id_, lost);
+      }
+      missed = std::move(now_missed);
+      std::erase_if(reported, [&](int64_t id) { return missed.count(id) == 0; });
     } catch (const std::exception& e) {
       spdlog::warn("engine: node={} renewing leases failed: {}", node_id_, e.what());
     }
