@@ -740,17 +740,25 @@ InvokeResult Invoker::Impl::RunSync(const std::shared_ptr<const FunctionVersion>
                        "}";
       status_suffix = "Status: error\tError Type: Runtime.ExitError";
       break;
-    case OutcomeKind::kTimeout:
+    case OutcomeKind::kTimeout: {
+      // Lambda's words for a function that ran past its Timeout; a runtime that never asked for
+      // its first event says instead which limit passed and where to look.
+      const std::string what =
+          outcome.init_timed_out
+              ? "Init timed out after " +
+                    FormatFixed2(std::chrono::duration<double>(options.init_timeout).count()) +
+                    " seconds: the runtime did not ask for its first event (check the "
+                    "function's start-up code, its handler and its runtime)"
+              : "Task timed out after " + timeout_text;
       result.function_error = "Unhandled";
       result.error_type = "Sandbox.Timedout";
-      result.payload =
-          "{\"errorType\":\"Sandbox.Timedout\",\"errorMessage\":" +
-          JsonQuote("RequestId: " + request_id + " Error: Task timed out after " + timeout_text) +
-          "}";
+      result.payload = "{\"errorType\":\"Sandbox.Timedout\",\"errorMessage\":" +
+                       JsonQuote("RequestId: " + request_id + " Error: " + what) + "}";
       if (!output.empty() && output.back() != '\n') output += "\n";
-      output += Iso8601Now() + " " + request_id + " Task timed out after " + timeout_text + "\n";
+      output += Iso8601Now() + " " + request_id + " " + what + "\n";
       status_suffix = "Status: timeout";
       break;
+    }
     case OutcomeKind::kOutOfMemory:
       result.function_error = "Unhandled";
       result.error_type = "Runtime.OutOfMemory";
