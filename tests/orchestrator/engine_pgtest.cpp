@@ -542,6 +542,26 @@ TEST_F(EnginePgTest, ExpressRunsInMemoryStandardIsStored) {
             "StateMachineTypeNotSupported");
 }
 
+// PostgreSQL text holds no NUL: an error or cause with one (or with the escape byte) is stored
+// escaped and comes back intact.
+TEST_F(EnginePgTest, ANulInAnErrorOrCauseIsKeptIntact) {
+  auto engine = NewEngine();
+  std::string machine = Machine(*engine, "nul", R"({"StartAt": "F", "States": {
+      "F": {"Type": "Fail", "Error": "Bad\u0000Thing", "Cause": "x\u0000y\u0001z\u0001"}}})");
+  ExecutionInfo info = Run(*engine, machine, "{}");
+  EXPECT_EQ(info.status, "FAILED");
+  EXPECT_EQ(info.error.value_or(""), std::string("Bad\0Thing", 9));
+  EXPECT_EQ(info.cause.value_or(""), std::string("x\0y\x01z\x01", 7));
+  auto described = engine->DescribeExecution(info.execution_arn);
+  ASSERT_TRUE(described.ok());
+  EXPECT_EQ(described->error.value_or(""), std::string("Bad\0Thing", 9));
+  auto history = engine->GetExecutionHistory(info.execution_arn);
+  ASSERT_TRUE(history.ok());
+  ASSERT_FALSE(history->events.empty());
+  EXPECT_EQ(history->events.back().details,
+            R"({"error":"Bad\u0000Thing","cause":"x\u0000y\u0001z\u0001"})");
+}
+
 TEST_F(EnginePgTest, StateMachinesAreValidatedAndIdempotent) {
   auto engine = NewEngine();
   const std::string definition =
