@@ -16,6 +16,7 @@
 
 #include "api/metrics.hpp"
 #include "api/server.hpp"
+#include "engine/scheduler.hpp"
 #include "logging.hpp"
 #include "serve_functions.hpp"
 #include "store/database.hpp"
@@ -120,6 +121,9 @@ int RunServeCommand(const ServeOptions& options, std::ostream& out, std::ostream
   };
   auto functions = std::make_unique<invoker::Invoker>(std::move(invoker_options));
   std::unique_ptr<Engine> engine;
+  // EventBridge Scheduler: the API's rows and this node's firing loop (engine/scheduler.hpp).
+  std::unique_ptr<store::ScheduleStore> schedules;
+  std::unique_ptr<Scheduler> scheduler;
   try {
     EngineOptions engine_options;
     engine_options.database_url = database.url;
@@ -139,14 +143,22 @@ int RunServeCommand(const ServeOptions& options, std::ostream& out, std::ostream
     api_options.invoker = functions.get();
     api_options.engine = engine.get();
     api_options.metrics = &metrics;
+    schedules = std::make_unique<store::ScheduleStore>(database.url);
+    api_options.schedules = schedules.get();
     api_server = std::make_unique<api::ApiServer>(api_options);
     durable->Attach(functions.get(), engine.get());
     api_server->Start(out);
     durable->queue().Start();  // functions are installed: queued events may run now
     engine->ReleaseTasks();    // and Task states may claim their invocations
+    SchedulerOptions scheduler_options;
+    scheduler_options.database_url = database.url;
+    scheduler_options.engine = engine.get();
+    scheduler = std::make_unique<Scheduler>(std::move(scheduler_options));
+    scheduler->Start();
   } catch (const std::exception& e) {
     err << "switchyard serve: " << e.what() << "\n";
     api_server.reset();
+    scheduler.reset();
     if (engine) engine->Shutdown();
     engine.reset();
     if (database.cluster) database.cluster->Stop();
@@ -172,6 +184,7 @@ int RunServeCommand(const ServeOptions& options, std::ostream& out, std::ostream
   out << "switchyard serve: finishing requests in flight" << std::endl;
   api_server->Stop();
   api_server.reset();
+  scheduler.reset();
   engine->Shutdown();
   durable->Attach(nullptr, nullptr);
   engine.reset();

@@ -15,6 +15,7 @@
 #include "api/lambda_api.hpp"
 #include "api/metrics.hpp"
 #include "api/router.hpp"
+#include "api/scheduler_api.hpp"
 #include "api/sfn_api.hpp"
 #include "api/sigv4.hpp"
 #include "api/work_pool.hpp"
@@ -164,7 +165,11 @@ void ApiServer::Impl::Handle(HttpRequest request, Respond respond) {
   }
   Router::Match match = router.Resolve(request);
   const Protocol protocol = match.call.protocol;
-  const std::string_view protocol_name = protocol == Protocol::kJson10 ? "states" : "lambda";
+  const std::string_view protocol_name =
+      protocol == Protocol::kJson10 ? "states"
+      : (request.path.rfind("/schedule", 0) == 0 || request.path.rfind("/tags/", 0) == 0)
+          ? "scheduler"
+          : "lambda";
   std::string operation = match.handler ? match.call.operation : "Unknown";
   Respond counted = [this, respond = std::move(respond), protocol_name,
                      operation = std::move(operation), request_id, received,
@@ -261,6 +266,10 @@ void ApiServer::Start(std::ostream& log) {
   impl.lambda->Register(impl.router, *impl.control_pool, *impl.invoke_pool);
   impl.sfn = std::make_unique<SfnApi>(options.engine);
   impl.sfn->Register(impl.router, *impl.control_pool, *impl.invoke_pool);
+  if (options.schedules != nullptr) {
+    RegisterSchedulerApi({options.region, options.account_id, options.schedules}, impl.router,
+                         *impl.control_pool);
+  }
 
   if (!options.functions_dir.empty()) {
     std::vector<std::string> errors;

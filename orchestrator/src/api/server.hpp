@@ -14,7 +14,10 @@ class Invoker;
 }
 namespace switchyard::orchestrator {
 class Engine;
+namespace store {
+class ScheduleStore;
 }
+}  // namespace switchyard::orchestrator
 
 namespace switchyard::orchestrator::api {
 
@@ -50,6 +53,9 @@ struct ApiServerOptions {
   // Where /metrics counts (shared with the engine, which reports to it as its observer). Null:
   // the server owns one. Must outlive the server.
   Metrics* metrics = nullptr;
+  // The EventBridge Scheduler API's schedules (api/scheduler_api.hpp). Null: not served. Must
+  // outlive the server.
+  store::ScheduleStore* schedules = nullptr;
 };
 
 // True for 127.0.0.0/8, ::1 and "localhost".
