@@ -551,7 +551,7 @@ TEST_F(EnginePgTest, ANulInAnErrorOrCauseIsKeptIntact) {
   ExecutionInfo info = Run(*engine, machine, "{}");
   EXPECT_EQ(info.status, "FAILED");
   EXPECT_EQ(info.error.value_or(""), std::string("Bad\0Thing", 9));
-  EXPECT_EQ(info.cause.value_or(""), std::string("x\0y\x01z\x01", 7));
+  EXPECT_EQ(info.cause.value_or(""), std::string("x\0y\x01z\x01", 6));
   auto described = engine->DescribeExecution(info.execution_arn);
   ASSERT_TRUE(described.ok());
   EXPECT_EQ(described->error.value_or(""), std::string("Bad\0Thing", 9));
@@ -712,8 +712,9 @@ TEST_F(EnginePgTest, TheHistoryLimitIsPersistedAsAFailure) {
 
 // An error name PostgreSQL cannot store (a NUL character): the decision that ends the execution
 // with it throws, every time.
+// A Fail state whose decision cannot commit: the test's trigger refuses the error "Poison".
 constexpr const char* kPoisonFail =
-    R"("F": {"Type": "Fail", "Error": "Bad\u0000Error", "Cause": "never stored"})";
+    R"("F": {"Type": "Fail", "Error": "Poison", "Cause": "never stored"})";
 
 TEST_F(EnginePgTest, ADecisionThatAlwaysThrowsFailsTheExecutionCleanly) {
   // A task's outcome whose decision throws is not retried every lease forever: after a bounded
@@ -721,6 +722,19 @@ TEST_F(EnginePgTest, ADecisionThatAlwaysThrowsFailsTheExecutionCleanly) {
   EngineOptions options = Options();
   options.lease = milliseconds(300);
   auto engine = NewEngine(options);
+  {
+    // Fault injection in the database: an execution row that would record the error "Poison"
+    // makes the decision's transaction fail, every time.
+    pqxx::connection connection(url_);
+    pqxx::work tx(connection);
+    tx.exec(
+        "CREATE FUNCTION poison() RETURNS trigger AS $$ BEGIN IF NEW.error = 'Poison' THEN "
+        "RAISE EXCEPTION 'poisoned'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql");
+    tx.exec(
+        "CREATE TRIGGER poison BEFORE INSERT OR UPDATE ON executions FOR EACH ROW EXECUTE "
+        "FUNCTION poison()");
+    tx.commit();
+  }
   std::string task_machine = Machine(*engine, "poison-task",
                                      R"({"StartAt": "T", "States": {
       "T": {"Type": "Task", "Resource": ")" +

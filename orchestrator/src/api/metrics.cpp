@@ -122,26 +122,30 @@ void Metrics::CountInvocationLog(const std::string& function_name, const std::st
 void Metrics::CountInvokeResult(const std::string& function_name,
                                 const invoker::InvokeResult& result) {
   using invoker::InvokeStatus;
-  std::lock_guard lock(mu_);
-  FunctionStats& stats = Function(function_name);
+  long long invocations = 0, errors = 0, throttles = 0;
   switch (result.status) {
     case InvokeStatus::kOk:
-      ++stats.invocations;
-      if (!result.function_error.empty()) ++stats.errors;
+      invocations = 1;
+      errors = result.function_error.empty() ? 0 : 1;
       break;
     case InvokeStatus::kThrottled:
-      ++stats.throttles;
+      throttles = 1;
       break;
     case InvokeStatus::kEnvironmentError:
     case InvokeStatus::kDeadlineExceeded:
-      ++stats.invocations;
-      ++stats.errors;
+      invocations = 1;
+      errors = 1;
       break;
     case InvokeStatus::kNotFound:
     case InvokeStatus::kInvalidRequest:
     case InvokeStatus::kTooLarge:
-      break;  // never ran, and the name may not be a function's: no label
+      return;  // never ran, and the name may not be a function's: no label
   }
+  std::lock_guard lock(mu_);
+  FunctionStats& stats = Function(function_name);
+  stats.invocations += invocations;
+  stats.errors += errors;
+  stats.throttles += throttles;
 }
 
 Metrics::FunctionStats& Metrics::Function(const std::string& name) {
