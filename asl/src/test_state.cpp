@@ -1,6 +1,8 @@
 #include "switchyard/asl/test_state.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <utility>
 
 #include "switchyard/asl/names.hpp"
 
@@ -14,9 +16,128 @@ void AddTarget(std::vector<std::string>& targets, const Json* next) {
   if (std::find(targets.begin(), targets.end(), name) == targets.end()) targets.push_back(name);
 }
 
+// ASL: an ErrorEquals list names `error` (States.ALL: any error but States.Runtime).
+bool NamesError(const Json& item, const std::string& error) {
+  if (!item.IsObject()) return false;
+  const Json* errors = JsonFind(item, "ErrorEquals");
+  if (errors == nullptr || !errors->IsArray()) return false;
+  for (const Json& name : errors->GetArray()) {
+    if (!name.IsString()) continue;
+    const std::string_view text = JsonView(name);
+    if (text == error || (text == kStatesAll && error != kStatesRuntime)) return true;
+  }
+  return false;
+}
+
+double NumberOr(const Json& object, std::string_view key, double fallback) {
+  const Json* value = JsonFind(object, key);
+  return value != nullptr && value->IsNumber() ? value->GetDouble() : fallback;
+}
+
+// A mocked state as a Task on the mock resource: what a Map or Parallel does with its input
+// (items, branches, their selectors and limits) is replaced by the mock's result.
+Json MockedState(const Json& state) {
+  static constexpr std::string_view kDropped[] = {"Resource",
+                                                  "Branches",
+                                                  "ItemsPath",
+                                                  "Items",
+                                                  "ItemSelector",
+                                                  "ItemProcessor",
+                                                  "Iterator",
+                                                  "ItemReader",
+                                                  "ItemBatcher",
+                                                  "ResultWriter",
+                                                  "MaxConcurrency",
+                                                  "MaxConcurrencyPath",
+                                                  "Label",
+                                                  "ToleratedFailureCount",
+                                                  "ToleratedFailureCountPath",
+                                                  "ToleratedFailurePercentage",
+                                                  "ToleratedFailurePercentagePath"};
+  const Json* type = JsonFind(state, "Type");
+  const bool map = type != nullptr && type->IsString() && JsonView(*type) == "Map";
+  Json task = JsonObject();
+  for (const auto& member : state.GetObject()) {
+    const std::string_view key = JsonView(member.name);
+    if (std::find(std::begin(kDropped), std::end(kDropped), key) != std::end(kDropped)) continue;
+    // A Map's Parameters select each item (JSONPath), not the state's input.
+    if (map && key == "Parameters") continue;
+    JsonSet(task, key, CopyJson(member.value));
+  }
+  JsonSet(task, "Type", JsonString("Task"));
+  JsonSet(task, "Resource", JsonString(std::string(kTestMockResource)));
+  return task;
+}
+
 }  // namespace
 
-Result<TestMachine> WrapStateForTest(const Json& state, const Json& variables) {
+const Json* FindStateForTest(const Json& definition, std::string_view state_name) {
+  // A worklist of States objects: the machine's, then those of nested branches and processors.
+  std::vector<const Json*> pending;
+  if (const Json* states = JsonFind(definition, "States");
+      states != nullptr && states->IsObject()) {
+    pending.push_back(states);
+  }
+  while (!pending.empty()) {
+    const Json* states = pending.back();
+    pending.pop_back();
+    if (const Json* found = JsonFind(*states, state_name); found != nullptr) return found;
+    for (const auto& member : states->GetObject()) {
+      const Json& state = member.value;
+      if (!state.IsObject()) continue;
+      auto add = [&](const Json* machine) {
+        if (machine == nullptr || !machine->IsObject()) return;
+        const Json* nested = JsonFind(*machine, "States");
+        if (nested != nullptr && nested->IsObject()) pending.push_back(nested);
+      };
+      if (const Json* branches = JsonFind(state, "Branches"); branches && branches->IsArray()) {
+        for (const Json& branch : branches->GetArray()) add(&branch);
+      }
+      add(JsonFind(state, "ItemProcessor"));
+      add(JsonFind(state, "Iterator"));
+    }
+  }
+  return nullptr;
+}
+
+std::optional<RetryDecision> DecideRetry(const Json& retry, const std::string& error,
+                                         int64_t retry_count) {
+  if (!retry.IsArray()) return std::nullopt;
+  int64_t index = 0;
+  for (const Json& retrier : retry.GetArray()) {
+    if (NamesError(retrier, error)) {
+      const double max_attempts = NumberOr(retrier, "MaxAttempts", 3);
+      if (static_cast<double>(retry_count) >= max_attempts) return std::nullopt;
+      double backoff =
+          NumberOr(retrier, "IntervalSeconds", 1) *
+          std::pow(NumberOr(retrier, "BackoffRate", 2.0), static_cast<double>(retry_count));
+      if (const Json* cap = JsonFind(retrier, "MaxDelaySeconds"); cap && cap->IsNumber()) {
+        backoff = std::min(backoff, cap->GetDouble());
+      }
+      // A retry waits at most a year (ASL's largest interval) whatever the rate.
+      backoff = std::min(backoff, 31622400.0);
+      return RetryDecision{index, static_cast<int64_t>(backoff)};
+    }
+    ++index;
+  }
+  return std::nullopt;
+}
+
+bool RetryMatches(const Json& retry, const std::string& error) {
+  return DecideRetry(retry, error, 0).has_value();
+}
+
+std::optional<int64_t> CatchIndex(const Json& catchers, const std::string& error) {
+  if (!catchers.IsArray()) return std::nullopt;
+  int64_t index = 0;
+  for (const Json& catcher : catchers.GetArray()) {
+    if (NamesError(catcher, error)) return index;
+    ++index;
+  }
+  return std::nullopt;
+}
+
+Result<TestMachine> WrapStateForTest(const Json& state, const Json& variables, bool mocked) {
   if (!state.IsObject() || JsonFind(state, "Type") == nullptr) {
     return Error{"InvalidDefinition",
                  "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: The state "
@@ -24,7 +145,7 @@ Result<TestMachine> WrapStateForTest(const Json& state, const Json& variables) {
   }
   TestMachine machine;
   machine.retry = JsonNull();
-  Json copy = CopyJson(state);
+  Json copy = mocked ? MockedState(state) : CopyJson(state);
   if (Json* retry = JsonFind(copy, "Retry")) {
     machine.retry = CopyJson(*retry);
     copy.EraseMember("Retry");
@@ -72,25 +193,8 @@ Result<TestMachine> WrapStateForTest(const Json& state, const Json& variables) {
   return machine;
 }
 
-bool RetryMatches(const Json& retry, const std::string& error) {
-  if (!retry.IsArray()) return false;
-  for (const Json& retrier : retry.GetArray()) {
-    if (!retrier.IsObject()) continue;
-    const Json* attempts = JsonFind(retrier, "MaxAttempts");
-    if (attempts != nullptr && attempts->IsInt64() && attempts->GetInt64() == 0) continue;
-    const Json* errors = JsonFind(retrier, "ErrorEquals");
-    if (errors == nullptr || !errors->IsArray()) continue;
-    for (const Json& name : errors->GetArray()) {
-      if (!name.IsString()) continue;
-      const std::string_view text = JsonView(name);
-      if (text == error || (text == kStatesAll && error != kStatesRuntime)) return true;
-    }
-  }
-  return false;
-}
-
 Inspection InspectDataFlow(const State& state, const Json& input, const Json* result,
-                           RandomSource& random) {
+                           RandomSource& random, const Json* given_context) {
   Inspection inspection;
   inspection.input = DumpJson(input);
   Json effective;
@@ -104,7 +208,8 @@ Inspection InspectDataFlow(const State& state, const Json& input, const Json* re
     effective = CopyJson(input);
   }
   inspection.after_input_path = DumpJson(effective);
-  const Json context = JsonObject();
+  const Json empty_context = JsonObject();
+  const Json& context = given_context != nullptr ? *given_context : empty_context;
   if (state.parameters) {
     Scope scope;
     scope.input = &effective;

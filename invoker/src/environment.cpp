@@ -440,6 +440,7 @@ RunOutcome Environment::Run(const EventSpec& event) {
   RunOutcome result;
   if (failure) {
     result.kind = *failure;
+    result.init_timed_out = failure == OutcomeKind::kTimeout && !delivered_at_;
   } else if (outcome_) {
     result = std::move(*outcome_);
     outcome_.reset();

@@ -66,6 +66,9 @@ struct RunOutcome {
   double duration_ms = 0;
   std::optional<double> init_duration_ms;  // first invocation of the environment only
   int64_t max_memory_used_mb = 0;
+  // kTimeout during start-up: the runtime did not ask for its first event within the init
+  // limit (InvokerOptions::init_timeout), rather than the function running past its Timeout.
+  bool init_timed_out = false;
 };
 
 class Environment {

@@ -377,7 +377,20 @@ struct Invoker::Impl {
     return !name->empty();
   }
 
-  InvokeResult Invoke(const InvokeRequest& request);
+  // Invoke, then the result sink.
+  InvokeResult Invoke(const InvokeRequest& request) {
+    InvokeResult result = InvokeUnreported(request);
+    if (options.result_sink && request.type == InvocationType::kRequestResponse &&
+        result.status != InvokeStatus::kNotFound &&
+        result.status != InvokeStatus::kInvalidRequest &&
+        result.status != InvokeStatus::kTooLarge) {
+      std::string name;
+      std::string qualifier;
+      if (SplitName(request.function_name, &name, &qualifier)) options.result_sink(name, result);
+    }
+    return result;
+  }
+  InvokeResult InvokeUnreported(const InvokeRequest& request);
   InvokeResult RunSync(const std::shared_ptr<const FunctionVersion>& fv,
                        const std::string& invoked_qualifier, const InvokeRequest& request,
                        const std::string& request_id);
@@ -435,7 +448,7 @@ std::string Invoker::Impl::BuildLog(const std::string& request_id, const std::st
   return log;
 }
 
-InvokeResult Invoker::Impl::Invoke(const InvokeRequest& request) {
+InvokeResult Invoker::Impl::InvokeUnreported(const InvokeRequest& request) {
   std::string name;
   std::string qualifier;
   if (!SplitName(request.function_name, &name, &qualifier)) {
@@ -753,17 +766,25 @@ InvokeResult Invoker::Impl::RunSync(const std::shared_ptr<const FunctionVersion>
                        "}";
       status_suffix = "Status: error\tError Type: Runtime.ExitError";
       break;
-    case OutcomeKind::kTimeout:
+    case OutcomeKind::kTimeout: {
+      // Lambda's words for a function that ran past its Timeout; a runtime that never asked for
+      // its first event says instead which limit passed and where to look.
+      const std::string what =
+          outcome.init_timed_out
+              ? "Init timed out after " +
+                    FormatFixed2(std::chrono::duration<double>(options.init_timeout).count()) +
+                    " seconds: the runtime did not ask for its first event (check the "
+                    "function's start-up code, its handler and its runtime)"
+              : "Task timed out after " + timeout_text;
       result.function_error = "Unhandled";
       result.error_type = "Sandbox.Timedout";
-      result.payload =
-          "{\"errorType\":\"Sandbox.Timedout\",\"errorMessage\":" +
-          JsonQuote("RequestId: " + request_id + " Error: Task timed out after " + timeout_text) +
-          "}";
+      result.payload = "{\"errorType\":\"Sandbox.Timedout\",\"errorMessage\":" +
+                       JsonQuote("RequestId: " + request_id + " Error: " + what) + "}";
       if (!output.empty() && output.back() != '\n') output += "\n";
-      output += Iso8601Now() + " " + request_id + " Task timed out after " + timeout_text + "\n";
+      output += Iso8601Now() + " " + request_id + " " + what + "\n";
       status_suffix = "Status: timeout";
       break;
+    }
     case OutcomeKind::kOutOfMemory:
       result.function_error = "Unhandled";
       result.error_type = "Runtime.OutOfMemory";
@@ -878,7 +899,23 @@ void Invoker::Impl::ProcessAsync(QueuedEvent event) {
       Deliver(event, config.on_failure, record(condition, result), false);
       progress.delivered_to.push_back(config.on_failure);
     }
-    if (config.dead_letter) {
+    // Lambda: the version's DeadLetterConfig receives the event itself (the version that ran,
+    // else the one the qualifier names, else $LATEST).
+    std::string dead_letter_target;
+    {
+      std::lock_guard lock(mu);
+      if (auto it = functions.find(event.function_name); it != functions.end()) {
+        const std::string version =
+            result && !result->executed_version.empty() ? result->executed_version : qualifier;
+        auto v = it->second.versions.find(version);
+        const auto& ran = v != it->second.versions.end() ? v->second : it->second.latest;
+        if (ran) dead_letter_target = ran->config.dead_letter_target_arn;
+      }
+    }
+    if (!dead_letter_target.empty()) {
+      Deliver(event, dead_letter_target, event.payload, false);
+      progress.delivered_to.push_back(dead_letter_target);
+    } else if (config.dead_letter) {
       Deliver(event, "dead-letter", event.payload, false);
       progress.delivered_to.push_back("dead-letter");
     }
@@ -1118,6 +1155,42 @@ bool Invoker::DeleteFunction(const std::string& function_name) {
     impl_->functions.erase(it);
   }
   return true;
+}
+
+void Invoker::RetainQualifiers(const std::string& function_name,
+                               const std::set<std::string>& versions,
+                               const std::set<std::string>& aliases) {
+  // Removed versions and their environments are destroyed outside the lock.
+  std::vector<std::shared_ptr<const FunctionVersion>> gone_versions;
+  std::vector<Pool> gone_pools;
+  {
+    std::lock_guard lock(impl_->mu);
+    auto it = impl_->functions.find(function_name);
+    if (it == impl_->functions.end()) return;
+    FunctionEntry& entry = it->second;
+    for (auto v = entry.versions.begin(); v != entry.versions.end();) {
+      if (versions.count(v->first)) {
+        ++v;
+        continue;
+      }
+      if (auto pool = entry.pools.find(v->first); pool != entry.pools.end()) {
+        gone_pools.push_back(std::move(pool->second));
+        entry.pools.erase(pool);
+      }
+      entry.provisioned.erase(v->first);
+      entry.event_configs.erase(v->first);
+      gone_versions.push_back(std::move(v->second));
+      v = entry.versions.erase(v);
+    }
+    for (auto a = entry.aliases.begin(); a != entry.aliases.end();) {
+      if (aliases.count(a->first)) {
+        ++a;
+        continue;
+      }
+      entry.event_configs.erase(a->first);
+      a = entry.aliases.erase(a);
+    }
+  }
 }
 
 std::string Invoker::PublishVersion(const std::string& function_name) {

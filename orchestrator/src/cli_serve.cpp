@@ -117,6 +117,10 @@ int RunServeCommand(const ServeOptions& options, std::ostream& out, std::ostream
                                         const std::string& log) {
     metrics.CountInvocationLog(function_name, log);
   };
+  invoker_options.result_sink = [&metrics](const std::string& function_name,
+                                           const invoker::InvokeResult& result) {
+    metrics.CountInvokeResult(function_name, result);
+  };
   auto functions = std::make_unique<invoker::Invoker>(std::move(invoker_options));
   std::unique_ptr<Engine> engine;
   // EventBridge Scheduler: the API's rows and this node's firing loop (engine/scheduler.hpp).

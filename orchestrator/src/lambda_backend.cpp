@@ -163,8 +163,10 @@ std::optional<TaskOutcome> LambdaBackend::Start(const TaskRequest& request,
 
   std::string function_arn =
       "arn:aws:lambda:" + region_ + ":" + account_id_ + ":function:" + ref.name;
-  auto on_result = [complete = std::move(complete), legacy,
-                    function_arn](inv::InvokeResult result) {
+  // Lambda names the version or alias that was asked for ($LATEST when none was).
+  const std::string qualifier = ref.qualifier.empty() ? "$LATEST" : ref.qualifier;
+  auto on_result = [complete = std::move(complete), legacy, function_arn,
+                    qualifier](inv::InvokeResult result) {
     TaskOutcome outcome;
     if (result.status == inv::InvokeStatus::kDeadlineExceeded) {
       outcome = TaskOutcome::Failure(std::string(asl::kStatesTimeout), "");
@@ -172,7 +174,7 @@ std::optional<TaskOutcome> LambdaBackend::Start(const TaskRequest& request,
       // An API error, as the AWS SDK for Java words it in Step Functions' causes.
       std::string message = MemberOfText(result.payload, "message");
       if (result.status == inv::InvokeStatus::kNotFound) {
-        message = "Function not found: " + function_arn + ":$LATEST";
+        message = "Function not found: " + function_arn + ":" + qualifier;
       }
       std::string request_id = result.request_id.empty() ? RandomUuid() : result.request_id;
       outcome = TaskOutcome::Failure(

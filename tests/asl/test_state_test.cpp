@@ -54,6 +54,63 @@ TEST(TestStateTest, RetryMatches) {
   EXPECT_FALSE(RetryMatches(JsonNull(), "B"));
 }
 
+TEST(TestStateTest, DecideRetryAppliesTheFirstMatchingRetrierWithItsBackoff) {
+  Json retry = Parse(R"([{"ErrorEquals":["A"],"MaxAttempts":2,"IntervalSeconds":3},)"
+                     R"({"ErrorEquals":["States.ALL"],"BackoffRate":3,"MaxDelaySeconds":5}])");
+  auto render = [&](const char* error, int64_t count) {
+    auto decision = DecideRetry(retry, error, count);
+    return decision ? std::to_string(decision->retrier_index) + "@" +
+                          std::to_string(decision->backoff_seconds)
+                    : std::string("none");
+  };
+  EXPECT_EQ(render("A", 0), "0@3");
+  EXPECT_EQ(render("A", 1), "0@6");
+  EXPECT_EQ(render("A", 2), "none");  // the first match applies, even when exhausted
+  EXPECT_EQ(render("B", 0), "1@1");
+  EXPECT_EQ(render("B", 1), "1@3");
+  EXPECT_EQ(render("B", 2), "1@5");   // 9, capped by MaxDelaySeconds
+  EXPECT_EQ(render("B", 3), "none");  // MaxAttempts defaults to 3
+  EXPECT_EQ(render("States.Runtime", 0), "none");
+}
+
+TEST(TestStateTest, CatchIndexNamesTheFirstMatchingCatcher) {
+  Json catchers = Parse(R"([{"ErrorEquals":["A"],"Next":"X"},{"ErrorEquals":["States.ALL"],)"
+                        R"("Next":"Y"}])");
+  EXPECT_EQ(CatchIndex(catchers, "A").value_or(-1), 0);
+  EXPECT_EQ(CatchIndex(catchers, "B").value_or(-1), 1);
+  EXPECT_FALSE(CatchIndex(catchers, "States.Runtime").has_value());
+  EXPECT_FALSE(CatchIndex(JsonNull(), "A").has_value());
+}
+
+TEST(TestStateTest, FindsAStateOfAWholeMachineAlsoInBranchesAndProcessors) {
+  Json machine =
+      Parse(R"({"StartAt":"P","States":{"P":{"Type":"Parallel","Branches":[{"StartAt":"B",)"
+            R"("States":{"B":{"Type":"Map","ItemProcessor":{"StartAt":"Inner","States":{"Inner":)"
+            R"({"Type":"Pass","Result":7,"End":true}}},"End":true}}}],"End":true}}})");
+  const Json* inner = FindStateForTest(machine, "Inner");
+  ASSERT_NE(inner, nullptr);
+  EXPECT_EQ(DumpJson(*inner), R"({"Type":"Pass","Result":7,"End":true})");
+  EXPECT_NE(FindStateForTest(machine, "P"), nullptr);
+  EXPECT_EQ(FindStateForTest(machine, "Nowhere"), nullptr);
+  EXPECT_EQ(FindStateForTest(Parse(R"({"Type":"Pass"})"), "P"), nullptr);
+}
+
+TEST(TestStateTest, AMockedMapBecomesATaskOnTheMockResource) {
+  auto machine = WrapStateForTest(
+      Parse(R"({"Type":"Map","ItemsPath":"$.items","Parameters":{"x.$":"$$.Map.Item.Value"},)"
+            R"("ItemProcessor":{"StartAt":"I","States":{"I":{"Type":"Pass","End":true}}},)"
+            R"("ResultPath":"$.out","Catch":[{"ErrorEquals":["States.ALL"],"Next":"F"}],)"
+            R"("Retry":[{"ErrorEquals":["X"]}],"Next":"N"})"),
+      JsonNull(), true);
+  ASSERT_TRUE(machine.ok());
+  EXPECT_EQ(machine->definition,
+            R"({"StartAt":"TestState","States":{"TestState":{"Type":"Task","ResultPath":"$.out",)"
+            R"("Catch":[{"ErrorEquals":["States.ALL"],"Next":"F"}],"Next":"N","Resource":)"
+            R"("arn:aws:states:::switchyard:testState.mock"},"N":{"Type":"Succeed"},)"
+            R"("F":{"Type":"Succeed"}}})");
+  EXPECT_EQ(DumpJson(machine->retry), R"([{"ErrorEquals":["X"]}])");
+}
+
 TEST(TestStateTest, InspectsEachStepOfTheDataFlow) {
   ParseResult parsed = ParseDefinition(
       R"({"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:::function:f",)"

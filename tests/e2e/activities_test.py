@@ -6,72 +6,29 @@ Usage: activities_test.py PATH/TO/switchyard
 """
 import json
 import os
-import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import unittest
 
-import urllib.error
-import urllib.request
-
 import boto3
-import botocore.auth
-import botocore.awsrequest
-import botocore.credentials
 from botocore.config import Config
 from botocore.exceptions import ClientError
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import e2e_common  # noqa: E402
+from e2e_common import aws_clis, error_code, signed_send  # noqa: E402,F401
 
 BIN = None
 REGION = 'us-east-1'
 
 
-class Server:
+class Server(e2e_common.Server):
     """One `switchyard serve` process on a free port and its own embedded database."""
 
     def __init__(self, *args):
-        self.dir = tempfile.mkdtemp(prefix='switchyard-act-e2e-')
-        os.chmod(self.dir, 0o755)  # the embedded PostgreSQL may run as 'postgres'
-        self.port_file = os.path.join(self.dir, 'port')
-        self.log = open(os.path.join(self.dir, 'serve.log'), 'w+')
-        self.proc = subprocess.Popen(
-            [BIN, 'serve', '--port', '0', '--port-file', self.port_file, '--data-dir',
-             os.path.join(self.dir, 'data'), *args],
-            stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 120
-        while not os.path.exists(self.port_file):
-            if self.proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError('server did not start: ' + self.output())
-            time.sleep(0.05)
-        with open(self.port_file) as f:
-            self.port = int(f.read())
-        self.url = 'http://127.0.0.1:%d' % self.port
-
-    def output(self):
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read()
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(timeout=90)
-        code = self.proc.returncode
-        self.log.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
-        return code
-
-
-def aws_clis():
-    found = []
-    for cli in (shutil.which('aws'), '/usr/bin/aws'):
-        if cli and os.path.exists(cli) and \
-                os.path.realpath(cli) not in [os.path.realpath(c) for c in found]:
-            found.append(cli)
-    return found
+        super().__init__(BIN, *args, prefix='switchyard-act-e2e-', stop_timeout=90)
 
 
 class RawError(Exception):
@@ -84,23 +41,14 @@ class RawError(Exception):
 def raw_call(server, operation, **body):
     """A SigV4-signed JSON 1.0 call, for operations and members older botocore releases (Debian's
     1.29) do not know: RedriveExecution, DescribeExecution's redrive members."""
-    request = botocore.awsrequest.AWSRequest(
-        method='POST', url=server.url + '/', data=json.dumps(body).encode(),
-        headers={'Content-Type': 'application/x-amz-json-1.0',
-                 'X-Amz-Target': 'AWSStepFunctions.' + operation})
-    botocore.auth.SigV4Auth(botocore.credentials.Credentials('k', 's'), 'states',
-                            REGION).add_auth(request)
-    req = urllib.request.Request(request.url, data=request.body, method='POST',
-                                 headers=dict(request.headers.items()))
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return json.loads(r.read() or b'{}')
-    except urllib.error.HTTPError as e:
-        raise RawError(e.code, json.loads(e.read() or b'{}'))
-
-
-def error_code(e):
-    return e.response['Error']['Code'], e.response['ResponseMetadata']['HTTPStatusCode']
+    status, _, data = signed_send(
+        'POST', server.url + '/', json.dumps(body).encode(),
+        {'Content-Type': 'application/x-amz-json-1.0',
+         'X-Amz-Target': 'AWSStepFunctions.' + operation}, key=('k', 's'), service='states',
+        region=REGION)
+    if status != 200:
+        raise RawError(status, json.loads(data or b'{}'))
+    return json.loads(data or b'{}')
 
 
 class Activities(unittest.TestCase):

@@ -7,7 +7,6 @@ Runs under Debian's python3 (python3-boto3). The AWS CLI checks run with every C
 """
 import base64
 import datetime
-import io
 import json
 import os
 import shutil
@@ -18,17 +17,14 @@ import sys
 import tempfile
 import time
 import unittest
-import urllib.error
-import urllib.request
-import zipfile
-from unittest import mock
 
 import boto3
-import botocore.auth
-import botocore.awsrequest
-import botocore.credentials
 from botocore.config import Config
 from botocore.exceptions import ClientError
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import e2e_common  # noqa: E402
+from e2e_common import aws_clis, error_code, send, signed_send, zip_of  # noqa: E402,F401
 
 BIN = None
 SRC = None
@@ -38,53 +34,15 @@ KEY_B = ('AKIDSWITCHYARDB', 'secret-B-key')
 REGION = 'us-east-1'
 
 
-def zip_of(files):
-    data = io.BytesIO()
-    with zipfile.ZipFile(data, 'w') as z:
-        for name, text in files.items():
-            z.writestr(name, text)
-    return data.getvalue()
-
-
 HELLO_ZIP = None
 FAILING_ZIP = zip_of({'fail.py': 'def handler(event, context):\n    raise ValueError("boom")\n'})
 
 
-class Server:
+class Server(e2e_common.Server):
     """One `switchyard serve` process on a free port."""
 
     def __init__(self, *args, env=None):
-        self.dir = tempfile.mkdtemp(prefix='switchyard-api-e2e-')
-        # The embedded PostgreSQL runs as 'postgres' (it refuses root) and must reach its data dir.
-        os.chmod(self.dir, 0o755)
-        self.port_file = os.path.join(self.dir, 'port')
-        self.log = open(os.path.join(self.dir, 'serve.log'), 'w+')
-        self.proc = subprocess.Popen(
-            [BIN, 'serve', '--port', '0', '--port-file', self.port_file, '--data-dir',
-             os.path.join(self.dir, 'data'), *args],
-            stdout=self.log, stderr=subprocess.STDOUT, env=env)
-        deadline = time.time() + 120
-        while not os.path.exists(self.port_file):
-            if self.proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError('server did not start: ' + self.output())
-            time.sleep(0.05)
-        with open(self.port_file) as f:
-            self.port = int(f.read())
-        self.url = 'http://127.0.0.1:%d' % self.port
-
-    def output(self):
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read()
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(timeout=60)
-        code = self.proc.returncode
-        self.log.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
-        return code
+        super().__init__(BIN, *args, env=env, prefix='switchyard-api-e2e-')
 
 
 def client(server, service, key=KEY_A, retries=0):
@@ -97,41 +55,8 @@ def client(server, service, key=KEY_A, retries=0):
 def signed_request(server, method, path, body=b'', headers=None, key=KEY_A, service='lambda',
                    when=None):
     """Signs a raw request with botocore's own SigV4 signer (optionally at another time)."""
-    request = botocore.awsrequest.AWSRequest(method=method, url=server.url + path, data=body,
-                                             headers=headers or {})
-    signer = botocore.auth.SigV4Auth(botocore.credentials.Credentials(*key), service, REGION)
-    if when is None:
-        signer.add_auth(request)
-    else:
-        with mock.patch('botocore.auth.datetime') as fake:
-            fake.datetime.utcnow.return_value = when
-            fake.datetime.now.return_value = when
-            signer.add_auth(request)
-    return send(request.method, request.url, request.body, dict(request.headers.items()))
-
-
-def send(method, url, body=b'', headers=None):
-    if isinstance(body, str):
-        body = body.encode()
-    req = urllib.request.Request(url, data=body if body else None, method=method,
-                                 headers=headers or {})
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status, dict(r.headers), r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read()
-
-
-def error_code(e):
-    return e.response['Error']['Code'], e.response['ResponseMetadata']['HTTPStatusCode']
-
-
-def aws_clis():
-    found = []
-    for cli in (shutil.which('aws'), '/usr/bin/aws'):
-        if cli and os.path.exists(cli) and os.path.realpath(cli) not in [os.path.realpath(c) for c in found]:
-            found.append(cli)
-    return found
+    return signed_send(method, server.url + path, body, headers, key=key, service=service,
+                       when=when, region=REGION)
 
 
 class Authenticated(unittest.TestCase):

@@ -6,7 +6,6 @@ and destinations survive a restart.
 
 Usage: lambda_durable_test.py PATH/TO/switchyard
 """
-import io
 import json
 import os
 import shutil
@@ -16,22 +15,17 @@ import sys
 import tempfile
 import time
 import unittest
-import zipfile
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import e2e_common  # noqa: E402
+from e2e_common import zip_of  # noqa: E402
+
 BIN = None
 REGION = 'us-east-1'
-
-
-def zip_of(files):
-    data = io.BytesIO()
-    with zipfile.ZipFile(data, 'w') as z:
-        for name, text in files.items():
-            z.writestr(name, text)
-    return data.getvalue()
 
 
 def version_zip(tag):
@@ -54,42 +48,11 @@ FAILING_ZIP = zip_of({'fail.py': (
     '    raise ValueError("boom")\n')})
 
 
-class Server:
+class Server(e2e_common.Server):
     """`switchyard serve` on the embedded PostgreSQL in `data_dir` (kept across restarts)."""
 
     def __init__(self, data_dir, env=None):
-        self.dir = data_dir
-        self.port_file = os.path.join(data_dir, 'port')
-        if os.path.exists(self.port_file):
-            os.remove(self.port_file)
-        self.log = open(os.path.join(data_dir, 'serve.log'), 'a+')
-        full_env = dict(os.environ)
-        full_env.pop('SWITCHYARD_DATABASE_URL', None)
-        full_env.update(env or {})
-        self.proc = subprocess.Popen(
-            [BIN, 'serve', '--port', '0', '--port-file', self.port_file, '--data-dir',
-             os.path.join(data_dir, 'data')],
-            stdout=self.log, stderr=subprocess.STDOUT, env=full_env)
-        deadline = time.time() + 120
-        while not os.path.exists(self.port_file):
-            if self.proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError('server did not start: ' + self.output())
-            time.sleep(0.05)
-        with open(self.port_file) as f:
-            self.port = int(f.read())
-        self.url = 'http://127.0.0.1:%d' % self.port
-
-    def output(self):
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read()
-
-    def stop(self, sig=signal.SIGTERM):
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            self.proc.wait(timeout=60)
-        self.log.close()
-        return self.proc.returncode
+        super().__init__(BIN, env=env, data_dir=data_dir, clean_env=True)
 
     def lam(self):
         return boto3.client('lambda', endpoint_url=self.url, region_name=REGION,
@@ -336,6 +299,40 @@ class DurableLambda(unittest.TestCase):
             self.assertIn('dead-letter {"n": 1}', out.stdout)
         time.sleep(1)
         self.assertEqual(len(lines(count_file)), 3)  # no fourth attempt
+
+    def test_a_failed_event_goes_to_the_functions_dead_letter_queue(self):
+        lam = self.start()
+        count_file = os.path.join(self.base, 'attempts')
+        queue = 'arn:aws:sqs:us-east-1:000000000000:orders-dlq'
+        lam.create_function(FunctionName='dlq', Runtime='python3.11', Role='arn:aws:iam::1:role/r',
+                            Handler='fail.handler', Code={'ZipFile': FAILING_ZIP},
+                            Environment={'Variables': {'COUNT_FILE': count_file}},
+                            DeadLetterConfig={'TargetArn': queue})
+        self.assertEqual(error_code(lambda: lam.update_function_configuration(
+            FunctionName='dlq', DeadLetterConfig={'TargetArn': 'arn:aws:s3:::bucket'})),
+            'InvalidParameterValueException')
+        lam.put_function_event_invoke_config(FunctionName='dlq', MaximumRetryAttempts=0)
+        lam = self.restart()
+        self.assertEqual(lam.get_function_configuration(FunctionName='dlq')['DeadLetterConfig'],
+                         {'TargetArn': queue})
+        lam.invoke(FunctionName='dlq', InvocationType='Event', Payload=b'{"n": 2}')
+        # No queue service here: the event is kept in dead_letters under the queue's ARN.
+
+        data = os.path.join(self.base, 'data')
+        sockets = [n for n in os.listdir(data) if n.startswith('.s.PGSQL.') and
+                   not n.endswith('.lock')]
+        self.assertEqual(len(sockets), 1, os.listdir(data))
+
+        def dead_letters():
+            out = subprocess.run(
+                ['psql', '-h', data, '-p', sockets[0].split('.')[-1], '-U', 'switchyard', '-d',
+                 'switchyard', '-AtXc',
+                 "SELECT destination || ' ' || record FROM dead_letters WHERE function_name = "
+                 "'dlq'"], capture_output=True, text=True)
+            self.assertEqual(out.returncode, 0, out.stderr)
+            return out.stdout.strip()
+        self.assertEqual(wait_until(dead_letters, what='dead letter'), queue + ' {"n": 2}')
+        self.assertEqual(len(lines(count_file)), 1)
 
 
 if __name__ == '__main__':

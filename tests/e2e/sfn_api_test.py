@@ -249,6 +249,32 @@ class StepFunctionsApi(unittest.TestCase):
         self.assertError(('StateMachineDoesNotExist', 400), sfn.list_state_machine_versions,
                          stateMachineArn=arn)
 
+    def test_start_sync_execution_on_a_version_or_alias(self):
+        sfn = self.sfn
+        created = sfn.create_state_machine(name='syncver', definition=pass_machine('one'),
+                                           roleArn=ROLE, type='EXPRESS', publish=True)
+        arn, v1 = created['stateMachineArn'], created['stateMachineVersionArn']
+        sfn.update_state_machine(stateMachineArn=arn, definition=pass_machine('two'))
+        alias_arn = sfn.create_state_machine_alias(
+            name='live', routingConfiguration=[{'stateMachineVersionArn': v1, 'weight': 100}]
+        )['stateMachineAliasArn']
+        for target, name, expected in ((v1, 'by-version', 'one'), (alias_arn, 'by-alias', 'one'),
+                                       (arn, 'by-machine', 'two')):
+            out = sfn.raw('StartSyncExecution', stateMachineArn=target, name=name, input='{}')
+            self.assertEqual((out['status'], json.loads(out['output']), out['name'],
+                              out['stateMachineArn']), ('SUCCEEDED', expected, name, arn))
+            self.assertTrue(out['executionArn'].startswith(
+                'arn:aws:states:us-east-1:000000000000:express:syncver:' + name + ':'))
+        self.assertError(('ResourceNotFound', 400), sfn.raw, 'StartSyncExecution',
+                         stateMachineArn=arn + ':nope')
+        self.assertError(('StateMachineDoesNotExist', 400), sfn.raw, 'StartSyncExecution',
+                         stateMachineArn=arn + ':9')
+        standard = sfn.create_state_machine(name='syncstd', definition=pass_machine('s'),
+                                            roleArn=ROLE, publish=True)
+        for target in (standard['stateMachineArn'], standard['stateMachineVersionArn']):
+            self.assertError(('StateMachineTypeNotSupported', 400), sfn.raw,
+                             'StartSyncExecution', stateMachineArn=target)
+
     def test_tags(self):
         sfn = self.sfn
         arn = sfn.create_state_machine(name='tagged', definition=pass_machine(1), roleArn=ROLE,

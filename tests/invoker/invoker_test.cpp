@@ -608,6 +608,106 @@ TEST_F(InvokerTest, EventInvocationsRetryThenGoToTheFailureDestination) {
   EXPECT_EQ(Str(success, "responsePayload"), "ok");
 }
 
+TEST_F(InvokerTest, AFailedEventGoesToTheVersionsDeadLetterQueue) {
+  std::mutex deliveries_mu;
+  std::vector<AsyncDelivery> deliveries;
+  InvokerOptions options;
+  options.async_retry_base = std::chrono::milliseconds(20);
+  options.async_sink = [&](const AsyncDelivery& delivery) {
+    std::lock_guard lock(deliveries_mu);
+    deliveries.push_back(delivery);
+  };
+  auto invoker = Make(std::move(options));
+  FunctionConfig function = MakeFunction(root_, "doomed", "python3.12", "handler.handler",
+                                         {{"handler.py",
+                                           "def handler(e, c):\n"
+                                           "    raise ValueError('nope')\n"}});
+  function.dead_letter_target_arn = "arn:aws:sqs:us-east-1:000000000000:dlq";
+  Register(*invoker, function);
+  EventInvokeConfig config;
+  config.maximum_retry_attempts = 0;
+  config.on_failure = "failures";
+  config.dead_letter = true;  // the catch-all yields to the function's own dead-letter queue
+  invoker->PutEventInvokeConfig("doomed", config);
+  InvokeRequest request = Request("doomed", R"({"n":1})");
+  request.type = InvocationType::kEvent;
+  EXPECT_EQ(invoker->Invoke(request).status_code, 202);
+  invoker->DrainAsync();
+
+  std::lock_guard lock(deliveries_mu);
+  std::string rendered;
+  for (const auto& d : deliveries) {
+    rendered += d.destination + (d.destination == "failures" ? "" : "=" + d.record) + ";";
+  }
+  EXPECT_EQ(rendered, R"(failures;arn:aws:sqs:us-east-1:000000000000:dlq={"n":1};)");
+}
+
+// Every invocation that reaches a function is reported once with the function's plain name:
+// synchronous calls by name or ARN, each attempt of an Event invocation, throttles; not the
+// queuing of the event, a dry run, or a name that is no function.
+TEST_F(InvokerTest, TheResultSinkSeesEveryInvocationOfAFunction) {
+  std::mutex mu;
+  std::vector<std::string> seen;
+  InvokerOptions options;
+  options.async_retry_base = std::chrono::milliseconds(20);
+  options.result_sink = [&](const std::string& name, const InvokeResult& result) {
+    std::lock_guard lock(mu);
+    seen.push_back(name + ":" +
+                   (result.status == InvokeStatus::kThrottled ? "throttled"
+                    : result.function_error.empty()           ? "ok"
+                                                              : result.function_error));
+  };
+  auto invoker = Make(std::move(options));
+  FunctionConfig function = MakeFunction(root_, "sink", "python3.12", "handler.handler",
+                                         {{"handler.py",
+                                           "def handler(e, c):\n"
+                                           "    if e.get('fail'):\n"
+                                           "        raise ValueError('nope')\n"
+                                           "    return 1\n"}});
+  Register(*invoker, function);
+  EXPECT_EQ(invoker->Invoke(Request("sink")).payload, "1");
+  invoker->Invoke(Request("arn:aws:lambda:us-east-1:000000000000:function:sink:$LATEST"));
+  InvokeRequest dry = Request("sink");
+  dry.type = InvocationType::kDryRun;
+  invoker->Invoke(dry);
+  invoker->Invoke(Request("nothing"));
+  EventInvokeConfig config;
+  config.maximum_retry_attempts = 1;
+  invoker->PutEventInvokeConfig("sink", config);
+  InvokeRequest event = Request("sink", R"({"fail":true})");
+  event.type = InvocationType::kEvent;
+  invoker->Invoke(event);
+  invoker->DrainAsync();
+  function.reserved_concurrency = 0;
+  Register(*invoker, function);
+  invoker->Invoke(Request("sink"));
+  std::lock_guard lock(mu);
+  std::string rendered;
+  for (const auto& s : seen) rendered += s + ";";
+  EXPECT_EQ(rendered, "sink:ok;sink:ok;sink:Unhandled;sink:Unhandled;sink:throttled;");
+}
+
+// A runtime that never asks for its first event fails on the init limit, and says so (not the
+// function's Timeout).
+TEST_F(InvokerTest, AStartUpPastTheInitLimitSaysSo) {
+  InvokerOptions options;
+  options.init_timeout = std::chrono::milliseconds(300);
+  auto invoker = Make(std::move(options));
+  Register(*invoker, MakeFunction(root_, "slowstart", "python3.12", "handler.handler",
+                                  {{"handler.py",
+                                    "import time\n"
+                                    "time.sleep(30)\n"
+                                    "def handler(e, c):\n"
+                                    "    return 1\n"}},
+                                  30));
+  InvokeResult result = invoker->Invoke(Request("slowstart"));
+  EXPECT_EQ(result.error_type, "Sandbox.Timedout");
+  EXPECT_NE(result.payload.find("Error: Init timed out after 0.30 seconds: the runtime did not "
+                                "ask for its first event"),
+            std::string::npos)
+      << result.payload;
+}
+
 TEST_F(InvokerTest, CallerDeadlineStopsTheInvocation) {
   auto invoker = Make();
   Register(*invoker, MakeFunction(root_, "long", "python3.12", "handler.handler",

@@ -114,6 +114,62 @@ TEST_F(LambdaApiTest, CreateValidationErrors) {
   EXPECT_EQ(Header(response, "x-amzn-ErrorType"), "InvalidParameterValueException");
 }
 
+TEST_F(LambdaApiTest, DeadLetterConfigIsCheckedStoredAndShown) {
+  const std::string queue = "arn:aws:sqs:us-east-1:000000000000:dlq";
+  auto response = lambda_.CreateFunction(
+      Call(CreateBody("dl", R"(,"DeadLetterConfig":{"TargetArn":")" + queue + "\"}")));
+  ASSERT_EQ(response.status, 201) << response.body;
+  EXPECT_NE(response.body.find(R"("DeadLetterConfig":{"TargetArn":")" + queue + "\"}"),
+            std::string::npos)
+      << response.body;
+  EXPECT_EQ(registry_.Get("dl")->latest.config.dead_letter_target_arn, queue);
+  auto shown = lambda_.GetFunctionConfiguration(Call("", {{"FunctionName", "dl"}}));
+  EXPECT_NE(shown.body.find(queue), std::string::npos);
+
+  // Each refusal: the error type and message.
+  auto refused = [&](const std::string& target) {
+    auto r = lambda_.UpdateFunctionConfiguration(
+        Call(R"({"DeadLetterConfig":{"TargetArn":")" + target + "\"}}", {{"FunctionName", "dl"}}));
+    return Header(r, "x-amzn-ErrorType") + ": " + Member(r.body, "message");
+  };
+  EXPECT_EQ(refused("queue"),
+            "ValidationException: 1 validation error detected: Value 'queue' at "
+            "'deadLetterConfig.targetArn' failed to satisfy constraint: Member must satisfy "
+            "regular expression pattern: (arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()");
+  EXPECT_EQ(refused("arn:aws:lambda:us-east-1:000000000000:function:f"),
+            "InvalidParameterValueException: Invalid dead letter queue ARN: The service "
+            "specified by the TargetArn is not supported for dead letter configuration.");
+  EXPECT_EQ(refused("arn:aws:sqs:eu-west-1:000000000000:dlq"),
+            "InvalidParameterValueException: Invalid dead letter queue ARN: The resource "
+            "specified by the TargetArn must be in the same region as the Lambda function it's "
+            "associated with.");
+  EXPECT_EQ(refused("arn:aws:sqs:us-east-1:000000000000:dlq.fifo"),
+            "InvalidParameterValueException: Invalid dead letter queue ARN: FIFO SQS queue is "
+            "not supported for dead letter configuration");
+  EXPECT_EQ(refused("arn:aws:sns:us-east-1:1234:t"),
+            "InvalidParameterValueException: Invalid dead letter queue ARN: The ARN "
+            "arn:aws:sns:us-east-1:1234:t is not a valid ARN.");
+  EXPECT_EQ(registry_.Get("dl")->latest.config.dead_letter_target_arn, queue);
+  response =
+      lambda_.CreateFunction(Call(CreateBody("dl2", R"(,"DeadLetterConfig":{"TargetArn":""})")));
+  EXPECT_EQ(Header(response, "x-amzn-ErrorType") + ": " + Member(response.body, "message"),
+            "InvalidParameterValueException: Invalid dead letter queue ARN: ARNs must start with "
+            "'arn:'");
+  response = lambda_.CreateFunction(Call(CreateBody("dl2", R"(,"DeadLetterConfig":"q")")));
+  EXPECT_EQ(Header(response, "x-amzn-ErrorType"), "InvalidRequestContentException");
+
+  // An SNS topic is accepted; an empty TargetArn on update removes the queue.
+  const std::string topic = "arn:aws:sns:us-east-1:000000000000:alarms";
+  response = lambda_.UpdateFunctionConfiguration(
+      Call(R"({"DeadLetterConfig":{"TargetArn":")" + topic + "\"}}", {{"FunctionName", "dl"}}));
+  EXPECT_EQ(response.status, 200) << response.body;
+  EXPECT_EQ(registry_.Get("dl")->latest.config.dead_letter_target_arn, topic);
+  response = lambda_.UpdateFunctionConfiguration(
+      Call(R"({"DeadLetterConfig":{"TargetArn":""}})", {{"FunctionName", "dl"}}));
+  EXPECT_EQ(response.status, 200) << response.body;
+  EXPECT_EQ(response.body.find("DeadLetterConfig"), std::string::npos);
+}
+
 TEST_F(LambdaApiTest, NotFoundNamesTheArn) {
   auto response = lambda_.GetFunction(Call("", {{"FunctionName", "missing"}}));
   EXPECT_EQ(response.status, 404);
@@ -240,6 +296,42 @@ TEST_F(LambdaApiTest, VersionsAndAliases) {
   response =
       lambda_.GetFunctionConfiguration(Call("", {{"FunctionName", "greet"}}, {{"Qualifier", "1"}}));
   EXPECT_EQ(response.status, 404);
+}
+
+// A deleted version or alias is gone from the invoker too: Task states, which call the invoker
+// by ARN without the API, get ResourceNotFoundException.
+TEST_F(LambdaApiTest, DeletedVersionsAndAliasesAreNotInvocable) {
+  ASSERT_EQ(lambda_.CreateFunction(Call(CreateBody("gone"))).status, 201);
+  ASSERT_EQ(lambda_.PublishVersion(Call("{}", {{"FunctionName", "gone"}})).status, 201);
+  ASSERT_EQ(
+      lambda_
+          .CreateAlias(Call(R"({"Name":"live","FunctionVersion":"1"})", {{"FunctionName", "gone"}}))
+          .status,
+      201);
+  auto invoke = [&](const std::string& qualified) {
+    inv::InvokeRequest request;
+    request.function_name = "arn:aws:lambda:us-east-1:000000000000:function:" + qualified;
+    request.payload = "{}";
+    const inv::InvokeResult result = invoker_.Invoke(request);
+    return result.status == inv::InvokeStatus::kOk
+               ? std::string("ok")
+               : result.error_type + ": " + Member(result.payload, "message");
+  };
+  EXPECT_EQ(invoke("gone:1"), "ok");
+  EXPECT_EQ(invoke("gone:live"), "ok");
+  EXPECT_EQ(lambda_.DeleteAlias(Call("", {{"FunctionName", "gone"}, {"Name", "live"}})).status,
+            204);
+  EXPECT_EQ(invoke("gone:live"),
+            "ResourceNotFoundException: Function not found: "
+            "arn:aws:lambda:us-east-1:000000000000:function:gone:live");
+  EXPECT_EQ(invoke("gone:1"), "ok");
+  EXPECT_EQ(
+      lambda_.DeleteFunction(Call("", {{"FunctionName", "gone"}}, {{"Qualifier", "1"}})).status,
+      204);
+  EXPECT_EQ(invoke("gone:1"),
+            "ResourceNotFoundException: Function not found: "
+            "arn:aws:lambda:us-east-1:000000000000:function:gone:1");
+  EXPECT_EQ(invoke("gone"), "ok");
 }
 
 TEST_F(LambdaApiTest, ConcurrencyAndAccountSettings) {

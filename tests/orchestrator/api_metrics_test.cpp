@@ -8,6 +8,7 @@
 
 #include "api/metrics.hpp"
 #include "logging.hpp"
+#include "switchyard/invoker/invoker.hpp"
 
 namespace switchyard::orchestrator::api {
 namespace {
@@ -52,14 +53,41 @@ TEST(Metrics, CountsByStateMachineAndFunctionWithEscapedLabels) {
   EXPECT_NE(
       text.find("switchyard_task_failures_total{state_machine=\"orders\",error=\"Boom\"} 1\n"),
       std::string::npos);
-  // The label escapes the quote; 1.5 s x 0.5 GB = 0.75 GB-s; a timeout counts as an error.
-  EXPECT_NE(text.find("switchyard_function_invocations_total{function=\"fn\\\"x\"} 1\n"),
-            std::string::npos);
-  EXPECT_NE(text.find("switchyard_function_errors_total{function=\"fn\\\"x\"} 1\n"),
-            std::string::npos);
+  // The label escapes the quote; 1.5 s x 0.5 GB = 0.75 GB-s.
   EXPECT_NE(text.find("switchyard_function_gb_seconds_total{function=\"fn\\\"x\"} 0.75\n"),
             std::string::npos);
   EXPECT_EQ(text.find("arn:aws"), std::string::npos);  // never an execution label
+}
+
+// Lambda's Invocations / Errors / Throttles per function, from the invoker's results (the Invoke
+// API, Task states and Event attempts all report there).
+TEST(Metrics, FunctionInvocationsErrorsAndThrottles) {
+  Metrics metrics;
+  auto result = [](invoker::InvokeStatus status, const std::string& function_error) {
+    invoker::InvokeResult r;
+    r.status = status;
+    r.function_error = function_error;
+    return r;
+  };
+  using invoker::InvokeStatus;
+  metrics.CountInvokeResult("f", result(InvokeStatus::kOk, ""));
+  metrics.CountInvokeResult("f", result(InvokeStatus::kOk, "Unhandled"));
+  metrics.CountInvokeResult("f", result(InvokeStatus::kOk, "Handled"));
+  metrics.CountInvokeResult("f", result(InvokeStatus::kThrottled, ""));
+  metrics.CountInvokeResult("f", result(InvokeStatus::kEnvironmentError, ""));
+  metrics.CountInvokeResult("nobody", result(InvokeStatus::kNotFound, ""));
+  const std::string text = metrics.Render(nullptr);
+  auto line = [&](const std::string& prefix) {
+    const auto at = text.find(prefix);
+    return at == std::string::npos ? "<none>" : text.substr(at, text.find('\n', at) - at);
+  };
+  EXPECT_EQ(line("switchyard_function_invocations_total{function=\"f\"}") + ";" +
+                line("switchyard_function_errors_total{function=\"f\"}") + ";" +
+                line("switchyard_function_throttles_total{function=\"f\"}"),
+            "switchyard_function_invocations_total{function=\"f\"} 4;"
+            "switchyard_function_errors_total{function=\"f\"} 3;"
+            "switchyard_function_throttles_total{function=\"f\"} 1");
+  EXPECT_EQ(text.find("nobody"), std::string::npos);  // a name that is no function: no label
 }
 
 TEST(Metrics, TaskErrorLabelsAreBounded) {

@@ -542,6 +542,26 @@ TEST_F(EnginePgTest, ExpressRunsInMemoryStandardIsStored) {
             "StateMachineTypeNotSupported");
 }
 
+// PostgreSQL text holds no NUL: an error or cause with one (or with the escape byte) is stored
+// escaped and comes back intact.
+TEST_F(EnginePgTest, ANulInAnErrorOrCauseIsKeptIntact) {
+  auto engine = NewEngine();
+  std::string machine = Machine(*engine, "nul", R"({"StartAt": "F", "States": {
+      "F": {"Type": "Fail", "Error": "Bad\u0000Thing", "Cause": "x\u0000y\u0001z\u0001"}}})");
+  ExecutionInfo info = Run(*engine, machine, "{}");
+  EXPECT_EQ(info.status, "FAILED");
+  EXPECT_EQ(info.error.value_or(""), std::string("Bad\0Thing", 9));
+  EXPECT_EQ(info.cause.value_or(""), std::string("x\0y\x01z\x01", 6));
+  auto described = engine->DescribeExecution(info.execution_arn);
+  ASSERT_TRUE(described.ok());
+  EXPECT_EQ(described->error.value_or(""), std::string("Bad\0Thing", 9));
+  auto history = engine->GetExecutionHistory(info.execution_arn);
+  ASSERT_TRUE(history.ok());
+  ASSERT_FALSE(history->events.empty());
+  EXPECT_EQ(history->events.back().details,
+            R"({"error":"Bad\u0000Thing","cause":"x\u0000y\u0001z\u0001"})");
+}
+
 TEST_F(EnginePgTest, StateMachinesAreValidatedAndIdempotent) {
   auto engine = NewEngine();
   const std::string definition =
@@ -692,8 +712,9 @@ TEST_F(EnginePgTest, TheHistoryLimitIsPersistedAsAFailure) {
 
 // An error name PostgreSQL cannot store (a NUL character): the decision that ends the execution
 // with it throws, every time.
+// A Fail state whose decision cannot commit: the test's trigger refuses the error "Poison".
 constexpr const char* kPoisonFail =
-    R"("F": {"Type": "Fail", "Error": "Bad\u0000Error", "Cause": "never stored"})";
+    R"("F": {"Type": "Fail", "Error": "Poison", "Cause": "never stored"})";
 
 TEST_F(EnginePgTest, ADecisionThatAlwaysThrowsFailsTheExecutionCleanly) {
   // A task's outcome whose decision throws is not retried every lease forever: after a bounded
@@ -701,6 +722,19 @@ TEST_F(EnginePgTest, ADecisionThatAlwaysThrowsFailsTheExecutionCleanly) {
   EngineOptions options = Options();
   options.lease = milliseconds(300);
   auto engine = NewEngine(options);
+  {
+    // Fault injection in the database: an execution row that would record the error "Poison"
+    // makes the decision's transaction fail, every time.
+    pqxx::connection connection(url_);
+    pqxx::work tx(connection);
+    tx.exec(
+        "CREATE FUNCTION poison() RETURNS trigger AS $$ BEGIN IF NEW.error = 'Poison' THEN "
+        "RAISE EXCEPTION 'poisoned'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql");
+    tx.exec(
+        "CREATE TRIGGER poison BEFORE INSERT OR UPDATE ON executions FOR EACH ROW EXECUTE "
+        "FUNCTION poison()");
+    tx.commit();
+  }
   std::string task_machine = Machine(*engine, "poison-task",
                                      R"({"StartAt": "T", "States": {
       "T": {"Type": "Task", "Resource": ")" +

@@ -129,6 +129,48 @@ TEST_F(VersionsPgTest, ExecutionsRunTheirVersionAfterTheMachineChanges) {
   EXPECT_EQ(store::CountVersions(tx, "m"), 0);
 }
 
+TEST_F(VersionsPgTest, StartSyncExecutionRunsAVersionOrAnAlias) {
+  auto engine = NewEngine();
+  const std::string arn = std::string(kPrefix) + "quick";
+  ASSERT_TRUE(engine->CreateStateMachine("quick", PassMachine("one"), "EXPRESS").ok());
+  const std::string v1 = engine->PublishStateMachineVersion(arn, "", "")->arn;
+  ASSERT_TRUE(engine->UpdateStateMachine(arn, PassMachine("two")).ok());
+  auto alias = engine->CreateStateMachineAlias("live", "", {{v1, 100}});
+  ASSERT_TRUE(alias.ok());
+
+  auto by_version = engine->StartSyncExecution(v1, "v", "{}");
+  ASSERT_TRUE(by_version.ok()) << by_version.error().cause;
+  EXPECT_EQ(by_version->status + " " + by_version->output.value_or(""), "SUCCEEDED \"one\"");
+  EXPECT_EQ(by_version->state_machine_arn, arn);
+  EXPECT_EQ(by_version->name, "v");
+  auto by_alias = engine->StartSyncExecution(alias->arn, "", "{}");
+  ASSERT_TRUE(by_alias.ok()) << by_alias.error().cause;
+  EXPECT_EQ(by_alias->output.value_or(""), "\"one\"");
+  EXPECT_NE(by_alias->execution_arn.find(":express:quick:"), std::string::npos);
+  EXPECT_EQ(engine->StartSyncExecution(arn, "", "{}")->output.value_or(""), "\"two\"");
+
+  // Errors as StartExecution's: no such version or alias, bad name, bad input.
+  EXPECT_EQ(engine->StartSyncExecution(arn + ":9", "", "{}").error().error,
+            "StateMachineDoesNotExist");
+  EXPECT_EQ(engine->StartSyncExecution(arn + ":nope", "", "{}").error().error, "ResourceNotFound");
+  EXPECT_EQ(engine->StartSyncExecution(v1, "a b", "{}").error().error, "InvalidName");
+  EXPECT_EQ(engine->StartSyncExecution(v1, "", "{").error().error, "InvalidExecutionInput");
+  EXPECT_EQ(engine->StartSyncExecution(v1, "", std::string(262145, ' ')).error().error,
+            "ValidationException");
+
+  // A version or alias of a Standard machine: the type is refused as for the machine.
+  const std::string standard = std::string(kPrefix) + "slow";
+  ASSERT_TRUE(engine->CreateStateMachine("slow", PassMachine("s")).ok());
+  const std::string standard_v1 = engine->PublishStateMachineVersion(standard, "", "")->arn;
+  auto standard_alias = engine->CreateStateMachineAlias("prod", "", {{standard_v1, 100}});
+  ASSERT_TRUE(standard_alias.ok());
+  for (const std::string& target : {standard, standard_v1, standard_alias->arn}) {
+    EXPECT_EQ(engine->StartSyncExecution(target, "", "{}").error().error,
+              "StateMachineTypeNotSupported")
+        << target;
+  }
+}
+
 TEST_F(VersionsPgTest, AliasesInTheStore) {
   store::Migrate(url());
   pqxx::connection conn(url());
@@ -187,6 +229,91 @@ TEST_F(VersionsPgTest, TestStateInvokesTheTaskForReal) {
   EXPECT_EQ(result->result.value_or(""), R"({"x":1})");
   EXPECT_EQ(engine->TestState(R"({"Type":"Pass"})", "{}", "LOUD", "").error().error,
             "ValidationException");
+}
+
+// TestState's newer members: stateName, mock (result / errorOutput), retrierRetryCount, and the
+// errorDetails of a handled error; and the refusals of each.
+TEST_F(VersionsPgTest, TestStateMocksAStateOfAWholeMachine) {
+  auto engine = NewEngine();
+  const std::string machine =
+      R"({"StartAt":"First","States":{"First":{"Type":"Pass","Next":"Charge"},)"
+      R"("Charge":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:000000000000:function:)"
+      R"(nowhere","ResultSelector":{"paid.$":"$.ok"},"ResultPath":"$.charge",)"
+      R"("Retry":[{"ErrorEquals":["Busy"],"MaxAttempts":2,"IntervalSeconds":4}],)"
+      R"("Catch":[{"ErrorEquals":["Nope"],"Next":"Sorry"},{"ErrorEquals":["States.ALL"],)"
+      R"("Next":"Sorry"}],"Next":"Done"},"Sorry":{"Type":"Fail"},"Done":{"Type":"Succeed"}}})";
+  TestStateRequest request;
+  request.definition = machine;
+  request.state_name = "Charge";
+  request.input = R"({"order":1})";
+  request.inspection_level = "DEBUG";
+  request.mock_result = R"({"ok":true})";
+  auto render = [](const asl::Result<TestStateResult>& r) {
+    if (!r.ok()) return r.error().error + ": " + r.error().cause;
+    return r->status + " next=" + r->next_state.value_or("-") + " out=" + r->output.value_or("-") +
+           " err=" + r->error.value_or("-") +
+           " catch=" + (r->catch_index ? std::to_string(*r->catch_index) : "-") +
+           " retry=" + (r->retry_index ? std::to_string(*r->retry_index) : "-") + "@" +
+           (r->retry_backoff_seconds ? std::to_string(*r->retry_backoff_seconds) : "-");
+  };
+  EXPECT_EQ(
+      render(engine->TestState(request)),
+      R"(SUCCEEDED next=Done out={"order":1,"charge":{"paid":true}} err=- catch=- retry=-@-)");
+  EXPECT_EQ(engine->TestState(request)->result.value_or(""), R"({"ok":true})");
+
+  request.mock_result.reset();
+  request.mock_error = "Busy";
+  request.mock_cause = "try later";
+  EXPECT_EQ(render(engine->TestState(request)),
+            "RETRIABLE next=- out=- err=Busy catch=- retry=0@4");
+  request.retrier_retry_count = 1;
+  EXPECT_EQ(render(engine->TestState(request)),
+            "RETRIABLE next=- out=- err=Busy catch=- retry=0@8");
+  request.retrier_retry_count = 2;  // retries exhausted: caught by States.ALL
+  EXPECT_EQ(render(engine->TestState(request)),
+            R"(CAUGHT_ERROR next=Sorry out={"Error":"Busy","Cause":"try later"} err=Busy )"
+            "catch=1 retry=-@-");
+  request.mock_error = "Nope";
+  EXPECT_EQ(render(engine->TestState(request)),
+            R"(CAUGHT_ERROR next=Sorry out={"Error":"Nope","Cause":"try later"} err=Nope )"
+            "catch=0 retry=-@-");
+
+  // A mocked Map: its result flows through ResultPath; the items are not run.
+  TestStateRequest map;
+  map.definition =
+      R"({"Type":"Map","ItemsPath":"$.xs","ItemProcessor":{"StartAt":"I","States":{"I":)"
+      R"({"Type":"Task","Resource":"arn:aws:lambda:us-east-1:000000000000:function:nowhere",)"
+      R"("End":true}}},"ResultPath":"$.ys","End":true})";
+  map.input = R"({"xs":[1,2]})";
+  map.mock_result = "[10,20]";
+  EXPECT_EQ(render(engine->TestState(map)),
+            R"(SUCCEEDED next=- out={"xs":[1,2],"ys":[10,20]} err=- catch=- retry=-@-)");
+
+  // Refusals.
+  request.mock_error.clear();
+  request.state_name = "Nowhere";
+  EXPECT_EQ(render(engine->TestState(request)),
+            "ValidationException: State 'Nowhere' does not exist in the definition");
+  request.state_name = "First";
+  request.mock_result = "{}";
+  EXPECT_EQ(render(engine->TestState(request)),
+            "ValidationException: A mock can only be specified for Task, Map, or Parallel states");
+  request.state_name = "Charge";
+  request.mock_result = "{not json";
+  EXPECT_EQ(engine->TestState(request).error().error, "ValidationException");
+  request.mock_result = "{}";
+  request.field_validation_mode = "LOOSE";
+  EXPECT_EQ(engine->TestState(request).error().error, "ValidationException");
+  TestStateRequest no_mock;
+  no_mock.definition = R"({"Type":"Pass","End":true})";
+  no_mock.context = R"({"Execution":{"Name":"x"}})";
+  EXPECT_EQ(render(engine->TestState(no_mock)),
+            "ValidationException: context may only be specified if a mock is specified in the "
+            "same request");
+  TestStateRequest not_a_machine;
+  not_a_machine.definition = R"({"Type":"Pass","End":true})";
+  not_a_machine.state_name = "P";
+  EXPECT_EQ(engine->TestState(not_a_machine).error().error, "InvalidDefinition");
 }
 
 }  // namespace

@@ -38,6 +38,7 @@ FunctionRecord Sample() {
   record.latest.config.timeout_seconds = 9;
   record.latest.config.environment = {{"A", "1"}, {"B", "two"}};
   record.latest.config.code_dir = "/code/latest";
+  record.latest.config.dead_letter_target_arn = "arn:aws:sqs:us-east-1:000000000000:dlq";
   record.latest.code_sha256 = "shaL";
   record.latest.code_size = 10;
   record.latest.revision_id = "rev-latest";
@@ -65,7 +66,7 @@ std::string Render(const FunctionRecord& r) {
            std::to_string(v.config.memory_size_mb) + "MB " +
            std::to_string(v.config.timeout_seconds) + "s " + v.config.code_dir + " " +
            v.code_sha256 + " " + std::to_string(v.code_size) + " " + v.revision_id +
-           " src=" + v.source_revision_id + " env=";
+           " src=" + v.source_revision_id + " dlq=" + v.config.dead_letter_target_arn + " env=";
     for (const auto& [k, val] : v.config.environment) out += k + ":" + val + ",";
     out += "]";
   };

@@ -9,12 +9,15 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <string_view>
+#include <vector>
 
 #include "api/aws_error.hpp"
 #include "api/lambda_common.hpp"
@@ -195,6 +198,102 @@ bool ApplyConfigMembers(const rapidjson::Value& body, FunctionVersionRecord* ver
   return true;
 }
 
+// Lambda's pattern for DeadLetterConfig.TargetArn, (arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|(),
+// checked by hand (std::regex recurses per character).
+bool MatchesDeadLetterArnPattern(std::string_view arn) {
+  if (arn.empty()) return true;
+  if (!arn.starts_with("arn:")) return false;
+  arn.remove_prefix(4);
+  if (arn.starts_with("aws")) {
+    std::size_t end = 3;
+    while (end < arn.size() &&
+           (std::isalpha(static_cast<unsigned char>(arn[end])) || arn[end] == '-')) {
+      ++end;
+    }
+    arn.remove_prefix(end);
+  }
+  if (!arn.starts_with(":")) return false;
+  arn.remove_prefix(1);
+  std::size_t service = 0;
+  while (service < arn.size() && (std::islower(static_cast<unsigned char>(arn[service])) ||
+                                  std::isdigit(static_cast<unsigned char>(arn[service])) ||
+                                  arn[service] == '-' || arn[service] == '.')) {
+    ++service;
+  }
+  return service > 0 && service < arn.size() && arn[service] == ':';
+}
+
+// DeadLetterConfig: {"TargetArn": "arn:aws:sqs:<region>:<account>:<queue>" | SNS topic}, checked
+// as Lambda checks it: the API's pattern (ValidationException), then "Invalid dead letter queue
+// ARN: ..." (InvalidParameterValueException). The texts for an empty ARN on create and for FIFO
+// queues are AWS's as users report them; those for another service and another region are
+// inferred. UpdateFunctionConfiguration with an empty TargetArn removes the dead-letter queue.
+bool ApplyDeadLetterConfig(const rapidjson::Value& body, const std::string& region, bool creating,
+                           invoker::FunctionConfig* config, HttpResponse* error) {
+  const rapidjson::Value* dead_letter = Member(body, "DeadLetterConfig");
+  if (!dead_letter) return true;
+  if (!dead_letter->IsObject()) {
+    *error = RestJsonError(400, "InvalidRequestContentException",
+                           "Could not parse request body into json: member 'DeadLetterConfig' "
+                           "must be an object");
+    return false;
+  }
+  std::string target;
+  if (!GetString(*dead_letter, "TargetArn", &target, error)) return false;
+  if (!MatchesDeadLetterArnPattern(target)) {
+    *error = RestJsonError(400, "ValidationException",
+                           "1 validation error detected: Value '" + target +
+                               "' at 'deadLetterConfig.targetArn' failed to satisfy constraint: "
+                               "Member must satisfy regular expression pattern: "
+                               "(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()");
+    return false;
+  }
+  const std::string prefix = "Invalid dead letter queue ARN: ";
+  if (target.empty()) {
+    if (!creating) {
+      config->dead_letter_target_arn.clear();
+      return true;
+    }
+    *error = InvalidParameter(prefix + "ARNs must start with 'arn:'");
+    return false;
+  }
+  // arn:partition:service:region:account:resource
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  while (parts.size() < 5) {
+    const std::size_t colon = target.find(':', start);
+    if (colon == std::string::npos) break;
+    parts.push_back(target.substr(start, colon - start));
+    start = colon + 1;
+  }
+  const std::string resource = parts.size() == 5 ? target.substr(start) : "";
+  if (parts.size() < 5 || resource.empty() || parts[4].size() != 12 ||
+      parts[4].find_first_not_of("0123456789") != std::string::npos) {
+    *error = InvalidParameter(prefix + "The ARN " + target + " is not a valid ARN.");
+    return false;
+  }
+  const std::string& service = parts[2];
+  if (service != "sqs" && service != "sns") {
+    *error = InvalidParameter(prefix +
+                              "The service specified by the TargetArn is not supported for dead "
+                              "letter configuration.");
+    return false;
+  }
+  if (parts[3] != region) {
+    *error = InvalidParameter(prefix +
+                              "The resource specified by the TargetArn must be in the same region "
+                              "as the Lambda function it's associated with.");
+    return false;
+  }
+  if (resource.ends_with(".fifo")) {
+    *error = InvalidParameter(prefix + "FIFO " + (service == "sqs" ? "SQS queue" : "SNS topic") +
+                              " is not supported for dead letter configuration");
+    return false;
+  }
+  config->dead_letter_target_arn = target;
+  return true;
+}
+
 // Marker = the name (or version) to resume at, base64 so that it is opaque like AWS's.
 bool Page(const ApiCall& call, int64_t* max_items, std::string* marker, HttpResponse* error) {
   *max_items = kDefaultMaxItems;
@@ -369,6 +468,12 @@ std::string LambdaApi::ConfigurationJson(const FunctionVersionRecord& version,
       w.String(value.c_str());
     }
     w.EndObject();
+    w.EndObject();
+  }
+  if (!config.dead_letter_target_arn.empty()) {
+    w.Key("DeadLetterConfig");
+    w.StartObject();
+    WriteString(w, "TargetArn", config.dead_letter_target_arn);
     w.EndObject();
   }
   w.Key("TracingConfig");
@@ -564,7 +669,8 @@ HttpResponse LambdaApi::CreateFunction(const ApiCall& call) {
   bool publish = false;
   if (!GetString(body, "FunctionName", &name, &error) ||
       !GetBool(body, "Publish", &publish, &error) || !ApplyConfigMembers(body, &latest, &error) ||
-      !ApplyLayers(&body, &latest, &error)) {
+      !ApplyLayers(&body, &latest, &error) ||
+      !ApplyDeadLetterConfig(body, options_.region, true, &latest.config, &error)) {
     return error;
   }
   std::string package_type;
@@ -765,7 +871,8 @@ HttpResponse LambdaApi::UpdateFunctionConfiguration(const ApiCall& call) {
                          "the GetFunction/GetAlias API to retrieve the latest Revision Id");
   }
   FunctionVersionRecord latest = record->latest;
-  if (!ApplyConfigMembers(body, &latest, &error) || !ApplyLayers(&body, &latest, &error)) {
+  if (!ApplyConfigMembers(body, &latest, &error) || !ApplyLayers(&body, &latest, &error) ||
+      !ApplyDeadLetterConfig(body, options_.region, false, &latest.config, &error)) {
     return error;
   }
   if (std::string reason = invoker::CheckFunctionConfig(latest.config); !reason.empty()) {
@@ -794,8 +901,7 @@ HttpResponse LambdaApi::DeleteFunction(const ApiCall& call) {
     return InvalidParameter("$LATEST version cannot be deleted without deleting the function.");
   }
   if (!qualifier.empty()) {
-    // One published version. The invoker keeps its snapshot until the function goes; the API
-    // no longer resolves it.
+    // One published version; the invoker drops it too (Task states name versions by ARN).
     for (auto it = record->versions.begin(); it != record->versions.end(); ++it) {
       if (std::to_string(it->first) != qualifier) continue;
       for (const auto& [alias_name, alias] : record->aliases) {
@@ -808,6 +914,7 @@ HttpResponse LambdaApi::DeleteFunction(const ApiCall& call) {
       }
       record->versions.erase(it);
       Save(*record);
+      RetainRecordQualifiers(invoker_, *record);
       return NoContent();
     }
     return NotFound(name, qualifier);
@@ -1148,9 +1255,11 @@ HttpResponse LambdaApi::DeleteAlias(const ApiCall& call) {
   std::lock_guard lock(mu_);
   auto record = registry_.Get(name);
   if (!record) return NotFound(name);
-  // Lambda answers 204 whether or not the alias existed. The invoker keeps its mapping (it has
-  // no way to drop one); Invoke resolves through the registry first, so it is gone for callers.
-  if (record->aliases.erase(call.Param("Name"))) Save(*record);
+  // Lambda answers 204 whether or not the alias existed.
+  if (record->aliases.erase(call.Param("Name"))) {
+    Save(*record);
+    RetainRecordQualifiers(invoker_, *record);
+  }
   return NoContent();
 }
 

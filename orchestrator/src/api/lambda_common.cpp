@@ -2,9 +2,21 @@
 
 #include <rapidjson/document.h>
 
+#include <set>
+
 #include "api/aws_error.hpp"
+#include "api/function_registry.hpp"
+#include "switchyard/invoker/invoker.hpp"
 
 namespace switchyard::orchestrator::api {
+
+void RetainRecordQualifiers(invoker::Invoker& invoker, const FunctionRecord& record) {
+  std::set<std::string> versions;
+  for (const auto& [number, version] : record.versions) versions.insert(std::to_string(number));
+  std::set<std::string> aliases;
+  for (const auto& [alias_name, alias] : record.aliases) aliases.insert(alias_name);
+  invoker.RetainQualifiers(record.latest.config.function_name, versions, aliases);
+}
 
 HttpResponse Ok(int status, std::string body) {
   HttpResponse response;

@@ -9,7 +9,17 @@
 
 #include "api/http.hpp"
 
+namespace switchyard::invoker {
+class Invoker;
+}
+
 namespace switchyard::orchestrator::api {
+
+struct FunctionRecord;
+
+// Drops from `invoker` the versions and aliases of `record`'s function that the record no longer
+// has (deleted versions and aliases must not stay reachable, e.g. from Task states).
+void RetainRecordQualifiers(invoker::Invoker& invoker, const FunctionRecord& record);
 
 // A JSON answer with `status`.
 HttpResponse Ok(int status, std::string body);

@@ -236,6 +236,8 @@ std::string LambdaApi::InstallAll(FunctionRecord& record) {
       return reason;
     }
   }
+  // Versions and aliases deleted (here or on another node) stop being reachable.
+  RetainRecordQualifiers(invoker_, record);
   ApplyEventInvokeConfig(record, kLatestVersion);
   for (const auto& [qualifier, config] : record.event_invoke_configs) {
     ApplyEventInvokeConfig(record, qualifier);

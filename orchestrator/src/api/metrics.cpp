@@ -5,6 +5,7 @@
 #include <exception>
 
 #include "logging.hpp"
+#include "switchyard/invoker/invoker.hpp"
 
 namespace switchyard::orchestrator::api {
 namespace {
@@ -112,16 +113,45 @@ void Metrics::CountInvocationLog(const std::string& function_name, const std::st
   const double duration_ms = ReportField(line, "\tDuration: ");
   const double billed_ms = ReportField(line, "Billed Duration: ");
   const double memory_mb = ReportField(line, "Memory Size: ");
-  const bool failed = line.find("Status: error") != std::string_view::npos ||
-                      line.find("Status: timeout") != std::string_view::npos;
   std::lock_guard lock(mu_);
-  auto it = functions_.find(function_name);
-  if (it == functions_.end()) it = functions_.emplace(function_name, FunctionStats{}).first;
-  FunctionStats& stats = it->second;
-  ++stats.invocations;
-  if (failed) ++stats.errors;
+  FunctionStats& stats = Function(function_name);
   if (duration_ms > 0) stats.duration_seconds += duration_ms / 1000;
   if (billed_ms > 0 && memory_mb > 0) stats.gb_seconds += billed_ms / 1000 * memory_mb / 1024;
+}
+
+void Metrics::CountInvokeResult(const std::string& function_name,
+                                const invoker::InvokeResult& result) {
+  using invoker::InvokeStatus;
+  long long invocations = 0, errors = 0, throttles = 0;
+  switch (result.status) {
+    case InvokeStatus::kOk:
+      invocations = 1;
+      errors = result.function_error.empty() ? 0 : 1;
+      break;
+    case InvokeStatus::kThrottled:
+      throttles = 1;
+      break;
+    case InvokeStatus::kEnvironmentError:
+    case InvokeStatus::kDeadlineExceeded:
+      invocations = 1;
+      errors = 1;
+      break;
+    case InvokeStatus::kNotFound:
+    case InvokeStatus::kInvalidRequest:
+    case InvokeStatus::kTooLarge:
+      return;  // never ran, and the name may not be a function's: no label
+  }
+  std::lock_guard lock(mu_);
+  FunctionStats& stats = Function(function_name);
+  stats.invocations += invocations;
+  stats.errors += errors;
+  stats.throttles += throttles;
+}
+
+Metrics::FunctionStats& Metrics::Function(const std::string& name) {
+  auto it = functions_.find(name);
+  if (it == functions_.end()) it = functions_.emplace(name, FunctionStats{}).first;
+  return it->second;
 }
 
 Metrics::MachineStats& Metrics::Machine(std::string_view name) {
@@ -272,16 +302,26 @@ std::string Metrics::Render(Engine* engine) const {
   }
 
   Header(out, "switchyard_function_invocations_total", "counter",
-         "Function invocations that ran (API and Task states), by function.");
+         "Function invocations that ran, whatever their outcome (Invoke API, Task states, Event "
+         "attempts), by function (Lambda's Invocations).");
   for (const auto& [name, f] : functions_) {
     out += "switchyard_function_invocations_total{function=\"" + Label(name) + "\"} " +
            std::to_string(f.invocations) + "\n";
   }
   Header(out, "switchyard_function_errors_total", "counter",
-         "Function invocations that crashed, timed out or failed to initialise, by function.");
+         "Function invocations that failed: function errors (handled or not), timeouts, crashes, "
+         "environments that failed to start; Invoke API, Task states, Event attempts; by "
+         "function (Lambda's Errors).");
   for (const auto& [name, f] : functions_) {
     out += "switchyard_function_errors_total{function=\"" + Label(name) + "\"} " +
            std::to_string(f.errors) + "\n";
+  }
+  Header(out, "switchyard_function_throttles_total", "counter",
+         "Function invocations refused for concurrency (TooManyRequestsException), by function "
+         "(Lambda's Throttles).");
+  for (const auto& [name, f] : functions_) {
+    out += "switchyard_function_throttles_total{function=\"" + Label(name) + "\"} " +
+           std::to_string(f.throttles) + "\n";
   }
   Header(out, "switchyard_function_duration_seconds_total", "counter",
          "Time functions ran, by function.");

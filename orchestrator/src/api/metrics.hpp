@@ -16,6 +16,10 @@
 
 #include "switchyard/orchestrator/engine.hpp"
 
+namespace switchyard::invoker {
+struct InvokeResult;
+}
+
 namespace switchyard::orchestrator::api {
 
 // Seconds buckets shared by every histogram here (1 ms .. 60 s).
@@ -41,6 +45,10 @@ class Metrics : public EngineObserver {
   // An invocation's log as the invoker reports it (invoker::LogSink): its REPORT line gives
   // the duration, billed duration and memory size (every invocation, API and Task states).
   void CountInvocationLog(const std::string& function_name, const std::string& log);
+  // An invocation's outcome as the invoker reports it (invoker::ResultSink; API, Task states and
+  // Event attempts alike), counted as Lambda's Invocations, Errors (function errors, handled or
+  // not, timeouts, crashes, environments that fail to start) and Throttles per function.
+  void CountInvokeResult(const std::string& function_name, const invoker::InvokeResult& result);
 
   // EngineObserver.
   void ExecutionStarted(std::string_view state_machine, std::string_view execution_arn) override;
@@ -56,8 +64,9 @@ class Metrics : public EngineObserver {
 
  private:
   struct FunctionStats {
-    long long invocations = 0;
-    long long errors = 0;  // REPORT lines with Status: error / timeout
+    long long invocations = 0;  // ran (Lambda's Invocations), whatever the outcome
+    long long errors = 0;       // of those, failed (Lambda's Errors)
+    long long throttles = 0;    // refused for concurrency (Lambda's Throttles)
     double duration_seconds = 0;
     double gb_seconds = 0;  // billed duration × memory size
   };
@@ -67,7 +76,8 @@ class Metrics : public EngineObserver {
     Histogram task_seconds;
     std::map<std::string, long long, std::less<>> task_errors;  // by error name
   };
-  MachineStats& Machine(std::string_view name);  // mu_ held
+  MachineStats& Machine(std::string_view name);      // mu_ held
+  FunctionStats& Function(const std::string& name);  // mu_ held
 
   mutable std::mutex mu_;
   // "protocol\x1foperation\x1fstatus" → count.

@@ -38,6 +38,23 @@ bool CheckExecutionRequest(const std::string& name, const std::string& input, Ht
   return false;
 }
 
+// StartExecution's and StartSyncExecution's members.
+struct StartRequest {
+  std::string state_machine_arn;
+  std::string name;
+  std::string input = "{}";
+};
+
+bool ParseStartRequest(const ApiCall& call, StartRequest* request, HttpResponse* error) {
+  rapidjson::Document body;
+  if (!ParseSfnBody(call, &body, error)) return false;
+  const SfnMembers m(body);
+  return m.String("stateMachineArn", &request->state_machine_arn, true, error) &&
+         m.String("name", &request->name, false, error) &&
+         m.String("input", &request->input, false, error) &&
+         CheckExecutionRequest(request->name, request->input, error);
+}
+
 bool CheckPayloadSize(const std::string& text, const char* member, HttpResponse* error) {
   if (text.size() <= kMaxSfnPayloadBytes) return true;
   *error = SfnValidation(std::string("1 validation error detected: Value at '") + member +
@@ -430,16 +447,11 @@ HttpResponse SfnApi::ListStateMachines(const ApiCall& call) {
 }
 
 HttpResponse SfnApi::StartExecution(const ApiCall& call) {
-  rapidjson::Document body;
+  StartRequest request;
   HttpResponse error;
-  if (!ParseSfnBody(call, &body, &error)) return error;
-  const SfnMembers m(body);
-  std::string arn, name, input = "{}";
-  if (!m.String("stateMachineArn", &arn, true, &error) || !m.String("name", &name, false, &error) ||
-      !m.String("input", &input, false, &error) || !CheckExecutionRequest(name, input, &error)) {
-    return error;
-  }
-  const auto started = engine_->StartExecution(arn, name, input);
+  if (!ParseStartRequest(call, &request, &error)) return error;
+  const auto started =
+      engine_->StartExecution(request.state_machine_arn, request.name, request.input);
   if (!started) return EngineError(started.error());
   rapidjson::StringBuffer buffer;
   JsonWriter w(buffer);
@@ -451,26 +463,22 @@ HttpResponse SfnApi::StartExecution(const ApiCall& call) {
 }
 
 HttpResponse SfnApi::StartSyncExecution(const ApiCall& call) {
-  rapidjson::Document body;
+  StartRequest request;
   HttpResponse error;
-  if (!ParseSfnBody(call, &body, &error)) return error;
-  const SfnMembers m(body);
-  std::string arn, name, input = "{}";
-  if (!m.String("stateMachineArn", &arn, true, &error) || !m.String("name", &name, false, &error) ||
-      !m.String("input", &input, false, &error) || !CheckExecutionRequest(name, input, &error)) {
-    return error;
-  }
-  const auto result = engine_->StartSyncExecution(arn, name, input);
+  if (!ParseStartRequest(call, &request, &error)) return error;
+  const auto result =
+      engine_->StartSyncExecution(request.state_machine_arn, request.name, request.input);
   if (!result) return EngineError(result.error());
   rapidjson::StringBuffer buffer;
   JsonWriter w(buffer);
   w.StartObject();
   SfnString(w, "executionArn", result->execution_arn);
-  SfnString(w, "stateMachineArn", arn);
+  SfnString(w, "stateMachineArn", result->state_machine_arn);
+  SfnString(w, "name", result->name);
   SfnTimestamp(w, "startDate", result->start_date);
   SfnTimestamp(w, "stopDate", result->stop_date);
   SfnString(w, "status", result->status);
-  SfnString(w, "input", input);
+  SfnString(w, "input", request.input);
   if (result->output) SfnString(w, "output", *result->output);
   if (result->error) SfnString(w, "error", *result->error);
   if (result->cause) SfnString(w, "cause", *result->cause);

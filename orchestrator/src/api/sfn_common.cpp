@@ -137,6 +137,18 @@ bool SfnMembers::Array(const char* name, const rapidjson::Value** out, bool requ
   return true;
 }
 
+bool SfnMembers::Object(const char* name, const rapidjson::Value** out, HttpResponse* error) const {
+  *out = nullptr;
+  const auto it = object_.FindMember(name);
+  if (it == object_.MemberEnd() || it->value.IsNull()) return true;
+  if (!it->value.IsObject()) {
+    *error = WrongType(name, "a structure");
+    return false;
+  }
+  *out = &it->value;
+  return true;
+}
+
 void SfnTimestamp(JsonWriter& w, const char* key, int64_t ns) {
   w.Key(key);
   w.Double(static_cast<double>(ns / 1000000) / 1000.0);

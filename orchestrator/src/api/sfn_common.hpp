@@ -44,6 +44,8 @@ class SfnMembers {
   // An array member (nullptr when absent); false + an error when not an array.
   bool Array(const char* name, const rapidjson::Value** out, bool required,
              HttpResponse* error) const;
+  // A structure member (nullptr when absent); false + an error when not an object.
+  bool Object(const char* name, const rapidjson::Value** out, HttpResponse* error) const;
 
  private:
   const rapidjson::Value& object_;

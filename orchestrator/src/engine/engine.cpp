@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <random>
+#include <set>
 #include <stdexcept>
 #include <utility>
 
@@ -598,6 +600,12 @@ void Engine::Impl::RunTask(const store::WorkItem& item) {
 
 void Engine::Impl::RenewLoop() {
   const auto period = std::max(options_.lease / 3, std::chrono::milliseconds(100));
+  // A renewal misses work items whose task has just finished (its decision deleted the row and
+  // in_flight_ forgets it right after the commit) or that shutdown released. A lease is lost
+  // only when its task is still in flight here, with its generation, one period later and the
+  // renewal misses it again: another node took it (this node was paused or cut off).
+  std::map<int64_t, int64_t> missed;  // work id -> generation, missed by the last renewal
+  std::set<int64_t> reported;         // lost leases already logged (once each)
   for (;;) {
     std::vector<int64_t> ids, generations;
     {
@@ -614,9 +622,36 @@ void Engine::Impl::RenewLoop() {
       std::vector<int64_t> renewed = db_->Transact([&](pqxx::transaction_base& tx) {
         return store::RenewLeases(tx, node_id_, ids, generations, options_.lease.count());
       });
-      if (renewed.size() != ids.size()) {
-        spdlog::warn("engine: node={} lost {} lease(s)", node_id_, ids.size() - renewed.size());
+      std::sort(renewed.begin(), renewed.end());
+      std::map<int64_t, int64_t> now_missed;
+      for (std::size_t i = 0; i < ids.size(); ++i) {
+        if (!std::binary_search(renewed.begin(), renewed.end(), ids[i])) {
+          now_missed.emplace(ids[i], generations[i]);
+        }
       }
+      std::size_t lost = 0;
+      {
+        std::lock_guard<std::mutex> lock(tasks_mu_);
+        for (auto it = now_missed.begin(); it != now_missed.end();) {
+          const auto task = in_flight_.find(it->first);
+          if (task == in_flight_.end() || task->second.generation != it->second) {
+            it = now_missed.erase(it);  // finished or released: not lost
+            continue;
+          }
+          const auto before = missed.find(it->first);
+          if (before != missed.end() && before->second == it->second &&
+              reported.insert(it->first).second) {
+            ++lost;
+          }
+          ++it;
+        }
+      }
+      if (lost > 0) {
+        spdlog::warn("engine: node={} lost {} lease(s): another node may run those tasks again",
+                     node_id_, lost);
+      }
+      missed = std::move(now_missed);
+      std::erase_if(reported, [&](int64_t id) { return missed.count(id) == 0; });
     } catch (const std::exception& e) {
       spdlog::warn("engine: node={} renewing leases failed: {}", node_id_, e.what());
     }
@@ -812,34 +847,50 @@ asl::Status Engine::DeleteStateMachine(const std::string& name_or_arn) {
   return {};
 }
 
-asl::Result<StartExecutionResult> Engine::StartExecution(const std::string& state_machine,
-                                                         const std::string& name,
-                                                         const std::string& input) {
-  StartTarget target;  // a version or alias ARN: the version that runs
-  if (Impl::IsQualifiedStateMachineArn(state_machine)) {
-    asl::Result<StartTarget> resolved = impl_->ResolveStartTarget(state_machine);
+asl::Result<PreparedStart> Engine::Impl::PrepareStart(const std::string& state_machine,
+                                                      const std::string& name,
+                                                      const std::string& input) {
+  PreparedStart start;
+  if (IsQualifiedStateMachineArn(state_machine)) {
+    asl::Result<StartTarget> resolved = ResolveStartTarget(state_machine);
     if (!resolved.ok()) return resolved.error();
-    target = std::move(*resolved);
+    start.target = std::move(*resolved);
   }
-  std::optional<std::string> machine =
-      target.machine_name.empty() ? impl_->StateMachineName(state_machine) : target.machine_name;
+  std::optional<std::string> machine = start.target.machine_name.empty()
+                                           ? StateMachineName(state_machine)
+                                           : start.target.machine_name;
   if (!machine) return Err(kInvalidArn, "Invalid Arn: '" + state_machine + "'");
-  std::string execution_name = name.empty() ? RandomUuid() : name;
-  if (!ValidName(execution_name)) return Err(kInvalidName, "Invalid Name: '" + name + "'");
-  std::string input_text = input.empty() ? "{}" : input;
-  if (input_text.size() > static_cast<std::size_t>(kMaxInputBytes)) {
+  start.machine_name = std::move(*machine);
+  start.execution_name = name.empty() ? RandomUuid() : name;
+  if (!ValidName(start.execution_name)) return Err(kInvalidName, "Invalid Name: '" + name + "'");
+  start.input_text = input.empty() ? "{}" : input;
+  if (start.input_text.size() > static_cast<std::size_t>(kMaxInputBytes)) {
     return Err(kValidationException,
                "1 validation error detected: Value at 'input' failed to satisfy constraint: "
                "Member must have length less than or equal to 262144");
   }
   std::string parse_error;
-  if (!asl::ParseJson(input_text, &parse_error)) {
+  std::optional<asl::Json> parsed = asl::ParseJson(start.input_text, &parse_error);
+  if (!parsed) {
     return Err(kInvalidExecutionInput,
                "Invalid State Machine Execution Input: '" + parse_error + "'");
   }
+  start.input = std::move(*parsed);
+  return start;
+}
+
+asl::Result<StartExecutionResult> Engine::StartExecution(const std::string& state_machine,
+                                                         const std::string& name,
+                                                         const std::string& input) {
+  asl::Result<PreparedStart> prepared = impl_->PrepareStart(state_machine, name, input);
+  if (!prepared.ok()) return prepared.error();
+  const std::string& machine = prepared->machine_name;
+  const std::string& execution_name = prepared->execution_name;
+  const std::string& input_text = prepared->input_text;
+  const StartTarget& target = prepared->target;
   DecisionRequest request;
   request.kind = DecisionRequest::Kind::kStart;
-  request.state_machine_name = *machine;
+  request.state_machine_name = machine;
   request.execution_name = execution_name;
   request.input_text = input_text;
   request.revision_id = target.revision_id;
@@ -853,7 +904,7 @@ asl::Result<StartExecutionResult> Engine::StartExecution(const std::string& stat
     if (!parsed.ok()) return Err(kInvalidDefinition, "stored definition does not parse");
     auto definition = std::make_shared<asl::StateMachineDef>(std::move(*parsed.definition));
     StartExecutionResult result;
-    result.execution_arn = impl_->ExecutionArn(*machine, execution_name + ":" + RandomUuid(), true);
+    result.execution_arn = impl_->ExecutionArn(machine, execution_name + ":" + RandomUuid(), true);
     result.start_date = RealNow();
     {
       std::lock_guard<std::mutex> lock(impl_->mu_);
@@ -862,7 +913,7 @@ asl::Result<StartExecutionResult> Engine::StartExecution(const std::string& stat
     std::lock_guard<std::mutex> lock(impl_->express_mu_);
     MemoryDriverOptions driver_options;
     driver_options.execution_name = execution_name;
-    driver_options.state_machine_name = *machine;
+    driver_options.state_machine_name = machine;
     driver_options.seed = std::random_device{}();
     driver_options.execution_type = asl::ExecutionType::kExpress;
     driver_options.keep_history = false;  // Express: history only when asked (not yet)
@@ -903,40 +954,38 @@ asl::Result<StartExecutionResult> Engine::StartExecution(const std::string& stat
 asl::Result<SyncExecutionResult> Engine::StartSyncExecution(const std::string& state_machine,
                                                             const std::string& name,
                                                             const std::string& input) {
-  std::optional<std::string> machine = impl_->StateMachineName(state_machine);
-  if (!machine) return Err(kInvalidArn, "Invalid Arn: '" + state_machine + "'");
-  std::string execution_name = name.empty() ? RandomUuid() : name;
-  if (!ValidName(execution_name)) return Err(kInvalidName, "Invalid Name: '" + name + "'");
-  std::string input_text = input.empty() ? "{}" : input;
-  std::string parse_error;
-  std::optional<asl::Json> parsed_input = asl::ParseJson(input_text, &parse_error);
-  if (!parsed_input) {
-    return Err(kInvalidExecutionInput,
-               "Invalid State Machine Execution Input: '" + parse_error + "'");
-  }
-  asl::Result<StateMachineInfo> info = DescribeStateMachine(*machine);
+  asl::Result<PreparedStart> prepared = impl_->PrepareStart(state_machine, name, input);
+  if (!prepared.ok()) return prepared.error();
+  const std::string& machine = prepared->machine_name;
+  const std::string& execution_name = prepared->execution_name;
+  // A version keeps its machine's type (UpdateStateMachine cannot change it), so a version or
+  // alias of an Express machine runs here and one of a Standard machine is refused alike.
+  asl::Result<StateMachineInfo> info = DescribeStateMachine(machine);
   if (!info.ok()) return info.error();
   if (info->type != "EXPRESS") {
     return Err(kStateMachineTypeNotSupported,
                "This operation is not supported by this type of state machine");
   }
-  asl::ParseResult parsed = asl::ParseDefinition(info->definition);
+  asl::ParseResult parsed = asl::ParseDefinition(
+      prepared->target.definition.empty() ? info->definition : prepared->target.definition);
   if (!parsed.ok()) return Err(kInvalidDefinition, "stored definition does not parse");
   MemoryDriverOptions driver_options;
   driver_options.execution_name = execution_name;
-  driver_options.state_machine_name = *machine;
+  driver_options.state_machine_name = machine;
   driver_options.seed = std::random_device{}();
   driver_options.execution_type = asl::ExecutionType::kExpress;
   driver_options.keep_history = false;
   SyncExecutionResult result;
-  result.execution_arn = impl_->ExecutionArn(*machine, execution_name + ":" + RandomUuid(), true);
+  result.state_machine_arn = info->arn;
+  result.name = execution_name;
+  result.execution_arn = impl_->ExecutionArn(machine, execution_name + ":" + RandomUuid(), true);
   result.start_date = RealNow();
   MemoryDriver driver(*parsed.definition, *impl_->backend_, std::move(driver_options));
   {
     std::lock_guard<std::mutex> lock(impl_->express_mu_);
     impl_->express_[result.execution_arn] = &driver;
   }
-  RunResult run = driver.Run(std::move(*parsed_input));
+  RunResult run = driver.Run(std::move(prepared->input));
   {
     std::lock_guard<std::mutex> lock(impl_->express_mu_);
     impl_->express_.erase(result.execution_arn);

@@ -99,6 +99,15 @@ struct StartTarget {
   std::string alias_arn;  // empty: started on the version itself
 };
 
+// StartExecution's and StartSyncExecution's request, checked and resolved (engine.cpp).
+struct PreparedStart {
+  std::string machine_name;
+  std::string execution_name;  // the caller's, or a generated UUID
+  std::string input_text;
+  asl::Json input;
+  StartTarget target;  // a version or alias ARN: the version that runs; else empty
+};
+
 // A claimed task in flight on this node.
 struct InFlightTask {
   int64_t work_id = 0;
@@ -132,6 +141,11 @@ struct Engine::Impl {
   // ResourceNotFound / InvalidArn as AWS answers StartExecution.
   asl::Result<StartTarget> ResolveStartTarget(const std::string& qualified_arn);
   static bool IsQualifiedStateMachineArn(const std::string& arn);
+  // The shared prologue of StartExecution and StartSyncExecution: the ARN (unqualified, version
+  // or alias) resolved, the name and input checked (InvalidArn, InvalidName, ValidationException,
+  // InvalidExecutionInput, or ResolveStartTarget's errors).
+  asl::Result<PreparedStart> PrepareStart(const std::string& state_machine, const std::string& name,
+                                          const std::string& input);
 
   // Threads.
   void DecisionLoop();

@@ -244,6 +244,45 @@ std::optional<std::string> OptionalText(const pqxx::field& field) {
   return std::string(field.c_str(), field.size());
 }
 
+// An execution's error and cause are the task's own strings, and PostgreSQL text holds no NUL:
+// NUL is kept as \x01 '0' and \x01 itself as \x01 \x01 (reversible, valid UTF-8).
+constexpr char kTextEscape = '\x01';
+
+std::optional<std::string> EscapeNul(const std::optional<std::string>& text) {
+  if (!text || text->find_first_of(std::string_view("\0\x01", 2)) == std::string::npos) {
+    return text;
+  }
+  std::string out;
+  out.reserve(text->size() + 8);
+  for (char c : *text) {
+    if (c == '\0') {
+      out += kTextEscape;
+      out += '0';
+    } else if (c == kTextEscape) {
+      out += kTextEscape;
+      out += kTextEscape;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> UnescapeNul(std::optional<std::string> text) {
+  if (!text || text->find(kTextEscape) == std::string::npos) return text;
+  std::string out;
+  out.reserve(text->size());
+  for (std::size_t i = 0; i < text->size(); ++i) {
+    if ((*text)[i] == kTextEscape && i + 1 < text->size()) {
+      ++i;
+      out += (*text)[i] == '0' ? '\0' : (*text)[i];
+    } else {
+      out += (*text)[i];
+    }
+  }
+  return out;
+}
+
 std::string Text(const pqxx::field& field) {
   if (field.is_null()) return {};
   return std::string(field.c_str(), field.size());
@@ -260,8 +299,8 @@ ExecutionRow ReadExecutionRow(const pqxx::row& row) {
   e.status = Text(row[6]);
   e.input = Text(row[7]);
   e.output = OptionalText(row[8]);
-  e.error = OptionalText(row[9]);
-  e.cause = OptionalText(row[10]);
+  e.error = UnescapeNul(OptionalText(row[9]));
+  e.cause = UnescapeNul(OptionalText(row[10]));
   e.start_date = row[11].as<int64_t>();
   if (!row[12].is_null()) e.stop_date = row[12].as<int64_t>();
   e.history_count = row[13].as<int64_t>();
@@ -426,8 +465,8 @@ struct UpdateColumns {
       snapshots.push_back(u.snapshot);
       history_counts.push_back(u.history_count);
       outputs.push_back(u.output);
-      errors.push_back(u.error);
-      causes.push_back(u.cause);
+      errors.push_back(EscapeNul(u.error));
+      causes.push_back(EscapeNul(u.cause));
       if (finished.size() > 1) finished += ',';
       finished += u.finished ? "t" : "f";
     }

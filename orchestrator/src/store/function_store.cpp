@@ -40,6 +40,7 @@ std::string VersionJson(const FunctionVersionRecord& v) {
   w.Int64(v.config.timeout_seconds);
   Field(w, "Description", v.config.description);
   Field(w, "Url", v.config.url);
+  Field(w, "DeadLetterTargetArn", v.config.dead_letter_target_arn);
   Field(w, "CodeDir", v.config.code_dir);
   w.Key("Environment");
   w.StartObject();
@@ -96,6 +97,7 @@ FunctionVersionRecord VersionFrom(const std::string& name, const std::string& ve
   v.config.timeout_seconds = Int(doc, "Timeout");
   v.config.description = Str(doc, "Description");
   v.config.url = Str(doc, "Url");
+  v.config.dead_letter_target_arn = Str(doc, "DeadLetterTargetArn");
   v.config.code_dir = Str(doc, "CodeDir");
   if (const auto env = doc.FindMember("Environment");
       env != doc.MemberEnd() && env->value.IsObject()) {

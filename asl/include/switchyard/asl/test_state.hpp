@@ -17,6 +17,8 @@
 namespace switchyard::asl {
 
 inline constexpr std::string_view kTestStateName = "TestState";
+// The resource a mocked state runs as (TestState's `mock`): a driver answers it with the mock.
+inline constexpr std::string_view kTestMockResource = "arn:aws:states:::switchyard:testState.mock";
 
 struct TestMachine {
   std::string definition;            // a whole state machine (JSON text)
@@ -26,13 +28,33 @@ struct TestMachine {
 };
 
 // `state` is the state's JSON object. `variables` (an object, or null) are assigned by a Pass
-// state that runs first. Error{"InvalidDefinition", why} when `state` is not an object with a
-// Type.
-Result<TestMachine> WrapStateForTest(const Json& state, const Json& variables);
+// state that runs first. `mocked`: the state (a Task, Map or Parallel) becomes a Task on
+// kTestMockResource that keeps its data flow (InputPath, Parameters of a Task or Parallel,
+// Arguments, ResultSelector, ResultPath, OutputPath, Output, Assign), Catch and transitions, so
+// the mocked result flows on as the state's own would. Error{"InvalidDefinition", why} when
+// `state` is not an object with a Type.
+Result<TestMachine> WrapStateForTest(const Json& state, const Json& variables, bool mocked = false);
 
-// True when the `Retry` array (of the state's JSON) has a retrier for `error` with attempts left.
-// ASL: States.ALL matches every error but States.Runtime; MaxAttempts 0 never retries.
+// TestState's stateName: the state called `state_name` in a whole machine definition (its top
+// level, or inside a Parallel branch or a Map processor, searched without recursion); nullptr
+// when there is none or `definition` has no States object.
+const Json* FindStateForTest(const Json& definition, std::string_view state_name);
+
+// What the state's `Retry` (an array, or null) does with `error` after `retry_count` retries.
+// ASL: the first retrier whose ErrorEquals names the error (States.ALL: any error but
+// States.Runtime) applies; it retries while retry_count < MaxAttempts (default 3), after
+// IntervalSeconds (1) × BackoffRate (2.0)^retry_count seconds, at most MaxDelaySeconds.
+struct RetryDecision {
+  int64_t retrier_index = 0;
+  int64_t backoff_seconds = 0;
+};
+std::optional<RetryDecision> DecideRetry(const Json& retry, const std::string& error,
+                                         int64_t retry_count);
+// True when DecideRetry(retry, error, 0) retries.
 bool RetryMatches(const Json& retry, const std::string& error);
+// The index of the first catcher in `catchers` (a state's Catch array, or null) whose
+// ErrorEquals names `error`; nullopt when none does.
+std::optional<int64_t> CatchIndex(const Json& catchers, const std::string& error);
 
 // DEBUG inspection of a JSONPath-mode state: each step of its data flow, as JSON text, up to the
 // first that fails (later ones nullopt). `result` is the task's result (Task) or nullptr.
@@ -44,7 +66,8 @@ struct Inspection {
   std::optional<std::string> after_result_selector;
   std::optional<std::string> after_result_path;
 };
+// `context` is the Context object $$ refers to (an object; TestState's `context`, else empty).
 Inspection InspectDataFlow(const State& state, const Json& input, const Json* result,
-                           RandomSource& random);
+                           RandomSource& random, const Json* context = nullptr);
 
 }  // namespace switchyard::asl

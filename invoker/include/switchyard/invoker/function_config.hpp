@@ -33,6 +33,9 @@ struct FunctionConfig {
   // <dir>/nodejs/node*/node_modules), and SWITCHYARD_LAYERS_DIR (the directory itself). The
   // invoker only reads it; whoever builds it keeps it (it is shared between functions).
   std::string layers_dir;
+  // DeadLetterConfig.TargetArn (an SQS queue or SNS topic ARN; empty = none): where an Event
+  // invocation of this version that fails for good sends its event.
+  std::string dead_letter_target_arn;
   // Set by LoadFunctionConfig when it unpacked the zip into a temporary directory it created
   // (code_dir lies inside it); empty otherwise. An Invoker that registers the config takes
   // ownership: it removes the directory once no registered version of any Invoker uses it any

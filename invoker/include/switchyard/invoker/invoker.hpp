@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -94,6 +95,14 @@ using NativeFunction =
 using LogSink = std::function<void(const std::string& function_name, const std::string& request_id,
                                    const std::string& log)>;
 
+// Receives the outcome of every synchronous invocation of a function that exists (the Invoke
+// API, Task states, each attempt of an Event invocation): the function's name without qualifier,
+// and its result (kOk with or without function_error, kThrottled, kEnvironmentError,
+// kDeadlineExceeded). Queued (Event), dry-run and refused requests are not reported. Called on
+// the invoking thread; must be thread-safe.
+using ResultSink =
+    std::function<void(const std::string& function_name, const InvokeResult& result)>;
+
 // An async (Event) invocation's final outcome, as Lambda's destination record describes it.
 struct AsyncDelivery {
   std::string destination;  // the configured destination or "dead-letter"
@@ -129,7 +138,9 @@ struct EventInvokeConfig {
   int64_t maximum_event_age_seconds = 21600;  // 60–21600
   std::string on_success;                     // destination name; empty = none
   std::string on_failure;
-  bool dead_letter = false;  // send failed events to the dead-letter sink
+  // Send failed events to the sink's "dead-letter" destination when the function version has no
+  // DeadLetterConfig (FunctionConfig::dead_letter_target_arn, which takes precedence).
+  bool dead_letter = false;
 };
 
 struct InvokerOptions {
@@ -140,6 +151,7 @@ struct InvokerOptions {
   std::chrono::milliseconds idle_timeout{std::chrono::minutes(10)};  // reap idle environments
   std::chrono::milliseconds init_timeout{std::chrono::seconds(10)};  // Lambda's init limit
   LogSink log_sink;                                                  // optional
+  ResultSink result_sink;                                            // optional
   AsyncSink async_sink;  // optional; receives destination records and dead letters
   // Optional; called on the async thread after each attempt and when an event is done.
   AsyncProgressSink async_progress;
@@ -170,6 +182,11 @@ class Invoker {
   // environments stop now; invocations in flight finish, and their environments are not reused.
   // Code unpacked for it goes once nothing uses it. Returns false when no such function exists.
   bool DeleteFunction(const std::string& function_name);
+  // Removes the published versions not in `versions` and the aliases not in `aliases` (Lambda's
+  // DeleteFunction with a Qualifier, DeleteAlias), with their settings and idle environments:
+  // invoking one is then ResourceNotFoundException. No-op for an unknown function.
+  void RetainQualifiers(const std::string& function_name, const std::set<std::string>& versions,
+                        const std::set<std::string>& aliases);
   // Snapshots $LATEST as the next version number ("1", "2", ...). Returns it, or "" if unknown.
   std::string PublishVersion(const std::string& function_name);
   // Installs a published version under a given number (restoring versions kept elsewhere, e.g.

@@ -176,6 +176,8 @@ struct StartExecutionResult {
 // StartSyncExecution's answer (an Express execution run to its end).
 struct SyncExecutionResult {
   std::string execution_arn;
+  std::string state_machine_arn;  // unqualified, also when started on a version or alias
+  std::string name;
   std::string status;
   std::optional<std::string> output;
   std::optional<std::string> error;
@@ -245,6 +247,27 @@ struct TestStateResult {
   bool inspected = false;
   std::optional<std::string> input, after_input_path, after_parameters, result,
       after_result_selector, after_result_path, variables;
+  // DEBUG / TRACE, for a handled error: the Catch that caught it (CAUGHT_ERROR), or the Retry
+  // that would retry it and its backoff (RETRIABLE).
+  std::optional<int64_t> catch_index, retry_index, retry_backoff_seconds;
+};
+
+// TestState's request (the members of AWS's TestStateInput that Switchyard acts on).
+struct TestStateRequest {
+  std::string definition;  // a state, or with `state_name` a whole state machine
+  std::string input = "{}";
+  std::string inspection_level = "INFO";
+  std::string variables;   // a JSON object, or empty
+  std::string state_name;  // empty: `definition` is the state itself
+  // mock: a result (JSON text) or an error (`mock_error` non-empty) replaces the invocation of
+  // a Task, Map or Parallel state.
+  std::optional<std::string> mock_result;
+  std::string mock_error;
+  std::string mock_cause;
+  std::string field_validation_mode;  // STRICT (default) | PRESENT | NONE
+  std::string context;                // a Context object (JSON object text); only with a mock
+  std::optional<int64_t> retrier_retry_count;  // stateConfiguration.retrierRetryCount
+  bool HasMock() const { return mock_result.has_value() || !mock_error.empty(); }
 };
 
 struct HistoryPage {
@@ -293,8 +316,9 @@ class Engine {
   asl::Result<StartExecutionResult> StartExecution(const std::string& state_machine,
                                                    const std::string& name,
                                                    const std::string& input);
-  // Runs an Express execution to its end on this thread (StateMachineTypeNotSupported for a
-  // Standard machine).
+  // Runs an Express execution to its end on this thread. `state_machine` is a machine, version or
+  // alias ARN (resolved as StartExecution does); StateMachineTypeNotSupported for a Standard
+  // machine or a version or alias of one.
   asl::Result<SyncExecutionResult> StartSyncExecution(const std::string& state_machine,
                                                       const std::string& name,
                                                       const std::string& input);
@@ -380,6 +404,12 @@ class Engine {
                                          const std::string& input,
                                          const std::string& inspection_level,
                                          const std::string& variables);
+  // The same with `stateName` (the state of a whole machine; ValidationException when it has
+  // none of that name), `mock` (the Task, Map or Parallel state's result or error without
+  // running it; ValidationException for another state type), `context` (used for the DEBUG
+  // inspection of a JSONPath state's data flow) and stateConfiguration.retrierRetryCount
+  // (RETRIABLE only while that retrier has attempts left).
+  asl::Result<TestStateResult> TestState(const TestStateRequest& request);
   // Activities (arn:aws:states:<region>:<account>:activity:<name>). CreateActivity is idempotent
   // by name (the same tags return the activity; other tags ActivityAlreadyExists); `tags` is a
   // JSON array of {"key", "value"} objects. Unknown ARNs are ActivityDoesNotExist (Describe,
