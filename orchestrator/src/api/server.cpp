@@ -13,10 +13,12 @@
 #include "api/function_registry.hpp"
 #include "api/http_server.hpp"
 #include "api/lambda_api.hpp"
+#include "api/lambda_esm.hpp"
 #include "api/metrics.hpp"
 #include "api/router.hpp"
 #include "api/sfn_api.hpp"
 #include "api/sigv4.hpp"
+#include "api/sqs_api.hpp"
 #include "api/work_pool.hpp"
 #include "logging.hpp"
 #include "switchyard/invoker/function_config.hpp"
@@ -65,12 +67,14 @@ struct ApiServer::Impl {
   std::unique_ptr<WorkPool> invoke_pool;
   std::unique_ptr<LambdaApi> lambda;
   std::unique_ptr<SfnApi> sfn;
+  std::unique_ptr<SqsApi> sqs;
   Router router;
   std::unique_ptr<HttpServer> http;
   bool running = false;
 
   std::size_t BodyLimit(const HttpRequest& head) const {
     if (head.Header("x-amz-target")) return kMaxSfnRequestBytes;
+    if (sqs && IsSqsQueryRequest(head)) return kMaxSqsRequestBytes;
     return LambdaBodyLimit(head);
   }
   HttpResponse TooLarge(const HttpRequest& head, std::size_t limit) const {
@@ -164,8 +168,10 @@ void ApiServer::Impl::Handle(HttpRequest request, Respond respond) {
   }
   Router::Match match = router.Resolve(request);
   const Protocol protocol = match.call.protocol;
-  const std::string_view protocol_name = protocol == Protocol::kJson10 ? "states" : "lambda";
-  std::string operation = match.handler ? match.call.operation : "Unknown";
+  const bool sqs_query = sqs && IsSqsQueryRequest(request);
+  const std::string_view protocol_name =
+      sqs_query ? "sqs" : (protocol == Protocol::kJson10 ? "states" : "lambda");
+  std::string operation = sqs_query ? "SqsQuery" : (match.handler ? match.call.operation : "Unknown");
   Respond counted = [this, respond = std::move(respond), protocol_name,
                      operation = std::move(operation), request_id, received,
                      method = request.method](HttpResponse response) {
@@ -184,6 +190,7 @@ void ApiServer::Impl::Handle(HttpRequest request, Respond respond) {
           ProtocolError(protocol, verdict.status, verdict.error_type, verdict.message, true));
     }
   }
+  if (sqs_query) return sqs->HandleQuery(std::move(request), std::move(counted));
   if (!match.handler) return counted(std::move(match.error));
   match.call.request = std::move(request);
   (*match.handler)(std::move(match.call), std::move(counted));
@@ -261,6 +268,12 @@ void ApiServer::Start(std::ostream& log) {
   impl.lambda->Register(impl.router, *impl.control_pool, *impl.invoke_pool);
   impl.sfn = std::make_unique<SfnApi>(options.engine);
   impl.sfn->Register(impl.router, *impl.control_pool, *impl.invoke_pool);
+  if (options.queues != nullptr) {
+    impl.sqs = std::make_unique<SqsApi>(*options.queues, options.region, options.account_id);
+    impl.sqs->Register(impl.router, *impl.control_pool, *impl.invoke_pool);
+    RegisterEventSourceMappings(impl.router, *impl.control_pool, *options.queues, registry,
+                                options.region, options.account_id);
+  }
 
   if (!options.functions_dir.empty()) {
     std::vector<std::string> errors;

@@ -15,6 +15,9 @@ class Invoker;
 namespace switchyard::orchestrator {
 class Engine;
 }
+namespace switchyard::orchestrator::store {
+class QueueStore;
+}
 
 namespace switchyard::orchestrator::api {
 
@@ -50,6 +53,9 @@ struct ApiServerOptions {
   // Where /metrics counts (shared with the engine, which reports to it as its observer). Null:
   // the server owns one. Must outlive the server.
   Metrics* metrics = nullptr;
+  // Queues (the SQS protocols) and Lambda event-source mappings. Null: neither is mounted.
+  // Must outlive the server.
+  store::QueueStore* queues = nullptr;
 };
 
 // True for 127.0.0.0/8, ::1 and "localhost".
