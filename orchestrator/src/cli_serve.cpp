@@ -20,10 +20,12 @@
 #include "serve_functions.hpp"
 #include "store/database.hpp"
 #include "store/migrate.hpp"
+#include "store/queue_store.hpp"
 #include "switchyard/invoker/function_config.hpp"
 #include "switchyard/invoker/invoker.hpp"
 #include "switchyard/orchestrator/cli.hpp"
 #include "switchyard/orchestrator/engine.hpp"
+#include "triggers/esm_poller.hpp"
 
 namespace switchyard::orchestrator {
 
@@ -102,6 +104,10 @@ int RunServeCommand(const ServeOptions& options, std::ostream& out, std::ostream
     return 1;
   }
   api_options.registry = &durable->registry();
+  // Queues and event-source mappings (migrations/0006_queues.sql); the poller starts below.
+  auto queues = std::make_unique<store::QueueStore>(database.url);
+  api_options.queues = queues.get();
+  std::unique_ptr<triggers::EsmPoller> esm_poller;
   api_options.dead_letters = true;
   api_options.sync_interval = std::chrono::seconds(2);
   api_options.code_store = options.functions_store;
@@ -140,6 +146,9 @@ int RunServeCommand(const ServeOptions& options, std::ostream& out, std::ostream
     api_server->Start(out);
     durable->queue().Start();  // functions are installed: queued events may run now
     engine->ReleaseTasks();    // and Task states may claim their invocations
+    esm_poller = std::make_unique<triggers::EsmPoller>(*queues, *functions, api_options.region,
+                                                       api_options.account_id);
+    esm_poller->Start();  // and queues may feed them
   } catch (const std::exception& e) {
     err << "switchyard serve: " << e.what() << "\n";
     api_server.reset();
@@ -166,6 +175,8 @@ int RunServeCommand(const ServeOptions& options, std::ostream& out, std::ostream
   // Requests in flight are answered first, then the engine finishes its decisions and releases
   // its leases, then the invoker's environments stop, then the database.
   out << "switchyard serve: finishing requests in flight" << std::endl;
+  if (esm_poller) esm_poller->Stop();  // batches being invoked finish first
+  esm_poller.reset();
   api_server->Stop();
   api_server.reset();
   engine->Shutdown();
