@@ -131,10 +131,9 @@ const std::vector<Statement>& Statements() {
          "WHERE m.queue_id = $1 AND m.message_seq = d.seq AND m.receive_count = d.cnt"},
         {"qs_change_visibility",
          "UPDATE sqs_messages SET visible_at = clock_timestamp() + $4 * interval '1 millisecond' "
-         "WHERE queue_id = $1 AND message_seq = $2 AND receive_count = $3 RETURNING "
-         "visible_at > clock_timestamp() - $4 * interval '1 millisecond'"},
+         "WHERE queue_id = $1 AND message_seq = $2 AND receive_count = $3"},
         {"qs_message_in_flight",
-         "SELECT receive_count = $3 AND visible_at > clock_timestamp() FROM sqs_messages WHERE "
+         "SELECT receive_count = $3, visible_at > clock_timestamp() FROM sqs_messages WHERE "
          "queue_id = $1 AND message_seq = $2"},
         {"qs_sweep_messages",
          "DELETE FROM sqs_messages m USING sqs_queues q WHERE m.queue_id = q.queue_id AND "
@@ -452,8 +451,8 @@ VisibilityChange QueueStore::ChangeVisibility(int64_t queue_id, const std::strin
   return pool_->Transact([&](pqxx::work& tx) {
     pqxx::result state = tx.exec_prepared("qs_message_in_flight", queue_id, handle->message_seq,
                                           handle->receive_count);
-    if (state.empty()) return VisibilityChange::kInvalidHandle;
-    if (!state[0][0].as<bool>()) return VisibilityChange::kNotInFlight;
+    if (state.empty() || !state[0][0].as<bool>()) return VisibilityChange::kInvalidHandle;
+    if (!state[0][1].as<bool>()) return VisibilityChange::kNotInFlight;
     tx.exec_prepared("qs_change_visibility", queue_id, handle->message_seq,
                      handle->receive_count, static_cast<int64_t>(visibility.count()));
     return VisibilityChange::kChanged;
