@@ -25,6 +25,7 @@ constexpr std::chrono::milliseconds kIdlePoll{200};
 constexpr std::chrono::seconds kSweepEvery{60};
 constexpr int64_t kDefaultConcurrency = 5;
 constexpr int64_t kMaxThreadsPerMapping = 64;
+constexpr int64_t kBatchesPerReceive = 4;
 
 void W(Writer& w, const char* key, std::string_view value) {
   w.Key(key);
@@ -240,6 +241,9 @@ void Poll(PollContext context, EsmPoller::Mapping& mapping) {
     function_name.resize(colon);
   }
   const int64_t batch_size = row.batch_size;
+  // Small batches are received several at a time: two transactions (receive, delete) then
+  // serve several invocations.
+  const int64_t receive_size = batch_size <= 10 ? batch_size * kBatchesPerReceive : batch_size;
   const auto window = std::chrono::seconds(row.batching_window);
   std::chrono::milliseconds idle = std::chrono::milliseconds(10);
   while (!mapping.stop) {
@@ -260,8 +264,8 @@ void Poll(PollContext context, EsmPoller::Mapping& mapping) {
       for (;;) {
         auto more = context.queues.Receive(
             queue->queue_id, queue->fifo,
-            std::min<int64_t>(batch_size - static_cast<int64_t>(batch.size()), 10000), visibility,
-            redrive);
+            std::min<int64_t>(receive_size - static_cast<int64_t>(batch.size()), 10000),
+            visibility, redrive);
         for (auto& message : more) batch.push_back(std::move(message));
         if (static_cast<int64_t>(batch.size()) >= batch_size || window.count() == 0 ||
             Clock::now() - started >= window || mapping.stop) {
@@ -280,38 +284,53 @@ void Poll(PollContext context, EsmPoller::Mapping& mapping) {
       continue;
     }
     idle = std::chrono::milliseconds(10);
-    invoker::InvokeRequest request;
-    request.function_name = function_name;
-    request.qualifier = qualifier;
-    request.payload = Event(batch, *queue, row.event_source_arn, context.region,
-                            context.account_id);
-    const invoker::InvokeResult result = context.invoker.Invoke(request);
+    // One receive may hold several batches (see kBatchesPerReceive): they run one after the
+    // other on this thread, and what succeeded is deleted in one transaction at the end.
     std::vector<std::string> done;
-    if (result.status == invoker::InvokeStatus::kOk && result.function_error.empty()) {
-      std::optional<std::set<std::string>> failed = std::set<std::string>();
-      if (row.report_batch_item_failures) {
-        std::set<std::string> ids;
-        for (const auto& message : batch) ids.insert(message.message_id);
-        failed = ReportedFailures(result.payload, ids);
-      }
-      if (failed) {
+    std::set<std::string> blocked_groups;  // FIFO: groups with a failed message in this receive
+    for (std::size_t first = 0; first < batch.size();
+         first += static_cast<std::size_t>(batch_size)) {
+      const std::size_t last =
+          std::min(batch.size(), first + static_cast<std::size_t>(batch_size));
+      std::vector<store::ReceivedMessage> part;
+      for (std::size_t i = first; i < last; ++i) {
         // FIFO: a group's later messages wait for its failed one (order within the group).
-        std::set<std::string> blocked_groups;
-        for (const auto& message : batch) {
-          const bool fails = failed->count(message.message_id) > 0 ||
-                             (queue->fifo && blocked_groups.count(message.group_id) > 0);
-          if (fails) {
-            if (queue->fifo) blocked_groups.insert(message.group_id);
-            continue;
-          }
-          done.push_back(message.receipt_handle);
+        if (queue->fifo && blocked_groups.count(batch[i].group_id)) continue;
+        part.push_back(batch[i]);
+      }
+      if (part.empty()) continue;
+      invoker::InvokeRequest request;
+      request.function_name = function_name;
+      request.qualifier = qualifier;
+      request.payload =
+          Event(part, *queue, row.event_source_arn, context.region, context.account_id);
+      const invoker::InvokeResult result = context.invoker.Invoke(request);
+      std::optional<std::set<std::string>> failed;
+      if (result.status == invoker::InvokeStatus::kOk && result.function_error.empty()) {
+        failed.emplace();
+        if (row.report_batch_item_failures) {
+          std::set<std::string> ids;
+          for (const auto& message : part) ids.insert(message.message_id);
+          failed = ReportedFailures(result.payload, ids);
         }
       }
+      if (!failed) {
+        SetResult(context, mapping, "PROBLEM: Function call failed");
+        spdlog::debug("esm={} function={} batch of {} failed: {}", row.uuid, function_name,
+                      part.size(), result.error_type);
+        for (const auto& message : part) blocked_groups.insert(message.group_id);
+        continue;
+      }
       SetResult(context, mapping, "OK");
-    } else {
-      SetResult(context, mapping, "PROBLEM: Function call failed");
-      spdlog::debug("esm={} function={} batch of {} failed: {}", row.uuid, function_name,
-                    batch.size(), result.error_type);
+      for (const auto& message : part) {
+        const bool fails = failed->count(message.message_id) > 0 ||
+                           (queue->fifo && blocked_groups.count(message.group_id) > 0);
+        if (fails) {
+          if (queue->fifo) blocked_groups.insert(message.group_id);
+          continue;
+        }
+        done.push_back(message.receipt_handle);
+      }
     }
     if (!done.empty()) {
       try {
