@@ -107,6 +107,7 @@ int RunServeCommand(const ServeOptions& options, std::ostream& out, std::ostream
   // Queues and event-source mappings (migrations/0006_queues.sql); the poller starts below.
   auto queues = std::make_unique<store::QueueStore>(database.url);
   api_options.queues = queues.get();
+  durable->AttachQueues(queues.get());
   std::unique_ptr<triggers::EsmPoller> esm_poller;
   api_options.dead_letters = true;
   api_options.sync_interval = std::chrono::seconds(2);
@@ -181,6 +182,7 @@ int RunServeCommand(const ServeOptions& options, std::ostream& out, std::ostream
   api_server.reset();
   engine->Shutdown();
   durable->Attach(nullptr, nullptr);
+  durable->AttachQueues(nullptr);
   engine.reset();
   functions.reset();
   durable.reset();

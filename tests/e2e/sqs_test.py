@@ -517,6 +517,31 @@ class Sqs(unittest.TestCase):
             self.assertEqual(len(mine), 15)
         self.lam.delete_event_source_mapping(UUID=mapping['UUID'])
 
+    # ---- a queue as a Lambda async destination -------------------------------------------------
+
+    def test_queue_as_async_destination(self):
+        ok_url = self.sqs.create_queue(QueueName='on-success')['QueueUrl']
+        bad_url = self.sqs.create_queue(QueueName='on-failure')['QueueUrl']
+        self.consumer('dest_fn')
+        self.lam.put_function_event_invoke_config(
+            FunctionName='dest_fn', MaximumRetryAttempts=0, DestinationConfig={
+                'OnSuccess': {'Destination': self.arn('on-success')},
+                'OnFailure': {'Destination': self.arn('on-failure')}})
+        self.lam.invoke(FunctionName='dest_fn', InvocationType='Event',
+                        Payload=json.dumps({'Records': [{
+                            'messageId': 'm', 'body': 'fine', 'eventSource': 'x',
+                            'eventSourceARN': 'x', 'md5OfBody': 'x', 'messageAttributes': {},
+                            'attributes': {'ApproximateReceiveCount': '1'}}]}))
+        self.lam.invoke(FunctionName='dest_fn', InvocationType='Event',
+                        Payload=json.dumps({'not': 'records'}))
+        for url, condition in ((ok_url, 'Success'), (bad_url, 'RetriesExhausted')):
+            got = wait_until(lambda: self.sqs.receive_message(QueueUrl=url).get('Messages'),
+                             what='a record on ' + url)
+            record = json.loads(got[0]['Body'])
+            self.assertEqual(record['requestContext']['condition'], condition)
+            self.assertEqual(record['requestContext']['functionArn'],
+                             'arn:aws:lambda:us-east-1:000000000000:function:dest_fn:$LATEST')
+
 
 if __name__ == '__main__':
     BIN = os.path.abspath(sys.argv.pop(1))

@@ -1,5 +1,6 @@
 #include "store/queue_store.hpp"
 
+#include <openssl/evp.h>
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -457,6 +458,25 @@ VisibilityChange QueueStore::ChangeVisibility(int64_t queue_id, const std::strin
                      handle->receive_count, static_cast<int64_t>(visibility.count()));
     return VisibilityChange::kChanged;
   });
+}
+
+std::optional<std::string> QueueStore::SendToQueue(const std::string& queue_name,
+                                                   const std::string& body) {
+  const auto queue = GetQueue(queue_name);
+  if (!queue || queue->fifo) return std::nullopt;
+  NewMessage message;
+  message.body = body;
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  EVP_Digest(body.data(), body.size(), digest, &size, EVP_md5(), nullptr);
+  static const char* kHex = "0123456789abcdef";
+  for (unsigned int i = 0; i < size; ++i) {
+    message.md5_of_body.push_back(kHex[digest[i] >> 4]);
+    message.md5_of_body.push_back(kHex[digest[i] & 15]);
+  }
+  const auto it = queue->attributes.find("DelaySeconds");
+  if (it != queue->attributes.end()) message.delay_seconds = std::atoi(it->second.c_str());
+  return Send(queue->queue_id, false, {message}).at(0).message_id;
 }
 
 void QueueStore::Purge(int64_t queue_id) {

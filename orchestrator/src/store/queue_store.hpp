@@ -138,6 +138,9 @@ class QueueStore {
   std::vector<bool> Delete(int64_t queue_id, const std::vector<std::string>& receipt_handles);
   VisibilityChange ChangeVisibility(int64_t queue_id, const std::string& receipt_handle,
                                     std::chrono::milliseconds visibility);
+  // Sends `body` (no attributes) to the standard queue `queue_name`: Lambda destinations.
+  // Returns the message id, or nullopt when there is no such standard queue.
+  std::optional<std::string> SendToQueue(const std::string& queue_name, const std::string& body);
   void Purge(int64_t queue_id);
   // Deletes messages past their queue's MessageRetentionPeriod and expired dedup ids.
   void Sweep();
