@@ -1,8 +1,6 @@
 // The PostgreSQL queue store: visibility and receipt-handle generations, redrive to the
 // dead-letter queue, FIFO groups blocked while in flight, deduplication, concurrent receivers
 // that never share a message, and event-source-mapping rows.
-#include "store/queue_store.hpp"
-
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -12,6 +10,7 @@
 
 #include "pg_fixture.hpp"
 #include "store/migrate.hpp"
+#include "store/queue_store.hpp"
 
 namespace switchyard::orchestrator {
 namespace {
@@ -51,7 +50,8 @@ class QueueStoreTest : public testing::PgTest {
 
 TEST_F(QueueStoreTest, CreateIsIdempotentAndDeleteRemovesMessages) {
   bool created = false;
-  const auto first = queues->CreateQueue("q", false, {{"DelaySeconds", "0"}}, {{"t", "1"}}, &created);
+  const auto first =
+      queues->CreateQueue("q", false, {{"DelaySeconds", "0"}}, {{"t", "1"}}, &created);
   EXPECT_TRUE(created);
   const auto again = queues->CreateQueue("q", false, {}, {}, &created);
   EXPECT_FALSE(created);
@@ -139,7 +139,8 @@ TEST_F(QueueStoreTest, FifoGroupsAreBlockedWhileInFlight) {
 TEST_F(QueueStoreTest, FifoDeduplicatesWithinTheWindow) {
   const auto q = Create("q.fifo", true);
   const auto sent = queues->Send(q.queue_id, true, {Message("x", "g", "d1")});
-  const auto again = queues->Send(q.queue_id, true, {Message("y", "g", "d1"), Message("z", "g", "d2")});
+  const auto again =
+      queues->Send(q.queue_id, true, {Message("y", "g", "d1"), Message("z", "g", "d2")});
   EXPECT_EQ(again[0].message_id, sent[0].message_id);
   EXPECT_EQ(again[0].sequence_number, sent[0].sequence_number);
   EXPECT_NE(again[1].message_id, sent[0].message_id);

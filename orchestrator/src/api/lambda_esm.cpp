@@ -231,8 +231,8 @@ bool CheckTimeouts(const Context& context, const store::QueueRow& queue,
   const int64_t timeout = record->latest.config.timeout_seconds;
   if (visibility < timeout) {
     *error = InvalidParameter("Queue visibility timeout: " + std::to_string(visibility) +
-                              " seconds is less than Function timeout: " +
-                              std::to_string(timeout) + " seconds");
+                              " seconds is less than Function timeout: " + std::to_string(timeout) +
+                              " seconds");
     return false;
   }
   return true;
@@ -258,8 +258,8 @@ HttpResponse Create(const Context& context, const ApiCall& call) {
   if (!CheckQueue(context, row.event_source_arn, &queue, &error)) return error;
   if (!ReadSettings(doc, &row, &error)) return error;
   if (!CheckTimeouts(context, queue, row.function_arn, &error)) return error;
-  for (const auto& existing : context.queues.ListMappings(row.event_source_arn, row.function_arn,
-                                                          "", 1)) {
+  for (const auto& existing :
+       context.queues.ListMappings(row.event_source_arn, row.function_arn, "", 1)) {
     return RestJsonError(409, "ResourceConflictException",
                          "An event source mapping with SQS arn (\" " + row.event_source_arn +
                              " \") and function (\" " + row.function_arn +
@@ -346,17 +346,16 @@ void RegisterEventSourceMappings(Router& router, WorkPool& control, store::Queue
   auto context = std::make_shared<Context>(Context{queues, functions, region, account_id});
   auto add = [&](const char* method, const char* pattern, const char* operation,
                  HttpResponse (*handler)(const Context&, const ApiCall&)) {
-    router.AddRest(method, pattern, operation,
-                   [context, &control, handler](ApiCall call, Respond respond) {
-                     control.Post([context, handler, call = std::move(call),
-                                   respond = std::move(respond)] {
-                       try {
-                         respond(handler(*context, call));
-                       } catch (const std::exception& e) {
-                         respond(RestJsonError(500, "ServiceException", e.what(), "Service"));
-                       }
-                     });
-                   });
+    router.AddRest(
+        method, pattern, operation, [context, &control, handler](ApiCall call, Respond respond) {
+          control.Post([context, handler, call = std::move(call), respond = std::move(respond)] {
+            try {
+              respond(handler(*context, call));
+            } catch (const std::exception& e) {
+              respond(RestJsonError(500, "ServiceException", e.what(), "Service"));
+            }
+          });
+        });
   };
   add("POST", "/2015-03-31/event-source-mappings", "CreateEventSourceMapping", &Create);
   add("GET", "/2015-03-31/event-source-mappings", "ListEventSourceMappings", &List);

@@ -169,9 +169,12 @@ void ApiServer::Impl::Handle(HttpRequest request, Respond respond) {
   Router::Match match = router.Resolve(request);
   const Protocol protocol = match.call.protocol;
   const bool sqs_query = sqs && IsSqsQueryRequest(request);
+  const std::string* target = request.Header("x-amz-target");
+  const bool sqs_json = target && target->rfind("AmazonSQS.", 0) == 0;
   const std::string_view protocol_name =
-      sqs_query ? "sqs" : (protocol == Protocol::kJson10 ? "states" : "lambda");
-  std::string operation = sqs_query ? "SqsQuery" : (match.handler ? match.call.operation : "Unknown");
+      sqs_query || sqs_json ? "sqs" : (protocol == Protocol::kJson10 ? "states" : "lambda");
+  std::string operation =
+      sqs_query ? "SqsQuery" : (match.handler ? match.call.operation : "Unknown");
   Respond counted = [this, respond = std::move(respond), protocol_name,
                      operation = std::move(operation), request_id, received,
                      method = request.method](HttpResponse response) {

@@ -165,13 +165,26 @@ std::string XmlEscape(std::string_view text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      case '\r': out += "&#xD;"; break;
-      default: out.push_back(c);
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      case '\r':
+        out += "&#xD;";
+        break;
+      default:
+        out.push_back(c);
     }
   }
   return out;
@@ -209,8 +222,7 @@ std::optional<SqsError> Int(const Value& object, const char* name, std::optional
   if (value->IsInt64()) {
     number = value->GetInt64();
   } else if (!value->IsString() ||
-             !ParseInt64(std::string_view(value->GetString(), value->GetStringLength()),
-                         &number)) {
+             !ParseInt64(std::string_view(value->GetString(), value->GetStringLength()), &number)) {
     return InvalidParameterValue("Value " + Str(object, name).value_or("") + " for parameter " +
                                  name + " is invalid. Reason: must be an integer.");
   }
@@ -336,15 +348,15 @@ std::optional<SqsError> CheckAttributes(const std::map<std::string, std::string>
       }
     }
     if (name == "FifoQueue") {
-      if (!creating) return {{"InvalidAttributeName", "InvalidAttributeName",
-                              "Invalid attribute name: FifoQueue"}};
+      if (!creating)
+        return {
+            {"InvalidAttributeName", "InvalidAttributeName", "Invalid attribute name: FifoQueue"}};
       if (value != "true" && value != "false") return InvalidAttributeValue(name);
     }
     if ((name == "ContentBasedDeduplication" || name == "DeduplicationScope" ||
          name == "FifoThroughputLimit") &&
         !fifo) {
-      return {{"InvalidAttributeName", "InvalidAttributeName",
-               "Unknown Attribute " + name + "."}};
+      return {{"InvalidAttributeName", "InvalidAttributeName", "Unknown Attribute " + name + "."}};
     }
     if (name == "ContentBasedDeduplication" && value != "true" && value != "false") {
       return InvalidAttributeValue(name);
@@ -391,7 +403,8 @@ std::string QueueNameOfUrl(std::string_view url) {
 
 }  // namespace
 
-// ---- the implementation ---------------------------------------------------------------------------
+// ---- the implementation
+// ---------------------------------------------------------------------------
 
 struct SqsApi::Impl {
   store::QueueStore& store;
@@ -403,8 +416,8 @@ struct SqsApi::Impl {
     std::chrono::steady_clock::time_point until;
   };
   std::map<std::string, Cached> cache;  // Guarded by mu.
-  WorkPool* control = nullptr;       // set by Register
-  WorkPool* long_running = nullptr;  // set by Register
+  WorkPool* control = nullptr;          // set by Register
+  WorkPool* long_running = nullptr;     // set by Register
 
   Impl(store::QueueStore& s, std::string r, std::string a)
       : store(s), region(std::move(r)), account_id(std::move(a)) {}
@@ -501,12 +514,23 @@ struct SqsApi::Impl {
 namespace {
 
 const char* const kOperations[] = {
-    "CreateQueue",        "GetQueueUrl",        "ListQueues",
-    "DeleteQueue",        "GetQueueAttributes", "SetQueueAttributes",
-    "SendMessage",        "SendMessageBatch",   "ReceiveMessage",
-    "DeleteMessage",      "DeleteMessageBatch", "ChangeMessageVisibility",
-    "ChangeMessageVisibilityBatch", "PurgeQueue", "TagQueue",
-    "UntagQueue",         "ListQueueTags",
+    "CreateQueue",
+    "GetQueueUrl",
+    "ListQueues",
+    "DeleteQueue",
+    "GetQueueAttributes",
+    "SetQueueAttributes",
+    "SendMessage",
+    "SendMessageBatch",
+    "ReceiveMessage",
+    "DeleteMessage",
+    "DeleteMessageBatch",
+    "ChangeMessageVisibility",
+    "ChangeMessageVisibilityBatch",
+    "PurgeQueue",
+    "TagQueue",
+    "UntagQueue",
+    "ListQueueTags",
 };
 
 }  // namespace
@@ -600,7 +624,8 @@ Outcome SqsApi::Impl::ListQueues(const Value& request, const Context& context) {
   std::optional<int64_t> max;
   if (auto error = Int(request, "MaxResults", &max)) return *error;
   if (max && (*max < 1 || *max > 1000)) {
-    return InvalidValue("MaxResults", std::to_string(*max), "MaxResults must be between 1 and 1000.");
+    return InvalidValue("MaxResults", std::to_string(*max),
+                        "MaxResults must be between 1 and 1000.");
   }
   const std::string after = Str(request, "NextToken").value_or("");
   const int64_t limit = max.value_or(1000);
@@ -638,10 +663,13 @@ Outcome SqsApi::Impl::GetQueueAttributes(const Value& request, const Context& co
   if (auto* error = std::get_if<SqsError>(&found)) return *error;
   const store::QueueRow& queue = std::get<store::QueueRow>(found);
   std::vector<std::string> names = StrList(request, "AttributeNames");
-  static const std::set<std::string> kComputed = {
-      "All", "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
-      "ApproximateNumberOfMessagesDelayed", "CreatedTimestamp", "LastModifiedTimestamp",
-      "QueueArn"};
+  static const std::set<std::string> kComputed = {"All",
+                                                  "ApproximateNumberOfMessages",
+                                                  "ApproximateNumberOfMessagesNotVisible",
+                                                  "ApproximateNumberOfMessagesDelayed",
+                                                  "CreatedTimestamp",
+                                                  "LastModifiedTimestamp",
+                                                  "QueueArn"};
   bool all = false;
   for (const auto& name : names) {
     if (name == "All") all = true;
@@ -719,9 +747,9 @@ std::optional<store::NewMessage> SqsApi::Impl::Prepare(const store::QueueRow& qu
       return std::nullopt;
     }
     if (given->MemberCount() > 10) {
-      *error = InvalidParameterValue(
-          "Number of message attributes [" + std::to_string(given->MemberCount()) +
-          "] exceeds the allowed maximum [10].");
+      *error = InvalidParameterValue("Number of message attributes [" +
+                                     std::to_string(given->MemberCount()) +
+                                     "] exceeds the allowed maximum [10].");
       return std::nullopt;
     }
     for (const auto& member : given->GetObject()) {
@@ -751,8 +779,8 @@ std::optional<store::NewMessage> SqsApi::Impl::Prepare(const store::QueueRow& qu
       } else if (base == "String" || base == "Number") {
         const auto value = Str(member.value, "StringValue");
         if (!value) {
-          *error = InvalidParameterValue("The message attribute '" + name + "' with type '" +
-                                         base + "' must use field 'String'.");
+          *error = InvalidParameterValue("The message attribute '" + name + "' with type '" + base +
+                                         "' must use field 'String'.");
           return std::nullopt;
         }
         attribute.string_value = *value;
@@ -906,8 +934,8 @@ std::variant<std::vector<const Value*>, SqsError> BatchEntries(const Value& requ
                       "underscores. It can be at most 80 letters long."};
     }
     if (!ids.insert(id).second) {
-      return SqsError{"BatchEntryIdsNotDistinct",
-                      "AWS.SimpleQueueService.BatchEntryIdsNotDistinct", "Id " + id + " repeated."};
+      return SqsError{"BatchEntryIdsNotDistinct", "AWS.SimpleQueueService.BatchEntryIdsNotDistinct",
+                      "Id " + id + " repeated."};
     }
     out.push_back(&entry);
   }
@@ -1024,9 +1052,10 @@ Outcome SqsApi::Impl::ReceiveMessage(const Value& request, const Context& contex
   }
   const std::vector<std::string> attribute_names = StrList(request, "MessageAttributeNames");
   SqsError redrive_error;
-  const auto queue_redrive = queue.attributes.count("RedrivePolicy")
-                                 ? ParseRedrive(queue.attributes.at("RedrivePolicy"), &redrive_error)
-                                 : std::nullopt;
+  const auto queue_redrive =
+      queue.attributes.count("RedrivePolicy")
+          ? ParseRedrive(queue.attributes.at("RedrivePolicy"), &redrive_error)
+          : std::nullopt;
   const auto deadline =
       std::chrono::steady_clock::now() +
       std::chrono::seconds(wait.value_or(AttrInt(queue, "ReceiveMessageWaitTimeSeconds", 0)));
@@ -1034,10 +1063,10 @@ Outcome SqsApi::Impl::ReceiveMessage(const Value& request, const Context& contex
   // Long polling holds no connection while it waits: it sleeps until a send on this node or
   // the next poll, whichever comes first.
   for (;;) {
-    messages = store.Receive(queue.queue_id, queue.fifo, max.value_or(1),
-                             std::chrono::seconds(visibility.value_or(
-                                 AttrInt(queue, "VisibilityTimeout", 30))),
-                             queue_redrive);
+    messages = store.Receive(
+        queue.queue_id, queue.fifo, max.value_or(1),
+        std::chrono::seconds(visibility.value_or(AttrInt(queue, "VisibilityTimeout", 30))),
+        queue_redrive);
     const auto now = std::chrono::steady_clock::now();
     if (!messages.empty() || now >= deadline) break;
     store.WaitForSend(std::min(deadline, now + kPollInterval));
@@ -1061,8 +1090,7 @@ Outcome SqsApi::Impl::ReceiveMessage(const Value& request, const Context& contex
       if (WantsAttribute(system_names, "ApproximateReceiveCount"))
         attributes["ApproximateReceiveCount"] = std::to_string(message.receive_count);
       if (WantsAttribute(system_names, "ApproximateFirstReceiveTimestamp"))
-        attributes["ApproximateFirstReceiveTimestamp"] =
-            std::to_string(message.first_received_ms);
+        attributes["ApproximateFirstReceiveTimestamp"] = std::to_string(message.first_received_ms);
       if (queue.fifo) {
         char digits[32];
         std::snprintf(digits, sizeof digits, "%020lld",
@@ -1190,8 +1218,7 @@ Outcome SqsApi::Impl::ChangeMessageVisibility(const Value& request, const Contex
   return std::string("{}");
 }
 
-Outcome SqsApi::Impl::ChangeMessageVisibilityBatch(const Value& request,
-                                                   const Context& context) {
+Outcome SqsApi::Impl::ChangeMessageVisibilityBatch(const Value& request, const Context& context) {
   auto found = Queue(request, context);
   if (auto* error = std::get_if<SqsError>(&found)) return *error;
   auto entries = BatchEntries(request, "ChangeMessageVisibilityBatchRequestEntry");
@@ -1379,8 +1406,7 @@ void Unflatten(const std::vector<std::pair<std::string, std::string>>& pairs, Va
   }
 }
 
-void XmlValue(std::string& out, const std::string& operation, const char* key,
-              const Value& value);
+void XmlValue(std::string& out, const std::string& operation, const char* key, const Value& value);
 
 void XmlObject(std::string& out, const std::string& operation, const Value& object) {
   for (const auto& member : object.GetObject()) {
@@ -1397,8 +1423,7 @@ std::string Scalar(const Value& value) {
 
 // Renders one member of a JSON answer as the query protocol's XML (fixed depth: answers are
 // built above, never taken from the client).
-void XmlValue(std::string& out, const std::string& operation, const char* key,
-              const Value& value) {
+void XmlValue(std::string& out, const std::string& operation, const char* key, const Value& value) {
   const std::string name = key;
   auto element = [&](const std::string& tag, const std::string& text) {
     out += "<" + tag + ">" + text + "</" + tag + ">";
@@ -1412,8 +1437,7 @@ void XmlValue(std::string& out, const std::string& operation, const char* key,
       out += "</Message>";
     }
   } else if (name == "Successful" || name == "Failed") {
-    const std::string tag =
-        name == "Failed" ? "BatchResultErrorEntry" : operation + "ResultEntry";
+    const std::string tag = name == "Failed" ? "BatchResultErrorEntry" : operation + "ResultEntry";
     for (const auto& entry : value.GetArray()) {
       out += "<" + tag + ">";
       XmlObject(out, operation, entry);
@@ -1448,10 +1472,10 @@ HttpResponse XmlAnswer(const std::string& operation, const Outcome& outcome,
   if (const auto* error = std::get_if<SqsError>(&outcome)) {
     response.status = error->status;
     response.body = "<?xml version=\"1.0\"?><ErrorResponse xmlns=\"" + std::string(kXmlns) +
-                    "\"><Error><Type>" + (error->sender ? "Sender" : "Receiver") +
-                    "</Type><Code>" + XmlEscape(error->query_code) + "</Code><Message>" +
-                    XmlEscape(error->message) + "</Message><Detail/></Error><RequestId>" +
-                    request_id + "</RequestId></ErrorResponse>";
+                    "\"><Error><Type>" + (error->sender ? "Sender" : "Receiver") + "</Type><Code>" +
+                    XmlEscape(error->query_code) + "</Code><Message>" + XmlEscape(error->message) +
+                    "</Message><Detail/></Error><RequestId>" + request_id +
+                    "</RequestId></ErrorResponse>";
     return response;
   }
   rapidjson::Document doc;
@@ -1459,8 +1483,8 @@ HttpResponse XmlAnswer(const std::string& operation, const Outcome& outcome,
   doc.Parse(body.c_str(), body.size());
   std::string result;
   if (doc.IsObject()) XmlObject(result, operation, doc);
-  response.body = "<?xml version=\"1.0\"?><" + operation + "Response xmlns=\"" +
-                  std::string(kXmlns) + "\">";
+  response.body =
+      "<?xml version=\"1.0\"?><" + operation + "Response xmlns=\"" + std::string(kXmlns) + "\">";
   if (!result.empty() || operation == "ReceiveMessage" || operation == "ListQueues" ||
       operation == "GetQueueAttributes" || operation == "ListQueueTags") {
     response.body += "<" + operation + "Result>" + result + "</" + operation + "Result>";
@@ -1526,29 +1550,25 @@ void SqsApi::Register(Router& router, WorkPool& control, WorkPool& long_running)
   impl->long_running = &long_running;
   for (const char* operation : kOperations) {
     WorkPool* pool = std::string_view(operation) == "ReceiveMessage" ? &long_running : &control;
-    router.AddJson10(std::string("AmazonSQS.") + operation,
-                     [impl, pool, operation = std::string(operation)](ApiCall call,
-                                                                       Respond respond) {
-                       pool->Post([impl, operation, call = std::move(call),
-                                   respond = std::move(respond)] {
-                         rapidjson::Document doc;
-                         const std::string& body = call.request.body;
-                         doc.Parse(body.empty() ? "{}" : body.c_str(),
-                                   body.empty() ? 2 : body.size());
-                         if (doc.HasParseError() || !doc.IsObject()) {
-                           return respond(JsonAnswer(SqsError{
-                               "SerializationException", "SerializationException",
-                               "Unable to parse the request body as JSON"}));
-                         }
-                         Impl::Context context{HostOf(call.request), {}};
-                         try {
-                           respond(JsonAnswer(impl->Run(operation, doc, context)));
-                         } catch (const std::exception& e) {
-                           respond(JsonAnswer(SqsError{"InternalError", "InternalError",
-                                                       e.what(), 500, false}));
-                         }
-                       });
-                     });
+    router.AddJson10(
+        std::string("AmazonSQS.") + operation,
+        [impl, pool, operation = std::string(operation)](ApiCall call, Respond respond) {
+          pool->Post([impl, operation, call = std::move(call), respond = std::move(respond)] {
+            rapidjson::Document doc;
+            const std::string& body = call.request.body;
+            doc.Parse(body.empty() ? "{}" : body.c_str(), body.empty() ? 2 : body.size());
+            if (doc.HasParseError() || !doc.IsObject()) {
+              return respond(JsonAnswer(SqsError{"SerializationException", "SerializationException",
+                                                 "Unable to parse the request body as JSON"}));
+            }
+            Impl::Context context{HostOf(call.request), {}};
+            try {
+              respond(JsonAnswer(impl->Run(operation, doc, context)));
+            } catch (const std::exception& e) {
+              respond(JsonAnswer(SqsError{"InternalError", "InternalError", e.what(), 500, false}));
+            }
+          });
+        });
   }
 }
 
@@ -1573,31 +1593,32 @@ void SqsApi::HandleQuery(HttpRequest request, Respond respond) {
   for (const auto& [key, value] : pairs) {
     if (key == "Action") operation = value;
   }
-  const bool known = std::find(std::begin(kOperations), std::end(kOperations), operation) !=
-                     std::end(kOperations);
+  const bool known =
+      std::find(std::begin(kOperations), std::end(kOperations), operation) != std::end(kOperations);
   // ReceiveMessage may wait 20 s: the long-running pool, as for the JSON protocol.
   auto job = [impl, operation, known, pairs = std::move(pairs),
               context = Impl::Context{HostOf(request), PathQueue(request.path)},
               respond = std::move(respond)] {
     const std::string request_id = NewRequestId();
     if (operation.empty()) {
-      return respond(XmlAnswer("Unknown", SqsError{"MissingAction", "MissingAction",
-                                                   "No action was supplied with this request."},
-                               request_id));
+      return respond(XmlAnswer(
+          "Unknown",
+          SqsError{"MissingAction", "MissingAction", "No action was supplied with this request."},
+          request_id));
     }
     if (!known) {
-      return respond(XmlAnswer(operation, SqsError{"InvalidAction", "InvalidAction",
-                                                   "The action " + operation +
-                                                       " is not valid for this endpoint."},
-                               request_id));
+      return respond(
+          XmlAnswer(operation,
+                    SqsError{"InvalidAction", "InvalidAction",
+                             "The action " + operation + " is not valid for this endpoint."},
+                    request_id));
     }
     rapidjson::Document doc;
     Unflatten(pairs, doc, doc.GetAllocator(), true);
     try {
       respond(XmlAnswer(operation, impl->Run(operation, doc, context), request_id));
     } catch (const std::exception& e) {
-      respond(XmlAnswer(operation, SqsError{"InternalError", "InternalError", e.what(), 500,
-                                            false},
+      respond(XmlAnswer(operation, SqsError{"InternalError", "InternalError", e.what(), 500, false},
                         request_id));
     }
   };

@@ -240,8 +240,8 @@ bool ParseInt(std::string_view text, int64_t* out) {
 }  // namespace
 
 std::string EncodeReceiptHandle(const ReceiptHandle& handle) {
-  return "sy1:" + std::to_string(handle.queue_id) + ":" + std::to_string(handle.message_seq) +
-         ":" + std::to_string(handle.receive_count);
+  return "sy1:" + std::to_string(handle.queue_id) + ":" + std::to_string(handle.message_seq) + ":" +
+         std::to_string(handle.receive_count);
 }
 
 std::optional<ReceiptHandle> DecodeReceiptHandle(const std::string& text) {
@@ -285,8 +285,8 @@ std::optional<QueueRow> QueueStore::GetQueue(const std::string& name) const {
   });
 }
 
-std::vector<std::string> QueueStore::ListQueues(const std::string& prefix,
-                                                const std::string& after, int64_t limit) const {
+std::vector<std::string> QueueStore::ListQueues(const std::string& prefix, const std::string& after,
+                                                int64_t limit) const {
   return pool_->Transact([&](pqxx::work& tx) {
     std::vector<std::string> names;
     for (const auto& row : tx.exec_prepared("qs_list_queues", prefix, after, limit)) {
@@ -360,10 +360,9 @@ std::vector<SentMessage> QueueStore::Send(int64_t queue_id, bool fifo,
       delays.push_back(message.delay_seconds);
     }
     if (inserted.empty()) return out;
-    pqxx::result rows = tx.exec_prepared("qs_insert_messages", queue_id, TextArray(ids),
-                                         TextArray(bodies), TextArray(attrs), TextArray(md5s),
-                                         TextArray(md5as), TextArray(groups), TextArray(dedups),
-                                         IntArray(delays));
+    pqxx::result rows = tx.exec_prepared(
+        "qs_insert_messages", queue_id, TextArray(ids), TextArray(bodies), TextArray(attrs),
+        TextArray(md5s), TextArray(md5as), TextArray(groups), TextArray(dedups), IntArray(delays));
     std::map<std::string, int64_t> seq_of;
     for (const auto& row : rows) seq_of[Text(row[0])] = row[1].as<int64_t>();
     for (std::size_t index : inserted) {
@@ -454,8 +453,8 @@ VisibilityChange QueueStore::ChangeVisibility(int64_t queue_id, const std::strin
                                           handle->receive_count);
     if (state.empty() || !state[0][0].as<bool>()) return VisibilityChange::kInvalidHandle;
     if (!state[0][1].as<bool>()) return VisibilityChange::kNotInFlight;
-    tx.exec_prepared("qs_change_visibility", queue_id, handle->message_seq,
-                     handle->receive_count, static_cast<int64_t>(visibility.count()));
+    tx.exec_prepared("qs_change_visibility", queue_id, handle->message_seq, handle->receive_count,
+                     static_cast<int64_t>(visibility.count()));
     return VisibilityChange::kChanged;
   });
 }
@@ -480,8 +479,7 @@ std::optional<std::string> QueueStore::SendToQueue(const std::string& queue_name
 }
 
 void QueueStore::Purge(int64_t queue_id) {
-  pool_->Transact(
-      [&](pqxx::work& tx) { tx.exec_prepared("qs_delete_queue_messages", queue_id); });
+  pool_->Transact([&](pqxx::work& tx) { tx.exec_prepared("qs_delete_queue_messages", queue_id); });
 }
 
 void QueueStore::Sweep() {
@@ -499,11 +497,10 @@ void QueueStore::WaitForSend(std::chrono::steady_clock::time_point until) {
 
 void QueueStore::PutMapping(const MappingRow& row) {
   pool_->Transact([&](pqxx::work& tx) {
-    tx.exec_prepared("qs_put_mapping", row.uuid, row.event_source_arn, row.function_arn,
-                     row.enabled, row.batch_size, row.batching_window, row.max_concurrency,
-                     row.report_batch_item_failures,
-                     row.last_result.empty() ? std::string("No records processed")
-                                             : row.last_result);
+    tx.exec_prepared(
+        "qs_put_mapping", row.uuid, row.event_source_arn, row.function_arn, row.enabled,
+        row.batch_size, row.batching_window, row.max_concurrency, row.report_batch_item_failures,
+        row.last_result.empty() ? std::string("No records processed") : row.last_result);
   });
 }
 

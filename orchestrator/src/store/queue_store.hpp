@@ -126,7 +126,8 @@ class QueueStore {
 
   // Inserts the messages in one transaction. FIFO messages with a deduplication id seen in the
   // last five minutes are not inserted; their entry answers with the first message's id.
-  std::vector<SentMessage> Send(int64_t queue_id, bool fifo, const std::vector<NewMessage>& messages);
+  std::vector<SentMessage> Send(int64_t queue_id, bool fifo,
+                                const std::vector<NewMessage>& messages);
   // Claims up to `max` visible messages for `visibility`. FIFO: in order of sending, skipping
   // every group that has a message in flight or delayed. With `redrive`, messages already
   // received max_receive_count times move to the dead-letter queue instead (when it exists).

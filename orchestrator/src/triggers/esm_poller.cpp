@@ -86,8 +86,7 @@ std::string Event(const std::vector<store::ReceivedMessage>& batch, const store:
     W(w, "ApproximateFirstReceiveTimestamp", std::to_string(message.first_received_ms));
     if (queue.fifo) {
       char digits[32];
-      std::snprintf(digits, sizeof digits, "%020lld",
-                    static_cast<long long>(message.message_seq));
+      std::snprintf(digits, sizeof digits, "%020lld", static_cast<long long>(message.message_seq));
       W(w, "SequenceNumber", digits);
       W(w, "MessageGroupId", message.group_id);
       W(w, "MessageDeduplicationId", message.dedup_id);
@@ -264,8 +263,8 @@ void Poll(PollContext context, EsmPoller::Mapping& mapping) {
       for (;;) {
         auto more = context.queues.Receive(
             queue->queue_id, queue->fifo,
-            std::min<int64_t>(receive_size - static_cast<int64_t>(batch.size()), 10000),
-            visibility, redrive);
+            std::min<int64_t>(receive_size - static_cast<int64_t>(batch.size()), 10000), visibility,
+            redrive);
         for (auto& message : more) batch.push_back(std::move(message));
         if (static_cast<int64_t>(batch.size()) >= batch_size || window.count() == 0 ||
             Clock::now() - started >= window || mapping.stop) {
@@ -290,8 +289,7 @@ void Poll(PollContext context, EsmPoller::Mapping& mapping) {
     std::set<std::string> blocked_groups;  // FIFO: groups with a failed message in this receive
     for (std::size_t first = 0; first < batch.size();
          first += static_cast<std::size_t>(batch_size)) {
-      const std::size_t last =
-          std::min(batch.size(), first + static_cast<std::size_t>(batch_size));
+      const std::size_t last = std::min(batch.size(), first + static_cast<std::size_t>(batch_size));
       std::vector<store::ReceivedMessage> part;
       for (std::size_t i = first; i < last; ++i) {
         // FIFO: a group's later messages wait for its failed one (order within the group).
@@ -384,12 +382,11 @@ void EsmPoller::Supervise() {
           mapping->queue = std::move(queue);
         }
         if (mapping->threads.empty()) {
-          const int64_t threads = std::min(
-              row.max_concurrency > 0 ? row.max_concurrency : kDefaultConcurrency,
-              kMaxThreadsPerMapping);
+          const int64_t threads =
+              std::min(row.max_concurrency > 0 ? row.max_concurrency : kDefaultConcurrency,
+                       kMaxThreadsPerMapping);
           for (int64_t i = 0; i < threads; ++i) {
-            mapping->threads.emplace_back(
-                [context, m = mapping.get()] { Poll(context, *m); });
+            mapping->threads.emplace_back([context, m = mapping.get()] { Poll(context, *m); });
           }
         }
       }
