@@ -26,6 +26,7 @@
 #include "switchyard/orchestrator/cli.hpp"
 #include "switchyard/orchestrator/engine.hpp"
 #include "triggers/esm_poller.hpp"
+#include "triggers/sqs_task_backend.hpp"
 
 namespace switchyard::orchestrator {
 
@@ -109,6 +110,7 @@ int RunServeCommand(const ServeOptions& options, std::ostream& out, std::ostream
   api_options.queues = queues.get();
   durable->AttachQueues(queues.get());
   std::unique_ptr<triggers::EsmPoller> esm_poller;
+  triggers::SqsTaskBackend sqs_tasks(*queues);  // Task states on arn:aws:states:::sqs:...
   api_options.dead_letters = true;
   api_options.sync_interval = std::chrono::seconds(2);
   api_options.code_store = options.functions_store;
@@ -128,6 +130,7 @@ int RunServeCommand(const ServeOptions& options, std::ostream& out, std::ostream
     engine_options.database_url = database.url;
     engine_options.migrate = false;  // done above
     engine_options.invoker = functions.get();
+    engine_options.service_backend = &sqs_tasks;
     engine_options.retention =
         std::chrono::seconds(static_cast<int64_t>(options.retention_days * 24 * 3600));
     engine_options.observer = &metrics;

@@ -542,6 +542,57 @@ class Sqs(unittest.TestCase):
             self.assertEqual(record['requestContext']['functionArn'],
                              'arn:aws:lambda:us-east-1:000000000000:function:dest_fn:$LATEST')
 
+    # ---- Step Functions' sqs:sendMessage ----------------------------------------------------------
+
+    def test_task_states_send_to_a_queue(self):
+        url = self.sqs.create_queue(QueueName='from-states')['QueueUrl']
+        sfn = self.server.client('stepfunctions')
+        definition = {'StartAt': 'Send', 'States': {
+            'Send': {'Type': 'Task', 'Resource': 'arn:aws:states:::sqs:sendMessage',
+                     'Parameters': {'QueueUrl': url, 'MessageBody': {'order.$': '$.order'}},
+                     'ResultSelector': {'id.$': '$.MessageId', 'md5.$': '$.MD5OfMessageBody'},
+                     'ResultPath': '$.sent', 'Next': 'Wait'},
+            'Wait': {'Type': 'Task',
+                     'Resource': 'arn:aws:states:::sqs:sendMessage.waitForTaskToken',
+                     'Parameters': {'QueueUrl': url,
+                                    'MessageBody': {'token.$': '$$.Task.Token'}},
+                     'ResultPath': '$.approval', 'End': True}}}
+        machine = sfn.create_state_machine(
+            name='sender', roleArn='arn:aws:iam::000000000000:role/r',
+            definition=json.dumps(definition))['stateMachineArn']
+        execution = sfn.start_execution(stateMachineArn=machine,
+                                        input=json.dumps({'order': 7}))['executionArn']
+        got = []
+
+        def two_messages():
+            for m in self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get(
+                    'Messages', []):
+                got.append(json.loads(m['Body']))
+                self.sqs.delete_message(QueueUrl=url, ReceiptHandle=m['ReceiptHandle'])
+            return len(got) >= 2
+        wait_until(two_messages, what='the two messages of the state machine')
+        self.assertEqual(got[0], {'order': 7})
+        sfn.send_task_success(taskToken=got[1]['token'], output=json.dumps({'ok': True}))
+        wait_until(lambda: sfn.describe_execution(executionArn=execution)['status'] != 'RUNNING',
+                   what='the execution to end')
+        described = sfn.describe_execution(executionArn=execution)
+        self.assertEqual(described['status'], 'SUCCEEDED')
+        output = json.loads(described['output'])
+        self.assertEqual(output['approval'], {'ok': True})
+        self.assertEqual(len(output['sent']['md5']), 32)
+        # A queue that does not exist fails the task with SQS's error.
+        bad = sfn.create_state_machine(
+            name='sender-bad', roleArn='arn:aws:iam::000000000000:role/r',
+            definition=json.dumps({'StartAt': 'S', 'States': {'S': {
+                'Type': 'Task', 'Resource': 'arn:aws:states:::sqs:sendMessage',
+                'Parameters': {'QueueUrl': url + '-absent', 'MessageBody': 'x'},
+                'End': True}}}))['stateMachineArn']
+        failed = sfn.start_execution(stateMachineArn=bad)['executionArn']
+        wait_until(lambda: sfn.describe_execution(executionArn=failed)['status'] != 'RUNNING',
+                   what='the failing execution to end')
+        self.assertEqual(sfn.describe_execution(executionArn=failed)['error'],
+                         'SQS.QueueDoesNotExistException')
+
 
 if __name__ == '__main__':
     BIN = os.path.abspath(sys.argv.pop(1))

@@ -459,23 +459,71 @@ VisibilityChange QueueStore::ChangeVisibility(int64_t queue_id, const std::strin
   });
 }
 
-std::optional<std::string> QueueStore::SendToQueue(const std::string& queue_name,
-                                                   const std::string& body) {
-  const auto queue = GetQueue(queue_name);
-  if (!queue || queue->fifo) return std::nullopt;
-  NewMessage message;
-  message.body = body;
+namespace {
+
+std::string DigestHex(const std::string& data, const EVP_MD* md) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int size = 0;
-  EVP_Digest(body.data(), body.size(), digest, &size, EVP_md5(), nullptr);
+  EVP_Digest(data.data(), data.size(), digest, &size, md, nullptr);
   static const char* kHex = "0123456789abcdef";
+  std::string out;
   for (unsigned int i = 0; i < size; ++i) {
-    message.md5_of_body.push_back(kHex[digest[i] >> 4]);
-    message.md5_of_body.push_back(kHex[digest[i] & 15]);
+    out.push_back(kHex[digest[i] >> 4]);
+    out.push_back(kHex[digest[i] & 15]);
   }
-  const auto it = queue->attributes.find("DelaySeconds");
-  if (it != queue->attributes.end()) message.delay_seconds = std::atoi(it->second.c_str());
-  return Send(queue->queue_id, false, {message}).at(0).message_id;
+  return out;
+}
+
+}  // namespace
+
+QueueStore::QuickSend QueueStore::SendToQueue(const std::string& queue_name,
+                                              const std::string& body, const std::string& group_id,
+                                              const std::string& dedup_id) {
+  QuickSend out;
+  const auto queue = GetQueue(queue_name);
+  if (!queue) {
+    out.error = "QueueDoesNotExist";
+    out.message = "The specified queue does not exist.";
+    return out;
+  }
+  if (body.empty()) {
+    out.error = "MissingParameter";
+    out.message = "The request must contain the parameter MessageBody.";
+    return out;
+  }
+  NewMessage message;
+  message.body = body;
+  message.md5_of_body = DigestHex(body, EVP_md5());
+  const auto attribute = [&](const char* name) {
+    const auto it = queue->attributes.find(name);
+    return it == queue->attributes.end() ? std::string() : it->second;
+  };
+  message.delay_seconds = std::atoi(attribute("DelaySeconds").c_str());
+  out.fifo = queue->fifo;
+  if (queue->fifo) {
+    if (group_id.empty()) {
+      out.error = "MissingParameter";
+      out.message = "The request must contain the parameter MessageGroupId.";
+      return out;
+    }
+    message.group_id = group_id;
+    message.dedup_id = dedup_id;
+    if (dedup_id.empty()) {
+      if (attribute("ContentBasedDeduplication") != "true") {
+        out.error = "InvalidParameterValue";
+        out.message =
+            "The queue should either have ContentBasedDeduplication enabled or "
+            "MessageDeduplicationId provided explicitly";
+        return out;
+      }
+      message.dedup_id = DigestHex(body, EVP_sha256());
+    }
+  }
+  const SentMessage sent = Send(queue->queue_id, queue->fifo, {message}).at(0);
+  out.message_id = sent.message_id;
+  out.sequence_number = sent.sequence_number;
+  out.md5_of_body = message.md5_of_body;
+  return out;
 }
 
 void QueueStore::Purge(int64_t queue_id) {

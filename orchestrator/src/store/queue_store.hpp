@@ -139,9 +139,18 @@ class QueueStore {
   std::vector<bool> Delete(int64_t queue_id, const std::vector<std::string>& receipt_handles);
   VisibilityChange ChangeVisibility(int64_t queue_id, const std::string& receipt_handle,
                                     std::chrono::milliseconds visibility);
-  // Sends `body` (no attributes) to the standard queue `queue_name`: Lambda destinations.
-  // Returns the message id, or nullopt when there is no such standard queue.
-  std::optional<std::string> SendToQueue(const std::string& queue_name, const std::string& body);
+  // Sends `body` (no attributes) to `queue_name` (Lambda destinations, Step Functions' sqs:
+  // sendMessage). FIFO queues need group_id, and dedup_id unless ContentBasedDeduplication.
+  struct QuickSend {
+    std::string error;    // "" | "QueueDoesNotExist" | "MissingParameter" | "InvalidParameterValue"
+    std::string message;  // the error's text
+    std::string message_id;
+    std::string md5_of_body;
+    int64_t sequence_number = 0;  // FIFO only
+    bool fifo = false;
+  };
+  QuickSend SendToQueue(const std::string& queue_name, const std::string& body,
+                        const std::string& group_id = {}, const std::string& dedup_id = {});
   void Purge(int64_t queue_id);
   // Deletes messages past their queue's MessageRetentionPeriod and expired dedup ids.
   void Sweep();
