@@ -45,8 +45,8 @@ void DurableFunctions::Deliver(const invoker::AsyncDelivery& delivery) {
     failure = started.error().error + ": " + started.error().cause;
   } else if (destination.rfind("arn:aws:sqs:", 0) == 0 && queues_.load()) {
     try {
-      const auto sent = queues_.load()->SendToQueue(
-          destination.substr(destination.rfind(':') + 1), delivery.record);
+      const auto sent = queues_.load()->SendToQueue(destination.substr(destination.rfind(':') + 1),
+                                                    delivery.record);
       if (sent.error.empty() && !sent.fifo) return;
       failure = sent.fifo ? "a FIFO queue cannot be a destination: " + destination
                           : sent.error + ": " + sent.message;
