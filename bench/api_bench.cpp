@@ -5,7 +5,8 @@
 //   api_bench PORT CLIENTS
 // then one command per stdin line, "TARGET SECONDS" (TARGET: ping | start | invoke), answered
 // with one JSON line {"target","requests","errors","seconds","rps","p50_ms","p99_ms"}.
-// `start` needs STATE_MACHINE_ARN and `invoke` FUNCTION_NAME in the environment.
+// `start` needs STATE_MACHINE_ARN, `invoke` FUNCTION_NAME and `url` (GET of a function URL,
+// bench/run_url_bench) URL_ID in the environment.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -44,6 +45,11 @@ int Connect(int port) {
 
 std::string Request(const std::string& target) {
   if (target == "ping") return "GET /ping HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  if (target == "url") {
+    const char* id = std::getenv("URL_ID");
+    return std::string("GET /lambda-url/") + (id ? id : "") +
+           "/bench?x=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: api_bench\r\n\r\n";
+  }
   std::string body, head;
   if (target == "start") {
     const char* arn = std::getenv("STATE_MACHINE_ARN");

@@ -105,6 +105,10 @@ int Agent(const std::string& url) {
   orch::EngineOptions options;
   options.database_url = url;
   options.max_tasks_in_flight = 256;
+  // Tuning experiments: BENCH_DECISION_THREADS (default: the engine's own default).
+  if (const char* threads = std::getenv("BENCH_DECISION_THREADS")) {
+    options.decision_threads = std::atoi(threads);
+  }
   std::unique_ptr<orch::Engine> engine = orch::Engine::Create(options);
   engine->RegisterNative("noop",
                          [](const std::string& payload, const switchyard::invoker::NativeContext&) {

@@ -274,6 +274,31 @@ struct Invoker::Impl {
     return arn;
   }
 
+  // Lambda puts /opt/bin on PATH, /opt/lib on LD_LIBRARY_PATH, /opt/python (and its
+  // site-packages) on the Python path and /opt/nodejs/node_modules on NODE_PATH; without a
+  // private /opt the same variables point into the merged layer directory.
+  static void AddLayerVariables(const std::string& dir, std::map<std::string, std::string>* env) {
+    namespace fs = std::filesystem;
+    (*env)["PATH"] = "/usr/local/bin:/usr/bin/:/bin:" + dir + "/bin:/opt/bin";
+    (*env)["LD_LIBRARY_PATH"] = "/usr/local/lib:/usr/lib:/lib:" + dir + "/lib:/opt/lib";
+    std::string python = dir + "/python";
+    std::string node = dir + "/nodejs/node_modules";
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(dir + "/python/lib", ec)) {
+      const std::string name = entry.path().filename().string();
+      if (name.rfind("python3", 0) == 0) python += ":" + entry.path().string() + "/site-packages";
+    }
+    for (const auto& entry : fs::directory_iterator(dir + "/nodejs", ec)) {
+      const std::string name = entry.path().filename().string();
+      if (name.rfind("node", 0) == 0 && name != "node_modules") {
+        node += ":" + entry.path().string() + "/node_modules";
+      }
+    }
+    (*env)["PYTHONPATH"] = python;
+    (*env)["NODE_PATH"] = node;
+    (*env)["SWITCHYARD_LAYERS_DIR"] = dir;
+  }
+
   EnvironmentSpec SpecFor(const FunctionVersion& fv, bool provisioned) const {
     const FunctionConfig& config = fv.config;
     EnvironmentSpec spec;
@@ -298,6 +323,7 @@ struct Invoker::Impl {
         {"LD_LIBRARY_PATH", "/usr/local/lib:/usr/lib:/lib:/opt/lib"},
     };
     if (config.runtime.rfind("python", 0) == 0) env["PYTHONUNBUFFERED"] = "1";
+    if (!config.layers_dir.empty()) AddLayerVariables(config.layers_dir, &env);
     for (const auto& [key, value] : config.environment) env[key] = value;
     env["_HANDLER"] = config.handler;
     env["LAMBDA_TASK_ROOT"] = config.code_dir;

@@ -16,6 +16,7 @@
 
 #include "api/metrics.hpp"
 #include "api/server.hpp"
+#include "engine/scheduler.hpp"
 #include "logging.hpp"
 #include "serve_functions.hpp"
 #include "store/database.hpp"
@@ -111,6 +112,8 @@ int RunServeCommand(const ServeOptions& options, std::ostream& out, std::ostream
   durable->AttachQueues(queues.get());
   std::unique_ptr<triggers::EsmPoller> esm_poller;
   triggers::SqsTaskBackend sqs_tasks(*queues);  // Task states on arn:aws:states:::sqs:...
+  api_options.url_registry = &durable->urls();
+  api_options.layer_registry = &durable->layers();
   api_options.dead_letters = true;
   api_options.sync_interval = std::chrono::seconds(2);
   api_options.code_store = options.functions_store;
@@ -125,6 +128,9 @@ int RunServeCommand(const ServeOptions& options, std::ostream& out, std::ostream
   };
   auto functions = std::make_unique<invoker::Invoker>(std::move(invoker_options));
   std::unique_ptr<Engine> engine;
+  // EventBridge Scheduler: the API's rows and this node's firing loop (engine/scheduler.hpp).
+  std::unique_ptr<store::ScheduleStore> schedules;
+  std::unique_ptr<Scheduler> scheduler;
   try {
     EngineOptions engine_options;
     engine_options.database_url = database.url;
@@ -145,6 +151,8 @@ int RunServeCommand(const ServeOptions& options, std::ostream& out, std::ostream
     api_options.invoker = functions.get();
     api_options.engine = engine.get();
     api_options.metrics = &metrics;
+    schedules = std::make_unique<store::ScheduleStore>(database.url);
+    api_options.schedules = schedules.get();
     api_server = std::make_unique<api::ApiServer>(api_options);
     durable->Attach(functions.get(), engine.get());
     api_server->Start(out);
@@ -153,9 +161,15 @@ int RunServeCommand(const ServeOptions& options, std::ostream& out, std::ostream
     esm_poller = std::make_unique<triggers::EsmPoller>(*queues, *functions, api_options.region,
                                                        api_options.account_id);
     esm_poller->Start();  // and queues may feed them
+    SchedulerOptions scheduler_options;
+    scheduler_options.database_url = database.url;
+    scheduler_options.engine = engine.get();
+    scheduler = std::make_unique<Scheduler>(std::move(scheduler_options));
+    scheduler->Start();
   } catch (const std::exception& e) {
     err << "switchyard serve: " << e.what() << "\n";
     api_server.reset();
+    scheduler.reset();
     if (engine) engine->Shutdown();
     engine.reset();
     if (database.cluster) database.cluster->Stop();
@@ -183,6 +197,7 @@ int RunServeCommand(const ServeOptions& options, std::ostream& out, std::ostream
   esm_poller.reset();
   api_server->Stop();
   api_server.reset();
+  scheduler.reset();
   engine->Shutdown();
   durable->Attach(nullptr, nullptr);
   durable->AttachQueues(nullptr);

@@ -12,7 +12,9 @@ namespace switchyard::orchestrator {
 DurableFunctions::DurableFunctions(const std::string& database_url, const std::string& node_id,
                                    invoker::InvokerOptions* options)
     : registry_(std::make_unique<store::PgFunctionRegistry>(database_url)),
-      queue_(std::make_shared<store::PgEventQueue>(database_url, node_id)) {
+      queue_(std::make_shared<store::PgEventQueue>(database_url, node_id)),
+      urls_(std::make_unique<store::PgUrlRegistry>(database_url)),
+      layers_(std::make_unique<store::PgLayerRegistry>(database_url)) {
   options->event_queue = queue_;
   options->async_sink = [this](const invoker::AsyncDelivery& delivery) { Deliver(delivery); };
   if (const char* base = std::getenv("SWITCHYARD_ASYNC_RETRY_BASE_MS"); base && *base) {

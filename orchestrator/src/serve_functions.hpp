@@ -9,6 +9,7 @@
 #include <string>
 
 #include "store/function_store.hpp"
+#include "store/url_layer_store.hpp"
 #include "switchyard/invoker/invoker.hpp"
 
 namespace switchyard::orchestrator::store {
@@ -40,10 +41,14 @@ class DurableFunctions {
 
   store::PgFunctionRegistry& registry() { return *registry_; }
   store::PgEventQueue& queue() { return *queue_; }
+  store::PgUrlRegistry& urls() { return *urls_; }
+  store::PgLayerRegistry& layers() { return *layers_; }
 
  private:
   std::unique_ptr<store::PgFunctionRegistry> registry_;
   std::shared_ptr<store::PgEventQueue> queue_;
+  std::unique_ptr<store::PgUrlRegistry> urls_;
+  std::unique_ptr<store::PgLayerRegistry> layers_;
   std::atomic<invoker::Invoker*> invoker_{nullptr};
   std::atomic<Engine*> engine_{nullptr};
   std::atomic<store::QueueStore*> queues_{nullptr};

@@ -792,5 +792,35 @@ TEST_F(EnginePgTest, ClaimTasksNeverClaimsMoreThanItsLimit) {
   EXPECT_EQ(store::ClaimTasks(tx, "live-node", 1000, 4).size(), 2u);
 }
 
+TEST_F(EnginePgTest, MillisUntilDueIsNoneOnAnEmptyQueueAndNeverNegative) {
+  // An empty queue must answer "nothing waits", not "due now": the claim and timer loops sleep
+  // until the poll interval on it (a 0 here made idle engines poll without pause).
+  auto engine = NewEngine([&] {
+    EngineOptions options = Options();
+    options.run_workers = false;  // nothing claims but this test
+    return options;
+  }());
+  pqxx::connection connection(url_);
+  {
+    pqxx::work tx(connection);
+    EXPECT_EQ(store::MillisUntilDue(tx, true), std::nullopt);
+    EXPECT_EQ(store::MillisUntilDue(tx, false), std::nullopt);
+  }
+  std::vector<store::WorkItem> items;
+  for (const char* kind : {store::kWorkTask, store::kWorkTimer}) {
+    store::WorkItem item;
+    item.execution_id = 1;
+    item.kind = kind;
+    item.key = "k";
+    item.payload = "{}";
+    item.due_at = 0;  // long overdue
+    items.push_back(std::move(item));
+  }
+  pqxx::work tx(connection);
+  store::EnqueueWork(tx, items);
+  EXPECT_EQ(store::MillisUntilDue(tx, true), 0);
+  EXPECT_EQ(store::MillisUntilDue(tx, false), 0);
+}
+
 }  // namespace
 }  // namespace switchyard::orchestrator

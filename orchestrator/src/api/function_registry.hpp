@@ -22,8 +22,17 @@ namespace switchyard::orchestrator::api {
 
 inline constexpr const char* kLatestVersion = "$LATEST";
 
+// One entry of a function's Layers: a layer version ARN and its package size.
+struct LayerRef {
+  std::string arn;  // arn:aws:lambda:<region>:<account>:layer:<name>:<version>
+  int64_t code_size = 0;
+  std::string code_sha256;    // of the layer's package
+  int64_t unzipped_size = 0;  // counts in the function's 250 MB
+};
+
 struct FunctionVersionRecord {
   invoker::FunctionConfig config;
+  std::vector<LayerRef> layers;          // in order; later layers' files win (Lambda's /opt)
   std::string version = kLatestVersion;  // "$LATEST" | "1" | "2" ...
   std::string role;
   std::string code_sha256;    // base64 of the SHA-256 of the deployment package

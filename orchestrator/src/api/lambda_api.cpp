@@ -347,6 +347,18 @@ std::string LambdaApi::ConfigurationJson(const FunctionVersionRecord& version,
   WriteString(w, "LastModified", version.last_modified);
   WriteString(w, "CodeSha256", version.code_sha256);
   WriteString(w, "Version", version.version);
+  if (!version.layers.empty()) {
+    w.Key("Layers");
+    w.StartArray();
+    for (const LayerRef& layer : version.layers) {
+      w.StartObject();
+      WriteString(w, "Arn", layer.arn);
+      w.Key("CodeSize");
+      w.Int64(layer.code_size);
+      w.EndObject();
+    }
+    w.EndArray();
+  }
   if (!config.environment.empty()) {
     w.Key("Environment");
     w.StartObject();
@@ -519,6 +531,7 @@ bool LambdaApi::LoadCode(const std::string& name, const void* code_json, Code* c
 std::string LambdaApi::Install(const FunctionRecord& record) {
   invoker::FunctionConfig config = record.latest.config;
   config.reserved_concurrency = record.reserved_concurrency;
+  if (std::string reason = PrepareLayers(record.latest, &config); !reason.empty()) return reason;
   return invoker_.RegisterFunction(config);
 }
 
@@ -550,7 +563,8 @@ HttpResponse LambdaApi::CreateFunction(const ApiCall& call) {
   std::string name;
   bool publish = false;
   if (!GetString(body, "FunctionName", &name, &error) ||
-      !GetBool(body, "Publish", &publish, &error) || !ApplyConfigMembers(body, &latest, &error)) {
+      !GetBool(body, "Publish", &publish, &error) || !ApplyConfigMembers(body, &latest, &error) ||
+      !ApplyLayers(&body, &latest, &error)) {
     return error;
   }
   std::string package_type;
@@ -751,7 +765,9 @@ HttpResponse LambdaApi::UpdateFunctionConfiguration(const ApiCall& call) {
                          "the GetFunction/GetAlias API to retrieve the latest Revision Id");
   }
   FunctionVersionRecord latest = record->latest;
-  if (!ApplyConfigMembers(body, &latest, &error)) return error;
+  if (!ApplyConfigMembers(body, &latest, &error) || !ApplyLayers(&body, &latest, &error)) {
+    return error;
+  }
   if (std::string reason = invoker::CheckFunctionConfig(latest.config); !reason.empty()) {
     return InvalidParameter(reason);
   }

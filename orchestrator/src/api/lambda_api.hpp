@@ -25,6 +25,7 @@ class Invoker;
 
 namespace switchyard::orchestrator::api {
 
+class LambdaLayers;
 class Metrics;
 class WorkPool;
 
@@ -58,6 +59,12 @@ class LambdaApi {
 
   // Adds the Lambda routes; handlers run on `control` or `invoke`.
   void Register(Router& router, WorkPool& control, WorkPool& invoke);
+  // Where functions' Layers are resolved and merged (lambda_layers.hpp); null: a function with
+  // Layers is refused. Set before Register; must outlive this.
+  void SetLayers(LambdaLayers* layers) { layers_ = layers; }
+  // Parses FunctionName path forms (name, name:qualifier, ARNs) into name + qualifier.
+  bool SplitFunctionName(const std::string& text, std::string* name, std::string* qualifier,
+                         HttpResponse* error) const;
 
   // Registers a function loaded from a directory (switchyard serve --functions-dir): its code is
   // used in place. Returns an empty string or the reason.
@@ -107,9 +114,11 @@ class LambdaApi {
   std::string ConfigurationJson(const FunctionVersionRecord& version, bool qualified_latest) const;
   std::string AliasJson(const std::string& function_name, const AliasRecord& alias) const;
   HttpResponse NotFound(const std::string& name, const std::string& qualifier = {}) const;
-  // Parses FunctionName path forms (name, name:qualifier, ARNs) into name + qualifier.
-  bool SplitFunctionName(const std::string& text, std::string* name, std::string* qualifier,
-                         HttpResponse* error) const;
+  // lambda_layers.cpp: a body's Layers into `version` (checked); the merged layer directory of
+  // `version` into `config` (built when missing).
+  bool ApplyLayers(const void* body_json, FunctionVersionRecord* version,
+                   HttpResponse* error) const;
+  std::string PrepareLayers(const FunctionVersionRecord& version, invoker::FunctionConfig* config);
   // Builds the code of `name` from a request's Code object (ZipFile or local directory).
   bool LoadCode(const std::string& name, const void* code_json, Code* code, HttpResponse* error);
   std::string Install(const FunctionRecord& record);
@@ -152,6 +161,7 @@ class LambdaApi {
                     const std::map<std::string, double>& weights, HttpResponse* error) const;
 
   LambdaApiOptions options_;
+  LambdaLayers* layers_ = nullptr;
   invoker::Invoker& invoker_;
   FunctionRegistry& registry_;
   Metrics& metrics_;

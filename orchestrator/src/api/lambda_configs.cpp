@@ -223,6 +223,7 @@ std::string LambdaApi::InstallAll(FunctionRecord& record) {
     invoker::FunctionConfig config = version.config;
     config.function_name = name;
     config.reserved_concurrency = record.reserved_concurrency;
+    if (std::string reason = PrepareLayers(version, &config); !reason.empty()) return reason;
     if (std::string reason = invoker_.RegisterVersion(config, std::to_string(number));
         !reason.empty()) {
       return reason;

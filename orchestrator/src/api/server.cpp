@@ -14,8 +14,11 @@
 #include "api/http_server.hpp"
 #include "api/lambda_api.hpp"
 #include "api/lambda_esm.hpp"
+#include "api/lambda_layers.hpp"
+#include "api/lambda_urls.hpp"
 #include "api/metrics.hpp"
 #include "api/router.hpp"
+#include "api/scheduler_api.hpp"
 #include "api/sfn_api.hpp"
 #include "api/sigv4.hpp"
 #include "api/sqs_api.hpp"
@@ -58,6 +61,8 @@ struct ApiServer::Impl {
   Metrics own_metrics;
   Metrics* metrics = &own_metrics;
   InMemoryFunctionRegistry memory_registry;
+  InMemoryUrlRegistry memory_urls;
+  InMemoryLayerRegistry memory_layers;
   std::thread sync_thread;  // LambdaApi::Sync every options.sync_interval
   std::mutex sync_mu;
   std::condition_variable sync_cv;
@@ -66,6 +71,8 @@ struct ApiServer::Impl {
   std::unique_ptr<WorkPool> control_pool;
   std::unique_ptr<WorkPool> invoke_pool;
   std::unique_ptr<LambdaApi> lambda;
+  std::unique_ptr<LambdaLayers> layers;
+  std::unique_ptr<FunctionUrls> urls;
   std::unique_ptr<SfnApi> sfn;
   std::unique_ptr<SqsApi> sqs;
   Router router;
@@ -75,10 +82,21 @@ struct ApiServer::Impl {
   std::size_t BodyLimit(const HttpRequest& head) const {
     if (head.Header("x-amz-target")) return kMaxSfnRequestBytes;
     if (sqs && IsSqsQueryRequest(head)) return kMaxSqsRequestBytes;
+    if (RouteFunctionUrl(head)) return kMaxInvokeRequestBytes;
+    if (head.method == "POST" && head.path.rfind("/2018-10-31/layers/", 0) == 0) {
+      return kMaxCodeRequestBytes;  // PublishLayerVersion: the zip, base64 in JSON
+    }
     return LambdaBodyLimit(head);
   }
   HttpResponse TooLarge(const HttpRequest& head, std::size_t limit) const {
     if (head.Header("x-amz-target")) return SfnTooLarge(limit);
+    if (RouteFunctionUrl(head)) {
+      HttpResponse response;
+      response.status = 413;
+      response.body = "{\"Message\":\"Request must be smaller than " + std::to_string(limit) +
+                      " bytes for the InvokeFunction operation\"}";
+      return response;
+    }
     return LambdaTooLarge(head, limit);
   }
   void Handle(HttpRequest request, Respond respond);
@@ -116,6 +134,23 @@ static void LogRequest(std::string_view method, std::string_view operation,
 
 void ApiServer::Impl::Handle(HttpRequest request, Respond respond) {
   const auto received = std::chrono::steady_clock::now();
+  if (auto target = RouteFunctionUrl(request)) {
+    // A function URL: its own auth (AuthType), its own answers (not the API's error shapes).
+    Respond counted = [this, respond = std::move(respond), received,
+                       method = request.method](HttpResponse response) {
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - received).count();
+      metrics->CountRequest("url", "InvokeFunctionUrl", response.status, seconds);
+      std::string request_id;
+      for (const auto& [name, value] : response.headers) {
+        if (name == "x-amzn-RequestId") request_id = value;
+      }
+      LogRequest(method, "InvokeFunctionUrl", response, request_id, seconds);
+      respond(std::move(response));
+    };
+    urls->Serve(std::move(request), std::move(*target), *invoke_pool, std::move(counted));
+    return;
+  }
   std::string request_id = NewRequestId();
   if (request.method == "GET" &&
       (request.path == "/health" || request.path == "/metrics" || request.path == "/ping")) {
@@ -172,7 +207,11 @@ void ApiServer::Impl::Handle(HttpRequest request, Respond respond) {
   const std::string* target = request.Header("x-amz-target");
   const bool sqs_json = target && target->rfind("AmazonSQS.", 0) == 0;
   const std::string_view protocol_name =
-      sqs_query || sqs_json ? "sqs" : (protocol == Protocol::kJson10 ? "states" : "lambda");
+      sqs_query || sqs_json           ? "sqs"
+      : protocol == Protocol::kJson10 ? "states"
+      : (request.path.rfind("/schedule", 0) == 0 || request.path.rfind("/tags/", 0) == 0)
+          ? "scheduler"
+          : "lambda";
   std::string operation =
       sqs_query ? "SqsQuery" : (match.handler ? match.call.operation : "Unknown");
   Respond counted = [this, respond = std::move(respond), protocol_name,
@@ -268,7 +307,26 @@ void ApiServer::Start(std::ostream& log) {
   FunctionRegistry& registry = options.registry ? *options.registry : impl.memory_registry;
   impl.lambda =
       std::make_unique<LambdaApi>(std::move(lambda_options), *functions, registry, *impl.metrics);
+  LambdaLayersOptions layer_options;
+  layer_options.root = options.code_store.empty()
+                           ? (fs::path(impl.data_dir) / "layers").string()
+                           : (fs::path(options.code_store) / ".layers").string();
+  layer_options.region = options.region;
+  layer_options.account_id = options.account_id;
+  impl.layers = std::make_unique<LambdaLayers>(
+      std::move(layer_options),
+      options.layer_registry ? *options.layer_registry : impl.memory_layers);
+  impl.lambda->SetLayers(impl.layers.get());
   impl.lambda->Register(impl.router, *impl.control_pool, *impl.invoke_pool);
+  impl.layers->Register(impl.router, *impl.control_pool);
+  FunctionUrlsOptions url_options;
+  url_options.region = options.region;
+  url_options.account_id = options.account_id;
+  url_options.credentials = impl.credentials ? &*impl.credentials : nullptr;
+  impl.urls = std::make_unique<FunctionUrls>(
+      std::move(url_options), *impl.lambda, registry,
+      options.url_registry ? *options.url_registry : impl.memory_urls);
+  impl.urls->Register(impl.router, *impl.control_pool);
   impl.sfn = std::make_unique<SfnApi>(options.engine);
   impl.sfn->Register(impl.router, *impl.control_pool, *impl.invoke_pool);
   if (options.queues != nullptr) {
@@ -276,89 +334,92 @@ void ApiServer::Start(std::ostream& log) {
     impl.sqs->Register(impl.router, *impl.control_pool, *impl.invoke_pool);
     RegisterEventSourceMappings(impl.router, *impl.control_pool, *options.queues, registry,
                                 options.region, options.account_id);
-  }
-
-  if (!options.functions_dir.empty()) {
-    std::vector<std::string> errors;
-    const auto configs = invoker::LoadFunctionsDirectory(options.functions_dir, &errors);
-    for (const auto& message : errors) log << "switchyard serve: " << message << "\n";
-    for (const auto& config : configs) {
-      const std::string error = impl.lambda->AddLocalFunction(config);
-      if (!error.empty()) {
-        log << "switchyard serve: " << error << "\n";
-      } else {
-        log << "switchyard serve: function " << config.function_name << " (" << config.runtime
-            << ") from " << config.code_dir << "\n";
-      }
+    if (options.schedules != nullptr) {
+      RegisterSchedulerApi({options.region, options.account_id, options.schedules}, impl.router,
+                           *impl.control_pool);
     }
-  }
 
-  // Functions kept in the registry (earlier starts, other nodes) come back into the invoker.
-  for (const auto& failure : impl.lambda->Sync()) {
-    log << "switchyard serve: cannot install function " << failure << "\n";
-  }
-  if (options.sync_interval.count() > 0) {
-    impl.sync_stop = false;
-    impl.sync_thread = std::thread([&impl, interval = options.sync_interval] {
-      std::unique_lock lock(impl.sync_mu);
-      while (!impl.sync_cv.wait_for(lock, interval, [&] { return impl.sync_stop; })) {
-        lock.unlock();
-        try {
-          impl.lambda->Sync();
-        } catch (const std::exception&) {
-          // The database is away for now: the next round tries again.
+    if (!options.functions_dir.empty()) {
+      std::vector<std::string> errors;
+      const auto configs = invoker::LoadFunctionsDirectory(options.functions_dir, &errors);
+      for (const auto& message : errors) log << "switchyard serve: " << message << "\n";
+      for (const auto& config : configs) {
+        const std::string error = impl.lambda->AddLocalFunction(config);
+        if (!error.empty()) {
+          log << "switchyard serve: " << error << "\n";
+        } else {
+          log << "switchyard serve: function " << config.function_name << " (" << config.runtime
+              << ") from " << config.code_dir << "\n";
         }
-        lock.lock();
       }
-    });
-  }
-
-  HttpServerOptions http_options;
-  http_options.bind_address =
-      options.bind_address == "localhost" ? "127.0.0.1" : options.bind_address;
-  http_options.port = options.port;
-  http_options.io_threads = options.io_threads;
-  http_options.read_timeout = options.read_timeout;
-  http_options.body_limit = [this](const HttpRequest& head) { return impl_->BodyLimit(head); };
-  http_options.too_large = [this](const HttpRequest& head, std::size_t limit) {
-    return impl_->TooLarge(head, limit);
-  };
-  const std::string shown_address = http_options.bind_address;
-  impl.http = std::make_unique<HttpServer>(std::move(http_options),
-                                           [this](HttpRequest request, Respond respond) {
-                                             impl_->Handle(std::move(request), std::move(respond));
-                                           });
-  impl.http->Start();
-  impl.running = true;
-  log << "switchyard serve: listening on http://" << shown_address << ":" << impl.http->port()
-      << std::endl;
-}
-
-uint16_t ApiServer::port() const { return impl_->http ? impl_->http->port() : 0; }
-
-void ApiServer::Stop(std::chrono::milliseconds grace) {
-  Impl& impl = *impl_;
-  if (!impl.running) return;
-  impl.running = false;
-  // Order matters: no new requests, then the work already handed to the pools (their Respond
-  // calls need the HTTP server alive), then the server's threads, then the invoker.
-  if (impl.sync_thread.joinable()) {
-    {
-      std::lock_guard lock(impl.sync_mu);
-      impl.sync_stop = true;
     }
-    impl.sync_cv.notify_all();
-    impl.sync_thread.join();
+
+    // Functions kept in the registry (earlier starts, other nodes) come back into the invoker.
+    for (const auto& failure : impl.lambda->Sync()) {
+      log << "switchyard serve: cannot install function " << failure << "\n";
+    }
+    if (options.sync_interval.count() > 0) {
+      impl.sync_stop = false;
+      impl.sync_thread = std::thread([&impl, interval = options.sync_interval] {
+        std::unique_lock lock(impl.sync_mu);
+        while (!impl.sync_cv.wait_for(lock, interval, [&] { return impl.sync_stop; })) {
+          lock.unlock();
+          try {
+            impl.lambda->Sync();
+          } catch (const std::exception&) {
+            // The database is away for now: the next round tries again.
+          }
+          lock.lock();
+        }
+      });
+    }
+
+    HttpServerOptions http_options;
+    http_options.bind_address =
+        options.bind_address == "localhost" ? "127.0.0.1" : options.bind_address;
+    http_options.port = options.port;
+    http_options.io_threads = options.io_threads;
+    http_options.read_timeout = options.read_timeout;
+    http_options.body_limit = [this](const HttpRequest& head) { return impl_->BodyLimit(head); };
+    http_options.too_large = [this](const HttpRequest& head, std::size_t limit) {
+      return impl_->TooLarge(head, limit);
+    };
+    const std::string shown_address = http_options.bind_address;
+    impl.http = std::make_unique<HttpServer>(
+        std::move(http_options), [this](HttpRequest request, Respond respond) {
+          impl_->Handle(std::move(request), std::move(respond));
+        });
+    impl.http->Start();
+    impl.running = true;
+    log << "switchyard serve: listening on http://" << shown_address << ":" << impl.http->port()
+        << std::endl;
   }
-  impl.http->Stop(grace);
-  impl.control_pool->Shutdown();
-  impl.invoke_pool->Shutdown();
-  impl.http.reset();
-  impl.invoker.reset();
-  if (impl.own_data_dir) {
-    std::error_code ec;
-    fs::remove_all(impl.data_dir, ec);
+
+  uint16_t ApiServer::port() const { return impl_->http ? impl_->http->port() : 0; }
+
+  void ApiServer::Stop(std::chrono::milliseconds grace) {
+    Impl& impl = *impl_;
+    if (!impl.running) return;
+    impl.running = false;
+    // Order matters: no new requests, then the work already handed to the pools (their Respond
+    // calls need the HTTP server alive), then the server's threads, then the invoker.
+    if (impl.sync_thread.joinable()) {
+      {
+        std::lock_guard lock(impl.sync_mu);
+        impl.sync_stop = true;
+      }
+      impl.sync_cv.notify_all();
+      impl.sync_thread.join();
+    }
+    impl.http->Stop(grace);
+    impl.control_pool->Shutdown();
+    impl.invoke_pool->Shutdown();
+    impl.http.reset();
+    impl.invoker.reset();
+    if (impl.own_data_dir) {
+      std::error_code ec;
+      fs::remove_all(impl.data_dir, ec);
+    }
   }
-}
 
 }  // namespace switchyard::orchestrator::api

@@ -14,15 +14,18 @@ class Invoker;
 }
 namespace switchyard::orchestrator {
 class Engine;
-}
-namespace switchyard::orchestrator::store {
+namespace store {
+class ScheduleStore;
 class QueueStore;
-}
+}  // namespace store
+}  // namespace switchyard::orchestrator
 
 namespace switchyard::orchestrator::api {
 
 class FunctionRegistry;
+class LayerRegistry;
 class Metrics;
+class UrlRegistry;
 
 struct ApiServerOptions {
   std::string bind_address = "127.0.0.1";
@@ -43,6 +46,10 @@ struct ApiServerOptions {
   // Where functions are kept (serve: store::PgFunctionRegistry on the engine's database). Null:
   // in memory, gone at Stop. Must outlive the server.
   FunctionRegistry* registry = nullptr;
+  // Where function URL configs and layers are kept (serve: store::PgUrlRegistry and
+  // store::PgLayerRegistry). Null: in memory. Must outlive the server.
+  UrlRegistry* url_registry = nullptr;
+  LayerRegistry* layer_registry = nullptr;
   // With a durable registry: the directory zip-built code is unpacked into (kept across
   // restarts; see LambdaApiOptions::code_store). Empty: <data_dir>/functions, owned by the
   // invoker.
@@ -56,6 +63,9 @@ struct ApiServerOptions {
   // Queues (the SQS protocols) and Lambda event-source mappings. Null: neither is mounted.
   // Must outlive the server.
   store::QueueStore* queues = nullptr;
+  // The EventBridge Scheduler API's schedules (api/scheduler_api.hpp). Null: not served. Must
+  // outlive the server.
+  store::ScheduleStore* schedules = nullptr;
 };
 
 // True for 127.0.0.0/8, ::1 and "localhost".

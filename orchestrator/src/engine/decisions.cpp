@@ -21,9 +21,6 @@ namespace asl = switchyard::asl;
 namespace {
 
 constexpr int64_t kNanosPerSecond = 1000000000;
-// Task deadlines beyond the longest a Standard execution lives are no deadlines (ASL's default
-// TimeoutSeconds is 99,999,999).
-constexpr int64_t kNoDeadlineSeconds = 366LL * 24 * 3600;
 constexpr int64_t kTimerClaimLimit = 256;
 // AWS: an execution can be redriven within 14 days of its end, at most 1,000 times.
 constexpr int64_t kRedrivablePeriodNanos = 14LL * 24 * 3600 * kNanosPerSecond;
@@ -115,6 +112,23 @@ struct WorkChanges {
     }
     if (!pending) removed_token_tasks.emplace(execution_id, task_id);
   }
+  // A task whose outcome came through the fence: the fence deleted its task item, and of its
+  // deadline items only those it had exist (a plain task has no token). Nothing is deleted that
+  // was never written.
+  void RemoveFencedTask(int64_t execution_id, const std::string& task_id, bool timeout_item,
+                        bool heartbeat_item) {
+    enqueue.erase({execution_id, store::kWorkTask, task_id});
+    if (timeout_item) {
+      Remove(execution_id, store::kWorkTaskTimeout, task_id);
+    } else {
+      enqueue.erase({execution_id, store::kWorkTaskTimeout, task_id});
+    }
+    if (heartbeat_item) {
+      Remove(execution_id, store::kWorkHeartbeatTimeout, task_id);
+    } else {
+      enqueue.erase({execution_id, store::kWorkHeartbeatTimeout, task_id});
+    }
+  }
   void RemoveActivityTask(int64_t execution_id, const std::string& task_id) {
     if (activity_tasks.erase({execution_id, task_id}) == 0) {
       removed_activity_tasks.emplace(execution_id, task_id);
@@ -128,6 +142,11 @@ struct PendingEvent {
   asl::Event event;
   std::optional<std::size_t> request;  // the request to answer
   bool callback_invocation = false;
+  // The outcome of a task leased by this node, accepted by the fence; which deadline items the
+  // task has (DecisionRequest).
+  bool fenced = false;
+  bool task_timeout_item = true;
+  bool task_heartbeat_item = true;
   bool redrive = false;  // kRedriven (RedriveExecution with `client_token`)
   std::string client_token;
   std::string task_id;  // a callback's task (found through its token)
@@ -420,13 +439,19 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
     bool started_any = false;    // new executions were inserted
     // What one step of the core causes besides the new state: history events and work.
     auto absorb = [&](int64_t execution_id, const std::string& execution_arn, asl::Step& step,
-                      asl::Event::Kind kind, const std::string& task_id, bool callback_invocation,
-                      bool success, bool uses_activities) {
+                      asl::Event::Kind kind, const std::string& task_id,
+                      const PendingEvent* pending, bool success, bool uses_activities) {
+      const bool callback_invocation = pending != nullptr && pending->callback_invocation;
       for (const auto& event : step.history) history.push_back(ToHistoryRow(execution_id, event));
       // A task ends in the core through its id or its token; its deadlines and token go.
       // A .waitForTaskToken invocation that merely returned keeps waiting for its callback.
       if (CompletesTask(kind) && !task_id.empty() && !(callback_invocation && success)) {
-        changes.RemoveTask(execution_id, task_id);
+        if (pending != nullptr && pending->fenced && !callback_invocation) {
+          changes.RemoveFencedTask(execution_id, task_id, pending->task_timeout_item,
+                                   pending->task_heartbeat_item);
+        } else {
+          changes.RemoveTask(execution_id, task_id);
+        }
         if (uses_activities) changes.RemoveActivityTask(execution_id, task_id);
       }
       for (auto& command : step.commands) {
@@ -584,7 +609,7 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
           }
           observed.insert(std::move(seen));
         }
-        absorb(*ids[k], row.execution_arn, steps[k], asl::Event::Kind::kStarted, "", false, false,
+        absorb(*ids[k], row.execution_arn, steps[k], asl::Event::Kind::kStarted, "", nullptr, false,
                uses_activities[k]);
         if (decided[k].finished) {
           finished.insert(*ids[k]);
@@ -621,6 +646,9 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
         pending.execution_id = request.execution_id;
         pending.event = CopyEvent(request.event);
         pending.callback_invocation = request.callback_invocation;
+        pending.fenced = true;
+        pending.task_timeout_item = request.task_timeout_item;
+        pending.task_heartbeat_item = request.task_heartbeat_item;
         pending.request = i;
         events.push_back(std::move(pending));
       }
@@ -754,8 +782,8 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
           SetFinish(w.update, command);
         }
       }
-      absorb(w.row->execution_id, w.row->execution_arn, step, kind, task_id,
-             pending.callback_invocation, success, w.uses_activities);
+      absorb(w.row->execution_id, w.row->execution_arn, step, kind, task_id, &pending, success,
+             w.uses_activities);
       if (pending.request) {
         DecisionReply& reply = replies[*pending.request];
         if (reply.execution_arn.empty()) reply.execution_arn = w.row->execution_arn;
@@ -813,7 +841,6 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
     for (auto& [key, item] : changes.enqueue) {
       if (finished.count(item.execution_id) == 0) work.push_back(std::move(item));
     }
-    store::EnqueueWork(tx, work);
     std::vector<store::TaskTokenRow> tokens;
     for (auto& [token, row] : changes.tokens) {
       if (finished.count(row.execution_id) == 0) tokens.push_back(std::move(row));
@@ -841,8 +868,8 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
     for (const auto& [execution_id, client_token] : redriven) {
       store::MarkRedriven(tx, execution_id, now, client_token);
     }
-    store::UpdateExecutions(tx, updates, now);
-    store::AppendHistory(tx, history);
+    // After the deletions above (a key removed and enqueued again in one batch).
+    store::WriteDecisions(tx, updates, now, work, history);
     enqueued_tasks = enqueued_tasks && !work.empty();
   };
 

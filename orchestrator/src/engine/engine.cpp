@@ -522,7 +522,8 @@ void Engine::Impl::ClaimLoop() {
       wait = options_.poll_interval;
       continue;
     }
-    int64_t limit = std::min<int64_t>(capacity, 64);
+    // One claim statement for as much as there is room for (bounded by max_tasks_in_flight).
+    int64_t limit = std::min<int64_t>(capacity, 256);
     std::vector<store::WorkItem> items;
     std::optional<int64_t> due_ms;
     try {
@@ -578,8 +579,15 @@ void Engine::Impl::RunTask(const store::WorkItem& item) {
   // The invocation id: stable for this attempt of this task, whichever node runs it.
   request.invocation_id = execution_arn + "/" + item.key;
   const bool callback = !request.token.empty();
-  auto complete = [mailbox = mailbox_, item_copy = item, callback, observer = options_.observer,
-                   execution_arn, started = std::chrono::steady_clock::now()](TaskOutcome outcome) {
+  // Written by the decision that scheduled the task (decisions.cpp) under the same rules.
+  // (An unreadable payload: assume both.)
+  const bool parsed = payload && payload->IsObject();
+  const bool timeout_item =
+      !parsed || (request.timeout_seconds > 0 && request.timeout_seconds < kNoDeadlineSeconds);
+  const bool heartbeat_item = !parsed || request.heartbeat_seconds > 0;
+  auto complete = [mailbox = mailbox_, item_copy = item, callback, timeout_item, heartbeat_item,
+                   observer = options_.observer, execution_arn,
+                   started = std::chrono::steady_clock::now()](TaskOutcome outcome) {
     if (observer != nullptr) {
       // arn:aws:states:<region>:<account>:execution:<machine>:<name>
       std::string_view machine(execution_arn);
@@ -599,6 +607,8 @@ void Engine::Impl::RunTask(const store::WorkItem& item) {
     decision.work_id = item_copy.work_id;
     decision.generation = item_copy.generation;
     decision.callback_invocation = callback;
+    decision.task_timeout_item = timeout_item;
+    decision.task_heartbeat_item = heartbeat_item;
     decision.event = outcome.succeeded
                          ? asl::Event::TaskSucceeded(item_copy.key, std::move(outcome.output))
                          : asl::Event::TaskFailed(item_copy.key, std::move(outcome.error),

@@ -62,6 +62,10 @@ struct DecisionRequest {
   int64_t work_id = 0;
   int64_t generation = 0;
   bool callback_invocation = false;  // the invocation of a .waitForTaskToken task returned
+  // kEvent from a leased task: whether the task has a timeout / heartbeat work item (its work
+  // item's payload says), so that only rows that exist are deleted.
+  bool task_timeout_item = true;
+  bool task_heartbeat_item = true;
 
   // kCallback / kHeartbeat: the token; kCallback carries `event` (task_id empty).
   std::string token;
@@ -81,6 +85,10 @@ struct DecisionRequest {
 // whitespace, brackets, wildcards, punctuation among " # % \ ^ | ~ ` $ & , ; : / or control
 // characters (engine.cpp).
 bool ValidName(const std::string& name);
+
+// Task deadlines beyond the longest a Standard execution lives are no deadlines (ASL's default
+// TimeoutSeconds is 99,999,999): no work item is written for them.
+inline constexpr int64_t kNoDeadlineSeconds = 366LL * 24 * 3600;
 
 // What StartExecution on a version or alias ARN runs (engine_versions.cpp).
 struct StartTarget {

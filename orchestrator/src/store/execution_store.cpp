@@ -114,6 +114,30 @@ constexpr Statement kStatements[] = {
                "finished) WHERE "
                "e.execution_id = u.execution_id"},
 
+    // A batch's writes after its deletions, in one round trip: the executions' new states
+    // ($1-$9, as es_update_executions), new work items ($10-$14, as es_enqueue_work) and history
+    // ($15-$21, as es_append_history). Three tables, so the parts cannot meet.
+    {"es_write_decisions",
+     "WITH u AS (UPDATE executions e SET status = u.status, snapshot = u.snapshot, history_count "
+     "= u.history_count, decision_count = e.decision_count + 1, output = COALESCE(u.output, "
+     "e.output), error = COALESCE(u.error, e.error), cause = COALESCE(u.cause, e.cause), "
+     "stop_date = CASE WHEN u.finished THEN " SY_TS(
+         "$9") " ELSE e.stop_date END FROM unnest($1::bigint[], $2::text[], $3::text[], "
+               "$4::integer[], $5::text[], $6::text[], $7::text[], $8::boolean[]) AS "
+               "u(execution_id, status, snapshot, history_count, output, error, cause, finished) "
+               "WHERE e.execution_id = u.execution_id), w AS (INSERT INTO work_items "
+               "(execution_id, kind, key, payload, due_at) SELECT w.execution_id, w.kind, w.key, "
+               "w.payload, timestamptz 'epoch' + (w.ns / 1000) * interval '1 microsecond' FROM "
+               "unnest($10::bigint[], $11::text[], $12::text[], $13::text[], $14::bigint[]) AS "
+               "w(execution_id, kind, key, payload, ns) ON CONFLICT (execution_id, kind, key) DO "
+               "NOTHING) INSERT INTO history_events (execution_id, event_id, previous_event_id, "
+               "event_time, type, details_key, details) SELECT h.execution_id, h.event_id, "
+               "h.previous_event_id, timestamptz 'epoch' + (h.ns / 1000) * interval '1 "
+               "microsecond', h.type, NULLIF(h.details_key, ''), NULLIF(h.details, '') FROM "
+               "unnest($15::bigint[], $16::integer[], $17::integer[], $18::bigint[], $19::text[], "
+               "$20::text[], $21::text[]) AS h(execution_id, event_id, previous_event_id, ns, "
+               "type, details_key, details)"},
+
     {"es_decision_count", "SELECT decision_count FROM executions WHERE execution_id = $1"},
 
     // History.
@@ -181,14 +205,15 @@ constexpr Statement kStatements[] = {
     {"es_release_leases",
      "UPDATE work_items SET lease_owner = NULL, lease_until = NULL, due_at = now() WHERE "
      "work_id = ANY($2::bigint[]) AND lease_owner = $1"},
+    // Milliseconds until the earliest due item (negative: overdue), NULL when there is none.
     {"es_millis_until_tasks",
-     "SELECT GREATEST(0, (extract(epoch from (LEAST((SELECT min(due_at) FROM work_items WHERE "
-     "kind = 'task' AND lease_owner IS NULL), (SELECT min(lease_until) FROM work_items WHERE "
-     "lease_owner IS NOT NULL AND kind = 'task')) - now())) * 1000)::bigint)"},
+     "SELECT (extract(epoch from (LEAST((SELECT min(due_at) FROM work_items WHERE kind = 'task' "
+     "AND lease_owner IS NULL), (SELECT min(lease_until) FROM work_items WHERE lease_owner IS "
+     "NOT NULL AND kind = 'task')) - now())) * 1000)::bigint"},
     {"es_millis_until_timers",
-     "SELECT GREATEST(0, (extract(epoch from ((SELECT min(due_at) FROM work_items WHERE kind = "
+     "SELECT (extract(epoch from ((SELECT min(due_at) FROM work_items WHERE kind = "
      "ANY('{timer,task_timeout,heartbeat_timeout}'::text[]) AND lease_owner IS NULL) - now())) "
-     "* 1000)::bigint)"},
+     "* 1000)::bigint"},
 
     // Task tokens.
     {"es_insert_tokens",
@@ -570,6 +595,45 @@ void UpdateExecutions(pqxx::transaction_base& tx, const std::vector<ExecutionUpd
                    OptionalTextArray(c.errors), OptionalTextArray(c.causes), c.finished, now);
 }
 
+void WriteDecisions(pqxx::transaction_base& tx, const std::vector<ExecutionUpdate>& updates,
+                    int64_t now, const std::vector<WorkItem>& work,
+                    const std::vector<HistoryRow>& history) {
+  if (updates.empty() && work.empty() && history.empty()) return;
+  PrepareExecutionStatements(tx.conn());
+  std::vector<int64_t> ids;
+  for (const auto& u : updates) ids.push_back(u.execution_id);
+  const UpdateColumns c(updates);
+  std::vector<int64_t> work_executions, due;
+  std::vector<std::string> kinds, keys;
+  std::vector<std::optional<std::string>> payloads;
+  for (const auto& item : work) {
+    work_executions.push_back(item.execution_id);
+    kinds.push_back(item.kind);
+    keys.push_back(item.key);
+    payloads.push_back(item.payload.empty() ? std::nullopt
+                                            : std::optional<std::string>(item.payload));
+    due.push_back(item.due_at);
+  }
+  std::vector<int64_t> history_executions, event_ids, previous_ids, times;
+  std::vector<std::string> types, details_keys, details;
+  for (const auto& row : history) {
+    history_executions.push_back(row.execution_id);
+    event_ids.push_back(row.event_id);
+    previous_ids.push_back(row.previous_event_id);
+    times.push_back(row.timestamp);
+    types.push_back(row.type);
+    details_keys.push_back(row.details_key);
+    details.push_back(row.details);
+  }
+  tx.exec_prepared("es_write_decisions", IntArray(ids), TextArray(c.statuses),
+                   TextArray(c.snapshots), IntArray(c.history_counts), OptionalTextArray(c.outputs),
+                   OptionalTextArray(c.errors), OptionalTextArray(c.causes), c.finished, now,
+                   IntArray(work_executions), TextArray(kinds), TextArray(keys),
+                   OptionalTextArray(payloads), IntArray(due), IntArray(history_executions),
+                   IntArray(event_ids), IntArray(previous_ids), IntArray(times), TextArray(types),
+                   TextArray(details_keys), TextArray(details));
+}
+
 void CheckSchema(pqxx::transaction_base& tx) { tx.exec("SELECT 1 FROM executions LIMIT 0"); }
 
 int64_t DecisionCount(pqxx::transaction_base& tx, int64_t execution_id) {
@@ -725,8 +789,10 @@ std::optional<int64_t> MillisUntilDue(pqxx::transaction_base& tx, bool tasks) {
   PrepareExecutionStatements(tx.conn());
   pqxx::result result =
       tx.exec_prepared(tasks ? "es_millis_until_tasks" : "es_millis_until_timers");
+  // NULL: nothing of the family waits. (Not GREATEST(0, ...) in SQL: GREATEST ignores a NULL
+  // and answered 0, so idle engines polled without pause.)
   if (result.empty() || result[0][0].is_null()) return std::nullopt;
-  return result[0][0].as<int64_t>();
+  return std::max<int64_t>(0, result[0][0].as<int64_t>());
 }
 
 // ---- task tokens ------------------------------------------------------------------------------

@@ -179,6 +179,11 @@ struct WorkItem {
 };
 // Inserts work items; an item whose (execution, kind, key) exists is left as it is.
 void EnqueueWork(pqxx::transaction_base& tx, const std::vector<WorkItem>& items);
+// UpdateExecutions, EnqueueWork and AppendHistory in one statement (one round trip): the writes a
+// decision batch makes after its deletions. Nothing is sent when all three are empty.
+void WriteDecisions(pqxx::transaction_base& tx, const std::vector<ExecutionUpdate>& updates,
+                    int64_t now, const std::vector<WorkItem>& work,
+                    const std::vector<HistoryRow>& history);
 // Deletes the items named by (execution_id, kind, key).
 void DeleteWork(pqxx::transaction_base& tx, const std::vector<WorkItem>& items);
 // Deletes every item, and every task token, of the executions.

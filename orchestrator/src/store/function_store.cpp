@@ -55,6 +55,19 @@ std::string VersionJson(const FunctionVersionRecord& v) {
   Field(w, "RevisionId", v.revision_id);
   Field(w, "CodeLocation", v.code_location);
   Field(w, "SourceRevisionId", v.source_revision_id);
+  w.Key("Layers");
+  w.StartArray();
+  for (const api::LayerRef& layer : v.layers) {
+    w.StartObject();
+    Field(w, "Arn", layer.arn);
+    w.Key("CodeSize");
+    w.Int64(layer.code_size);
+    Field(w, "CodeSha256", layer.code_sha256);
+    w.Key("UnzippedSize");
+    w.Int64(layer.unzipped_size);
+    w.EndObject();
+  }
+  w.EndArray();
   w.EndObject();
   return buffer.GetString();
 }
@@ -98,6 +111,14 @@ FunctionVersionRecord VersionFrom(const std::string& name, const std::string& ve
   v.revision_id = Str(doc, "RevisionId");
   v.code_location = Str(doc, "CodeLocation");
   v.source_revision_id = Str(doc, "SourceRevisionId");
+  if (const auto layers = doc.FindMember("Layers");
+      layers != doc.MemberEnd() && layers->value.IsArray()) {
+    for (const auto& layer : layers->value.GetArray()) {
+      if (!layer.IsObject()) continue;
+      v.layers.push_back({Str(layer, "Arn"), Int(layer, "CodeSize"), Str(layer, "CodeSha256"),
+                          Int(layer, "UnzippedSize")});
+    }
+  }
   return v;
 }
 

@@ -26,6 +26,13 @@ struct FunctionConfig {
   std::optional<int64_t> reserved_concurrency;     // nullopt = unreserved; 0 = disabled
   std::string description;
   std::string url;  // runtime "http" only: the event is POSTed here
+  // The function's layers merged into one directory (what Lambda extracts to /opt); empty =
+  // none. The process sees it through the variables Lambda derives from /opt, pointed here:
+  // PATH (+<dir>/bin), LD_LIBRARY_PATH (+<dir>/lib), PYTHONPATH (<dir>/python and
+  // <dir>/python/lib/python3.*/site-packages), NODE_PATH (<dir>/nodejs/node_modules and
+  // <dir>/nodejs/node*/node_modules), and SWITCHYARD_LAYERS_DIR (the directory itself). The
+  // invoker only reads it; whoever builds it keeps it (it is shared between functions).
+  std::string layers_dir;
   // Set by LoadFunctionConfig when it unpacked the zip into a temporary directory it created
   // (code_dir lies inside it); empty otherwise. An Invoker that registers the config takes
   // ownership: it removes the directory once no registered version of any Invoker uses it any
