@@ -334,92 +334,93 @@ void ApiServer::Start(std::ostream& log) {
     impl.sqs->Register(impl.router, *impl.control_pool, *impl.invoke_pool);
     RegisterEventSourceMappings(impl.router, *impl.control_pool, *options.queues, registry,
                                 options.region, options.account_id);
-    if (options.schedules != nullptr) {
-      RegisterSchedulerApi({options.region, options.account_id, options.schedules}, impl.router,
-                           *impl.control_pool);
-    }
-
-    if (!options.functions_dir.empty()) {
-      std::vector<std::string> errors;
-      const auto configs = invoker::LoadFunctionsDirectory(options.functions_dir, &errors);
-      for (const auto& message : errors) log << "switchyard serve: " << message << "\n";
-      for (const auto& config : configs) {
-        const std::string error = impl.lambda->AddLocalFunction(config);
-        if (!error.empty()) {
-          log << "switchyard serve: " << error << "\n";
-        } else {
-          log << "switchyard serve: function " << config.function_name << " (" << config.runtime
-              << ") from " << config.code_dir << "\n";
-        }
-      }
-    }
-
-    // Functions kept in the registry (earlier starts, other nodes) come back into the invoker.
-    for (const auto& failure : impl.lambda->Sync()) {
-      log << "switchyard serve: cannot install function " << failure << "\n";
-    }
-    if (options.sync_interval.count() > 0) {
-      impl.sync_stop = false;
-      impl.sync_thread = std::thread([&impl, interval = options.sync_interval] {
-        std::unique_lock lock(impl.sync_mu);
-        while (!impl.sync_cv.wait_for(lock, interval, [&] { return impl.sync_stop; })) {
-          lock.unlock();
-          try {
-            impl.lambda->Sync();
-          } catch (const std::exception&) {
-            // The database is away for now: the next round tries again.
-          }
-          lock.lock();
-        }
-      });
-    }
-
-    HttpServerOptions http_options;
-    http_options.bind_address =
-        options.bind_address == "localhost" ? "127.0.0.1" : options.bind_address;
-    http_options.port = options.port;
-    http_options.io_threads = options.io_threads;
-    http_options.read_timeout = options.read_timeout;
-    http_options.body_limit = [this](const HttpRequest& head) { return impl_->BodyLimit(head); };
-    http_options.too_large = [this](const HttpRequest& head, std::size_t limit) {
-      return impl_->TooLarge(head, limit);
-    };
-    const std::string shown_address = http_options.bind_address;
-    impl.http = std::make_unique<HttpServer>(
-        std::move(http_options), [this](HttpRequest request, Respond respond) {
-          impl_->Handle(std::move(request), std::move(respond));
-        });
-    impl.http->Start();
-    impl.running = true;
-    log << "switchyard serve: listening on http://" << shown_address << ":" << impl.http->port()
-        << std::endl;
+  }
+  if (options.schedules != nullptr) {
+    RegisterSchedulerApi({options.region, options.account_id, options.schedules}, impl.router,
+                         *impl.control_pool);
   }
 
-  uint16_t ApiServer::port() const { return impl_->http ? impl_->http->port() : 0; }
-
-  void ApiServer::Stop(std::chrono::milliseconds grace) {
-    Impl& impl = *impl_;
-    if (!impl.running) return;
-    impl.running = false;
-    // Order matters: no new requests, then the work already handed to the pools (their Respond
-    // calls need the HTTP server alive), then the server's threads, then the invoker.
-    if (impl.sync_thread.joinable()) {
-      {
-        std::lock_guard lock(impl.sync_mu);
-        impl.sync_stop = true;
+  if (!options.functions_dir.empty()) {
+    std::vector<std::string> errors;
+    const auto configs = invoker::LoadFunctionsDirectory(options.functions_dir, &errors);
+    for (const auto& message : errors) log << "switchyard serve: " << message << "\n";
+    for (const auto& config : configs) {
+      const std::string error = impl.lambda->AddLocalFunction(config);
+      if (!error.empty()) {
+        log << "switchyard serve: " << error << "\n";
+      } else {
+        log << "switchyard serve: function " << config.function_name << " (" << config.runtime
+            << ") from " << config.code_dir << "\n";
       }
-      impl.sync_cv.notify_all();
-      impl.sync_thread.join();
-    }
-    impl.http->Stop(grace);
-    impl.control_pool->Shutdown();
-    impl.invoke_pool->Shutdown();
-    impl.http.reset();
-    impl.invoker.reset();
-    if (impl.own_data_dir) {
-      std::error_code ec;
-      fs::remove_all(impl.data_dir, ec);
     }
   }
+
+  // Functions kept in the registry (earlier starts, other nodes) come back into the invoker.
+  for (const auto& failure : impl.lambda->Sync()) {
+    log << "switchyard serve: cannot install function " << failure << "\n";
+  }
+  if (options.sync_interval.count() > 0) {
+    impl.sync_stop = false;
+    impl.sync_thread = std::thread([&impl, interval = options.sync_interval] {
+      std::unique_lock lock(impl.sync_mu);
+      while (!impl.sync_cv.wait_for(lock, interval, [&] { return impl.sync_stop; })) {
+        lock.unlock();
+        try {
+          impl.lambda->Sync();
+        } catch (const std::exception&) {
+          // The database is away for now: the next round tries again.
+        }
+        lock.lock();
+      }
+    });
+  }
+
+  HttpServerOptions http_options;
+  http_options.bind_address =
+      options.bind_address == "localhost" ? "127.0.0.1" : options.bind_address;
+  http_options.port = options.port;
+  http_options.io_threads = options.io_threads;
+  http_options.read_timeout = options.read_timeout;
+  http_options.body_limit = [this](const HttpRequest& head) { return impl_->BodyLimit(head); };
+  http_options.too_large = [this](const HttpRequest& head, std::size_t limit) {
+    return impl_->TooLarge(head, limit);
+  };
+  const std::string shown_address = http_options.bind_address;
+  impl.http = std::make_unique<HttpServer>(std::move(http_options),
+                                           [this](HttpRequest request, Respond respond) {
+                                             impl_->Handle(std::move(request), std::move(respond));
+                                           });
+  impl.http->Start();
+  impl.running = true;
+  log << "switchyard serve: listening on http://" << shown_address << ":" << impl.http->port()
+      << std::endl;
+}
+
+uint16_t ApiServer::port() const { return impl_->http ? impl_->http->port() : 0; }
+
+void ApiServer::Stop(std::chrono::milliseconds grace) {
+  Impl& impl = *impl_;
+  if (!impl.running) return;
+  impl.running = false;
+  // Order matters: no new requests, then the work already handed to the pools (their Respond
+  // calls need the HTTP server alive), then the server's threads, then the invoker.
+  if (impl.sync_thread.joinable()) {
+    {
+      std::lock_guard lock(impl.sync_mu);
+      impl.sync_stop = true;
+    }
+    impl.sync_cv.notify_all();
+    impl.sync_thread.join();
+  }
+  impl.http->Stop(grace);
+  impl.control_pool->Shutdown();
+  impl.invoke_pool->Shutdown();
+  impl.http.reset();
+  impl.invoker.reset();
+  if (impl.own_data_dir) {
+    std::error_code ec;
+    fs::remove_all(impl.data_dir, ec);
+  }
+}
 
 }  // namespace switchyard::orchestrator::api
