@@ -21,10 +21,13 @@
 #include "serve_functions.hpp"
 #include "store/database.hpp"
 #include "store/migrate.hpp"
+#include "store/queue_store.hpp"
 #include "switchyard/invoker/function_config.hpp"
 #include "switchyard/invoker/invoker.hpp"
 #include "switchyard/orchestrator/cli.hpp"
 #include "switchyard/orchestrator/engine.hpp"
+#include "triggers/esm_poller.hpp"
+#include "triggers/sqs_task_backend.hpp"
 
 namespace switchyard::orchestrator {
 
@@ -103,6 +106,12 @@ int RunServeCommand(const ServeOptions& options, std::ostream& out, std::ostream
     return 1;
   }
   api_options.registry = &durable->registry();
+  // Queues and event-source mappings (migrations/0006_queues.sql); the poller starts below.
+  auto queues = std::make_unique<store::QueueStore>(database.url);
+  api_options.queues = queues.get();
+  durable->AttachQueues(queues.get());
+  std::unique_ptr<triggers::EsmPoller> esm_poller;
+  triggers::SqsTaskBackend sqs_tasks(*queues);  // Task states on arn:aws:states:::sqs:...
   api_options.url_registry = &durable->urls();
   api_options.layer_registry = &durable->layers();
   api_options.dead_letters = true;
@@ -131,6 +140,7 @@ int RunServeCommand(const ServeOptions& options, std::ostream& out, std::ostream
     engine_options.database_url = database.url;
     engine_options.migrate = false;  // done above
     engine_options.invoker = functions.get();
+    engine_options.service_backend = &sqs_tasks;
     engine_options.retention =
         std::chrono::seconds(static_cast<int64_t>(options.retention_days * 24 * 3600));
     engine_options.observer = &metrics;
@@ -152,6 +162,9 @@ int RunServeCommand(const ServeOptions& options, std::ostream& out, std::ostream
     api_server->Start(out);
     durable->queue().Start();  // functions are installed: queued events may run now
     engine->ReleaseTasks();    // and Task states may claim their invocations
+    esm_poller = std::make_unique<triggers::EsmPoller>(*queues, *functions, api_options.region,
+                                                       api_options.account_id);
+    esm_poller->Start();  // and queues may feed them
     SchedulerOptions scheduler_options;
     scheduler_options.database_url = database.url;
     scheduler_options.engine = engine.get();
@@ -184,11 +197,14 @@ int RunServeCommand(const ServeOptions& options, std::ostream& out, std::ostream
   // Requests in flight are answered first, then the engine finishes its decisions and releases
   // its leases, then the invoker's environments stop, then the database.
   out << "switchyard serve: finishing requests in flight" << std::endl;
+  if (esm_poller) esm_poller->Stop();  // batches being invoked finish first
+  esm_poller.reset();
   api_server->Stop();
   api_server.reset();
   scheduler.reset();
   engine->Shutdown();
   durable->Attach(nullptr, nullptr);
+  durable->AttachQueues(nullptr);
   engine.reset();
   functions.reset();
   durable.reset();

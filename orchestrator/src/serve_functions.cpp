@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 
+#include "store/queue_store.hpp"
 #include "switchyard/orchestrator/engine.hpp"
 
 namespace switchyard::orchestrator {
@@ -44,6 +45,16 @@ void DurableFunctions::Deliver(const invoker::AsyncDelivery& delivery) {
     auto started = engine_.load()->StartExecution(destination, name, delivery.record);
     if (started.ok() || started.error().error == "ExecutionAlreadyExists") return;
     failure = started.error().error + ": " + started.error().cause;
+  } else if (destination.rfind("arn:aws:sqs:", 0) == 0 && queues_.load()) {
+    try {
+      const auto sent = queues_.load()->SendToQueue(destination.substr(destination.rfind(':') + 1),
+                                                    delivery.record);
+      if (sent.error.empty() && !sent.fifo) return;
+      failure = sent.fifo ? "a FIFO queue cannot be a destination: " + destination
+                          : sent.error + ": " + sent.message;
+    } catch (const std::exception& e) {
+      failure = e.what();
+    }
   }
   if (!failure.empty()) {
     spdlog::warn("function={} request_id={} destination={} delivery failed: {}",

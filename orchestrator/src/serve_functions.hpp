@@ -12,6 +12,10 @@
 #include "store/url_layer_store.hpp"
 #include "switchyard/invoker/invoker.hpp"
 
+namespace switchyard::orchestrator::store {
+class QueueStore;
+}
+
 namespace switchyard::orchestrator {
 
 class Engine;
@@ -26,9 +30,12 @@ class DurableFunctions {
 
   // The invoker and engine that destinations reach (function / state machine ARNs).
   void Attach(invoker::Invoker* invoker, Engine* engine);
+  // The queues that SQS destinations (arn:aws:sqs:...) reach; null: none (dead_letters).
+  void AttachQueues(store::QueueStore* queues) { queues_ = queues; }
   // Where a record goes: a function ARN → an Event invocation of it; a state machine ARN → a
-  // new execution with the record as input; "dead-letter" and destinations Switchyard cannot
-  // reach (SQS, SNS, EventBridge, S3) → the dead_letters table, kept for inspection. A
+  // new execution with the record as input; a standard queue's ARN → a message with the record
+  // as its body; "dead-letter" and destinations Switchyard cannot reach (SNS, EventBridge, S3,
+  // a queue that does not exist) → the dead_letters table, kept for inspection. A
   // delivery that fails is logged and recorded in dead_letters too.
   void Deliver(const invoker::AsyncDelivery& delivery);
 
@@ -44,6 +51,7 @@ class DurableFunctions {
   std::unique_ptr<store::PgLayerRegistry> layers_;
   std::atomic<invoker::Invoker*> invoker_{nullptr};
   std::atomic<Engine*> engine_{nullptr};
+  std::atomic<store::QueueStore*> queues_{nullptr};
 };
 
 }  // namespace switchyard::orchestrator

@@ -13,6 +13,7 @@
 #include "api/function_registry.hpp"
 #include "api/http_server.hpp"
 #include "api/lambda_api.hpp"
+#include "api/lambda_esm.hpp"
 #include "api/lambda_layers.hpp"
 #include "api/lambda_urls.hpp"
 #include "api/metrics.hpp"
@@ -20,6 +21,7 @@
 #include "api/scheduler_api.hpp"
 #include "api/sfn_api.hpp"
 #include "api/sigv4.hpp"
+#include "api/sqs_api.hpp"
 #include "api/work_pool.hpp"
 #include "logging.hpp"
 #include "switchyard/invoker/function_config.hpp"
@@ -72,12 +74,14 @@ struct ApiServer::Impl {
   std::unique_ptr<LambdaLayers> layers;
   std::unique_ptr<FunctionUrls> urls;
   std::unique_ptr<SfnApi> sfn;
+  std::unique_ptr<SqsApi> sqs;
   Router router;
   std::unique_ptr<HttpServer> http;
   bool running = false;
 
   std::size_t BodyLimit(const HttpRequest& head) const {
     if (head.Header("x-amz-target")) return kMaxSfnRequestBytes;
+    if (sqs && IsSqsQueryRequest(head)) return kMaxSqsRequestBytes;
     if (RouteFunctionUrl(head)) return kMaxInvokeRequestBytes;
     if (head.method == "POST" && head.path.rfind("/2018-10-31/layers/", 0) == 0) {
       return kMaxCodeRequestBytes;  // PublishLayerVersion: the zip, base64 in JSON
@@ -199,12 +203,17 @@ void ApiServer::Impl::Handle(HttpRequest request, Respond respond) {
   }
   Router::Match match = router.Resolve(request);
   const Protocol protocol = match.call.protocol;
+  const bool sqs_query = sqs && IsSqsQueryRequest(request);
+  const std::string* target = request.Header("x-amz-target");
+  const bool sqs_json = target && target->rfind("AmazonSQS.", 0) == 0;
   const std::string_view protocol_name =
-      protocol == Protocol::kJson10 ? "states"
+      sqs_query || sqs_json           ? "sqs"
+      : protocol == Protocol::kJson10 ? "states"
       : (request.path.rfind("/schedule", 0) == 0 || request.path.rfind("/tags/", 0) == 0)
           ? "scheduler"
           : "lambda";
-  std::string operation = match.handler ? match.call.operation : "Unknown";
+  std::string operation =
+      sqs_query ? "SqsQuery" : (match.handler ? match.call.operation : "Unknown");
   Respond counted = [this, respond = std::move(respond), protocol_name,
                      operation = std::move(operation), request_id, received,
                      method = request.method](HttpResponse response) {
@@ -223,6 +232,7 @@ void ApiServer::Impl::Handle(HttpRequest request, Respond respond) {
           ProtocolError(protocol, verdict.status, verdict.error_type, verdict.message, true));
     }
   }
+  if (sqs_query) return sqs->HandleQuery(std::move(request), std::move(counted));
   if (!match.handler) return counted(std::move(match.error));
   match.call.request = std::move(request);
   (*match.handler)(std::move(match.call), std::move(counted));
@@ -319,6 +329,12 @@ void ApiServer::Start(std::ostream& log) {
   impl.urls->Register(impl.router, *impl.control_pool);
   impl.sfn = std::make_unique<SfnApi>(options.engine);
   impl.sfn->Register(impl.router, *impl.control_pool, *impl.invoke_pool);
+  if (options.queues != nullptr) {
+    impl.sqs = std::make_unique<SqsApi>(*options.queues, options.region, options.account_id);
+    impl.sqs->Register(impl.router, *impl.control_pool, *impl.invoke_pool);
+    RegisterEventSourceMappings(impl.router, *impl.control_pool, *options.queues, registry,
+                                options.region, options.account_id);
+  }
   if (options.schedules != nullptr) {
     RegisterSchedulerApi({options.region, options.account_id, options.schedules}, impl.router,
                          *impl.control_pool);

@@ -16,7 +16,8 @@ namespace switchyard::orchestrator {
 class Engine;
 namespace store {
 class ScheduleStore;
-}
+class QueueStore;
+}  // namespace store
 }  // namespace switchyard::orchestrator
 
 namespace switchyard::orchestrator::api {
@@ -59,6 +60,9 @@ struct ApiServerOptions {
   // Where /metrics counts (shared with the engine, which reports to it as its observer). Null:
   // the server owns one. Must outlive the server.
   Metrics* metrics = nullptr;
+  // Queues (the SQS protocols) and Lambda event-source mappings. Null: neither is mounted.
+  // Must outlive the server.
+  store::QueueStore* queues = nullptr;
   // The EventBridge Scheduler API's schedules (api/scheduler_api.hpp). Null: not served. Must
   // outlive the server.
   store::ScheduleStore* schedules = nullptr;

@@ -24,6 +24,28 @@ namespace asl = switchyard::asl;
 
 namespace {
 
+// Optimized service integrations other than Lambda (arn:aws:states:::sqs:...) go to
+// EngineOptions::service_backend, everything else to the Lambda backend.
+class ServiceRouter final : public TaskBackend {
+ public:
+  ServiceRouter(std::unique_ptr<TaskBackend> lambda, TaskBackend& services)
+      : lambda_(std::move(lambda)), services_(services) {}
+  std::optional<TaskOutcome> Start(const TaskRequest& request, TaskCompleter complete) override {
+    if (request.resource.rfind("arn:aws:states:::sqs:", 0) == 0) {
+      return services_.Start(request, std::move(complete));
+    }
+    return lambda_->Start(request, std::move(complete));
+  }
+  void Cancel(const std::string& task_id) override {
+    lambda_->Cancel(task_id);
+    services_.Cancel(task_id);
+  }
+
+ private:
+  std::unique_ptr<TaskBackend> lambda_;
+  TaskBackend& services_;
+};
+
 constexpr int64_t kMaxInputBytes = 262144;
 
 int64_t RealNow() {
@@ -140,6 +162,9 @@ Engine::Impl::Impl(EngineOptions options) : options_(std::move(options)) {
     invoker_ = owned_invoker_.get();
   }
   backend_ = std::make_unique<LambdaBackend>(*invoker_, options_.region, options_.account_id);
+  if (options_.service_backend != nullptr) {
+    backend_ = std::make_unique<ServiceRouter>(std::move(backend_), *options_.service_backend);
+  }
   mailbox_->impl = this;
 }
 

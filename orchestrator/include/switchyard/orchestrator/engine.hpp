@@ -30,6 +30,8 @@
 
 namespace switchyard::orchestrator {
 
+class TaskBackend;  // memory_driver.hpp
+
 // AWS Step Functions API error names.
 inline constexpr std::string_view kExecutionAlreadyExists = "ExecutionAlreadyExists";
 inline constexpr std::string_view kExecutionDoesNotExist = "ExecutionDoesNotExist";
@@ -108,6 +110,10 @@ struct EngineOptions {
   // Null: an engine-owned invoker, to which RegisterFunction / RegisterNative add functions.
   // Must outlive the engine.
   invoker::Invoker* invoker = nullptr;
+  // Runs the other optimized service integrations (arn:aws:states:::sqs:sendMessage[
+  // .waitForTaskToken] in `serve`). Null: such Task states fail as unknown resources. Must
+  // outlive the engine.
+  TaskBackend* service_backend = nullptr;
   // Told of executions, decisions and tasks (metrics, logs). Null: nobody. Must outlive the
   // engine.
   EngineObserver* observer = nullptr;
