@@ -775,7 +775,9 @@ void RegisterCoreBuiltins(JsonataBuiltinTable& t) {
                               "exceed 1e7.  Attempted to allocate " +
                                   NumberToString(count) + ".");
     }
-    auto out = Array::Make();
+    // A sequence, as AWS answers: a one-number range collapses to the number ($range(1, 9, 9)
+    // is 1), an empty one is undefined.
+    auto out = Array::MakeSequence();
     for (double i = 0; i < count; ++i) out->items.push_back(Value::Number(start + i * step));
     return Value::Arr(std::move(out));
   });

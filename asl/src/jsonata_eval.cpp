@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <cstdio>
 #include <cstring>
 #include <unordered_map>
 
@@ -152,7 +151,9 @@ namespace {
 double Precision15(double d) {
   if (!std::isfinite(d)) return d;
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.14e", d);
+  const std::to_chars_result r =
+      std::to_chars(buf, buf + sizeof buf - 1, d, std::chars_format::scientific, 14);
+  *r.ptr = '\0';
   return std::strtod(buf, nullptr);
 }
 

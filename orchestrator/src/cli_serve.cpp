@@ -168,6 +168,7 @@ int RunServeCommand(const ServeOptions& options, std::ostream& out, std::ostream
     SchedulerOptions scheduler_options;
     scheduler_options.database_url = database.url;
     scheduler_options.engine = engine.get();
+    scheduler_options.queues = queues.get();  // SQS targets and dead-letter queues
     scheduler = std::make_unique<Scheduler>(std::move(scheduler_options));
     scheduler->Start();
   } catch (const std::exception& e) {

@@ -162,7 +162,7 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"$reduce([1,2,3], function($a,$b){$a + $b})", nullptr, "6"},
         Case{"$reduce([1,2,3], function($a){$a})", nullptr, "!D3050"},
         Case{"$partition([1,2,3,4,5], 2)", nullptr, "[[1,2],[3,4],[5]]"},
-        Case{"$range(0, 10, 2)", nullptr, "[0,2,4,6,8,10]"},
+        Case{"$range(0, 10, 2)", nullptr, "[0,2,4,6,8,10]"}, Case{"$range(1, 9, 9)", nullptr, "1"},
         Case{"$parse('{\"a\":[1]}')", nullptr, R"({"a":[1]})"}));
 
 INSTANTIATE_TEST_SUITE_P(Transform, JsonataEvalTest,

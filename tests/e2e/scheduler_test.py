@@ -429,6 +429,36 @@ class SchedulerTest(unittest.TestCase):
                                (REGION, ACCOUNT, REGION, ACCOUNT)])
         self.sched(0).delete_schedule(Name='to-nowhere')
 
+    def test_queue_target_and_queue_dead_letter(self):
+        # An SQS queue as the target (the input as the message body), and a real queue as the
+        # dead-letter queue of a schedule whose target does not exist.
+        sqs = self.nodes[1].client('sqs')
+        target_url = sqs.create_queue(QueueName='sched-target')['QueueUrl']
+        dlq_url = sqs.create_queue(QueueName='sched-dlq')['QueueUrl']
+        queue_arn = 'arn:aws:sqs:%s:%s:' % (REGION, ACCOUNT)
+        self.sched(0).create_schedule(
+            Name='to-queue', ScheduleExpression='rate(1 minute)',
+            FlexibleTimeWindow={'Mode': 'OFF'},
+            Target=self.target(queue_arn + 'sched-target', Input='{"tick": 1}'))
+        self.sched(0).create_schedule(
+            Name='to-nowhere-dlq', ScheduleExpression='rate(1 minute)',
+            FlexibleTimeWindow={'Mode': 'OFF'},
+            Target=self.target('arn:aws:lambda:%s:%s:function:absent' % (REGION, ACCOUNT),
+                               Input='{"lost": true}',
+                               RetryPolicy={'MaximumRetryAttempts': 0},
+                               DeadLetterConfig={'Arn': queue_arn + 'sched-dlq'}))
+
+        def receive(url):
+            return sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get('Messages')
+        got = wait_until(lambda: receive(target_url), timeout=150,
+                         what='the message sent to the queue')
+        self.assertEqual(json.loads(got[0]['Body']), {'tick': 1})
+        got = wait_until(lambda: receive(dlq_url), timeout=150,
+                         what='the message in the dead-letter queue')
+        self.assertEqual(json.loads(got[0]['Body']), {'lost': True})
+        for name in ('to-queue', 'to-nowhere-dlq'):
+            self.sched(0).delete_schedule(Name=name)
+
 
 if __name__ == '__main__':
     BIN = os.path.abspath(sys.argv[1])

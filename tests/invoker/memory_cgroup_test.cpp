@@ -36,9 +36,17 @@ TEST(MemoryCgroupTest, RemovesTheCgroupsOfAnInvokerThatDied) {
     pause();
     _exit(0);
   }
+  // Never leave the orphan behind, nor wait for it forever, whatever fails below.
+  struct Reaper {
+    pid_t pid;
+    ~Reaper() {
+      if (pid > 0 && kill(pid, SIGKILL) == 0) waitpid(pid, nullptr, 0);
+    }
+  } reaper{orphan};
   {
     std::ofstream procs(stale + "/cgroup.procs");
-    procs << orphan;
+    procs << orphan << std::flush;
+    ASSERT_TRUE(procs.good()) << "cannot move the orphan into " << stale;
   }
   // This process's own cgroups are not stale, whatever their number.
   const std::string own = base + "/switchyard-" + std::to_string(getpid()) + "-987654";
@@ -48,8 +56,15 @@ TEST(MemoryCgroupTest, RemovesTheCgroupsOfAnInvokerThatDied) {
 
   EXPECT_FALSE(fs::exists(stale));
   EXPECT_TRUE(fs::exists(own));
+  // RemoveStale killed it: it is gone (a zombie) within moments.
   int status = 0;
-  ASSERT_EQ(waitpid(orphan, &status, 0), orphan);
+  pid_t waited = 0;
+  for (int i = 0; i < 300 && waited == 0; ++i) {
+    waited = waitpid(orphan, &status, WNOHANG);
+    if (waited == 0) usleep(100'000);
+  }
+  ASSERT_EQ(waited, orphan) << "the orphan in the stale cgroup was not killed";
+  reaper.pid = -1;
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
   rmdir(own.c_str());
 }

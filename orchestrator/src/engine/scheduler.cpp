@@ -12,6 +12,7 @@
 #include <fstream>
 #include <random>
 
+#include "store/queue_store.hpp"
 #include "switchyard/orchestrator/engine.hpp"
 
 namespace switchyard::orchestrator {
@@ -297,6 +298,30 @@ bool Scheduler::DeliverOne() {
       return true;
     }
     failure = started.error().error + ": " + started.error().cause;
+  } else if (arn.rfind("arn:aws:sqs:", 0) == 0 && options_.queues != nullptr) {
+    // arn:aws:sqs:<region>:<account>:<queue>; a FIFO queue's group id from SqsParameters.
+    std::string group;
+    if (!doc.HasParseError()) {
+      if (const rapidjson::Value* t = ObjectMember(doc, "Target")) {
+        if (const rapidjson::Value* sqs = ObjectMember(*t, "SqsParameters")) {
+          group = Member(*sqs, "MessageGroupId");
+        }
+      }
+    }
+    try {
+      // The firing id deduplicates a repeated delivery of one firing on a FIFO queue.
+      const auto sent = options_.queues->SendToQueue(arn.substr(arn.rfind(':') + 1), target.input,
+                                                     group, firing->firing_id);
+      if (sent.error.empty()) {
+        store_->CompleteFiring(*firing);
+        spdlog::info("schedule={} firing={} delivered target={}", firing->schedule_arn,
+                     firing->firing_id, arn);
+        return true;
+      }
+      failure = sent.error + ": " + sent.message;
+    } catch (const std::exception& e) {
+      failure = e.what();
+    }
   } else {
     failure = "target not supported by Switchyard: " + arn;
   }
@@ -305,6 +330,21 @@ bool Scheduler::DeliverOne() {
       now - firing->occurrence > target.maximum_event_age_seconds) {
     spdlog::warn("schedule={} firing={} dead-lettered dead_letter={}: {}", firing->schedule_arn,
                  firing->firing_id, target.dead_letter_arn, failure);
+    if (target.dead_letter_arn.rfind("arn:aws:sqs:", 0) == 0 && options_.queues != nullptr) {
+      // EventBridge Scheduler sends the target's input to the dead-letter queue.
+      try {
+        const std::string& dlq = target.dead_letter_arn;
+        const auto sent = options_.queues->SendToQueue(dlq.substr(dlq.rfind(':') + 1), target.input,
+                                                       {}, firing->firing_id);
+        if (!sent.error.empty()) {
+          spdlog::warn("schedule={} firing={} dead-letter queue {}: {} {}", firing->schedule_arn,
+                       firing->firing_id, dlq, sent.error, sent.message);
+        }
+      } catch (const std::exception& e) {
+        spdlog::warn("schedule={} firing={} dead-letter queue {}: {}", firing->schedule_arn,
+                     firing->firing_id, target.dead_letter_arn, e.what());
+      }
+    }
     store_->DeadLetterFiring(*firing, arn, target.dead_letter_arn, target.input, failure);
   } else {
     const double backoff = std::min(60.0, std::pow(2.0, std::min(attempts - 1, 6)));

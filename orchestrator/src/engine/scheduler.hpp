@@ -30,6 +30,10 @@
 #include "engine/schedule_expr.hpp"
 #include "store/schedule_store.hpp"
 
+namespace switchyard::orchestrator::store {
+class QueueStore;
+}  // namespace switchyard::orchestrator::store
+
 namespace switchyard::orchestrator {
 
 class Engine;
@@ -80,6 +84,9 @@ struct SchedulerOptions {
   std::string region = "us-east-1";
   std::string account_id = "000000000000";
   Engine* engine = nullptr;  // state machine targets; must outlive the scheduler
+  // SQS queue targets and dead-letter queues (arn:aws:sqs:...); null: neither is reachable and
+  // such firings are dead-lettered into schedule_dead_letters only. Must outlive the scheduler.
+  store::QueueStore* queues = nullptr;
   double poll_seconds = 0.25;
   double lease_seconds = 30;
 };
