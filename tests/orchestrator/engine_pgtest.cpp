@@ -424,11 +424,19 @@ TEST_F(EnginePgTest, CallbackWithTaskToken) {
 
 TEST_F(EnginePgTest, CallbackFailureAndHeartbeatTimeout) {
   auto engine = NewEngine();
-  std::string machine = Machine(*engine, "callback-fail", R"({"StartAt": "T", "States": {
+  // The failure case has a heartbeat long enough that a loaded machine cannot time it out
+  // before SendTaskFailure arrives; the silent case times out after 1 s.
+  const auto callback_machine = [&](const std::string& name, int heartbeat_seconds) {
+    return Machine(*engine, name,
+                   R"({"StartAt": "T", "States": {
       "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
-            "HeartbeatSeconds": 1,
+            "HeartbeatSeconds": )" +
+                       std::to_string(heartbeat_seconds) +
+                       R"(,
             "Parameters": {"FunctionName": "capture", "Payload": {"token.$": "$$.Task.Token"}},
             "End": true}}})");
+  };
+  std::string machine = callback_machine("callback-fail", 3600);
   auto failed = engine->StartExecution(machine, "f", "{}");
   ASSERT_TRUE(failed.ok());
   std::string token = WaitForToken(0);
@@ -439,6 +447,7 @@ TEST_F(EnginePgTest, CallbackFailureAndHeartbeatTimeout) {
   EXPECT_EQ(info->cause.value_or(""), "no way");
 
   // Nobody calls back: the heartbeat timeout fails the task.
+  machine = callback_machine("callback-silent", 1);
   auto silent = engine->StartExecution(machine, "s", "{}");
   ASSERT_TRUE(silent.ok());
   info = engine->WaitForExecution(silent->execution_arn, kWait);
