@@ -1208,11 +1208,12 @@ Outcome SqsApi::Impl::ChangeMessageVisibilityBatch(const Value& request,
 }
 
 Outcome SqsApi::Impl::PurgeQueue(const Value& /*request*/, const store::QueueRow& queue) {
-  // SQS: one purge per queue per 60 seconds (the store keeps that across nodes).
+  // SQS: one purge per queue per 60 seconds (the store keeps that across nodes). HTTP 403 as
+  // in SQS's service model (awsQueryError AWS.SimpleQueueService.PurgeQueueInProgress, 403).
   if (!store.Purge(queue.queue_id)) {
     return SqsError{
         "PurgeQueueInProgress", "AWS.SimpleQueueService.PurgeQueueInProgress",
-        "Only one PurgeQueue operation on " + queue.name + " is allowed every 60 seconds."};
+        "Only one PurgeQueue operation on " + queue.name + " is allowed every 60 seconds.", 403};
   }
   return std::string("{}");
 }

@@ -559,7 +559,8 @@ MappingSlot::MappingSlot(std::string database_url, std::string mapping_uuid, int
   impl_->slot = slot;
 }
 
-MappingSlot::~MappingSlot() = default;  // closing the connection releases the lock
+// Unlocks first: a closed connection releases the lock only once its backend has gone.
+MappingSlot::~MappingSlot() { Release(); }
 
 bool MappingSlot::TryAcquire() {
   Impl& impl = *impl_;
