@@ -234,6 +234,13 @@ TEST_F(QueueStoreTest, MappingSlotsAreExclusiveAcrossConnections) {
   EXPECT_FALSE(a->TryAcquire());
   b.reset();  // destroying the holder releases the slot
   EXPECT_TRUE(a->TryAcquire());
+  a->MoveTo(1);  // releases slot 0; slot 1 is next_slot's
+  auto c = second.NewMappingSlot("m1", 0);
+  EXPECT_TRUE(c->TryAcquire());
+  EXPECT_FALSE(a->TryAcquire());
+  next_slot->Release();
+  EXPECT_TRUE(a->TryAcquire());
+  EXPECT_EQ(a->slot(), 1);
 }
 
 // Two pollers (as two nodes) on one database, MaximumConcurrency 2: each node runs 2 polling

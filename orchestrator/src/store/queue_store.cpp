@@ -594,6 +594,13 @@ void MappingSlot::Release() noexcept {
   }
 }
 
+void MappingSlot::MoveTo(int slot) noexcept {
+  Release();
+  impl_->slot = slot;
+}
+
+int MappingSlot::slot() const { return impl_->slot; }
+
 std::unique_ptr<MappingSlot> QueueStore::NewMappingSlot(const std::string& mapping_uuid,
                                                         int slot) const {
   return std::make_unique<MappingSlot>(url_, mapping_uuid, slot);

@@ -117,6 +117,9 @@ class MappingSlot {
   bool TryAcquire();
   // Releases the slot if held; on failure drops the connection, which releases it too.
   void Release() noexcept;
+  // Releases the slot if held, and names another slot of the same mapping for TryAcquire.
+  void MoveTo(int slot) noexcept;
+  int slot() const;
 
  private:
   struct Impl;

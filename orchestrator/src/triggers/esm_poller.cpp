@@ -238,14 +238,16 @@ struct SlotRound {
   }
 };
 
-// One polling thread: receive a batch, invoke, delete what succeeded; until stopped. With
-// ScalingConfig.MaximumConcurrency, thread `index` runs a round only while it holds the
-// mapping's slot `index` (shared by all nodes), so the mapping's batches in flight across all
-// nodes never exceed it.
-void Poll(PollContext context, EsmPoller::Mapping& mapping, int index) {
+// One polling thread of `threads`: receive a batch, invoke, delete what succeeded; until
+// stopped. With ScalingConfig.MaximumConcurrency, a thread runs a round only while it holds one
+// of the mapping's slots 0..MaximumConcurrency-1 (shared by all nodes), so the mapping's batches
+// in flight across all nodes never exceed it. Thread `index` starts on slot `index`; when more
+// slots than threads exist, a thread that finds its slot taken moves on by `threads`.
+void Poll(PollContext context, EsmPoller::Mapping& mapping, int index, int threads) {
   const store::MappingRow& row = mapping.row;
   std::unique_ptr<store::MappingSlot> slot;
   if (row.max_concurrency > 0) slot = context.queues.NewMappingSlot(row.uuid, index);
+  const int slots = static_cast<int>(row.max_concurrency);
   std::string function_name = row.function_arn.substr(row.function_arn.find(":function:") + 10);
   std::string qualifier;
   if (const std::size_t colon = function_name.find(':'); colon != std::string::npos) {
@@ -273,9 +275,10 @@ void Poll(PollContext context, EsmPoller::Mapping& mapping, int index) {
       try {
         held = slot->TryAcquire();
       } catch (const std::exception& e) {
-        spdlog::warn("esm={} concurrency slot {}: {}", row.uuid, index, e.what());
+        spdlog::warn("esm={} concurrency slot {}: {}", row.uuid, slot->slot(), e.what());
       }
       if (!held) {
+        if (slots > threads) slot->MoveTo((slot->slot() + threads) % slots);
         std::this_thread::sleep_for(kIdlePoll);
         continue;
       }
@@ -414,8 +417,9 @@ void EsmPoller::Supervise() {
               std::min(row.max_concurrency > 0 ? row.max_concurrency : kDefaultConcurrency,
                        kMaxThreadsPerMapping);
           for (int64_t i = 0; i < threads; ++i) {
-            mapping->threads.emplace_back(
-                [context, m = mapping.get(), i] { Poll(context, *m, static_cast<int>(i)); });
+            mapping->threads.emplace_back([context, m = mapping.get(), i, threads] {
+              Poll(context, *m, static_cast<int>(i), static_cast<int>(threads));
+            });
           }
         }
       }
