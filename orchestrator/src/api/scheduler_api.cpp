@@ -109,6 +109,21 @@ const rapidjson::Value* Find(const rapidjson::Value& object, const char* name) {
 
 void WriteValue(Writer& w, const rapidjson::Value& value) { value.Accept(w); }
 
+// The integer member `name` of `object` within [min, max], else AWS's constraint error naming
+// `member`; absent (or null) leaves `out` as it is.
+std::optional<HttpResponse> ReadIntIn(const rapidjson::Value& object, const char* name,
+                                      const char* member, int min, int max, int* out) {
+  const rapidjson::Value* v = Find(object, name);
+  if (v == nullptr) return std::nullopt;
+  if (!v->IsInt() || v->GetInt() < min || v->GetInt() > max) {
+    return Constraint(v->IsInt() ? std::to_string(v->GetInt()) : "?", member,
+                      "Member must have value less than or equal to " + std::to_string(max) +
+                          " and greater than or equal to " + std::to_string(min));
+  }
+  *out = v->GetInt();
+  return std::nullopt;
+}
+
 // Validates a CreateSchedule/UpdateSchedule body and writes the stored definition (with AWS's
 // defaults filled in). Returns the error response, or nullopt with *definition set.
 std::optional<HttpResponse> BuildDefinition(const rapidjson::Document& body,
@@ -184,14 +199,10 @@ std::optional<HttpResponse> BuildDefinition(const rapidjson::Document& body,
                       "Member must satisfy enum value set: [OFF, FLEXIBLE]");
   }
   int window_minutes = 0;
-  if (const rapidjson::Value* v = Find(*window, "MaximumWindowInMinutes")) {
-    if (!v->IsInt() || v->GetInt() < 1 || v->GetInt() > 1440) {
-      return Constraint(v->IsInt() ? std::to_string(v->GetInt()) : "?",
-                        "flexibleTimeWindow.maximumWindowInMinutes",
-                        "Member must have value less than or equal to 1440 and greater than or "
-                        "equal to 1");
-    }
-    window_minutes = v->GetInt();
+  if (auto error =
+          ReadIntIn(*window, "MaximumWindowInMinutes", "flexibleTimeWindow.maximumWindowInMinutes",
+                    1, 1440, &window_minutes)) {
+    return *error;
   }
   if (mode_text == "FLEXIBLE" && window_minutes == 0) {
     return Validation(
@@ -232,23 +243,14 @@ std::optional<HttpResponse> BuildDefinition(const rapidjson::Document& body,
   int max_age = 86400;
   int max_attempts = 185;
   if (const rapidjson::Value* retry = Find(*target, "RetryPolicy")) {
-    if (const rapidjson::Value* v = Find(*retry, "MaximumEventAgeInSeconds")) {
-      if (!v->IsInt() || v->GetInt() < 60 || v->GetInt() > 86400) {
-        return Constraint(v->IsInt() ? std::to_string(v->GetInt()) : "?",
-                          "target.retryPolicy.maximumEventAgeInSeconds",
-                          "Member must have value less than or equal to 86400 and greater than "
-                          "or equal to 60");
-      }
-      max_age = v->GetInt();
+    if (auto error =
+            ReadIntIn(*retry, "MaximumEventAgeInSeconds",
+                      "target.retryPolicy.maximumEventAgeInSeconds", 60, 86400, &max_age)) {
+      return *error;
     }
-    if (const rapidjson::Value* v = Find(*retry, "MaximumRetryAttempts")) {
-      if (!v->IsInt() || v->GetInt() < 0 || v->GetInt() > 185) {
-        return Constraint(v->IsInt() ? std::to_string(v->GetInt()) : "?",
-                          "target.retryPolicy.maximumRetryAttempts",
-                          "Member must have value less than or equal to 185 and greater than or "
-                          "equal to 0");
-      }
-      max_attempts = v->GetInt();
+    if (auto error = ReadIntIn(*retry, "MaximumRetryAttempts",
+                               "target.retryPolicy.maximumRetryAttempts", 0, 185, &max_attempts)) {
+      return *error;
     }
   }
   std::string dead_letter;
