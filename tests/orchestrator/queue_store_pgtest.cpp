@@ -240,7 +240,7 @@ TEST_F(QueueStoreTest, MappingSlotsAreExclusiveAcrossConnections) {
   EXPECT_FALSE(a->TryAcquire());
   next_slot->Release();
   EXPECT_TRUE(a->TryAcquire());
-  EXPECT_EQ(a->slot(), 1);
+  EXPECT_EQ(a->CurrentSlot(), 1);
 }
 
 // Two pollers (as two nodes) on one database, MaximumConcurrency 2: each node runs 2 polling

@@ -599,7 +599,7 @@ void MappingSlot::MoveTo(int slot) noexcept {
   impl_->slot = slot;
 }
 
-int MappingSlot::slot() const { return impl_->slot; }
+int MappingSlot::CurrentSlot() const { return impl_->slot; }
 
 std::unique_ptr<MappingSlot> QueueStore::NewMappingSlot(const std::string& mapping_uuid,
                                                         int slot) const {

@@ -119,7 +119,7 @@ class MappingSlot {
   void Release() noexcept;
   // Releases the slot if held, and names another slot of the same mapping for TryAcquire.
   void MoveTo(int slot) noexcept;
-  int slot() const;
+  int CurrentSlot() const;
 
  private:
   struct Impl;

@@ -275,10 +275,10 @@ void Poll(PollContext context, EsmPoller::Mapping& mapping, int index, int threa
       try {
         held = slot->TryAcquire();
       } catch (const std::exception& e) {
-        spdlog::warn("esm={} concurrency slot {}: {}", row.uuid, slot->slot(), e.what());
+        spdlog::warn("esm={} concurrency slot {}: {}", row.uuid, slot->CurrentSlot(), e.what());
       }
       if (!held) {
-        if (slots > threads) slot->MoveTo((slot->slot() + threads) % slots);
+        if (slots > threads) slot->MoveTo((slot->CurrentSlot() + threads) % slots);
         std::this_thread::sleep_for(kIdlePoll);
         continue;
       }
