@@ -936,7 +936,6 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
       }
     }
     store::DeleteExecutionActivityTasks(tx, finished_activity_users);
-    store::DeleteExecutionWork(tx, finished_ids);
     for (const auto& [execution_id, client_token] : redriven) {
       store::MarkRedriven(tx, execution_id, now, client_token);
     }
@@ -953,8 +952,10 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
       --leasing;
     }
     // After the deletions above (a key removed and enqueued again in one batch).
-    self_leased =
-        store::WriteDecisions(tx, updates, now, work, history, node_id_, options_.lease.count());
+    // The work and tokens of executions that ended go in the same statement (none of their work
+    // is in `work`).
+    self_leased = store::WriteDecisions(tx, updates, now, work, history, finished_ids, node_id_,
+                                        options_.lease.count());
   };
 
   // After an in-doubt commit: the batch landed if its first execution has the decision count

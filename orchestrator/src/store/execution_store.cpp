@@ -138,7 +138,9 @@ constexpr Statement kStatements[] = {
                "(execution_id, kind, key) DO NOTHING RETURNING work_id, execution_id, key, "
                "lease_owner IS NOT NULL AS leased), h AS (INSERT INTO history_chunks "
                "(execution_id, first_event_id, last_event_id, events) SELECT * FROM "
-               "unnest($18::bigint[], $19::integer[], $20::integer[], $21::text[])) SELECT "
+               "unnest($18::bigint[], $19::integer[], $20::integer[], $21::text[])), d AS (DELETE "
+               "FROM work_items WHERE execution_id = ANY($22::bigint[])), t AS (DELETE FROM "
+               "task_tokens WHERE execution_id = ANY($22::bigint[])) SELECT "
                "work_id, execution_id, key FROM w WHERE leased"},
 
     {"es_decision_count", "SELECT decision_count FROM executions WHERE execution_id = $1"},
@@ -720,8 +722,9 @@ std::vector<WorkItem> WriteDecisions(pqxx::transaction_base& tx,
                                      const std::vector<ExecutionUpdate>& updates, int64_t now,
                                      const std::vector<WorkItem>& work,
                                      const std::vector<HistoryRow>& history,
+                                     const std::vector<int64_t>& ended_executions,
                                      const std::string& lease_owner, int64_t lease_ms) {
-  if (updates.empty() && work.empty() && history.empty()) return {};
+  if (updates.empty() && work.empty() && history.empty() && ended_executions.empty()) return {};
   PrepareExecutionStatements(tx.conn());
   std::vector<int64_t> ids;
   for (const auto& u : updates) ids.push_back(u.execution_id);
@@ -751,7 +754,7 @@ std::vector<WorkItem> WriteDecisions(pqxx::transaction_base& tx,
       OptionalTextArray(c.causes), c.finished, now, IntArray(work_executions), TextArray(kinds),
       TextArray(keys), OptionalTextArray(payloads), IntArray(due), leased, lease_owner, lease_ms,
       IntArray(chunks.executions), IntArray(chunks.firsts), IntArray(chunks.lasts),
-      TextArray(chunks.events));
+      TextArray(chunks.events), IntArray(ended_executions));
   std::vector<WorkItem> claimed;
   claimed.reserve(result.size());
   for (const auto& r : result) {

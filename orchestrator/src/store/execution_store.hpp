@@ -187,8 +187,9 @@ struct WorkItem {
 };
 // Inserts work items; an item whose (execution, kind, key) exists is left as it is.
 void EnqueueWork(pqxx::transaction_base& tx, const std::vector<WorkItem>& items);
-// UpdateExecutions, EnqueueWork and AppendHistory in one statement (one round trip): the writes a
-// decision batch makes after its deletions. Nothing is sent when all three are empty. Task items
+// UpdateExecutions, EnqueueWork, AppendHistory and DeleteExecutionWork(ended_executions) in one
+// statement (one round trip): the writes a decision batch makes after its deletions (`work` must
+// hold nothing of ended_executions). Nothing is sent when all are empty. Task items
 // marked `lease` (when `lease_owner` is not empty) are inserted leased to lease_owner for
 // lease_ms, generation 1, attempts 1, as ClaimTasks would leave them; returned (with their
 // work_id) are those inserted so (an item whose key existed is not).
@@ -196,6 +197,7 @@ std::vector<WorkItem> WriteDecisions(pqxx::transaction_base& tx,
                                      const std::vector<ExecutionUpdate>& updates, int64_t now,
                                      const std::vector<WorkItem>& work,
                                      const std::vector<HistoryRow>& history,
+                                     const std::vector<int64_t>& ended_executions = {},
                                      const std::string& lease_owner = {}, int64_t lease_ms = 0);
 // Deletes the items named by (execution_id, kind, key).
 void DeleteWork(pqxx::transaction_base& tx, const std::vector<WorkItem>& items);
