@@ -239,9 +239,17 @@ constexpr Statement kStatements[] = {
 
 void AppendArrayElement(std::string& out, std::string_view text) {
   out += '"';
-  for (char c : text) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
+  // Runs without a quote or backslash are copied whole (payloads are mostly such runs).
+  for (;;) {
+    const std::size_t special = text.find_first_of("\"\\");
+    if (special == std::string_view::npos) {
+      out.append(text);
+      break;
+    }
+    out.append(text.substr(0, special));
+    out += '\\';
+    out += text[special];
+    text.remove_prefix(special + 1);
   }
   out += '"';
 }
