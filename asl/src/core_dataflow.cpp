@@ -133,12 +133,6 @@ Result<Json> Runner::ApplyResultPath(const Frame& frame, const PathField& result
   return input;
 }
 
-Result<Json> Runner::EvalAssign(const Frame& frame, const State& state,
-                                const std::optional<PayloadTemplate>& assign, const Json& input) {
-  if (!assign) return JsonObject();
-  return CheckAssigned(frame, EvalTemplate(frame, state, *assign, input));
-}
-
 Result<Json> Runner::CheckAssigned(const Frame& frame, Result<Json> assigned) {
   if (!assigned || !assigned->IsObject()) return assigned;
   // ASL limits: 256 KiB per variable and per Assign.
