@@ -33,6 +33,7 @@ const StateMachineDef& Runner::ChildDef(const StateMachineDef& parent_def, const
 
 Json Runner::Context(const Frame& frame, const State& state, const Json* map_value,
                      int64_t map_index) const {
+  if (impl_.given_context) return CopyJson(*impl_.given_context);
   Json context = JsonObject();
   Json execution = JsonObject();
   JsonSet(execution, "Id", JsonString(ExecutionArn()));

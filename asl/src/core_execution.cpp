@@ -34,6 +34,7 @@ void Runner::Start(const Event& event) {
   impl_.state_machine_arn = event.state_machine_arn;
   impl_.role_arn = event.role_arn;
   impl_.execution_input = CopyJson(event.input);
+  if (event.context) impl_.given_context = CopyJson(*event.context);
   impl_.start_time = now_;
 
   std::string input_text = DumpJson(event.input);

@@ -142,6 +142,8 @@ struct ExecutionState::Impl {
   std::string state_machine_arn;
   std::string role_arn;
   Json execution_input;
+  // Event::context of the Started event: the Context object every state sees, when set.
+  std::optional<Json> given_context;
   int64_t start_time = 0;
   uint64_t prng = 0;
   int64_t last_event_id = 0;

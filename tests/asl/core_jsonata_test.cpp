@@ -381,5 +381,52 @@ TEST(CoreJsonataTest, FailErrorAndCauseExpressions) {
   EXPECT_EQ(run.cause, "c1");
 }
 
+// TestState's `context` (Event::context): every state sees the given Context object as it is,
+// `$$` in JSONPath and $states.context in JSONata (AWS records `$$` as exactly the object given,
+// {} included), and it survives a snapshot.
+TEST(CoreJsonataTest, AGivenContextIsWhatEveryStateSees) {
+  REQUIRE_EVALUATOR();
+  StateMachineDef def = Parse(R"({"StartAt": "P", "States": {
+      "P": {"Type": "Pass", "Parameters": {"c.$": "$$", "n.$": "$$.State.Name"}, "Next": "J"},
+      "J": {"Type": "Pass", "QueryLanguage": "JSONata",
+            "Output": {"path": "{% $states.input %}", "jsonata": "{% $states.context %}"},
+            "End": true}}})");
+  Event started = Event::Started(*ParseJson(R"({"x":1})"), "e", "m", 7);
+  started.context = *ParseJson(R"({"State":{"Name":"Given"},"Execution":{}})");
+  ExecutionState state;
+  Step step = Apply(def, state, started, 1000);
+  ASSERT_EQ(step.commands.back().kind, Command::Kind::kFinish);
+  EXPECT_EQ(DumpJson(step.commands.back().output),
+            R"({"path":{"c":{"State":{"Name":"Given"},"Execution":{}},"n":"Given"},)"
+            R"("jsonata":{"State":{"Name":"Given"},"Execution":{}}})");
+  // Without one, the core builds the context object itself.
+  ExecutionState plain;
+  Step built = Apply(def, plain, Event::Started(*ParseJson("{}"), "e", "m", 7), 1000);
+  EXPECT_EQ(DumpJson(*JsonFind(*JsonFind(built.commands.back().output, "path"), "n")), R"("P")");
+}
+
+TEST(CoreJsonataTest, AGivenContextSurvivesASnapshot) {
+  StateMachineDef def = Parse(R"({"StartAt": "W", "States": {
+      "W": {"Type": "Wait", "Seconds": 5, "Next": "P"},
+      "P": {"Type": "Pass", "Parameters": {"c.$": "$$"}, "End": true}}})");
+  Event started = Event::Started(*ParseJson("{}"), "e", "m", 7);
+  started.context = *ParseJson(R"({"StateMachine":{"Name":"Given"}})");
+  ExecutionState state;
+  Step step = Apply(def, state, started, 1000);
+  std::string timer;
+  for (const Command& command : step.commands) {
+    if (command.kind == Command::Kind::kStartTimer && command.timer_id != "execution-timeout") {
+      timer = command.timer_id;
+    }
+  }
+  ASSERT_FALSE(timer.empty());
+  auto restored = ExecutionState::FromJson(state.ToJson());
+  ASSERT_TRUE(restored.ok());
+  EXPECT_EQ(DumpJson(restored->ToJson()), DumpJson(state.ToJson()));
+  Step fired = Apply(def, *restored, Event::TimerFired(timer), 6000000000);
+  ASSERT_EQ(fired.commands.back().kind, Command::Kind::kFinish);
+  EXPECT_EQ(DumpJson(fired.commands.back().output), R"({"c":{"StateMachine":{"Name":"Given"}}})");
+}
+
 }  // namespace
 }  // namespace switchyard::asl
