@@ -559,6 +559,9 @@ class Runner {
 
   void Start(const Event& event);
 
+  // The execution's own timer: its TimeoutSeconds, at most `max_seconds`.
+  void StartExecutionTimer(int64_t max_seconds);
+
   // Cancels whatever is in flight in every frame and records the end of the execution.
   void EndExecution(ExecutionStatus status, std::string_view type, Json output, std::string error,
                     std::string cause, std::string output_text = {});
@@ -721,6 +724,9 @@ class Runner {
 
   // Lets the driver run (and time pass) before `frame` enters its state.
   void Yield(Frame& frame);
+
+  // `frame` waits in `phase` for a new timer ("<prefix><serial>.<frame id>") due at `fire_at`.
+  void WaitFor(Frame& frame, Phase phase, std::string_view prefix, int64_t fire_at);
 
   // `output_text`, when known, is DumpJson(output).
   void Transition(Frame& frame, const State& state, Json output, const std::string& next,

@@ -28,14 +28,7 @@ void Runner::HandleStateError(Frame& frame, const State& state, Error error,
     }
     frame.attempts[i] = attempt + 1;
     frame.retry_count += 1;
-    frame.phase = Phase::kRetry;
-    SetTimer(frame, NextId("retry-", frame));
-    Command command;
-    command.kind = Command::Kind::kStartTimer;
-    command.timer_id = frame.timer_id;
-    command.fire_at = AddSeconds(now_, delay);
-    step_.commands.push_back(std::move(command));
-    return;
+    return WaitFor(frame, Phase::kRetry, "retry-", AddSeconds(now_, delay));
   }
   if (!failed_event.empty()) Emit(failed_event);
   for (const Catcher& catcher : state.catchers) {

@@ -181,13 +181,7 @@ void Runner::RunWait(Frame& frame, const State& state) {
     return;
   }
   frame.work = std::move(output).value();
-  frame.phase = Phase::kWait;
-  SetTimer(frame, NextId("timer-", frame));
-  Command command;
-  command.kind = Command::Kind::kStartTimer;
-  command.timer_id = frame.timer_id;
-  command.fire_at = fire_at;
-  step_.commands.push_back(std::move(command));
+  WaitFor(frame, Phase::kWait, "timer-", fire_at);
 }
 
 }  // namespace core_internal

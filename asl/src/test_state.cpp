@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
-#include <vector>
 #include <utility>
+#include <vector>
 
 #include "switchyard/asl/names.hpp"
 
@@ -204,7 +204,9 @@ std::optional<std::string> CheckTestContext(const Json& context, const Json& sta
     std::vector<std::string_view> others;
   };
   static const Allowed kAllowed[] = {
-      {"Execution", {"Id", "Name", "RoleArn", "StartTime", "RedriveTime"}, {"Input", "RedriveCount"}},
+      {"Execution",
+       {"Id", "Name", "RoleArn", "StartTime", "RedriveTime"},
+       {"Input", "RedriveCount"}},
       {"State", {"EnteredTime", "Name"}, {"RetryCount"}},
       {"StateMachine", {"Id", "Name"}, {}},
       {"Task", {"Token"}, {}},

@@ -258,6 +258,24 @@ TEST(CoreJsonataTest, RuntimeErrorQuotesJsonataCodeAndMessage) {
             "during evaluation. T1006: Attempted to invoke a non-function");
 }
 
+// AWS has no $eval, and refuses it only when it runs: CreateStateMachine accepts the definition
+// and TestState answers this cause (3rd-party measurement against AWS us-east-1: floci #2737).
+TEST(CoreJsonataTest, EvalIsNotAFunctionAtRunTime) {
+  REQUIRE_EVALUATOR();
+  const char* definition = R"({"QueryLanguage": "JSONata", "StartAt": "S", "States": {
+      "S": {"Type": "Pass", "Output": {"r": "{% $eval(\"1+1\") %}"}, "End": true}}})";
+  ParseResult parsed = ParseDefinition(definition);
+  EXPECT_TRUE(parsed.ok());
+  EXPECT_TRUE(parsed.diagnostics.empty());
+  auto run = RunMachine(definition, "{}");
+  EXPECT_EQ(run.status, ExecutionStatus::kFailed);
+  EXPECT_EQ(run.error, "States.QueryEvaluationError");
+  EXPECT_EQ(run.cause,
+            "An error occurred while executing the state 'S' (entered at the event id #2). The "
+            "JSONata expression '$eval(\"1+1\")' specified for the field 'Output/r' threw an "
+            "error during evaluation. T1006: Attempted to invoke a non-function");
+}
+
 TEST(CoreJsonataTest, ItemsOfTheWrongType) {
   REQUIRE_EVALUATOR();
   auto run = RunMachine(R"({"QueryLanguage": "JSONata", "StartAt": "M", "States": {

@@ -169,7 +169,9 @@ asl::Result<TestStateResult> Engine::TestState(const TestStateRequest& request) 
   options.keep_history = true;
   options.fast_timers = true;  // a Wait state does not wait
   // AWS: the state sees the given Context object as it is (`$$`, $states.context).
-  if (!request.context.empty()) options.context = asl::CopyJson(context);
+  if (!request.context.empty()) {
+    options.context = std::make_shared<const asl::Json>(asl::CopyJson(context));
+  }
   MockBackend backend(*impl_->backend_, request, mock_result ? &*mock_result : nullptr);
   MemoryDriver driver(*parsed.definition, backend, std::move(options));
   RunResult run = driver.Run(std::move(*parsed_input));
