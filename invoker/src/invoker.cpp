@@ -23,6 +23,7 @@
 #include "http_client.hpp"
 #include "http_server.hpp"
 #include "memory_cgroup.hpp"
+#include "opt_mount.hpp"
 #include "util.hpp"
 
 namespace switchyard::invoker {
@@ -274,29 +275,44 @@ struct Invoker::Impl {
     return arn;
   }
 
-  // Lambda puts /opt/bin on PATH, /opt/lib on LD_LIBRARY_PATH, /opt/python (and its
-  // site-packages) on the Python path and /opt/nodejs/node_modules on NODE_PATH; without a
-  // private /opt the same variables point into the merged layer directory.
-  static void AddLayerVariables(const std::string& dir, std::map<std::string, std::string>* env) {
+  // Lambda puts /opt/bin on PATH, /opt/lib on LD_LIBRARY_PATH, /opt/python and its
+  // site-packages on the Python path and /opt/nodejs/node_modules (and nodeNN/node_modules) on
+  // NODE_PATH. `root` is where the process sees the layers: /opt in a mount namespace of its
+  // own, else the merged directory `dir` itself; `dir` is read for the version folders.
+  static void AddLayerVariables(const std::string& dir, const std::string& root,
+                                std::map<std::string, std::string>* env) {
     namespace fs = std::filesystem;
-    (*env)["PATH"] = "/usr/local/bin:/usr/bin/:/bin:" + dir + "/bin:/opt/bin";
-    (*env)["LD_LIBRARY_PATH"] = "/usr/local/lib:/usr/lib:/lib:" + dir + "/lib:/opt/lib";
-    std::string python = dir + "/python";
-    std::string node = dir + "/nodejs/node_modules";
+    if (root != "/opt") {
+      (*env)["PATH"] = "/usr/local/bin:/usr/bin/:/bin:" + root + "/bin:/opt/bin";
+      (*env)["LD_LIBRARY_PATH"] = "/usr/local/lib:/usr/lib:/lib:" + root + "/lib:/opt/lib";
+    }
+    std::vector<std::string> python;  // site-packages first, as Lambda's sys.path has them
+    std::vector<std::string> node;
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(dir + "/python/lib", ec)) {
       const std::string name = entry.path().filename().string();
-      if (name.rfind("python3", 0) == 0) python += ":" + entry.path().string() + "/site-packages";
+      if (name.rfind("python3", 0) == 0) {
+        python.push_back(root + "/python/lib/" + name + "/site-packages");
+      }
     }
     for (const auto& entry : fs::directory_iterator(dir + "/nodejs", ec)) {
       const std::string name = entry.path().filename().string();
       if (name.rfind("node", 0) == 0 && name != "node_modules") {
-        node += ":" + entry.path().string() + "/node_modules";
+        node.push_back(root + "/nodejs/" + name + "/node_modules");
       }
     }
-    (*env)["PYTHONPATH"] = python;
-    (*env)["NODE_PATH"] = node;
-    (*env)["SWITCHYARD_LAYERS_DIR"] = dir;
+    std::sort(python.begin(), python.end());
+    std::sort(node.begin(), node.end());
+    python.push_back(root + "/python");
+    node.push_back(root + "/nodejs/node_modules");
+    auto join = [](const std::vector<std::string>& parts) {
+      std::string out;
+      for (const auto& part : parts) out += (out.empty() ? "" : ":") + part;
+      return out;
+    };
+    (*env)["PYTHONPATH"] = join(python);
+    (*env)["NODE_PATH"] = join(node);
+    (*env)["SWITCHYARD_LAYERS_DIR"] = root;
   }
 
   EnvironmentSpec SpecFor(const FunctionVersion& fv, bool provisioned) const {
@@ -323,7 +339,15 @@ struct Invoker::Impl {
         {"LD_LIBRARY_PATH", "/usr/local/lib:/usr/lib:/lib:/opt/lib"},
     };
     if (config.runtime.rfind("python", 0) == 0) env["PYTHONUNBUFFERED"] = "1";
-    if (!config.layers_dir.empty()) AddLayerVariables(config.layers_dir, &env);
+    if (!config.layers_dir.empty()) {
+      OptMount opt;
+      if (options.layers_at_opt && PlanOptMount(config.layers_dir, &opt)) {
+        spec.opt = std::move(opt);
+        AddLayerVariables(config.layers_dir, "/opt", &env);
+      } else {
+        AddLayerVariables(config.layers_dir, config.layers_dir, &env);
+      }
+    }
     for (const auto& [key, value] : config.environment) env[key] = value;
     env["_HANDLER"] = config.handler;
     env["LAMBDA_TASK_ROOT"] = config.code_dir;

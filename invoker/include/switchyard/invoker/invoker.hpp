@@ -164,6 +164,11 @@ struct InvokerOptions {
   // Where Event invocations wait; an InMemoryEventQueue when null. Shared so that an embedder
   // can keep a handle on its durable queue.
   std::shared_ptr<EventQueue> event_queue;
+  // A function's layers (FunctionConfig::layers_dir) are bind-mounted read-only at /opt in a
+  // mount namespace of the runtime process's own, as Lambda shows them, when the host allows
+  // it (probed once; else, or when false, the process reaches them through the environment
+  // variables only: see FunctionConfig::layers_dir).
+  bool layers_at_opt = true;
 };
 
 class Invoker {
