@@ -90,6 +90,8 @@ class Environment {
   // kOutOfMemory and kInitError the environment is dead (Usable() is false).
   RunOutcome Run(const EventSpec& event);
   bool Usable() const;
+  // Kills the runtime's process group now (thread-safe); a Run() in progress ends with kExit.
+  void Abort() { Kill(); }
   SteadyTime LastUsed() const { return last_used_; }
   void SetLastUsed(SteadyTime when) { last_used_ = when; }
 

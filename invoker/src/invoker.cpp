@@ -16,6 +16,7 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -223,6 +224,9 @@ struct Invoker::Impl {
   std::map<std::string, FunctionEntry> functions;  // Guarded by mu.
   int global_busy = 0;                             // Guarded by mu.
   bool stopping = false;                           // Guarded by mu.
+  bool abandoning = false;                         // Guarded by mu. (AbandonRunning)
+  bool draining = false;                           // Guarded by mu. (Drain: no more events)
+  std::set<Environment*> running;                  // Guarded by mu: in Run() now.
   // (the event queue is thread-safe itself; see `queue` above)
   int async_running = 0;  // Guarded by mu.
   struct CallbackThread {
@@ -757,7 +761,30 @@ InvokeResult Invoker::Impl::RunSync(const std::shared_ptr<const FunctionVersion>
   event.timeout = std::chrono::seconds(fv->config.timeout_seconds);
   event.caller_deadline = request.deadline;
   event.init_timeout = options.init_timeout;
-  RunOutcome outcome = env->Run(event);
+  bool abandoned = false;
+  {
+    std::lock_guard lock(mu);
+    abandoned = abandoning;
+    if (!abandoned) running.insert(env.get());
+  }
+  RunOutcome outcome;
+  if (!abandoned) {
+    outcome = env->Run(event);
+    std::lock_guard lock(mu);
+    running.erase(env.get());
+    cv.notify_all();  // Drain() waits for this
+    // Killed by AbandonRunning (an answer that made it first stands).
+    abandoned = abandoning && outcome.kind != OutcomeKind::kResponse &&
+                outcome.kind != OutcomeKind::kFunctionError;
+  }
+  if (abandoned) {
+    release(std::move(env));
+    InvokeResult result = ApiError(InvokeStatus::kEnvironmentError, 503, "ServiceException",
+                                   "function '" + name + "': the server is shutting down");
+    result.request_id = request_id;
+    result.abandoned = true;
+    return result;
+  }
 
   InvokeResult result;
   result.request_id = request_id;
@@ -849,7 +876,7 @@ InvokeResult Invoker::Impl::RunSync(const std::shared_ptr<const FunctionVersion>
 void Invoker::Impl::AsyncLoop() {
   std::unique_lock lock(mu);
   for (;;) {
-    if (stopping) return;
+    if (stopping || abandoning || draining) return;
     std::optional<AsyncClock::time_point> next_due;
     const auto now = AsyncNow();
     std::optional<QueuedEvent> event = queue->PopDue(now, &next_due);
@@ -971,6 +998,13 @@ void Invoker::Impl::ProcessAsync(QueuedEvent event) {
   request.payload = event.payload;
   request.request_id = event.request_id;  // Lambda: every attempt has the event's request id
   InvokeResult result = Invoke(request);
+  if (result.abandoned) {
+    // Shut down past its grace: neither a failed attempt nor a retry. A durable queue runs it
+    // again once its lease is released; an in-memory one loses it with the process.
+    spdlog::info("function={} request_id={} async event abandoned at shutdown", event.function_name,
+                 event.request_id);
+    return;
+  }
   auto requeue = [&](std::chrono::milliseconds delay) {
     event.due = AsyncNow() + delay;
     progress.retry_at = event.due;
@@ -1120,6 +1154,24 @@ Invoker::Invoker(InvokerOptions options) : impl_(std::make_unique<Impl>(std::mov
   MemoryCgroup::Prepare(kPreparedCgroups);
   impl_->async_thread = std::thread([this] { impl_->AsyncLoop(); });
   impl_->maintenance_thread = std::thread([this] { impl_->MaintenanceLoop(); });
+}
+
+void Invoker::Drain(std::chrono::steady_clock::time_point until) {
+  {
+    std::unique_lock lock(impl_->mu);
+    impl_->draining = true;
+    impl_->cv.notify_all();
+    impl_->cv.wait_until(lock, until,
+                         [&] { return impl_->async_running == 0 && impl_->running.empty(); });
+  }
+  AbandonRunning();
+}
+
+void Invoker::AbandonRunning() {
+  std::lock_guard lock(impl_->mu);
+  impl_->abandoning = true;
+  for (Environment* env : impl_->running) env->Abort();
+  impl_->cv.notify_all();
 }
 
 Invoker::~Invoker() {

@@ -232,7 +232,7 @@ void Engine::Impl::Start() {
   }
 }
 
-void Engine::Impl::Shutdown() {
+void Engine::Impl::Shutdown(std::chrono::steady_clock::time_point drain_until) {
   if (shut_down_) return;
   shut_down_ = true;
   if (!started_) return;
@@ -244,6 +244,16 @@ void Engine::Impl::Shutdown() {
   }
   tasks_cv_.notify_all();
   if (claimer_.joinable()) claimer_.join();
+  // 1b. The tasks running here may finish within the grace: their outcomes are decided as
+  // usual, and their leases are still renewed meanwhile.
+  {
+    std::unique_lock<std::mutex> lock(tasks_mu_);
+    if (!in_flight_.empty() && std::chrono::steady_clock::now() < drain_until) {
+      spdlog::info("engine: node={} waiting for {} task(s) still running", node_id_,
+                   in_flight_.size());
+      tasks_cv_.wait_until(lock, drain_until, [&] { return in_flight_.empty(); });
+    }
+  }
   {
     std::lock_guard<std::mutex> lock(activity_mu_);
     activity_stop_ = true;
@@ -284,6 +294,7 @@ void Engine::Impl::Shutdown() {
     std::lock_guard<std::mutex> lock(tasks_mu_);
     for (const auto& [work_id, task] : in_flight_) leased.push_back(work_id);
     in_flight_.clear();
+    renew_stop_ = true;
   }
   tasks_cv_.notify_all();
   if (renewer_.joinable()) renewer_.join();
@@ -635,8 +646,8 @@ void Engine::Impl::RenewLoop() {
     std::vector<int64_t> ids, generations;
     {
       std::unique_lock<std::mutex> lock(tasks_mu_);
-      tasks_cv_.wait_for(lock, period, [&] { return stopping_; });
-      if (stopping_) return;
+      tasks_cv_.wait_for(lock, period, [&] { return renew_stop_; });
+      if (renew_stop_) return;
       for (const auto& [work_id, task] : in_flight_) {
         ids.push_back(work_id);
         generations.push_back(task.generation);
@@ -733,6 +744,10 @@ std::unique_ptr<Engine> Engine::Create(EngineOptions options) {
 
 void Engine::Shutdown() {
   if (impl_) impl_->Shutdown();
+}
+
+void Engine::Shutdown(std::chrono::steady_clock::time_point drain_until) {
+  if (impl_) impl_->Shutdown(drain_until);
 }
 
 void Engine::ReleaseTasks() {
