@@ -247,11 +247,15 @@ void Engine::Impl::Shutdown(std::chrono::steady_clock::time_point drain_until) {
   // 1b. The tasks running here may finish within the grace: their outcomes are decided as
   // usual, and their leases are still renewed meanwhile.
   {
+    // (Items leased to this node but never started wait for nobody: step 4 gives them back.)
     std::unique_lock<std::mutex> lock(tasks_mu_);
-    if (!in_flight_.empty() && std::chrono::steady_clock::now() < drain_until) {
-      spdlog::info("engine: node={} waiting for {} task(s) still running", node_id_,
-                   in_flight_.size());
-      tasks_cv_.wait_until(lock, drain_until, [&] { return in_flight_.empty(); });
+    auto running = [&] {
+      return std::count_if(in_flight_.begin(), in_flight_.end(),
+                           [](const auto& entry) { return entry.second.started; });
+    };
+    if (running() > 0 && std::chrono::steady_clock::now() < drain_until) {
+      spdlog::info("engine: node={} waiting for {} task(s) still running", node_id_, running());
+      tasks_cv_.wait_until(lock, drain_until, [&] { return running() == 0; });
     }
   }
   {
@@ -584,6 +588,10 @@ void Engine::Impl::ClaimLoop() {
 }
 
 void Engine::Impl::RunTask(const store::WorkItem& item) {
+  {
+    std::lock_guard<std::mutex> lock(tasks_mu_);
+    if (auto it = in_flight_.find(item.work_id); it != in_flight_.end()) it->second.started = true;
+  }
   std::optional<asl::Json> payload =
       asl::ParseJsonNested(item.payload, asl::kMaxRecordNestingDepth);
   TaskRequest request;

@@ -113,6 +113,7 @@ struct InFlightTask {
   int64_t work_id = 0;
   int64_t generation = 0;
   int64_t execution_id = 0;
+  bool started = false;  // its invocation runs (RunTask); what a shutdown's grace waits for
 };
 
 struct Engine::Impl {
