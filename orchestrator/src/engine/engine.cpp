@@ -232,7 +232,7 @@ void Engine::Impl::Start() {
   }
 }
 
-void Engine::Impl::Shutdown() {
+void Engine::Impl::Shutdown(std::chrono::steady_clock::time_point drain_until) {
   if (shut_down_) return;
   shut_down_ = true;
   if (!started_) return;
@@ -244,6 +244,20 @@ void Engine::Impl::Shutdown() {
   }
   tasks_cv_.notify_all();
   if (claimer_.joinable()) claimer_.join();
+  // 1b. The tasks running here may finish within the grace: their outcomes are decided as
+  // usual, and their leases are still renewed meanwhile.
+  {
+    // (Items leased to this node but never started wait for nobody: step 4 gives them back.)
+    std::unique_lock<std::mutex> lock(tasks_mu_);
+    auto running = [&] {
+      return std::count_if(in_flight_.begin(), in_flight_.end(),
+                           [](const auto& entry) { return entry.second.started; });
+    };
+    if (running() > 0 && std::chrono::steady_clock::now() < drain_until) {
+      spdlog::info("engine: node={} waiting for {} task(s) still running", node_id_, running());
+      tasks_cv_.wait_until(lock, drain_until, [&] { return running() == 0; });
+    }
+  }
   {
     std::lock_guard<std::mutex> lock(activity_mu_);
     activity_stop_ = true;
@@ -284,6 +298,7 @@ void Engine::Impl::Shutdown() {
     std::lock_guard<std::mutex> lock(tasks_mu_);
     for (const auto& [work_id, task] : in_flight_) leased.push_back(work_id);
     in_flight_.clear();
+    renew_stop_ = true;
   }
   tasks_cv_.notify_all();
   if (renewer_.joinable()) renewer_.join();
@@ -573,6 +588,10 @@ void Engine::Impl::ClaimLoop() {
 }
 
 void Engine::Impl::RunTask(const store::WorkItem& item) {
+  {
+    std::lock_guard<std::mutex> lock(tasks_mu_);
+    if (auto it = in_flight_.find(item.work_id); it != in_flight_.end()) it->second.started = true;
+  }
   std::optional<asl::Json> payload =
       asl::ParseJsonNested(item.payload, asl::kMaxRecordNestingDepth);
   TaskRequest request;
@@ -653,8 +672,8 @@ void Engine::Impl::RenewLoop() {
     std::vector<int64_t> ids, generations;
     {
       std::unique_lock<std::mutex> lock(tasks_mu_);
-      tasks_cv_.wait_for(lock, period, [&] { return stopping_; });
-      if (stopping_) return;
+      tasks_cv_.wait_for(lock, period, [&] { return renew_stop_; });
+      if (renew_stop_) return;
       for (const auto& [work_id, task] : in_flight_) {
         ids.push_back(work_id);
         generations.push_back(task.generation);
@@ -752,6 +771,10 @@ std::unique_ptr<Engine> Engine::Create(EngineOptions options) {
 
 void Engine::Shutdown() {
   if (impl_) impl_->Shutdown();
+}
+
+void Engine::Shutdown(std::chrono::steady_clock::time_point drain_until) {
+  if (impl_) impl_->Shutdown(drain_until);
 }
 
 void Engine::ReleaseTasks() {

@@ -113,6 +113,7 @@ struct InFlightTask {
   int64_t work_id = 0;
   int64_t generation = 0;
   int64_t execution_id = 0;
+  bool started = false;  // its invocation runs (RunTask); what a shutdown's grace waits for
 };
 
 struct Engine::Impl {
@@ -120,7 +121,9 @@ struct Engine::Impl {
   ~Impl();
 
   void Start();
-  void Shutdown();
+  // `drain_until`: how long the tasks already running may take to finish (their outcomes are
+  // decided) before their leases are given back; none when it has passed.
+  void Shutdown(std::chrono::steady_clock::time_point drain_until = {});
 
   // Queues a request for the decision thread; waits for its reply when it has one.
   DecisionReply Decide(DecisionRequest request);
@@ -201,6 +204,7 @@ struct Engine::Impl {
   std::condition_variable cv_;
   std::deque<DecisionRequest> queue_;  // Guarded by mu_.
   bool stopping_ = false;              // Guarded by mu_: no more claims.
+  bool renew_stop_ = false;            // Guarded by tasks_mu_: the renewer ends (after any drain).
   bool decider_stop_ = false;          // Guarded by mu_.
   int64_t next_timer_check_ = 0;       // Guarded by mu_: when to look for due timers.
   static constexpr int kMaxDecisionFailures = 3;
