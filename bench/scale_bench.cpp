@@ -87,7 +87,6 @@ void RunOnce(const asl::StateMachineDef& definition, const std::string& shape, i
   options.fake_clock_start = kT0;
   // Express: no 25,000-event history limit (a Standard execution of 100,000 items would pass it).
   options.execution_type = asl::ExecutionType::kExpress;
-  if (std::getenv("XNOHIST")) options.keep_history = false;
   orchestrator::MemoryDriver driver(definition, backend, std::move(options));
   orchestrator::RunResult result = driver.Run(Input(shape, n));
   if (result.status != asl::ExecutionStatus::kSucceeded) {
