@@ -15,9 +15,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -94,6 +96,14 @@ void RunOnce(const asl::StateMachineDef& definition, const std::string& shape, i
   }
 }
 
+// CPU time this process has used (user + system), in seconds: unlike the wall clock, it leaves
+// out the time other processes on a loaded machine held the core.
+double CpuSeconds() {
+  timespec now{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
+}
+
 // A field of /proc/self/status in kB ("VmRSS", "VmHWM").
 int64_t StatusKb(std::string_view field) {
   std::ifstream status("/proc/self/status");
@@ -153,30 +163,39 @@ int main(int argc, char** argv) {
   const double min_seconds = seconds_env ? std::strtod(seconds_env, nullptr) : 0.5;
   for (int64_t n : sizes) RunOnce(definition, shape, n);  // warm-up
   std::vector<std::vector<double>> per_item(sizes.size());
+  std::vector<std::vector<double>> cpu_per_item(sizes.size());
   for (long r = 0; r < rounds; ++r) {
     for (std::size_t s = 0; s < sizes.size(); ++s) {
       // Whole executions until the round has lasted min_seconds.
       int64_t runs = 0;
       double seconds = 0;
+      const double cpu_start = CpuSeconds();
       const auto start = std::chrono::steady_clock::now();
       do {
         RunOnce(definition, shape, sizes[s]);
         ++runs;
         seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       } while (seconds < min_seconds);
-      per_item[s].push_back(seconds * 1e9 / static_cast<double>(runs * sizes[s]));
+      const double items = static_cast<double>(runs * sizes[s]);
+      per_item[s].push_back(seconds * 1e9 / items);
+      cpu_per_item[s].push_back((CpuSeconds() - cpu_start) * 1e9 / items);
     }
   }
+  // {"min":…,"median":…,"max":…} of one size's rounds.
+  auto summary = [](std::vector<double> values) {
+    std::sort(values.begin(), values.end());
+    std::ostringstream out;
+    out << "{\"min\":" << values.front() << ",\"median\":" << values[values.size() / 2]
+        << ",\"max\":" << values.back() << "}";
+    return out.str();
+  };
   for (std::size_t s = 0; s < sizes.size(); ++s) {
-    std::vector<double> sorted = per_item[s];
-    std::sort(sorted.begin(), sorted.end());
     std::cout << "{\"shape\":\"" << shape << "\",\"items\":" << sizes[s] << ",\"rounds\":[";
     for (std::size_t r = 0; r < per_item[s].size(); ++r) {
       std::cout << (r ? "," : "") << per_item[s][r];
     }
-    std::cout << "],\"ns_per_item\":{\"min\":" << sorted.front()
-              << ",\"median\":" << sorted[sorted.size() / 2] << ",\"max\":" << sorted.back()
-              << "}}\n";
+    std::cout << "],\"ns_per_item\":" << summary(per_item[s])
+              << ",\"cpu_ns_per_item\":" << summary(cpu_per_item[s]) << "}\n";
   }
   return 0;
 }

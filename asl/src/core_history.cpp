@@ -61,12 +61,18 @@ Json Runner::ErrorDetails(const std::string& error, const std::string& cause) {
   return details;
 }
 
-std::string Runner::NextSerial(std::string_view prefix) {
-  return std::string(prefix) + ToString(impl_.next_serial++);
-}
-
 std::string Runner::NextId(std::string_view prefix, const Frame& frame) {
-  return NextSerial(prefix) + "." + ToString(frame.id);
+  // Base 36 keeps the id within std::string's inline buffer (15 characters) for a Map of
+  // hundreds of thousands of iterations ("task-4fti~255t"), where decimal numbers would put
+  // every copy of it (the frame's, the command's, the driver's tables and events) on the heap.
+  char numbers[32];  // two int64s in base 36: 13 digits each at most
+  char* end = std::to_chars(numbers, numbers + sizeof(numbers), impl_.next_serial++, 36).ptr;
+  *end++ = kIdFrameSeparator;
+  end = std::to_chars(end, numbers + sizeof(numbers), frame.id, 36).ptr;
+  std::string id;
+  id.reserve(prefix.size() + static_cast<std::size_t>(end - numbers));
+  id.append(prefix).append(numbers, end);
+  return id;
 }
 
 void Runner::SetToken(Frame& frame, std::string token) {

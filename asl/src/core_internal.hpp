@@ -31,6 +31,9 @@ constexpr int64_t kNanosPerSecond = 1000000000;
 constexpr int64_t kDefaultTaskTimeoutSeconds = 99999999;
 constexpr std::string_view kExecutionTimerId = "execution-timeout";
 constexpr std::string_view kCallbackSuffix = ".waitForTaskToken";
+// A task or timer id is "<prefix><serial>~<frame id>", both numbers in base 36 (Runner::NextId).
+// Ids from snapshots taken before that are "<prefix><serial>.<frame id>" in decimal.
+constexpr char kIdFrameSeparator = '~';
 // An Express execution hands control back to its driver after this many events in one Apply,
 // so that its 5-minute limit can fire even in a loop of synchronous states.
 constexpr std::size_t kExpressYieldEvents = 5000;
@@ -163,7 +166,7 @@ struct ExecutionState::Impl {
   // The size of every live frame's variables (AWS: at most 10 MiB per execution). Not in
   // snapshots: FromJson recounts it.
   std::size_t variables_bytes = 0;
-  // A task or timer id names its frame ("task-<serial>.<frame id>"), so that an event finds its
+  // A task or timer id names its frame ("task-<serial>~<frame id>"), so that an event finds its
   // frame without scanning them all. A callback token (32 random hex digits) cannot: `owners`
   // maps each token in flight to its frame, allocated on first use, never in snapshots (FromJson
   // rebuilds it from the frames). An entry may outlive its frame (the lookup checks the frame).
@@ -187,10 +190,16 @@ struct ExecutionState::Impl {
   void UnindexFrame(const Frame& frame) { Unindex(frame.token, frame.id); }
   // The frame a task or timer id names, or nullptr.
   Frame* FrameOfId(std::string_view id) {
-    std::size_t dot = id.rfind('.');
-    if (dot == std::string_view::npos) return nullptr;
+    std::size_t separator = id.rfind(core_internal::kIdFrameSeparator);
+    int base = 36;
+    if (separator == std::string_view::npos) {
+      separator = id.rfind('.');
+      base = 10;
+    }
+    if (separator == std::string_view::npos) return nullptr;
     int64_t frame_id = 0;
-    auto [end, ec] = std::from_chars(id.data() + dot + 1, id.data() + id.size(), frame_id);
+    auto [end, ec] =
+        std::from_chars(id.data() + separator + 1, id.data() + id.size(), frame_id, base);
     if (ec != std::errc() || end != id.data() + id.size()) return nullptr;
     auto it = frames.find(frame_id);
     if (it == frames.end()) return nullptr;
@@ -259,16 +268,26 @@ inline bool IsRetryable(StateType type) {
   return type == StateType::kTask || type == StateType::kParallel || type == StateType::kMap;
 }
 
-inline std::vector<std::string_view> SplitColon(std::string_view text) {
-  std::vector<std::string_view> parts;
+// An ARN's colon-separated parts, without allocating (every Task event asks what kind of
+// resource its state names): `count` parts in all, the first seven of them in `first` (empty
+// beyond `count`), and `rest` everything after the sixth colon (parts 7.. with their colons).
+struct ArnParts {
+  std::size_t count = 0;
+  std::string_view first[7];
+  std::string_view rest;
+};
+
+inline ArnParts SplitArn(std::string_view text) {
+  ArnParts parts;
   std::size_t start = 0;
   while (true) {
-    std::size_t pos = text.find(':', start);
-    if (pos == std::string_view::npos) {
-      parts.push_back(text.substr(start));
-      return parts;
-    }
-    parts.push_back(text.substr(start, pos - start));
+    const std::size_t pos = text.find(':', start);
+    const std::string_view part =
+        text.substr(start, pos == std::string_view::npos ? std::string_view::npos : pos - start);
+    if (parts.count < 7) parts.first[parts.count] = part;
+    if (parts.count == 6) parts.rest = text.substr(start);
+    ++parts.count;
+    if (pos == std::string_view::npos) return parts;
     start = pos + 1;
   }
 }
@@ -276,14 +295,15 @@ inline std::vector<std::string_view> SplitColon(std::string_view text) {
 // A legacy Lambda resource ("arn:aws:lambda:<region>:<account>:function:<name>") records
 // LambdaFunction* history events; everything else records Task* events.
 inline bool IsLegacyLambda(std::string_view resource) {
-  auto parts = SplitColon(resource);
-  return parts.size() >= 7 && parts[0] == "arn" && parts[2] == "lambda" && parts[5] == "function";
+  const ArnParts parts = SplitArn(resource);
+  return parts.count >= 7 && parts.first[0] == "arn" && parts.first[2] == "lambda" &&
+         parts.first[5] == "function";
 }
 
 inline bool IsActivity(std::string_view resource) {
-  auto parts = SplitColon(resource);
-  return parts.size() == 7 && parts[0] == "arn" && parts[2] == "states" && parts[5] == "activity" &&
-         !parts[6].empty();
+  const ArnParts parts = SplitArn(resource);
+  return parts.count == 7 && parts.first[0] == "arn" && parts.first[2] == "states" &&
+         parts.first[5] == "activity" && !parts.first[6].empty();
 }
 
 inline bool IsCallback(std::string_view resource) {
@@ -293,15 +313,9 @@ inline bool IsCallback(std::string_view resource) {
 
 // "arn:aws:states:::lambda:invoke" → ("lambda", "invoke").
 inline std::pair<std::string, std::string> ResourceTypeAndName(std::string_view resource) {
-  auto parts = SplitColon(resource);
-  if (parts.size() >= 6 && parts[2] == "states") {
-    std::string type(parts[5]);
-    std::string name;
-    for (std::size_t i = 6; i < parts.size(); ++i) {
-      if (!name.empty()) name += ':';
-      name += parts[i];
-    }
-    return {type, name};
+  const ArnParts parts = SplitArn(resource);
+  if (parts.count >= 6 && parts.first[2] == "states") {
+    return {std::string(parts.first[5]), std::string(parts.rest)};
   }
   return {"", std::string(resource)};
 }
@@ -532,9 +546,8 @@ class Runner {
 
   Json ErrorDetails(const std::string& error, const std::string& cause);
 
-  std::string NextSerial(std::string_view prefix);
-
-  // A new task or timer id for `frame`: "<prefix><serial>.<frame id>" (see Impl::FrameOfId).
+  // A new task or timer id for `frame`: "<prefix><serial>~<frame id>", in base 36 (see
+  // Impl::FrameOfId).
   std::string NextId(std::string_view prefix, const Frame& frame);
 
   // A frame's task id, timer id and token change only through these (a token is indexed).

@@ -52,6 +52,26 @@ TaskOutcome TaskOutcome::Failure(std::string error, std::string cause) {
   return outcome;
 }
 
+void MemoryDriver::EventRing::push_back(asl::Event event) {
+  if (size_ == slots_.size()) {
+    std::vector<asl::Event> grown(std::max<std::size_t>(16, 2 * slots_.size()));
+    for (std::size_t i = 0; i < size_; ++i) {
+      grown[i] = std::move(slots_[(head_ + i) & (slots_.size() - 1)]);
+    }
+    slots_ = std::move(grown);
+    head_ = 0;
+  }
+  slots_[(head_ + size_) & (slots_.size() - 1)] = std::move(event);
+  ++size_;
+}
+
+asl::Event MemoryDriver::EventRing::pop_front() {
+  asl::Event event = std::move(slots_[head_]);
+  head_ = (head_ + 1) & (slots_.size() - 1);
+  --size_;
+  return event;
+}
+
 void TaskBackend::Cancel(const std::string& /*task_id*/) {}
 
 std::optional<TaskOutcome> NoFunctionBackend::Start(const TaskRequest& request,
@@ -385,8 +405,7 @@ RunResult MemoryDriver::Run(asl::Json input) {
   ApplyEvent(started, result);
   while (!finished_) {
     if (!ready_.empty()) {
-      asl::Event event = std::move(ready_.front());
-      ready_.pop_front();
+      asl::Event event = ready_.pop_front();
       ApplyEvent(event, result);
       continue;
     }

@@ -198,5 +198,81 @@ TEST(CoreScaleTest, AnExpressMapYieldsAsAWholeNotOneIterationAtATime) {
   EXPECT_GT(steps, 10);
 }
 
+TEST(CoreScaleTest, TaskAndTimerIdsStayShortInLargeMaps) {
+  // Ids are copied into the frame, the command and the driver's tables and events: within
+  // std::string's inline buffer (15 characters) none of those copies allocates. Base 36 keeps
+  // them there past 100,000 iterations, where decimal serials and frame ids would not.
+  constexpr int64_t kItems = 120000;
+  StateMachineDef definition = MapOf(R"({"Type": "Wait", "Seconds": 5, "End": true})");
+  ExecutionState state;
+  Json items = JsonArray();  // zeros: 120,000 of them fit in the 256 KiB input limit
+  for (int64_t i = 0; i < kItems; ++i) JsonPush(items, JsonInt(0));
+  Json input = JsonObject();
+  JsonSet(input, "items", std::move(items));
+  Event started = Event::Started(std::move(input), "e", "m", 1);
+  started.execution_type = ExecutionType::kExpress;  // no 25,000-event limit; yields instead
+  Step step = Apply(definition, state, started, kT0);
+  std::size_t waits = 0;
+  std::string last;
+  for (bool yielded = true; yielded;) {
+    yielded = false;
+    std::string yield_id;
+    for (const Command& command : step.commands) {
+      if (command.kind != Command::Kind::kStartTimer) continue;
+      if (command.timer_id == "execution-timeout") continue;  // Express: the 5-minute limit
+      EXPECT_LE(command.timer_id.size(), 15u) << command.timer_id;
+      if (command.timer_id.rfind("yield-", 0) == 0) {
+        yield_id = command.timer_id;
+      } else {
+        ++waits;
+        last = command.timer_id;
+      }
+    }
+    if (!yield_id.empty()) {
+      yielded = true;
+      step = Apply(definition, state, Event::TimerFired(yield_id), kT0);
+    }
+  }
+  EXPECT_EQ(waits, static_cast<std::size_t>(kItems));
+  EXPECT_EQ(last.rfind("timer-", 0), 0u) << last;
+  // The last iteration's timer fires and finds its frame.
+  Step fired = Apply(definition, state, Event::TimerFired(last), kT0 + 5 * kSecond);
+  ASSERT_FALSE(fired.history.empty());
+  EXPECT_EQ(fired.history.front().type, "WaitStateExited");
+}
+
+TEST(CoreScaleTest, IdsInSnapshotsFromBeforeBase36StillFindTheirFrame) {
+  // A snapshot written before ids were base 36 holds "task-<serial>.<frame id>" in decimal: a
+  // state restored from it still routes the task's completion to its frame.
+  StateMachineDef definition = MapOf(R"({"Type": "Task",
+      "Resource": "arn:aws:states:::lambda:invoke", "End": true})");
+  ExecutionState state;
+  Step started = Apply(definition, state, Event::Started(Items(40), "e", "m", 1), kT0);
+  std::string task_id;
+  for (const Command& command : started.commands) {
+    if (command.kind == Command::Kind::kInvokeTask) task_id = command.task_id;  // the 40th
+  }
+  const std::size_t tilde = task_id.rfind('~');
+  ASSERT_NE(tilde, std::string::npos) << task_id;
+  const std::size_t dash = task_id.find('-');
+  const std::string old_id =
+      "task-" +
+      std::to_string(std::stoll(task_id.substr(dash + 1, tilde - dash - 1), nullptr, 36)) + "." +
+      std::to_string(std::stoll(task_id.substr(tilde + 1), nullptr, 36));
+  std::string text = DumpJson(state.ToJson());
+  const std::string quoted = "\"" + task_id + "\"";
+  const std::size_t at = text.find(quoted);
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, quoted.size(), "\"" + old_id + "\"");
+  auto restored = ExecutionState::FromJson(*ParseJson(text));
+  ASSERT_TRUE(restored.ok());
+  Step done = Apply(definition, *restored, Event::TaskSucceeded(old_id, JsonInt(7)), kT0);
+  ASSERT_FALSE(done.history.empty());
+  EXPECT_EQ(done.history.front().type, "TaskSucceeded");
+  // The new-format id no longer names a task in flight there.
+  EXPECT_TRUE(
+      Apply(definition, *restored, Event::TaskSucceeded(task_id, JsonInt(7)), kT0).history.empty());
+}
+
 }  // namespace
 }  // namespace switchyard::asl

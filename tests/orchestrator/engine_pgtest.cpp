@@ -201,7 +201,7 @@ TEST_F(EnginePgTest, TaskRunsANativeFunctionWithAStableInvocationId) {
   std::lock_guard<std::mutex> lock(mu_);
   ASSERT_EQ(request_ids_.size(), 1u);
   // The core's task id: a serial per attempt and the frame (here the root, 1).
-  EXPECT_EQ(request_ids_[0], info.execution_arn + "/task-2.1");
+  EXPECT_EQ(request_ids_[0], info.execution_arn + "/task-2~1");
 }
 
 TEST_F(EnginePgTest, ParallelAndMapWithTasks) {

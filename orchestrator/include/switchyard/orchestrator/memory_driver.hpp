@@ -179,7 +179,20 @@ class MemoryDriver {
   // timers still queued: open-addressing hash tables, defined in the source file.
   struct Tables;
   std::unique_ptr<Tables> tables_;
-  std::deque<asl::Event> ready_;  // driver-thread events, in order
+  // Driver-thread events, in order: a ring of slots that are reused (a std::deque of Events,
+  // ~400 bytes each, allocates and frees a block per event).
+  class EventRing {
+   public:
+    bool empty() const { return size_ == 0; }
+    void push_back(asl::Event event);
+    asl::Event pop_front();
+
+   private:
+    std::vector<asl::Event> slots_;  // a power of two of them, or none
+    std::size_t head_ = 0;
+    std::size_t size_ = 0;
+  };
+  EventRing ready_;
   bool finished_ = false;
 
   // What other threads post to. Shared with the completers handed to the backend, so that a
