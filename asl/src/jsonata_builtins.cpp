@@ -434,7 +434,7 @@ void RegisterCoreBuiltins(JsonataBuiltinTable& t) {
     auto out = Array::Make();
     if (a[0].IsArray()) {
       out->items = a[0].array().items;
-      out->sequence = a[0].array().sequence;
+      out->sequence = FlagsOf(a[0]).sequence;
     } else {
       out->sequence = true;
       out->items.push_back(a[0]);
@@ -485,7 +485,7 @@ void RegisterCoreBuiltins(JsonataBuiltinTable& t) {
   t.Add("distinct", "<x:x>", [](JsonataCall&, A& a) -> R {
     if (a[0].IsUndefined()) return Value();
     if (!a[0].IsArray() || a[0].array().items.size() <= 1) return a[0];
-    auto out = a[0].array().sequence ? Seq() : Array::Make();
+    auto out = FlagsOf(a[0]).sequence ? Seq() : Array::Make();
     for (const Value& v : a[0].array().items) {
       bool seen = false;
       for (const Value& w : out->items) {

@@ -255,7 +255,7 @@ JsonataResult StringOf(const Value& value, bool prettify) {
     return MakeJsonataError("D3001", "Attempting to invoke string function on Infinity or NaN");
   }
   const Value* v = &value;
-  if (value.IsArray() && value.array().outer_wrapper && !value.array().items.empty()) {
+  if (value.IsArray() && FlagsOf(value).outer_wrapper && !value.array().items.empty()) {
     v = &value.array().items[0];
   }
   std::string out;
@@ -450,36 +450,33 @@ Object::~Object() {
   });
 }
 
-void Array::Materialize() {
-  const Json* source = lazy;
-  lazy = nullptr;
-  items.reserve(source->Size());
-  for (const Json& item : source->GetArray()) items.push_back(FromJsonBorrowed(item));
-}
-
-void Object::Materialize() {
-  const Json* source = lazy;
-  lazy = nullptr;
-  members.reserve(source->MemberCount());
-  for (const auto& m : source->GetObject()) {
-    std::string_view key(m.name.GetString(), m.name.GetStringLength());
-    Set(key, FromJsonBorrowed(m.value));
-  }
-}
-
-Value FromJsonBorrowed(const Json& json) {
-  if (json.IsArray()) {
-    auto a = Array::Make();
-    a->lazy = &json;
-    return Value::Arr(std::move(a));
-  }
-  if (json.IsObject()) {
-    auto o = Object::Make();
-    o->lazy = &json;
-    return Value::Obj(std::move(o));
+Value Value::Borrow(const Json& json) {
+  if (json.IsArray() || json.IsObject()) {
+    Value v(json.IsArray() ? ValueKind::kArray : ValueKind::kObject);
+    v.json_ = &json;
+    return v;
   }
   return ScalarFromJson(json);
 }
+
+void Value::Build() const {
+  if (kind_ == ValueKind::kArray) {
+    auto a = Array::Make();
+    a->items.reserve(json_->Size());
+    for (const Json& item : json_->GetArray()) a->items.push_back(Borrow(item));
+    ptr_ = std::move(a);
+  } else {
+    auto o = Object::Make();
+    o->members.reserve(json_->MemberCount());
+    for (const auto& m : json_->GetObject()) {
+      // JSON with duplicate keys: the last wins, as JSON.parse does.
+      o->Set(std::string_view(m.name.GetString(), m.name.GetStringLength()), Borrow(m.value));
+    }
+    ptr_ = std::move(o);
+  }
+}
+
+Value FromJsonBorrowed(const Json& json) { return Value::Borrow(json); }
 
 namespace {
 // Results deeper than this are refused (AWS's own JSON limit is 1000 levels); the walk stays
@@ -965,7 +962,7 @@ Value Append(const Value& a, const Value& b) {
   auto out = Array::Make();
   if (a.IsArray()) {
     out->items = a.array().items;
-    out->sequence = a.array().sequence;
+    out->sequence = FlagsOf(a).sequence;
   } else {
     out->sequence = true;
     out->items.push_back(a);
@@ -982,21 +979,20 @@ Value Append(const Value& a, const Value& b) {
 Value Lookup(const Value& input, std::string_view key) {
   if (input.IsArray()) {
     auto out = Array::MakeSequence();
-    for (const Value& item : input.array().items) {
-      Value r = Lookup(item, key);
+    const std::size_t n = input.ArraySize();
+    for (std::size_t i = 0; i < n; ++i) {
+      Value r = Lookup(input.ItemAt(i), key);
       if (r.IsUndefined()) continue;
       if (r.IsArray()) {
-        out->items.insert(out->items.end(), r.array().items.begin(), r.array().items.end());
+        const std::size_t size = r.ArraySize();
+        for (std::size_t j = 0; j < size; ++j) out->items.push_back(r.ItemAt(j));
       } else {
         out->items.push_back(std::move(r));
       }
     }
     return Value::Arr(std::move(out));
   }
-  if (input.IsObject()) {
-    const Value* v = input.object().Find(key);
-    return v ? *v : Value();
-  }
+  if (input.IsObject()) return input.Member(key);
   return Value();
 }
 
@@ -1247,7 +1243,7 @@ JsonataResult Evaluator::PostFilter(const JsonataNode& node, Value result, const
 }
 
 void Evaluator::Collapse(const JsonataNode& node, Value& result) {
-  if (result.IsArray() && result.array().sequence && !result.array().tuple_stream) {
+  if (result.IsArray() && FlagsOf(result).sequence && !FlagsOf(result).tuple_stream) {
     // jsonata's parser flags `a ~> f()[]` on the apply node itself.
     const bool keep =
         node.keep_array ||
@@ -1256,7 +1252,7 @@ void Evaluator::Collapse(const JsonataNode& node, Value& result) {
     const auto& items = result.array().items;
     if (items.empty()) {
       result = Value();
-    } else if (items.size() == 1 && !result.array().keep_singleton) {
+    } else if (items.size() == 1 && !FlagsOf(result).keep_singleton) {
       Value only = items[0];
       result = std::move(only);
     }
@@ -1362,7 +1358,7 @@ JsonataResult Evaluator::EvalLeaf(const JsonataNode& node, const Value& input, c
     case Kind::kWildcard: {
       auto out = Array::MakeSequence();
       const Value* in = &input;
-      if (input.IsArray() && input.array().outer_wrapper && !input.array().items.empty()) {
+      if (input.IsArray() && FlagsOf(input).outer_wrapper && !input.array().items.empty()) {
         in = &input.array().items[0];
       }
       auto add = [&out](const Value& v) {
@@ -1458,7 +1454,7 @@ JsonataResult Evaluator::EvalLeaf(const JsonataNode& node, const Value& input, c
     }
     case Kind::kVariable: {
       if (node.value.empty()) {
-        if (input.IsArray() && input.array().outer_wrapper && !input.array().items.empty()) {
+        if (input.IsArray() && FlagsOf(input).outer_wrapper && !input.array().items.empty()) {
           result = input.array().items[0];
         } else {
           result = input;
@@ -1541,7 +1537,7 @@ JsonataResult Evaluator::EvalPath(const JsonataNode& node, const Value& input, c
   bool keep_singleton = node.keep_array;
   for (const JsonataNode& step : node.children) keep_singleton = keep_singleton || step.keep_array;
   if (keep_singleton) {
-    if (result.IsArray() && result.array().cons && !result.array().sequence) {
+    if (result.IsArray() && FlagsOf(result).cons && !FlagsOf(result).sequence) {
       result = SingletonSequence(result);
     }
     if (result.IsArray()) {
@@ -1573,17 +1569,17 @@ JsonataResult Evaluator::EvalStep(const JsonataNode& step, const Value& input_se
     }
     if (!res.IsUndefined()) results.push_back(std::move(res));
   }
-  if (last && results.size() == 1 && results[0].IsArray() && !results[0].array().sequence) {
+  if (last && results.size() == 1 && results[0].IsArray() && !FlagsOf(results[0]).sequence) {
     return results[0];
   }
   auto out = Array::MakeSequence();
   out->items.reserve(results.size());
   for (Value& r : results) {
-    if (!r.IsArray() || r.array().cons) {
+    if (!r.IsArray() || FlagsOf(r).cons) {
       out->items.push_back(std::move(r));
     } else {
-      const auto& items = r.array().items;
-      out->items.insert(out->items.end(), items.begin(), items.end());
+      const std::size_t size = r.ArraySize();
+      for (std::size_t i = 0; i < size; ++i) out->items.push_back(r.ItemAt(i));
     }
   }
   return Value::Arr(std::move(out));
@@ -1657,7 +1653,7 @@ JsonataResult Evaluator::EvalTupleStep(const JsonataNode& step, const Value& inp
       single.push_back(res);
       list = &single;
     }
-    const bool res_tuples = res.IsArray() && res.array().tuple_stream;
+    const bool res_tuples = res.IsArray() && FlagsOf(res).tuple_stream;
     for (std::size_t b = 0; b < list->size(); ++b) {
       auto t = tuple.IsObject() ? std::make_shared<Object>(tuple.object()) : Object::Make();
       if (res_tuples) {
@@ -1685,21 +1681,23 @@ JsonataResult Evaluator::EvalTupleStep(const JsonataNode& step, const Value& inp
 JsonataResult Evaluator::EvalFilter(const JsonataNode& predicate, const Value& input,
                                     const EnvPtr& env) {
   auto results = Array::MakeSequence();
-  const bool tuple_stream = input.IsArray() && input.array().tuple_stream;
+  const bool tuple_stream = input.IsArray() && FlagsOf(input).tuple_stream;
   results->tuple_stream = tuple_stream;
-  Value in = input.IsArray() ? input : SingletonSequence(input);
-  const auto& items = in.array().items;
   if (predicate.kind == Kind::kNumber) {
+    // One item: read it without building a borrowed array.
+    const std::size_t size = input.IsArray() ? input.ArraySize() : 1;
     double index = std::floor(predicate.number);
-    if (index < 0) index += static_cast<double>(items.size());
-    if (index >= 0 && index < static_cast<double>(items.size())) {
-      const Value& item = items[static_cast<std::size_t>(index)];
+    if (index < 0) index += static_cast<double>(size);
+    if (index >= 0 && index < static_cast<double>(size)) {
+      const Value item = input.IsArray() ? input.ItemAt(static_cast<std::size_t>(index)) : input;
       if (item.IsUndefined()) return Value::Arr(std::move(results));
       if (item.IsArray()) return item;
       results->items.push_back(item);
     }
     return Value::Arr(std::move(results));
   }
+  Value in = input.IsArray() ? input : SingletonSequence(input);
+  const auto& items = in.array().items;
   for (std::size_t index = 0; index < items.size(); ++index) {
     const Value& item = items[index];
     Value context = item;
@@ -1938,7 +1936,7 @@ JsonataResult Evaluator::EvalArray(const JsonataNode& node, const Value& input, 
 }
 
 JsonataResult Evaluator::EvalGroup(const JsonataNode& node, const Value& input, const EnvPtr& env) {
-  const bool reduce = input.IsArray() && input.array().tuple_stream;
+  const bool reduce = input.IsArray() && FlagsOf(input).tuple_stream;
   std::vector<Value> single;
   const std::vector<Value>* items;
   if (input.IsArray()) {
@@ -2024,7 +2022,7 @@ JsonataResult Evaluator::EvalSort(const JsonataNode& node, const Value& input, c
   if (!input.IsArray()) return input;
   const auto& items = input.array().items;
   if (items.size() <= 1) return input;
-  const bool tuple_sort = input.array().tuple_stream;
+  const bool tuple_sort = FlagsOf(input).tuple_stream;
   // Evaluate each term for each item once, then merge sort (stable), as jsonata's msort orders.
   const std::size_t terms = node.children.size();
   std::vector<std::vector<Value>> keys(items.size(), std::vector<Value>(terms));
