@@ -203,7 +203,7 @@ void AppendStringified(std::string& out, const Value& value, bool precision15, i
       return;
     }
     case ValueKind::kString:
-      AppendJsonString(out, value.str());
+      AppendJsonString(out, value.sv());
       return;
     case ValueKind::kArray: {
       const auto& items = value.array().items;
@@ -279,7 +279,7 @@ Value BooleanOf(const Value& value) {
     case ValueKind::kNumber:
       return Value::Bool(value.number() != 0 && !std::isnan(value.number()));
     case ValueKind::kString:
-      return Value::Bool(!value.str().empty());
+      return Value::Bool(!value.sv().empty());
     case ValueKind::kObject:
       return Value::Bool(value.object().size() > 0);
     case ValueKind::kFunction:
@@ -325,7 +325,7 @@ bool DeepEqualAt(const Value& a, const Value& b, int depth) {
     case ValueKind::kNumber:
       return a.number() == b.number();
     case ValueKind::kString:
-      return a.str() == b.str();
+      return a.sv() == b.sv();
     case ValueKind::kFunction:
       return a.identity() == b.identity();
     case ValueKind::kArray: {
@@ -451,8 +451,10 @@ Object::~Object() {
 }
 
 Value Value::Borrow(const Json& json) {
-  if (json.IsArray() || json.IsObject()) {
-    Value v(json.IsArray() ? ValueKind::kArray : ValueKind::kObject);
+  if (json.IsArray() || json.IsObject() || json.IsString()) {
+    Value v(json.IsArray()    ? ValueKind::kArray
+            : json.IsObject() ? ValueKind::kObject
+                              : ValueKind::kString);
     v.json_ = &json;
     return v;
   }
@@ -460,7 +462,9 @@ Value Value::Borrow(const Json& json) {
 }
 
 void Value::Build() const {
-  if (kind_ == ValueKind::kArray) {
+  if (kind_ == ValueKind::kString) {
+    ptr_ = std::make_shared<std::string>(json_->GetString(), json_->GetStringLength());
+  } else if (kind_ == ValueKind::kArray) {
     auto a = Array::Make();
     a->items.reserve(json_->Size());
     for (const Json& item : json_->GetArray()) a->items.push_back(Borrow(item));
@@ -503,7 +507,7 @@ std::optional<Json> ToJsonAt(const Value& value, int depth, bool in_array) {
       return JsonDouble(d);
     }
     case ValueKind::kString:
-      return JsonString(value.str());
+      return JsonString(value.sv());
     case ValueKind::kArray: {
       Json out = JsonArray();
       if (depth > kMaxResultDepth) {
@@ -1130,8 +1134,9 @@ class Evaluator {
   static void Collapse(const JsonataNode& node, Value& result);
   [[gnu::noinline]] JsonataResult EvalPath(const JsonataNode& node, const Value& input,
                                            const EnvPtr& env);
+  // `single`: the input sequence is this one value (input_seq is not used).
   [[gnu::noinline]] JsonataResult EvalStep(const JsonataNode& step, const Value& input_seq,
-                                           const EnvPtr& env, bool last);
+                                           const Value* single, const EnvPtr& env, bool last);
   [[gnu::noinline]] JsonataResult EvalTupleStep(const JsonataNode& step, const Value& input_seq,
                                                 Value tuples, const EnvPtr& env);
   JsonataResult EvalStages(const std::vector<JsonataNode>& stages, Value input, const EnvPtr& env);
@@ -1490,12 +1495,18 @@ JsonataResult Evaluator::EvalLeaf(const JsonataNode& node, const Value& input, c
 }
 
 JsonataResult Evaluator::EvalPath(const JsonataNode& node, const Value& input, const EnvPtr& env) {
+  // The input sequence: `input` as a singleton (built only when a step needs it as a Value), or
+  // input_seq.
   Value input_seq;
-  if (input.IsArray() && node.children[0].kind != Kind::kVariable) {
-    input_seq = input;
-  } else {
-    input_seq = SingletonSequence(input);
-  }
+  bool single = !(input.IsArray() && node.children[0].kind != Kind::kVariable);
+  if (!single) input_seq = input;
+  auto seq = [&]() -> const Value& {
+    if (single) {
+      input_seq = SingletonSequence(input);
+      single = false;
+    }
+    return input_seq;
+  };
   Value result;
   bool tuple_stream = false;
   Value tuples;
@@ -1504,20 +1515,23 @@ JsonataResult Evaluator::EvalPath(const JsonataNode& node, const Value& input, c
     const JsonataNode& step = node.children[i];
     if (step.tuple) tuple_stream = true;
     if (i == 0 && step.cons_array) {
-      JTRY(r, Eval(step, input_seq, env));
+      JTRY(r, Eval(step, seq(), env));
       result = std::move(r);
     } else if (tuple_stream) {
-      JTRY(r, EvalTupleStep(step, input_seq, tuples, env));
+      JTRY(r, EvalTupleStep(step, seq(), tuples, env));
       tuples = std::move(r);
     } else {
-      JTRY(r, EvalStep(step, input_seq, env, i + 1 == n));
+      JTRY(r, EvalStep(step, input_seq, single ? &input : nullptr, env, i + 1 == n));
       result = std::move(r);
     }
     if (!tuple_stream &&
         (result.IsUndefined() || (result.IsArray() && result.array().items.empty()))) {
       break;
     }
-    if (!step.focus) input_seq = result;
+    if (!step.focus) {
+      input_seq = result;
+      single = false;
+    }
   }
   if (tuple_stream) {
     if (node.tuple) {
@@ -1552,35 +1566,51 @@ JsonataResult Evaluator::EvalPath(const JsonataNode& node, const Value& input, c
 }
 
 JsonataResult Evaluator::EvalStep(const JsonataNode& step, const Value& input_seq,
-                                  const EnvPtr& env, bool last) {
+                                  const Value* single, const EnvPtr& env, bool last) {
   if (step.kind == Kind::kSort) {
-    JTRY(r, EvalSort(step, input_seq, env));
+    JTRY(r, EvalSort(step, single ? SingletonSequence(*single) : input_seq, env));
     if (!step.stages.empty()) return EvalStages(step.stages, std::move(r), env);
     return r;
   }
-  const auto& inputs = input_seq.array().items;
-  std::vector<Value> results;
-  results.reserve(inputs.size());
-  for (const Value& item : inputs) {
-    JTRY(res, Eval(step, item, env));
+  const Value* inputs = single;
+  std::size_t count = 1;
+  if (single == nullptr) {
+    const auto& items = input_seq.array().items;
+    inputs = items.data();
+    count = items.size();
+  }
+  // The results; the first one apart, so a step over one value allocates no vector.
+  Value first;
+  std::vector<Value> rest;
+  std::size_t n = 0;
+  for (std::size_t k = 0; k < count; ++k) {
+    JTRY(res, Eval(step, inputs[k], env));
     for (const JsonataNode& stage : step.stages) {
       JTRY(f, EvalFilter(stage.children[0], res, env));
       res = std::move(f);
     }
-    if (!res.IsUndefined()) results.push_back(std::move(res));
+    if (res.IsUndefined()) continue;
+    if (n++ == 0) {
+      first = std::move(res);
+    } else {
+      if (rest.empty()) rest.reserve(count - k);
+      rest.push_back(std::move(res));
+    }
   }
-  if (last && results.size() == 1 && results[0].IsArray() && !FlagsOf(results[0]).sequence) {
-    return results[0];
-  }
+  if (last && n == 1 && first.IsArray() && !FlagsOf(first).sequence) return first;
   auto out = Array::MakeSequence();
-  out->items.reserve(results.size());
-  for (Value& r : results) {
+  auto add = [&out](Value& r) {
     if (!r.IsArray() || FlagsOf(r).cons) {
       out->items.push_back(std::move(r));
     } else {
       const std::size_t size = r.ArraySize();
       for (std::size_t i = 0; i < size; ++i) out->items.push_back(r.ItemAt(i));
     }
+  };
+  if (n > 0) {
+    out->items.reserve(n);
+    add(first);
+    for (Value& r : rest) add(r);
   }
   return Value::Arr(std::move(out));
 }
@@ -1833,7 +1863,7 @@ JsonataResult Evaluator::BinaryOp(const JsonataNode& node, const Value& lhs, con
         if (std::isnan(a) || std::isnan(b)) return Value::Bool(false);
         c = a < b ? -1 : (a > b ? 1 : 0);
       } else {
-        int k = lhs.str().compare(rhs.str());
+        int k = lhs.sv().compare(rhs.sv());
         c = k < 0 ? -1 : (k > 0 ? 1 : 0);
       }
       if (op == "<") return Value::Bool(c < 0);
@@ -1846,12 +1876,12 @@ JsonataResult Evaluator::BinaryOp(const JsonataNode& node, const Value& lhs, con
       if (!lhs.IsUndefined()) {
         JsonataResult s = jsonata::StringOf(lhs);
         if (!s.ok()) return fail(s.TakeError());
-        out = s.value().str();
+        out = s.value().sv();
       }
       if (!rhs.IsUndefined()) {
         JsonataResult s = jsonata::StringOf(rhs);
         if (!s.ok()) return fail(s.TakeError());
-        out += s.value().str();
+        out += s.value().sv();
       }
       // Long strings cost steps, so max_steps also bounds the memory of repeated doubling.
       steps_ += out.size() / 256;
@@ -1898,7 +1928,7 @@ JsonataResult Evaluator::BinaryOp(const JsonataNode& node, const Value& lhs, con
           case ValueKind::kNumber:
             return v.number() == lhs.number();
           case ValueKind::kString:
-            return v.str() == lhs.str();
+            return v.sv() == lhs.sv();
           default:
             return v.identity() == lhs.identity();
         }
@@ -1952,6 +1982,9 @@ JsonataResult Evaluator::EvalGroup(const JsonataNode& node, const Value& input, 
   struct Group {
     Value data;
     std::size_t expr_index;
+    // data is an array this loop built (by Append) and nothing else holds yet: the next item is
+    // appended in place, which gives what Append(data, item) would without copying data.
+    bool owned = false;
   };
   std::vector<std::pair<std::string, Group>> groups;
   std::unordered_map<std::string, std::size_t> group_index;
@@ -1972,18 +2005,38 @@ JsonataResult Evaluator::EvalGroup(const JsonataNode& node, const Value& input, 
             "Key in object structure must evaluate to a string; got: " + jsonata::Stringify(key),
             node.position);
       }
-      auto it = group_index.find(key.str());
-      if (it != group_index.end()) {
-        Group& g = groups[it->second].second;
+      // Few groups: a scan beats hashing the key.
+      const std::string_view key_text = key.sv();
+      std::size_t at = groups.size();
+      if (groups.size() <= 8) {
+        for (std::size_t gi = 0; gi < groups.size(); ++gi) {
+          if (groups[gi].first == key_text) at = gi;
+        }
+      } else if (auto it = group_index.find(std::string(key_text)); it != group_index.end()) {
+        at = it->second;
+      }
+      if (at != groups.size()) {
+        Group& g = groups[at].second;
         if (g.expr_index != p) {
           return Error("D1009",
                        "Multiple key definitions evaluate to same key: " + jsonata::Stringify(key),
                        node.position);
         }
-        g.data = Append(g.data, item);
+        if (g.owned) {
+          Array& acc = *g.data.array_ptr();
+          if (item.IsArray()) {
+            const std::size_t size = item.ArraySize();
+            for (std::size_t i = 0; i < size; ++i) acc.items.push_back(item.ItemAt(i));
+          } else {
+            acc.items.push_back(item);
+          }
+        } else {
+          g.owned = !g.data.IsUndefined() && !item.IsUndefined();
+          g.data = Append(g.data, item);
+        }
       } else {
-        group_index.emplace(key.str(), groups.size());
-        groups.push_back({key.str(), Group{item, p}});
+        group_index.emplace(std::string(key_text), groups.size());
+        groups.push_back({std::string(key_text), Group{item, p, false}});
       }
     }
   }
@@ -2076,7 +2129,7 @@ JsonataResult Evaluator::EvalSort(const JsonataNode& node, const Value& input, c
         if (aa.number() == bb.number()) continue;
         comp = aa.number() < bb.number() ? -1 : 1;
       } else {
-        int c = aa.str().compare(bb.str());
+        int c = aa.sv().compare(bb.sv());
         if (c == 0) continue;
         comp = c < 0 ? -1 : 1;
       }

@@ -105,7 +105,15 @@ class Value {
   bool boolean() const { return bool_; }
   double number() const { return number_; }
   // Only for the kind they name.
-  const std::string& str() const { return *static_cast<const std::string*>(ptr_.get()); }
+  // (A string of the input is borrowed too: sv() reads it in place, str() copies it on first use.)
+  const std::string& str() const {
+    if (!ptr_) Build();
+    return *static_cast<const std::string*>(ptr_.get());
+  }
+  std::string_view sv() const {
+    if (!ptr_) return {json_->GetString(), json_->GetStringLength()};
+    return *static_cast<const std::string*>(ptr_.get());
+  }
   inline const Array& array() const;
   inline const Object& object() const;
   const Function& function() const { return *static_cast<const Function*>(ptr_.get()); }
@@ -139,12 +147,12 @@ class Value {
 
  private:
   explicit Value(ValueKind kind) : kind_(kind) {}
-  void Build() const;  // the heap part of a borrowed container
+  void Build() const;  // the heap part of a borrowed container or string
   ValueKind kind_ = ValueKind::kUndefined;
   bool bool_ = false;
   union {
     double number_ = 0;
-    const Json* json_;  // a borrowed container (kArray, kObject only)
+    const Json* json_;  // a borrowed container or string (kArray, kObject, kString only)
   };
   mutable std::shared_ptr<void> ptr_;
 };
@@ -223,11 +231,15 @@ inline Value Value::Member(std::string_view key) const {
     const Value* v = object().Find(key);
     return v != nullptr ? *v : Value();
   }
+  // From the end: with duplicate keys the last wins, as JSON.parse has it.
   const Json* found = nullptr;
-  for (const auto& m : json_->GetObject()) {
-    if (m.name.GetStringLength() == key.size() &&
-        std::memcmp(m.name.GetString(), key.data(), key.size()) == 0) {
-      found = &m.value;
+  for (auto m = json_->MemberEnd(); m != json_->MemberBegin();) {
+    --m;
+    if (m->name.GetStringLength() == key.size() &&
+        (key.empty() || (m->name.GetString()[0] == key[0] &&
+                         std::memcmp(m->name.GetString(), key.data(), key.size()) == 0))) {
+      found = &m->value;
+      break;
     }
   }
   return found != nullptr ? Borrow(*found) : Value();
