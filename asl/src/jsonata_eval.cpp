@@ -69,9 +69,13 @@ void Object::Set(std::string_view key, Value value) {
     *existing = std::move(value);
     return;
   }
-  // Pushing may move the strings the index points into: drop the index.
-  index_.clear();
+  // A push that reallocates moves the strings the index points into: then drop the index (it is
+  // rebuilt on the next Find, once per growth of the vector); else keep it up to date, so building
+  // a large object member by member stays linear.
+  const bool keep_index = !index_.empty() && members.size() < members.capacity();
+  if (!keep_index) index_.clear();
   members.emplace_back(std::string(key), std::move(value));
+  if (keep_index) index_.emplace(members.back().first, members.size() - 1);
 }
 
 bool Object::Erase(std::string_view key) {
@@ -488,7 +492,51 @@ namespace {
 constexpr int kMaxResultDepth = 1100;
 thread_local bool t_too_deep = false;
 
+std::optional<Json> ToJsonAt(const Value& value, int depth, bool in_array);
+
+// A borrowed container not built into values: converted from the Json itself, as ToJsonAt would
+// convert the values built from it (numbers as jsonata numbers, duplicate keys: the last wins).
+Json ToJsonBorrowed(const Json& json, int depth) {
+  if (!json.IsArray() && !json.IsObject()) {
+    std::optional<Json> j = ToJsonAt(ScalarFromJson(json), depth, true);
+    return j ? std::move(*j) : JsonNull();
+  }
+  if (depth > kMaxResultDepth) {
+    t_too_deep = true;
+    return json.IsArray() ? JsonArray() : JsonObject();
+  }
+  if (json.IsArray()) {
+    Json out = JsonArray();
+    out.Reserve(json.Size(), Alloc());
+    for (const Json& item : json.GetArray()) JsonPush(out, ToJsonBorrowed(item, depth + 1));
+    return out;
+  }
+  Json out = JsonObject();
+  std::unordered_map<std::string_view, rapidjson::SizeType> seen;  // large objects only
+  const bool large = json.MemberCount() > 16;
+  for (const auto& m : json.GetObject()) {
+    std::string_view key(m.name.GetString(), m.name.GetStringLength());
+    Json member = ToJsonBorrowed(m.value, depth + 1);
+    Json* existing = nullptr;
+    if (large) {
+      auto [it, added] = seen.emplace(key, out.MemberCount());
+      if (!added) existing = &(out.MemberBegin() + it->second)->value;
+    } else if (auto found = out.FindMember(m.name); found != out.MemberEnd()) {
+      existing = &found->value;
+    }
+    if (existing != nullptr) {
+      *existing = std::move(member);
+    } else {
+      out.AddMember(JsonString(key), std::move(member), Alloc());
+    }
+  }
+  return out;
+}
+
 std::optional<Json> ToJsonAt(const Value& value, int depth, bool in_array) {
+  if (const Json* json = value.borrowed(); json != nullptr && value.use_count() == 0) {
+    return ToJsonBorrowed(*json, depth);
+  }
   switch (value.kind()) {
     case ValueKind::kUndefined:
     case ValueKind::kFunction:
@@ -550,12 +598,16 @@ std::optional<Json> ToJson(const Value& value) {
 
 bool ResultTooDeep(const Value& value) {
   // The nesting of a result, counted without recursion, up to kMaxResultDepth + 1.
+  if (!value.IsArray() && !value.IsObject()) return false;
   std::vector<std::pair<const Value*, int>> stack{{&value, 0}};
   while (!stack.empty()) {
     auto [v, d] = stack.back();
     stack.pop_back();
     if (d > kMaxResultDepth) return true;
-    if (v->IsArray()) {
+    if (const Json* json = v->borrowed(); json != nullptr && v->use_count() == 0) {
+      // Input not built into values: measure the Json itself.
+      if (d + JsonNestingDepth(*json, kMaxResultDepth + 1) - 1 > kMaxResultDepth) return true;
+    } else if (v->IsArray()) {
       for (const Value& item : v->array().items) {
         if (item.IsArray() || item.IsObject()) stack.push_back({&item, d + 1});
       }
@@ -1989,6 +2041,7 @@ JsonataResult Evaluator::EvalGroup(const JsonataNode& node, const Value& input, 
   std::vector<std::pair<std::string, Group>> groups;
   std::unordered_map<std::string, std::size_t> group_index;
   const std::size_t pairs = node.children.size() / 2;
+  groups.reserve(pairs);
   for (const Value& item : *items) {
     EnvPtr frame = reduce ? FrameFromTuple(env, item) : env;
     Value context = item;
@@ -2041,6 +2094,7 @@ JsonataResult Evaluator::EvalGroup(const JsonataNode& node, const Value& input, 
     }
   }
   auto result = Object::Make();
+  result->members.reserve(groups.size());
   for (auto& [key, g] : groups) {
     Value context = g.data;
     EnvPtr frame = env;
