@@ -33,6 +33,7 @@ const StateMachineDef& Runner::ChildDef(const StateMachineDef& parent_def, const
 
 Json Runner::Context(const Frame& frame, const State& state, const Json* map_value,
                      int64_t map_index) const {
+  if (impl_.given_context) return CopyJson(*impl_.given_context);
   Json context = JsonObject();
   Json execution = JsonObject();
   JsonSet(execution, "Id", JsonString(ExecutionArn()));
@@ -131,12 +132,6 @@ Result<Json> Runner::ApplyResultPath(const Frame& frame, const PathField& result
                      "' to input '" + DumpJson(input) + "'"};
   }
   return input;
-}
-
-Result<Json> Runner::EvalAssign(const Frame& frame, const State& state,
-                                const std::optional<PayloadTemplate>& assign, const Json& input) {
-  if (!assign) return JsonObject();
-  return CheckAssigned(frame, EvalTemplate(frame, state, *assign, input));
 }
 
 Result<Json> Runner::CheckAssigned(const Frame& frame, Result<Json> assigned) {

@@ -74,13 +74,15 @@ void Runner::Drive() {
   }
 }
 
-void Runner::Yield(Frame& frame) {
-  frame.phase = Phase::kYield;
-  SetTimer(frame, NextId("yield-", frame));
+void Runner::Yield(Frame& frame) { WaitFor(frame, Phase::kYield, "yield-", now_); }
+
+void Runner::WaitFor(Frame& frame, Phase phase, std::string_view prefix, int64_t fire_at) {
+  frame.phase = phase;
+  SetTimer(frame, NextId(prefix, frame));
   Command command;
   command.kind = Command::Kind::kStartTimer;
   command.timer_id = frame.timer_id;
-  command.fire_at = now_;
+  command.fire_at = fire_at;
   step_.commands.push_back(std::move(command));
 }
 

@@ -34,6 +34,7 @@ void Runner::Start(const Event& event) {
   impl_.state_machine_arn = event.state_machine_arn;
   impl_.role_arn = event.role_arn;
   impl_.execution_input = CopyJson(event.input);
+  if (event.context) impl_.given_context = CopyJson(*event.context);
   impl_.start_time = now_;
 
   std::string input_text = DumpJson(event.input);
@@ -49,15 +50,7 @@ void Runner::Start(const Event& event) {
   // times out as a TimeoutSeconds would.
   const int64_t max_seconds = impl_.type == ExecutionType::kExpress ? kMaxExpressDurationSeconds
                                                                     : kMaxStandardDurationSeconds;
-  {
-    impl_.execution_timer = true;
-    Command command;
-    command.kind = Command::Kind::kStartTimer;
-    command.timer_id = std::string(kExecutionTimerId);
-    command.fire_at =
-        AddSeconds(now_, std::min(definition_.timeout_seconds.value_or(max_seconds), max_seconds));
-    step_.commands.push_back(std::move(command));
-  }
+  StartExecutionTimer(max_seconds);
 
   Frame root;
   root.id = impl_.next_serial++;
@@ -68,6 +61,16 @@ void Runner::Start(const Event& event) {
   int64_t root_id = root.id;
   impl_.frames.emplace(root_id, std::move(root));
   Resume(root_id);
+}
+
+void Runner::StartExecutionTimer(int64_t max_seconds) {
+  impl_.execution_timer = true;
+  Command command;
+  command.kind = Command::Kind::kStartTimer;
+  command.timer_id = std::string(kExecutionTimerId);
+  command.fire_at =
+      AddSeconds(now_, std::min(definition_.timeout_seconds.value_or(max_seconds), max_seconds));
+  step_.commands.push_back(std::move(command));
 }
 
 void Runner::EndExecution(ExecutionStatus status, std::string_view type, Json output,
@@ -170,14 +173,7 @@ void Runner::Redrive(const Event& event) {
   JsonSet(details, "redriveCount", JsonInt(impl_.redrive_count));
   Emit("ExecutionRedriven", "executionRedrivenEventDetails", std::move(details));
   // The execution's TimeoutSeconds runs again from the redrive.
-  const int64_t max_seconds = kMaxStandardDurationSeconds;
-  impl_.execution_timer = true;
-  Command command;
-  command.kind = Command::Kind::kStartTimer;
-  command.timer_id = std::string(kExecutionTimerId);
-  command.fire_at =
-      AddSeconds(now_, std::min(definition_.timeout_seconds.value_or(max_seconds), max_seconds));
-  step_.commands.push_back(std::move(command));
+  StartExecutionTimer(kMaxStandardDurationSeconds);
 
   Frame root;
   root.id = impl_.next_serial++;

@@ -6,90 +6,48 @@ namespace switchyard::asl {
 
 namespace core_internal {
 
-Result<int64_t> Runner::IntegerField(Frame& frame, const State& state, std::string_view field,
-                                     const JsonPath& path) {
-  auto value = EvalPath(frame, state, path, frame.work);
-  if (!value) return std::move(value).error();
-  if (value->IsInt64() && value->GetInt64() >= 0) return value->GetInt64();
-  if (value->IsString()) {
-    // AWS accepts a string holding an integer ("1").
-    std::string_view text = JsonView(*value);
-    int64_t parsed = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), parsed);
-    if (ec == std::errc() && end == text.data() + text.size() && parsed >= 0) return parsed;
-  }
-  return RuntimeError(frame, "The " + std::string(field) + " field refers to value \"" +
-                                 ValueText(*value) +
-                                 "\" which is not a valid integer: " + path.text());
-}
-
 void Runner::RunFanOutState(Frame& frame, const State& state) {
-  if (state.query_language == QueryLanguage::kJsonata) return RunFanOutJsonata(frame, state);
-  auto effective = ApplyInputPath(frame, state, frame.input);
-  if (!effective) return FailFrame(frame, std::move(effective).error());
+  Stage stage(frame, state, frame.input);
+  if (Status opened = OpenStage(stage); !opened) return FailFrame(frame, std::move(opened).error());
   frame.attempts.assign(state.retry.size(), 0);
   frame.retry_count = 0;
+  frame.fan_max = 0;
+  frame.tolerated_count = -1;
+  frame.tolerated_percentage = -1;
   if (state.type == StateType::kParallel) {
-    if (state.parameters) {
-      auto parameters = EvalTemplate(frame, state, *state.parameters, *effective);
-      if (!parameters) return FailFrame(frame, std::move(parameters).error());
-      frame.work = std::move(parameters).value();
-    } else {
-      frame.work = std::move(effective).value();
-    }
-    frame.fan_max = 0;
-    frame.tolerated_count = -1;
-    frame.tolerated_percentage = -1;
-  } else {
-    frame.work = std::move(effective).value();
-    if (state.item_reader) {
-      return FailFrame(frame, RuntimeError(frame,
-                                           "ItemReader (distributed Map) is not "
-                                           "supported."));
-    }
-    Json items;
-    if (state.items_path.set && !state.items_path.path) {
-      items = CopyJson(frame.work);
-    } else if (state.items_path.set) {
-      auto selected = EvalPath(frame, state, *state.items_path.path, frame.work);
-      if (!selected) return FailFrame(frame, std::move(selected).error());
-      items = std::move(selected).value();
-    } else {
-      items = CopyJson(frame.work);
-    }
-    if (!items.IsArray()) {
-      return FailFrame(frame, RuntimeError(frame, "Map state input must be an array but was: " +
-                                                      DumpJson(items)));
-    }
-    frame.items = std::move(items);
-    frame.fan_max = state.max_concurrency.value_or(0);
-    if (state.max_concurrency_path) {
-      auto max = IntegerField(frame, state, "MaxConcurrencyPath", *state.max_concurrency_path);
-      if (!max) return FailFrame(frame, std::move(max).error());
-      frame.fan_max = *max;
-    }
-    frame.tolerated_count = state.tolerated_failure_count.value_or(-1);
-    if (state.tolerated_failure_count_path) {
-      auto count = IntegerField(frame, state, "ToleratedFailureCountPath",
-                                *state.tolerated_failure_count_path);
-      if (!count) return FailFrame(frame, std::move(count).error());
-      frame.tolerated_count = *count;
-    }
-    frame.tolerated_percentage = state.tolerated_failure_percentage.value_or(-1);
-    if (state.tolerated_failure_percentage_path) {
-      auto value = EvalPath(frame, state, *state.tolerated_failure_percentage_path, frame.work);
-      if (!value) return FailFrame(frame, std::move(value).error());
-      if (!value->IsNumber() || value->GetDouble() < 0 || value->GetDouble() > 100) {
-        return FailFrame(
-            frame, RuntimeError(frame,
-                                "The ToleratedFailurePercentagePath field refers to "
-                                "value \"" +
-                                    ValueText(*value) + "\" which is not a valid percentage: " +
-                                    state.tolerated_failure_percentage_path->text()));
-      }
-      frame.tolerated_percentage = value->GetDouble();
-    }
+    // Every branch's input: Parameters (JSONPath) or Arguments (JSONata), else the input.
+    auto arguments = FieldValue(stage, "Arguments", nullptr,
+                                state.parameters ? &*state.parameters : nullptr, state.arguments);
+    if (!arguments) return FieldFailed(stage, frame, std::move(arguments).error());
+    frame.work = *arguments ? std::move(**arguments) : stage.Effective();
+    return StartFanOut(frame, state);  // Drive launches the children
   }
+  frame.work = stage.Effective();
+  if (state.item_reader) {
+    return FailFrame(frame, RuntimeError(frame, "ItemReader (distributed Map) is not supported."));
+  }
+  // ItemsPath or Items, MaxConcurrency(Path), ToleratedFailure*(Path) read the effective input.
+  constexpr std::string_view kMapFailed = "MapStateFailed";
+  Stage fields(frame, state, frame.work);
+  auto items = ItemsOf(fields);
+  if (!items) return FieldFailed(fields, frame, std::move(items).error(), kMapFailed);
+  frame.items = std::move(items).value();
+  static constexpr IntegerField kMax{"MaxConcurrency", "MaxConcurrencyPath", PathInteger::kCount,
+                                     0};
+  auto max = IntegerFieldOf(fields, kMax, state.max_concurrency, state.max_concurrency_path,
+                            state.max_concurrency_jsonata);
+  if (!max) return FieldFailed(fields, frame, std::move(max).error(), kMapFailed);
+  frame.fan_max = max->value_or(0);
+  static constexpr IntegerField kCount{"ToleratedFailureCount", "ToleratedFailureCountPath",
+                                       PathInteger::kCount, 0};
+  auto count =
+      IntegerFieldOf(fields, kCount, state.tolerated_failure_count,
+                     state.tolerated_failure_count_path, state.tolerated_failure_count_jsonata);
+  if (!count) return FieldFailed(fields, frame, std::move(count).error(), kMapFailed);
+  frame.tolerated_count = count->value_or(-1);
+  auto percentage = PercentageFieldOf(fields);
+  if (!percentage) return FieldFailed(fields, frame, std::move(percentage).error(), kMapFailed);
+  frame.tolerated_percentage = percentage->value_or(-1);
   StartFanOut(frame, state);  // Drive launches the children
 }
 
@@ -201,34 +159,20 @@ int64_t Runner::LaunchChild(Frame& frame, const State& state) {
          MapIterationDetails(state, index));
     const std::optional<PayloadTemplate>& selector =
         state.item_selector ? state.item_selector : state.parameters;
-    if (state.query_language == QueryLanguage::kJsonata && state.item_selector_jsonata) {
-      JsonataStates extra;
-      extra.map_value = &item;
-      extra.map_index = index;
-      auto selected = EvalJsonata(frame, state, "ItemSelector", *state.item_selector_jsonata,
-                                  frame.work, extra);
-      if (!selected) {
-        Error error = std::move(selected).error();
-        AbortChildren(frame);
-        HandleStateError(frame, state, std::move(error), "MapStateFailed");
-        return -1;
-      }
-      child.input = std::move(selected).value();
-    } else if (selector) {
-      Json context = Context(frame, state, &item, index);
-      FrameVariables variables(impl_, frame.id);
-      Scope scope{&frame.work, &context, &variables};
-      auto selected = selector->Evaluate(scope, random_);
-      if (!selected) {
-        Error error = Prefixed(frame, std::move(selected).error());
-        AbortChildren(frame);
-        HandleStateError(frame, state, std::move(error));
-        return -1;
-      }
-      child.input = std::move(selected).value();
-    } else {
-      child.input = CopyJson(item);
+    StageExtra extra;
+    extra.map_value = &item;
+    extra.map_index = index;
+    Stage stage(frame, state, frame.work, extra);
+    auto selected = FieldValue(stage, "ItemSelector", nullptr, selector ? &*selector : nullptr,
+                               state.item_selector_jsonata);
+    if (!selected) {
+      Error error = std::move(selected).error();
+      AbortChildren(frame);
+      // AWS records MapStateFailed for a JSONata ItemSelector's failure.
+      HandleStateError(frame, state, std::move(error), stage.jsonata ? "MapStateFailed" : "");
+      return -1;
     }
+    child.input = *selected ? std::move(**selected) : CopyJson(item);
   }
   int64_t child_id = child.id;
   child.child_slot = frame.children.size();
@@ -322,90 +266,7 @@ void Runner::CompleteFanOut(Frame& frame, const State& state) {
   if (auto size_error = CheckSize(frame, result)) {
     return HandleStateError(frame, state, std::move(*size_error));
   }
-  if (state.query_language == QueryLanguage::kJsonata) {
-    return FinishJsonata(frame, state, &result, state.next);
-  }
-  if (state.result_selector) {
-    auto selected = EvalTemplate(frame, state, *state.result_selector, result);
-    if (!selected) return HandleStateError(frame, state, std::move(selected).error());
-    result = std::move(selected).value();
-  }
-  FinishWithResult(frame, state, std::move(result), state.assign, state.next);
-}
-
-// JSONata: Parallel's Arguments are every branch's input; a Map's Items (default: the state's
-// input, which must then be an array), MaxConcurrency and ToleratedFailure* may be expressions.
-void Runner::RunFanOutJsonata(Frame& frame, const State& state) {
-  frame.attempts.assign(state.retry.size(), 0);
-  frame.retry_count = 0;
-  frame.fan_max = 0;
-  frame.tolerated_count = -1;
-  frame.tolerated_percentage = -1;
-  if (state.type == StateType::kParallel) {
-    if (state.arguments) {
-      auto arguments = EvalJsonata(frame, state, "Arguments", *state.arguments, frame.input, {});
-      if (!arguments) return HandleStateError(frame, state, std::move(arguments).error());
-      frame.work = std::move(arguments).value();
-    } else {
-      frame.work = CopyJson(frame.input);
-    }
-    return StartFanOut(frame, state);
-  }
-  constexpr std::string_view kMapFailed = "MapStateFailed";
-  frame.work = CopyJson(frame.input);
-  if (state.item_reader) {
-    return FailFrame(frame, RuntimeError(frame, "ItemReader (distributed Map) is not supported."));
-  }
-  Json items;
-  if (state.items_jsonata) {
-    auto evaluated = EvalJsonata(frame, state, "Items", *state.items_jsonata, frame.work, {});
-    if (!evaluated) return HandleStateError(frame, state, std::move(evaluated).error(), kMapFailed);
-    if (!evaluated->IsArray()) {
-      return HandleStateError(
-          frame, state,
-          UnexpectedType(frame, state, "Items", *state.items_jsonata, "array", *evaluated),
-          kMapFailed);
-    }
-    items = std::move(evaluated).value();
-  } else {
-    if (!frame.work.IsArray()) {
-      return HandleStateError(
-          frame, state,
-          QueryError(frame, state, "Items",
-                     "Map state input must be an array but was: " + DumpJson(frame.work)),
-          kMapFailed);
-    }
-    items = CopyJson(frame.work);
-  }
-  frame.items = std::move(items);
-  frame.fan_max = state.max_concurrency.value_or(0);
-  if (state.max_concurrency_jsonata) {
-    auto max = JsonataInteger(frame, state, "MaxConcurrency", *state.max_concurrency_jsonata,
-                              frame.work, 0);
-    if (!max) return HandleStateError(frame, state, std::move(max).error(), kMapFailed);
-    frame.fan_max = *max;
-  }
-  frame.tolerated_count = state.tolerated_failure_count.value_or(-1);
-  if (state.tolerated_failure_count_jsonata) {
-    auto count = JsonataInteger(frame, state, "ToleratedFailureCount",
-                                *state.tolerated_failure_count_jsonata, frame.work, 0);
-    if (!count) return HandleStateError(frame, state, std::move(count).error(), kMapFailed);
-    frame.tolerated_count = *count;
-  }
-  frame.tolerated_percentage = state.tolerated_failure_percentage.value_or(-1);
-  if (state.tolerated_failure_percentage_jsonata) {
-    const Json& raw = *state.tolerated_failure_percentage_jsonata;
-    auto value = EvalJsonata(frame, state, "ToleratedFailurePercentage", raw, frame.work, {});
-    if (!value) return HandleStateError(frame, state, std::move(value).error(), kMapFailed);
-    if (!value->IsNumber() || value->GetDouble() < 0 || value->GetDouble() > 100) {
-      return HandleStateError(
-          frame, state,
-          UnexpectedType(frame, state, "ToleratedFailurePercentage", raw, "number", *value),
-          kMapFailed);
-    }
-    frame.tolerated_percentage = value->GetDouble();
-  }
-  StartFanOut(frame, state);
+  FinishWithResult(frame, state, std::move(result), true);
 }
 
 }  // namespace core_internal

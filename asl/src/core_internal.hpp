@@ -142,6 +142,8 @@ struct ExecutionState::Impl {
   std::string state_machine_arn;
   std::string role_arn;
   Json execution_input;
+  // Event::context of the Started event: the Context object every state sees, when set.
+  std::optional<Json> given_context;
   int64_t start_time = 0;
   uint64_t prng = 0;
   int64_t last_event_id = 0;
@@ -373,6 +375,92 @@ inline std::string_view StateEventType(StateType type, StateEvent event) {
   return kNames[row][event];
 }
 
+// What a stage sees besides its input: $states.result and $states.errorOutput (JSONata), and the
+// Map item of an ItemSelector ($$.Map.Item / $states.context.Map.Item).
+struct StageExtra {
+  const Json* result = nullptr;        // Task, Parallel, Map: the result
+  const Json* error_output = nullptr;  // Catch: {Error, Cause}
+  const Json* map_value = nullptr;     // ItemSelector: the item
+  int64_t map_index = 0;
+};
+
+// One stage of a state (its entry, its result, a catcher, a Map item) in the state's query
+// language: what every field of the stage is evaluated against. JSONPath: `$` is the stage's
+// input (after OpenStage, the effective input) and `$$` is built on first use. JSONata:
+// $states ({input, context, result?, errorOutput?}) and the variables in scope are bound on the
+// stage's first expression and shared by all its fields. Lives within one Runner call; neither
+// copied nor moved (its bindings point into it); must not be used once the frame's variables
+// change (CommitAssign).
+class Stage {
+ public:
+  Stage(const Frame& of_frame, const State& of_state, Json& input, StageExtra with = {})
+      : frame(of_frame),
+        state(of_state),
+        jsonata(of_state.query_language == QueryLanguage::kJsonata),
+        extra(with),
+        input_(&input) {}
+  // A stage that sees `result` (a Task's, Parallel's or Map's result; with `error`, a caught
+  // error's output): JSONPath's `$` is `result` itself; JSONata's $states.input is the frame's
+  // input and `result` is $states.result ($states.errorOutput). Without a result (a JSONata
+  // Pass), the frame's input.
+  Stage(Frame& of_frame, const State& of_state, Json* result, bool error = false)
+      : Stage(of_frame, of_state,
+              result != nullptr && of_state.query_language != QueryLanguage::kJsonata
+                  ? *result
+                  : of_frame.input,
+              ResultExtra(of_state, result, error)) {}
+  Stage(const Stage&) = delete;
+  Stage& operator=(const Stage&) = delete;
+
+  const Json& input() const { return *input_; }
+  // The input becomes `value` (JSONPath: the effective input).
+  void Replace(Json value) {
+    owned_ = std::move(value);
+    input_ = &owned_;
+  }
+  // Moves the input out (the stage is done with it).
+  Json TakeInput() { return std::move(*input_); }
+  // The effective input as a value of its own: moved out when the stage made it (InputPath),
+  // else copied (the frame's input stays: JSONata's $states.input at the end of the state).
+  Json Effective() { return input_ == &owned_ ? std::move(owned_) : CopyJson(*input_); }
+
+  const Frame& frame;
+  const State& state;
+  const bool jsonata;
+  const StageExtra extra;
+  std::optional<Json> context;  // $$ / $states.context, once built
+  Json states;                  // JSONata: $states, once bound
+  JsonataBindings bindings;     // JSONata: $states and the variables in scope
+  bool bound = false;
+
+ private:
+  static StageExtra ResultExtra(const State& state, const Json* result, bool error) {
+    StageExtra extra;
+    if (state.query_language != QueryLanguage::kJsonata) return extra;
+    (error ? extra.error_output : extra.result) = result;
+    return extra;
+  }
+
+  Json* input_;
+  Json owned_;
+};
+
+// For FieldValue: a field a state's query language does not have.
+inline const std::optional<Json> kNoField;
+
+// How a JSONPath integer field's value is read (the JSONata ones are integers >= minimum).
+enum class PathInteger {
+  kPositive,     // TimeoutSecondsPath, HeartbeatSecondsPath: an integer > 0
+  kCount,        // MaxConcurrencyPath, ToleratedFailureCountPath: >= 0, or a string holding one
+  kNonNegative,  // SecondsPath: a long >= 0 (an integral double too; past int64 saturates)
+};
+struct IntegerField {
+  std::string_view name;       // JSONata's field ("TimeoutSeconds")
+  std::string_view path_name;  // JSONPath's ("TimeoutSecondsPath")
+  PathInteger rule;
+  int64_t minimum;  // JSONata
+};
+
 // Drive's stack of frame ids, the top one kept apart: driving a single frame (an execution of
 // Pass and Choice states) allocates nothing.
 class FrameStack {
@@ -471,6 +559,9 @@ class Runner {
 
   void Start(const Event& event);
 
+  // The execution's own timer: its TimeoutSeconds, at most `max_seconds`.
+  void StartExecutionTimer(int64_t max_seconds);
+
   // Cancels whatever is in flight in every frame and records the end of the execution.
   void EndExecution(ExecutionStatus status, std::string_view type, Json output, std::string error,
                     std::string cause, std::string output_text = {});
@@ -527,9 +618,6 @@ class Runner {
   Result<Json> ApplyResultPath(const Frame& frame, const PathField& result_path, Json input,
                                Json result);
 
-  // Evaluates an Assign template on entry-time variables; the caller commits the result.
-  Result<Json> EvalAssign(const Frame& frame, const State& state,
-                          const std::optional<PayloadTemplate>& assign, const Json& input);
   // The limits on what an Assign (of either language) gives: 256 KiB per variable and per
   // Assign, 10 MiB per execution.
   Result<Json> CheckAssigned(const Frame& frame, Result<Json> assigned);
@@ -555,35 +643,65 @@ class Runner {
 
   Error SizeError(const Frame& frame) const;
 
-  // JSONata (core_jsonata.cpp): the one seam where a JSONata-mode field is evaluated.
-  // What $states holds besides `input` and `context`.
-  struct JsonataStates {
-    const Json* result = nullptr;        // Task, Parallel, Map: the result
-    const Json* error_output = nullptr;  // Catch: {Error, Cause}
-    const Json* map_value = nullptr;     // ItemSelector: $states.context.Map.Item
-    int64_t map_index = 0;
-  };
+  // The query-language seam (core_fields.cpp): a state's code evaluates every field of a stage
+  // through these, written once for JSONPath and JSONata; each knows both languages.
+  // JSONPath: the stage's input becomes the effective input (InputPath); fails as InputPath
+  // does. JSONata: nothing to do.
+  Status OpenStage(Stage& stage);
+  // $$ / $states.context of the stage, built on first use.
+  const Json& StageContext(Stage& stage);
+  // A field whose value is any JSON: JSONPath `path` (a Path field) or `tmpl` (Parameters,
+  // ItemSelector, ...); JSONata `raw` (its "{% %}" strings evaluated). nullopt when the state has
+  // none of them.
+  Result<std::optional<Json>> FieldValue(Stage& stage, std::string_view field, const JsonPath* path,
+                                         const PayloadTemplate* tmpl,
+                                         const std::optional<Json>& raw);
+  // An integer field: `literal`, else the value of its JSONPath `path` or JSONata `raw`, read
+  // as `field` says; nullopt when none is set.
+  Result<std::optional<int64_t>> IntegerFieldOf(Stage& stage, const IntegerField& field,
+                                                const std::optional<int64_t>& literal,
+                                                const std::optional<JsonPath>& path,
+                                                const std::optional<Json>& raw);
+  // ToleratedFailurePercentage(Path): a number in [0, 100]; nullopt when not set.
+  Result<std::optional<double>> PercentageFieldOf(Stage& stage);
+  // A Wait's Timestamp(Path) in epoch nanoseconds; nullopt when not set.
+  Result<std::optional<int64_t>> TimestampFieldOf(Stage& stage);
+  // A Fail's Error or Cause text (`error`: which one); empty when not set.
+  Result<std::string> FailTextOf(Stage& stage, bool error);
+  // A Map's items: JSONPath ItemsPath, JSONata Items (default: the input); an array.
+  Result<Json> ItemsOf(Stage& stage);
+  // The output of a state with a result (`result`, or nullptr for a JSONata Pass): JSONPath
+  // `result_path` applied to the frame's input, then OutputPath when `output_path`; JSONata
+  // `output` (the Output field) when set, else `result` (else the frame's input). Moves
+  // `result` and the frame's input out.
+  Result<Json> ResultOutput(Stage& stage, Frame& frame, Json* result, const PathField& result_path,
+                            const std::optional<Json>& output, bool output_path);
+  // A Choice rule's verdict: the JSONPath rule tree or the JSONata Condition.
+  Result<bool> Verdict(Stage& stage, const ChoiceRule& rule);
+  // Assign (JSONPath template or JSONata object) on entry-time variables, within the limits; {}
+  // when there is none.
+  Result<Json> StageAssign(Stage& stage, const std::optional<PayloadTemplate>& assign,
+                           const std::optional<Json>& assign_jsonata);
+  // The output of a state without a result (Choice, Wait, Succeed): JSONPath OutputPath applied
+  // to the effective input; JSONata `output` (the Output field) when set, else the input.
+  Result<Json> StageOutput(Stage& stage, const std::optional<Json>& output);
+  // How a stage's field failure ends the state: a JSONata one (States.QueryEvaluationError)
+  // goes to Retry and Catch (`failed_event` as HandleStateError); a JSONPath one ends the frame.
+  void FieldFailed(Stage& stage, Frame& frame, Error error, std::string_view failed_event = {});
+
+  // JSONata (core_jsonata.cpp): evaluating "{% %}" strings with the stage's bindings.
+  // $states and the variables in scope, bound on the stage's first expression.
+  void BindJsonata(Stage& stage);
   // `raw` (a field's value as written) with every "{% ... %}" string in it, at any depth, replaced
   // by its value; `field` names it in errors ("Output", "Arguments", ...; nested members as
   // "Output/result"). Fails with States.QueryEvaluationError (and an EvaluationFailed event) when
   // an expression throws or returns undefined.
-  Result<Json> EvalJsonata(const Frame& frame, const State& state, std::string_view field,
-                           const Json& raw, const Json& input, const JsonataStates& extra);
-  Result<Json> EvalJsonataAssign(const Frame& frame, const State& state,
-                                 const std::optional<Json>& assign, const Json& input,
-                                 const JsonataStates& extra);
-  // A field that must be an integer >= `minimum` (TimeoutSeconds, MaxConcurrency, ...).
-  Result<int64_t> JsonataInteger(const Frame& frame, const State& state, std::string_view field,
-                                 const Json& raw, const Json& input, int64_t minimum);
+  Result<Json> EvalJsonata(Stage& stage, std::string_view field, const Json& raw);
   // States.QueryEvaluationError with AWS's prefix, recorded as an EvaluationFailed event.
   Error QueryError(const Frame& frame, const State& state, std::string_view location,
                    const std::string& detail);
   Error UnexpectedType(const Frame& frame, const State& state, std::string_view field,
                        const Json& raw, std::string_view expected, const Json& value);
-  // Assign, then Output (default: the result, or the input for states without one), then on to
-  // `next`: the end of every JSONata-mode state that has an output.
-  void FinishJsonata(Frame& frame, const State& state, const Json* result, const std::string& next);
-  void CatchJsonata(Frame& frame, const State& state, const Catcher& catcher, Json error_output);
 
   // driving frames (core_drive.cpp)
   // Runs `frame_id` until it blocks or ends, then lets finished frames notify their parents.
@@ -607,6 +725,9 @@ class Runner {
   // Lets the driver run (and time pass) before `frame` enters its state.
   void Yield(Frame& frame);
 
+  // `frame` waits in `phase` for a new timer ("<prefix><serial>.<frame id>") due at `fire_at`.
+  void WaitFor(Frame& frame, Phase phase, std::string_view prefix, int64_t fire_at);
+
   // `output_text`, when known, is DumpJson(output).
   void Transition(Frame& frame, const State& state, Json output, const std::string& next,
                   std::string output_text = {});
@@ -624,33 +745,24 @@ class Runner {
 
   void RunPass(Frame& frame, const State& state);
 
-  // ResultPath → OutputPath → StateExited → next; Assign sees the result (ASL variables).
-  // `output_text`, when given, is already DumpJson of what the output will be.
-  void FinishWithResult(Frame& frame, const State& state, Json result,
-                        const std::optional<PayloadTemplate>& assign, const std::string& next,
-                        std::string output_text = {});
+  // The end of a state with a result (Pass, Task, Parallel, Map): Assign, the output, then
+  // StateExited and on to state.next. JSONPath: ResultSelector (`select`), ResultPath, OutputPath,
+  // Assign seeing the result. JSONata: Output (default: the result; a Pass's input when `result`
+  // is nullopt), Assign and Output seeing $states.input and $states.result. `output_text`, when
+  // given, is already DumpJson of what the output will be.
+  void FinishWithResult(Frame& frame, const State& state, std::optional<Json> result,
+                        bool select = false, std::string output_text = {});
 
   void RunChoice(Frame& frame, const State& state);
 
   void RunSucceed(Frame& frame, const State& state);
 
-  Result<std::string> FailField(Frame& frame, const State& state, std::string_view field,
-                                const std::optional<std::string>& literal,
-                                const std::optional<JsonPath>& path,
-                                const std::optional<Intrinsic>& intrinsic);
-
   void RunFail(Frame& frame, const State& state);
 
   // Wait (core_states.cpp)
   void RunWait(Frame& frame, const State& state);
-  void RunChoiceJsonata(Frame& frame, const State& state);
-  void RunWaitJsonata(Frame& frame, const State& state);
 
   // Task (core_task.cpp)
-  Result<int64_t> SecondsField(Frame& frame, const State& state, std::string_view field,
-                               const std::optional<int64_t>& literal,
-                               const std::optional<JsonPath>& path, int64_t fallback);
-
   void RunTask(Frame& frame, const State& state);
 
   void InvokeTask(Frame& frame, const State& state);
@@ -669,14 +781,13 @@ class Runner {
   void HandleStateError(Frame& frame, const State& state, Error error,
                         std::string_view failed_event = {});
 
+  // A catcher took `error_output` ({Error, Cause}): its Assign and output, then its Next.
+  void Catch(Frame& frame, const State& state, const Catcher& catcher, Json error_output);
+
   void HandleTimer(const std::string& timer_id);
 
   // Parallel and Map (core_fanout.cpp)
-  Result<int64_t> IntegerField(Frame& frame, const State& state, std::string_view field,
-                               const JsonPath& path);
-
   void RunFanOutState(Frame& frame, const State& state);
-  void RunFanOutJsonata(Frame& frame, const State& state);
 
   void StartFanOut(Frame& frame, const State& state);
 

@@ -100,23 +100,23 @@ Error Runner::UnexpectedType(const Frame& frame, const State& state, std::string
                         std::string(JsonataTypeName(value)) + "' for value: " + DumpJson(value));
 }
 
-Result<Json> Runner::EvalJsonata(const Frame& frame, const State& state, std::string_view field,
-                                 const Json& raw, const Json& input, const JsonataStates& extra) {
-  Json value = CopyJson(raw);
-  if (!HasExpression(value)) return value;
-
-  // $states: input, result (Task, Parallel, Map), errorOutput (Catch), context.
-  Json states = JsonObject();
-  JsonSet(states, "input", CopyJson(input));
-  if (extra.result != nullptr) JsonSet(states, "result", CopyJson(*extra.result));
-  if (extra.error_output != nullptr) {
-    JsonSet(states, "errorOutput", CopyJson(*extra.error_output));
+void Runner::BindJsonata(Stage& stage) {
+  if (stage.bound) return;
+  stage.bound = true;
+  // $states: input, result (Task, Parallel, Map), errorOutput (Catch), context. Built once per
+  // stage: every field of the stage shares it.
+  stage.states = JsonObject();
+  JsonSet(stage.states, "input", CopyJson(stage.input()));
+  if (stage.extra.result != nullptr) JsonSet(stage.states, "result", CopyJson(*stage.extra.result));
+  if (stage.extra.error_output != nullptr) {
+    JsonSet(stage.states, "errorOutput", CopyJson(*stage.extra.error_output));
   }
-  JsonSet(states, "context", Context(frame, state, extra.map_value, extra.map_index));
+  JsonSet(stage.states, "context", CopyJson(StageContext(stage)));
   // The variables in scope, innermost first (ASL: names are unique across nested scopes).
-  JsonataBindings bindings;
-  bindings.emplace_back("states", &states);
-  for (int64_t id = frame.id; id >= 0;) {
+  JsonataBindings& bindings = stage.bindings;
+  bindings.clear();
+  bindings.emplace_back("states", &stage.states);
+  for (int64_t id = stage.frame.id; id >= 0;) {
     auto it = impl_.frames.find(id);
     if (it == impl_.frames.end()) break;
     if (it->second.variables.IsObject()) {
@@ -129,6 +129,15 @@ Result<Json> Runner::EvalJsonata(const Frame& frame, const State& state, std::st
     }
     id = it->second.parent;
   }
+}
+
+Result<Json> Runner::EvalJsonata(Stage& stage, std::string_view field, const Json& raw) {
+  Json value = CopyJson(raw);
+  if (!HasExpression(value)) return value;
+  BindJsonata(stage);
+  const Frame& frame = stage.frame;
+  const State& state = stage.state;
+  const Json* input = JsonFind(stage.states, "input");
   JsonataOptions options;
   options.now_ms = now_ / 1000000;
   options.random = &random_;
@@ -150,21 +159,23 @@ Result<Json> Runner::EvalJsonata(const Frame& frame, const State& state, std::st
       const std::string head = "The JSONata expression '" + shown + "' specified for the field '" +
                                pending.location + "' ";
       // Compiled when the definition was parsed; compiled here only for a state built otherwise.
-      std::optional<JsonataExpression> compiled;
+      const JsonataExpression* compiled = nullptr;
       if (state.jsonata_compiled) {
         auto found = state.jsonata_compiled->find(text);
-        if (found != state.jsonata_compiled->end()) compiled = found->second;
+        if (found != state.jsonata_compiled->end()) compiled = &found->second;
       }
-      if (!compiled) {
+      std::optional<JsonataExpression> fresh_compiled;
+      if (compiled == nullptr) {
         auto fresh = JsonataExpression::Compile(text);
         if (auto* syntax = std::get_if<JsonataSyntaxError>(&fresh)) {
           return QueryError(
               frame, state, pending.location,
               head + "threw an error during evaluation. " + syntax->code + ": " + syntax->message);
         }
-        compiled = std::move(std::get<JsonataExpression>(fresh));
+        fresh_compiled = std::move(std::get<JsonataExpression>(fresh));
+        compiled = &*fresh_compiled;
       }
-      auto result = compiled->Evaluate(&input, bindings, options);
+      auto result = compiled->Evaluate(input, stage.bindings, options);
       if (!result.ok()) {
         const JsonataError& error = result.error();
         return QueryError(
@@ -193,51 +204,6 @@ Result<Json> Runner::EvalJsonata(const Frame& frame, const State& state, std::st
     }
   }
   return value;
-}
-
-Result<Json> Runner::EvalJsonataAssign(const Frame& frame, const State& state,
-                                       const std::optional<Json>& assign, const Json& input,
-                                       const JsonataStates& extra) {
-  if (!assign) return JsonObject();
-  return CheckAssigned(frame, EvalJsonata(frame, state, "Assign", *assign, input, extra));
-}
-
-Result<int64_t> Runner::JsonataInteger(const Frame& frame, const State& state,
-                                       std::string_view field, const Json& raw, const Json& input,
-                                       int64_t minimum) {
-  auto value = EvalJsonata(frame, state, field, raw, input, {});
-  if (!value) return std::move(value).error();
-  if (value->IsInt64() && value->GetInt64() >= minimum) return value->GetInt64();
-  if (value->IsDouble() && std::floor(value->GetDouble()) == value->GetDouble() &&
-      std::fabs(value->GetDouble()) < 9e15 && value->GetDouble() >= static_cast<double>(minimum)) {
-    return static_cast<int64_t>(value->GetDouble());
-  }
-  return UnexpectedType(frame, state, field, raw, "integer", *value);
-}
-
-void Runner::FinishJsonata(Frame& frame, const State& state, const Json* result,
-                           const std::string& next) {
-  JsonataStates extra;
-  extra.result = result;
-  auto assigned = EvalJsonataAssign(frame, state, state.assign_jsonata, frame.input, extra);
-  if (!assigned) return HandleStateError(frame, state, std::move(assigned).error());
-  Json output;
-  if (state.output) {
-    auto evaluated = EvalJsonata(frame, state, "Output", *state.output, frame.input, extra);
-    if (!evaluated) return HandleStateError(frame, state, std::move(evaluated).error());
-    output = std::move(evaluated).value();
-  } else if (result != nullptr) {
-    output = CopyJson(*result);
-  } else {
-    output = std::move(frame.input);
-    frame.input = JsonNull();
-  }
-  std::optional<std::string> text = DumpWithinLimit(output);
-  if (!text) return FailFrame(frame, DepthError(frame));
-  if (text->size() > kMaxPayloadBytes) return HandleStateError(frame, state, SizeError(frame));
-  CommitAssign(frame, std::move(assigned).value());
-  EmitStateExited(state, *text);
-  Transition(frame, state, std::move(output), next, std::move(*text));
 }
 
 }  // namespace core_internal

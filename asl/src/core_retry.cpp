@@ -28,14 +28,7 @@ void Runner::HandleStateError(Frame& frame, const State& state, Error error,
     }
     frame.attempts[i] = attempt + 1;
     frame.retry_count += 1;
-    frame.phase = Phase::kRetry;
-    SetTimer(frame, NextId("retry-", frame));
-    Command command;
-    command.kind = Command::Kind::kStartTimer;
-    command.timer_id = frame.timer_id;
-    command.fire_at = AddSeconds(now_, delay);
-    step_.commands.push_back(std::move(command));
-    return;
+    return WaitFor(frame, Phase::kRetry, "retry-", AddSeconds(now_, delay));
   }
   if (!failed_event.empty()) Emit(failed_event);
   for (const Catcher& catcher : state.catchers) {
@@ -43,30 +36,7 @@ void Runner::HandleStateError(Frame& frame, const State& state, Error error,
     Json error_output = JsonObject();
     JsonSet(error_output, "Error", JsonString(error.error));
     JsonSet(error_output, "Cause", JsonString(error.cause));
-    if (state.query_language == QueryLanguage::kJsonata) {
-      return CatchJsonata(frame, state, catcher, std::move(error_output));
-    }
-    auto assigned = EvalAssign(frame, state, catcher.assign, error_output);
-    if (!assigned) return FailFrame(frame, std::move(assigned).error());
-    PathField result_path;
-    result_path.set = catcher.result_path_set;
-    if (catcher.result_path) result_path.path = *catcher.result_path;
-    auto output =
-        ApplyResultPath(frame, result_path, std::move(frame.input), std::move(error_output));
-    if (!output) return FailFrame(frame, std::move(output).error());
-    std::optional<std::string> text = DumpWithinLimit(*output);
-    if (!text) return FailFrame(frame, DepthError(frame));
-    CommitAssign(frame, std::move(assigned).value());
-    std::string output_text = std::move(*text);
-    EmitStateExited(state, output_text);
-    frame.state = catcher.next;
-    frame.input = std::move(output).value();
-    frame.input_text = std::move(output_text);
-    frame.phase = Phase::kEnter;
-    frame.attempts.clear();
-    frame.retry_count = 0;
-    ClearToken(frame);
-    return;
+    return Catch(frame, state, catcher, std::move(error_output));
   }
   FailFrame(frame, std::move(error));
 }
@@ -107,29 +77,25 @@ void Runner::HandleTimer(const std::string& timer_id) {
   Resume(frame_id);
 }
 
-// A JSONata catcher: Assign and Output see $states.input (the state's input) and
-// $states.errorOutput; without Output the state's output is the error output.
-void Runner::CatchJsonata(Frame& frame, const State& state, const Catcher& catcher,
-                          Json error_output) {
-  JsonataStates extra;
-  extra.error_output = &error_output;
-  auto assigned = EvalJsonataAssign(frame, state, catcher.assign_jsonata, frame.input, extra);
+// JSONPath: Assign's `$` is the error output, which ResultPath places in the state's input.
+// JSONata: Assign and Output see $states.input (the state's input) and $states.errorOutput;
+// without Output the state's output is the error output.
+void Runner::Catch(Frame& frame, const State& state, const Catcher& catcher, Json error_output) {
+  Stage stage(frame, state, &error_output, true);
+  auto assigned = StageAssign(stage, catcher.assign, catcher.assign_jsonata);
   if (!assigned) return FailFrame(frame, std::move(assigned).error());
-  Json output;
-  if (catcher.output) {
-    auto evaluated = EvalJsonata(frame, state, "Output", *catcher.output, frame.input, extra);
-    if (!evaluated) return FailFrame(frame, std::move(evaluated).error());
-    output = std::move(evaluated).value();
-  } else {
-    output = std::move(error_output);
-  }
-  std::optional<std::string> text = DumpWithinLimit(output);
+  PathField result_path;
+  result_path.set = catcher.result_path_set;
+  if (catcher.result_path) result_path.path = *catcher.result_path;
+  auto output = ResultOutput(stage, frame, &error_output, result_path, catcher.output, false);
+  if (!output) return FailFrame(frame, std::move(output).error());
+  std::optional<std::string> text = DumpWithinLimit(*output);
   if (!text) return FailFrame(frame, DepthError(frame));
   CommitAssign(frame, std::move(assigned).value());
   std::string output_text = std::move(*text);
   EmitStateExited(state, output_text);
   frame.state = catcher.next;
-  frame.input = std::move(output);
+  frame.input = std::move(output).value();
   frame.input_text = std::move(output_text);
   frame.phase = Phase::kEnter;
   frame.attempts.clear();

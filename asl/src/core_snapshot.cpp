@@ -187,6 +187,8 @@ Json ExecutionState::ToJson() const {
   JsonSet(object, "stateMachineArn", JsonString(impl.state_machine_arn));
   JsonSet(object, "roleArn", JsonString(impl.role_arn));
   JsonSet(object, "executionInput", CopyJson(impl.execution_input));
+  // Only when set, so that snapshots without it keep their exact text.
+  if (impl.given_context) JsonSet(object, "givenContext", CopyJson(*impl.given_context));
   JsonSet(object, "startTime", JsonInt(impl.start_time));
   Json prng(impl.prng);
   JsonSet(object, "prng", std::move(prng));
@@ -230,6 +232,9 @@ Result<ExecutionState> ExecutionState::FromJson(const Json& snapshot) {
   impl.state_machine_arn = reader.String("stateMachineArn");
   impl.role_arn = reader.String("roleArn");
   impl.execution_input = reader.Copy("executionInput");
+  if (const Json* v = JsonFind(snapshot, "givenContext"); v != nullptr && v->IsObject()) {
+    impl.given_context = CopyJson(*v);
+  }
   impl.start_time = reader.Int("startTime");
   impl.prng = reader.UInt("prng");
   impl.last_event_id = reader.Int("lastEventId");

@@ -6,27 +6,11 @@ namespace switchyard::asl {
 
 namespace core_internal {
 
-Result<int64_t> Runner::SecondsField(Frame& frame, const State& state, std::string_view field,
-                                     const std::optional<int64_t>& literal,
-                                     const std::optional<JsonPath>& path, int64_t fallback) {
-  if (literal) return *literal;
-  if (!path) return fallback;
-  auto value = EvalPath(frame, state, *path, frame.work);
-  if (!value) return std::move(value).error();
-  if (value->IsInt64() && value->GetInt64() > 0) return value->GetInt64();
-  return RuntimeError(frame, "The " + std::string(field) + " field refers to value \"" +
-                                 ValueText(*value) +
-                                 "\" which is not a valid positive integer: " + path->text());
-}
-
 void Runner::RunTask(Frame& frame, const State& state) {
-  if (state.query_language == QueryLanguage::kJsonata) {
-    frame.work = CopyJson(frame.input);  // $states.input of Arguments, Output and Assign
-  } else {
-    auto effective = ApplyInputPath(frame, state, frame.input);
-    if (!effective) return FailFrame(frame, std::move(effective).error());
-    frame.work = std::move(effective).value();
-  }
+  Stage stage(frame, state, frame.input);
+  if (Status opened = OpenStage(stage); !opened) return FailFrame(frame, std::move(opened).error());
+  // The effective input (JSONata: a copy; the input stays $states.input of Output and Assign).
+  frame.work = stage.Effective();
   frame.attempts.assign(state.retry.size(), 0);
   frame.retry_count = 0;
   InvokeTask(frame, state);
@@ -48,19 +32,14 @@ void Runner::InvokeTask(Frame& frame, const State& state) {
     }
     SetToken(frame, std::move(token));
   }
+  // Parameters (JSONPath) or Arguments (JSONata), else the effective input.
+  Stage stage(frame, state, frame.work);
+  auto arguments = FieldValue(stage, "Arguments", nullptr,
+                              state.parameters ? &*state.parameters : nullptr, state.arguments);
+  if (!arguments) return HandleStateError(frame, state, std::move(arguments).error());
   Json payload;
-  const bool jsonata = state.query_language == QueryLanguage::kJsonata;
-  if (jsonata && state.arguments) {
-    auto arguments = EvalJsonata(frame, state, "Arguments", *state.arguments, frame.work, {});
-    if (!arguments) return HandleStateError(frame, state, std::move(arguments).error());
-    payload = std::move(arguments).value();
-    if (auto size_error = CheckSize(frame, payload)) {
-      return HandleStateError(frame, state, std::move(*size_error));
-    }
-  } else if (state.parameters) {
-    auto parameters = EvalTemplate(frame, state, *state.parameters, frame.work);
-    if (!parameters) return HandleStateError(frame, state, std::move(parameters).error());
-    payload = std::move(parameters).value();
+  if (*arguments) {
+    payload = std::move(**arguments);
     // ASL limit: the input a task is scheduled with (its own input is within it already).
     if (auto size_error = CheckSize(frame, payload)) {
       return HandleStateError(frame, state, std::move(*size_error));
@@ -68,18 +47,18 @@ void Runner::InvokeTask(Frame& frame, const State& state) {
   } else {
     payload = CopyJson(frame.work);
   }
-  auto timeout = jsonata && state.timeout_seconds_jsonata
-                     ? JsonataInteger(frame, state, "TimeoutSeconds",
-                                      *state.timeout_seconds_jsonata, frame.work, 1)
-                     : SecondsField(frame, state, "TimeoutSecondsPath", state.timeout_seconds,
-                                    state.timeout_seconds_path, kDefaultTaskTimeoutSeconds);
+  static constexpr IntegerField kTimeout{"TimeoutSeconds", "TimeoutSecondsPath",
+                                         PathInteger::kPositive, 1};
+  auto timeout = IntegerFieldOf(stage, kTimeout, state.timeout_seconds, state.timeout_seconds_path,
+                                state.timeout_seconds_jsonata);
   if (!timeout) return HandleStateError(frame, state, std::move(timeout).error());
-  auto heartbeat = jsonata && state.heartbeat_seconds_jsonata
-                       ? JsonataInteger(frame, state, "HeartbeatSeconds",
-                                        *state.heartbeat_seconds_jsonata, frame.work, 1)
-                       : SecondsField(frame, state, "HeartbeatSecondsPath", state.heartbeat_seconds,
-                                      state.heartbeat_seconds_path, 0);
+  static constexpr IntegerField kHeartbeat{"HeartbeatSeconds", "HeartbeatSecondsPath",
+                                           PathInteger::kPositive, 1};
+  auto heartbeat = IntegerFieldOf(stage, kHeartbeat, state.heartbeat_seconds,
+                                  state.heartbeat_seconds_path, state.heartbeat_seconds_jsonata);
   if (!heartbeat) return HandleStateError(frame, state, std::move(heartbeat).error());
+  const int64_t timeout_seconds = timeout->value_or(kDefaultTaskTimeoutSeconds);
+  const int64_t heartbeat_seconds = heartbeat->value_or(0);
 
   SetTask(frame, NextId("task-", frame));
   frame.phase = Phase::kTask;
@@ -91,9 +70,9 @@ void Runner::InvokeTask(Frame& frame, const State& state) {
     JsonSet(details, "input", JsonString(DumpJson(payload)));
     JsonSet(details, "inputDetails", PayloadDetails());
     if (state.timeout_seconds || state.timeout_seconds_path || state.timeout_seconds_jsonata) {
-      JsonSet(details, "timeoutInSeconds", JsonInt(*timeout));
+      JsonSet(details, "timeoutInSeconds", JsonInt(timeout_seconds));
     }
-    if (*heartbeat > 0) JsonSet(details, "heartbeatInSeconds", JsonInt(*heartbeat));
+    if (heartbeat_seconds > 0) JsonSet(details, "heartbeatInSeconds", JsonInt(heartbeat_seconds));
     Emit("ActivityScheduled", "activityScheduledEventDetails", std::move(details));
   } else if (lambda) {
     Json details = JsonObject();
@@ -101,7 +80,7 @@ void Runner::InvokeTask(Frame& frame, const State& state) {
     JsonSet(details, "input", JsonString(DumpJson(payload)));
     JsonSet(details, "inputDetails", PayloadDetails());
     if (state.timeout_seconds || state.timeout_seconds_path || state.timeout_seconds_jsonata) {
-      JsonSet(details, "timeoutInSeconds", JsonInt(*timeout));
+      JsonSet(details, "timeoutInSeconds", JsonInt(timeout_seconds));
     }
     Emit("LambdaFunctionScheduled", "lambdaFunctionScheduledEventDetails", std::move(details));
     Emit("LambdaFunctionStarted");
@@ -113,9 +92,9 @@ void Runner::InvokeTask(Frame& frame, const State& state) {
     JsonSet(details, "region", JsonString("us-east-1"));
     JsonSet(details, "parameters", JsonString(DumpJson(payload)));
     if (state.timeout_seconds || state.timeout_seconds_path || state.timeout_seconds_jsonata) {
-      JsonSet(details, "timeoutInSeconds", JsonInt(*timeout));
+      JsonSet(details, "timeoutInSeconds", JsonInt(timeout_seconds));
     }
-    if (*heartbeat > 0) JsonSet(details, "heartbeatInSeconds", JsonInt(*heartbeat));
+    if (heartbeat_seconds > 0) JsonSet(details, "heartbeatInSeconds", JsonInt(heartbeat_seconds));
     Emit("TaskScheduled", "taskScheduledEventDetails", std::move(details));
     Json started = JsonObject();
     JsonSet(started, "resourceType", JsonString(type));
@@ -127,8 +106,8 @@ void Runner::InvokeTask(Frame& frame, const State& state) {
   command.task_id = frame.task_id;
   command.resource = state.resource;
   command.payload = std::move(payload);
-  command.timeout_seconds = *timeout;
-  command.heartbeat_seconds = *heartbeat;
+  command.timeout_seconds = timeout_seconds;
+  command.heartbeat_seconds = heartbeat_seconds;
   command.token = frame.token;
   step_.commands.push_back(std::move(command));
 }
@@ -255,15 +234,7 @@ void Runner::TaskSucceededContinue(Frame& frame, const State& state, Json result
   if (auto size_error = CheckSize(frame, result)) {
     return HandleStateError(frame, state, std::move(*size_error));
   }
-  if (state.query_language == QueryLanguage::kJsonata) {
-    return FinishJsonata(frame, state, &result, state.next);
-  }
-  if (state.result_selector) {
-    auto selected = EvalTemplate(frame, state, *state.result_selector, result);
-    if (!selected) return HandleStateError(frame, state, std::move(selected).error());
-    result = std::move(selected).value();
-  }
-  FinishWithResult(frame, state, std::move(result), state.assign, state.next);
+  FinishWithResult(frame, state, std::move(result), true);
 }
 
 }  // namespace core_internal

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "switchyard/asl/names.hpp"
 
@@ -191,6 +193,60 @@ Result<TestMachine> WrapStateForTest(const Json& state, const Json& variables, b
   JsonSet(definition, "States", std::move(states));
   machine.definition = DumpJson(definition);
   return machine;
+}
+
+std::optional<std::string> CheckTestContext(const Json& context, const Json& state) {
+  const std::string prefix = "Invalid Context object provided: ";
+  if (!context.IsObject()) return prefix + "the Context object must be a JSON object";
+  struct Allowed {
+    std::string_view object;
+    std::vector<std::string_view> strings;  // members that must be strings
+    std::vector<std::string_view> others;
+  };
+  static const Allowed kAllowed[] = {
+      {"Execution",
+       {"Id", "Name", "RoleArn", "StartTime", "RedriveTime"},
+       {"Input", "RedriveCount"}},
+      {"State", {"EnteredTime", "Name"}, {"RetryCount"}},
+      {"StateMachine", {"Id", "Name"}, {}},
+      {"Task", {"Token"}, {}},
+  };
+  for (const auto& member : context.GetObject()) {
+    const std::string_view name = JsonView(member.name);
+    if (name == "Map") return prefix + "'Map' field is not supported when mocking a Context object";
+    const Allowed* allowed = nullptr;
+    for (const Allowed& candidate : kAllowed) {
+      if (candidate.object == name) allowed = &candidate;
+    }
+    if (allowed == nullptr) return prefix + "Field '" + std::string(name) + "' is not allowed";
+    if (!member.value.IsObject()) return prefix + std::string(name) + " must be an object";
+    for (const auto& field : member.value.GetObject()) {
+      const std::string_view key = JsonView(field.name);
+      const auto& strings = allowed->strings;
+      const bool text = std::find(strings.begin(), strings.end(), key) != strings.end();
+      const auto& others = allowed->others;
+      if (!text && std::find(others.begin(), others.end(), key) == others.end()) {
+        return prefix + "Field '" + std::string(key) + "' is not allowed";
+      }
+      if (text && !field.value.IsString()) {
+        return prefix + std::string(name) + "." + std::string(key) + " must be a string";
+      }
+    }
+  }
+  if (JsonFind(context, "Task") != nullptr) {
+    const Json* type = state.IsObject() ? JsonFind(state, "Type") : nullptr;
+    const Json* resource = state.IsObject() ? JsonFind(state, "Resource") : nullptr;
+    const std::string_view text =
+        resource != nullptr && resource->IsString() ? JsonView(*resource) : std::string_view();
+    const bool task = type != nullptr && type->IsString() && JsonView(*type) == "Task";
+    const bool sync = text.ends_with(".sync") || text.find(".sync:") != std::string_view::npos;
+    if (!task || !(sync || text.ends_with(".waitForTaskToken"))) {
+      return prefix +
+             "Context object contains 'Task' when state is not a Task state with a '.sync' or "
+             "'.waitForTaskToken' service integration pattern";
+    }
+  }
+  return std::nullopt;
 }
 
 Inspection InspectDataFlow(const State& state, const Json& input, const Json* result,

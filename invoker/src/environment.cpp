@@ -84,10 +84,16 @@ std::unique_ptr<Environment> Environment::Start(HttpServer& server, StemPool* st
   // runtime's first /next (which may come before this function returns) is always later.
   env->spawned_at_ = std::chrono::steady_clock::now();
   env->last_used_ = env->spawned_at_;
+  OptMountArgs opt_args;
+  const OptMountArgs* opt = nullptr;
+  if (env->spec_.opt) {
+    opt_args = ArgsOf(*env->spec_.opt);
+    opt = &opt_args;
+  }
   if (stems) {
     std::optional<StemPool::Started> started =
         stems->Take(argv[0], argv.data(), envp.data(), env->spec_.code_dir.c_str(),
-                    env->spec_.memory_size_mb, error);
+                    env->spec_.memory_size_mb, opt, error);
     if (started && started->pid < 0) {
       *error = "cannot start runtime '" + env->spec_.argv[0] + "': " + *error;
       return nullptr;
@@ -112,6 +118,7 @@ std::unique_ptr<Environment> Environment::Start(HttpServer& server, StemPool* st
   spawn.envp = envp.data();
   spawn.cwd = env->spec_.code_dir.c_str();
   spawn.output_fd = fds[1];
+  spawn.opt = opt;
   if (env->cgroup_) {
     spawn.cgroup_procs_fd = env->cgroup_->OpenProcs();
     spawn.cgroup_dir_fd = env->cgroup_->OpenDirectory();

@@ -20,6 +20,7 @@
 
 #include "http_server.hpp"
 #include "memory_cgroup.hpp"
+#include "opt_mount.hpp"
 #include "stem_pool.hpp"
 
 namespace switchyard::invoker {
@@ -32,6 +33,9 @@ struct EnvironmentSpec {
   std::vector<std::string> argv;         // argv[0] is the executable's path
   std::vector<std::string> environment;  // KEY=VALUE, without AWS_LAMBDA_RUNTIME_API
   int64_t memory_size_mb = 128;
+  // The function's merged layers, bind-mounted read-only at /opt in namespaces of the
+  // process's own (opt_mount.hpp); nullopt: the host's /opt.
+  std::optional<OptMount> opt;
 };
 
 struct EventSpec {
@@ -86,6 +90,8 @@ class Environment {
   // kOutOfMemory and kInitError the environment is dead (Usable() is false).
   RunOutcome Run(const EventSpec& event);
   bool Usable() const;
+  // Kills the runtime's process group now (thread-safe); a Run() in progress ends with kExit.
+  void Abort() { Kill(); }
   SteadyTime LastUsed() const { return last_used_; }
   void SetLastUsed(SteadyTime when) { last_used_ = when; }
 

@@ -16,6 +16,7 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -23,6 +24,7 @@
 #include "http_client.hpp"
 #include "http_server.hpp"
 #include "memory_cgroup.hpp"
+#include "opt_mount.hpp"
 #include "util.hpp"
 
 namespace switchyard::invoker {
@@ -222,6 +224,9 @@ struct Invoker::Impl {
   std::map<std::string, FunctionEntry> functions;  // Guarded by mu.
   int global_busy = 0;                             // Guarded by mu.
   bool stopping = false;                           // Guarded by mu.
+  bool abandoning = false;                         // Guarded by mu. (AbandonRunning)
+  bool draining = false;                           // Guarded by mu. (Drain: no more events)
+  std::set<Environment*> running;                  // Guarded by mu: in Run() now.
   // (the event queue is thread-safe itself; see `queue` above)
   int async_running = 0;  // Guarded by mu.
   struct CallbackThread {
@@ -274,29 +279,44 @@ struct Invoker::Impl {
     return arn;
   }
 
-  // Lambda puts /opt/bin on PATH, /opt/lib on LD_LIBRARY_PATH, /opt/python (and its
-  // site-packages) on the Python path and /opt/nodejs/node_modules on NODE_PATH; without a
-  // private /opt the same variables point into the merged layer directory.
-  static void AddLayerVariables(const std::string& dir, std::map<std::string, std::string>* env) {
+  // Lambda puts /opt/bin on PATH, /opt/lib on LD_LIBRARY_PATH, /opt/python and its
+  // site-packages on the Python path and /opt/nodejs/node_modules (and nodeNN/node_modules) on
+  // NODE_PATH. `root` is where the process sees the layers: /opt in a mount namespace of its
+  // own, else the merged directory `dir` itself; `dir` is read for the version folders.
+  static void AddLayerVariables(const std::string& dir, const std::string& root,
+                                std::map<std::string, std::string>* env) {
     namespace fs = std::filesystem;
-    (*env)["PATH"] = "/usr/local/bin:/usr/bin/:/bin:" + dir + "/bin:/opt/bin";
-    (*env)["LD_LIBRARY_PATH"] = "/usr/local/lib:/usr/lib:/lib:" + dir + "/lib:/opt/lib";
-    std::string python = dir + "/python";
-    std::string node = dir + "/nodejs/node_modules";
+    if (root != "/opt") {
+      (*env)["PATH"] = "/usr/local/bin:/usr/bin/:/bin:" + root + "/bin:/opt/bin";
+      (*env)["LD_LIBRARY_PATH"] = "/usr/local/lib:/usr/lib:/lib:" + root + "/lib:/opt/lib";
+    }
+    std::vector<std::string> python;  // site-packages first, as Lambda's sys.path has them
+    std::vector<std::string> node;
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(dir + "/python/lib", ec)) {
       const std::string name = entry.path().filename().string();
-      if (name.rfind("python3", 0) == 0) python += ":" + entry.path().string() + "/site-packages";
+      if (name.rfind("python3", 0) == 0) {
+        python.push_back(root + "/python/lib/" + name + "/site-packages");
+      }
     }
     for (const auto& entry : fs::directory_iterator(dir + "/nodejs", ec)) {
       const std::string name = entry.path().filename().string();
       if (name.rfind("node", 0) == 0 && name != "node_modules") {
-        node += ":" + entry.path().string() + "/node_modules";
+        node.push_back(root + "/nodejs/" + name + "/node_modules");
       }
     }
-    (*env)["PYTHONPATH"] = python;
-    (*env)["NODE_PATH"] = node;
-    (*env)["SWITCHYARD_LAYERS_DIR"] = dir;
+    std::sort(python.begin(), python.end());
+    std::sort(node.begin(), node.end());
+    python.push_back(root + "/python");
+    node.push_back(root + "/nodejs/node_modules");
+    auto join = [](const std::vector<std::string>& parts) {
+      std::string out;
+      for (const auto& part : parts) out += (out.empty() ? "" : ":") + part;
+      return out;
+    };
+    (*env)["PYTHONPATH"] = join(python);
+    (*env)["NODE_PATH"] = join(node);
+    (*env)["SWITCHYARD_LAYERS_DIR"] = root;
   }
 
   EnvironmentSpec SpecFor(const FunctionVersion& fv, bool provisioned) const {
@@ -323,7 +343,15 @@ struct Invoker::Impl {
         {"LD_LIBRARY_PATH", "/usr/local/lib:/usr/lib:/lib:/opt/lib"},
     };
     if (config.runtime.rfind("python", 0) == 0) env["PYTHONUNBUFFERED"] = "1";
-    if (!config.layers_dir.empty()) AddLayerVariables(config.layers_dir, &env);
+    if (!config.layers_dir.empty()) {
+      OptMount opt;
+      if (options.layers_at_opt && PlanOptMount(config.layers_dir, &opt)) {
+        spec.opt = std::move(opt);
+        AddLayerVariables(config.layers_dir, "/opt", &env);
+      } else {
+        AddLayerVariables(config.layers_dir, config.layers_dir, &env);
+      }
+    }
     for (const auto& [key, value] : config.environment) env[key] = value;
     env["_HANDLER"] = config.handler;
     env["LAMBDA_TASK_ROOT"] = config.code_dir;
@@ -733,7 +761,30 @@ InvokeResult Invoker::Impl::RunSync(const std::shared_ptr<const FunctionVersion>
   event.timeout = std::chrono::seconds(fv->config.timeout_seconds);
   event.caller_deadline = request.deadline;
   event.init_timeout = options.init_timeout;
-  RunOutcome outcome = env->Run(event);
+  bool abandoned = false;
+  {
+    std::lock_guard lock(mu);
+    abandoned = abandoning;
+    if (!abandoned) running.insert(env.get());
+  }
+  RunOutcome outcome;
+  if (!abandoned) {
+    outcome = env->Run(event);
+    std::lock_guard lock(mu);
+    running.erase(env.get());
+    cv.notify_all();  // Drain() waits for this
+    // Killed by AbandonRunning (an answer that made it first stands).
+    abandoned = abandoning && outcome.kind != OutcomeKind::kResponse &&
+                outcome.kind != OutcomeKind::kFunctionError;
+  }
+  if (abandoned) {
+    release(std::move(env));
+    InvokeResult result = ApiError(InvokeStatus::kEnvironmentError, 503, "ServiceException",
+                                   "function '" + name + "': the server is shutting down");
+    result.request_id = request_id;
+    result.abandoned = true;
+    return result;
+  }
 
   InvokeResult result;
   result.request_id = request_id;
@@ -825,7 +876,7 @@ InvokeResult Invoker::Impl::RunSync(const std::shared_ptr<const FunctionVersion>
 void Invoker::Impl::AsyncLoop() {
   std::unique_lock lock(mu);
   for (;;) {
-    if (stopping) return;
+    if (stopping || abandoning || draining) return;
     std::optional<AsyncClock::time_point> next_due;
     const auto now = AsyncNow();
     std::optional<QueuedEvent> event = queue->PopDue(now, &next_due);
@@ -947,6 +998,13 @@ void Invoker::Impl::ProcessAsync(QueuedEvent event) {
   request.payload = event.payload;
   request.request_id = event.request_id;  // Lambda: every attempt has the event's request id
   InvokeResult result = Invoke(request);
+  if (result.abandoned) {
+    // Shut down past its grace: neither a failed attempt nor a retry. A durable queue runs it
+    // again once its lease is released; an in-memory one loses it with the process.
+    spdlog::info("function={} request_id={} async event abandoned at shutdown", event.function_name,
+                 event.request_id);
+    return;
+  }
   auto requeue = [&](std::chrono::milliseconds delay) {
     event.due = AsyncNow() + delay;
     progress.retry_at = event.due;
@@ -1096,6 +1154,24 @@ Invoker::Invoker(InvokerOptions options) : impl_(std::make_unique<Impl>(std::mov
   MemoryCgroup::Prepare(kPreparedCgroups);
   impl_->async_thread = std::thread([this] { impl_->AsyncLoop(); });
   impl_->maintenance_thread = std::thread([this] { impl_->MaintenanceLoop(); });
+}
+
+void Invoker::Drain(std::chrono::steady_clock::time_point until) {
+  {
+    std::unique_lock lock(impl_->mu);
+    impl_->draining = true;
+    impl_->cv.notify_all();
+    impl_->cv.wait_until(lock, until,
+                         [&] { return impl_->async_running == 0 && impl_->running.empty(); });
+  }
+  AbandonRunning();
+}
+
+void Invoker::AbandonRunning() {
+  std::lock_guard lock(impl_->mu);
+  impl_->abandoning = true;
+  for (Environment* env : impl_->running) env->Abort();
+  impl_->cv.notify_all();
 }
 
 Invoker::~Invoker() {

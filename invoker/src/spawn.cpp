@@ -18,8 +18,9 @@ namespace switchyard::invoker {
 namespace {
 
 constexpr std::size_t kChildStackBytes = std::size_t{64} * 1024;
-constexpr const char* kSteps[] = {"", "clone", "cgroup", "stdin", "stdout", "chdir", "exec"};
-enum Step : int { kNone = 0, kClone, kCgroup, kStdin, kStdout, kChdir, kExec };
+constexpr const char* kSteps[] = {"",       "clone", "cgroup", "stdin",
+                                  "stdout", "mount", "chdir",  "exec"};
+enum Step : int { kNone = 0, kClone, kCgroup, kStdin, kStdout, kMount, kChdir, kExec };
 
 // Shared with the child: with CLONE_VM it writes its failure here (the parent waits, CLONE_VFORK,
 // until it has exec'd or exited); without, it reports through `error_pipe`.
@@ -66,6 +67,14 @@ struct ChildState {
   const int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (null_fd < 0 || dup2(null_fd, 0) < 0) fail(kStdin);
   if (dup2(spec.output_fd, 1) < 0 || dup2(spec.output_fd, 2) < 0) fail(kStdout);
+  if (spec.opt) {
+    // Before chdir: the working directory is then looked up in the new mount namespace.
+    const char* step = "";
+    if (const long rc = EnterOptMount(*spec.opt, &step); rc < 0) {
+      errno = static_cast<int>(-rc);
+      fail(kMount);
+    }
+  }
   if (spec.cwd && chdir(spec.cwd) != 0) fail(kChdir);
   // Sockets and pipes of other environments must not leak into this runtime. The error pipe is
   // close-on-exec: it survives until exec, then tells the parent that exec succeeded.

@@ -9,22 +9,26 @@
 // the few microseconds the child shares its memory).
 #include <sys/types.h>
 
+#include "opt_mount.hpp"
+
 namespace switchyard::invoker {
 
 struct SpawnSpec {
-  const char* path = nullptr;   // the executable
-  char* const* argv = nullptr;  // null-terminated
-  char* const* envp = nullptr;  // null-terminated; the whole environment
-  const char* cwd = nullptr;    // working directory
-  int output_fd = -1;           // becomes stdout and stderr; stdin is /dev/null
-  int cgroup_procs_fd = -1;     // open cgroup.procs (O_WRONLY) to join, or -1
-  int cgroup_dir_fd = -1;       // cgroup v2 directory for CLONE_INTO_CGROUP, or -1
+  const char* path = nullptr;         // the executable
+  char* const* argv = nullptr;        // null-terminated
+  char* const* envp = nullptr;        // null-terminated; the whole environment
+  const char* cwd = nullptr;          // working directory
+  int output_fd = -1;                 // becomes stdout and stderr; stdin is /dev/null
+  int cgroup_procs_fd = -1;           // open cgroup.procs (O_WRONLY) to join, or -1
+  int cgroup_dir_fd = -1;             // cgroup v2 directory for CLONE_INTO_CGROUP, or -1
+  const OptMountArgs* opt = nullptr;  // the layers to mount at /opt (opt_mount.hpp), or null
 };
 
 struct SpawnResult {
   pid_t pid = -1;         // > 0 on success
   int error = 0;          // errno of the failed step
-  const char* step = "";  // "clone", "cgroup", "stdin", "stdout", "chdir" or "exec"
+  const char* step = "";  // "clone", "cgroup", "stdin", "stdout", "mount", "chdir" or
+                          // "exec"
 };
 
 // Starts the process in its own process group, with SIGPIPE/SIGINT/SIGTERM at their defaults,

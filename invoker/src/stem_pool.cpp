@@ -16,8 +16,8 @@ namespace switchyard::invoker {
 namespace {
 
 constexpr std::size_t kStemStackBytes = std::size_t{64} * 1024;
-constexpr const char* kSteps[] = {"", "cgroup", "stdin", "stdout", "chdir", "exec"};
-enum Step : int { kNone = 0, kCgroup, kStdin, kStdout, kChdir, kExec };
+constexpr const char* kSteps[] = {"", "cgroup", "stdin", "stdout", "mount", "chdir", "exec"};
+enum Step : int { kNone = 0, kCgroup, kStdin, kStdout, kMount, kChdir, kExec };
 
 }  // namespace
 
@@ -40,6 +40,7 @@ struct StemPool::Stem {
   char* const* argv = nullptr;
   char* const* envp = nullptr;
   const char* cwd = nullptr;
+  const OptMountArgs* opt = nullptr;
 };
 
 namespace {
@@ -118,6 +119,11 @@ SY_STEM_CODE int StemMain(void* arg) {
   rc = Checked(Sys(SYS_dup3, stem->output_write, 1, 0));
   if (rc >= 0) rc = Checked(Sys(SYS_dup3, stem->output_write, 2, 0));
   if (rc < 0) ReportAndExit(stem->status_write, kStdout, rc);
+  if (stem->opt) {
+    const char* step = "";
+    rc = EnterOptMount(*stem->opt, &step);
+    if (rc < 0) ReportAndExit(stem->status_write, kMount, rc);
+  }
   if (stem->cwd) {
     rc = Checked(Sys(SYS_chdir, reinterpret_cast<long>(stem->cwd)));
     if (rc < 0) ReportAndExit(stem->status_write, kChdir, rc);
@@ -258,7 +264,8 @@ void StemPool::RefillLoop() {
 
 std::optional<StemPool::Started> StemPool::Take(const char* path, char* const* argv,
                                                 char* const* envp, const char* cwd,
-                                                int64_t memory_mb, std::string* error) {
+                                                int64_t memory_mb, const OptMountArgs* opt,
+                                                std::string* error) {
   std::unique_ptr<Stem> stem;
   {
     std::lock_guard lock(mu_);
@@ -275,6 +282,7 @@ std::optional<StemPool::Started> StemPool::Take(const char* path, char* const* a
   stem->argv = argv;
   stem->envp = envp;
   stem->cwd = cwd;
+  stem->opt = opt;
   // The write is the barrier: the stem reads the fields above only after it returns.
   const char go = 1;
   if (write(stem->go_write, &go, 1) != 1) {

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "memory_cgroup.hpp"
+#include "opt_mount.hpp"
 
 namespace switchyard::invoker {
 
@@ -41,10 +42,11 @@ class StemPool {
     std::unique_ptr<MemoryCgroup> cgroup;
   };
   // Execs `path` (argv, envp null-terminated; cwd) in a waiting stem whose cgroup is limited to
-  // `memory_mb` first. Returns nullopt when no stem is ready (the caller then spawns directly);
-  // a result with pid -1 and `error` set when the exec failed.
+  // `memory_mb` first, with `opt` (or null) mounted at /opt. Returns nullopt when no stem is ready
+  // (the caller then spawns directly); a result with pid -1 and `error` set when the exec failed.
   std::optional<Started> Take(const char* path, char* const* argv, char* const* envp,
-                              const char* cwd, int64_t memory_mb, std::string* error);
+                              const char* cwd, int64_t memory_mb, const OptMountArgs* opt,
+                              std::string* error);
 
   struct Stem;  // one waiting child (stem_pool.cpp)
 

@@ -5,13 +5,16 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <exception>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <ostream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "api/metrics.hpp"
@@ -195,15 +198,38 @@ int RunServeCommand(const ServeOptions& options, std::ostream& out, std::ostream
   }
   spdlog::info("serve: received {}, shutting down", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
 
-  // Requests in flight are answered first, then the engine finishes its decisions and releases
-  // its leases, then the invoker's environments stop, then the database.
+  // Requests in flight are answered first, then the engine lets its running tasks finish and
+  // releases the leases of the rest, then the invoker's environments stop, then the database.
+  // All of it within the grace: past it, the function processes still running are killed and
+  // what they were doing is left for another node (or the next start), as after a crash.
   out << "switchyard serve: finishing requests in flight" << std::endl;
+  const auto grace_end = std::chrono::steady_clock::now() +
+                         std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                             std::chrono::duration<double>(options.shutdown_grace_seconds));
+  std::mutex grace_mu;
+  std::condition_variable grace_cv;
+  bool grace_done = false;  // Guarded by grace_mu.
+  std::thread grace_watch([&] {
+    std::unique_lock lock(grace_mu);
+    if (grace_cv.wait_until(lock, grace_end, [&] { return grace_done; })) return;
+    spdlog::warn("serve: the shutdown grace of {}s has passed: killing the functions still running",
+                 options.shutdown_grace_seconds);
+    functions->AbandonRunning();
+  });
   if (esm_poller) esm_poller->Stop();  // batches being invoked finish first
   esm_poller.reset();
   api_server->Stop();
   api_server.reset();
   scheduler.reset();
-  engine->Shutdown();
+  engine->Shutdown(grace_end);
+  {
+    std::lock_guard lock(grace_mu);
+    grace_done = true;
+  }
+  grace_cv.notify_all();
+  grace_watch.join();
+  // Event invocations in flight may finish within what is left of the grace.
+  functions->Drain(grace_end);
   durable->Attach(nullptr, nullptr);
   durable->AttachQueues(nullptr);
   engine.reset();

@@ -167,6 +167,9 @@ std::optional<TaskOutcome> LambdaBackend::Start(const TaskRequest& request,
   const std::string qualifier = ref.qualifier.empty() ? "$LATEST" : ref.qualifier;
   auto on_result = [complete = std::move(complete), legacy, function_arn,
                     qualifier](inv::InvokeResult result) {
+    // Killed at the end of a shutdown's grace: no outcome, as after a crash. The engine gives
+    // the task's lease back and another node (or the next start) runs it again.
+    if (result.abandoned) return;
     TaskOutcome outcome;
     if (result.status == inv::InvokeStatus::kDeadlineExceeded) {
       outcome = TaskOutcome::Failure(std::string(asl::kStatesTimeout), "");

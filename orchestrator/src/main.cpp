@@ -154,6 +154,13 @@ int main(int argc, char** argv) {
                    "dies (renewed while the work runs)")
       ->check(CLI::Range(int64_t{100}, int64_t{3600000}))
       ->envname("SWITCHYARD_LEASE_MS");
+  serve_cmd
+      ->add_option("--shutdown-grace-seconds", serve.shutdown_grace_seconds,
+                   "After SIGINT/SIGTERM, how long work in flight may take to finish before the "
+                   "functions still running are killed and their work is left to another node "
+                   "(default 30)")
+      ->check(CLI::Range(0.0, 86400.0))
+      ->envname("SWITCHYARD_SHUTDOWN_GRACE_SECONDS");
 
   // Engine calls against the database of a running `serve`, named as the AWS CLI names them.
   orch::EngineCommandOptions engine_cmd;

@@ -381,6 +381,7 @@ RunResult MemoryDriver::Run(asl::Json input) {
   asl::Event started = asl::Event::Started(std::move(input), options_.execution_name,
                                            options_.state_machine_name, options_.seed);
   started.execution_type = options_.execution_type;
+  if (options_.context) started.context = asl::CopyJson(*options_.context);
   ApplyEvent(started, result);
   while (!finished_) {
     if (!ready_.empty()) {

@@ -258,6 +258,24 @@ TEST(CoreJsonataTest, RuntimeErrorQuotesJsonataCodeAndMessage) {
             "during evaluation. T1006: Attempted to invoke a non-function");
 }
 
+// AWS has no $eval, and refuses it only when it runs: CreateStateMachine accepts the definition
+// and TestState answers this cause (3rd-party measurement against AWS us-east-1: floci #2737).
+TEST(CoreJsonataTest, EvalIsNotAFunctionAtRunTime) {
+  REQUIRE_EVALUATOR();
+  const char* definition = R"({"QueryLanguage": "JSONata", "StartAt": "S", "States": {
+      "S": {"Type": "Pass", "Output": {"r": "{% $eval(\"1+1\") %}"}, "End": true}}})";
+  ParseResult parsed = ParseDefinition(definition);
+  EXPECT_TRUE(parsed.ok());
+  EXPECT_TRUE(parsed.diagnostics.empty());
+  auto run = RunMachine(definition, "{}");
+  EXPECT_EQ(run.status, ExecutionStatus::kFailed);
+  EXPECT_EQ(run.error, "States.QueryEvaluationError");
+  EXPECT_EQ(run.cause,
+            "An error occurred while executing the state 'S' (entered at the event id #2). The "
+            "JSONata expression '$eval(\"1+1\")' specified for the field 'Output/r' threw an "
+            "error during evaluation. T1006: Attempted to invoke a non-function");
+}
+
 TEST(CoreJsonataTest, ItemsOfTheWrongType) {
   REQUIRE_EVALUATOR();
   auto run = RunMachine(R"({"QueryLanguage": "JSONata", "StartAt": "M", "States": {
@@ -379,6 +397,53 @@ TEST(CoreJsonataTest, FailErrorAndCauseExpressions) {
   EXPECT_EQ(run.status, ExecutionStatus::kFailed);
   EXPECT_EQ(run.error, "Exception");
   EXPECT_EQ(run.cause, "c1");
+}
+
+// TestState's `context` (Event::context): every state sees the given Context object as it is,
+// `$$` in JSONPath and $states.context in JSONata (AWS records `$$` as exactly the object given,
+// {} included), and it survives a snapshot.
+TEST(CoreJsonataTest, AGivenContextIsWhatEveryStateSees) {
+  REQUIRE_EVALUATOR();
+  StateMachineDef def = Parse(R"({"StartAt": "P", "States": {
+      "P": {"Type": "Pass", "Parameters": {"c.$": "$$", "n.$": "$$.State.Name"}, "Next": "J"},
+      "J": {"Type": "Pass", "QueryLanguage": "JSONata",
+            "Output": {"path": "{% $states.input %}", "jsonata": "{% $states.context %}"},
+            "End": true}}})");
+  Event started = Event::Started(*ParseJson(R"({"x":1})"), "e", "m", 7);
+  started.context = *ParseJson(R"({"State":{"Name":"Given"},"Execution":{}})");
+  ExecutionState state;
+  Step step = Apply(def, state, started, 1000);
+  ASSERT_EQ(step.commands.back().kind, Command::Kind::kFinish);
+  EXPECT_EQ(DumpJson(step.commands.back().output),
+            R"({"path":{"c":{"State":{"Name":"Given"},"Execution":{}},"n":"Given"},)"
+            R"("jsonata":{"State":{"Name":"Given"},"Execution":{}}})");
+  // Without one, the core builds the context object itself.
+  ExecutionState plain;
+  Step built = Apply(def, plain, Event::Started(*ParseJson("{}"), "e", "m", 7), 1000);
+  EXPECT_EQ(DumpJson(*JsonFind(*JsonFind(built.commands.back().output, "path"), "n")), R"("P")");
+}
+
+TEST(CoreJsonataTest, AGivenContextSurvivesASnapshot) {
+  StateMachineDef def = Parse(R"({"StartAt": "W", "States": {
+      "W": {"Type": "Wait", "Seconds": 5, "Next": "P"},
+      "P": {"Type": "Pass", "Parameters": {"c.$": "$$"}, "End": true}}})");
+  Event started = Event::Started(*ParseJson("{}"), "e", "m", 7);
+  started.context = *ParseJson(R"({"StateMachine":{"Name":"Given"}})");
+  ExecutionState state;
+  Step step = Apply(def, state, started, 1000);
+  std::string timer;
+  for (const Command& command : step.commands) {
+    if (command.kind == Command::Kind::kStartTimer && command.timer_id != "execution-timeout") {
+      timer = command.timer_id;
+    }
+  }
+  ASSERT_FALSE(timer.empty());
+  auto restored = ExecutionState::FromJson(state.ToJson());
+  ASSERT_TRUE(restored.ok());
+  EXPECT_EQ(DumpJson(restored->ToJson()), DumpJson(state.ToJson()));
+  Step fired = Apply(def, *restored, Event::TimerFired(timer), 6000000000);
+  ASSERT_EQ(fired.commands.back().kind, Command::Kind::kFinish);
+  EXPECT_EQ(DumpJson(fired.commands.back().output), R"({"c":{"StateMachine":{"Name":"Given"}}})");
 }
 
 }  // namespace

@@ -138,5 +138,33 @@ TEST(TestStateTest, InspectsEachStepOfTheDataFlow) {
   EXPECT_FALSE(missing.after_input_path.has_value());
 }
 
+// AWS's recorded refusals of TestState's `context` (ValidationException messages).
+TEST(TestStateTest, CheckTestContextRefusesWhatAwsRefuses) {
+  const Json task = Parse(R"({"Type":"Task","Resource":"arn:aws:states:::lambda:invoke"})");
+  const Json callback =
+      Parse(R"({"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken"})");
+  auto check = [&](const char* context, const Json& state) {
+    return CheckTestContext(Parse(context), state).value_or("ok");
+  };
+  EXPECT_EQ(check(R"({"Execution":{"Id":"a","Input":{"x":1}},"State":{"RetryCount":0},)"
+                  R"("StateMachine":{"Name":"m"}})",
+                  task),
+            "ok");
+  EXPECT_EQ(check("{}", task), "ok");
+  EXPECT_EQ(check(R"({"Execution":{"Id":1}})", task),
+            "Invalid Context object provided: Execution.Id must be a string");
+  EXPECT_EQ(check(R"({"Map":{}})", task),
+            "Invalid Context object provided: 'Map' field is not supported when mocking a "
+            "Context object");
+  EXPECT_EQ(check(R"({"Execution":{"pokemon":"squirtle"}})", task),
+            "Invalid Context object provided: Field 'pokemon' is not allowed");
+  EXPECT_EQ(check(R"({"Pokedex":{}})", task),
+            "Invalid Context object provided: Field 'Pokedex' is not allowed");
+  EXPECT_EQ(check(R"({"Task":{"Token":"t"}})", task),
+            "Invalid Context object provided: Context object contains 'Task' when state is not "
+            "a Task state with a '.sync' or '.waitForTaskToken' service integration pattern");
+  EXPECT_EQ(check(R"({"Task":{"Token":"t"}})", callback), "ok");
+}
+
 }  // namespace
 }  // namespace switchyard::asl

@@ -61,8 +61,15 @@ LAYER_TWO = zip_of({'python/shared.py': 'WHO = "two"\n'})
 USES_LAYER_ZIP = zip_of({'app.py': (
     'import os, greeting, shared\n'
     'def handler(event, context):\n'
-    '    return {"word": greeting.WORD, "who": shared.WHO,\n'
-    '            "layers": os.environ.get("SWITCHYARD_LAYERS_DIR", "")}\n')})
+    '    root = os.environ.get("SWITCHYARD_LAYERS_DIR", "")\n'
+    '    try:\n'
+    '        open(root + "/python/new.py", "w").close()\n'
+    '        write = "ok"\n'
+    '    except OSError as e:\n'
+    '        write = os.strerror(e.errno)\n'
+    '    return {"word": greeting.WORD, "who": shared.WHO, "layers": root,\n'
+    '            "file": greeting.__file__, "write": write,\n'
+    '            "shared": open(root + "/python/shared.py").read().strip()}\n')})
 
 
 class Server:
@@ -380,11 +387,17 @@ class FunctionUrlTest(unittest.TestCase):
         self.assertEqual(result['word'], 'from layer one')
         self.assertEqual(result['who'], 'one')
         self.assertNotEqual(result['layers'], '')
+        if 'no private /opt' not in self.server.output():
+            # Lambda's /opt: read-only, in the function's own mount namespace.
+            self.assertEqual(result['layers'], '/opt')
+            self.assertEqual(result['file'], '/opt/python/greeting.py')
+            self.assertEqual(result['write'], 'Read-only file system')
         # A later layer's files override an earlier one's.
         self.lam.update_function_configuration(
             FunctionName='layered', Layers=[one['LayerVersionArn'], two['LayerVersionArn']])
         result = json.loads(self.lam.invoke(FunctionName='layered')['Payload'].read())
         self.assertEqual(result['who'], 'two')
+        self.assertEqual(result['shared'], 'WHO = "two"')
         config = self.lam.get_function(FunctionName='layered')['Configuration']
         self.assertEqual([l['Arn'] for l in config['Layers']],
                          [one['LayerVersionArn'], two['LayerVersionArn']])
@@ -429,6 +442,21 @@ class FunctionUrlTest(unittest.TestCase):
             self.lam.get_layer_version(LayerName='override', VersionNumber=two['Version'])
         result = json.loads(self.lam.invoke(FunctionName='layered')['Payload'].read())
         self.assertEqual(result['who'], 'two')
+        self.assertEqual(result['shared'], 'WHO = "two"')
+        # A node that never unpacked the deleted version (here: this node, its unpacked copies
+        # removed) still starts the function: the package is kept while a function uses it.
+        removed = 0
+        for top, dirs, _ in os.walk(self.base):
+            for d in list(dirs):
+                if d in ('.layers', 'layers'):
+                    shutil.rmtree(os.path.join(top, d))
+                    dirs.remove(d)
+                    removed += 1
+        self.assertGreater(removed, 0)
+        self.lam.update_function_configuration(FunctionName='layered', Description='again')
+        result = json.loads(self.lam.invoke(FunctionName='layered')['Payload'].read())
+        self.assertEqual(result.get('who'), 'two', result)
+        self.assertEqual(result['word'], 'from layer one')
 
     def test_layers_count_in_the_unzipped_limit(self):
         big = io.BytesIO()

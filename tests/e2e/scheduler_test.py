@@ -8,36 +8,26 @@ Time is advanced with the test-only SWITCHYARD_TEST_CLOCK_OFFSET_FILE (docs/oper
 
 Usage: scheduler_test.py PATH/TO/switchyard PATH/TO/pg_test_cluster
 """
-import io
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 import unittest
-import zipfile
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import e2e_common  # noqa: E402
+from e2e_common import REGION, aws_clis, wait_until, zip_of  # noqa: E402
 
 BIN = None
 LAUNCHER = None
-REGION = 'us-east-1'
 ACCOUNT = '000000000000'
 ROLE = 'arn:aws:iam::%s:role/scheduler' % ACCOUNT
 PASS_MACHINE = json.dumps({'StartAt': 'P', 'States': {'P': {'Type': 'Pass', 'End': True}}})
-
-
-def zip_of(files):
-    data = io.BytesIO()
-    with zipfile.ZipFile(data, 'w') as z:
-        for name, text in files.items():
-            z.writestr(name, text)
-    return data.getvalue()
 
 
 # Appends {request id, event} to $RECORD_FILE, one JSON line per invocation.
@@ -49,68 +39,36 @@ RECORDER_ZIP = zip_of({'rec.py': (
     '    return event\n')})
 
 
-def aws_binaries():
-    found = []
-    first = shutil.which('aws')
-    if first:
-        found.append(first)
-    if os.path.exists('/usr/bin/aws') and os.path.realpath('/usr/bin/aws') not in [
-            os.path.realpath(p) for p in found]:
-        found.append('/usr/bin/aws')
-    return found
-
-
 class Node:
+    """One `switchyard serve` of the shared database; start() again after stop() restarts it."""
+
     def __init__(self, base, index, url, offset_file):
         self.dir = os.path.join(base, 'node%d' % index)
         os.makedirs(self.dir, exist_ok=True)
         self.db_url = url
         self.offset_file = offset_file
-        self.proc = None
-        self.generation = 0
+        self.server = None
 
     def start(self):
-        self.generation += 1
-        port_file = os.path.join(self.dir, 'port')
-        if os.path.exists(port_file):
-            os.remove(port_file)
-        self.log_path = os.path.join(self.dir, 'serve.%d.log' % self.generation)
-        env = dict(os.environ, SWITCHYARD_TEST_CLOCK_OFFSET_FILE=self.offset_file)
-        env.pop('SWITCHYARD_DATABASE_URL', None)
-        with open(self.log_path, 'w') as log:
-            self.proc = subprocess.Popen(
-                [BIN, 'serve', '--database-url', self.db_url, '--port', '0', '--port-file',
-                 port_file, '--functions-store', os.path.join(self.dir, 'code')],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
-        deadline = time.time() + 120
-        while not os.path.exists(port_file):
-            if self.proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError('node did not start: ' + self.output())
-            time.sleep(0.05)
-        with open(port_file) as f:
-            self.port = int(f.read())
-        self.url = 'http://127.0.0.1:%d' % self.port
+        self.server = e2e_common.Server(
+            BIN, '--functions-store', os.path.join(self.dir, 'code'), data_dir=self.dir,
+            env={'SWITCHYARD_TEST_CLOCK_OFFSET_FILE': self.offset_file}, clean_env=True,
+            database_url=self.db_url, stop_timeout=90)
+        self.port = self.server.port
+        self.url = self.server.url
 
     def output(self):
-        with open(self.log_path) as f:
-            return f.read()
+        return self.server.output()
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(timeout=90)
+        if self.server:
+            self.server.stop()
 
     def client(self, service):
-        return boto3.client(service, endpoint_url=self.url, region_name=REGION,
-                            aws_access_key_id='x', aws_secret_access_key='y',
-                            config=Config(retries={'max_attempts': 1}, read_timeout=60))
+        return self.server.client(service)
 
     def aws(self, binary, *args):
-        env = dict(os.environ, AWS_ACCESS_KEY_ID='x', AWS_SECRET_ACCESS_KEY='y',
-                   AWS_DEFAULT_REGION=REGION, AWS_PAGER='')
-        p = subprocess.run([binary, '--endpoint-url', self.url, *args, '--output', 'json'],
-                           capture_output=True, text=True, env=env, timeout=120)
-        return p.returncode, p.stdout, p.stderr
+        return self.server.cli(binary, *args)
 
 
 def call_with_action(client, operation, action, **kwargs):
@@ -141,16 +99,6 @@ def error_code(call):
         return e.response['Error']['Code'], e.response['Error']['Message'], \
             e.response['ResponseMetadata']['HTTPStatusCode']
     return None
-
-
-def wait_until(predicate, timeout=60, what='condition'):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError('timed out waiting for ' + what)
 
 
 class SchedulerTest(unittest.TestCase):
@@ -196,7 +144,7 @@ class SchedulerTest(unittest.TestCase):
     def test_api_with_every_aws_cli(self):
         node = self.nodes[0]
         sm_arn = 'arn:aws:states:%s:%s:stateMachine:cli-target' % (REGION, ACCOUNT)
-        for n, binary in enumerate(aws_binaries()):
+        for n, binary in enumerate(aws_clis()):
             group = 'cli-group-%d' % n
             code, out, err = node.aws(binary, 'scheduler', 'create-schedule-group', '--name', group)
             self.assertEqual(code, 0, err)

@@ -431,6 +431,25 @@ class StepFunctionsApi(unittest.TestCase):
             roleArn=ROLE, variables='{"greeting": "hi"}', inspectionLevel='TRACE')
         self.assertEqual(json.loads(out['output']), {'seen': 'hi'})
         self.assertEqual(json.loads(out['inspectionData']['variables']), {'greeting': 'hi'})
+        # A mocked state sees TestState's context as it is ($$ and $states.context), and AWS's
+        # refusals of a context are ValidationExceptions.
+        given = {'Execution': {'Input': {'given': True}}, 'State': {'Name': 'Mine'}}
+        out = sfn.test_state(definition=json.dumps({
+            'Type': 'Task', 'Resource': 'arn:aws:states:::lambda:invoke',
+            'ResultSelector': {'ctx.$': '$$', 'r.$': '$'}, 'End': True}),
+            roleArn=ROLE, mock={'result': '{"ok": 1}'}, context=json.dumps(given))
+        self.assertEqual(json.loads(out['output']), {'ctx': given, 'r': {'ok': 1}}, out)
+        out = sfn.test_state(definition=json.dumps({
+            'Type': 'Task', 'QueryLanguage': 'JSONata', 'Resource': 'arn:aws:states:::lambda:invoke',
+            'Output': '{% $states.context.State.Name %}', 'End': True}),
+            roleArn=ROLE, mock={'result': '{}'}, context=json.dumps(given))
+        self.assertEqual(json.loads(out['output']), 'Mine', out)
+        with self.assertRaises(ClientError) as refused:
+            sfn.test_state(definition=json.dumps({
+                'Type': 'Task', 'Resource': 'arn:aws:states:::lambda:invoke', 'End': True}),
+                roleArn=ROLE, mock={'result': '{}'}, context='{"Map": {}}')
+        self.assertEqual(refused.exception.response['Error']['Code'], 'ValidationException')
+        self.assertIn("'Map' field is not supported", str(refused.exception))
         # A Wait state does not wait.
         began = time.time()
         out = sfn.test_state(definition=json.dumps({'Type': 'Wait', 'Seconds': 3600,

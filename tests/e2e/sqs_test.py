@@ -7,11 +7,9 @@ speak the query/XML protocol. boto3 verifies MD5OfMessageBody / MD5OfMessageAttr
 
 Usage: sqs_test.py PATH/TO/switchyard
 """
-import io
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -19,24 +17,16 @@ import time
 import unittest
 import urllib.parse
 import urllib.request
-import zipfile
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import e2e_common  # noqa: E402
+from e2e_common import REGION, wait_until, zip_of  # noqa: E402
+
 BIN = None
-REGION = 'us-east-1'
 V2_CLI = '/usr/bin/aws'
 SYSTEM_PYTHON = '/usr/bin/python3'
-
-
-def zip_of(files):
-    data = io.BytesIO()
-    with zipfile.ZipFile(data, 'w') as z:
-        for name, text in files.items():
-            z.writestr(name, text)
-    return data.getvalue()
 
 
 # Records each batch (one JSON line: the records' ids, bodies, receive counts) in $RECORD_FILE.
@@ -60,50 +50,9 @@ CONSUMER_ZIP = zip_of({'consumer.py': (
     '    return {}\n')})
 
 
-class Server:
-    """`switchyard serve` on the embedded PostgreSQL in `data_dir`."""
-
-    def __init__(self, data_dir):
-        self.dir = data_dir
-        self.port_file = os.path.join(data_dir, 'port')
-        self.log = open(os.path.join(data_dir, 'serve.log'), 'a+')
-        env = dict(os.environ)
-        env.pop('SWITCHYARD_DATABASE_URL', None)
-        self.proc = subprocess.Popen(
-            [BIN, 'serve', '--port', '0', '--port-file', self.port_file, '--data-dir',
-             os.path.join(data_dir, 'data')],
-            stdout=self.log, stderr=subprocess.STDOUT, env=env)
-        deadline = time.time() + 120
-        while not os.path.exists(self.port_file):
-            if self.proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError('server did not start: ' + self.output())
-            time.sleep(0.05)
-        with open(self.port_file) as f:
-            self.port = int(f.read())
-        self.url = 'http://127.0.0.1:%d' % self.port
-
-    def output(self):
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read()
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(timeout=60)
-        self.log.close()
-
-    def client(self, service):
-        return boto3.client(service, endpoint_url=self.url, region_name=REGION,
-                            aws_access_key_id='x', aws_secret_access_key='y',
-                            config=Config(retries={'max_attempts': 1}, read_timeout=60))
-
-    def cli(self, program, *args):
-        env = dict(os.environ, AWS_ACCESS_KEY_ID='x', AWS_SECRET_ACCESS_KEY='y',
-                   AWS_DEFAULT_REGION=REGION, AWS_PAGER='')
-        p = subprocess.run([program, '--endpoint-url', self.url, *args, '--output', 'json'],
-                           capture_output=True, text=True, env=env, timeout=120)
-        return p.returncode, p.stdout, p.stderr
+def Server(data_dir):
+    """`switchyard serve` on the embedded PostgreSQL in `data_dir` (kept by stop())."""
+    return e2e_common.Server(BIN, data_dir=data_dir, clean_env=True)
 
 
 def error_code(call):
@@ -112,16 +61,6 @@ def error_code(call):
     except ClientError as e:
         return e.response['Error']['Code']
     return None
-
-
-def wait_until(predicate, timeout=90, what='condition'):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError('timed out waiting for ' + what)
 
 
 def batches(path):
@@ -250,6 +189,16 @@ class Sqs(unittest.TestCase):
         self.sqs.send_message(QueueUrl=url, MessageBody='x')
         self.sqs.purge_queue(QueueUrl=url)
         self.assertEqual(self.count(url), 0)
+        # SQS: one purge per queue per 60 seconds; the second changes nothing.
+        self.sqs.send_message(QueueUrl=url, MessageBody='kept')
+        with self.assertRaises(ClientError) as raised:
+            self.sqs.purge_queue(QueueUrl=url)
+        self.assertEqual(raised.exception.response['Error']['Code'],
+                         'AWS.SimpleQueueService.PurgeQueueInProgress')
+        self.assertEqual(raised.exception.response['Error']['Message'],
+                         'Only one PurgeQueue operation on delays is allowed every 60 seconds.')
+        self.assertEqual(raised.exception.response['ResponseMetadata']['HTTPStatusCode'], 403)
+        self.assertEqual(self.count(url), 1)
         for i in range(3):
             self.sqs.create_queue(QueueName='page-%d' % i)
         first = self.sqs.list_queues(QueueNamePrefix='page-', MaxResults=2)
@@ -327,6 +276,12 @@ class Sqs(unittest.TestCase):
         rc, out, err = self.server.cli(V2_CLI, 'sqs', 'get-queue-url', '--queue-name', 'absent')
         self.assertNotEqual(rc, 0)
         self.assertIn('AWS.SimpleQueueService.NonExistentQueue', err)
+        rc, out, err = self.server.cli(V2_CLI, 'sqs', 'purge-queue', '--queue-url', url)
+        self.assertEqual(rc, 0, err)
+        rc, out, err = self.server.cli(V2_CLI, 'sqs', 'purge-queue', '--queue-url', url)
+        self.assertNotEqual(rc, 0)
+        self.assertIn('AWS.SimpleQueueService.PurgeQueueInProgress', err)
+        self.assertIn('Only one PurgeQueue operation on v2q is allowed every 60 seconds.', err)
         # awscli v1 (JSON protocol) sees the same queue.
         rc, out, err = self.server.cli('aws', 'sqs', 'list-queues', '--queue-name-prefix', 'v2')
         self.assertEqual(rc, 0, err)
@@ -379,6 +334,78 @@ class Sqs(unittest.TestCase):
         if 'No module named' in p.stderr:
             self.skipTest('no boto3 for ' + SYSTEM_PYTHON)
         self.assertEqual(p.stdout.strip(), 'ok', p.stderr)
+
+    def test_query_protocol_signature_failures_answer_xml(self):
+        """With credentials, a query request that fails SigV4 gets the query protocol's XML
+        ErrorResponse (code, HTTP status), from Debian's aws CLI, Debian's boto3 and raw."""
+        base = tempfile.mkdtemp(prefix='switchyard-sqs-auth.')
+        os.chmod(base, 0o755)
+        credentials = os.path.join(base, 'credentials')
+        with open(credentials, 'w') as f:
+            f.write('[default]\naws_access_key_id = AKSQS\naws_secret_access_key = secret\n')
+        os.makedirs(os.path.join(base, 'node'))
+        server = e2e_common.Server(BIN, '--credentials-file', credentials,
+                                   data_dir=os.path.join(base, 'node'), clean_env=True)
+        try:
+            good = ('AKSQS', 'secret')
+            url = server.client('sqs', key=good).create_queue(QueueName='authq')['QueueUrl']
+            # Raw: the query protocol's XML, with each failure's code and status.
+            form = urllib.parse.urlencode({'Action': 'GetQueueUrl', 'QueueName': 'authq',
+                                           'Version': '2012-11-05'})
+            headers = {'Content-Type': 'application/x-www-form-urlencoded; charset=utf-8'}
+            cases = [(('AKSQS', 'wrong'), 403, 'SignatureDoesNotMatch'),
+                     (('AKNOBODY', 'secret'), 403, 'InvalidClientTokenId')]
+            for key, status, code in cases:
+                got, got_headers, body = e2e_common.signed_send(
+                    'POST', server.url + '/', form, headers, key=key, service='sqs')
+                body = body.decode()
+                self.assertEqual(got, status, body)
+                self.assertTrue(got_headers['Content-Type'].startswith('text/xml'), got_headers)
+                self.assertIn('<ErrorResponse xmlns="http://queue.amazonaws.com/doc/2012-11-05/">'
+                              '<Error><Type>Sender</Type><Code>%s</Code>' % code, body)
+            got, _, body = e2e_common.send('POST', server.url + '/', form, headers)
+            self.assertEqual(got, 403)
+            self.assertIn('<Code>MissingAuthenticationToken</Code>', body.decode())
+            # Debian's aws CLI (query protocol) reads the code.
+            if os.path.exists(V2_CLI):
+                rc, out, err = server.cli(V2_CLI, 'sqs', 'get-queue-url', '--queue-name', 'authq',
+                                          key=('AKSQS', 'wrong'))
+                self.assertNotEqual(rc, 0)
+                self.assertIn('SignatureDoesNotMatch', err)
+                rc, out, err = server.cli(V2_CLI, 'sqs', 'get-queue-url', '--queue-name', 'authq',
+                                          key=('AKNOBODY', 'secret'))
+                self.assertNotEqual(rc, 0)
+                self.assertIn('InvalidClientTokenId', err)
+                rc, out, err = server.cli(V2_CLI, 'sqs', 'get-queue-url', '--queue-name', 'authq',
+                                          key=good)
+                self.assertEqual(rc, 0, err)
+                self.assertEqual(json.loads(out)['QueueUrl'], url)
+            # Debian's boto3 (query protocol) parses the XML error.
+            if os.path.exists(SYSTEM_PYTHON):
+                script = (
+                    'import boto3, sys\n'
+                    'from botocore.config import Config\n'
+                    'from botocore.exceptions import ClientError\n'
+                    'for key, secret in (("AKSQS", "wrong"), ("AKNOBODY", "secret")):\n'
+                    '    c = boto3.client("sqs", endpoint_url=sys.argv[1],\n'
+                    '                     region_name="us-east-1", aws_access_key_id=key,\n'
+                    '                     aws_secret_access_key=secret,\n'
+                    '                     config=Config(retries={"max_attempts": 1}))\n'
+                    '    assert c.meta.service_model.protocol == "query"\n'
+                    '    try:\n'
+                    '        c.get_queue_url(QueueName="authq")\n'
+                    '    except ClientError as e:\n'
+                    '        print(e.response["Error"]["Code"],\n'
+                    '              e.response["ResponseMetadata"]["HTTPStatusCode"])\n')
+                p = subprocess.run([SYSTEM_PYTHON, '-c', script, server.url],
+                                   capture_output=True, text=True, timeout=60)
+                if 'No module named' not in p.stderr:
+                    self.assertEqual(p.stdout.split('\n')[:2],
+                                     ['SignatureDoesNotMatch 403', 'InvalidClientTokenId 403'],
+                                     p.stderr)
+        finally:
+            server.stop()
+            shutil.rmtree(base, ignore_errors=True)
 
     # ---- event-source mappings ------------------------------------------------------------------------
 
@@ -440,7 +467,7 @@ class Sqs(unittest.TestCase):
         def delivered():
             return sum(len(b) for b in batches(record)) >= 1000 and self.count(url) == 0 and \
                 self.count(url, 'ApproximateNumberOfMessagesNotVisible') == 0
-        wait_until(delivered, what='1000 messages delivered')
+        wait_until(delivered, what='1000 messages delivered', timeout=90)
         seen = [r for b in batches(record) for r in b]
         self.assertEqual(len(seen), 1000)  # none processed twice
         self.assertEqual({r[0]: r[1] for r in seen}, sent)  # none lost, bodies intact
@@ -469,7 +496,7 @@ class Sqs(unittest.TestCase):
             seen = [r for b in batches(record) for r in b]
             return len(seen) >= 14 and self.count(url) == 0 and \
                 self.count(url, 'ApproximateNumberOfMessagesNotVisible') == 0 and seen
-        seen = wait_until(settled, what='flaky messages redelivered')
+        seen = wait_until(settled, what='flaky messages redelivered', timeout=90)
         time.sleep(2.5)  # nothing more comes after a visibility timeout
         seen = [r for b in batches(record) for r in b]
         deliveries = {}
@@ -492,7 +519,7 @@ class Sqs(unittest.TestCase):
         self.sqs.send_message(QueueUrl=url, MessageBody='poison-pill')
         self.sqs.send_message(QueueUrl=url, MessageBody='fine')
         moved = wait_until(lambda: self.sqs.receive_message(QueueUrl=dlq).get('Messages'),
-                           what='the poison message in the dead-letter queue')
+                           what='the poison message in the dead-letter queue', timeout=90)
         self.assertEqual([m['Body'] for m in moved], ['poison-pill'])
         attempts = [r for b in batches(record) for r in b if r[1] == 'poison-pill']
         self.assertEqual([r[2] for r in attempts], ['1', '2'])
@@ -509,7 +536,8 @@ class Sqs(unittest.TestCase):
                                   MessageGroupId='ab'[i % 2])
         mapping = self.lam.create_event_source_mapping(
             EventSourceArn=self.arn('seq.fifo'), FunctionName='seq_fn', BatchSize=4)
-        wait_until(lambda: sum(len(b) for b in batches(record)) >= 30, what='30 FIFO messages')
+        wait_until(lambda: sum(len(b) for b in batches(record)) >= 30, what='30 FIFO messages',
+                   timeout=90)
         seen = [r[1] for b in batches(record) for r in b]
         for group in 'ab':
             mine = [s for s in seen if s.startswith(group)]
@@ -536,7 +564,7 @@ class Sqs(unittest.TestCase):
                         Payload=json.dumps({'not': 'records'}))
         for url, condition in ((ok_url, 'Success'), (bad_url, 'RetriesExhausted')):
             got = wait_until(lambda: self.sqs.receive_message(QueueUrl=url).get('Messages'),
-                             what='a record on ' + url)
+                             what='a record on ' + url, timeout=90)
             record = json.loads(got[0]['Body'])
             self.assertEqual(record['requestContext']['condition'], condition)
             self.assertEqual(record['requestContext']['functionArn'],
@@ -570,11 +598,11 @@ class Sqs(unittest.TestCase):
                 got.append(json.loads(m['Body']))
                 self.sqs.delete_message(QueueUrl=url, ReceiptHandle=m['ReceiptHandle'])
             return len(got) >= 2
-        wait_until(two_messages, what='the two messages of the state machine')
+        wait_until(two_messages, what='the two messages of the state machine', timeout=90)
         self.assertEqual(got[0], {'order': 7})
         sfn.send_task_success(taskToken=got[1]['token'], output=json.dumps({'ok': True}))
         wait_until(lambda: sfn.describe_execution(executionArn=execution)['status'] != 'RUNNING',
-                   what='the execution to end')
+                   what='the execution to end', timeout=90)
         described = sfn.describe_execution(executionArn=execution)
         self.assertEqual(described['status'], 'SUCCEEDED')
         output = json.loads(described['output'])
@@ -589,7 +617,7 @@ class Sqs(unittest.TestCase):
                 'End': True}}}))['stateMachineArn']
         failed = sfn.start_execution(stateMachineArn=bad)['executionArn']
         wait_until(lambda: sfn.describe_execution(executionArn=failed)['status'] != 'RUNNING',
-                   what='the failing execution to end')
+                   what='the failing execution to end', timeout=90)
         self.assertEqual(sfn.describe_execution(executionArn=failed)['error'],
                          'SQS.QueueDoesNotExistException')
 

@@ -310,6 +310,28 @@ TEST_F(VersionsPgTest, TestStateMocksAStateOfAWholeMachine) {
   EXPECT_EQ(render(engine->TestState(no_mock)),
             "ValidationException: context may only be specified if a mock is specified in the "
             "same request");
+  // context: the state sees the given Context object as it is ($$, $states.context), as AWS
+  // records it; AWS's refusals of a context come back as ValidationException.
+  TestStateRequest with_context;
+  with_context.definition =
+      R"({"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":)"
+      R"({"Payload.$":"$"},"ResultSelector":{"ctx.$":"$$.Execution.Input","r.$":"$"},"End":true})";
+  with_context.input = R"({"x":1})";
+  with_context.mock_result = R"({"ok":true})";
+  with_context.context = R"({"Execution":{"Input":{"given":true}},"State":{}})";
+  EXPECT_EQ(render(engine->TestState(with_context)),
+            R"(SUCCEEDED next=- out={"ctx":{"given":true},"r":{"ok":true}} err=- catch=- )"
+            "retry=-@-");
+  with_context.definition =
+      R"({"Type":"Task","QueryLanguage":"JSONata","Resource":"arn:aws:states:::lambda:invoke",)"
+      R"("Output":"{% $states.context %}","End":true})";
+  EXPECT_EQ(render(engine->TestState(with_context)),
+            R"(SUCCEEDED next=- out={"Execution":{"Input":{"given":true}},"State":{}} err=- )"
+            "catch=- retry=-@-");
+  with_context.context = R"({"Map":{}})";
+  EXPECT_EQ(render(engine->TestState(with_context)),
+            "ValidationException: Invalid Context object provided: 'Map' field is not supported "
+            "when mocking a Context object");
   TestStateRequest not_a_machine;
   not_a_machine.definition = R"({"Type":"Pass","End":true})";
   not_a_machine.state_name = "P";

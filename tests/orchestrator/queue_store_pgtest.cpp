@@ -1,9 +1,12 @@
 // The PostgreSQL queue store: visibility and receipt-handle generations, redrive to the
 // dead-letter queue, FIFO groups blocked while in flight, deduplication, concurrent receivers
-// that never share a message, and event-source-mapping rows.
+// that never share a message, one purge per minute, event-source-mapping rows, mapping slots, and
+// ScalingConfig.MaximumConcurrency held across two pollers (two nodes) on one database.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -11,6 +14,8 @@
 #include "pg_fixture.hpp"
 #include "store/migrate.hpp"
 #include "store/queue_store.hpp"
+#include "switchyard/invoker/invoker.hpp"
+#include "triggers/esm_poller.hpp"
 
 namespace switchyard::orchestrator {
 namespace {
@@ -195,6 +200,109 @@ TEST_F(QueueStoreTest, MappingsRoundTrip) {
   EXPECT_EQ(queues->ListMappings("other", "", "", 10).size(), 0u);
   EXPECT_TRUE(queues->DeleteMapping("u1"));
   EXPECT_FALSE(queues->GetMapping("u1"));
+}
+
+TEST_F(QueueStoreTest, OnePurgePerQueueEverySixtySeconds) {
+  const auto q = Create("q");
+  const auto other = Create("other");
+  queues->Send(q.queue_id, false, {Message("a"), Message("b")});
+  EXPECT_TRUE(queues->Purge(q.queue_id));
+  EXPECT_EQ(queues->Counts(q.queue_id).visible, 0);
+  queues->Send(q.queue_id, false, {Message("c")});
+  // Another store object (another node) sees the first purge too.
+  QueueStore second(url());
+  EXPECT_FALSE(second.Purge(q.queue_id));
+  EXPECT_EQ(queues->Counts(q.queue_id).visible, 1);  // a refused purge deletes nothing
+  EXPECT_TRUE(second.Purge(other.queue_id));         // per queue
+  queues->Sweep();                                   // the purge row lives its 60 s
+  EXPECT_FALSE(queues->Purge(q.queue_id));
+}
+
+TEST_F(QueueStoreTest, MappingSlotsAreExclusiveAcrossConnections) {
+  QueueStore second(url());
+  auto a = queues->NewMappingSlot("m1", 0);
+  auto b = second.NewMappingSlot("m1", 0);
+  auto next_slot = second.NewMappingSlot("m1", 1);
+  auto other_mapping = second.NewMappingSlot("m2", 0);
+  EXPECT_TRUE(a->TryAcquire());
+  EXPECT_TRUE(a->TryAcquire());  // already held
+  EXPECT_FALSE(b->TryAcquire());
+  EXPECT_TRUE(next_slot->TryAcquire());
+  EXPECT_TRUE(other_mapping->TryAcquire());
+  a->Release();
+  EXPECT_TRUE(b->TryAcquire());
+  EXPECT_FALSE(a->TryAcquire());
+  b.reset();  // destroying the holder releases the slot
+  EXPECT_TRUE(a->TryAcquire());
+  a->MoveTo(1);  // releases slot 0; slot 1 is next_slot's
+  auto c = second.NewMappingSlot("m1", 0);
+  EXPECT_TRUE(c->TryAcquire());
+  EXPECT_FALSE(a->TryAcquire());
+  next_slot->Release();
+  EXPECT_TRUE(a->TryAcquire());
+  EXPECT_EQ(a->CurrentSlot(), 1);
+}
+
+// Two pollers (as two nodes) on one database, MaximumConcurrency 2: each node runs 2 polling
+// threads, yet no more than 2 batches of the mapping are ever invoked at once.
+TEST_F(QueueStoreTest, MaximumConcurrencyHoldsAcrossTwoPollers) {
+  const auto q = Create("work");
+  std::atomic<int> in_flight{0};
+  std::atomic<int> most{0};
+  std::mutex mu;
+  std::multiset<std::string> delivered;
+  auto slow = [&](const std::string& payload, const invoker::NativeContext&) {
+    const int now = ++in_flight;
+    int seen = most.load();
+    while (now > seen && !most.compare_exchange_weak(seen, now)) {
+    }
+    std::this_thread::sleep_for(milliseconds(100));
+    {
+      std::lock_guard lock(mu);
+      delivered.insert(payload);
+    }
+    --in_flight;
+    return invoker::NativeOutcome{"{}", ""};
+  };
+  std::vector<std::unique_ptr<QueueStore>> stores;
+  std::vector<std::unique_ptr<invoker::Invoker>> invokers;
+  std::vector<std::unique_ptr<triggers::EsmPoller>> pollers;
+  for (int node = 0; node < 2; ++node) {
+    stores.push_back(std::make_unique<QueueStore>(url()));
+    invokers.push_back(std::make_unique<invoker::Invoker>(invoker::InvokerOptions{}));
+    invoker::FunctionConfig config;
+    config.function_name = "slow";
+    ASSERT_EQ(invokers.back()->RegisterNative(config, slow), "");
+  }
+  store::MappingRow row;
+  row.uuid = "limited";
+  row.event_source_arn = "arn:aws:sqs:us-east-1:000000000000:work";
+  row.function_arn = "arn:aws:lambda:us-east-1:000000000000:function:slow";
+  row.batch_size = 1;
+  row.max_concurrency = 2;
+  queues->PutMapping(row);
+  std::vector<NewMessage> messages;
+  for (int i = 0; i < 24; ++i) messages.push_back(Message("m" + std::to_string(i)));
+  queues->Send(q.queue_id, false, messages);
+  for (int node = 0; node < 2; ++node) {
+    pollers.push_back(std::make_unique<triggers::EsmPoller>(*stores[node], *invokers[node],
+                                                            "us-east-1", "000000000000"));
+    pollers.back()->Start();
+  }
+  const auto deadline = std::chrono::steady_clock::now() + seconds(60);
+  for (;;) {
+    {
+      std::lock_guard lock(mu);
+      if (delivered.size() >= 24) break;
+    }
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "not all 24 messages delivered";
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  for (auto& poller : pollers) poller->Stop();
+  EXPECT_LE(most.load(), 2);
+  EXPECT_GE(most.load(), 1);
+  std::lock_guard lock(mu);
+  EXPECT_EQ(delivered.size(), 24u);
 }
 
 }  // namespace

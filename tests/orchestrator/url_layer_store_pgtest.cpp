@@ -124,5 +124,39 @@ TEST_F(UrlLayerStoreTest, FunctionLayersRoundTripInTheFunctionRecord) {
   EXPECT_EQ(got->latest.layers[1].unzipped_size, 200);
 }
 
+TEST_F(UrlLayerStoreTest, ADeletedLayerVersionKeepsItsPackageWhileAFunctionUsesIt) {
+  store::PgLayerRegistry layers(url());
+  api::LayerVersionRecord record;
+  record.layer_name = "kept_layer";
+  record.code_sha256 = "sha";
+  record.created_date = "c";
+  EXPECT_EQ(layers.Publish(record, "zip1").version, 1);
+  EXPECT_EQ(layers.Publish(record, "zip2").version, 2);
+  // A function names version 1 (a name with '_', which LIKE would treat as a wildcard).
+  store::PgFunctionRegistry functions(url());
+  api::FunctionRecord function;
+  function.latest.config.function_name = "user";
+  function.latest.config.runtime = "python3.11";
+  function.latest.layers = {
+      {"arn:aws:lambda:us-east-1:000000000000:layer:kept_layer:1", 4, "sha", 4}};
+  functions.Put(function);
+  EXPECT_TRUE(layers.Delete("kept_layer", 1));
+  EXPECT_TRUE(layers.Delete("kept_layer", 2));
+  EXPECT_FALSE(layers.Delete("kept_layer", 1));
+  // Gone for the API ...
+  EXPECT_FALSE(layers.Get("kept_layer", 1));
+  EXPECT_TRUE(layers.Versions("kept_layer").empty());
+  EXPECT_TRUE(layers.Names().empty());
+  // ... but the package of the one in use stays for nodes that have not unpacked it.
+  EXPECT_EQ(layers.GetZip("kept_layer", 1).value_or("<gone>"), "zip1");
+  EXPECT_EQ(layers.GetZip("kept_layer", 2).value_or("<gone>"), "<gone>");
+  // Numbers are still never reused.
+  EXPECT_EQ(layers.Publish(record, "zip3").version, 3);
+  // Once no function uses it, the next deletion clears it away.
+  functions.Remove("user");
+  EXPECT_TRUE(layers.Delete("kept_layer", 3));
+  EXPECT_EQ(layers.GetZip("kept_layer", 1).value_or("<gone>"), "<gone>");
+}
+
 }  // namespace
 }  // namespace switchyard::orchestrator

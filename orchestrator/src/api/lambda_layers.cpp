@@ -267,15 +267,21 @@ std::vector<std::string> InMemoryLayerRegistry::Names() const {
 
 bool InMemoryLayerRegistry::Delete(const std::string& layer_name, int64_t version) {
   std::lock_guard lock(mu_);
-  return versions_.erase({layer_name, version}) > 0;
+  const auto it = versions_.find({layer_name, version});
+  if (it == versions_.end()) return false;
+  deleted_zips_[it->first] = std::move(it->second.second);
+  versions_.erase(it);
+  return true;
 }
 
 std::optional<std::string> InMemoryLayerRegistry::GetZip(const std::string& layer_name,
                                                          int64_t version) const {
   std::lock_guard lock(mu_);
   const auto it = versions_.find({layer_name, version});
-  if (it == versions_.end()) return std::nullopt;
-  return it->second.second;
+  if (it != versions_.end()) return it->second.second;
+  const auto deleted = deleted_zips_.find({layer_name, version});
+  if (deleted != deleted_zips_.end()) return deleted->second;
+  return std::nullopt;
 }
 
 // ---- the operations -----------------------------------------------------------------------------
@@ -511,8 +517,9 @@ HttpResponse LambdaLayers::ListVersions(const ApiCall& call) {
 
 HttpResponse LambdaLayers::DeleteVersion(const ApiCall& call) {
   int64_t version = 0;
-  // Lambda answers 204 whether or not the version existed. Functions that use it keep their
-  // merged copy on the nodes that have one.
+  // Lambda answers 204 whether or not the version existed. Functions that use it keep working:
+  // the registry keeps the package for them (LayerRegistry::Delete), so that a node that never
+  // unpacked it can still start them.
   if (ParseVersion(call.Param("VersionNumber"), &version)) {
     registry_.Delete(LayerNameOf(call.Param("LayerName")), version);
   }

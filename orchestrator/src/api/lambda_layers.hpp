@@ -55,7 +55,11 @@ class LayerRegistry {
   virtual std::vector<LayerVersionRecord> Versions(const std::string& layer_name) const = 0;
   // Names of the layers with at least one version, sorted.
   virtual std::vector<std::string> Names() const = 0;
+  // Removes the version from Get, Versions and Names. Its package stays for GetZip while a
+  // function version names it (Lambda keeps a deleted layer for the functions using it).
+  // False when no such version was there.
   virtual bool Delete(const std::string& layer_name, int64_t version) = 0;
+  // The package of a version, deleted or not (see Delete); nullopt when gone.
   virtual std::optional<std::string> GetZip(const std::string& layer_name,
                                             int64_t version) const = 0;
 };
@@ -75,6 +79,9 @@ class InMemoryLayerRegistry final : public LayerRegistry {
   std::map<std::string, int64_t> next_version_;  // Guarded by mu_.
   std::map<std::pair<std::string, int64_t>, std::pair<LayerVersionRecord, std::string>>
       versions_;  // Guarded by mu_.
+  // Packages of deleted versions: this registry cannot see which functions use them, so it
+  // keeps them all (its life is the server's).
+  std::map<std::pair<std::string, int64_t>, std::string> deleted_zips_;  // Guarded by mu_.
 };
 
 struct LambdaLayersOptions {

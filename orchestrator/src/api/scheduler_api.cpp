@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 
+#include "api/lambda_common.hpp"
 #include "api/work_pool.hpp"
 #include "engine/scheduler.hpp"
 #include "store/schedule_store.hpp"
@@ -37,6 +38,18 @@ HttpResponse Ok(std::string body) {
   HttpResponse response;
   response.body = std::move(body);
   return response;
+}
+// A 200 answer: one JSON value, written by `write(w)`.
+template <class Write>
+HttpResponse OkJson(Write&& write) {
+  rapidjson::StringBuffer buffer;
+  Writer w(buffer);
+  write(w);
+  return Ok(buffer.GetString());
+}
+void WriteString(Writer& w, const char* key, const std::string& value) {
+  w.Key(key);
+  w.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
 }
 
 bool ValidName(const std::string& name) {
@@ -89,13 +102,27 @@ std::optional<HttpResponse> ReadMaxResults(const ApiCall& call, int* max_results
   return std::nullopt;
 }
 
+// The member `name` of `object` (lambda_common's Member), nullptr when `object` is no object.
 const rapidjson::Value* Find(const rapidjson::Value& object, const char* name) {
-  if (!object.IsObject()) return nullptr;
-  const auto it = object.FindMember(name);
-  return it == object.MemberEnd() || it->value.IsNull() ? nullptr : &it->value;
+  return object.IsObject() ? Member(object, name) : nullptr;
 }
 
 void WriteValue(Writer& w, const rapidjson::Value& value) { value.Accept(w); }
+
+// The integer member `name` of `object` within [min, max], else AWS's constraint error naming
+// `member`; absent (or null) leaves `out` as it is.
+std::optional<HttpResponse> ReadIntIn(const rapidjson::Value& object, const char* name,
+                                      const char* member, int min, int max, int* out) {
+  const rapidjson::Value* v = Find(object, name);
+  if (v == nullptr) return std::nullopt;
+  if (!v->IsInt() || v->GetInt() < min || v->GetInt() > max) {
+    return Constraint(v->IsInt() ? std::to_string(v->GetInt()) : "?", member,
+                      "Member must have value less than or equal to " + std::to_string(max) +
+                          " and greater than or equal to " + std::to_string(min));
+  }
+  *out = v->GetInt();
+  return std::nullopt;
+}
 
 // Validates a CreateSchedule/UpdateSchedule body and writes the stored definition (with AWS's
 // defaults filled in). Returns the error response, or nullopt with *definition set.
@@ -172,14 +199,10 @@ std::optional<HttpResponse> BuildDefinition(const rapidjson::Document& body,
                       "Member must satisfy enum value set: [OFF, FLEXIBLE]");
   }
   int window_minutes = 0;
-  if (const rapidjson::Value* v = Find(*window, "MaximumWindowInMinutes")) {
-    if (!v->IsInt() || v->GetInt() < 1 || v->GetInt() > 1440) {
-      return Constraint(v->IsInt() ? std::to_string(v->GetInt()) : "?",
-                        "flexibleTimeWindow.maximumWindowInMinutes",
-                        "Member must have value less than or equal to 1440 and greater than or "
-                        "equal to 1");
-    }
-    window_minutes = v->GetInt();
+  if (auto error =
+          ReadIntIn(*window, "MaximumWindowInMinutes", "flexibleTimeWindow.maximumWindowInMinutes",
+                    1, 1440, &window_minutes)) {
+    return *error;
   }
   if (mode_text == "FLEXIBLE" && window_minutes == 0) {
     return Validation(
@@ -220,23 +243,14 @@ std::optional<HttpResponse> BuildDefinition(const rapidjson::Document& body,
   int max_age = 86400;
   int max_attempts = 185;
   if (const rapidjson::Value* retry = Find(*target, "RetryPolicy")) {
-    if (const rapidjson::Value* v = Find(*retry, "MaximumEventAgeInSeconds")) {
-      if (!v->IsInt() || v->GetInt() < 60 || v->GetInt() > 86400) {
-        return Constraint(v->IsInt() ? std::to_string(v->GetInt()) : "?",
-                          "target.retryPolicy.maximumEventAgeInSeconds",
-                          "Member must have value less than or equal to 86400 and greater than "
-                          "or equal to 60");
-      }
-      max_age = v->GetInt();
+    if (auto error =
+            ReadIntIn(*retry, "MaximumEventAgeInSeconds",
+                      "target.retryPolicy.maximumEventAgeInSeconds", 60, 86400, &max_age)) {
+      return *error;
     }
-    if (const rapidjson::Value* v = Find(*retry, "MaximumRetryAttempts")) {
-      if (!v->IsInt() || v->GetInt() < 0 || v->GetInt() > 185) {
-        return Constraint(v->IsInt() ? std::to_string(v->GetInt()) : "?",
-                          "target.retryPolicy.maximumRetryAttempts",
-                          "Member must have value less than or equal to 185 and greater than or "
-                          "equal to 0");
-      }
-      max_attempts = v->GetInt();
+    if (auto error = ReadIntIn(*retry, "MaximumRetryAttempts",
+                               "target.retryPolicy.maximumRetryAttempts", 0, 185, &max_attempts)) {
+      return *error;
     }
   }
   std::string dead_letter;
@@ -341,6 +355,14 @@ bool ParseBody(const ApiCall& call, rapidjson::Document* doc) {
   return !doc->HasParseError();
 }
 
+// The request's JSON object body; else the ValidationException to answer.
+std::optional<HttpResponse> ReadObjectBody(const ApiCall& call, rapidjson::Document* doc) {
+  if (!ParseBody(call, doc) || !doc->IsObject()) {
+    return Validation("The request body is not valid JSON.");
+  }
+  return std::nullopt;
+}
+
 // The schedule's row from a validated definition at `now`: the anchor, next occurrence, state.
 store::ScheduleRow MakeRow(const std::string& group, const std::string& name,
                            const std::string& definition, const std::string& client_token,
@@ -356,6 +378,10 @@ store::ScheduleRow MakeRow(const std::string& group, const std::string& name,
   const std::optional<ScheduleSpec> spec = ParseScheduleSpec(definition, &error);
   row.state = spec ? spec->state : "DISABLED";
   row.target_arn = spec ? spec->target_arn : "";
+  // UpdateSchedule too: AWS's update replaces the whole schedule, members left out taking their
+  // defaults (UpdateSchedule, API reference), and a rate schedule without StartDate "starts
+  // invoking its target immediately" (User Guide, Schedule types): so an update without
+  // StartDate re-anchors the rate at the update, one with StartDate keeps that anchor.
   row.anchor_at = std::floor(spec && spec->start_date ? *spec->start_date : now);
   if (spec && spec->state == "ENABLED") {
     // at(): its one occurrence even if already past (fired then if inside the catch-up window).
@@ -387,14 +413,12 @@ HttpResponse NotFoundGroup(const std::string& name) {
 
 HttpResponse ScheduleArnBody(const Context& ctx, const std::string& group,
                              const std::string& name) {
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
-  w.StartObject();
-  w.Key("ScheduleArn");
-  const std::string arn = ScheduleArn(ctx.options.region, ctx.options.account_id, group, name);
-  w.String(arn.c_str());
-  w.EndObject();
-  return Ok(buffer.GetString());
+  return OkJson([&](Writer& w) {
+    w.StartObject();
+    WriteString(w, "ScheduleArn",
+                ScheduleArn(ctx.options.region, ctx.options.account_id, group, name));
+    w.EndObject();
+  });
 }
 
 HttpResponse CreateOrUpdate(const Context& ctx, const ApiCall& call, bool create) {
@@ -423,6 +447,19 @@ HttpResponse CreateOrUpdate(const Context& ctx, const ApiCall& call, bool create
   return NotFoundSchedule(name);
 }
 
+// The members GetSchedule and ListSchedules share: Arn, CreationDate, GroupName,
+// LastModificationDate, Name.
+void WriteSummary(Writer& w, const Context& ctx, const store::ScheduleRow& row) {
+  WriteString(w, "Arn",
+              ScheduleArn(ctx.options.region, ctx.options.account_id, row.group_name, row.name));
+  w.Key("CreationDate");
+  w.Double(row.created_at);
+  WriteString(w, "GroupName", row.group_name);
+  w.Key("LastModificationDate");
+  w.Double(row.modified_at);
+  WriteString(w, "Name", row.name);
+}
+
 HttpResponse GetSchedule(const Context& ctx, const ApiCall& call) {
   const std::string& name = call.Param("Name");
   const std::string group = GroupOf(call, "groupName");
@@ -433,23 +470,12 @@ HttpResponse GetSchedule(const Context& ctx, const ApiCall& call) {
     if (!ctx.options.store->GetGroup(group)) return NotFoundGroup(group);
     return NotFoundSchedule(name);
   }
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
-  w.StartObject();
-  w.Key("Arn");
-  const std::string arn = ScheduleArn(ctx.options.region, ctx.options.account_id, group, name);
-  w.String(arn.c_str());
-  w.Key("CreationDate");
-  w.Double(row->created_at);
-  w.Key("GroupName");
-  w.String(group.c_str());
-  w.Key("LastModificationDate");
-  w.Double(row->modified_at);
-  w.Key("Name");
-  w.String(name.c_str());
-  WriteDefinitionMembers(w, row->definition);
-  w.EndObject();
-  return Ok(buffer.GetString());
+  return OkJson([&](Writer& w) {
+    w.StartObject();
+    WriteSummary(w, ctx, *row);
+    WriteDefinitionMembers(w, row->definition);
+    w.EndObject();
+  });
 }
 
 HttpResponse DeleteSchedule(const Context& ctx, const ApiCall& call) {
@@ -503,18 +529,7 @@ HttpResponse ListSchedules(const Context& ctx, const ApiCall& call) {
   for (std::size_t i = 0; i < shown; ++i) {
     const store::ScheduleRow& row = rows[i];
     w.StartObject();
-    w.Key("Arn");
-    const std::string arn =
-        ScheduleArn(ctx.options.region, ctx.options.account_id, row.group_name, row.name);
-    w.String(arn.c_str());
-    w.Key("CreationDate");
-    w.Double(row.created_at);
-    w.Key("GroupName");
-    w.String(row.group_name.c_str());
-    w.Key("LastModificationDate");
-    w.Double(row.modified_at);
-    w.Key("Name");
-    w.String(row.name.c_str());
+    WriteSummary(w, ctx, row);
     w.Key("State");
     w.String(row.state.c_str());
     w.Key("Target");
@@ -583,21 +598,24 @@ std::optional<HttpResponse> ReadTags(const rapidjson::Value& body, bool required
   return std::nullopt;
 }
 
-// The group named by a schedule group ARN of this region and account; "" otherwise.
-std::string GroupOfArn(const Context& ctx, const std::string& arn) {
+// The group named by the request's ResourceArn (a schedule group ARN of this region and
+// account); else the ValidationException to answer.
+std::optional<HttpResponse> TaggedGroup(const Context& ctx, const ApiCall& call,
+                                        std::string* group) {
+  const std::string arn = call.Param("ResourceArn");
   const std::string prefix = GroupArn(ctx, "");
-  if (arn.rfind(prefix, 0) != 0) return {};
-  return arn.substr(prefix.size());
+  if (arn.rfind(prefix, 0) != 0 || arn.size() == prefix.size()) {
+    return Validation("Tags can only be assigned to schedule groups: " + arn);
+  }
+  *group = arn.substr(prefix.size());
+  return std::nullopt;
 }
 
 HttpResponse TagResource(const Context& ctx, const ApiCall& call) {
-  const std::string arn = call.Param("ResourceArn");
-  const std::string group = GroupOfArn(ctx, arn);
-  if (group.empty()) return Validation("Tags can only be assigned to schedule groups: " + arn);
+  std::string group;
+  if (auto error = TaggedGroup(ctx, call, &group)) return *error;
   rapidjson::Document body;
-  if (!ParseBody(call, &body) || !body.IsObject()) {
-    return Validation("The request body is not valid JSON.");
-  }
+  if (auto error = ReadObjectBody(call, &body)) return *error;
   std::string tags;
   if (auto error = ReadTags(body, true, &tags)) return *error;
   if (ctx.options.store->TagGroup(group, tags) != store::ScheduleOutcome::kOk) {
@@ -607,9 +625,8 @@ HttpResponse TagResource(const Context& ctx, const ApiCall& call) {
 }
 
 HttpResponse UntagResource(const Context& ctx, const ApiCall& call) {
-  const std::string arn = call.Param("ResourceArn");
-  const std::string group = GroupOfArn(ctx, arn);
-  if (group.empty()) return Validation("Tags can only be assigned to schedule groups: " + arn);
+  std::string group;
+  if (auto error = TaggedGroup(ctx, call, &group)) return *error;
   rapidjson::StringBuffer buffer;
   Writer w(buffer);
   w.StartArray();
@@ -624,40 +641,36 @@ HttpResponse UntagResource(const Context& ctx, const ApiCall& call) {
 }
 
 HttpResponse ListTags(const Context& ctx, const ApiCall& call) {
-  const std::string arn = call.Param("ResourceArn");
-  const std::string group = GroupOfArn(ctx, arn);
-  if (group.empty()) return Validation("Tags can only be assigned to schedule groups: " + arn);
+  std::string group;
+  if (auto error = TaggedGroup(ctx, call, &group)) return *error;
   const std::optional<std::string> tags = ctx.options.store->GroupTags(group);
   if (!tags) return NotFoundGroup(group);
   rapidjson::Document doc;
   doc.Parse(tags->c_str(), tags->size());
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
-  w.StartObject();
-  w.Key("Tags");
-  w.StartArray();
-  if (doc.IsObject()) {
-    for (const auto& member : doc.GetObject()) {
-      w.StartObject();
-      w.Key("Key");
-      w.String(member.name.GetString(), member.name.GetStringLength());
-      w.Key("Value");
-      WriteValue(w, member.value);
-      w.EndObject();
+  return OkJson([&](Writer& w) {
+    w.StartObject();
+    w.Key("Tags");
+    w.StartArray();
+    if (doc.IsObject()) {
+      for (const auto& member : doc.GetObject()) {
+        w.StartObject();
+        w.Key("Key");
+        w.String(member.name.GetString(), member.name.GetStringLength());
+        w.Key("Value");
+        WriteValue(w, member.value);
+        w.EndObject();
+      }
     }
-  }
-  w.EndArray();
-  w.EndObject();
-  return Ok(buffer.GetString());
+    w.EndArray();
+    w.EndObject();
+  });
 }
 
 HttpResponse CreateGroup(const Context& ctx, const ApiCall& call) {
   const std::string& name = call.Param("Name");
   if (auto error = CheckName(name, "name")) return *error;
   rapidjson::Document body;
-  if (!ParseBody(call, &body) || !body.IsObject()) {
-    return Validation("The request body is not valid JSON.");
-  }
+  if (auto error = ReadObjectBody(call, &body)) return *error;
   std::string client_token;
   if (const rapidjson::Value* v = Find(body, "ClientToken"); v && v->IsString()) {
     client_token = v->GetString();
@@ -667,14 +680,11 @@ HttpResponse CreateGroup(const Context& ctx, const ApiCall& call) {
   switch (ctx.options.store->CreateGroup(name, client_token, SchedulerNow())) {
     case store::ScheduleOutcome::kOk: {
       if (!tags.empty()) ctx.options.store->TagGroup(name, tags);
-      rapidjson::StringBuffer buffer;
-      Writer w(buffer);
-      w.StartObject();
-      w.Key("ScheduleGroupArn");
-      const std::string arn = GroupArn(ctx, name);
-      w.String(arn.c_str());
-      w.EndObject();
-      return Ok(buffer.GetString());
+      return OkJson([&](Writer& w) {
+        w.StartObject();
+        WriteString(w, "ScheduleGroupArn", GroupArn(ctx, name));
+        w.EndObject();
+      });
     }
     default:
       return Error(409, "ConflictException", "Schedule group " + name + " already exists.");
@@ -686,10 +696,7 @@ HttpResponse GetGroup(const Context& ctx, const ApiCall& call) {
   if (auto error = CheckName(name, "name")) return *error;
   const std::optional<store::ScheduleGroupRow> group = ctx.options.store->GetGroup(name);
   if (!group) return NotFoundGroup(name);
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
-  WriteGroup(w, ctx, *group);
-  return Ok(buffer.GetString());
+  return OkJson([&](Writer& w) { WriteGroup(w, ctx, *group); });
 }
 
 HttpResponse ListGroups(const Context& ctx, const ApiCall& call) {

@@ -228,6 +228,9 @@ void ApiServer::Impl::Handle(HttpRequest request, Respond respond) {
     const SigV4Verdict verdict =
         VerifySigV4(request, *credentials, std::chrono::system_clock::now());
     if (!verdict.ok) {
+      if (sqs_query) {
+        return counted(SqsQueryAuthError(verdict.status, verdict.error_type, verdict.message));
+      }
       return counted(
           ProtocolError(protocol, verdict.status, verdict.error_type, verdict.message, true));
     }

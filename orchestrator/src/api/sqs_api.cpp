@@ -263,6 +263,26 @@ void W(Writer& w, const char* key, std::string_view value) {
   w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
 }
 
+// An answer: one JSON object whose members `members(w)` writes.
+template <class Members>
+std::string JsonObject(Members&& members) {
+  rapidjson::StringBuffer buffer;
+  Writer w(buffer);
+  w.StartObject();
+  members(w);
+  w.EndObject();
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+// A map of strings as the member `key` (Attributes, Tags); nothing when empty, as SQS.
+void WriteStringMap(Writer& w, const char* key, const std::map<std::string, std::string>& values) {
+  if (values.empty()) return;
+  w.Key(key);
+  w.StartObject();
+  for (const auto& [name, value] : values) W(w, name.c_str(), value);
+  w.EndObject();
+}
+
 // ---- queue attributes -------------------------------------------------------------------------
 
 struct AttributeRule {
@@ -488,23 +508,25 @@ struct SqsApi::Impl {
 
   Outcome Run(const std::string& operation, const Value& request, const Context& context);
 
+  // The operations that name no queue.
   Outcome CreateQueue(const Value& request, const Context& context);
   Outcome GetQueueUrl(const Value& request, const Context& context);
   Outcome ListQueues(const Value& request, const Context& context);
-  Outcome DeleteQueue(const Value& request, const Context& context);
-  Outcome GetQueueAttributes(const Value& request, const Context& context);
-  Outcome SetQueueAttributes(const Value& request, const Context& context);
-  Outcome SendMessage(const Value& request, const Context& context);
-  Outcome SendMessageBatch(const Value& request, const Context& context);
-  Outcome ReceiveMessage(const Value& request, const Context& context);
-  Outcome DeleteMessage(const Value& request, const Context& context);
-  Outcome DeleteMessageBatch(const Value& request, const Context& context);
-  Outcome ChangeMessageVisibility(const Value& request, const Context& context);
-  Outcome ChangeMessageVisibilityBatch(const Value& request, const Context& context);
-  Outcome PurgeQueue(const Value& request, const Context& context);
-  Outcome TagQueue(const Value& request, const Context& context);
-  Outcome UntagQueue(const Value& request, const Context& context);
-  Outcome ListQueueTags(const Value& request, const Context& context);
+  // The operations on the queue the request names (found by Run first: QueueDoesNotExist).
+  Outcome DeleteQueue(const Value& request, const store::QueueRow& queue);
+  Outcome GetQueueAttributes(const Value& request, const store::QueueRow& queue);
+  Outcome SetQueueAttributes(const Value& request, const store::QueueRow& queue);
+  Outcome SendMessage(const Value& request, const store::QueueRow& queue);
+  Outcome SendMessageBatch(const Value& request, const store::QueueRow& queue);
+  Outcome ReceiveMessage(const Value& request, const store::QueueRow& queue);
+  Outcome DeleteMessage(const Value& request, const store::QueueRow& queue);
+  Outcome DeleteMessageBatch(const Value& request, const store::QueueRow& queue);
+  Outcome ChangeMessageVisibility(const Value& request, const store::QueueRow& queue);
+  Outcome ChangeMessageVisibilityBatch(const Value& request, const store::QueueRow& queue);
+  Outcome PurgeQueue(const Value& request, const store::QueueRow& queue);
+  Outcome TagQueue(const Value& request, const store::QueueRow& queue);
+  Outcome UntagQueue(const Value& request, const store::QueueRow& queue);
+  Outcome ListQueueTags(const Value& request, const store::QueueRow& queue);
 
   // One message of SendMessage / SendMessageBatch, checked: nullopt with `error` set.
   std::optional<store::NewMessage> Prepare(const store::QueueRow& queue, const Value& entry,
@@ -513,51 +535,61 @@ struct SqsApi::Impl {
 
 namespace {
 
-const char* const kOperations[] = {
-    "CreateQueue",
-    "GetQueueUrl",
-    "ListQueues",
-    "DeleteQueue",
-    "GetQueueAttributes",
-    "SetQueueAttributes",
-    "SendMessage",
-    "SendMessageBatch",
-    "ReceiveMessage",
-    "DeleteMessage",
-    "DeleteMessageBatch",
-    "ChangeMessageVisibility",
-    "ChangeMessageVisibilityBatch",
-    "PurgeQueue",
-    "TagQueue",
-    "UntagQueue",
-    "ListQueueTags",
+using Impl = SqsApi::Impl;
+
+// Each operation once: the queue it works on is looked up before it runs (fresh from the
+// database for the control operations, else from the node's short-lived cache).
+enum class QueueLookup { kNone, kCached, kFresh };
+struct Operation {
+  const char* name;
+  QueueLookup lookup;
+  Outcome (Impl::*plain)(const Value&, const Impl::Context&);
+  Outcome (Impl::*on_queue)(const Value&, const store::QueueRow&);
 };
+
+constexpr Operation kOperations[] = {
+    {"CreateQueue", QueueLookup::kNone, &Impl::CreateQueue, nullptr},
+    {"GetQueueUrl", QueueLookup::kNone, &Impl::GetQueueUrl, nullptr},
+    {"ListQueues", QueueLookup::kNone, &Impl::ListQueues, nullptr},
+    {"DeleteQueue", QueueLookup::kFresh, nullptr, &Impl::DeleteQueue},
+    {"GetQueueAttributes", QueueLookup::kFresh, nullptr, &Impl::GetQueueAttributes},
+    {"SetQueueAttributes", QueueLookup::kFresh, nullptr, &Impl::SetQueueAttributes},
+    {"SendMessage", QueueLookup::kCached, nullptr, &Impl::SendMessage},
+    {"SendMessageBatch", QueueLookup::kCached, nullptr, &Impl::SendMessageBatch},
+    {"ReceiveMessage", QueueLookup::kCached, nullptr, &Impl::ReceiveMessage},
+    {"DeleteMessage", QueueLookup::kCached, nullptr, &Impl::DeleteMessage},
+    {"DeleteMessageBatch", QueueLookup::kCached, nullptr, &Impl::DeleteMessageBatch},
+    {"ChangeMessageVisibility", QueueLookup::kCached, nullptr, &Impl::ChangeMessageVisibility},
+    {"ChangeMessageVisibilityBatch", QueueLookup::kCached, nullptr,
+     &Impl::ChangeMessageVisibilityBatch},
+    {"PurgeQueue", QueueLookup::kFresh, nullptr, &Impl::PurgeQueue},
+    {"TagQueue", QueueLookup::kFresh, nullptr, &Impl::TagQueue},
+    {"UntagQueue", QueueLookup::kFresh, nullptr, &Impl::UntagQueue},
+    {"ListQueueTags", QueueLookup::kFresh, nullptr, &Impl::ListQueueTags},
+};
+
+const Operation* FindOperation(std::string_view name) {
+  for (const Operation& operation : kOperations) {
+    if (name == operation.name) return &operation;
+  }
+  return nullptr;
+}
+
+SqsError InvalidAction(const std::string& operation) {
+  return {"InvalidAction", "InvalidAction",
+          "The action " + operation + " is not valid for this endpoint."};
+}
 
 }  // namespace
 
 Outcome SqsApi::Impl::Run(const std::string& operation, const Value& request,
                           const Context& context) {
-  if (operation == "CreateQueue") return CreateQueue(request, context);
-  if (operation == "GetQueueUrl") return GetQueueUrl(request, context);
-  if (operation == "ListQueues") return ListQueues(request, context);
-  if (operation == "DeleteQueue") return DeleteQueue(request, context);
-  if (operation == "GetQueueAttributes") return GetQueueAttributes(request, context);
-  if (operation == "SetQueueAttributes") return SetQueueAttributes(request, context);
-  if (operation == "SendMessage") return SendMessage(request, context);
-  if (operation == "SendMessageBatch") return SendMessageBatch(request, context);
-  if (operation == "ReceiveMessage") return ReceiveMessage(request, context);
-  if (operation == "DeleteMessage") return DeleteMessage(request, context);
-  if (operation == "DeleteMessageBatch") return DeleteMessageBatch(request, context);
-  if (operation == "ChangeMessageVisibility") return ChangeMessageVisibility(request, context);
-  if (operation == "ChangeMessageVisibilityBatch") {
-    return ChangeMessageVisibilityBatch(request, context);
-  }
-  if (operation == "PurgeQueue") return PurgeQueue(request, context);
-  if (operation == "TagQueue") return TagQueue(request, context);
-  if (operation == "UntagQueue") return UntagQueue(request, context);
-  if (operation == "ListQueueTags") return ListQueueTags(request, context);
-  return SqsError{"InvalidAction", "InvalidAction",
-                  "The action " + operation + " is not valid for this endpoint."};
+  const Operation* found = FindOperation(operation);
+  if (!found) return InvalidAction(operation);
+  if (found->lookup == QueueLookup::kNone) return (this->*found->plain)(request, context);
+  auto queue = Queue(request, context, found->lookup == QueueLookup::kFresh);
+  if (auto* error = std::get_if<SqsError>(&queue)) return *error;
+  return (this->*found->on_queue)(request, std::get<store::QueueRow>(queue));
 }
 
 Outcome SqsApi::Impl::CreateQueue(const Value& request, const Context& context) {
@@ -599,24 +631,14 @@ Outcome SqsApi::Impl::CreateQueue(const Value& request, const Context& context) 
     }
   }
   Forget(*name);
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
-  w.StartObject();
-  W(w, "QueueUrl", Url(context, *name));
-  w.EndObject();
-  return std::string(buffer.GetString(), buffer.GetSize());
+  return JsonObject([&](Writer& w) { W(w, "QueueUrl", Url(context, *name)); });
 }
 
 Outcome SqsApi::Impl::GetQueueUrl(const Value& request, const Context& context) {
   const auto name = Str(request, "QueueName");
   if (!name) return MissingParameter("QueueName");
   if (!Lookup(*name, true)) return NonExistentQueue();
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
-  w.StartObject();
-  W(w, "QueueUrl", Url(context, *name));
-  w.EndObject();
-  return std::string(buffer.GetString(), buffer.GetSize());
+  return JsonObject([&](Writer& w) { W(w, "QueueUrl", Url(context, *name)); });
 }
 
 Outcome SqsApi::Impl::ListQueues(const Value& request, const Context& context) {
@@ -632,36 +654,27 @@ Outcome SqsApi::Impl::ListQueues(const Value& request, const Context& context) {
   std::vector<std::string> names = store.ListQueues(prefix, after, limit + 1);
   const bool more = static_cast<int64_t>(names.size()) > limit;
   if (more) names.resize(static_cast<std::size_t>(limit));
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
-  w.StartObject();
-  if (!names.empty()) {
-    w.Key("QueueUrls");
-    w.StartArray();
-    for (const auto& name : names) {
-      const std::string url = Url(context, name);
-      w.String(url.c_str(), static_cast<rapidjson::SizeType>(url.size()));
+  return JsonObject([&](Writer& w) {
+    if (!names.empty()) {
+      w.Key("QueueUrls");
+      w.StartArray();
+      for (const auto& name : names) {
+        const std::string url = Url(context, name);
+        w.String(url.c_str(), static_cast<rapidjson::SizeType>(url.size()));
+      }
+      w.EndArray();
     }
-    w.EndArray();
-  }
-  if (more && max) W(w, "NextToken", names.back());
-  w.EndObject();
-  return std::string(buffer.GetString(), buffer.GetSize());
+    if (more && max) W(w, "NextToken", names.back());
+  });
 }
 
-Outcome SqsApi::Impl::DeleteQueue(const Value& request, const Context& context) {
-  auto queue = Queue(request, context, true);
-  if (auto* error = std::get_if<SqsError>(&queue)) return *error;
-  const std::string name = std::get<store::QueueRow>(queue).name;
-  if (!store.DeleteQueue(name)) return NonExistentQueue();
-  Forget(name);
+Outcome SqsApi::Impl::DeleteQueue(const Value& /*request*/, const store::QueueRow& queue) {
+  if (!store.DeleteQueue(queue.name)) return NonExistentQueue();
+  Forget(queue.name);
   return std::string("{}");
 }
 
-Outcome SqsApi::Impl::GetQueueAttributes(const Value& request, const Context& context) {
-  auto found = Queue(request, context, true);
-  if (auto* error = std::get_if<SqsError>(&found)) return *error;
-  const store::QueueRow& queue = std::get<store::QueueRow>(found);
+Outcome SqsApi::Impl::GetQueueAttributes(const Value& request, const store::QueueRow& queue) {
   std::vector<std::string> names = StrList(request, "AttributeNames");
   static const std::set<std::string> kComputed = {"All",
                                                   "ApproximateNumberOfMessages",
@@ -698,23 +711,10 @@ Outcome SqsApi::Impl::GetQueueAttributes(const Value& request, const Context& co
   if (wanted("LastModifiedTimestamp"))
     out["LastModifiedTimestamp"] = std::to_string(queue.modified_s);
   if (wanted("QueueArn")) out["QueueArn"] = Arn(queue.name);
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
-  w.StartObject();
-  if (!out.empty()) {
-    w.Key("Attributes");
-    w.StartObject();
-    for (const auto& [key, value] : out) W(w, key.c_str(), value);
-    w.EndObject();
-  }
-  w.EndObject();
-  return std::string(buffer.GetString(), buffer.GetSize());
+  return JsonObject([&](Writer& w) { WriteStringMap(w, "Attributes", out); });
 }
 
-Outcome SqsApi::Impl::SetQueueAttributes(const Value& request, const Context& context) {
-  auto found = Queue(request, context, true);
-  if (auto* error = std::get_if<SqsError>(&found)) return *error;
-  const store::QueueRow& queue = std::get<store::QueueRow>(found);
+Outcome SqsApi::Impl::SetQueueAttributes(const Value& request, const store::QueueRow& queue) {
   if (!Find(request, "Attributes")) return MissingParameter("Attributes");
   const std::map<std::string, std::string> attributes = StrMap(request, "Attributes");
   if (auto error = CheckAttributes(attributes, queue.fifo, false)) return *error;
@@ -797,22 +797,19 @@ std::optional<store::NewMessage> SqsApi::Impl::Prepare(const store::QueueRow& qu
   }
   if (!attributes.empty()) {
     message.md5_of_attributes = Md5OfAttributes(attributes);
-    rapidjson::StringBuffer buffer;
-    Writer w(buffer);
-    w.StartObject();
-    for (const auto& [name, attribute] : attributes) {
-      w.Key(name.c_str(), static_cast<rapidjson::SizeType>(name.size()));
-      w.StartObject();
-      W(w, "DataType", attribute.data_type);
-      if (attribute.is_binary) {
-        W(w, "BinaryValue", attribute.binary_base64);
-      } else {
-        W(w, "StringValue", attribute.string_value);
+    message.message_attributes = JsonObject([&](Writer& w) {
+      for (const auto& [name, attribute] : attributes) {
+        w.Key(name.c_str(), static_cast<rapidjson::SizeType>(name.size()));
+        w.StartObject();
+        W(w, "DataType", attribute.data_type);
+        if (attribute.is_binary) {
+          W(w, "BinaryValue", attribute.binary_base64);
+        } else {
+          W(w, "StringValue", attribute.string_value);
+        }
+        w.EndObject();
       }
-      w.EndObject();
-    }
-    w.EndObject();
-    message.message_attributes.assign(buffer.GetString(), buffer.GetSize());
+    });
   }
   const int64_t max_size = AttrInt(queue, "MaximumMessageSize", 262144);
   if (static_cast<int64_t>(size) > max_size) {
@@ -892,20 +889,12 @@ void WriteSent(Writer& w, const store::NewMessage& message, const store::SentMes
 
 }  // namespace
 
-Outcome SqsApi::Impl::SendMessage(const Value& request, const Context& context) {
-  auto found = Queue(request, context);
-  if (auto* error = std::get_if<SqsError>(&found)) return *error;
-  const store::QueueRow& queue = std::get<store::QueueRow>(found);
+Outcome SqsApi::Impl::SendMessage(const Value& request, const store::QueueRow& queue) {
   SqsError error;
   auto message = Prepare(queue, request, &error);
   if (!message) return error;
   const std::vector<store::SentMessage> sent = store.Send(queue.queue_id, queue.fifo, {*message});
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
-  w.StartObject();
-  WriteSent(w, *message, sent.at(0), queue.fifo);
-  w.EndObject();
-  return std::string(buffer.GetString(), buffer.GetSize());
+  return JsonObject([&](Writer& w) { WriteSent(w, *message, sent.at(0), queue.fifo); });
 }
 
 namespace {
@@ -942,27 +931,49 @@ std::variant<std::vector<const Value*>, SqsError> BatchEntries(const Value& requ
   return out;
 }
 
-void WriteFailed(Writer& w, const std::string& id, const SqsError& error) {
-  w.StartObject();
-  W(w, "Id", id);
-  w.Key("SenderFault");
-  w.Bool(error.sender);
-  W(w, "Code", error.query_code);
-  W(w, "Message", error.message);
-  w.EndObject();
+using FailedEntries = std::vector<std::pair<std::string, SqsError>>;  // id, why
+
+// A batch operation's answer: Successful (entry i's members written by `write_ok(w, i)`, i <
+// ok_count) and Failed.
+template <class WriteOk>
+std::string BatchAnswer(std::size_t ok_count, WriteOk&& write_ok, const FailedEntries& failed) {
+  return JsonObject([&](Writer& w) {
+    w.Key("Successful");
+    w.StartArray();
+    for (std::size_t i = 0; i < ok_count; ++i) {
+      w.StartObject();
+      write_ok(w, i);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.Key("Failed");
+    w.StartArray();
+    for (const auto& [id, error] : failed) {
+      w.StartObject();
+      W(w, "Id", id);
+      w.Key("SenderFault");
+      w.Bool(error.sender);
+      W(w, "Code", error.query_code);
+      W(w, "Message", error.message);
+      w.EndObject();
+    }
+    w.EndArray();
+  });
+}
+
+std::string BatchAnswer(const std::vector<std::string>& ok_ids, const FailedEntries& failed) {
+  return BatchAnswer(
+      ok_ids.size(), [&](Writer& w, std::size_t i) { W(w, "Id", ok_ids[i]); }, failed);
 }
 
 }  // namespace
 
-Outcome SqsApi::Impl::SendMessageBatch(const Value& request, const Context& context) {
-  auto found = Queue(request, context);
-  if (auto* error = std::get_if<SqsError>(&found)) return *error;
-  const store::QueueRow& queue = std::get<store::QueueRow>(found);
+Outcome SqsApi::Impl::SendMessageBatch(const Value& request, const store::QueueRow& queue) {
   auto entries = BatchEntries(request, "SendMessageBatchRequestEntry");
   if (auto* error = std::get_if<SqsError>(&entries)) return *error;
   std::vector<store::NewMessage> messages;
   std::vector<std::string> ok_ids;
-  std::vector<std::pair<std::string, SqsError>> failed;
+  FailedEntries failed;
   std::size_t total = 0;
   for (const Value* entry : std::get<std::vector<const Value*>>(entries)) {
     const std::string id = Str(*entry, "Id").value_or("");
@@ -984,24 +995,13 @@ Outcome SqsApi::Impl::SendMessageBatch(const Value& request, const Context& cont
   }
   std::vector<store::SentMessage> sent;
   if (!messages.empty()) sent = store.Send(queue.queue_id, queue.fifo, messages);
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
-  w.StartObject();
-  w.Key("Successful");
-  w.StartArray();
-  for (std::size_t i = 0; i < messages.size(); ++i) {
-    w.StartObject();
-    W(w, "Id", ok_ids[i]);
-    WriteSent(w, messages[i], sent[i], queue.fifo);
-    w.EndObject();
-  }
-  w.EndArray();
-  w.Key("Failed");
-  w.StartArray();
-  for (const auto& [id, error] : failed) WriteFailed(w, id, error);
-  w.EndArray();
-  w.EndObject();
-  return std::string(buffer.GetString(), buffer.GetSize());
+  return BatchAnswer(
+      messages.size(),
+      [&](Writer& w, std::size_t i) {
+        W(w, "Id", ok_ids[i]);
+        WriteSent(w, messages[i], sent[i], queue.fifo);
+      },
+      failed);
 }
 
 namespace {
@@ -1026,10 +1026,7 @@ bool WantsMessageAttribute(const std::vector<std::string>& names, const std::str
 
 }  // namespace
 
-Outcome SqsApi::Impl::ReceiveMessage(const Value& request, const Context& context) {
-  auto found = Queue(request, context);
-  if (auto* error = std::get_if<SqsError>(&found)) return *error;
-  const store::QueueRow& queue = std::get<store::QueueRow>(found);
+Outcome SqsApi::Impl::ReceiveMessage(const Value& request, const store::QueueRow& queue) {
   std::optional<int64_t> max, wait, visibility;
   if (auto error = Int(request, "MaxNumberOfMessages", &max)) return *error;
   if (auto error = Int(request, "WaitTimeSeconds", &wait)) return *error;
@@ -1071,84 +1068,71 @@ Outcome SqsApi::Impl::ReceiveMessage(const Value& request, const Context& contex
     if (!messages.empty() || now >= deadline) break;
     store.WaitForSend(std::min(deadline, now + kPollInterval));
   }
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
-  w.StartObject();
-  if (!messages.empty()) {
-    w.Key("Messages");
-    w.StartArray();
-    for (const auto& message : messages) {
-      w.StartObject();
-      W(w, "MessageId", message.message_id);
-      W(w, "ReceiptHandle", message.receipt_handle);
-      W(w, "MD5OfBody", message.md5_of_body);
-      W(w, "Body", message.body);
-      std::map<std::string, std::string> attributes;
-      if (WantsAttribute(system_names, "SenderId")) attributes["SenderId"] = account_id;
-      if (WantsAttribute(system_names, "SentTimestamp"))
-        attributes["SentTimestamp"] = std::to_string(message.sent_ms);
-      if (WantsAttribute(system_names, "ApproximateReceiveCount"))
-        attributes["ApproximateReceiveCount"] = std::to_string(message.receive_count);
-      if (WantsAttribute(system_names, "ApproximateFirstReceiveTimestamp"))
-        attributes["ApproximateFirstReceiveTimestamp"] = std::to_string(message.first_received_ms);
-      if (queue.fifo) {
-        char digits[32];
-        std::snprintf(digits, sizeof digits, "%020lld",
-                      static_cast<long long>(message.message_seq));
-        if (WantsAttribute(system_names, "SequenceNumber")) attributes["SequenceNumber"] = digits;
-        if (WantsAttribute(system_names, "MessageGroupId"))
-          attributes["MessageGroupId"] = message.group_id;
-        if (WantsAttribute(system_names, "MessageDeduplicationId"))
-          attributes["MessageDeduplicationId"] = message.dedup_id;
-      }
-      if (!attributes.empty()) {
-        w.Key("Attributes");
+  return JsonObject([&](Writer& w) {
+    if (!messages.empty()) {
+      w.Key("Messages");
+      w.StartArray();
+      for (const auto& message : messages) {
         w.StartObject();
-        for (const auto& [key, value] : attributes) W(w, key.c_str(), value);
+        W(w, "MessageId", message.message_id);
+        W(w, "ReceiptHandle", message.receipt_handle);
+        W(w, "MD5OfBody", message.md5_of_body);
+        W(w, "Body", message.body);
+        std::map<std::string, std::string> attributes;
+        if (WantsAttribute(system_names, "SenderId")) attributes["SenderId"] = account_id;
+        if (WantsAttribute(system_names, "SentTimestamp"))
+          attributes["SentTimestamp"] = std::to_string(message.sent_ms);
+        if (WantsAttribute(system_names, "ApproximateReceiveCount"))
+          attributes["ApproximateReceiveCount"] = std::to_string(message.receive_count);
+        if (WantsAttribute(system_names, "ApproximateFirstReceiveTimestamp"))
+          attributes["ApproximateFirstReceiveTimestamp"] =
+              std::to_string(message.first_received_ms);
+        if (queue.fifo) {
+          char digits[32];
+          std::snprintf(digits, sizeof digits, "%020lld",
+                        static_cast<long long>(message.message_seq));
+          if (WantsAttribute(system_names, "SequenceNumber")) attributes["SequenceNumber"] = digits;
+          if (WantsAttribute(system_names, "MessageGroupId"))
+            attributes["MessageGroupId"] = message.group_id;
+          if (WantsAttribute(system_names, "MessageDeduplicationId"))
+            attributes["MessageDeduplicationId"] = message.dedup_id;
+        }
+        WriteStringMap(w, "Attributes", attributes);
+        if (!message.message_attributes.empty()) {
+          rapidjson::Document stored;
+          stored.Parse(message.message_attributes.c_str(), message.message_attributes.size());
+          bool any = false;
+          if (stored.IsObject()) {
+            for (const auto& member : stored.GetObject()) {
+              if (!WantsMessageAttribute(attribute_names, member.name.GetString())) continue;
+              if (!any) {
+                // SQS sends the MD5 of all the attributes only when some are returned.
+                W(w, "MD5OfMessageAttributes", message.md5_of_attributes);
+                w.Key("MessageAttributes");
+                w.StartObject();
+                any = true;
+              }
+              w.Key(member.name.GetString(), member.name.GetStringLength());
+              member.value.Accept(w);
+            }
+          }
+          if (any) w.EndObject();
+        }
         w.EndObject();
       }
-      if (!message.message_attributes.empty()) {
-        rapidjson::Document stored;
-        stored.Parse(message.message_attributes.c_str(), message.message_attributes.size());
-        bool any = false;
-        if (stored.IsObject()) {
-          for (const auto& member : stored.GetObject()) {
-            if (!WantsMessageAttribute(attribute_names, member.name.GetString())) continue;
-            if (!any) {
-              // SQS sends the MD5 of all the attributes only when some are returned.
-              W(w, "MD5OfMessageAttributes", message.md5_of_attributes);
-              w.Key("MessageAttributes");
-              w.StartObject();
-              any = true;
-            }
-            w.Key(member.name.GetString(), member.name.GetStringLength());
-            member.value.Accept(w);
-          }
-        }
-        if (any) w.EndObject();
-      }
-      w.EndObject();
+      w.EndArray();
     }
-    w.EndArray();
-  }
-  w.EndObject();
-  return std::string(buffer.GetString(), buffer.GetSize());
+  });
 }
 
-Outcome SqsApi::Impl::DeleteMessage(const Value& request, const Context& context) {
-  auto found = Queue(request, context);
-  if (auto* error = std::get_if<SqsError>(&found)) return *error;
-  const store::QueueRow& queue = std::get<store::QueueRow>(found);
+Outcome SqsApi::Impl::DeleteMessage(const Value& request, const store::QueueRow& queue) {
   const auto handle = Str(request, "ReceiptHandle");
   if (!handle) return MissingParameter("ReceiptHandle");
   if (!store.Delete(queue.queue_id, {*handle}).at(0)) return ReceiptHandleIsInvalid(*handle);
   return std::string("{}");
 }
 
-Outcome SqsApi::Impl::DeleteMessageBatch(const Value& request, const Context& context) {
-  auto found = Queue(request, context);
-  if (auto* error = std::get_if<SqsError>(&found)) return *error;
-  const store::QueueRow& queue = std::get<store::QueueRow>(found);
+Outcome SqsApi::Impl::DeleteMessageBatch(const Value& request, const store::QueueRow& queue) {
   auto entries = BatchEntries(request, "DeleteMessageBatchRequestEntry");
   if (auto* error = std::get_if<SqsError>(&entries)) return *error;
   std::vector<std::string> ids, handles;
@@ -1157,26 +1141,16 @@ Outcome SqsApi::Impl::DeleteMessageBatch(const Value& request, const Context& co
     handles.push_back(Str(*entry, "ReceiptHandle").value_or(""));
   }
   const std::vector<bool> valid = store.Delete(queue.queue_id, handles);
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
-  w.StartObject();
-  w.Key("Successful");
-  w.StartArray();
+  std::vector<std::string> ok;
+  FailedEntries failed;
   for (std::size_t i = 0; i < ids.size(); ++i) {
-    if (!valid[i]) continue;
-    w.StartObject();
-    W(w, "Id", ids[i]);
-    w.EndObject();
+    if (valid[i]) {
+      ok.push_back(ids[i]);
+    } else {
+      failed.emplace_back(ids[i], ReceiptHandleIsInvalid(handles[i]));
+    }
   }
-  w.EndArray();
-  w.Key("Failed");
-  w.StartArray();
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    if (!valid[i]) WriteFailed(w, ids[i], ReceiptHandleIsInvalid(handles[i]));
-  }
-  w.EndArray();
-  w.EndObject();
-  return std::string(buffer.GetString(), buffer.GetSize());
+  return BatchAnswer(ok, failed);
 }
 
 namespace {
@@ -1211,87 +1185,55 @@ std::optional<SqsError> ChangeOne(store::QueueStore& store, const store::QueueRo
 
 }  // namespace
 
-Outcome SqsApi::Impl::ChangeMessageVisibility(const Value& request, const Context& context) {
-  auto found = Queue(request, context);
-  if (auto* error = std::get_if<SqsError>(&found)) return *error;
-  if (auto error = ChangeOne(store, std::get<store::QueueRow>(found), request)) return *error;
+Outcome SqsApi::Impl::ChangeMessageVisibility(const Value& request, const store::QueueRow& queue) {
+  if (auto error = ChangeOne(store, queue, request)) return *error;
   return std::string("{}");
 }
 
-Outcome SqsApi::Impl::ChangeMessageVisibilityBatch(const Value& request, const Context& context) {
-  auto found = Queue(request, context);
-  if (auto* error = std::get_if<SqsError>(&found)) return *error;
+Outcome SqsApi::Impl::ChangeMessageVisibilityBatch(const Value& request,
+                                                   const store::QueueRow& queue) {
   auto entries = BatchEntries(request, "ChangeMessageVisibilityBatchRequestEntry");
   if (auto* error = std::get_if<SqsError>(&entries)) return *error;
   std::vector<std::string> ok;
-  std::vector<std::pair<std::string, SqsError>> failed;
+  FailedEntries failed;
   for (const Value* entry : std::get<std::vector<const Value*>>(entries)) {
     const std::string id = Str(*entry, "Id").value_or("");
-    if (auto error = ChangeOne(store, std::get<store::QueueRow>(found), *entry)) {
+    if (auto error = ChangeOne(store, queue, *entry)) {
       failed.emplace_back(id, *error);
     } else {
       ok.push_back(id);
     }
   }
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
-  w.StartObject();
-  w.Key("Successful");
-  w.StartArray();
-  for (const auto& id : ok) {
-    w.StartObject();
-    W(w, "Id", id);
-    w.EndObject();
-  }
-  w.EndArray();
-  w.Key("Failed");
-  w.StartArray();
-  for (const auto& [id, error] : failed) WriteFailed(w, id, error);
-  w.EndArray();
-  w.EndObject();
-  return std::string(buffer.GetString(), buffer.GetSize());
+  return BatchAnswer(ok, failed);
 }
 
-Outcome SqsApi::Impl::PurgeQueue(const Value& request, const Context& context) {
-  auto found = Queue(request, context, true);
-  if (auto* error = std::get_if<SqsError>(&found)) return *error;
-  store.Purge(std::get<store::QueueRow>(found).queue_id);
+Outcome SqsApi::Impl::PurgeQueue(const Value& /*request*/, const store::QueueRow& queue) {
+  // SQS: one purge per queue per 60 seconds (the store keeps that across nodes). HTTP 403 as
+  // in SQS's service model (awsQueryError AWS.SimpleQueueService.PurgeQueueInProgress, 403).
+  if (!store.Purge(queue.queue_id)) {
+    return SqsError{
+        "PurgeQueueInProgress", "AWS.SimpleQueueService.PurgeQueueInProgress",
+        "Only one PurgeQueue operation on " + queue.name + " is allowed every 60 seconds.", 403};
+  }
   return std::string("{}");
 }
 
-Outcome SqsApi::Impl::TagQueue(const Value& request, const Context& context) {
-  auto found = Queue(request, context, true);
-  if (auto* error = std::get_if<SqsError>(&found)) return *error;
+Outcome SqsApi::Impl::TagQueue(const Value& request, const store::QueueRow& queue) {
   if (!Find(request, "Tags")) return MissingParameter("Tags");
-  store.SetTags(std::get<store::QueueRow>(found).name, StrMap(request, "Tags"), {});
-  Forget(std::get<store::QueueRow>(found).name);
+  store.SetTags(queue.name, StrMap(request, "Tags"), {});
+  Forget(queue.name);
   return std::string("{}");
 }
 
-Outcome SqsApi::Impl::UntagQueue(const Value& request, const Context& context) {
-  auto found = Queue(request, context, true);
-  if (auto* error = std::get_if<SqsError>(&found)) return *error;
+Outcome SqsApi::Impl::UntagQueue(const Value& request, const store::QueueRow& queue) {
   if (!Find(request, "TagKeys")) return MissingParameter("TagKeys");
-  store.SetTags(std::get<store::QueueRow>(found).name, {}, StrList(request, "TagKeys"));
-  Forget(std::get<store::QueueRow>(found).name);
+  store.SetTags(queue.name, {}, StrList(request, "TagKeys"));
+  Forget(queue.name);
   return std::string("{}");
 }
 
-Outcome SqsApi::Impl::ListQueueTags(const Value& request, const Context& context) {
-  auto found = Queue(request, context, true);
-  if (auto* error = std::get_if<SqsError>(&found)) return *error;
-  const auto& tags = std::get<store::QueueRow>(found).tags;
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
-  w.StartObject();
-  if (!tags.empty()) {
-    w.Key("Tags");
-    w.StartObject();
-    for (const auto& [key, value] : tags) W(w, key.c_str(), value);
-    w.EndObject();
-  }
-  w.EndObject();
-  return std::string(buffer.GetString(), buffer.GetSize());
+Outcome SqsApi::Impl::ListQueueTags(const Value& /*request*/, const store::QueueRow& queue) {
+  return JsonObject([&](Writer& w) { WriteStringMap(w, "Tags", queue.tags); });
 }
 
 // ---- the two protocols --------------------------------------------------------------------------
@@ -1529,6 +1471,28 @@ std::string PathQueue(std::string_view path) {
 
 }  // namespace
 
+HttpResponse SqsQueryAuthError(int status, std::string_view error_type, std::string message) {
+  // SigV4's failures by their JSON-protocol names, as the query protocol's common errors
+  // (SQS API reference, Common Errors); a signature that does not match is SignatureDoesNotMatch.
+  std::string code = "SignatureDoesNotMatch";
+  if (error_type == "UnrecognizedClientException") {
+    code = "InvalidClientTokenId";
+    status = 403;
+  } else if (error_type == "IncompleteSignatureException") {
+    code = "IncompleteSignature";
+    status = 400;
+  } else if (error_type == "MissingAuthenticationTokenException") {
+    code = "MissingAuthenticationToken";
+    status = 403;
+  } else if (message.rfind("Signature expired", 0) == 0 ||
+             message.rfind("Signature not yet current", 0) == 0) {
+    code = "RequestExpired";
+    status = 400;
+  }
+  SqsError error{code, code, std::move(message), status};
+  return XmlAnswer("Unknown", error, NewRequestId());
+}
+
 bool IsSqsQueryRequest(const HttpRequest& request) {
   if (request.Header("x-amz-target")) return false;
   if (request.method != "POST" && request.method != "GET") return false;
@@ -1548,11 +1512,11 @@ void SqsApi::Register(Router& router, WorkPool& control, WorkPool& long_running)
   Impl* impl = impl_.get();
   impl->control = &control;
   impl->long_running = &long_running;
-  for (const char* operation : kOperations) {
-    WorkPool* pool = std::string_view(operation) == "ReceiveMessage" ? &long_running : &control;
+  for (const Operation& entry : kOperations) {
+    const std::string operation = entry.name;
+    WorkPool* pool = operation == "ReceiveMessage" ? &long_running : &control;
     router.AddJson10(
-        std::string("AmazonSQS.") + operation,
-        [impl, pool, operation = std::string(operation)](ApiCall call, Respond respond) {
+        "AmazonSQS." + operation, [impl, pool, operation](ApiCall call, Respond respond) {
           pool->Post([impl, operation, call = std::move(call), respond = std::move(respond)] {
             rapidjson::Document doc;
             const std::string& body = call.request.body;
@@ -1593,8 +1557,7 @@ void SqsApi::HandleQuery(HttpRequest request, Respond respond) {
   for (const auto& [key, value] : pairs) {
     if (key == "Action") operation = value;
   }
-  const bool known =
-      std::find(std::begin(kOperations), std::end(kOperations), operation) != std::end(kOperations);
+  const bool known = FindOperation(operation) != nullptr;
   // ReceiveMessage may wait 20 s: the long-running pool, as for the JSON protocol.
   auto job = [impl, operation, known, pairs = std::move(pairs),
               context = Impl::Context{HostOf(request), PathQueue(request.path)},
@@ -1606,13 +1569,7 @@ void SqsApi::HandleQuery(HttpRequest request, Respond respond) {
           SqsError{"MissingAction", "MissingAction", "No action was supplied with this request."},
           request_id));
     }
-    if (!known) {
-      return respond(
-          XmlAnswer(operation,
-                    SqsError{"InvalidAction", "InvalidAction",
-                             "The action " + operation + " is not valid for this endpoint."},
-                    request_id));
-    }
+    if (!known) return respond(XmlAnswer(operation, InvalidAction(operation), request_id));
     rapidjson::Document doc;
     Unflatten(pairs, doc, doc.GetAllocator(), true);
     try {

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "api/http.hpp"
 
@@ -31,6 +32,12 @@ class WorkPool;
 // True when the request is an SQS query-protocol call: no X-Amz-Target, a form body or a
 // query string with Action=, on / or on /<account>/<queue>.
 bool IsSqsQueryRequest(const HttpRequest& request);
+
+// The query protocol's XML ErrorResponse for a request that failed SigV4 verification, from the
+// verdict's status, JSON-protocol error type and message: InvalidClientTokenId (403),
+// IncompleteSignature (400), MissingAuthenticationToken (403), RequestExpired (400, a date more
+// than 15 minutes off), else SignatureDoesNotMatch (403).
+HttpResponse SqsQueryAuthError(int status, std::string_view error_type, std::string message);
 
 inline constexpr std::size_t kMaxSqsRequestBytes = std::size_t{4} * 1024 * 1024;
 

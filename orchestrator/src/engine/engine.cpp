@@ -232,7 +232,7 @@ void Engine::Impl::Start() {
   }
 }
 
-void Engine::Impl::Shutdown() {
+void Engine::Impl::Shutdown(std::chrono::steady_clock::time_point drain_until) {
   if (shut_down_) return;
   shut_down_ = true;
   if (!started_) return;
@@ -244,6 +244,20 @@ void Engine::Impl::Shutdown() {
   }
   tasks_cv_.notify_all();
   if (claimer_.joinable()) claimer_.join();
+  // 1b. The tasks running here may finish within the grace: their outcomes are decided as
+  // usual, and their leases are still renewed meanwhile.
+  {
+    // (Items leased to this node but never started wait for nobody: step 4 gives them back.)
+    std::unique_lock<std::mutex> lock(tasks_mu_);
+    auto running = [&] {
+      return std::count_if(in_flight_.begin(), in_flight_.end(),
+                           [](const auto& entry) { return entry.second.started; });
+    };
+    if (running() > 0 && std::chrono::steady_clock::now() < drain_until) {
+      spdlog::info("engine: node={} waiting for {} task(s) still running", node_id_, running());
+      tasks_cv_.wait_until(lock, drain_until, [&] { return running() == 0; });
+    }
+  }
   {
     std::lock_guard<std::mutex> lock(activity_mu_);
     activity_stop_ = true;
@@ -284,6 +298,7 @@ void Engine::Impl::Shutdown() {
     std::lock_guard<std::mutex> lock(tasks_mu_);
     for (const auto& [work_id, task] : in_flight_) leased.push_back(work_id);
     in_flight_.clear();
+    renew_stop_ = true;
   }
   tasks_cv_.notify_all();
   if (renewer_.joinable()) renewer_.join();
@@ -381,7 +396,9 @@ void Engine::Impl::DecisionLoop() {
       {
         std::lock_guard<std::mutex> lock(tasks_mu_);
         for (int64_t work_id : finished_work) in_flight_.erase(work_id);
-        claim_wanted_ = true;
+        // Room again: claim when unleased task items may be waiting (a node that leases its
+        // own new tasks usually has none: no empty claim after every batch).
+        if (task_backlog_) claim_wanted_ = true;
       }
       tasks_cv_.notify_all();
     }
@@ -505,23 +522,37 @@ void Engine::Impl::FailExecution(int64_t execution_id, const std::string& reason
 
 void Engine::Impl::ClaimLoop() {
   const int64_t lease_ms = options_.lease.count();
-  std::chrono::milliseconds wait = options_.poll_interval;
+  // When the backstop claims next (the poll interval, sooner when a task or lease is due).
+  auto next_claim = std::chrono::steady_clock::now();
   for (;;) {
     int64_t capacity = 0;
+    bool claim = false;
+    std::vector<store::WorkItem> ready;
     {
       std::unique_lock<std::mutex> lock(tasks_mu_);
-      tasks_cv_.wait_for(lock, wait, [&] {
-        return stopping_ ||
+      tasks_cv_.wait_until(lock, next_claim, [&] {
+        return stopping_ || !ready_tasks_.empty() ||
                (!tasks_held_ && claim_wanted_ &&
-                static_cast<int64_t>(in_flight_.size()) < options_.max_tasks_in_flight);
+                static_cast<int64_t>(in_flight_.size()) + reserved_tasks_ <
+                    options_.max_tasks_in_flight);
       });
       if (stopping_) return;
-      if (tasks_held_) continue;
-      capacity = options_.max_tasks_in_flight - static_cast<int64_t>(in_flight_.size());
-      claim_wanted_ = false;
+      ready.swap(ready_tasks_);
+      const auto now = std::chrono::steady_clock::now();
+      if (tasks_held_) {
+        next_claim = now + options_.poll_interval;
+      } else if (claim_wanted_ || now >= next_claim) {
+        claim = true;
+        capacity = options_.max_tasks_in_flight - static_cast<int64_t>(in_flight_.size()) -
+                   reserved_tasks_;
+        claim_wanted_ = false;
+      }
     }
+    // Tasks that decisions of this node leased to it as they enqueued them (decisions.cpp).
+    for (const auto& item : ready) RunTask(item);
+    if (!claim) continue;
     if (capacity <= 0) {
-      wait = options_.poll_interval;
+      next_claim = std::chrono::steady_clock::now() + options_.poll_interval;
       continue;
     }
     // One claim statement for as much as there is room for (bounded by max_tasks_in_flight).
@@ -538,7 +569,7 @@ void Engine::Impl::ClaimLoop() {
       });
     } catch (const std::exception& e) {
       spdlog::warn("engine: node={} claiming tasks failed: {}", node_id_, e.what());
-      wait = options_.poll_interval;
+      next_claim = std::chrono::steady_clock::now() + options_.poll_interval;
       continue;
     }
     {
@@ -547,14 +578,20 @@ void Engine::Impl::ClaimLoop() {
         in_flight_[item.work_id] = InFlightTask{item.work_id, item.generation, item.execution_id};
       }
       if (static_cast<int64_t>(items.size()) == limit) claim_wanted_ = true;
+      task_backlog_ = static_cast<int64_t>(items.size()) == limit;
     }
     for (const auto& item : items) RunTask(item);
-    wait = options_.poll_interval;
+    std::chrono::milliseconds wait = options_.poll_interval;
     if (due_ms) wait = std::min(wait, std::chrono::milliseconds(std::max<int64_t>(*due_ms, 1)));
+    next_claim = std::chrono::steady_clock::now() + wait;
   }
 }
 
 void Engine::Impl::RunTask(const store::WorkItem& item) {
+  {
+    std::lock_guard<std::mutex> lock(tasks_mu_);
+    if (auto it = in_flight_.find(item.work_id); it != in_flight_.end()) it->second.started = true;
+  }
   std::optional<asl::Json> payload =
       asl::ParseJsonNested(item.payload, asl::kMaxRecordNestingDepth);
   TaskRequest request;
@@ -635,8 +672,8 @@ void Engine::Impl::RenewLoop() {
     std::vector<int64_t> ids, generations;
     {
       std::unique_lock<std::mutex> lock(tasks_mu_);
-      tasks_cv_.wait_for(lock, period, [&] { return stopping_; });
-      if (stopping_) return;
+      tasks_cv_.wait_for(lock, period, [&] { return renew_stop_; });
+      if (renew_stop_) return;
       for (const auto& [work_id, task] : in_flight_) {
         ids.push_back(work_id);
         generations.push_back(task.generation);
@@ -696,6 +733,7 @@ void Engine::Impl::ListenLoop() {
         {
           std::lock_guard<std::mutex> lock(tasks_mu_);
           claim_wanted_ = true;
+          task_backlog_ = true;
         }
         tasks_cv_.notify_all();
         WakeActivityPollers();
@@ -735,11 +773,16 @@ void Engine::Shutdown() {
   if (impl_) impl_->Shutdown();
 }
 
+void Engine::Shutdown(std::chrono::steady_clock::time_point drain_until) {
+  if (impl_) impl_->Shutdown(drain_until);
+}
+
 void Engine::ReleaseTasks() {
   {
     std::lock_guard<std::mutex> lock(impl_->tasks_mu_);
     impl_->tasks_held_ = false;
     impl_->claim_wanted_ = true;
+    impl_->task_backlog_ = true;
   }
   impl_->tasks_cv_.notify_all();
 }

@@ -113,6 +113,7 @@ struct InFlightTask {
   int64_t work_id = 0;
   int64_t generation = 0;
   int64_t execution_id = 0;
+  bool started = false;  // its invocation runs (RunTask); what a shutdown's grace waits for
 };
 
 struct Engine::Impl {
@@ -120,7 +121,9 @@ struct Engine::Impl {
   ~Impl();
 
   void Start();
-  void Shutdown();
+  // `drain_until`: how long the tasks already running may take to finish (their outcomes are
+  // decided) before their leases are given back; none when it has passed.
+  void Shutdown(std::chrono::steady_clock::time_point drain_until = {});
 
   // Queues a request for the decision thread; waits for its reply when it has one.
   DecisionReply Decide(DecisionRequest request);
@@ -201,6 +204,7 @@ struct Engine::Impl {
   std::condition_variable cv_;
   std::deque<DecisionRequest> queue_;  // Guarded by mu_.
   bool stopping_ = false;              // Guarded by mu_: no more claims.
+  bool renew_stop_ = false;            // Guarded by tasks_mu_: the renewer ends (after any drain).
   bool decider_stop_ = false;          // Guarded by mu_.
   int64_t next_timer_check_ = 0;       // Guarded by mu_: when to look for due timers.
   static constexpr int kMaxDecisionFailures = 3;
@@ -211,7 +215,16 @@ struct Engine::Impl {
   std::condition_variable tasks_cv_;
   std::map<int64_t, InFlightTask> in_flight_;  // Guarded by tasks_mu_.
   bool claim_wanted_ = true;                   // Guarded by tasks_mu_: look for tasks now.
-  bool tasks_held_ = false;                    // Guarded by tasks_mu_: EngineOptions::hold_tasks.
+  // Guarded by tasks_mu_: room held by decision batches for the task items they lease to this
+  // node (decisions.cpp), counted with in_flight_ against max_tasks_in_flight.
+  int64_t reserved_tasks_ = 0;
+  // Guarded by tasks_mu_: unleased task items may be waiting (set by what enqueues or announces
+  // them, cleared by a claim that found fewer than it asked for).
+  bool task_backlog_ = true;
+  // Guarded by tasks_mu_: task items leased to this node by its decisions (already in
+  // in_flight_), for the claimer thread to start.
+  std::vector<store::WorkItem> ready_tasks_;
+  bool tasks_held_ = false;  // Guarded by tasks_mu_: EngineOptions::hold_tasks.
 
   // Completers hold this, not the engine: an invocation ending after shutdown is dropped.
   struct Mailbox {

@@ -137,6 +137,9 @@ asl::Result<TestStateResult> Engine::TestState(const TestStateRequest& request) 
     if (!parsed_context || !parsed_context->IsObject()) {
       return Invalid("context must be a JSON object (a Context object)");
     }
+    if (std::optional<std::string> refused = asl::CheckTestContext(*parsed_context, *state)) {
+      return Invalid(std::move(*refused));
+    }
     context = std::move(*parsed_context);
   }
   std::optional<asl::Json> parsed_input =
@@ -165,6 +168,10 @@ asl::Result<TestStateResult> Engine::TestState(const TestStateRequest& request) 
   options.seed = std::random_device{}();
   options.keep_history = true;
   options.fast_timers = true;  // a Wait state does not wait
+  // AWS: the state sees the given Context object as it is (`$$`, $states.context).
+  if (!request.context.empty()) {
+    options.context = std::make_shared<const asl::Json>(asl::CopyJson(context));
+  }
   MockBackend backend(*impl_->backend_, request, mock_result ? &*mock_result : nullptr);
   MemoryDriver driver(*parsed.definition, backend, std::move(options));
   RunResult run = driver.Run(std::move(*parsed_input));

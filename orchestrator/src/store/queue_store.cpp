@@ -141,6 +141,13 @@ const std::vector<Statement>& Statements() {
          "m.sent_at < clock_timestamp() - (q.attributes->>'MessageRetentionPeriod')::bigint * "
          "interval '1 second'"},
         {"qs_sweep_dedup", "DELETE FROM sqs_dedup WHERE expires_at < clock_timestamp()"},
+        // The last purge of a queue is a deduplication row under the id '' (no message has
+        // it: an empty id means none), live for 60 s: the row is the lock all nodes see.
+        {"qs_claim_purge",
+         "INSERT INTO sqs_dedup (queue_id, dedup_id, message_id, sequence_number, expires_at) "
+         "VALUES ($1, '', 'PurgeQueue', 0, clock_timestamp() + interval '60 seconds') ON "
+         "CONFLICT (queue_id, dedup_id) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE "
+         "sqs_dedup.expires_at < clock_timestamp() RETURNING queue_id"},
         {"qs_put_mapping",
          "INSERT INTO event_source_mappings (uuid, event_source_arn, function_arn, enabled, "
          "batch_size, batching_window, max_concurrency, report_batch_item_failures, last_result) "
@@ -259,7 +266,8 @@ std::optional<ReceiptHandle> DecodeReceiptHandle(const std::string& text) {
 }
 
 QueueStore::QueueStore(const std::string& database_url, std::size_t pool_size)
-    : pool_(std::make_unique<ConnectionPool>(database_url, pool_size, [](pqxx::connection& c) {
+    : url_(database_url),
+      pool_(std::make_unique<ConnectionPool>(database_url, pool_size, [](pqxx::connection& c) {
         for (const auto& statement : Statements()) c.prepare(statement.name, statement.sql);
       })) {}
 
@@ -526,8 +534,76 @@ QueueStore::QuickSend QueueStore::SendToQueue(const std::string& queue_name,
   return out;
 }
 
-void QueueStore::Purge(int64_t queue_id) {
-  pool_->Transact([&](pqxx::work& tx) { tx.exec_prepared("qs_delete_queue_messages", queue_id); });
+bool QueueStore::Purge(int64_t queue_id) {
+  return pool_->Transact([&](pqxx::work& tx) {
+    if (tx.exec_prepared("qs_claim_purge", queue_id).empty()) return false;
+    tx.exec_prepared("qs_delete_queue_messages", queue_id);
+    return true;
+  });
+}
+
+// A session advisory lock on a connection of its own: two int4 keys (hashtext of the mapping's
+// UUID, the slot), a key space no other lock of Switchyard uses (theirs are single bigints).
+struct MappingSlot::Impl {
+  std::string url;
+  std::string uuid;
+  int slot = 0;
+  std::unique_ptr<pqxx::connection> connection;
+  bool held = false;
+};
+
+MappingSlot::MappingSlot(std::string database_url, std::string mapping_uuid, int slot)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->url = std::move(database_url);
+  impl_->uuid = std::move(mapping_uuid);
+  impl_->slot = slot;
+}
+
+// Unlocks first: a closed connection releases the lock only once its backend has gone.
+MappingSlot::~MappingSlot() { Release(); }
+
+bool MappingSlot::TryAcquire() {
+  Impl& impl = *impl_;
+  if (impl.held) return true;
+  try {
+    if (!impl.connection || !impl.connection->is_open()) {
+      impl.connection = std::make_unique<pqxx::connection>(impl.url);
+    }
+    pqxx::nontransaction tx(*impl.connection);
+    impl.held =
+        tx.exec_params("SELECT pg_try_advisory_lock(hashtext($1), $2)", impl.uuid, impl.slot)
+            .at(0)
+            .at(0)
+            .as<bool>();
+  } catch (...) {
+    impl.connection.reset();  // a broken session holds nothing
+    throw;
+  }
+  return impl.held;
+}
+
+void MappingSlot::Release() noexcept {
+  Impl& impl = *impl_;
+  if (!impl.held) return;
+  impl.held = false;
+  try {
+    pqxx::nontransaction tx(*impl.connection);
+    tx.exec_params("SELECT pg_advisory_unlock(hashtext($1), $2)", impl.uuid, impl.slot);
+  } catch (...) {
+    impl.connection.reset();  // ending the session releases the lock
+  }
+}
+
+void MappingSlot::MoveTo(int slot) noexcept {
+  Release();
+  impl_->slot = slot;
+}
+
+int MappingSlot::CurrentSlot() const { return impl_->slot; }
+
+std::unique_ptr<MappingSlot> QueueStore::NewMappingSlot(const std::string& mapping_uuid,
+                                                        int slot) const {
+  return std::make_unique<MappingSlot>(url_, mapping_uuid, slot);
 }
 
 void QueueStore::Sweep() {

@@ -100,6 +100,32 @@ struct MappingRow {
   std::string last_result;
 };
 
+// Slot `slot` of an event-source mapping's ScalingConfig.MaximumConcurrency, shared by all
+// nodes on the database: a PostgreSQL session advisory lock on (mapping, slot), held on a
+// connection of this object's own (opened on first use). Whoever holds slot k of a mapping runs
+// one batch of it; with slots 0..N-1 at most N batches of the mapping run at once, whatever the
+// number of nodes. If the connection breaks the lock is gone, and TryAcquire opens a new one.
+// Thread model: one thread at a time (each polling thread owns its slot).
+class MappingSlot {
+ public:
+  MappingSlot(std::string database_url, std::string mapping_uuid, int slot);
+  ~MappingSlot();  // releases the slot (closes the connection)
+  MappingSlot(const MappingSlot&) = delete;
+  MappingSlot& operator=(const MappingSlot&) = delete;
+  // True when this object holds the slot (now or already); false when another session does.
+  // Throws on database failure (the connection is then dropped).
+  bool TryAcquire();
+  // Releases the slot if held; on failure drops the connection, which releases it too.
+  void Release() noexcept;
+  // Releases the slot if held, and names another slot of the same mapping for TryAcquire.
+  void MoveTo(int slot) noexcept;
+  int CurrentSlot() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 class QueueStore {
  public:
   explicit QueueStore(const std::string& database_url, std::size_t pool_size = 8);
@@ -151,7 +177,9 @@ class QueueStore {
   };
   QuickSend SendToQueue(const std::string& queue_name, const std::string& body,
                         const std::string& group_id = {}, const std::string& dedup_id = {});
-  void Purge(int64_t queue_id);
+  // Deletes every message of the queue, unless the queue was purged (by any node) in the last
+  // 60 seconds: then false and nothing is deleted (SQS's PurgeQueueInProgress).
+  [[nodiscard]] bool Purge(int64_t queue_id);
   // Deletes messages past their queue's MessageRetentionPeriod and expired dedup ids.
   void Sweep();
 
@@ -168,8 +196,11 @@ class QueueStore {
                                        int64_t limit) const;
   bool DeleteMapping(const std::string& uuid);
   void SetMappingResult(const std::string& uuid, const std::string& result);
+  // One of a mapping's concurrency slots (see MappingSlot), on a connection of its own.
+  std::unique_ptr<MappingSlot> NewMappingSlot(const std::string& mapping_uuid, int slot) const;
 
  private:
+  std::string url_;
   std::unique_ptr<ConnectionPool> pool_;
   std::mutex mu_;
   std::condition_variable sent_cv_;

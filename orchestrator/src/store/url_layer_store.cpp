@@ -219,7 +219,8 @@ std::optional<LayerVersionRecord> PgLayerRegistry::Get(const std::string& layer_
   return pool_->Transact([&](pqxx::work& tx) -> std::optional<LayerVersionRecord> {
     const pqxx::result rows =
         tx.exec_params(std::string("SELECT ") + kLayerColumns +
-                           " FROM layer_versions WHERE layer_name = $1 AND version = $2",
+                           " FROM layer_versions WHERE layer_name = $1 AND version = $2 AND "
+                           "version > 0",
                        layer_name, version);
     if (rows.empty()) return std::nullopt;
     return LayerFrom(rows[0]);
@@ -231,7 +232,8 @@ std::vector<LayerVersionRecord> PgLayerRegistry::Versions(const std::string& lay
     std::vector<LayerVersionRecord> records;
     for (const auto& row :
          tx.exec_params(std::string("SELECT ") + kLayerColumns +
-                            " FROM layer_versions WHERE layer_name = $1 ORDER BY version DESC",
+                            " FROM layer_versions WHERE layer_name = $1 AND version > 0 "
+                            "ORDER BY version DESC",
                         layer_name)) {
       records.push_back(LayerFrom(row));
     }
@@ -243,20 +245,49 @@ std::vector<std::string> PgLayerRegistry::Names() const {
   return pool_->Transact([&](pqxx::work& tx) {
     std::vector<std::string> names;
     for (const auto& row :
-         tx.exec("SELECT DISTINCT layer_name FROM layer_versions ORDER BY layer_name")) {
+         tx.exec("SELECT DISTINCT layer_name FROM layer_versions WHERE version > 0 ORDER BY "
+                 "layer_name")) {
       names.push_back(row[0].as<std::string>());
     }
     return names;
   });
 }
 
+// Whether a function version names the layer version whose ARN ends in `suffix` (an SQL
+// expression: ':layer:<name>:<version>'; region and account are the server's, so the suffix
+// identifies it).
+namespace {
+std::string Referenced(const std::string& suffix) {
+  return "EXISTS (SELECT 1 FROM function_versions fv, jsonb_array_elements(CASE WHEN "
+         "jsonb_typeof(fv.config->'Layers') = 'array' THEN fv.config->'Layers' ELSE '[]'::jsonb "
+         "END) AS l WHERE right(l->>'Arn', length(" +
+         suffix + ")) = " + suffix + ")";
+}
+}  // namespace
+
 bool PgLayerRegistry::Delete(const std::string& layer_name, int64_t version) {
+  // Lambda keeps a deleted version's content for the functions that use it. A version some
+  // function version still names is kept under its negated number (invisible to Get, Versions
+  // and Names; GetZip still finds it), so that a node that never unpacked it can start those
+  // functions; kept versions that nothing names any more go now.
   return pool_->Transact([&](pqxx::work& tx) {
-    return !tx.exec_params(
-                  "DELETE FROM layer_versions WHERE layer_name = $1 AND version = $2 RETURNING "
-                  "version",
-                  layer_name, version)
-                .empty();
+    bool existed =
+        !tx.exec_params(
+               "UPDATE layer_versions SET version = -version WHERE "
+               "layer_name = $1 AND version = $2 AND version > 0 AND " +
+                   Referenced("$3::text") + " RETURNING version",
+               layer_name, version, ":layer:" + layer_name + ":" + std::to_string(version))
+             .empty();
+    if (!existed) {
+      existed = !tx.exec_params(
+                       "DELETE FROM layer_versions WHERE layer_name = $1 AND version = $2 AND "
+                       "version > 0 RETURNING version",
+                       layer_name, version)
+                     .empty();
+    }
+    tx.exec("DELETE FROM layer_versions lv WHERE lv.version < 0 AND NOT " +
+            Referenced("(':layer:' || lv.layer_name || ':' || (-lv.version)::text)"));
+    return existed;
   });
 }
 
@@ -264,7 +295,8 @@ std::optional<std::string> PgLayerRegistry::GetZip(const std::string& layer_name
                                                    int64_t version) const {
   return pool_->Transact([&](pqxx::work& tx) -> std::optional<std::string> {
     const pqxx::result rows = tx.exec_params(
-        "SELECT encode(zip, 'hex') FROM layer_versions WHERE layer_name = $1 AND version = $2",
+        "SELECT encode(zip, 'hex') FROM layer_versions WHERE layer_name = $1 AND version IN "
+        "($2, -$2::bigint) ORDER BY version DESC LIMIT 1",
         layer_name, version);
     if (rows.empty()) return std::nullopt;
     return HexDecode(rows[0][0].as<std::string>());

@@ -230,9 +230,24 @@ void SetResult(PollContext& context, EsmPoller::Mapping& mapping, const std::str
   }
 }
 
-// One polling thread: receive a batch, invoke, delete what succeeded; until stopped.
-void Poll(PollContext context, EsmPoller::Mapping& mapping) {
+// Releases a mapping slot when a polling round ends, whichever way it ends.
+struct SlotRound {
+  store::MappingSlot* slot;
+  ~SlotRound() {
+    if (slot) slot->Release();
+  }
+};
+
+// One polling thread of `threads`: receive a batch, invoke, delete what succeeded; until
+// stopped. With ScalingConfig.MaximumConcurrency, a thread runs a round only while it holds one
+// of the mapping's slots 0..MaximumConcurrency-1 (shared by all nodes), so the mapping's batches
+// in flight across all nodes never exceed it. Thread `index` starts on slot `index`; when more
+// slots than threads exist, a thread that finds its slot taken moves on by `threads`.
+void Poll(PollContext context, EsmPoller::Mapping& mapping, int index, int threads) {
   const store::MappingRow& row = mapping.row;
+  std::unique_ptr<store::MappingSlot> slot;
+  if (row.max_concurrency > 0) slot = context.queues.NewMappingSlot(row.uuid, index);
+  const int slots = static_cast<int>(row.max_concurrency);
   std::string function_name = row.function_arn.substr(row.function_arn.find(":function:") + 10);
   std::string qualifier;
   if (const std::size_t colon = function_name.find(':'); colon != std::string::npos) {
@@ -255,6 +270,20 @@ void Poll(PollContext context, EsmPoller::Mapping& mapping) {
       std::this_thread::sleep_for(kIdlePoll);
       continue;
     }
+    if (slot) {
+      bool held = false;
+      try {
+        held = slot->TryAcquire();
+      } catch (const std::exception& e) {
+        spdlog::warn("esm={} concurrency slot {}: {}", row.uuid, slot->CurrentSlot(), e.what());
+      }
+      if (!held) {
+        if (slots > threads) slot->MoveTo((slot->CurrentSlot() + threads) % slots);
+        std::this_thread::sleep_for(kIdlePoll);
+        continue;
+      }
+    }
+    const SlotRound round{slot.get()};
     const auto visibility = std::chrono::seconds(AttrInt(*queue, "VisibilityTimeout", 30));
     const auto redrive = RedriveOf(*queue);
     std::vector<store::ReceivedMessage> batch;
@@ -274,10 +303,12 @@ void Poll(PollContext context, EsmPoller::Mapping& mapping) {
       }
     } catch (const std::exception& e) {
       spdlog::warn("esm={} receive failed: {}", row.uuid, e.what());
+      if (slot) slot->Release();
       std::this_thread::sleep_for(kIdlePoll);
       continue;
     }
     if (batch.empty()) {
+      if (slot) slot->Release();  // not held while idle
       context.queues.WaitForSend(Clock::now() + idle);
       idle = std::min<std::chrono::milliseconds>(idle * 2, kIdlePoll);
       continue;
@@ -386,7 +417,9 @@ void EsmPoller::Supervise() {
               std::min(row.max_concurrency > 0 ? row.max_concurrency : kDefaultConcurrency,
                        kMaxThreadsPerMapping);
           for (int64_t i = 0; i < threads; ++i) {
-            mapping->threads.emplace_back([context, m = mapping.get()] { Poll(context, *m); });
+            mapping->threads.emplace_back([context, m = mapping.get(), i, threads] {
+              Poll(context, *m, static_cast<int>(i), static_cast<int>(threads));
+            });
           }
         }
       }

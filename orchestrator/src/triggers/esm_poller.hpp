@@ -8,7 +8,10 @@
 // the database (SKIP LOCKED + visibility), so no message is delivered twice while its
 // visibility timeout runs, and a FIFO group is never in two batches at once.
 // Each enabled mapping gets ScalingConfig.MaximumConcurrency polling threads per node (5 when
-// unset; the cap is per node, not across nodes).
+// unset, at most 64). With MaximumConcurrency set, the cap holds across all nodes: a thread
+// receives and invokes only while it holds one of the mapping's MaximumConcurrency slots
+// (store::MappingSlot, a PostgreSQL advisory lock), so at most MaximumConcurrency batches run at
+// once in the cluster (and at most 64 on one node).
 // Thread model: Start and Stop from one controlling thread; the poller's own threads do the rest.
 #include <atomic>
 #include <condition_variable>

@@ -66,6 +66,10 @@ struct Event {
   std::string role_arn;
   uint64_t seed = 0;
   ExecutionType execution_type = ExecutionType::kStandard;
+  // TestState's `context`: when set (an object), the Context object every state of the
+  // execution sees (`$$` in JSONPath, $states.context in JSONata) in place of the one the core
+  // builds (AWS: `$$` is then exactly the given object).
+  std::optional<Json> context;
 
   // Task events: the task is found by `task_id`, or by `token` when task_id is empty (a callback
   // for a `.waitForTaskToken` task). kTaskSucceeded carries `output`; kTaskFailed `error`/`cause`.

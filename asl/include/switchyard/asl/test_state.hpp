@@ -56,6 +56,14 @@ bool RetryMatches(const Json& retry, const std::string& error);
 // ErrorEquals names `error`; nullopt when none does.
 std::optional<int64_t> CatchIndex(const Json& catchers, const std::string& error);
 
+// TestState's `context` (a Context object for the tested state, given with a mock) checked as AWS
+// checks it: an object whose members are among Execution {Id, Input, Name, RoleArn, StartTime,
+// RedriveCount, RedriveTime}, State {EnteredTime, Name, RetryCount}, StateMachine {Id, Name} and
+// Task {Token}, the text ones strings, Task only for a Task state whose Resource ends in ".sync"
+// or ".waitForTaskToken", and no Map. nullopt when it is acceptable, else AWS's
+// ValidationException message ("Invalid Context object provided: ...").
+std::optional<std::string> CheckTestContext(const Json& context, const Json& state);
+
 // DEBUG inspection of a JSONPath-mode state: each step of its data flow, as JSON text, up to the
 // first that fails (later ones nullopt). `result` is the task's result (Task) or nullptr.
 struct Inspection {

@@ -27,11 +27,11 @@ struct FunctionConfig {
   std::string description;
   std::string url;  // runtime "http" only: the event is POSTed here
   // The function's layers merged into one directory (what Lambda extracts to /opt); empty =
-  // none. The process sees it through the variables Lambda derives from /opt, pointed here:
-  // PATH (+<dir>/bin), LD_LIBRARY_PATH (+<dir>/lib), PYTHONPATH (<dir>/python and
-  // <dir>/python/lib/python3.*/site-packages), NODE_PATH (<dir>/nodejs/node_modules and
-  // <dir>/nodejs/node*/node_modules), and SWITCHYARD_LAYERS_DIR (the directory itself). The
-  // invoker only reads it; whoever builds it keeps it (it is shared between functions).
+  // none. The process sees it read-only at /opt in a mount namespace of its own when the host
+  // allows (InvokerOptions::layers_at_opt), with Lambda's variables: PATH (/opt/bin), PYTHONPATH
+  // (/opt/python/lib/python3.*/site-packages, /opt/python), NODE_PATH, LD_LIBRARY_PATH and
+  // SWITCHYARD_LAYERS_DIR=/opt; else they point into this directory. The invoker only reads it;
+  // whoever builds it keeps it (it is shared between functions).
   std::string layers_dir;
   // DeadLetterConfig.TargetArn (an SQS queue or SNS topic ARN; empty = none): where an Event
   // invocation of this version that fails for good sends its event.

@@ -73,6 +73,9 @@ struct InvokeResult {
   std::string executed_version;  // X-Amz-Executed-Version
   std::string log_result;        // base64 of the last 4 KB of the log, when log_tail was asked
   std::string request_id;
+  // The invoker was abandoning its work (Invoker::AbandonRunning) and killed this invocation's
+  // runtime, or refused to start it: nothing about it should be recorded, as after a crash.
+  bool abandoned = false;
 };
 
 // The outcome a native function returns: a response payload, or an error whose payload is the
@@ -164,12 +167,27 @@ struct InvokerOptions {
   // Where Event invocations wait; an InMemoryEventQueue when null. Shared so that an embedder
   // can keep a handle on its durable queue.
   std::shared_ptr<EventQueue> event_queue;
+  // A function's layers (FunctionConfig::layers_dir) are bind-mounted read-only at /opt in a
+  // mount namespace of the runtime process's own, as Lambda shows them, when the host allows
+  // it (probed once; else, or when false, the process reaches them through the environment
+  // variables only: see FunctionConfig::layers_dir).
+  bool layers_at_opt = true;
 };
 
 class Invoker {
  public:
   explicit Invoker(InvokerOptions options);
   ~Invoker();  // kills every environment and waits for them; drops queued events
+
+  // The end of a shutdown's grace: kills the runtime processes of the invocations in flight
+  // and refuses new ones, all answered with `abandoned` set. An Event invocation so abandoned
+  // is neither retried nor sent to a destination here: its durable queue's lease, released
+  // when the queue goes, makes another node (or the next start) run it, as after a crash.
+  // Irreversible. Thread-safe.
+  void AbandonRunning();
+  // A shutdown with a grace: no more Event invocations are started; waits until the invocations
+  // in flight (Event ones included) have finished or `until` has passed, then AbandonRunning.
+  void Drain(std::chrono::steady_clock::time_point until);
   Invoker(const Invoker&) = delete;
   Invoker& operator=(const Invoker&) = delete;
 

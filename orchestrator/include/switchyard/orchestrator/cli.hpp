@@ -77,6 +77,10 @@ struct ServeOptions {
   std::string log_level = "info";   // --log-level / SWITCHYARD_LOG_LEVEL (trace..off)
   std::string log_format = "text";  // --log-format / SWITCHYARD_LOG_FORMAT (text|json)
   int64_t lease_ms = 10000;         // --lease-ms / SWITCHYARD_LEASE_MS (work leases)
+  // --shutdown-grace-seconds / SWITCHYARD_SHUTDOWN_GRACE_SECONDS: after SIGTERM, how long work
+  // in flight (requests, tasks, invocations) may take to finish; then the function processes
+  // still running are killed and their work goes back to the queue, as after a crash.
+  double shutdown_grace_seconds = 30;
 };
 // Resolves the database (starting the embedded cluster when no URL is given), migrates unless
 // --no-migrate, runs the engine and the HTTP API until SIGINT or SIGTERM, then stops what it

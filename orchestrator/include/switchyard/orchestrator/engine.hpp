@@ -452,6 +452,9 @@ class Engine {
   // gives the leases of tasks still running back (another node, or the next start, runs them
   // again), stops Express executions of this node, and closes the database.
   void Shutdown();
+  // The same, except that the tasks already running here may first finish (and their outcomes
+  // be decided) until `drain_until`; the leases of those still running then go back.
+  void Shutdown(std::chrono::steady_clock::time_point drain_until);
 
   // The work queue's depth and this node's leases. Throws std::runtime_error when the database
   // cannot be reached.

@@ -93,6 +93,9 @@ struct MemoryDriverOptions {
   // Test hook: called with the state after every event (e.g. to snapshot and resume from a copy).
   // May replace the state it is given.
   std::function<void(asl::ExecutionState&)> after_event;
+  // TestState's `context` (an object): the Context object the execution's states see
+  // (asl::Event::context). Shared, so that the options stay copyable.
+  std::shared_ptr<const asl::Json> context;
 };
 
 // Runs one execution. Thread model: Run() on one thread; PostEvent and the Send* calls from any
