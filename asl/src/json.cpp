@@ -16,6 +16,8 @@
 #include <utility>
 #include <vector>
 
+#include "utf8_internal.hpp"
+
 namespace switchyard::asl {
 namespace {
 
@@ -498,55 +500,6 @@ struct CountingSink {
 
 // The escape each byte needs in a JSON string: 0 none, 'u' \u00XX, '8' the start of a UTF-8
 // sequence to check, else the letter after '\'.
-// The length of the well-formed UTF-8 sequence starting at text[i], or 0 when the sequence is
-// ill-formed; then `valid_prefix` is how many of its bytes are a well-formed start (the maximal
-// subpart, at least 1) and `bad` the offset of the offending byte (text.size() when truncated).
-std::size_t Utf8SequenceAt(std::string_view text, std::size_t i, std::size_t* valid_prefix,
-                           std::size_t* bad) {
-  const auto c = static_cast<unsigned char>(text[i]);
-  if (c < 0x80) return 1;
-  std::size_t length = 0;
-  unsigned char low = 0x80;  // the range of the second byte (RFC 3629 table)
-  unsigned char high = 0xBF;
-  if (c >= 0xC2 && c <= 0xDF) {
-    length = 2;
-  } else if (c == 0xE0) {
-    length = 3;
-    low = 0xA0;
-  } else if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) {
-    length = 3;
-  } else if (c == 0xED) {  // no surrogates
-    length = 3;
-    high = 0x9F;
-  } else if (c == 0xF0) {
-    length = 4;
-    low = 0x90;
-  } else if (c >= 0xF1 && c <= 0xF3) {
-    length = 4;
-  } else if (c == 0xF4) {  // nothing past U+10FFFF
-    length = 4;
-    high = 0x8F;
-  } else {
-    *valid_prefix = 1;
-    *bad = i;
-    return 0;
-  }
-  for (std::size_t k = 1; k < length; ++k) {
-    if (i + k >= text.size()) {
-      *valid_prefix = k;
-      *bad = text.size();
-      return 0;
-    }
-    const auto d = static_cast<unsigned char>(text[i + k]);
-    if (d < (k == 1 ? low : 0x80) || d > (k == 1 ? high : 0xBF)) {
-      *valid_prefix = k;
-      *bad = i + k;
-      return 0;
-    }
-  }
-  return length;
-}
-
 constexpr std::array<char, 256> kEscapes = [] {
   std::array<char, 256> table{};
   for (int c = 0; c < 0x20; ++c) table[static_cast<std::size_t>(c)] = 'u';
@@ -998,6 +951,88 @@ std::string JsonPointerToken(std::string_view key) {
       out += c;
     }
   }
+  return out;
+}
+
+std::size_t Utf8SequenceAt(std::string_view text, std::size_t i, std::size_t* valid_prefix,
+                           std::size_t* bad) {
+  const auto c = static_cast<unsigned char>(text[i]);
+  if (c < 0x80) return 1;
+  std::size_t length = 0;
+  unsigned char low = 0x80;  // the range of the second byte (RFC 3629 table)
+  unsigned char high = 0xBF;
+  if (c >= 0xC2 && c <= 0xDF) {
+    length = 2;
+  } else if (c == 0xE0) {
+    length = 3;
+    low = 0xA0;
+  } else if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) {
+    length = 3;
+  } else if (c == 0xED) {  // no surrogates
+    length = 3;
+    high = 0x9F;
+  } else if (c == 0xF0) {
+    length = 4;
+    low = 0x90;
+  } else if (c >= 0xF1 && c <= 0xF3) {
+    length = 4;
+  } else if (c == 0xF4) {  // nothing past U+10FFFF
+    length = 4;
+    high = 0x8F;
+  } else {
+    *valid_prefix = 1;
+    *bad = i;
+    return 0;
+  }
+  for (std::size_t k = 1; k < length; ++k) {
+    if (i + k >= text.size()) {
+      *valid_prefix = k;
+      *bad = text.size();
+      return 0;
+    }
+    const auto d = static_cast<unsigned char>(text[i + k]);
+    if (d < (k == 1 ? low : 0x80) || d > (k == 1 ? high : 0xBF)) {
+      *valid_prefix = k;
+      *bad = i + k;
+      return 0;
+    }
+  }
+  return length;
+}
+
+std::u32string DecodeUtf8(std::string_view text) {
+  std::u32string out;
+  out.reserve(text.size());
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+      out += static_cast<char32_t>(c);
+      ++i;
+      continue;
+    }
+    std::size_t valid_prefix = 0;
+    std::size_t bad = 0;
+    const std::size_t length = Utf8SequenceAt(text, i, &valid_prefix, &bad);
+    if (length == 0) {
+      out += U'\uFFFD';
+      i += valid_prefix;
+      continue;
+    }
+    uint32_t cp = c & (length == 2 ? 0x1Fu : length == 3 ? 0x0Fu : 0x07u);
+    for (std::size_t k = 1; k < length; ++k) {
+      cp = (cp << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3Fu);
+    }
+    out += static_cast<char32_t>(cp);
+    i += length;
+  }
+  return out;
+}
+
+std::string EncodeUtf8(std::u32string_view code_points) {
+  std::string out;
+  out.reserve(code_points.size());
+  for (const char32_t c : code_points) AppendUtf8(out, static_cast<uint32_t>(c));
   return out;
 }
 

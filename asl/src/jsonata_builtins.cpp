@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <string>
+#include <string_view>
+#include <unordered_set>
 
 #include "jsonata_internal.hpp"
 
@@ -434,7 +436,7 @@ void RegisterCoreBuiltins(JsonataBuiltinTable& t) {
     auto out = Array::Make();
     if (a[0].IsArray()) {
       out->items = a[0].array().items;
-      out->sequence = a[0].array().sequence;
+      out->sequence = FlagsOf(a[0]).sequence;
     } else {
       out->sequence = true;
       out->items.push_back(a[0]);
@@ -485,7 +487,7 @@ void RegisterCoreBuiltins(JsonataBuiltinTable& t) {
   t.Add("distinct", "<x:x>", [](JsonataCall&, A& a) -> R {
     if (a[0].IsUndefined()) return Value();
     if (!a[0].IsArray() || a[0].array().items.size() <= 1) return a[0];
-    auto out = a[0].array().sequence ? Seq() : Array::Make();
+    auto out = FlagsOf(a[0]).sequence ? Seq() : Array::Make();
     for (const Value& v : a[0].array().items) {
       bool seen = false;
       for (const Value& w : out->items) {
@@ -519,17 +521,12 @@ void RegisterCoreBuiltins(JsonataBuiltinTable& t) {
   // ---- objects
   t.Add("keys", "<x-:a<s>>", [](JsonataCall&, A& a) -> R {
     auto out = Seq();
-    auto add_keys = [&out](const Value& v) {
+    // Keys seen so far (pointing into the objects' members, alive for the call).
+    std::unordered_set<std::string_view> seen;
+    auto add_keys = [&out, &seen](const Value& v) {
       if (!v.IsObject()) return;
       for (const auto& [k, val] : v.object().members) {
-        bool seen = false;
-        for (const Value& e : out->items) {
-          if (e.str() == k) {
-            seen = true;
-            break;
-          }
-        }
-        if (!seen) out->items.push_back(Value::String(k));
+        if (seen.insert(k).second) out->items.push_back(Value::String(k));
       }
     };
     if (a[0].IsArray()) {

@@ -69,9 +69,13 @@ void Object::Set(std::string_view key, Value value) {
     *existing = std::move(value);
     return;
   }
-  // Pushing may move the strings the index points into: drop the index.
-  index_.clear();
+  // A push that reallocates moves the strings the index points into: then drop the index (it is
+  // rebuilt on the next Find, once per growth of the vector); else keep it up to date, so building
+  // a large object member by member stays linear.
+  const bool keep_index = !index_.empty() && members.size() < members.capacity();
+  if (!keep_index) index_.clear();
   members.emplace_back(std::string(key), std::move(value));
+  if (keep_index) index_.emplace(members.back().first, members.size() - 1);
 }
 
 bool Object::Erase(std::string_view key) {
@@ -203,7 +207,7 @@ void AppendStringified(std::string& out, const Value& value, bool precision15, i
       return;
     }
     case ValueKind::kString:
-      AppendJsonString(out, value.str());
+      AppendJsonString(out, value.sv());
       return;
     case ValueKind::kArray: {
       const auto& items = value.array().items;
@@ -255,7 +259,7 @@ JsonataResult StringOf(const Value& value, bool prettify) {
     return MakeJsonataError("D3001", "Attempting to invoke string function on Infinity or NaN");
   }
   const Value* v = &value;
-  if (value.IsArray() && value.array().outer_wrapper && !value.array().items.empty()) {
+  if (value.IsArray() && FlagsOf(value).outer_wrapper && !value.array().items.empty()) {
     v = &value.array().items[0];
   }
   std::string out;
@@ -279,7 +283,7 @@ Value BooleanOf(const Value& value) {
     case ValueKind::kNumber:
       return Value::Bool(value.number() != 0 && !std::isnan(value.number()));
     case ValueKind::kString:
-      return Value::Bool(!value.str().empty());
+      return Value::Bool(!value.sv().empty());
     case ValueKind::kObject:
       return Value::Bool(value.object().size() > 0);
     case ValueKind::kFunction:
@@ -325,7 +329,7 @@ bool DeepEqualAt(const Value& a, const Value& b, int depth) {
     case ValueKind::kNumber:
       return a.number() == b.number();
     case ValueKind::kString:
-      return a.str() == b.str();
+      return a.sv() == b.sv();
     case ValueKind::kFunction:
       return a.identity() == b.identity();
     case ValueKind::kArray: {
@@ -450,36 +454,37 @@ Object::~Object() {
   });
 }
 
-void Array::Materialize() {
-  const Json* source = lazy;
-  lazy = nullptr;
-  items.reserve(source->Size());
-  for (const Json& item : source->GetArray()) items.push_back(FromJsonBorrowed(item));
-}
-
-void Object::Materialize() {
-  const Json* source = lazy;
-  lazy = nullptr;
-  members.reserve(source->MemberCount());
-  for (const auto& m : source->GetObject()) {
-    std::string_view key(m.name.GetString(), m.name.GetStringLength());
-    Set(key, FromJsonBorrowed(m.value));
-  }
-}
-
-Value FromJsonBorrowed(const Json& json) {
-  if (json.IsArray()) {
-    auto a = Array::Make();
-    a->lazy = &json;
-    return Value::Arr(std::move(a));
-  }
-  if (json.IsObject()) {
-    auto o = Object::Make();
-    o->lazy = &json;
-    return Value::Obj(std::move(o));
+Value Value::Borrow(const Json& json) {
+  if (json.IsArray() || json.IsObject() || json.IsString()) {
+    Value v(json.IsArray()    ? ValueKind::kArray
+            : json.IsObject() ? ValueKind::kObject
+                              : ValueKind::kString);
+    v.json_ = &json;
+    return v;
   }
   return ScalarFromJson(json);
 }
+
+void Value::Build() const {
+  if (kind_ == ValueKind::kString) {
+    ptr_ = std::make_shared<std::string>(json_->GetString(), json_->GetStringLength());
+  } else if (kind_ == ValueKind::kArray) {
+    auto a = Array::Make();
+    a->items.reserve(json_->Size());
+    for (const Json& item : json_->GetArray()) a->items.push_back(Borrow(item));
+    ptr_ = std::move(a);
+  } else {
+    auto o = Object::Make();
+    o->members.reserve(json_->MemberCount());
+    for (const auto& m : json_->GetObject()) {
+      // JSON with duplicate keys: the last wins, as JSON.parse does.
+      o->Set(std::string_view(m.name.GetString(), m.name.GetStringLength()), Borrow(m.value));
+    }
+    ptr_ = std::move(o);
+  }
+}
+
+Value FromJsonBorrowed(const Json& json) { return Value::Borrow(json); }
 
 namespace {
 // Results deeper than this are refused (AWS's own JSON limit is 1000 levels); the walk stays
@@ -487,7 +492,51 @@ namespace {
 constexpr int kMaxResultDepth = 1100;
 thread_local bool t_too_deep = false;
 
+std::optional<Json> ToJsonAt(const Value& value, int depth, bool in_array);
+
+// A borrowed container not built into values: converted from the Json itself, as ToJsonAt would
+// convert the values built from it (numbers as jsonata numbers, duplicate keys: the last wins).
+Json ToJsonBorrowed(const Json& json, int depth) {
+  if (!json.IsArray() && !json.IsObject()) {
+    std::optional<Json> j = ToJsonAt(ScalarFromJson(json), depth, true);
+    return j ? std::move(*j) : JsonNull();
+  }
+  if (depth > kMaxResultDepth) {
+    t_too_deep = true;
+    return json.IsArray() ? JsonArray() : JsonObject();
+  }
+  if (json.IsArray()) {
+    Json out = JsonArray();
+    out.Reserve(json.Size(), Alloc());
+    for (const Json& item : json.GetArray()) JsonPush(out, ToJsonBorrowed(item, depth + 1));
+    return out;
+  }
+  Json out = JsonObject();
+  std::unordered_map<std::string_view, rapidjson::SizeType> seen;  // large objects only
+  const bool large = json.MemberCount() > 16;
+  for (const auto& m : json.GetObject()) {
+    std::string_view key(m.name.GetString(), m.name.GetStringLength());
+    Json member = ToJsonBorrowed(m.value, depth + 1);
+    Json* existing = nullptr;
+    if (large) {
+      auto [it, added] = seen.emplace(key, out.MemberCount());
+      if (!added) existing = &(out.MemberBegin() + it->second)->value;
+    } else if (auto found = out.FindMember(m.name); found != out.MemberEnd()) {
+      existing = &found->value;
+    }
+    if (existing != nullptr) {
+      *existing = std::move(member);
+    } else {
+      out.AddMember(JsonString(key), std::move(member), Alloc());
+    }
+  }
+  return out;
+}
+
 std::optional<Json> ToJsonAt(const Value& value, int depth, bool in_array) {
+  if (const Json* json = value.borrowed(); json != nullptr && value.use_count() == 0) {
+    return ToJsonBorrowed(*json, depth);
+  }
   switch (value.kind()) {
     case ValueKind::kUndefined:
     case ValueKind::kFunction:
@@ -506,7 +555,7 @@ std::optional<Json> ToJsonAt(const Value& value, int depth, bool in_array) {
       return JsonDouble(d);
     }
     case ValueKind::kString:
-      return JsonString(value.str());
+      return JsonString(value.sv());
     case ValueKind::kArray: {
       Json out = JsonArray();
       if (depth > kMaxResultDepth) {
@@ -549,12 +598,16 @@ std::optional<Json> ToJson(const Value& value) {
 
 bool ResultTooDeep(const Value& value) {
   // The nesting of a result, counted without recursion, up to kMaxResultDepth + 1.
+  if (!value.IsArray() && !value.IsObject()) return false;
   std::vector<std::pair<const Value*, int>> stack{{&value, 0}};
   while (!stack.empty()) {
     auto [v, d] = stack.back();
     stack.pop_back();
     if (d > kMaxResultDepth) return true;
-    if (v->IsArray()) {
+    if (const Json* json = v->borrowed(); json != nullptr && v->use_count() == 0) {
+      // Input not built into values: measure the Json itself.
+      if (d + JsonNestingDepth(*json, kMaxResultDepth + 1) - 1 > kMaxResultDepth) return true;
+    } else if (v->IsArray()) {
       for (const Value& item : v->array().items) {
         if (item.IsArray() || item.IsObject()) stack.push_back({&item, d + 1});
       }
@@ -965,7 +1018,7 @@ Value Append(const Value& a, const Value& b) {
   auto out = Array::Make();
   if (a.IsArray()) {
     out->items = a.array().items;
-    out->sequence = a.array().sequence;
+    out->sequence = FlagsOf(a).sequence;
   } else {
     out->sequence = true;
     out->items.push_back(a);
@@ -982,21 +1035,20 @@ Value Append(const Value& a, const Value& b) {
 Value Lookup(const Value& input, std::string_view key) {
   if (input.IsArray()) {
     auto out = Array::MakeSequence();
-    for (const Value& item : input.array().items) {
-      Value r = Lookup(item, key);
+    const std::size_t n = input.ArraySize();
+    for (std::size_t i = 0; i < n; ++i) {
+      Value r = Lookup(input.ItemAt(i), key);
       if (r.IsUndefined()) continue;
       if (r.IsArray()) {
-        out->items.insert(out->items.end(), r.array().items.begin(), r.array().items.end());
+        const std::size_t size = r.ArraySize();
+        for (std::size_t j = 0; j < size; ++j) out->items.push_back(r.ItemAt(j));
       } else {
         out->items.push_back(std::move(r));
       }
     }
     return Value::Arr(std::move(out));
   }
-  if (input.IsObject()) {
-    const Value* v = input.object().Find(key);
-    return v ? *v : Value();
-  }
+  if (input.IsObject()) return input.Member(key);
   return Value();
 }
 
@@ -1134,8 +1186,9 @@ class Evaluator {
   static void Collapse(const JsonataNode& node, Value& result);
   [[gnu::noinline]] JsonataResult EvalPath(const JsonataNode& node, const Value& input,
                                            const EnvPtr& env);
+  // `single`: the input sequence is this one value (input_seq is not used).
   [[gnu::noinline]] JsonataResult EvalStep(const JsonataNode& step, const Value& input_seq,
-                                           const EnvPtr& env, bool last);
+                                           const Value* single, const EnvPtr& env, bool last);
   [[gnu::noinline]] JsonataResult EvalTupleStep(const JsonataNode& step, const Value& input_seq,
                                                 Value tuples, const EnvPtr& env);
   JsonataResult EvalStages(const std::vector<JsonataNode>& stages, Value input, const EnvPtr& env);
@@ -1247,7 +1300,7 @@ JsonataResult Evaluator::PostFilter(const JsonataNode& node, Value result, const
 }
 
 void Evaluator::Collapse(const JsonataNode& node, Value& result) {
-  if (result.IsArray() && result.array().sequence && !result.array().tuple_stream) {
+  if (result.IsArray() && FlagsOf(result).sequence && !FlagsOf(result).tuple_stream) {
     // jsonata's parser flags `a ~> f()[]` on the apply node itself.
     const bool keep =
         node.keep_array ||
@@ -1256,7 +1309,7 @@ void Evaluator::Collapse(const JsonataNode& node, Value& result) {
     const auto& items = result.array().items;
     if (items.empty()) {
       result = Value();
-    } else if (items.size() == 1 && !result.array().keep_singleton) {
+    } else if (items.size() == 1 && !FlagsOf(result).keep_singleton) {
       Value only = items[0];
       result = std::move(only);
     }
@@ -1362,7 +1415,7 @@ JsonataResult Evaluator::EvalLeaf(const JsonataNode& node, const Value& input, c
     case Kind::kWildcard: {
       auto out = Array::MakeSequence();
       const Value* in = &input;
-      if (input.IsArray() && input.array().outer_wrapper && !input.array().items.empty()) {
+      if (input.IsArray() && FlagsOf(input).outer_wrapper && !input.array().items.empty()) {
         in = &input.array().items[0];
       }
       auto add = [&out](const Value& v) {
@@ -1458,7 +1511,7 @@ JsonataResult Evaluator::EvalLeaf(const JsonataNode& node, const Value& input, c
     }
     case Kind::kVariable: {
       if (node.value.empty()) {
-        if (input.IsArray() && input.array().outer_wrapper && !input.array().items.empty()) {
+        if (input.IsArray() && FlagsOf(input).outer_wrapper && !input.array().items.empty()) {
           result = input.array().items[0];
         } else {
           result = input;
@@ -1494,12 +1547,18 @@ JsonataResult Evaluator::EvalLeaf(const JsonataNode& node, const Value& input, c
 }
 
 JsonataResult Evaluator::EvalPath(const JsonataNode& node, const Value& input, const EnvPtr& env) {
+  // The input sequence: `input` as a singleton (built only when a step needs it as a Value), or
+  // input_seq.
   Value input_seq;
-  if (input.IsArray() && node.children[0].kind != Kind::kVariable) {
-    input_seq = input;
-  } else {
-    input_seq = SingletonSequence(input);
-  }
+  bool single = !(input.IsArray() && node.children[0].kind != Kind::kVariable);
+  if (!single) input_seq = input;
+  auto seq = [&]() -> const Value& {
+    if (single) {
+      input_seq = SingletonSequence(input);
+      single = false;
+    }
+    return input_seq;
+  };
   Value result;
   bool tuple_stream = false;
   Value tuples;
@@ -1508,20 +1567,23 @@ JsonataResult Evaluator::EvalPath(const JsonataNode& node, const Value& input, c
     const JsonataNode& step = node.children[i];
     if (step.tuple) tuple_stream = true;
     if (i == 0 && step.cons_array) {
-      JTRY(r, Eval(step, input_seq, env));
+      JTRY(r, Eval(step, seq(), env));
       result = std::move(r);
     } else if (tuple_stream) {
-      JTRY(r, EvalTupleStep(step, input_seq, tuples, env));
+      JTRY(r, EvalTupleStep(step, seq(), tuples, env));
       tuples = std::move(r);
     } else {
-      JTRY(r, EvalStep(step, input_seq, env, i + 1 == n));
+      JTRY(r, EvalStep(step, input_seq, single ? &input : nullptr, env, i + 1 == n));
       result = std::move(r);
     }
     if (!tuple_stream &&
         (result.IsUndefined() || (result.IsArray() && result.array().items.empty()))) {
       break;
     }
-    if (!step.focus) input_seq = result;
+    if (!step.focus) {
+      input_seq = result;
+      single = false;
+    }
   }
   if (tuple_stream) {
     if (node.tuple) {
@@ -1541,7 +1603,7 @@ JsonataResult Evaluator::EvalPath(const JsonataNode& node, const Value& input, c
   bool keep_singleton = node.keep_array;
   for (const JsonataNode& step : node.children) keep_singleton = keep_singleton || step.keep_array;
   if (keep_singleton) {
-    if (result.IsArray() && result.array().cons && !result.array().sequence) {
+    if (result.IsArray() && FlagsOf(result).cons && !FlagsOf(result).sequence) {
       result = SingletonSequence(result);
     }
     if (result.IsArray()) {
@@ -1556,35 +1618,51 @@ JsonataResult Evaluator::EvalPath(const JsonataNode& node, const Value& input, c
 }
 
 JsonataResult Evaluator::EvalStep(const JsonataNode& step, const Value& input_seq,
-                                  const EnvPtr& env, bool last) {
+                                  const Value* single, const EnvPtr& env, bool last) {
   if (step.kind == Kind::kSort) {
-    JTRY(r, EvalSort(step, input_seq, env));
+    JTRY(r, EvalSort(step, single ? SingletonSequence(*single) : input_seq, env));
     if (!step.stages.empty()) return EvalStages(step.stages, std::move(r), env);
     return r;
   }
-  const auto& inputs = input_seq.array().items;
-  std::vector<Value> results;
-  results.reserve(inputs.size());
-  for (const Value& item : inputs) {
-    JTRY(res, Eval(step, item, env));
+  const Value* inputs = single;
+  std::size_t count = 1;
+  if (single == nullptr) {
+    const auto& items = input_seq.array().items;
+    inputs = items.data();
+    count = items.size();
+  }
+  // The results; the first one apart, so a step over one value allocates no vector.
+  Value first;
+  std::vector<Value> rest;
+  std::size_t n = 0;
+  for (std::size_t k = 0; k < count; ++k) {
+    JTRY(res, Eval(step, inputs[k], env));
     for (const JsonataNode& stage : step.stages) {
       JTRY(f, EvalFilter(stage.children[0], res, env));
       res = std::move(f);
     }
-    if (!res.IsUndefined()) results.push_back(std::move(res));
+    if (res.IsUndefined()) continue;
+    if (n++ == 0) {
+      first = std::move(res);
+    } else {
+      if (rest.empty()) rest.reserve(count - k);
+      rest.push_back(std::move(res));
+    }
   }
-  if (last && results.size() == 1 && results[0].IsArray() && !results[0].array().sequence) {
-    return results[0];
-  }
+  if (last && n == 1 && first.IsArray() && !FlagsOf(first).sequence) return first;
   auto out = Array::MakeSequence();
-  out->items.reserve(results.size());
-  for (Value& r : results) {
-    if (!r.IsArray() || r.array().cons) {
+  auto add = [&out](Value& r) {
+    if (!r.IsArray() || FlagsOf(r).cons) {
       out->items.push_back(std::move(r));
     } else {
-      const auto& items = r.array().items;
-      out->items.insert(out->items.end(), items.begin(), items.end());
+      const std::size_t size = r.ArraySize();
+      for (std::size_t i = 0; i < size; ++i) out->items.push_back(r.ItemAt(i));
     }
+  };
+  if (n > 0) {
+    out->items.reserve(n);
+    add(first);
+    for (Value& r : rest) add(r);
   }
   return Value::Arr(std::move(out));
 }
@@ -1657,7 +1735,7 @@ JsonataResult Evaluator::EvalTupleStep(const JsonataNode& step, const Value& inp
       single.push_back(res);
       list = &single;
     }
-    const bool res_tuples = res.IsArray() && res.array().tuple_stream;
+    const bool res_tuples = res.IsArray() && FlagsOf(res).tuple_stream;
     for (std::size_t b = 0; b < list->size(); ++b) {
       auto t = tuple.IsObject() ? std::make_shared<Object>(tuple.object()) : Object::Make();
       if (res_tuples) {
@@ -1685,21 +1763,23 @@ JsonataResult Evaluator::EvalTupleStep(const JsonataNode& step, const Value& inp
 JsonataResult Evaluator::EvalFilter(const JsonataNode& predicate, const Value& input,
                                     const EnvPtr& env) {
   auto results = Array::MakeSequence();
-  const bool tuple_stream = input.IsArray() && input.array().tuple_stream;
+  const bool tuple_stream = input.IsArray() && FlagsOf(input).tuple_stream;
   results->tuple_stream = tuple_stream;
-  Value in = input.IsArray() ? input : SingletonSequence(input);
-  const auto& items = in.array().items;
   if (predicate.kind == Kind::kNumber) {
+    // One item: read it without building a borrowed array.
+    const std::size_t size = input.IsArray() ? input.ArraySize() : 1;
     double index = std::floor(predicate.number);
-    if (index < 0) index += static_cast<double>(items.size());
-    if (index >= 0 && index < static_cast<double>(items.size())) {
-      const Value& item = items[static_cast<std::size_t>(index)];
+    if (index < 0) index += static_cast<double>(size);
+    if (index >= 0 && index < static_cast<double>(size)) {
+      const Value item = input.IsArray() ? input.ItemAt(static_cast<std::size_t>(index)) : input;
       if (item.IsUndefined()) return Value::Arr(std::move(results));
       if (item.IsArray()) return item;
       results->items.push_back(item);
     }
     return Value::Arr(std::move(results));
   }
+  Value in = input.IsArray() ? input : SingletonSequence(input);
+  const auto& items = in.array().items;
   for (std::size_t index = 0; index < items.size(); ++index) {
     const Value& item = items[index];
     Value context = item;
@@ -1835,7 +1915,7 @@ JsonataResult Evaluator::BinaryOp(const JsonataNode& node, const Value& lhs, con
         if (std::isnan(a) || std::isnan(b)) return Value::Bool(false);
         c = a < b ? -1 : (a > b ? 1 : 0);
       } else {
-        int k = lhs.str().compare(rhs.str());
+        int k = lhs.sv().compare(rhs.sv());
         c = k < 0 ? -1 : (k > 0 ? 1 : 0);
       }
       if (op == "<") return Value::Bool(c < 0);
@@ -1848,12 +1928,12 @@ JsonataResult Evaluator::BinaryOp(const JsonataNode& node, const Value& lhs, con
       if (!lhs.IsUndefined()) {
         JsonataResult s = jsonata::StringOf(lhs);
         if (!s.ok()) return fail(s.TakeError());
-        out = s.value().str();
+        out = s.value().sv();
       }
       if (!rhs.IsUndefined()) {
         JsonataResult s = jsonata::StringOf(rhs);
         if (!s.ok()) return fail(s.TakeError());
-        out += s.value().str();
+        out += s.value().sv();
       }
       // Long strings cost steps, so max_steps also bounds the memory of repeated doubling.
       steps_ += out.size() / 256;
@@ -1900,7 +1980,7 @@ JsonataResult Evaluator::BinaryOp(const JsonataNode& node, const Value& lhs, con
           case ValueKind::kNumber:
             return v.number() == lhs.number();
           case ValueKind::kString:
-            return v.str() == lhs.str();
+            return v.sv() == lhs.sv();
           default:
             return v.identity() == lhs.identity();
         }
@@ -1938,7 +2018,7 @@ JsonataResult Evaluator::EvalArray(const JsonataNode& node, const Value& input, 
 }
 
 JsonataResult Evaluator::EvalGroup(const JsonataNode& node, const Value& input, const EnvPtr& env) {
-  const bool reduce = input.IsArray() && input.array().tuple_stream;
+  const bool reduce = input.IsArray() && FlagsOf(input).tuple_stream;
   std::vector<Value> single;
   const std::vector<Value>* items;
   if (input.IsArray()) {
@@ -1954,10 +2034,14 @@ JsonataResult Evaluator::EvalGroup(const JsonataNode& node, const Value& input, 
   struct Group {
     Value data;
     std::size_t expr_index;
+    // data is an array this loop built (by Append) and nothing else holds yet: the next item is
+    // appended in place, which gives what Append(data, item) would without copying data.
+    bool owned = false;
   };
   std::vector<std::pair<std::string, Group>> groups;
   std::unordered_map<std::string, std::size_t> group_index;
   const std::size_t pairs = node.children.size() / 2;
+  groups.reserve(pairs);
   for (const Value& item : *items) {
     EnvPtr frame = reduce ? FrameFromTuple(env, item) : env;
     Value context = item;
@@ -1974,22 +2058,43 @@ JsonataResult Evaluator::EvalGroup(const JsonataNode& node, const Value& input, 
             "Key in object structure must evaluate to a string; got: " + jsonata::Stringify(key),
             node.position);
       }
-      auto it = group_index.find(key.str());
-      if (it != group_index.end()) {
-        Group& g = groups[it->second].second;
+      // Few groups: a scan beats hashing the key.
+      const std::string_view key_text = key.sv();
+      std::size_t at = groups.size();
+      if (groups.size() <= 8) {
+        for (std::size_t gi = 0; gi < groups.size(); ++gi) {
+          if (groups[gi].first == key_text) at = gi;
+        }
+      } else if (auto it = group_index.find(std::string(key_text)); it != group_index.end()) {
+        at = it->second;
+      }
+      if (at != groups.size()) {
+        Group& g = groups[at].second;
         if (g.expr_index != p) {
           return Error("D1009",
                        "Multiple key definitions evaluate to same key: " + jsonata::Stringify(key),
                        node.position);
         }
-        g.data = Append(g.data, item);
+        if (g.owned) {
+          Array& acc = *g.data.array_ptr();
+          if (item.IsArray()) {
+            const std::size_t size = item.ArraySize();
+            for (std::size_t i = 0; i < size; ++i) acc.items.push_back(item.ItemAt(i));
+          } else {
+            acc.items.push_back(item);
+          }
+        } else {
+          g.owned = !g.data.IsUndefined() && !item.IsUndefined();
+          g.data = Append(g.data, item);
+        }
       } else {
-        group_index.emplace(key.str(), groups.size());
-        groups.push_back({key.str(), Group{item, p}});
+        group_index.emplace(std::string(key_text), groups.size());
+        groups.push_back({std::string(key_text), Group{item, p, false}});
       }
     }
   }
   auto result = Object::Make();
+  result->members.reserve(groups.size());
   for (auto& [key, g] : groups) {
     Value context = g.data;
     EnvPtr frame = env;
@@ -2024,7 +2129,7 @@ JsonataResult Evaluator::EvalSort(const JsonataNode& node, const Value& input, c
   if (!input.IsArray()) return input;
   const auto& items = input.array().items;
   if (items.size() <= 1) return input;
-  const bool tuple_sort = input.array().tuple_stream;
+  const bool tuple_sort = FlagsOf(input).tuple_stream;
   // Evaluate each term for each item once, then merge sort (stable), as jsonata's msort orders.
   const std::size_t terms = node.children.size();
   std::vector<std::vector<Value>> keys(items.size(), std::vector<Value>(terms));
@@ -2078,7 +2183,7 @@ JsonataResult Evaluator::EvalSort(const JsonataNode& node, const Value& input, c
         if (aa.number() == bb.number()) continue;
         comp = aa.number() < bb.number() ? -1 : 1;
       } else {
-        int c = aa.str().compare(bb.str());
+        int c = aa.sv().compare(bb.sv());
         if (c == 0) continue;
         comp = c < 0 ? -1 : 1;
       }

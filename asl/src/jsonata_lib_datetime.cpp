@@ -12,43 +12,13 @@
 #include <unordered_map>
 
 #include "jsonata_lib.hpp"
+#include "utf8_internal.hpp"
 
 namespace switchyard::asl::jsonata_lib {
 
 namespace {
 
 // ---- small helpers
-
-std::u32string U32(std::string_view s) {
-  std::u32string out;
-  for (std::size_t i = 0; i < s.size();) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    uint32_t cp = c;
-    std::size_t len = 1;
-    if (c >= 0xF0) {
-      cp = c & 0x07u;
-      len = 4;
-    } else if (c >= 0xE0) {
-      cp = c & 0x0Fu;
-      len = 3;
-    } else if (c >= 0xC0) {
-      cp = c & 0x1Fu;
-      len = 2;
-    }
-    for (std::size_t k = 1; k < len; ++k) {
-      cp = (cp << 6) | (i + k < s.size() ? static_cast<unsigned char>(s[i + k]) & 0x3Fu : 0u);
-    }
-    out += static_cast<char32_t>(cp);
-    i += len;
-  }
-  return out;
-}
-
-std::string U8(std::u32string_view s) {
-  std::string out;
-  for (const char32_t c : s) AppendUtf8(out, static_cast<uint32_t>(c));
-  return out;
-}
 
 std::string Upper(std::string s) {
   for (char& c : s) {
@@ -508,7 +478,7 @@ Outcome<std::string> FormatIntegerWith(double value, const IntegerFormat& format
         out = std::move(plain);
         break;
       }
-      std::u32string digits = U32(JsNumberToString(value));
+      std::u32string digits = DecodeUtf8(JsNumberToString(value));
       const long pad = format.mandatory_digits - static_cast<long>(digits.size());
       if (pad > 0) digits = std::u32string(static_cast<std::size_t>(pad), U'0') + digits;
       if (format.zero_code != U'0') {
@@ -540,14 +510,15 @@ Outcome<std::string> FormatIntegerWith(double value, const IntegerFormat& format
         const char32_t last = digits.back();
         const char* suffix = last == U'1' ? "st" : last == U'2' ? "nd" : last == U'3' ? "rd" : "th";
         if (digits.size() > 1 && digits[digits.size() - 2] == U'1') suffix = "th";
-        digits += U32(suffix);
+        digits += DecodeUtf8(suffix);
       }
-      out = U8(digits);
+      out = EncodeUtf8(digits);
       break;
     }
     case Primary::kSequence:
       return LibError("D3130", "Formatting or parsing an integer as a sequence starting with " +
-                                   U8(format.token) + " is not supported by this implementation");
+                                   EncodeUtf8(format.token) +
+                                   " is not supported by this implementation");
   }
   if (negative) out = "-" + out;
   return out;
@@ -608,7 +579,7 @@ bool IsOneOf(char32_t c, std::u32string_view set) {
 }
 
 Outcome<std::vector<PicturePart>> AnalyseDateTimePicture(std::string_view picture_utf8) {
-  const std::u32string picture = U32(picture_utf8);
+  const std::u32string picture = DecodeUtf8(picture_utf8);
   std::vector<PicturePart> spec;
   auto add_literal = [&](std::size_t start, std::size_t end) {
     if (end > start) {
@@ -620,7 +591,7 @@ Outcome<std::vector<PicturePart>> AnalyseDateTimePicture(std::string_view pictur
       }
       PicturePart part;
       part.literal = true;
-      part.value = U8(collapsed);
+      part.value = EncodeUtf8(collapsed);
       spec.push_back(std::move(part));
     }
   };
@@ -657,7 +628,7 @@ Outcome<std::vector<PicturePart>> AnalyseDateTimePicture(std::string_view pictur
         const std::size_t dash = width_mod.find(U'-');
         auto parse_width = [](const std::optional<std::u32string>& wm) -> std::optional<int> {
           if (!wm || *wm == U"*") return std::nullopt;
-          const double v = JsParseInt(U8(*wm));
+          const double v = JsParseInt(EncodeUtf8(*wm));
           if (std::isnan(v)) return std::nullopt;
           return static_cast<int>(std::min(v, 1e6));
         };
@@ -688,7 +659,7 @@ Outcome<std::vector<PicturePart>> AnalyseDateTimePicture(std::string_view pictur
         auto d = DefaultPresentation(def.component);
         if (!d) {
           return LibError("D3132", "Unknown component specifier " +
-                                       U8(std::u32string(1, def.component)) +
+                                       EncodeUtf8(std::u32string(1, def.component)) +
                                        " in date/time picture string");
         }
         def.presentation1 = *d;
@@ -740,7 +711,7 @@ JsonataError NameModifierError(char32_t component) {
   return LibError("D3133",
                   "The 'name' modifier can only be applied to months and days in the "
                   "date/time picture string, not " +
-                      U8(std::u32string(1, component)));
+                      EncodeUtf8(std::u32string(1, component)));
 }
 
 Outcome<std::string> FormatDateTime(double millis, const std::vector<PicturePart>& spec,
@@ -1022,7 +993,7 @@ Outcome<Matcher> IntegerMatcher(const IntegerFormat& format) {
       m.regex = "[0-9]" + occurrences;
       if (format.ordinal) m.regex += "(?:th|st|nd|rd)";
       m.parse = [format](const std::string& value) -> std::optional<double> {
-        std::u32string digits = U32(value);
+        std::u32string digits = DecodeUtf8(value);
         if (format.ordinal && digits.size() >= 2) digits.resize(digits.size() - 2);
         auto remove_all = [&](const std::u32string& what) {
           if (what.empty()) return;
@@ -1044,12 +1015,13 @@ Outcome<Matcher> IntegerMatcher(const IntegerFormat& format) {
         if (format.zero_code != U'0') {
           for (char32_t& c : digits) c = c - format.zero_code + U'0';
         }
-        return JsParseInt(U8(digits));
+        return JsParseInt(EncodeUtf8(digits));
       };
       break;
     case Primary::kSequence:
       return LibError("D3130", "Formatting or parsing an integer as a sequence starting with " +
-                                   U8(format.token) + " is not supported by this implementation");
+                                   EncodeUtf8(format.token) +
+                                   " is not supported by this implementation");
   }
   return m;
 }
@@ -1063,7 +1035,7 @@ Outcome<std::vector<Matcher>> DateTimeMatchers(const std::vector<PicturePart>& s
     } else if (part.component == U'Z' || part.component == U'z') {
       const IntegerFormat& format = *part.integer_format;
       std::optional<std::string> separator;
-      if (format.regular) separator = U8(format.regular_separator.character);
+      if (format.regular) separator = EncodeUtf8(format.regular_separator.character);
       m.regex = part.component == U'z' ? "GMT" : "";
       m.regex += "[-+][0-9]+";
       if (separator) m.regex += EscapeRegex(*separator) + "[0-9]+";
@@ -1128,13 +1100,13 @@ Outcome<std::vector<Matcher>> DateTimeMatchers(const std::vector<PicturePart>& s
 }  // namespace
 
 Outcome<std::string> FormatInteger(double value, std::string_view picture) {
-  auto format = AnalyseIntegerPicture(U32(picture));
+  auto format = AnalyseIntegerPicture(DecodeUtf8(picture));
   if (auto* e = std::get_if<JsonataError>(&format)) return std::move(*e);
   return FormatIntegerWith(std::floor(value), std::get<0>(format));
 }
 
 Outcome<std::optional<double>> ParseInteger(std::string_view text, std::string_view picture) {
-  auto format = AnalyseIntegerPicture(U32(picture));
+  auto format = AnalyseIntegerPicture(DecodeUtf8(picture));
   if (auto* e = std::get_if<JsonataError>(&format)) return std::move(*e);
   auto matcher = IntegerMatcher(std::get<0>(format));
   if (auto* e = std::get_if<JsonataError>(&matcher)) return std::move(*e);

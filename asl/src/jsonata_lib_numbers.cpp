@@ -12,43 +12,11 @@
 #include <unordered_map>
 
 #include "jsonata_lib.hpp"
+#include "utf8_internal.hpp"
 
 namespace switchyard::asl::jsonata_lib {
 
 namespace {
-
-std::u32string ToU32(std::string_view s) {
-  std::u32string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size();) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    uint32_t cp = c;
-    std::size_t len = 1;
-    if (c >= 0xF0) {
-      cp = c & 0x07u;
-      len = 4;
-    } else if (c >= 0xE0) {
-      cp = c & 0x0Fu;
-      len = 3;
-    } else if (c >= 0xC0) {
-      cp = c & 0x1Fu;
-      len = 2;
-    }
-    for (std::size_t k = 1; k < len; ++k) {
-      cp = (cp << 6) | (i + k < s.size() ? static_cast<unsigned char>(s[i + k]) & 0x3Fu : 0u);
-    }
-    out += static_cast<char32_t>(cp);
-    i += len;
-  }
-  return out;
-}
-
-std::string ToU8(std::u32string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (const char32_t c : s) AppendUtf8(out, static_cast<uint32_t>(c));
-  return out;
-}
 
 // The shortest round-trip digits of |value| (no leading/trailing zeros) and the decimal
 // exponent n such that value = 0.d1d2... * 10^n (ECMAScript Number::toString's k, n).
@@ -246,7 +214,7 @@ Outcome<NumberPicture> AnalyseNumberPicture(std::string_view picture_utf8, const
     for (auto it = options->MemberBegin(); it != options->MemberEnd(); ++it) {
       if (!it->value.IsString()) continue;
       const std::string_view key(it->name.GetString(), it->name.GetStringLength());
-      std::u32string v = ToU32(JsonView(it->value));
+      std::u32string v = DecodeUtf8(JsonView(it->value));
       if (key == "decimal-separator") p.decimal_separator = v;
       if (key == "grouping-separator") p.grouping_separator = v;
       if (key == "exponent-separator") p.exponent_separator = v;
@@ -272,7 +240,7 @@ Outcome<NumberPicture> AnalyseNumberPicture(std::string_view picture_utf8, const
   };
   auto is_digit_or_family = [&](char32_t c) { return is_family(c) || is_prop(c, p.digit); };
 
-  const std::u32string picture = ToU32(picture_utf8);
+  const std::u32string picture = DecodeUtf8(picture_utf8);
   const std::vector<std::u32string> sub_pictures = SplitBy(picture, p.pattern_separator);
   if (sub_pictures.size() > 2) {
     return LibError("D3080", "The picture string must only contain a maximum of two sub-pictures");
@@ -564,7 +532,7 @@ Outcome<std::string> FormatWith(double value, const NumberPicture& np) {
   }
   const double rounded = RoundHalfEven(mantissa, pic.max_fraction);
   auto make_string = [&](double v, int dp) {
-    std::u32string s = ToU32(ToFixed(std::fabs(v), dp));
+    std::u32string s = DecodeUtf8(ToFixed(std::fabs(v), dp));
     if (zero != U'0') {
       for (char32_t& c : s) {
         if (c >= U'0' && c <= U'9') c = zero + (c - U'0');
@@ -622,7 +590,7 @@ Outcome<std::string> FormatWith(double value, const NumberPicture& np) {
     s += p.exponent_separator + (*exponent < 0 ? p.minus_sign : U"") + e;
   }
   s = pic.prefix + s + pic.suffix;
-  return ToU8(s);
+  return EncodeUtf8(s);
 }
 
 }  // namespace

@@ -211,8 +211,18 @@ Outcome<std::optional<RegexMatch>> ExecWith(const JsRegex::Code& code, pcre2_mat
   return std::optional<RegexMatch>(std::move(match));
 }
 
-MatchData NewMatchData(const JsRegex::Code& code) {
-  return MatchData(pcre2_match_data_create_from_pattern(code.code, nullptr));
+// The calling thread's match block, grown to the largest pattern it has matched: a $replace over
+// many strings allocates none per call. Valid until the next call on this thread (a replacement
+// function may match another regex), so callers fetch it again for every match and copy what they
+// need out of it at once.
+pcre2_match_data* ThreadMatchData(const JsRegex::Code& code) {
+  thread_local MatchData data;
+  thread_local uint32_t pairs = 0;
+  if (!data || pairs < code.capture_count + 1) {
+    pairs = code.capture_count + 1;
+    data = MatchData(pcre2_match_data_create(pairs, nullptr));
+  }
+  return data.get();
 }
 
 JsonataError ZeroLengthError() {
@@ -234,13 +244,12 @@ std::optional<JsonataError> WalkMatches(const JsRegex& re, const JsRegex::Code& 
                                         std::string_view subject, std::optional<std::size_t> limit,
                                         bool want_groups, Visit&& visit) {
   (void)re;
-  MatchData data = NewMatchData(code);
   std::size_t count = 0;
   std::size_t from = 0;
   bool first = true;
   while (!limit || count < *limit) {
     if (!first && from >= subject.size()) break;
-    auto outcome = ExecWith(code, data.get(), subject, from, want_groups);
+    auto outcome = ExecWith(code, ThreadMatchData(code), subject, from, want_groups);
     if (auto* error = std::get_if<JsonataError>(&outcome)) return std::move(*error);
     auto& found = std::get<0>(outcome);
     if (!found) break;
@@ -256,8 +265,7 @@ std::optional<JsonataError> WalkMatches(const JsRegex& re, const JsRegex::Code& 
 }  // namespace
 
 Outcome<std::optional<RegexMatch>> JsRegex::Exec(std::string_view subject, std::size_t from) const {
-  MatchData data = NewMatchData(*code_);
-  return ExecWith(*code_, data.get(), subject, from, true);
+  return ExecWith(*code_, ThreadMatchData(*code_), subject, from, true);
 }
 
 Outcome<std::vector<RegexMatch>> AllMatches(const JsRegex& re, std::string_view subject,
@@ -493,8 +501,7 @@ Outcome<std::vector<std::string>> SplitRegex(std::string_view str, const JsRegex
 }
 
 Outcome<bool> ContainsRegex(std::string_view str, const JsRegex& re) {
-  MatchData data = NewMatchData(re.code());
-  auto outcome = ExecWith(re.code(), data.get(), str, 0, false);
+  auto outcome = ExecWith(re.code(), ThreadMatchData(re.code()), str, 0, false);
   if (auto* error = std::get_if<JsonataError>(&outcome)) return std::move(*error);
   return std::get<0>(outcome).has_value();
 }

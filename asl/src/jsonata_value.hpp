@@ -28,6 +28,7 @@
 // then wraps it in a Value. Thread model: a Value may be read from many threads; evaluation of one
 // expression runs on one thread.
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -58,8 +59,15 @@ struct Array;
 struct Object;
 struct Function;
 
-// One JSONata value. Small (24 bytes); copying shares the heap part (strings, arrays, objects,
+// One JSONata value. Small (32 bytes); copying shares the heap part (strings, arrays, objects,
 // functions are reference-counted and immutable once shared).
+//
+// An array or object of the evaluation's input (or of a binding) is BORROWED: the Value points at
+// the caller's Json (which outlives the evaluation) and nothing is copied. Reading one member
+// (Member), one item (ItemAt) or the size (ArraySize) works on the Json itself; array() and
+// object() build the heap part on first use (its items borrowed in turn, one level at a time) and
+// keep it in this Value (not in its earlier copies). Values are confined to one evaluation on one
+// thread, so this caching through a const Value is safe.
 class Value {
  public:
   Value() = default;  // undefined
@@ -80,6 +88,9 @@ class Value {
   static Value Arr(std::shared_ptr<Array> a);
   static Value Obj(std::shared_ptr<Object> o);
   static Value Fn(std::shared_ptr<Function> f);
+  // A JSON value as a Value: scalars converted, containers borrowed (see above). `json` must
+  // outlive every Value made from it.
+  static Value Borrow(const Json& json);
 
   ValueKind kind() const { return kind_; }
   bool IsUndefined() const { return kind_ == ValueKind::kUndefined; }
@@ -94,9 +105,15 @@ class Value {
   bool boolean() const { return bool_; }
   double number() const { return number_; }
   // Only for the kind they name.
-  const std::string& str() const { return *static_cast<const std::string*>(ptr_.get()); }
-  // (A container borrowed from the evaluation's input JSON is converted one level at a time, on
-  // first access, by these accessors.)
+  // (A string of the input is borrowed too: sv() reads it in place, str() copies it on first use.)
+  const std::string& str() const {
+    if (!ptr_) Build();
+    return *static_cast<const std::string*>(ptr_.get());
+  }
+  std::string_view sv() const {
+    if (!ptr_) return {json_->GetString(), json_->GetStringLength()};
+    return *static_cast<const std::string*>(ptr_.get());
+  }
   inline const Array& array() const;
   inline const Object& object() const;
   const Function& function() const { return *static_cast<const Function*>(ptr_.get()); }
@@ -112,17 +129,32 @@ class Value {
   std::shared_ptr<Function> function_ptr() const {
     return std::static_pointer_cast<Function>(ptr_);
   }
-  // Identity of the heap part (jsonata's `===` on objects/arrays/functions).
-  const void* identity() const { return ptr_.get(); }
+  // Identity of the container (jsonata's `===` on objects/arrays/functions).
+  const void* identity() const { return borrowed() != nullptr ? json_ : ptr_.get(); }
   // How many Values share the heap part (the core's iterative destruction uses it).
   long use_count() const { return ptr_.use_count(); }
 
+  // The input Json a borrowed array or object stands for, or nullptr.
+  const Json* borrowed() const {
+    return kind_ == ValueKind::kArray || kind_ == ValueKind::kObject ? json_ : nullptr;
+  }
+  // An array's size and item `i` (< size), without building the heap part of a borrowed array.
+  inline std::size_t ArraySize() const;
+  inline Value ItemAt(std::size_t i) const;
+  // An object's member `key` (undefined when absent), without building the heap part of a
+  // borrowed object (duplicate keys: the last wins, as JSON.parse has it).
+  inline Value Member(std::string_view key) const;
+
  private:
   explicit Value(ValueKind kind) : kind_(kind) {}
+  void Build() const;  // the heap part of a borrowed container or string
   ValueKind kind_ = ValueKind::kUndefined;
   bool bool_ = false;
-  double number_ = 0;
-  std::shared_ptr<void> ptr_;
+  union {
+    double number_ = 0;
+    const Json* json_;  // a borrowed container or string (kArray, kObject, kString only)
+  };
+  mutable std::shared_ptr<void> ptr_;
 };
 
 // A JSON array or a jsonata sequence (with jsonata-js's flags).
@@ -139,10 +171,6 @@ struct Array {
   bool outer_wrapper = false;   // the input array wrapped as a one-item sequence
   bool tuple_stream = false;    // items are tuple objects {"@": value, var: value...}
   bool cons = false;            // built by an array constructor
-  // Not yet converted: the input JSON array this one stands for (the core's business).
-  const Json* lazy = nullptr;
-  void Materialize();
-
   static std::shared_ptr<Array> Make() { return std::make_shared<Array>(); }
   static std::shared_ptr<Array> MakeSequence() {
     auto a = std::make_shared<Array>();
@@ -156,18 +184,13 @@ struct Array {
 struct Object {
   ~Object();  // iterative, as Array's
   Object() = default;
-  Object(const Object& other) : members(other.object_members()) {}
+  Object(const Object& other) : members(other.members) {}
   Object& operator=(const Object& other) {
     if (this != &other) {
-      members = other.object_members();
+      members = other.members;
       index_.clear();
     }
     return *this;
-  }
-
-  const std::vector<std::pair<std::string, Value>>& object_members() const {
-    if (lazy) const_cast<Object*>(this)->Materialize();
-    return members;
   }
 
   // The value of `key`, or nullptr.
@@ -179,9 +202,6 @@ struct Object {
   std::size_t size() const { return members.size(); }
 
   std::vector<std::pair<std::string, Value>> members;
-  // Not yet converted: the input JSON object this one stands for (the core's business).
-  const Json* lazy = nullptr;
-  void Materialize();
 
   static std::shared_ptr<Object> Make() { return std::make_shared<Object>(); }
 
@@ -191,14 +211,45 @@ struct Object {
 };
 
 inline const Array& Value::array() const {
-  auto* a = static_cast<Array*>(ptr_.get());
-  if (a->lazy) a->Materialize();
-  return *a;
+  if (!ptr_) Build();
+  return *static_cast<const Array*>(ptr_.get());
 }
 inline const Object& Value::object() const {
-  auto* o = static_cast<Object*>(ptr_.get());
-  if (o->lazy) o->Materialize();
-  return *o;
+  if (!ptr_) Build();
+  return *static_cast<const Object*>(ptr_.get());
+}
+inline std::size_t Value::ArraySize() const {
+  if (ptr_ || json_ == nullptr) return array().items.size();
+  return json_->Size();
+}
+inline Value Value::ItemAt(std::size_t i) const {
+  if (ptr_ || json_ == nullptr) return array().items[i];
+  return Borrow((*json_)[static_cast<rapidjson::SizeType>(i)]);
+}
+inline Value Value::Member(std::string_view key) const {
+  if (ptr_ || json_ == nullptr) {
+    const Value* v = object().Find(key);
+    return v != nullptr ? *v : Value();
+  }
+  // From the end: with duplicate keys the last wins, as JSON.parse has it.
+  const Json* found = nullptr;
+  for (auto m = json_->MemberEnd(); m != json_->MemberBegin();) {
+    --m;
+    if (m->name.GetStringLength() == key.size() &&
+        (key.empty() || (m->name.GetString()[0] == key[0] &&
+                         std::memcmp(m->name.GetString(), key.data(), key.size()) == 0))) {
+      found = &m->value;
+      break;
+    }
+  }
+  return found != nullptr ? Borrow(*found) : Value();
+}
+
+// An array's jsonata flags (sequence, cons, ...) without building a borrowed JSON array, whose
+// flags are all unset.
+inline const Array& FlagsOf(const Value& array) {
+  static const Array kPlain;
+  return array.borrowed() != nullptr && array.use_count() == 0 ? kPlain : array.array();
 }
 
 using JsonataArgs = std::vector<Value>;

@@ -7,9 +7,23 @@
 #include <string>
 
 #include "switchyard/asl/jsonata_eval.hpp"
+#include "utf8_internal.hpp"
 
 namespace switchyard::asl::jsonata_lib {
 namespace {
+
+// The one UTF-8 decoder asl/ shares (json.cpp), as the picture parsers use it.
+TEST(Utf8Test, DecodesCodePointsAndReplacesEachIllFormedSubsequence) {
+  EXPECT_EQ(DecodeUtf8("a\xC3\xA9\xF0\x9F\x98\x80"), U"a\u00E9\U0001F600");
+  // A stray byte, an overlong form, a surrogate and a truncated sequence: one U+FFFD each
+  // maximal subpart.
+  EXPECT_EQ(DecodeUtf8("a\xFF"
+                       "b\xC0\xAF\xED\xA0\x80"
+                       "c\xE2\x82"),
+            U"a\uFFFDb\uFFFD\uFFFD\uFFFD\uFFFD\uFFFDc\uFFFD");
+  EXPECT_EQ(EncodeUtf8(U"a\u00E9\U0001F600"), "a\xC3\xA9\xF0\x9F\x98\x80");
+  EXPECT_EQ(EncodeUtf8(DecodeUtf8("#,##0.00\xE2\x80\xB0")), "#,##0.00\xE2\x80\xB0");
+}
 
 template <typename T>
 std::string Render(const Outcome<T>& outcome) {

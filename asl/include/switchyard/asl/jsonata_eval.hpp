@@ -84,7 +84,9 @@ class JsonataExpression {
   // Parses `text` (what is between "{%" and "%}", or a whole expression for the CLI).
   static std::variant<JsonataExpression, JsonataSyntaxError> Compile(std::string_view text);
 
-  // Evaluates against `input` (nullptr: the input is undefined) with `bindings`.
+  // Evaluates against `input` (nullptr: the input is undefined) with `bindings`. The input and the
+  // bound values are read in place, never copied (the cost of an evaluation does not grow with
+  // the parts of the input it does not visit); the result shares nothing with them.
   JsonataEvalResult Evaluate(const Json* input, const JsonataBindings& bindings,
                              const JsonataOptions& options) const;
 
