@@ -480,17 +480,16 @@ void SfnApi::StartExecutionAsync(ApiCall call, Respond respond, WorkPool& pool) 
     StartRequest request;
     HttpResponse error;
     if (!ParseStartRequest(call, &request, &error)) return respond(std::move(error));
-    if (engine_->StartExecutionAsync(
-            request.state_machine_arn, request.name, request.input,
-            [respond](const asl::Result<StartExecutionResult>& started) {
-              HttpResponse response;
-              try {
-                response = StartReply(started);
-              } catch (const std::exception& e) {
-                response = Json10Error(500, "InternalFailure", e.what());
-              }
-              respond(std::move(response));
-            })) {
+    if (engine_->StartExecutionAsync(request.state_machine_arn, request.name, request.input,
+                                     [respond](const asl::Result<StartExecutionResult>& started) {
+                                       HttpResponse response;
+                                       try {
+                                         response = StartReply(started);
+                                       } catch (const std::exception& e) {
+                                         response = Json10Error(500, "InternalFailure", e.what());
+                                       }
+                                       respond(std::move(response));
+                                     })) {
       return;
     }
   }

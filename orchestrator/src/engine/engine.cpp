@@ -1059,9 +1059,9 @@ asl::Result<StartExecutionResult> Engine::StartExecution(const std::string& stat
   return result;
 }
 
-bool Engine::StartExecutionAsync(
-    const std::string& state_machine, const std::string& name, const std::string& input,
-    std::function<void(asl::Result<StartExecutionResult>)> done) {
+bool Engine::StartExecutionAsync(const std::string& state_machine, const std::string& name,
+                                 const std::string& input,
+                                 std::function<void(asl::Result<StartExecutionResult>)> done) {
   if (Impl::IsQualifiedStateMachineArn(state_machine)) return false;  // resolving reads
   asl::Result<PreparedStart> prepared = impl_->PrepareStart(state_machine, name, input);
   if (!prepared.ok()) {
