@@ -911,5 +911,114 @@ TEST_F(EnginePgTest, MillisUntilDueIsNoneOnAnEmptyQueueAndNeverNegative) {
   EXPECT_EQ(store::MillisUntilDue(tx, false), 0);
 }
 
+TEST_F(EnginePgTest, HistoryWrittenBeforeChunksStaysReadableAndPagesExactly) {
+  // Migration 0009 writes one history_chunks row per decision; an execution started by an
+  // earlier version keeps its first events as history_events rows. Every page, forward or
+  // reverse, from every position, reads ids 1..n across both, exactly.
+  auto engine = NewEngine([&] {
+    EngineOptions options = Options();
+    options.run_workers = false;
+    return options;
+  }());
+  constexpr int64_t kExecution = 4242;
+  pqxx::connection connection(url_);
+  {
+    pqxx::work tx(connection);
+    for (int id = 1; id <= 3; ++id) {
+      tx.exec_params(
+          "INSERT INTO history_events (execution_id, event_id, previous_event_id, event_time, "
+          "type, details_key, details) VALUES ($1, $2, $3, timestamptz 'epoch' + $2::integer * "
+          "interval "
+          "'1 second', $4, NULLIF($5, ''), NULLIF($6, ''))",
+          kExecution, id, id - 1, "Old" + std::to_string(id), std::string(id == 2 ? "" : "oldKey"),
+          std::string(id == 2 ? "" : R"({"o":1})"));
+    }
+    auto event = [](int64_t id, std::string details_key, std::string details) {
+      store::HistoryRow row;
+      row.execution_id = kExecution;
+      row.event_id = id;
+      row.previous_event_id = id - 1;
+      row.timestamp = id * 1000000000LL;
+      row.type = "New" + std::to_string(id);
+      row.details_key = std::move(details_key);
+      row.details = std::move(details);
+      return row;
+    };
+    // Three decisions' worth: 4..6, 7, 8..10 (details with spaces, colons and digits, and none).
+    store::AppendHistory(tx, {event(4, "k", R"({"a":"x y: 12 z"})"), event(5, "", ""),
+                              event(6, "k", R"({"b":"6:6 "})")});
+    store::AppendHistory(tx, {event(7, "k", "{}")});
+    store::AppendHistory(
+        tx, {event(8, "k", R"({"c":"\n"})"), event(9, "k", R"({"d":9})"), event(10, "", "")});
+    tx.commit();
+  }
+  auto render = [](const std::vector<store::HistoryRow>& rows) {
+    std::string out;
+    for (const auto& row : rows) {
+      if (!out.empty()) out += '|';
+      out += std::to_string(row.event_id) + "<" + std::to_string(row.previous_event_id) + " " +
+             row.type + " " + row.details_key + " " + row.details + " @" +
+             std::to_string(row.timestamp / 1000000000LL);
+    }
+    return out;
+  };
+  pqxx::work tx(connection);
+  const std::string all = render(store::ReadHistory(tx, kExecution, 0, 100, false));
+  EXPECT_EQ(all,
+            "1<0 Old1 oldKey {\"o\":1} @1|2<1 Old2   @2|3<2 Old3 oldKey {\"o\":1} @3|"
+            "4<3 New4 k {\"a\":\"x y: 12 z\"} @4|5<4 New5   @5|6<5 New6 k {\"b\":\"6:6 \"} @6|"
+            "7<6 New7 k {} @7|8<7 New8 k {\"c\":\"\\n\"} @8|9<8 New9 k {\"d\":9} @9|"
+            "10<9 New10   @10");
+  std::vector<store::HistoryRow> every = store::ReadHistory(tx, kExecution, 0, 100, false);
+  ASSERT_EQ(every.size(), 10u);
+  for (int64_t after = 0; after <= 11; ++after) {
+    for (int64_t limit = 1; limit <= 11; ++limit) {
+      std::vector<store::HistoryRow> expected;
+      for (const auto& row : every) {
+        if (row.event_id > after && static_cast<int64_t>(expected.size()) < limit) {
+          expected.push_back(row);
+        }
+      }
+      EXPECT_EQ(render(store::ReadHistory(tx, kExecution, after, limit, false)), render(expected))
+          << "after " << after << " limit " << limit;
+      // Reverse: before `after` (0 = from the end), newest first.
+      std::vector<store::HistoryRow> backwards;
+      for (auto it = every.rbegin(); it != every.rend(); ++it) {
+        if ((after == 0 || it->event_id < after) &&
+            static_cast<int64_t>(backwards.size()) < limit) {
+          backwards.push_back(*it);
+        }
+      }
+      EXPECT_EQ(render(store::ReadHistory(tx, kExecution, after, limit, true)), render(backwards))
+          << "before " << after << " limit " << limit;
+    }
+  }
+  EXPECT_TRUE(store::ReadHistory(tx, kExecution + 1, 0, 10, true).empty());
+  EXPECT_TRUE(store::ReadHistory(tx, kExecution, 1LL << 40, 10, false).empty());
+}
+
+TEST_F(EnginePgTest, ASucceededExecutionKeepsNoSnapshotAFailedOneDoes) {
+  // Nothing decides a SUCCEEDED execution again (redrive refuses it), so its row drops the
+  // snapshot; a FAILED one keeps it for RedriveExecution.
+  auto engine = NewEngine();
+  std::string pass = Machine(*engine, "no-snapshot", R"({"StartAt": "P", "States": {
+      "P": {"Type": "Pass", "End": true}}})");
+  std::string fail = Machine(*engine, "keeps-snapshot", R"({"StartAt": "T", "States": {
+      "T": {"Type": "Task", "Resource": ")" + Fn("echo") + R"(", "Next": "F"},
+      "F": {"Type": "Fail", "Error": "E"}}})");
+  ExecutionInfo succeeded = Run(*engine, pass, "{}", "s");
+  ExecutionInfo failed = Run(*engine, fail, "{}", "f");
+  EXPECT_EQ(succeeded.status, "SUCCEEDED");
+  EXPECT_EQ(failed.status, "FAILED");
+  pqxx::connection connection(url_);
+  pqxx::work tx(connection);
+  EXPECT_EQ(tx.exec("SELECT string_agg(name || ':' || (snapshot IS NOT NULL)::text, ',' ORDER BY "
+                    "name) FROM executions")[0][0]
+                .as<std::string>(),
+            "f:true,s:false");
+  EXPECT_EQ(History(*engine, succeeded.execution_arn),
+            "ExecutionStarted PassStateEntered PassStateExited ExecutionSucceeded");
+}
+
 }  // namespace
 }  // namespace switchyard::orchestrator

@@ -212,6 +212,58 @@ std::string TaskPayload(const asl::Command& command, const std::string& executio
   return asl::DumpJson(payload);
 }
 
+// Room among this node's tasks in flight (max_tasks_in_flight) that a decision batch holds for
+// the task items it leases to itself, from its write until they are in flight (or the
+// transaction failed). None while the engine stops, holds tasks or runs no workers.
+class TaskReservation {
+ public:
+  explicit TaskReservation(Engine::Impl& impl) : impl_(impl) {}
+  TaskReservation(const TaskReservation&) = delete;
+  TaskReservation& operator=(const TaskReservation&) = delete;
+  ~TaskReservation() { Release(); }
+
+  // Reserves up to `wanted` more; returns how many it got.
+  int64_t Take(int64_t wanted) {
+    if (wanted <= 0 || !impl_.options_.run_workers) return 0;
+    std::lock_guard<std::mutex> lock(impl_.tasks_mu_);
+    if (impl_.stopping_ || impl_.tasks_held_) return 0;
+    const int64_t room = impl_.options_.max_tasks_in_flight -
+                         static_cast<int64_t>(impl_.in_flight_.size()) - impl_.reserved_tasks_;
+    const int64_t got = std::clamp<int64_t>(room, 0, wanted);
+    impl_.reserved_tasks_ += got;
+    held_ += got;
+    return got;
+  }
+  void Release() {
+    if (held_ == 0) return;
+    std::lock_guard<std::mutex> lock(impl_.tasks_mu_);
+    impl_.reserved_tasks_ -= held_;
+    held_ = 0;
+  }
+  // Committed: the leased items become tasks in flight (their reservation turns into them),
+  // started by the claimer thread (not here: the decision thread goes on to its next batch).
+  // While the engine stops they are not started: Shutdown gives their leases back with the
+  // others in flight.
+  void Commit(std::vector<store::WorkItem>& items) {
+    {
+      std::lock_guard<std::mutex> lock(impl_.tasks_mu_);
+      impl_.reserved_tasks_ -= held_;
+      held_ = 0;
+      if (items.empty()) return;
+      for (auto& item : items) {
+        impl_.in_flight_[item.work_id] =
+            InFlightTask{item.work_id, item.generation, item.execution_id};
+        if (!impl_.stopping_) impl_.ready_tasks_.push_back(std::move(item));
+      }
+    }
+    impl_.tasks_cv_.notify_all();
+  }
+
+ private:
+  Engine::Impl& impl_;
+  int64_t held_ = 0;
+};
+
 }  // namespace
 
 void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_timers) {
@@ -248,7 +300,14 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
     return &seen;
   };
 
+  // Room reserved among this node's tasks in flight for the task items the batch leases to
+  // itself (given back by each attempt and at the end).
+  TaskReservation reservation(*this);
+  std::vector<store::WorkItem> self_leased;
+
   auto body = [&](pqxx::transaction_base& tx) {
+    reservation.Release();
+    self_leased.clear();
     to_cache.clear();
     observed.clear();
     decisions = 0;
@@ -569,7 +628,10 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
           if (command.kind == asl::Command::Kind::kFinish) SetFinish(update, command);
         }
         update.status = std::string(asl::ExecutionStatusName(state.status()));
-        update.snapshot = asl::DumpJson(state.ToJson());
+        // A SUCCEEDED execution keeps no snapshot: nothing decides it again (redrive refuses it).
+        if (state.status() != asl::ExecutionStatus::kSucceeded) {
+          update.snapshot = asl::DumpJson(state.ToJson());
+        }
         update.history_count = state.history_size();
         decided.push_back(std::move(update));
         // The history goes with the rows (execution_id: the position in `rows`).
@@ -733,7 +795,15 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
         }
       }
       if (w.definition == nullptr) continue;
-      if (!w.row->snapshot && !w.row->snapshot_cached && !w.changed) continue;  // not started
+      if (!w.row->snapshot && !w.row->snapshot_cached && !w.changed) {
+        // Not started, or SUCCEEDED (no snapshot kept): nothing to decide.
+        if (pending.redrive && pending.request) {
+          replies[*pending.request].error = {
+              std::string(kExecutionNotRedrivable),
+              "Execution is " + w.row->status + " and cannot be redriven."};
+        }
+        continue;
+      }
       if (!w.changed) w.uses_activities = UsesActivities(*w.definition);
       if (pending.redrive) {
         // Under the execution's lock: is it (still) redrivable, and from which state's input?
@@ -798,7 +868,9 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
       if (!w.changed) continue;
       w.update.execution_id = execution_id;
       w.update.status = std::string(asl::ExecutionStatusName(w.state.status()));
-      w.update.snapshot = asl::DumpJson(w.state.ToJson());
+      if (w.state.status() != asl::ExecutionStatus::kSucceeded) {
+        w.update.snapshot = asl::DumpJson(w.state.ToJson());
+      }
       w.update.history_count = w.state.history_size();
       if (w.finished) {
         finished_ids.push_back(execution_id);
@@ -864,13 +936,26 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
       }
     }
     store::DeleteExecutionActivityTasks(tx, finished_activity_users);
-    store::DeleteExecutionWork(tx, finished_ids);
     for (const auto& [execution_id, client_token] : redriven) {
       store::MarkRedriven(tx, execution_id, now, client_token);
     }
+    // New task items go to this node's own workers, leased in the insert, as far as it has room:
+    // no claim transaction, and the task starts right after the commit. The rest wait for a claim.
+    int64_t new_tasks = 0;
+    for (const auto& item : work) new_tasks += item.kind == store::kWorkTask ? 1 : 0;
+    int64_t leasing = std::min(new_tasks, reservation.Take(new_tasks));
+    enqueued_tasks = new_tasks > leasing;
+    for (auto& item : work) {
+      if (leasing == 0) break;
+      if (item.kind != store::kWorkTask) continue;
+      item.lease = true;
+      --leasing;
+    }
     // After the deletions above (a key removed and enqueued again in one batch).
-    store::WriteDecisions(tx, updates, now, work, history);
-    enqueued_tasks = enqueued_tasks && !work.empty();
+    // The work and tokens of executions that ended go in the same statement (none of their work
+    // is in `work`).
+    self_leased = store::WriteDecisions(tx, updates, now, work, history, finished_ids, node_id_,
+                                        options_.lease.count());
   };
 
   // After an in-doubt commit: the batch landed if its first execution has the decision count
@@ -882,6 +967,7 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
            expected_counts.front().second;
   };
   db_->Transact(body, in_doubt_check);
+  reservation.Commit(self_leased);
   if (!to_cache.empty()) {
     std::lock_guard<std::mutex> lock(states_mu_);
     if (states_.size() + to_cache.size() > kStateCacheSize) states_.clear();
@@ -916,6 +1002,7 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
     {
       std::lock_guard<std::mutex> lock(tasks_mu_);
       claim_wanted_ = true;
+      task_backlog_ = true;
     }
     tasks_cv_.notify_all();
   }

@@ -449,7 +449,9 @@ void Engine::Impl::DecisionLoop() {
       {
         std::lock_guard<std::mutex> lock(tasks_mu_);
         for (int64_t work_id : finished_work) in_flight_.erase(work_id);
-        claim_wanted_ = true;
+        // Room again: claim when unleased task items may be waiting (a node that leases its
+        // own new tasks usually has none: no empty claim after every batch).
+        if (task_backlog_) claim_wanted_ = true;
       }
       tasks_cv_.notify_all();
     }
@@ -573,23 +575,37 @@ void Engine::Impl::FailExecution(int64_t execution_id, const std::string& reason
 
 void Engine::Impl::ClaimLoop() {
   const int64_t lease_ms = options_.lease.count();
-  std::chrono::milliseconds wait = options_.poll_interval;
+  // When the backstop claims next (the poll interval, sooner when a task or lease is due).
+  auto next_claim = std::chrono::steady_clock::now();
   for (;;) {
     int64_t capacity = 0;
+    bool claim = false;
+    std::vector<store::WorkItem> ready;
     {
       std::unique_lock<std::mutex> lock(tasks_mu_);
-      tasks_cv_.wait_for(lock, wait, [&] {
-        return stopping_ ||
+      tasks_cv_.wait_until(lock, next_claim, [&] {
+        return stopping_ || !ready_tasks_.empty() ||
                (!tasks_held_ && claim_wanted_ &&
-                static_cast<int64_t>(in_flight_.size()) < options_.max_tasks_in_flight);
+                static_cast<int64_t>(in_flight_.size()) + reserved_tasks_ <
+                    options_.max_tasks_in_flight);
       });
       if (stopping_) return;
-      if (tasks_held_) continue;
-      capacity = options_.max_tasks_in_flight - static_cast<int64_t>(in_flight_.size());
-      claim_wanted_ = false;
+      ready.swap(ready_tasks_);
+      const auto now = std::chrono::steady_clock::now();
+      if (tasks_held_) {
+        next_claim = now + options_.poll_interval;
+      } else if (claim_wanted_ || now >= next_claim) {
+        claim = true;
+        capacity = options_.max_tasks_in_flight - static_cast<int64_t>(in_flight_.size()) -
+                   reserved_tasks_;
+        claim_wanted_ = false;
+      }
     }
+    // Tasks that decisions of this node leased to it as they enqueued them (decisions.cpp).
+    for (const auto& item : ready) RunTask(item);
+    if (!claim) continue;
     if (capacity <= 0) {
-      wait = options_.poll_interval;
+      next_claim = std::chrono::steady_clock::now() + options_.poll_interval;
       continue;
     }
     // One claim statement for as much as there is room for (bounded by max_tasks_in_flight).
@@ -606,7 +622,7 @@ void Engine::Impl::ClaimLoop() {
       });
     } catch (const std::exception& e) {
       spdlog::warn("engine: node={} claiming tasks failed: {}", node_id_, e.what());
-      wait = options_.poll_interval;
+      next_claim = std::chrono::steady_clock::now() + options_.poll_interval;
       continue;
     }
     {
@@ -615,10 +631,12 @@ void Engine::Impl::ClaimLoop() {
         in_flight_[item.work_id] = InFlightTask{item.work_id, item.generation, item.execution_id};
       }
       if (static_cast<int64_t>(items.size()) == limit) claim_wanted_ = true;
+      task_backlog_ = static_cast<int64_t>(items.size()) == limit;
     }
     for (const auto& item : items) RunTask(item);
-    wait = options_.poll_interval;
+    std::chrono::milliseconds wait = options_.poll_interval;
     if (due_ms) wait = std::min(wait, std::chrono::milliseconds(std::max<int64_t>(*due_ms, 1)));
+    next_claim = std::chrono::steady_clock::now() + wait;
   }
 }
 
@@ -764,6 +782,7 @@ void Engine::Impl::ListenLoop() {
         {
           std::lock_guard<std::mutex> lock(tasks_mu_);
           claim_wanted_ = true;
+          task_backlog_ = true;
         }
         tasks_cv_.notify_all();
         WakeActivityPollers();
@@ -808,6 +827,7 @@ void Engine::ReleaseTasks() {
     std::lock_guard<std::mutex> lock(impl_->tasks_mu_);
     impl_->tasks_held_ = false;
     impl_->claim_wanted_ = true;
+    impl_->task_backlog_ = true;
   }
   impl_->tasks_cv_.notify_all();
 }

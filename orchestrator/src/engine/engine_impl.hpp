@@ -262,7 +262,16 @@ struct Engine::Impl {
   std::condition_variable tasks_cv_;
   std::map<int64_t, InFlightTask> in_flight_;  // Guarded by tasks_mu_.
   bool claim_wanted_ = true;                   // Guarded by tasks_mu_: look for tasks now.
-  bool tasks_held_ = false;                    // Guarded by tasks_mu_: EngineOptions::hold_tasks.
+  // Guarded by tasks_mu_: room held by decision batches for the task items they lease to this
+  // node (decisions.cpp), counted with in_flight_ against max_tasks_in_flight.
+  int64_t reserved_tasks_ = 0;
+  // Guarded by tasks_mu_: unleased task items may be waiting (set by what enqueues or announces
+  // them, cleared by a claim that found fewer than it asked for).
+  bool task_backlog_ = true;
+  // Guarded by tasks_mu_: task items leased to this node by its decisions (already in
+  // in_flight_), for the claimer thread to start.
+  std::vector<store::WorkItem> ready_tasks_;
+  bool tasks_held_ = false;  // Guarded by tasks_mu_: EngineOptions::hold_tasks.
 
   // Completers hold this, not the engine: an invocation ending after shutdown is dropped.
   struct Mailbox {

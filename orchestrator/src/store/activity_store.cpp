@@ -45,8 +45,6 @@ constexpr Statement kStatements[] = {
     {"as_get_redrive",
      "SELECT execution_id, " SY_NS("redrive_date") ", redrive_client_token, snapshot FROM "
                                                    "executions WHERE execution_arn = $1"},
-    {"as_history_details",
-     "SELECT details FROM history_events WHERE execution_id = $1 AND event_id = $2"},
     {"as_mark_redriven",
      "UPDATE executions SET stop_date = NULL, output = NULL, error = NULL, cause = NULL, "
      "redrive_count = redrive_count + 1, redrive_date = " SY_TS(
@@ -56,6 +54,8 @@ constexpr Statement kStatements[] = {
      "stop_date < " SY_TS("$1") " AND status <> 'RUNNING' ORDER BY stop_date LIMIT $2 FOR UPDATE "
                                 "SKIP LOCKED), "
                                 "h AS (DELETE FROM history_events WHERE execution_id IN (SELECT "
+                                "execution_id FROM doomed)), "
+                                "c AS (DELETE FROM history_chunks WHERE execution_id IN (SELECT "
                                 "execution_id FROM doomed)), "
                                 "w AS (DELETE FROM work_items WHERE execution_id IN (SELECT "
                                 "execution_id FROM doomed)), "
@@ -175,10 +175,10 @@ std::optional<RedriveRow> GetRedriveRow(pqxx::transaction_base& tx,
 
 std::optional<std::string> HistoryEventDetails(pqxx::transaction_base& tx, int64_t execution_id,
                                                int64_t event_id) {
-  PrepareActivityStatements(tx.conn());
-  pqxx::result result = tx.exec_prepared("as_history_details", execution_id, event_id);
-  if (result.empty() || result[0][0].is_null()) return std::nullopt;
-  return Text(result[0][0]);
+  if (event_id < 1) return std::nullopt;
+  std::vector<HistoryRow> rows = ReadHistory(tx, execution_id, event_id - 1, 1, false);
+  if (rows.empty() || rows[0].event_id != event_id || rows[0].details.empty()) return std::nullopt;
+  return std::move(rows[0].details);
 }
 
 void MarkRedriven(pqxx::transaction_base& tx, int64_t execution_id, int64_t now,

@@ -1,7 +1,11 @@
 #include "store/execution_store.hpp"
 
 #include <algorithm>
+#include <cstdint>
+#include <limits>
 #include <map>
+#include <stdexcept>
+#include <string_view>
 #include <utility>
 
 namespace switchyard::orchestrator::store {
@@ -57,21 +61,18 @@ constexpr Statement kStatements[] = {
      "revision_id, name, input, start_date, status, snapshot, history_count, output, error, "
      "cause, stop_date, decision_count) SELECT n.arn, n.machine, n.machine_arn, n.revision, "
      "n.name, n.input, timestamptz 'epoch' + (n.ns / 1000) * interval '1 microsecond', n.status, "
-     "n.snapshot, n.history_count, n.output, n.error, n.cause, CASE WHEN n.finished THEN "
-     "timestamptz 'epoch' + (n.ns / 1000) * interval '1 microsecond' END, 1 FROM "
+     "NULLIF(n.snapshot, ''), n.history_count, n.output, n.error, n.cause, CASE WHEN n.finished "
+     "THEN timestamptz 'epoch' + (n.ns / 1000) * interval '1 microsecond' END, 1 FROM "
      "unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], "
      "$7::bigint[], $8::text[], $9::text[], $10::integer[], $11::text[], $12::text[], "
      "$13::text[], $14::boolean[]) WITH ORDINALITY AS n(arn, machine, machine_arn, revision, "
      "name, input, ns, status, snapshot, history_count, output, error, cause, finished, "
      "position) ORDER BY n.position ON CONFLICT DO NOTHING RETURNING execution_id, "
-     "execution_arn), h AS (INSERT INTO history_events (execution_id, event_id, "
-     "previous_event_id, event_time, type, details_key, details) SELECT ins.execution_id, "
-     "h.event_id, h.previous_event_id, timestamptz 'epoch' + (h.ns / 1000) * interval '1 "
-     "microsecond', h.type, NULLIF(h.details_key, ''), NULLIF(h.details, '') FROM "
-     "unnest($15::text[], $16::integer[], $17::integer[], $18::bigint[], $19::text[], "
-     "$20::text[], $21::text[]) AS h(arn, event_id, previous_event_id, ns, type, details_key, "
-     "details) JOIN ins ON ins.execution_arn = h.arn) SELECT execution_id, execution_arn FROM "
-     "ins"},
+     "execution_arn), h AS (INSERT INTO history_chunks (execution_id, first_event_id, "
+     "last_event_id, events) SELECT ins.execution_id, h.first_id, h.last_id, h.events FROM "
+     "unnest($15::text[], $16::integer[], $17::integer[], $18::text[]) AS h(arn, first_id, "
+     "last_id, events) JOIN ins ON ins.execution_arn = h.arn) SELECT execution_id, "
+     "execution_arn FROM ins"},
     {"es_find_execution_by_name",
      "SELECT execution_id, execution_arn, state_machine_name, state_machine_arn, revision_id, "
      "name, status, input, output, error, cause, " SY_NS("start_date") ", " SY_NS(
@@ -103,8 +104,9 @@ constexpr Statement kStatements[] = {
      "unnest($2::bigint[], $3::bigint[]) AS c(id, count) ON c.id = e.execution_id WHERE "
      "e.execution_id = ANY($1::bigint[]) ORDER BY e.execution_id FOR UPDATE OF e"},
     {"es_update_executions",
-     "UPDATE executions e SET status = u.status, snapshot = u.snapshot, history_count = "
-     "u.history_count, decision_count = e.decision_count + 1, output = COALESCE(u.output, "
+     "UPDATE executions e SET status = u.status, snapshot = NULLIF(u.snapshot, ''), "
+     "history_count = u.history_count, decision_count = e.decision_count + 1, output = "
+     "COALESCE(u.output, "
      "e.output), error = COALESCE(u.error, e.error), cause = COALESCE(u.cause, e.cause), "
      "stop_date = CASE WHEN u.finished THEN " SY_TS(
          "$9") " ELSE e.stop_date END FROM unnest($1::bigint[], "
@@ -118,44 +120,49 @@ constexpr Statement kStatements[] = {
     // ($1-$9, as es_update_executions), new work items ($10-$14, as es_enqueue_work) and history
     // ($15-$21, as es_append_history). Three tables, so the parts cannot meet.
     {"es_write_decisions",
-     "WITH u AS (UPDATE executions e SET status = u.status, snapshot = u.snapshot, history_count "
-     "= u.history_count, decision_count = e.decision_count + 1, output = COALESCE(u.output, "
-     "e.output), error = COALESCE(u.error, e.error), cause = COALESCE(u.cause, e.cause), "
-     "stop_date = CASE WHEN u.finished THEN " SY_TS(
+     "WITH u AS (UPDATE executions e SET status = u.status, snapshot = NULLIF(u.snapshot, ''), "
+     "history_count = u.history_count, decision_count = e.decision_count + 1, output = "
+     "COALESCE(u.output, e.output), error = COALESCE(u.error, e.error), cause = COALESCE(u.cause, "
+     "e.cause), stop_date = CASE WHEN u.finished THEN " SY_TS(
          "$9") " ELSE e.stop_date END FROM unnest($1::bigint[], $2::text[], $3::text[], "
                "$4::integer[], $5::text[], $6::text[], $7::text[], $8::boolean[]) AS "
                "u(execution_id, status, snapshot, history_count, output, error, cause, finished) "
                "WHERE e.execution_id = u.execution_id), w AS (INSERT INTO work_items "
-               "(execution_id, kind, key, payload, due_at) SELECT w.execution_id, w.kind, w.key, "
-               "w.payload, timestamptz 'epoch' + (w.ns / 1000) * interval '1 microsecond' FROM "
-               "unnest($10::bigint[], $11::text[], $12::text[], $13::text[], $14::bigint[]) AS "
-               "w(execution_id, kind, key, payload, ns) ON CONFLICT (execution_id, kind, key) DO "
-               "NOTHING) INSERT INTO history_events (execution_id, event_id, previous_event_id, "
-               "event_time, type, details_key, details) SELECT h.execution_id, h.event_id, "
-               "h.previous_event_id, timestamptz 'epoch' + (h.ns / 1000) * interval '1 "
-               "microsecond', h.type, NULLIF(h.details_key, ''), NULLIF(h.details, '') FROM "
-               "unnest($15::bigint[], $16::integer[], $17::integer[], $18::bigint[], $19::text[], "
-               "$20::text[], $21::text[]) AS h(execution_id, event_id, previous_event_id, ns, "
-               "type, details_key, details)"},
+               "(execution_id, kind, key, payload, due_at, lease_owner, lease_until, generation, "
+               "attempts) SELECT w.execution_id, w.kind, w.key, w.payload, timestamptz 'epoch' + "
+               "(w.ns / 1000) * interval '1 microsecond', CASE WHEN w.leased THEN $16::text END, "
+               "CASE WHEN w.leased THEN now() + $17::bigint * interval '1 millisecond' END, CASE "
+               "WHEN w.leased THEN 1 ELSE 0 END, CASE WHEN w.leased THEN 1 ELSE 0 END FROM "
+               "unnest($10::bigint[], $11::text[], $12::text[], $13::text[], $14::bigint[], "
+               "$15::boolean[]) AS w(execution_id, kind, key, payload, ns, leased) ON CONFLICT "
+               "(execution_id, kind, key) DO NOTHING RETURNING work_id, execution_id, key, "
+               "lease_owner IS NOT NULL AS leased), h AS (INSERT INTO history_chunks "
+               "(execution_id, first_event_id, last_event_id, events) SELECT * FROM "
+               "unnest($18::bigint[], $19::integer[], $20::integer[], $21::text[])), d AS (DELETE "
+               "FROM work_items WHERE execution_id = ANY($22::bigint[])), t AS (DELETE FROM "
+               "task_tokens WHERE execution_id = ANY($22::bigint[])) SELECT "
+               "work_id, execution_id, key FROM w WHERE leased"},
 
     {"es_decision_count", "SELECT decision_count FROM executions WHERE execution_id = $1"},
 
     // History.
     {"es_append_history",
-     "INSERT INTO history_events (execution_id, event_id, previous_event_id, event_time, type, "
-     "details_key, details) SELECT h.execution_id, h.event_id, h.previous_event_id, "
-     "timestamptz 'epoch' + (h.ns / 1000) * interval '1 microsecond', h.type, "
-     "NULLIF(h.details_key, ''), NULLIF(h.details, '') FROM unnest($1::bigint[], $2::integer[], "
-     "$3::integer[], $4::bigint[], $5::text[], $6::text[], $7::text[]) AS h(execution_id, "
-     "event_id, previous_event_id, ns, type, details_key, details)"},
+     "INSERT INTO history_chunks (execution_id, first_event_id, last_event_id, events) SELECT * "
+     "FROM unnest($1::bigint[], $2::integer[], $3::integer[], $4::text[])"},
+    // The events $2..$3 of execution $1: rows of history_events (written before 0009) and the
+    // chunks holding any of them (the chunk holding $2 starts at or before it).
     {"es_read_history",
-     "SELECT execution_id, event_id, previous_event_id, " SY_NS(
+     "SELECT false, event_id, previous_event_id, " SY_NS(
          "event_time") ", type, details_key, details FROM history_events WHERE execution_id = $1 "
-                       "AND event_id > $2 ORDER BY event_id LIMIT $3"},
-    {"es_read_history_reverse",
-     "SELECT execution_id, event_id, previous_event_id, " SY_NS(
-         "event_time") ", type, details_key, details FROM history_events WHERE execution_id = $1 "
-                       "AND ($2 = 0 OR event_id < $2) ORDER BY event_id DESC LIMIT $3"},
+                       "AND event_id BETWEEN $2::integer AND $3::integer UNION ALL SELECT true, "
+                       "first_event_id, last_event_id, 0, '', NULL, events FROM history_chunks "
+                       "WHERE execution_id = $1 AND first_event_id <= $3::integer AND "
+                       "first_event_id >= COALESCE((SELECT max(first_event_id) FROM "
+                       "history_chunks WHERE execution_id = $1 AND first_event_id <= "
+                       "$2::integer), 0)"},
+    {"es_last_event_id",
+     "SELECT GREATEST((SELECT max(last_event_id) FROM history_chunks WHERE execution_id = $1), "
+     "(SELECT max(event_id) FROM history_events WHERE execution_id = $1))"},
 
     // Work.
     {"es_enqueue_work",
@@ -232,9 +239,17 @@ constexpr Statement kStatements[] = {
 
 void AppendArrayElement(std::string& out, std::string_view text) {
   out += '"';
-  for (char c : text) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
+  // Runs without a quote or backslash are copied whole (payloads are mostly such runs).
+  for (;;) {
+    const std::size_t special = text.find_first_of("\"\\");
+    if (special == std::string_view::npos) {
+      out.append(text);
+      break;
+    }
+    out.append(text.substr(0, special));
+    out += '\\';
+    out += text[special];
+    text.remove_prefix(special + 1);
   }
   out += '"';
 }
@@ -306,18 +321,6 @@ ExecutionRow ReadExecutionRow(const pqxx::row& row) {
   e.history_count = row[13].as<int64_t>();
   e.redrive_count = row[14].as<int64_t>();
   return e;
-}
-
-HistoryRow ReadHistoryRow(const pqxx::row& row) {
-  HistoryRow h;
-  h.execution_id = row[0].as<int64_t>();
-  h.event_id = row[1].as<int64_t>();
-  h.previous_event_id = row[2].as<int64_t>();
-  h.timestamp = row[3].as<int64_t>();
-  h.type = Text(row[4]);
-  h.details_key = Text(row[5]);
-  h.details = Text(row[6]);
-  return h;
 }
 
 WorkItem ReadClaimedTimer(const pqxx::row& row) {
@@ -456,6 +459,100 @@ std::optional<std::string> GetRevision(pqxx::transaction_base& tx, const std::st
 
 namespace {
 
+// History chunks (migration 0009): the events of one execution with consecutive ids, one row.
+// Each event is "<previous id> <timestamp> <type> <details key> <details length>:<details>",
+// the events back to back.
+void AppendChunkEvent(std::string& out, const HistoryRow& row) {
+  out += std::to_string(row.previous_event_id);
+  out += ' ';
+  out += std::to_string(row.timestamp);
+  out += ' ';
+  out += row.type;
+  out += ' ';
+  out += row.details_key;
+  out += ' ';
+  out += std::to_string(row.details.size());
+  out += ':';
+  out += row.details;
+}
+
+// Columns of history_chunks rows: `rows` grouped by execution (kept in order within one) and cut
+// where ids are not consecutive.
+struct ChunkColumns {
+  explicit ChunkColumns(const std::vector<HistoryRow>& rows) {
+    std::vector<std::size_t> order(rows.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      return rows[a].execution_id < rows[b].execution_id;
+    });
+    for (std::size_t i : order) {
+      const HistoryRow& row = rows[i];
+      if (events.empty() || executions.back() != row.execution_id ||
+          lasts.back() + 1 != row.event_id) {
+        executions.push_back(row.execution_id);
+        firsts.push_back(row.event_id);
+        lasts.push_back(row.event_id);
+        events.emplace_back();
+      } else {
+        lasts.back() = row.event_id;
+      }
+      AppendChunkEvent(events.back(), row);
+    }
+  }
+  std::vector<int64_t> executions, firsts, lasts;
+  std::vector<std::string> events;
+};
+
+// Reads a number ending at `stop`; false when there is none.
+bool ReadChunkNumber(std::string_view text, std::size_t& at, char stop, int64_t& value) {
+  const std::size_t end = text.find(stop, at);
+  if (end == std::string_view::npos || end == at) return false;
+  bool negative = text[at] == '-';
+  std::size_t i = negative ? at + 1 : at;
+  if (i == end) return false;
+  int64_t v = 0;
+  for (; i < end; ++i) {
+    if (text[i] < '0' || text[i] > '9') return false;
+    v = v * 10 + (text[i] - '0');
+  }
+  value = negative ? -v : v;
+  at = end + 1;
+  return true;
+}
+
+bool ReadChunkWord(std::string_view text, std::size_t& at, std::string& word) {
+  const std::size_t end = text.find(' ', at);
+  if (end == std::string_view::npos) return false;
+  word.assign(text.substr(at, end - at));
+  at = end + 1;
+  return true;
+}
+
+// The events of a chunk whose ids lie in [low, high], appended to `out`. Throws on a chunk this
+// code did not write (a corrupt row must not read as a shorter history).
+void UnpackChunk(int64_t execution_id, int64_t first_event_id, int64_t last_event_id,
+                 std::string_view text, int64_t low, int64_t high, std::vector<HistoryRow>& out) {
+  std::size_t at = 0;
+  for (int64_t id = first_event_id; id <= last_event_id; ++id) {
+    HistoryRow row;
+    row.execution_id = execution_id;
+    row.event_id = id;
+    int64_t length = 0;
+    if (!ReadChunkNumber(text, at, ' ', row.previous_event_id) ||
+        !ReadChunkNumber(text, at, ' ', row.timestamp) || !ReadChunkWord(text, at, row.type) ||
+        !ReadChunkWord(text, at, row.details_key) || !ReadChunkNumber(text, at, ':', length) ||
+        length < 0 || static_cast<std::size_t>(length) > text.size() - at) {
+      throw std::runtime_error("execution " + std::to_string(execution_id) +
+                               ": unreadable history chunk at event " + std::to_string(id));
+    }
+    if (id >= low && id <= high) {
+      row.details.assign(text.substr(at, static_cast<std::size_t>(length)));
+      out.push_back(std::move(row));
+    }
+    at += static_cast<std::size_t>(length);
+  }
+}
+
 // What the statements take of ExecutionUpdates, as one array per column (`finished` a boolean
 // array literal).
 struct UpdateColumns {
@@ -502,24 +599,19 @@ std::vector<std::optional<int64_t>> InsertExecutionRows(
                               TextArray(inputs), IntArray(starts));
   } else {
     const UpdateColumns c(*decisions);
-    std::vector<int64_t> event_ids, previous_ids, times;
-    std::vector<std::string> event_arns, types, keys, details;
-    for (const auto& row : *history) {
-      event_arns.push_back(arns[static_cast<std::size_t>(row.execution_id)]);
-      event_ids.push_back(row.event_id);
-      previous_ids.push_back(row.previous_event_id);
-      times.push_back(row.timestamp);
-      types.push_back(row.type);
-      keys.push_back(row.details_key);
-      details.push_back(row.details);
+    // Chunks are keyed by the position of their execution in `rows`, sent as its ARN.
+    const ChunkColumns chunks(*history);
+    std::vector<std::string> chunk_arns;
+    for (int64_t position : chunks.executions) {
+      chunk_arns.push_back(arns[static_cast<std::size_t>(position)]);
     }
     result = tx.exec_prepared(
         "es_insert_decided_executions", TextArray(arns), TextArray(machines),
         TextArray(machine_arns), TextArray(revisions), TextArray(names), TextArray(inputs),
         IntArray(starts), TextArray(c.statuses), TextArray(c.snapshots), IntArray(c.history_counts),
         OptionalTextArray(c.outputs), OptionalTextArray(c.errors), OptionalTextArray(c.causes),
-        c.finished, TextArray(event_arns), IntArray(event_ids), IntArray(previous_ids),
-        IntArray(times), TextArray(types), TextArray(keys), TextArray(details));
+        c.finished, TextArray(chunk_arns), IntArray(chunks.firsts), IntArray(chunks.lasts),
+        TextArray(chunks.events));
   }
   std::map<std::string, int64_t> inserted;
   for (const auto& r : result) inserted.emplace(Text(r[1]), r[0].as<int64_t>());
@@ -634,10 +726,13 @@ void UpdateExecutions(pqxx::transaction_base& tx, const std::vector<ExecutionUpd
                    OptionalTextArray(c.errors), OptionalTextArray(c.causes), c.finished, now);
 }
 
-void WriteDecisions(pqxx::transaction_base& tx, const std::vector<ExecutionUpdate>& updates,
-                    int64_t now, const std::vector<WorkItem>& work,
-                    const std::vector<HistoryRow>& history) {
-  if (updates.empty() && work.empty() && history.empty()) return;
+std::vector<WorkItem> WriteDecisions(pqxx::transaction_base& tx,
+                                     const std::vector<ExecutionUpdate>& updates, int64_t now,
+                                     const std::vector<WorkItem>& work,
+                                     const std::vector<HistoryRow>& history,
+                                     const std::vector<int64_t>& ended_executions,
+                                     const std::string& lease_owner, int64_t lease_ms) {
+  if (updates.empty() && work.empty() && history.empty() && ended_executions.empty()) return {};
   PrepareExecutionStatements(tx.conn());
   std::vector<int64_t> ids;
   for (const auto& u : updates) ids.push_back(u.execution_id);
@@ -645,6 +740,8 @@ void WriteDecisions(pqxx::transaction_base& tx, const std::vector<ExecutionUpdat
   std::vector<int64_t> work_executions, due;
   std::vector<std::string> kinds, keys;
   std::vector<std::optional<std::string>> payloads;
+  std::string leased = "{";
+  std::map<std::pair<int64_t, std::string>, const WorkItem*> to_lease;
   for (const auto& item : work) {
     work_executions.push_back(item.execution_id);
     kinds.push_back(item.kind);
@@ -652,25 +749,32 @@ void WriteDecisions(pqxx::transaction_base& tx, const std::vector<ExecutionUpdat
     payloads.push_back(item.payload.empty() ? std::nullopt
                                             : std::optional<std::string>(item.payload));
     due.push_back(item.due_at);
+    if (leased.size() > 1) leased += ',';
+    const bool lease = item.lease && item.kind == kWorkTask && !lease_owner.empty();
+    leased += lease ? 't' : 'f';
+    if (lease) to_lease.emplace(std::make_pair(item.execution_id, item.key), &item);
   }
-  std::vector<int64_t> history_executions, event_ids, previous_ids, times;
-  std::vector<std::string> types, details_keys, details;
-  for (const auto& row : history) {
-    history_executions.push_back(row.execution_id);
-    event_ids.push_back(row.event_id);
-    previous_ids.push_back(row.previous_event_id);
-    times.push_back(row.timestamp);
-    types.push_back(row.type);
-    details_keys.push_back(row.details_key);
-    details.push_back(row.details);
+  leased += '}';
+  const ChunkColumns chunks(history);
+  pqxx::result result = tx.exec_prepared(
+      "es_write_decisions", IntArray(ids), TextArray(c.statuses), TextArray(c.snapshots),
+      IntArray(c.history_counts), OptionalTextArray(c.outputs), OptionalTextArray(c.errors),
+      OptionalTextArray(c.causes), c.finished, now, IntArray(work_executions), TextArray(kinds),
+      TextArray(keys), OptionalTextArray(payloads), IntArray(due), leased, lease_owner, lease_ms,
+      IntArray(chunks.executions), IntArray(chunks.firsts), IntArray(chunks.lasts),
+      TextArray(chunks.events), IntArray(ended_executions));
+  std::vector<WorkItem> claimed;
+  claimed.reserve(result.size());
+  for (const auto& r : result) {
+    auto it = to_lease.find({r[1].as<int64_t>(), Text(r[2])});
+    if (it == to_lease.end()) continue;
+    WorkItem item = *it->second;
+    item.work_id = r[0].as<int64_t>();
+    item.generation = 1;
+    item.attempts = 1;
+    claimed.push_back(std::move(item));
   }
-  tx.exec_prepared("es_write_decisions", IntArray(ids), TextArray(c.statuses),
-                   TextArray(c.snapshots), IntArray(c.history_counts), OptionalTextArray(c.outputs),
-                   OptionalTextArray(c.errors), OptionalTextArray(c.causes), c.finished, now,
-                   IntArray(work_executions), TextArray(kinds), TextArray(keys),
-                   OptionalTextArray(payloads), IntArray(due), IntArray(history_executions),
-                   IntArray(event_ids), IntArray(previous_ids), IntArray(times), TextArray(types),
-                   TextArray(details_keys), TextArray(details));
+  return claimed;
 }
 
 void CheckSchema(pqxx::transaction_base& tx) { tx.exec("SELECT 1 FROM executions LIMIT 0"); }
@@ -687,30 +791,54 @@ int64_t DecisionCount(pqxx::transaction_base& tx, int64_t execution_id) {
 void AppendHistory(pqxx::transaction_base& tx, const std::vector<HistoryRow>& rows) {
   if (rows.empty()) return;
   PrepareExecutionStatements(tx.conn());
-  std::vector<int64_t> execution_ids, event_ids, previous_ids, times;
-  std::vector<std::string> types, keys, details;
-  for (const auto& row : rows) {
-    execution_ids.push_back(row.execution_id);
-    event_ids.push_back(row.event_id);
-    previous_ids.push_back(row.previous_event_id);
-    times.push_back(row.timestamp);
-    types.push_back(row.type);
-    keys.push_back(row.details_key);
-    details.push_back(row.details);
-  }
-  tx.exec_prepared("es_append_history", IntArray(execution_ids), IntArray(event_ids),
-                   IntArray(previous_ids), IntArray(times), TextArray(types), TextArray(keys),
-                   TextArray(details));
+  const ChunkColumns chunks(rows);
+  tx.exec_prepared("es_append_history", IntArray(chunks.executions), IntArray(chunks.firsts),
+                   IntArray(chunks.lasts), TextArray(chunks.events));
 }
 
 std::vector<HistoryRow> ReadHistory(pqxx::transaction_base& tx, int64_t execution_id,
                                     int64_t after_event_id, int64_t limit, bool reverse) {
   PrepareExecutionStatements(tx.conn());
+  // Event ids are 1..n without gaps (across history_events and history_chunks), so a page is a
+  // range of ids: [low, high].
+  constexpr int64_t kMaxEventId = std::numeric_limits<int32_t>::max();
+  if (limit <= 0 || after_event_id < 0) return {};
+  int64_t low = 0, high = 0;
+  if (!reverse) {
+    if (after_event_id >= kMaxEventId) return {};
+    low = after_event_id + 1;
+    high = std::min(kMaxEventId, after_event_id + limit);
+  } else {
+    if (after_event_id == 0) {
+      pqxx::result last = tx.exec_prepared("es_last_event_id", execution_id);
+      if (last.empty() || last[0][0].is_null()) return {};
+      high = last[0][0].as<int64_t>();
+    } else {
+      high = std::min(kMaxEventId, after_event_id - 1);
+    }
+    if (high < 1) return {};
+    low = std::max<int64_t>(1, high - limit + 1);
+  }
   std::vector<HistoryRow> rows;
-  pqxx::result result = tx.exec_prepared(reverse ? "es_read_history_reverse" : "es_read_history",
-                                         execution_id, after_event_id, limit);
-  rows.reserve(result.size());
-  for (const auto& r : result) rows.push_back(ReadHistoryRow(r));
+  for (const auto& r : tx.exec_prepared("es_read_history", execution_id, low, high)) {
+    if (!r[0].as<bool>()) {
+      HistoryRow h;
+      h.execution_id = execution_id;
+      h.event_id = r[1].as<int64_t>();
+      h.previous_event_id = r[2].as<int64_t>();
+      h.timestamp = r[3].as<int64_t>();
+      h.type = Text(r[4]);
+      h.details_key = Text(r[5]);
+      h.details = Text(r[6]);
+      rows.push_back(std::move(h));
+    } else {
+      UnpackChunk(execution_id, r[1].as<int64_t>(), r[2].as<int64_t>(),
+                  std::string_view(r[6].c_str(), r[6].size()), low, high, rows);
+    }
+  }
+  std::sort(rows.begin(), rows.end(), [reverse](const HistoryRow& a, const HistoryRow& b) {
+    return reverse ? a.event_id > b.event_id : a.event_id < b.event_id;
+  });
   return rows;
 }
 

@@ -96,6 +96,8 @@ struct ExecutionUpdate {
   std::optional<std::string> cause;
   bool finished = false;  // sets stop_date
 };
+// An empty ExecutionUpdate::snapshot is stored as NULL (a SUCCEEDED execution keeps none: nothing
+// reads it, redrive refuses it).
 
 // One execution as a decision sees it, locked FOR UPDATE until the transaction ends.
 struct LockedExecution {
@@ -146,9 +148,12 @@ struct HistoryRow {
   std::string details_key;  // empty = none
   std::string details;      // JSON object text; empty = none
 };
+// Appends events, one history_chunks row per run of consecutive ids of one execution (the events
+// of one decision).
 void AppendHistory(pqxx::transaction_base& tx, const std::vector<HistoryRow>& rows);
 // Events after `after_event_id` in id order (or before it, newest first, when `reverse`; 0 = from
-// the end). At most `limit`.
+// the end). At most `limit`. Reads history_events (rows written before migration 0009) and
+// history_chunks alike; ids are 1..n without gaps, so a page is a range of ids.
 std::vector<HistoryRow> ReadHistory(pqxx::transaction_base& tx, int64_t execution_id,
                                     int64_t after_event_id, int64_t limit, bool reverse);
 
@@ -176,14 +181,24 @@ struct WorkItem {
   int64_t due_at = 0;
   int64_t attempts = 0;
   int64_t generation = 0;
+  // WriteDecisions: a task item inserted already leased to the writer (generation 1), run by the
+  // node that decided it without a claim.
+  bool lease = false;
 };
 // Inserts work items; an item whose (execution, kind, key) exists is left as it is.
 void EnqueueWork(pqxx::transaction_base& tx, const std::vector<WorkItem>& items);
-// UpdateExecutions, EnqueueWork and AppendHistory in one statement (one round trip): the writes a
-// decision batch makes after its deletions. Nothing is sent when all three are empty.
-void WriteDecisions(pqxx::transaction_base& tx, const std::vector<ExecutionUpdate>& updates,
-                    int64_t now, const std::vector<WorkItem>& work,
-                    const std::vector<HistoryRow>& history);
+// UpdateExecutions, EnqueueWork, AppendHistory and DeleteExecutionWork(ended_executions) in one
+// statement (one round trip): the writes a decision batch makes after its deletions (`work` must
+// hold nothing of ended_executions). Nothing is sent when all are empty. Task items
+// marked `lease` (when `lease_owner` is not empty) are inserted leased to lease_owner for
+// lease_ms, generation 1, attempts 1, as ClaimTasks would leave them; returned (with their
+// work_id) are those inserted so (an item whose key existed is not).
+std::vector<WorkItem> WriteDecisions(pqxx::transaction_base& tx,
+                                     const std::vector<ExecutionUpdate>& updates, int64_t now,
+                                     const std::vector<WorkItem>& work,
+                                     const std::vector<HistoryRow>& history,
+                                     const std::vector<int64_t>& ended_executions = {},
+                                     const std::string& lease_owner = {}, int64_t lease_ms = 0);
 // Deletes the items named by (execution_id, kind, key).
 void DeleteWork(pqxx::transaction_base& tx, const std::vector<WorkItem>& items);
 // Deletes every item, and every task token, of the executions.
