@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "callback_pool.hpp"
 #include "environment.hpp"
 #include "http_client.hpp"
 #include "http_server.hpp"
@@ -229,11 +230,8 @@ struct Invoker::Impl {
   std::set<Environment*> running;                  // Guarded by mu: in Run() now.
   // (the event queue is thread-safe itself; see `queue` above)
   int async_running = 0;  // Guarded by mu.
-  struct CallbackThread {
-    std::thread thread;
-    std::shared_ptr<std::atomic<bool>> finished;
-  };
-  std::list<CallbackThread> callback_threads;  // Guarded by mu.
+  // InvokeAsync's invocations: threads reused from one invocation to the next.
+  CallbackPool callbacks;
   std::thread async_thread;
   std::thread maintenance_thread;
 
@@ -1139,14 +1137,6 @@ void Invoker::Impl::MaintenanceLoop() {
     KeepProvisioned();
     MemoryCgroup::Prepare(kPreparedCgroups);
     lock.lock();
-    for (auto it = callback_threads.begin(); it != callback_threads.end();) {
-      if (it->finished->load()) {
-        it->thread.join();  // already returned: does not block
-        it = callback_threads.erase(it);
-      } else {
-        ++it;
-      }
-    }
   }
 }
 
@@ -1175,7 +1165,6 @@ void Invoker::AbandonRunning() {
 }
 
 Invoker::~Invoker() {
-  std::list<Impl::CallbackThread> callbacks;
   {
     std::lock_guard lock(impl_->mu);
     impl_->stopping = true;
@@ -1183,11 +1172,7 @@ Invoker::~Invoker() {
   impl_->cv.notify_all();
   if (impl_->async_thread.joinable()) impl_->async_thread.join();
   if (impl_->maintenance_thread.joinable()) impl_->maintenance_thread.join();
-  {
-    std::lock_guard lock(impl_->mu);
-    callbacks.swap(impl_->callback_threads);
-  }
-  for (auto& callback : callbacks) callback.thread.join();
+  impl_->callbacks.Shutdown();  // asynchronous invocations in flight end first
   std::map<std::string, FunctionEntry> functions;
   {
     std::lock_guard lock(impl_->mu);
@@ -1382,14 +1367,10 @@ std::vector<std::string> Invoker::FunctionNames() const {
 InvokeResult Invoker::Invoke(const InvokeRequest& request) { return impl_->Invoke(request); }
 
 void Invoker::InvokeAsync(InvokeRequest request, std::function<void(InvokeResult)> done) {
-  auto finished = std::make_shared<std::atomic<bool>>(false);
-  std::lock_guard lock(impl_->mu);
-  impl_->callback_threads.push_back(Impl::CallbackThread{
-      std::thread([this, finished, request = std::move(request), done = std::move(done)] {
-        done(impl_->Invoke(request));
-        finished->store(true);
-      }),
-      finished});
+  // std::function needs a copyable job: the request and callback are shared, not copied.
+  auto job = std::make_shared<std::pair<InvokeRequest, std::function<void(InvokeResult)>>>(
+      std::move(request), std::move(done));
+  impl_->callbacks.Post([this, job] { job->second(impl_->Invoke(job->first)); });
 }
 
 int Invoker::ReapIdle() { return impl_->ReapIdle(); }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <mutex>
 #include <set>
 #include <string>
@@ -502,6 +503,51 @@ TEST_F(EnginePgTest, StartIsIdempotentByName) {
   EXPECT_EQ(engine->StartExecution("nope", "", "{}").error().error, "StateMachineDoesNotExist");
   EXPECT_EQ(engine->StartExecution(machine, "bad name", "{}").error().error, "InvalidName");
   EXPECT_EQ(engine->StartExecution(machine, "", "{").error().error, "InvalidExecutionInput");
+}
+
+// StartExecutionAsync answers what StartExecution answers, through its callback.
+TEST_F(EnginePgTest, AsyncStartAnswersAsTheBlockingOne) {
+  auto engine = NewEngine();
+  std::string machine = Machine(*engine, "async", R"({"StartAt": "W", "States": {
+      "W": {"Type": "Wait", "Seconds": 100, "End": true}}})");
+  auto start = [&](const std::string& arn, const std::string& name, const std::string& input) {
+    std::promise<asl::Result<StartExecutionResult>> answered;
+    const bool taken = engine->StartExecutionAsync(
+        arn, name, input,
+        [&](asl::Result<StartExecutionResult> result) { answered.set_value(std::move(result)); });
+    EXPECT_TRUE(taken);
+    return answered.get_future().get();
+  };
+  auto first = start(machine, "same", R"({"a":1})");
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(engine->DescribeExecution(first->execution_arn)->status, "RUNNING");
+  auto again = start(machine, "same", R"({"a":1})");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->execution_arn, first->execution_arn);
+  auto blocking = engine->StartExecution(machine, "same", R"({"a":1})");
+  ASSERT_TRUE(blocking.ok());
+  EXPECT_EQ(blocking->execution_arn, first->execution_arn);
+  EXPECT_EQ(start(machine, "same", R"({"a":2})").error().error, "ExecutionAlreadyExists");
+  EXPECT_EQ(start("nope", "", "{}").error().error, "StateMachineDoesNotExist");
+  EXPECT_EQ(start(machine, "bad name", "{}").error().error, "InvalidName");
+  EXPECT_EQ(start(machine, "", "{").error().error, "InvalidExecutionInput");
+  // A version ARN is resolved by the blocking call only.
+  EXPECT_FALSE(engine->StartExecutionAsync(machine + ":1", "", "{}",
+                                           [](asl::Result<StartExecutionResult>) {}));
+  // An update through this engine is seen by its next start at once (the machine cache).
+  std::string pass = Machine(*engine, "cached", R"({"StartAt": "P", "States": {
+      "P": {"Type": "Pass", "Result": "v1", "End": true}}})");
+  EXPECT_EQ(Run(*engine, "cached", "{}").output.value_or(""), "\"v1\"");
+  ASSERT_TRUE(engine
+                  ->UpdateStateMachine(pass, R"({"StartAt": "P", "States": {"P": {"Type": "Pass",
+      "Result": "v2", "End": true}}})")
+                  .ok());
+  EXPECT_EQ(Run(*engine, "cached", "{}").output.value_or(""), "\"v2\"");
+  ASSERT_TRUE(engine->DeleteStateMachine(pass).ok());
+  EXPECT_EQ(start(pass, "", "{}").error().error, "StateMachineDoesNotExist");
+  // After shutdown the callback still comes, with an error.
+  engine->Shutdown();
+  EXPECT_EQ(start(machine, "", "{}").error().error, "ServiceUnavailable");
 }
 
 TEST_F(EnginePgTest, StopAbortsAndClearsTheWork) {

@@ -446,12 +446,12 @@ HttpResponse SfnApi::ListStateMachines(const ApiCall& call) {
   return SfnOk(buffer.GetString());
 }
 
-HttpResponse SfnApi::StartExecution(const ApiCall& call) {
-  StartRequest request;
-  HttpResponse error;
-  if (!ParseStartRequest(call, &request, &error)) return error;
-  const auto started =
-      engine_->StartExecution(request.state_machine_arn, request.name, request.input);
+namespace {
+
+// StartExecution requests up to this size are parsed on the I/O thread (SfnApi::Register).
+constexpr std::size_t kInlineStartBytes = 16 * 1024;
+
+HttpResponse StartReply(const asl::Result<StartExecutionResult>& started) {
   if (!started) return EngineError(started.error());
   rapidjson::StringBuffer buffer;
   JsonWriter w(buffer);
@@ -460,6 +460,48 @@ HttpResponse SfnApi::StartExecution(const ApiCall& call) {
   SfnTimestamp(w, "startDate", started->start_date);
   w.EndObject();
   return SfnOk(buffer.GetString());
+}
+
+}  // namespace
+
+HttpResponse SfnApi::StartExecution(const ApiCall& call) {
+  StartRequest request;
+  HttpResponse error;
+  if (!ParseStartRequest(call, &request, &error)) return error;
+  return StartReply(
+      engine_->StartExecution(request.state_machine_arn, request.name, request.input));
+}
+
+void SfnApi::StartExecutionAsync(ApiCall call, Respond respond, WorkPool& pool) {
+  // A small request on a machine ARN is parsed here, on the I/O thread, and answered from the
+  // engine's decision thread once its start committed: no pool thread blocks on the commit.
+  // Larger ones, and version or alias ARNs (resolving them reads the database), take the pool.
+  if (call.request.body.size() <= kInlineStartBytes) {
+    StartRequest request;
+    HttpResponse error;
+    if (!ParseStartRequest(call, &request, &error)) return respond(std::move(error));
+    if (engine_->StartExecutionAsync(request.state_machine_arn, request.name, request.input,
+                                     [respond](const asl::Result<StartExecutionResult>& started) {
+                                       HttpResponse response;
+                                       try {
+                                         response = StartReply(started);
+                                       } catch (const std::exception& e) {
+                                         response = Json10Error(500, "InternalFailure", e.what());
+                                       }
+                                       respond(std::move(response));
+                                     })) {
+      return;
+    }
+  }
+  pool.Post([this, call = std::move(call), respond = std::move(respond)] {
+    HttpResponse response;
+    try {
+      response = StartExecution(call);
+    } catch (const std::exception& e) {
+      response = Json10Error(500, "InternalFailure", e.what());
+    }
+    respond(std::move(response));
+  });
 }
 
 HttpResponse SfnApi::StartSyncExecution(const ApiCall& call) {
@@ -633,7 +675,10 @@ void SfnApi::Register(Router& router, WorkPool& control, WorkPool& long_running)
   add("UpdateStateMachine", &SfnApi::UpdateStateMachine, control);
   add("DeleteStateMachine", &SfnApi::DeleteStateMachine, control);
   add("ListStateMachines", &SfnApi::ListStateMachines, control);
-  add("StartExecution", &SfnApi::StartExecution, control);
+  router.AddJson10("AWSStepFunctions.StartExecution",
+                   [this, &control](ApiCall call, Respond respond) {
+                     StartExecutionAsync(std::move(call), std::move(respond), control);
+                   });
   add("StartSyncExecution", &SfnApi::StartSyncExecution, long_running);
   add("DescribeExecution", &SfnApi::DescribeExecution, control);
   add("ListExecutions", &SfnApi::ListExecutions, control);

@@ -42,6 +42,8 @@ class SfnApi {
   HttpResponse DeleteStateMachine(const ApiCall& call);
   HttpResponse ListStateMachines(const ApiCall& call);
   HttpResponse StartExecution(const ApiCall& call);
+  // The route of StartExecution: decided without a pool thread when it can be (sfn_api.cpp).
+  void StartExecutionAsync(ApiCall call, Respond respond, WorkPool& pool);
   HttpResponse StartSyncExecution(const ApiCall& call);
   HttpResponse DescribeExecution(const ApiCall& call);
   HttpResponse ListExecutions(const ApiCall& call);

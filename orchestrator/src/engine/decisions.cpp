@@ -334,7 +334,7 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
           if (cached == machines.end()) {
             cached = machines
                          .emplace(request.state_machine_name,
-                                  store::GetStateMachine(tx, request.state_machine_name))
+                                  MachineForStart(tx, request.state_machine_name))
                          .first;
           }
           const std::optional<store::StateMachineRow>& machine = cached->second;

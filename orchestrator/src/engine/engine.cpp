@@ -325,6 +325,74 @@ void Engine::Impl::Shutdown(std::chrono::steady_clock::time_point drain_until) {
   }
 }
 
+DecisionReplyTo::~DecisionReplyTo() {
+  if (!done_) return;
+  DecisionReply reply;
+  reply.error = Err("ServiceUnavailable", "the engine is shut down");
+  set_value(std::move(reply));
+}
+
+void DecisionReplyTo::set_value(DecisionReply reply) {
+  if (done_) {
+    // Called after the batch committed: a throwing callback must not undo that batch's replies.
+    try {
+      std::exchange(done_, nullptr)(std::move(reply));
+    } catch (const std::exception& e) {
+      spdlog::error("engine: a decision's reply callback failed: {}", e.what());
+    }
+  } else {
+    promise_.set_value(std::move(reply));
+  }
+}
+
+void Engine::Impl::DecideAsync(DecisionRequest request, std::function<void(DecisionReply)> done) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!decider_stop_ && started_) {
+      request.reply.emplace(std::move(done));
+      queue_.push_back(std::move(request));
+      done = nullptr;
+    }
+  }
+  if (done) {
+    DecisionReply reply;
+    reply.error = Err("ServiceUnavailable", "the engine is shut down");
+    done(std::move(reply));
+    return;
+  }
+  cv_.notify_one();
+}
+
+std::optional<store::StateMachineRow> Engine::Impl::MachineForStart(pqxx::transaction_base& tx,
+                                                                    const std::string& name) {
+  const auto now = std::chrono::steady_clock::now();
+  uint64_t epoch = 0;
+  {
+    std::lock_guard<std::mutex> lock(machines_mu_);
+    auto cached = machines_.find(name);
+    if (cached != machines_.end() && now - cached->second.fetched < kMachineCacheTtl) {
+      return cached->second.row;
+    }
+    epoch = machines_epoch_;
+  }
+  std::optional<store::StateMachineRow> row = store::GetStateMachine(tx, name);
+  if (row) {
+    std::lock_guard<std::mutex> lock(machines_mu_);
+    // Not when this node changed a machine meanwhile: the row read may be the old one.
+    if (machines_epoch_ == epoch) {
+      if (machines_.size() >= kMachineCacheSize) machines_.clear();
+      machines_.insert_or_assign(name, CachedMachine{*row, now});
+    }
+  }
+  return row;
+}
+
+void Engine::Impl::ForgetMachine(const std::string& name) {
+  std::lock_guard<std::mutex> lock(machines_mu_);
+  machines_.erase(name);
+  ++machines_epoch_;
+}
+
 DecisionReply Engine::Impl::Decide(DecisionRequest request) {
   std::promise<DecisionReply> promise;
   std::future<DecisionReply> future = promise.get_future();
@@ -338,7 +406,7 @@ DecisionReply Engine::Impl::Decide(DecisionRequest request) {
     }
     queue_.push_back(std::move(request));
   }
-  cv_.notify_all();
+  cv_.notify_one();  // any one decider takes it (Shutdown notifies all)
   return future.get();
 }
 
@@ -348,7 +416,7 @@ void Engine::Impl::Post(DecisionRequest request) {
     if (decider_stop_) return;
     queue_.push_back(std::move(request));
   }
-  cv_.notify_all();
+  cv_.notify_one();
 }
 
 void Engine::Impl::DecisionLoop() {
@@ -847,6 +915,7 @@ asl::Result<StateMachineInfo> Engine::CreateStateMachine(const std::string& name
   row.revision_id = RandomUuid();
   row.definition = definition;
   row.status = "ACTIVE";
+  impl_->ForgetMachine(name);
   return impl_->db_->Transact([&](pqxx::transaction_base& tx) -> asl::Result<StateMachineInfo> {
     if (store::InsertStateMachine(tx, row)) {
       std::optional<store::StateMachineRow> created = store::GetStateMachine(tx, name);
@@ -874,13 +943,16 @@ asl::Result<StateMachineInfo> Engine::UpdateStateMachine(const std::string& name
     return Err(kInvalidDefinition, cause + "'");
   }
   std::string revision_id = RandomUuid();
-  return impl_->db_->Transact([&](pqxx::transaction_base& tx) -> asl::Result<StateMachineInfo> {
-    if (!store::UpdateStateMachine(tx, *name, revision_id, definition, "")) {
-      return Err(kStateMachineDoesNotExist,
-                 "State Machine Does Not Exist: '" + impl_->StateMachineArn(*name) + "'");
-    }
-    return ToInfo(*store::GetStateMachine(tx, *name));
-  });
+  asl::Result<StateMachineInfo> updated =
+      impl_->db_->Transact([&](pqxx::transaction_base& tx) -> asl::Result<StateMachineInfo> {
+        if (!store::UpdateStateMachine(tx, *name, revision_id, definition, "")) {
+          return Err(kStateMachineDoesNotExist,
+                     "State Machine Does Not Exist: '" + impl_->StateMachineArn(*name) + "'");
+        }
+        return ToInfo(*store::GetStateMachine(tx, *name));
+      });
+  impl_->ForgetMachine(*name);  // committed: this node's next start reads the new revision
+  return updated;
 }
 
 asl::Result<StateMachineInfo> Engine::DescribeStateMachine(const std::string& name_or_arn) {
@@ -912,6 +984,7 @@ asl::Status Engine::DeleteStateMachine(const std::string& name_or_arn) {
       store::RemoveAllTags(tx, impl_->StateMachineArn(*name));
     }
   });
+  impl_->ForgetMachine(*name);
   return {};
 }
 
@@ -947,76 +1020,113 @@ asl::Result<PreparedStart> Engine::Impl::PrepareStart(const std::string& state_m
   return start;
 }
 
+namespace {
+
+DecisionRequest StartRequestOf(const PreparedStart& prepared) {
+  DecisionRequest request;
+  request.kind = DecisionRequest::Kind::kStart;
+  request.state_machine_name = prepared.machine_name;
+  request.execution_name = prepared.execution_name;
+  request.input_text = prepared.input_text;
+  request.revision_id = prepared.target.revision_id;
+  request.version_arn = prepared.target.version_arn;
+  request.alias_arn = prepared.target.alias_arn;
+  return request;
+}
+
+}  // namespace
+
+asl::Result<StartExecutionResult> Engine::Impl::StartExpress(const PreparedStart& prepared,
+                                                             const std::string& stored_definition) {
+  const std::string& machine = prepared.machine_name;
+  const std::string& execution_name = prepared.execution_name;
+  const std::string& input_text = prepared.input_text;
+  const StartTarget& target = prepared.target;
+  // An Express execution: in memory on this node, at most once.
+  asl::ParseResult parsed =
+      asl::ParseDefinition(target.definition.empty() ? stored_definition : target.definition);
+  if (!parsed.ok()) return Err(kInvalidDefinition, "stored definition does not parse");
+  auto definition = std::make_shared<asl::StateMachineDef>(std::move(*parsed.definition));
+  StartExecutionResult result;
+  result.execution_arn = ExecutionArn(machine, execution_name + ":" + RandomUuid(), true);
+  result.start_date = RealNow();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return Err("ServiceUnavailable", "the engine is shutting down");
+  }
+  std::lock_guard<std::mutex> lock(express_mu_);
+  MemoryDriverOptions driver_options;
+  driver_options.execution_name = execution_name;
+  driver_options.state_machine_name = machine;
+  driver_options.seed = std::random_device{}();
+  driver_options.execution_type = asl::ExecutionType::kExpress;
+  driver_options.keep_history = false;  // Express: history only when asked (not yet)
+  auto driver = std::make_shared<MemoryDriver>(*definition, *backend_, std::move(driver_options));
+  express_[result.execution_arn] = driver.get();
+  std::string arn = result.execution_arn;
+  Impl* impl = this;
+  // Threads of Express executions that ended are joined here, so they do not accumulate.
+  auto& threads = express_threads_;
+  for (auto it = threads.begin(); it != threads.end();) {
+    if (it->done->load()) {
+      it->thread.join();
+      it = threads.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  auto done = std::make_shared<std::atomic<bool>>(false);
+  Impl::ExpressThread express;
+  express.done = done;
+  express.thread = std::thread([impl, driver, definition, arn, input_text, done] {
+    (void)driver->Run(*asl::ParseJson(input_text));
+    std::lock_guard<std::mutex> inner(impl->express_mu_);
+    impl->express_.erase(arn);
+    *done = true;
+  });
+  threads.push_back(std::move(express));
+  return result;
+}
+
 asl::Result<StartExecutionResult> Engine::StartExecution(const std::string& state_machine,
                                                          const std::string& name,
                                                          const std::string& input) {
   asl::Result<PreparedStart> prepared = impl_->PrepareStart(state_machine, name, input);
   if (!prepared.ok()) return prepared.error();
-  const std::string& machine = prepared->machine_name;
-  const std::string& execution_name = prepared->execution_name;
-  const std::string& input_text = prepared->input_text;
-  const StartTarget& target = prepared->target;
-  DecisionRequest request;
-  request.kind = DecisionRequest::Kind::kStart;
-  request.state_machine_name = machine;
-  request.execution_name = execution_name;
-  request.input_text = input_text;
-  request.revision_id = target.revision_id;
-  request.version_arn = target.version_arn;
-  request.alias_arn = target.alias_arn;
-  DecisionReply reply = impl_->Decide(std::move(request));
-  if (reply.error.error == "__express__") {
-    // An Express execution: in memory on this node, at most once.
-    asl::ParseResult parsed =
-        asl::ParseDefinition(target.definition.empty() ? reply.error.cause : target.definition);
-    if (!parsed.ok()) return Err(kInvalidDefinition, "stored definition does not parse");
-    auto definition = std::make_shared<asl::StateMachineDef>(std::move(*parsed.definition));
-    StartExecutionResult result;
-    result.execution_arn = impl_->ExecutionArn(machine, execution_name + ":" + RandomUuid(), true);
-    result.start_date = RealNow();
-    {
-      std::lock_guard<std::mutex> lock(impl_->mu_);
-      if (impl_->stopping_) return Err("ServiceUnavailable", "the engine is shutting down");
-    }
-    std::lock_guard<std::mutex> lock(impl_->express_mu_);
-    MemoryDriverOptions driver_options;
-    driver_options.execution_name = execution_name;
-    driver_options.state_machine_name = machine;
-    driver_options.seed = std::random_device{}();
-    driver_options.execution_type = asl::ExecutionType::kExpress;
-    driver_options.keep_history = false;  // Express: history only when asked (not yet)
-    auto driver =
-        std::make_shared<MemoryDriver>(*definition, *impl_->backend_, std::move(driver_options));
-    impl_->express_[result.execution_arn] = driver.get();
-    std::string arn = result.execution_arn;
-    Impl* impl = impl_.get();
-    // Threads of Express executions that ended are joined here, so they do not accumulate.
-    auto& threads = impl_->express_threads_;
-    for (auto it = threads.begin(); it != threads.end();) {
-      if (it->done->load()) {
-        it->thread.join();
-        it = threads.erase(it);
-      } else {
-        ++it;
-      }
-    }
-    auto done = std::make_shared<std::atomic<bool>>(false);
-    Impl::ExpressThread express;
-    express.done = done;
-    express.thread = std::thread([impl, driver, definition, arn, input_text, done] {
-      (void)driver->Run(*asl::ParseJson(input_text));
-      std::lock_guard<std::mutex> inner(impl->express_mu_);
-      impl->express_.erase(arn);
-      *done = true;
-    });
-    threads.push_back(std::move(express));
-    return result;
-  }
+  DecisionReply reply = impl_->Decide(StartRequestOf(*prepared));
+  if (reply.error.error == "__express__") return impl_->StartExpress(*prepared, reply.error.cause);
   if (!reply.error.error.empty()) return reply.error;
   StartExecutionResult result;
   result.execution_arn = reply.execution_arn;
   result.start_date = reply.date;
   return result;
+}
+
+bool Engine::StartExecutionAsync(const std::string& state_machine, const std::string& name,
+                                 const std::string& input,
+                                 std::function<void(asl::Result<StartExecutionResult>)> done) {
+  if (Impl::IsQualifiedStateMachineArn(state_machine)) return false;  // resolving reads
+  asl::Result<PreparedStart> prepared = impl_->PrepareStart(state_machine, name, input);
+  if (!prepared.ok()) {
+    done(prepared.error());
+    return true;
+  }
+  DecisionRequest request = StartRequestOf(*prepared);
+  Impl* impl = impl_.get();
+  auto kept = std::make_shared<PreparedStart>(std::move(*prepared));  // for an Express start
+  impl_->DecideAsync(std::move(request), [impl, kept, done = std::move(done)](DecisionReply reply) {
+    if (reply.error.error == "__express__") {
+      done(impl->StartExpress(*kept, reply.error.cause));
+    } else if (!reply.error.error.empty()) {
+      done(std::move(reply.error));
+    } else {
+      StartExecutionResult result;
+      result.execution_arn = std::move(reply.execution_arn);
+      result.start_date = reply.date;
+      done(std::move(result));
+    }
+  });
+  return true;
 }
 
 asl::Result<SyncExecutionResult> Engine::StartSyncExecution(const std::string& state_machine,

@@ -2,9 +2,11 @@
 // The engine's insides: the decision queue and its thread, the task claimer, lease renewal and
 // the NOTIFY listener. See engine.hpp for the contract.
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <future>
 #include <map>
 #include <memory>
@@ -14,6 +16,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "store/database.hpp"
@@ -37,6 +40,28 @@ struct DecisionReply {
   // kActivityTake: the task taken (empty: none waits).
   std::string token;
   std::string input;
+};
+
+// Where a decision's reply goes: a promise (a caller blocked in Decide) or a callback (run on
+// the decision thread once the batch committed, e.g. StartExecutionAsync). A callback never
+// answered (the request dropped) is answered with ServiceUnavailable when this is destroyed, so
+// no caller waits forever. Movable, not copyable; `set_value` at most once.
+class DecisionReplyTo {
+ public:
+  explicit DecisionReplyTo(std::promise<DecisionReply> promise) : promise_(std::move(promise)) {}
+  explicit DecisionReplyTo(std::function<void(DecisionReply)> done) : done_(std::move(done)) {}
+  DecisionReplyTo(DecisionReplyTo&& other) noexcept
+      : promise_(std::move(other.promise_)), done_(std::exchange(other.done_, nullptr)) {}
+  DecisionReplyTo& operator=(DecisionReplyTo&&) = delete;
+  DecisionReplyTo(const DecisionReplyTo&) = delete;
+  DecisionReplyTo& operator=(const DecisionReplyTo&) = delete;
+  ~DecisionReplyTo();
+
+  void set_value(DecisionReply reply);
+
+ private:
+  std::promise<DecisionReply> promise_;  // unused when done_ is set
+  std::function<void(DecisionReply)> done_;
 };
 
 // One thing the decision thread must do in a transaction.
@@ -78,7 +103,7 @@ struct DecisionRequest {
   std::string worker_name;
   std::string client_token;
 
-  std::optional<std::promise<DecisionReply>> reply;
+  std::optional<DecisionReplyTo> reply;
 };
 
 // AWS: state machine, execution, version alias names are 1-80 characters (bytes here) without
@@ -128,6 +153,22 @@ struct Engine::Impl {
   // Queues a request for the decision thread; waits for its reply when it has one.
   DecisionReply Decide(DecisionRequest request);
   void Post(DecisionRequest request);
+  // Queues a request whose reply goes to `done`, called once: on the decision thread after the
+  // batch committed, or here at once when the engine is shut down.
+  void DecideAsync(DecisionRequest request, std::function<void(DecisionReply)> done);
+
+  // The state machine a StartExecution runs (nullopt: none of that name), from this node's
+  // cache when it was read less than kMachineCacheTtl ago. This node's Create/Update/Delete
+  // forget it at once (ForgetMachine); a change made through another node is seen within
+  // kMachineCacheTtl (AWS: executions started right after UpdateStateMachine may still use the
+  // previous definition). Absent machines are not cached.
+  std::optional<store::StateMachineRow> MachineForStart(pqxx::transaction_base& tx,
+                                                        const std::string& name);
+  void ForgetMachine(const std::string& name);
+  // The Express half of StartExecution (the decision answered "__express__" with the stored
+  // definition): runs the execution in memory on this node, on its own thread.
+  asl::Result<StartExecutionResult> StartExpress(const PreparedStart& prepared,
+                                                 const std::string& stored_definition);
 
   // The parsed definition of a revision (cached).
   std::shared_ptr<const asl::StateMachineDef> Definition(pqxx::transaction_base& tx,
@@ -195,6 +236,16 @@ struct Engine::Impl {
   static constexpr std::size_t kStateCacheSize = 20000;
   std::mutex states_mu_;
   std::unordered_map<int64_t, CachedState> states_;  // Guarded by states_mu_.
+
+  struct CachedMachine {
+    store::StateMachineRow row;
+    std::chrono::steady_clock::time_point fetched;
+  };
+  static constexpr std::chrono::milliseconds kMachineCacheTtl{1000};
+  static constexpr std::size_t kMachineCacheSize = 10000;
+  std::mutex machines_mu_;
+  std::unordered_map<std::string, CachedMachine> machines_;  // Guarded by machines_mu_.
+  uint64_t machines_epoch_ = 0;  // Guarded by machines_mu_: ForgetMachine calls so far.
 
   std::mutex definitions_mu_;
   std::map<std::string, std::shared_ptr<const asl::StateMachineDef>> definitions_;  // Guarded.

@@ -18,6 +18,7 @@
 // network (Asio) or invoker thread.
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -322,6 +323,14 @@ class Engine {
   asl::Result<StartExecutionResult> StartExecution(const std::string& state_machine,
                                                    const std::string& name,
                                                    const std::string& input);
+  // StartExecution without blocking the caller's thread: `done` is called exactly once with what
+  // StartExecution would return, after the first decision committed (on the engine's decision
+  // thread, so it must not block), or at once on this thread for a request refused before that.
+  // Returns false, without calling `done`, for a version or alias ARN (resolving it reads the
+  // database; call StartExecution for those). Reads no database on the caller's thread.
+  bool StartExecutionAsync(const std::string& state_machine, const std::string& name,
+                           const std::string& input,
+                           std::function<void(asl::Result<StartExecutionResult>)> done);
   // Runs an Express execution to its end on this thread. `state_machine` is a machine, version or
   // alias ARN (resolved as StartExecution does); StateMachineTypeNotSupported for a Standard
   // machine or a version or alias of one.
