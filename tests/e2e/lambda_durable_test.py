@@ -22,7 +22,7 @@ from botocore.exceptions import ClientError
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2e_common  # noqa: E402
-from e2e_common import zip_of  # noqa: E402
+from e2e_common import wait_until, zip_of  # noqa: E402
 
 BIN = None
 REGION = 'us-east-1'
@@ -73,16 +73,6 @@ def error_code(call):
     except ClientError as e:
         return e.response['Error']['Code']
     return None
-
-
-def wait_until(predicate, timeout=60, what='condition'):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError('timed out waiting for ' + what)
 
 
 def lines(path):
