@@ -12,6 +12,7 @@
 #include <fstream>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -792,6 +793,14 @@ TEST_F(InvokerTest, EventRetriesFollowLambdasBackoffAndEventAge) {
     std::lock_guard lock(deliveries_mu);
     deliveries.push_back(delivery);
   };
+  // When the first attempt's failure has been handled (its retry scheduled): the fake clock may
+  // move only then, or a slow handling (ASan, a loaded machine) would schedule the retry from
+  // the moved clock and the test would wait for it forever.
+  std::optional<AsyncClock::time_point> first_retry_at;
+  options.async_progress = [&](const AsyncProgress& progress) {
+    std::lock_guard lock(deliveries_mu);
+    if (!first_retry_at && progress.retry_at) first_retry_at = progress.retry_at;
+  };
   auto invoker = Make(std::move(options));
   Register(*invoker, MakeFunction(root_, "always-fails", "python3.12", "handler.handler",
                                   {{"handler.py", "def handler(e, c):\n    raise KeyError(1)\n"}}));
@@ -803,19 +812,35 @@ TEST_F(InvokerTest, EventRetriesFollowLambdasBackoffAndEventAge) {
     std::lock_guard lock(mu_);
     return log_count_;
   };
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::minutes(5);
   auto wait_for_invocations = [&](std::size_t n) {
-    while (invocations() < n) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    while (invocations() < n && std::chrono::steady_clock::now() < give_up) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return invocations() >= n;
+  };
+  auto retry_scheduled = [&] {
+    while (std::chrono::steady_clock::now() < give_up) {
+      {
+        std::lock_guard lock(deliveries_mu);
+        if (first_retry_at) return *first_retry_at;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return AsyncClock::time_point::max();
   };
 
   InvokeRequest request = Request("always-fails", R"({"n":1})");
   request.type = InvocationType::kEvent;
   ASSERT_EQ(invoker->Invoke(request).status_code, 202);
-  wait_for_invocations(1);
+  ASSERT_TRUE(wait_for_invocations(1));
+  // Lambda waits a full minute before the second attempt.
+  ASSERT_EQ(retry_scheduled(), AsyncClock::time_point(std::chrono::seconds(60)));
   fake_seconds = 59;
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   EXPECT_EQ(invocations(), 1u);  // Lambda waits a full minute before the second attempt
   fake_seconds = 60;
-  wait_for_invocations(2);
+  ASSERT_TRUE(wait_for_invocations(2));
   invoker->DrainAsync();  // the third attempt (2 minutes later) would exceed the event age
 
   std::lock_guard lock(deliveries_mu);
