@@ -89,6 +89,7 @@ int Cluster(int argc, char** argv) {
       return 0;
     }
     if (command == "stop") {
+      options.stop_when_last = true;  // Start reused the running cluster: stop it as its last user
       if (!std::filesystem::exists(options.data_dir / "pgdata")) return 0;
       store::EmbeddedPostgres::Start(options)->Stop();
       std::filesystem::remove_all(options.data_dir);
