@@ -1,10 +1,13 @@
 #pragma once
-// The process's logs: spdlog on standard error, written by a background thread (so a request
-// never waits for the terminal), in one of two formats:
+// The process's logs on standard error, written by a background thread (so a request never
+// waits for the terminal) that gathers the lines of up to 2 ms into one write (so a busy server
+// pays neither a write nor a thread wake-up per line; warnings and errors go out at once), in
+// one of two formats:
 //   text: 2026-11-27T14:50:01.123Z info request method=POST operation=StartExecution status=200
 //   json: {"time":"2026-11-27T14:50:01.123456Z","level":"info","event":"request","method":...}
 // Every JSON line is one valid JSON object: user strings are escaped (ill-formed UTF-8 becomes
-// U+FFFD); free-text lines from spdlog::info(...) elsewhere become {"msg": "..."}.
+// U+FFFD); free-text lines from spdlog::info(...) elsewhere (spdlog's default logger, whose sink
+// is the same writer) become {"msg": "..."}.
 // Thread model: ConfigureLogging / StopLogging from the controlling thread; LogLine anywhere.
 #include <cstdint>
 #include <string>

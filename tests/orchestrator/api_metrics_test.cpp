@@ -3,8 +3,11 @@
 #include <rapidjson/document.h>
 #include <spdlog/spdlog.h>
 
+#include <regex>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "api/metrics.hpp"
 #include "logging.hpp"
@@ -163,6 +166,66 @@ TEST(Logging, TextValuesWithSpacesAreQuoted) {
   EXPECT_NE(out.find(" info task_failed error=States.Timeout cause=\"took \\\"too\\\" long\"\n"),
             std::string::npos)
       << out;
+}
+
+// The line's start and numbers as the formats promise: "<UTC time with milliseconds>Z <level> "
+// (text; spdlog's level names), "%.3f" for Num, and lines of spdlog and LogLine in one stream.
+TEST(Logging, TextLinesHaveTimeLevelAndFixedDecimals) {
+  testing::internal::CaptureStderr();
+  ASSERT_EQ(ConfigureLogging("info", "text"), "");
+  LogLine("request")
+      .Num("ms", 1.5)
+      .Num("neg", -0.0004)
+      .Num("big", 12345.6789)
+      .Emit(LogLevel::kInfo);
+  LogLine("slow").Num("ms", 0.0005).Int("status", 503).Emit(LogLevel::kWarn);
+  LogLine("hidden").Emit(LogLevel::kDebug);
+  spdlog::info("free {}", "text");
+  StopLogging();
+  const std::string out = testing::internal::GetCapturedStderr();
+  const std::regex expected(
+      "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z info request ms=1\\.500 neg=-0\\.000 "
+      "big=12345\\.679\\n"
+      "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z warning slow ms=0\\.001 status=503\\n"
+      "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z info free text\\n");
+  EXPECT_TRUE(std::regex_match(out, expected)) << out;
+}
+
+// Lines from many threads at once: every one written whole, none lost (the writer gathers them).
+TEST(Logging, LinesFromManyThreadsAllArriveWhole) {
+  testing::internal::CaptureStderr();
+  ASSERT_EQ(ConfigureLogging("info", "json"), "");
+  constexpr int kThreads = 4;
+  constexpr int kLines = 2000;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([t] {
+      for (int i = 0; i < kLines; ++i) {
+        LogLine("request")
+            .Int("thread", t)
+            .Int("line", i)
+            .Str("pad", std::string(100, 'x'))
+            .Emit(LogLevel::kInfo);
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  StopLogging();
+  const std::string out = testing::internal::GetCapturedStderr();
+  std::istringstream lines(out);
+  std::string line;
+  std::vector<int> next(kThreads, 0);
+  int count = 0;
+  while (std::getline(lines, line)) {
+    rapidjson::Document doc;
+    doc.Parse(line.data(), line.size());
+    ASSERT_FALSE(doc.HasParseError()) << line;
+    const int t = doc["thread"].GetInt();
+    ASSERT_EQ(doc["line"].GetInt(), next[static_cast<std::size_t>(t)]) << line;  // in order
+    ++next[static_cast<std::size_t>(t)];
+    ++count;
+  }
+  EXPECT_EQ(count, kThreads * kLines);
 }
 
 }  // namespace
