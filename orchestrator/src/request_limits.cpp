@@ -7,8 +7,8 @@
 namespace switchyard::orchestrator {
 namespace {
 
-// The code point starting at `text[*pos]`, advancing `*pos`; invalid bytes come back one by one
-// as themselves (0x80-0xFF), which no rule below treats as a control character.
+// The code point starting at `text[*pos]`, advancing `*pos`; an invalid byte comes back alone as
+// 0xFFFFFFFF.
 uint32_t NextCodePoint(std::string_view text, std::size_t* pos) {
   const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
   const unsigned char lead = byte(*pos);
@@ -35,6 +35,9 @@ uint32_t NextCodePoint(std::string_view text, std::size_t* pos) {
 
 bool ForbiddenInName(uint32_t c) {
   if (c <= 0x20 || (c >= 0x7F && c <= 0x9F)) return true;  // controls and the space
+  // The API reference (StartExecution `name`): also U+FFFE-FFFF, surrogates (U+D800-DFFF, which
+  // only ill-formed UTF-8 carries) and what lies beyond Unicode; ill-formed bytes likewise.
+  if (c == 0xFFFE || c == 0xFFFF || (c >= 0xD800 && c <= 0xDFFF) || c >= 0x10FFFF) return true;
   // The rest of Unicode's white space (Java's Character.isWhitespace).
   if (c == 0x1680 || (c >= 0x2000 && c <= 0x2006) || (c >= 0x2008 && c <= 0x200A) || c == 0x2028 ||
       c == 0x2029 || c == 0x205F || c == 0x3000) {

@@ -415,12 +415,28 @@ class StepFunctions(unittest.TestCase):
         with self.assertRaises(ClientError) as e:
             self.sfn.start_execution(stateMachineArn=arn, input='{not json')
         self.assertEqual(error_code(e.exception), ('InvalidExecutionInput', 400))
+        # The texts: the name's length as AWS words it (quoted from a recorded AWS answer); the
+        # InvalidName and input-size texts are ours (no public record of AWS's).
         with self.assertRaises(ClientError) as e:
             self.sfn.start_execution(stateMachineArn=arn, input='"' + 'x' * 262144 + '"')
         self.assertEqual(error_code(e.exception), ('ValidationException', 400))
+        self.assertEqual(e.exception.response['Error']['Message'],
+                         "1 validation error detected: Value at 'input' failed to satisfy "
+                         "constraint: Member must have length less than or equal to 262144")
         with self.assertRaises(ClientError) as e:
             self.sfn.start_execution(stateMachineArn=arn, name='bad name')
         self.assertEqual(error_code(e.exception), ('InvalidName', 400))
+        self.assertEqual(e.exception.response['Error']['Message'], "Invalid Name: 'bad name'")
+        with self.assertRaises(ClientError) as e:
+            self.sfn.start_execution(stateMachineArn=arn, name='n' * 81)
+        self.assertEqual(error_code(e.exception), ('ValidationException', 400))
+        self.assertEqual(e.exception.response['Error']['Message'],
+                         "1 validation error detected: Value '" + 'n' * 81 + "' at 'name' failed "
+                         "to satisfy constraint: Member must have length less than or equal to 80")
+        for bad in ('a\ufffeb', 'a\uffffb', 'a\U0010ffffb'):  # the API reference's added ranges
+            with self.assertRaises(ClientError) as e:
+                self.sfn.start_execution(stateMachineArn=arn, name=bad)
+            self.assertEqual(error_code(e.exception), ('InvalidName', 400))
         with self.assertRaises(ClientError) as e:
             self.sfn.describe_execution(
                 executionArn='arn:aws:states:us-east-1:000000000000:execution:e2e-pass:none')

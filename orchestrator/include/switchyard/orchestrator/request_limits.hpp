@@ -17,7 +17,8 @@ struct RequestError {
 
 // Execution (and state machine, activity, alias) names: 1 to 80 characters (UTF-16 units, as
 // AWS counts), none of them whitespace, `? *`, `< > { } [ ]`, `" # % \ ^ | ~ ` $ & , ; : /`, or a
-// control character (U+0000-U+001F, U+007F-U+009F); other non-ASCII characters are allowed.
+// control character (U+0000-U+001F, U+007F-U+009F, U+FFFE-U+FFFF), a surrogate, U+10FFFF or
+// ill-formed UTF-8; other non-ASCII characters are allowed.
 // A wrong length is a ValidationException ("1 validation error detected: Value 'x' at 'name'
 // failed to satisfy constraint: Member must have length less than or equal to 80"), a wrong
 // character InvalidName ("Invalid Name: 'x'"). nullopt when the name is fine.
