@@ -264,6 +264,7 @@ void ConnectionPool::RunAutocommit(const std::function<void(pqxx::nontransaction
       try {
         pqxx::nontransaction tx(*lease.connection());
         body(tx, attempt);
+        tx.commit();  // nothing to send: each statement committed on its own
         if (hook) hook("after_autocommit");
       } catch (...) {
         connection_lost = !lease.connection()->is_open();
