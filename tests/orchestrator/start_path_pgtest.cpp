@@ -137,8 +137,8 @@ TEST_F(StartPathPgTest, OneStatementWritesExecutionsHistoryAndWorkInBinary) {
   EXPECT_EQ(failed->error.value_or(""), std::string("Err\0or", 6));
   EXPECT_EQ(failed->cause.value_or(""), "NULL");
   EXPECT_FALSE(failed->output);
-  auto snapshots = tx.exec(
-      "SELECT name, snapshot, decision_count FROM executions ORDER BY execution_id");
+  auto snapshots =
+      tx.exec("SELECT name, snapshot, decision_count FROM executions ORDER BY execution_id");
   ASSERT_EQ(snapshots.size(), 3u);
   EXPECT_TRUE(snapshots[0][1].is_null());  // SUCCEEDED keeps none
   EXPECT_EQ(snapshots[1][1].as<std::string>(), decisions[1].snapshot);
@@ -252,8 +252,8 @@ TEST_F(StartPathPgTest, ConcurrentStartsOfEveryFirstDecisionAnswerAfterTheirComm
   const std::vector<Kind> kinds = {
       {"pass", R"({"StartAt":"P","States":{"P":{"Type":"Pass","Result":{"ok":true},"End":true}}})"},
       {"wait", R"({"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":100,"End":true}}})"},
-      {"task", R"({"StartAt":"T","States":{"T":{"Type":"Task","Resource":")" + fn +
-                   R"(","End":true}}})"},
+      {"task",
+       R"({"StartAt":"T","States":{"T":{"Type":"Task","Resource":")" + fn + R"(","End":true}}})"},
       {"token", R"({"StartAt":"T","States":{"T":{"Type":"Task","Resource":")"
                 "arn:aws:states:::lambda:invoke.waitForTaskToken"
                 R"(","Parameters":{"FunctionName":")" +
@@ -270,10 +270,9 @@ TEST_F(StartPathPgTest, ConcurrentStartsOfEveryFirstDecisionAnswerAfterTheirComm
   std::size_t next = 0;
   auto start = [&](const std::string& arn, const std::string& name, const std::string& input) {
     auto* answer = &answers[next++];
-    ASSERT_TRUE(engine->StartExecutionAsync(arn, name, input,
-                                            [answer](asl::Result<StartExecutionResult> r) {
-                                              answer->set_value(std::move(r));
-                                            }));
+    ASSERT_TRUE(engine->StartExecutionAsync(
+        arn, name, input,
+        [answer](asl::Result<StartExecutionResult> r) { answer->set_value(std::move(r)); }));
   };
   for (int i = 0; i < kEach; ++i) {
     for (std::size_t k = 0; k < kinds.size(); ++k) {

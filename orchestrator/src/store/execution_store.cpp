@@ -803,7 +803,8 @@ StartedExecutions InsertStartedExecutions(pqxx::transaction_base& tx,
     starts.AddInt8(row.start_date);
     statuses.AddText(d.status);
     // A SUCCEEDED execution keeps no snapshot (empty: NULL).
-    snapshots.AddOptionalText(d.snapshot.empty() ? std::nullopt : std::optional<std::string>(d.snapshot));
+    snapshots.AddOptionalText(d.snapshot.empty() ? std::nullopt
+                                                 : std::optional<std::string>(d.snapshot));
     history_counts.AddInt4(static_cast<int32_t>(d.history_count));
     outputs.AddOptionalText(d.output);
     errors.AddOptionalText(EscapeNul(d.error));
@@ -830,7 +831,8 @@ StartedExecutions InsertStartedExecutions(pqxx::transaction_base& tx,
     work_positions.AddInt8(item.execution_id + 1);
     kinds.AddText(item.kind);
     keys.AddText(item.key);
-    payloads.AddOptionalText(item.payload.empty() ? std::nullopt : std::optional<std::string>(item.payload));
+    payloads.AddOptionalText(item.payload.empty() ? std::nullopt
+                                                  : std::optional<std::string>(item.payload));
     due.AddInt8(item.due_at);
     const bool lease = item.lease && item.kind == kWorkTask && !lease_owner.empty();
     leased.AddBool(lease);
