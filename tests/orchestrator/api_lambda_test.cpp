@@ -4,7 +4,11 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
+#include <functional>
+#include <thread>
 
 #include "api/function_registry.hpp"
 #include "api/lambda_api.hpp"
@@ -384,4 +388,69 @@ TEST(LambdaLimits, BodyLimitsPerOperation) {
   EXPECT_EQ(response.body,
             "{\"Type\":\"User\",\"message\":\"Request must be smaller than 69905067 bytes for the "
             "CreateFunction operation\"}");
+}
+
+namespace {
+
+// An in-memory registry that runs `after_serials` once, right after Serials() took its
+// snapshot: the moment a concurrent CreateFunction could slip in.
+class HookedRegistry final : public api::FunctionRegistry {
+ public:
+  std::optional<api::FunctionRecord> Get(const std::string& name) const override {
+    return inner_.Get(name);
+  }
+  std::vector<api::FunctionRecord> List() const override { return inner_.List(); }
+  void Put(const api::FunctionRecord& record) override { inner_.Put(record); }
+  bool Remove(const std::string& name) override { return inner_.Remove(name); }
+  std::map<std::string, int64_t> Serials() const override {
+    std::map<std::string, int64_t> serials = inner_.Serials();
+    if (after_serials && !fired_.exchange(true)) after_serials();
+    return serials;
+  }
+
+  std::function<void()> after_serials;
+
+ private:
+  api::InMemoryFunctionRegistry inner_;
+  mutable std::atomic<bool> fired_{false};
+};
+
+}  // namespace
+
+// A sync that read the serials before a function was created on this node used to take it for
+// one deleted on another node and remove it: "Function not found" right after CreateFunction.
+TEST(LambdaApiSync, AFunctionCreatedWhileSyncRunsIsKept) {
+  const auto data_dir = std::filesystem::temp_directory_path() /
+                        ("switchyard-lambda-sync-test-" + std::to_string(getpid()));
+  inv::Invoker invoker{inv::InvokerOptions{}};
+  HookedRegistry registry;
+  api::Metrics metrics;
+  api::LambdaApi lambda(api::LambdaApiOptions{data_dir.string()}, invoker, registry, metrics);
+
+  std::thread creator;
+  std::atomic<bool> created{false};
+  int status = 0;
+  registry.after_serials = [&] {
+    creator = std::thread([&] {
+      status = lambda.CreateFunction(Call(CreateBody("late"))).status;
+      created = true;
+    });
+    // Give the creation every chance to finish inside the sync (it can only if the sync does
+    // not hold the control-plane lock while it uses the serials).
+    for (int i = 0; i < 100 && !created; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  };
+  EXPECT_TRUE(lambda.Sync().empty());
+  creator.join();
+  ASSERT_EQ(status, 201);
+  EXPECT_TRUE(invoker.HasFunction("late"));
+  EXPECT_EQ(
+      lambda
+          .Invoke(Call("{}", {{"FunctionName", "late"}}, {}, {{"x-amz-invocation-type", "DryRun"}}))
+          .status,
+      204);
+  lambda.Sync();  // a later sync keeps it too
+  EXPECT_TRUE(invoker.HasFunction("late"));
+  std::filesystem::remove_all(data_dir);
 }

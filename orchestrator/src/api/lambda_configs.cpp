@@ -248,8 +248,10 @@ std::string LambdaApi::InstallAll(FunctionRecord& record) {
 
 std::vector<std::string> LambdaApi::Sync() {
   std::vector<std::string> failures;
-  const std::map<std::string, int64_t> serials = registry_.Serials();
+  // The serials are read under mu_: a function created on this node between reading them and
+  // taking the lock would otherwise look deleted on another node, and be removed.
   std::lock_guard lock(mu_);
+  const std::map<std::string, int64_t> serials = registry_.Serials();
   for (const auto& [name, serial] : serials) {
     const auto it = installed_.find(name);
     if (it != installed_.end() && it->second == serial) continue;
