@@ -15,10 +15,19 @@
 //                           node) have finished. Answers `done START_NS END_NS FAILED LAT...`:
 //                           the wall-clock (system_clock) start and end, failed starts, and each
 //                           StartExecution's duration in microseconds.
+//   round NAME COUNT TOTAL FIRST CLIENTS queued
+//                           the same, but the native function is held shut while the
+//                           executions start: it answers `queued FAILED` once every start has
+//                           committed (their first tasks queued: up to max_tasks_in_flight
+//                           leased and waiting, the rest unclaimed), then waits for a line
+//                           `go`, opens the function and times from there until TOTAL have
+//                           finished (`done START_NS END_NS FAILED`): task processing alone, as
+//                           graphile-worker's rounds time jobs already queued.
 //   quit
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -102,6 +111,31 @@ int Cluster(int argc, char** argv) {
   return 2;
 }
 
+// Holds the native function's invocations while a queued round starts its executions.
+class Gate {
+ public:
+  void Close() {
+    std::lock_guard lock(mu_);
+    open_ = false;
+  }
+  void Open() {
+    {
+      std::lock_guard lock(mu_);
+      open_ = true;
+    }
+    cv_.notify_all();
+  }
+  void Pass() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [this] { return open_; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool open_ = true;
+};
+
 int Agent(const std::string& url) {
   orch::EngineOptions options;
   options.database_url = url;
@@ -111,14 +145,21 @@ int Agent(const std::string& url) {
     options.decision_threads = std::atoi(threads);
   }
   std::unique_ptr<orch::Engine> engine = orch::Engine::Create(options);
-  engine->RegisterNative("noop",
-                         [](const std::string& payload, const switchyard::invoker::NativeContext&) {
-                           return switchyard::invoker::NativeOutcome{payload, ""};
-                         });
+  Gate gate;
+  engine->RegisterNative(
+      "noop", [&gate](const std::string& payload, const switchyard::invoker::NativeContext&) {
+        gate.Pass();
+        return switchyard::invoker::NativeOutcome{payload, ""};
+      });
   pqxx::connection connection(url);
-  connection.prepare("finished",
-                     "SELECT count(*) FROM executions WHERE state_machine_name = $1 AND status "
-                     "<> 'RUNNING'");
+  // The round's end is polled every 2 ms: first whether any execution of the machine still
+  // runs (the partial index executions_running: cheap), then, once none does, whether all have
+  // started. (A count of the finished ones read every row of the machine: ~12 ms a call after a
+  // few rounds, a PostgreSQL core busy with the poll that only the engine's sides paid for.)
+  connection.prepare("running",
+                     "SELECT EXISTS (SELECT 1 FROM executions WHERE state_machine_name = $1 AND "
+                     "status = 'RUNNING')");
+  connection.prepare("started", "SELECT count(*) FROM executions WHERE state_machine_name = $1");
   std::printf("ready\n");
   std::fflush(stdout);
 
@@ -136,11 +177,14 @@ int Agent(const std::string& url) {
     } else if (command == "round") {
       std::string name;
       int count = 0, total = 0, first = 0, clients = 1;
-      in >> name >> count >> total >> first >> clients;
+      std::string mode;
+      in >> name >> count >> total >> first >> clients >> mode;
+      const bool queued = mode == "queued";
+      if (queued) gate.Close();
       std::atomic<int> next{0};
       std::atomic<int> failures{0};
       std::vector<std::vector<int64_t>> latencies(static_cast<std::size_t>(clients));
-      const int64_t start = WallNanos();
+      int64_t start = WallNanos();
       std::vector<std::thread> threads;
       for (int c = 0; c < clients; ++c) {
         threads.emplace_back([&, c] {
@@ -157,9 +201,24 @@ int Agent(const std::string& url) {
         });
       }
       for (auto& thread : threads) thread.join();
+      if (queued) {
+        std::printf("queued %d\n", failures.load());
+        std::fflush(stdout);
+        std::string go;
+        if (!std::getline(std::cin, go) || go != "go") {
+          gate.Open();
+          break;
+        }
+        start = WallNanos();
+        gate.Open();
+        for (auto& per_client : latencies) per_client.clear();  // starts are not this round's
+      }
       for (;;) {
         pqxx::nontransaction tx(connection);
-        if (tx.exec_prepared("finished", name)[0][0].as<int>() >= total) break;
+        if (!tx.exec_prepared("running", name)[0][0].as<bool>() &&
+            tx.exec_prepared("started", name)[0][0].as<int>() >= total) {
+          break;
+        }
         std::this_thread::sleep_for(std::chrono::milliseconds(2));
       }
       const int64_t end = WallNanos();

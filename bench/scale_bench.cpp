@@ -3,8 +3,9 @@
 //
 //   scale_bench time SHAPE N [N ...]   rounds of >= BENCH_MIN_SECONDS (default 0.5) per size,
 //                                      sizes interleaved round by round, BENCH_ROUNDS rounds
-//                                      (default 5); one JSON line per size with the min / median /
-//                                      max nanoseconds per item.
+//                                      (default 5); one JSON line per size with each round's
+//                                      nanoseconds per item, wall ("rounds") and CPU
+//                                      ("cpu_rounds"), and their min / median / max.
 //   scale_bench memory SHAPE N         one execution in this process; one JSON line with the
 //                                      peak resident memory it added, per item (run one process
 //                                      per size: the peak is per process).
@@ -193,6 +194,10 @@ int main(int argc, char** argv) {
     std::cout << "{\"shape\":\"" << shape << "\",\"items\":" << sizes[s] << ",\"rounds\":[";
     for (std::size_t r = 0; r < per_item[s].size(); ++r) {
       std::cout << (r ? "," : "") << per_item[s][r];
+    }
+    std::cout << "],\"cpu_rounds\":[";
+    for (std::size_t r = 0; r < cpu_per_item[s].size(); ++r) {
+      std::cout << (r ? "," : "") << cpu_per_item[s][r];
     }
     std::cout << "],\"ns_per_item\":" << summary(per_item[s])
               << ",\"cpu_ns_per_item\":" << summary(cpu_per_item[s]) << "}\n";

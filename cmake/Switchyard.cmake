@@ -19,3 +19,13 @@ function(switchyard_component name module)
   # Installed and exported (cmake/SwitchyardInstall.cmake) as switchyard::<name without prefix>.
   set_property(GLOBAL APPEND PROPERTY SWITCHYARD_COMPONENTS ${name})
 endfunction()
+
+# Links the product's malloc (SWITCHYARD_MALLOC_LIBRARY, see the top-level CMakeLists.txt) into an
+# executable: its malloc and free then replace the C library's. --no-as-needed: nothing names the
+# library's symbols directly, and a linker defaulting to --as-needed would drop it.
+function(switchyard_malloc target)
+  if(SWITCHYARD_MALLOC_LIBRARY)
+    target_link_libraries(${target} PRIVATE ${SWITCHYARD_MALLOC_LIBRARY})
+    target_link_options(${target} PRIVATE "LINKER:--no-as-needed")
+  endif()
+endfunction()

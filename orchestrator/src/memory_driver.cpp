@@ -202,7 +202,7 @@ void MemoryDriver::Execute(asl::Command& command, RunResult& result) {
       ScheduleDeadline(entry->first, entry->second);
       TaskRequest request;
       request.task_id = command.task_id;
-      request.resource = command.resource;
+      request.resource = std::move(command.resource);  // the command is spent after this
       request.payload = std::move(command.payload);
       request.timeout_seconds = command.timeout_seconds;
       request.heartbeat_seconds = command.heartbeat_seconds;
@@ -227,7 +227,7 @@ void MemoryDriver::Execute(asl::Command& command, RunResult& result) {
         }
         mailbox->cv.notify_all();
       };
-      std::optional<TaskOutcome> outcome = backend_.Start(request, completer);
+      std::optional<TaskOutcome> outcome = backend_.Start(request, std::move(completer));
       if (outcome) {
         {
           std::lock_guard<std::mutex> lock(mailbox_->mu);
