@@ -305,6 +305,20 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
   TaskReservation reservation(*this);
   std::vector<store::WorkItem> self_leased;
 
+  // A batch of only starts (on a machine ARN; no timers to claim) writes everything in one
+  // statement outside an explicit transaction: the statement is its own transaction (no BEGIN,
+  // no COMMIT round trip), all or nothing, committed before its result returns. Its start time
+  // stays the same across attempts, so an attempt after a lost answer recognises its own rows.
+  // A start whose first decision needs more than executions, history and work items (a task
+  // token, an activity task) sends the batch down the transaction path.
+  bool autocommit =
+      !claim_timers && !batch.empty() && std::all_of(batch.begin(), batch.end(), [](const auto& r) {
+        return r.kind == DecisionRequest::Kind::kStart && r.version_arn.empty();
+      });
+  struct NeedsTransaction {};
+  const int64_t autocommit_now = Now();
+  int autocommit_attempt = 0;
+
   auto body = [&](pqxx::transaction_base& tx) {
     reservation.Release();
     self_leased.clear();
@@ -317,7 +331,7 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
     scheduled_activities = false;
     next_timer.reset();
     more_timers = false;
-    const int64_t now = Now();
+    const int64_t now = autocommit ? autocommit_now : Now();
 
     std::vector<PendingEvent> events;
     std::map<std::string, std::optional<store::StateMachineRow>> machines;  // this batch's
@@ -644,14 +658,53 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
         rows.push_back(std::move(row));
         row_requests.push_back(new_requests[k]);
       }
-      std::vector<std::optional<int64_t>> ids =
-          store::InsertDecidedExecutions(tx, rows, decided, new_history);
+      std::vector<std::optional<int64_t>> ids;
+      if (autocommit) {
+        // The work the first decisions cause, keyed by position in `rows` (as the history is).
+        for (std::size_t k = 0; k < rows.size(); ++k) {
+          absorb(static_cast<int64_t>(k), rows[k].execution_arn, steps[k],
+                 asl::Event::Kind::kStarted, "", nullptr, false, uses_activities[k]);
+        }
+        // (Removals name rows of executions that do not exist yet: nothing to delete.)
+        if (!changes.tokens.empty() || !changes.activity_tasks.empty()) throw NeedsTransaction{};
+        std::vector<store::WorkItem> work;
+        int64_t new_tasks = 0;
+        for (auto& [key, item] : changes.enqueue) {
+          new_tasks += item.kind == store::kWorkTask ? 1 : 0;
+          work.push_back(std::move(item));
+        }
+        changes = WorkChanges{};
+        int64_t leasing = std::min(new_tasks, reservation.Take(new_tasks));
+        enqueued_tasks = new_tasks > leasing;
+        for (auto& item : work) {
+          if (leasing == 0) break;
+          if (item.kind != store::kWorkTask) continue;
+          item.lease = true;
+          --leasing;
+        }
+        store::StartedExecutions written = store::InsertStartedExecutions(
+            tx, rows, decided, new_history, work, node_id_, options_.lease.count());
+        ids = std::move(written.ids);
+        self_leased = std::move(written.leased);
+      } else {
+        ids = store::InsertDecidedExecutions(tx, rows, decided, new_history);
+      }
       for (std::size_t k = 0; k < rows.size(); ++k) {
         const store::ExecutionRow& row = rows[k];
         DecisionReply& reply = replies[row_requests[k]];
         if (!ids[k]) {
           std::optional<store::ExecutionRow> existing =
               store::FindExecutionByName(tx, row.state_machine_name, row.name);
+          if (existing && autocommit && autocommit_attempt > 0 &&
+              existing->start_date / 1000 == now / 1000 && existing->input == row.input &&
+              existing->revision_id == row.revision_id) {
+            // Written by an earlier attempt of this batch whose answer was lost: this start.
+            // (Task items it leased to this node are not run here: their lease expires and
+            // they are claimed again, as after a crash.)
+            reply.execution_arn = existing->execution_arn;
+            reply.date = existing->start_date;
+            continue;
+          }
           if (existing && existing->status == "RUNNING" && existing->input == row.input) {
             reply.execution_arn = existing->execution_arn;
             reply.date = existing->start_date;
@@ -671,8 +724,10 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
           }
           observed.insert(std::move(seen));
         }
-        absorb(*ids[k], row.execution_arn, steps[k], asl::Event::Kind::kStarted, "", nullptr, false,
-               uses_activities[k]);
+        if (!autocommit) {
+          absorb(*ids[k], row.execution_arn, steps[k], asl::Event::Kind::kStarted, "", nullptr,
+                 false, uses_activities[k]);
+        }
         if (decided[k].finished) {
           finished.insert(*ids[k]);
         } else {
@@ -680,6 +735,7 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
         }
         expected_counts.emplace_back(*ids[k], 1);
       }
+      if (autocommit) return;  // all written (the batch holds nothing else)
       // Executions started through a version or an alias remember it (DescribeExecution).
       std::vector<store::ExecutionTargetRow> targets;
       for (std::size_t k = 0; k < rows.size(); ++k) {
@@ -966,7 +1022,17 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
     return store::DecisionCount(tx, expected_counts.front().first) ==
            expected_counts.front().second;
   };
-  db_->Transact(body, in_doubt_check);
+  if (autocommit) {
+    try {
+      db_->Autocommit([&](pqxx::nontransaction& tx, int attempt) {
+        autocommit_attempt = attempt;
+        body(tx);
+      });
+    } catch (const NeedsTransaction&) {
+      autocommit = false;
+    }
+  }
+  if (!autocommit) db_->Transact(body, in_doubt_check);
   reservation.Commit(self_leased);
   if (!to_cache.empty()) {
     std::lock_guard<std::mutex> lock(states_mu_);

@@ -4,8 +4,10 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <mutex>
 #include <stdexcept>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 
 namespace switchyard::orchestrator::store {
@@ -73,6 +75,38 @@ constexpr Statement kStatements[] = {
      "unnest($15::text[], $16::integer[], $17::integer[], $18::text[]) AS h(arn, first_id, "
      "last_id, events) JOIN ins ON ins.execution_arn = h.arn) SELECT execution_id, "
      "execution_arn FROM ins"},
+    // A batch of starts as one statement (its own implicit transaction when sent outside one):
+    // the executions with their first decisions ($1-$14, as es_insert_decided_executions), their
+    // history ($15-$18) and work items ($19-$26, leased as es_write_decisions leases), the
+    // history and work keyed by the position of their execution in $1 (a name given twice: the
+    // first position, the row inserted). Binary parameters.
+    {"es_start_executions",
+     "WITH n AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], "
+     "$6::text[], $7::bigint[], $8::text[], $9::text[], $10::integer[], $11::text[], $12::text[], "
+     "$13::text[], $14::boolean[]) WITH ORDINALITY AS n(arn, machine, machine_arn, revision, "
+     "name, input, ns, status, snapshot, history_count, output, error, cause, finished, "
+     "position)), ins AS (INSERT INTO executions (execution_arn, state_machine_name, "
+     "state_machine_arn, revision_id, name, input, start_date, status, snapshot, history_count, "
+     "output, error, cause, stop_date, decision_count) SELECT n.arn, n.machine, n.machine_arn, "
+     "n.revision, n.name, n.input, timestamptz 'epoch' + (n.ns / 1000) * interval '1 "
+     "microsecond', n.status, n.snapshot, n.history_count, n.output, n.error, n.cause, CASE WHEN "
+     "n.finished THEN timestamptz 'epoch' + (n.ns / 1000) * interval '1 microsecond' END, 1 FROM "
+     "n ORDER BY n.position ON CONFLICT DO NOTHING RETURNING execution_id, execution_arn), p AS "
+     "(SELECT ins.execution_id, min(n.position) AS position FROM ins JOIN n ON n.arn = "
+     "ins.execution_arn GROUP BY ins.execution_id), h AS "
+     "(INSERT INTO history_chunks (execution_id, first_event_id, last_event_id, events) SELECT "
+     "p.execution_id, h.first_id, h.last_id, h.events FROM unnest($15::bigint[], "
+     "$16::integer[], $17::integer[], $18::text[]) AS h(position, first_id, last_id, events) "
+     "JOIN p ON p.position = h.position), w AS (INSERT INTO work_items (execution_id, kind, key, "
+     "payload, due_at, lease_owner, lease_until, generation, attempts) SELECT p.execution_id, "
+     "w.kind, w.key, w.payload, timestamptz 'epoch' + (w.ns / 1000) * interval '1 microsecond', "
+     "CASE WHEN w.leased THEN $25::text END, CASE WHEN w.leased THEN now() + $26::bigint * "
+     "interval '1 millisecond' END, CASE WHEN w.leased THEN 1 ELSE 0 END, CASE WHEN w.leased "
+     "THEN 1 ELSE 0 END FROM unnest($19::bigint[], $20::text[], $21::text[], $22::text[], "
+     "$23::bigint[], $24::boolean[]) AS w(position, kind, key, payload, ns, leased) JOIN p ON "
+     "p.position = w.position RETURNING work_id, execution_id, key, lease_owner IS NOT NULL AS "
+     "leased) SELECT p.position, p.execution_id, NULL::bigint, NULL::text FROM p UNION ALL "
+     "SELECT NULL, w.execution_id, w.work_id, w.key FROM w WHERE w.leased"},
     {"es_find_execution_by_name",
      "SELECT execution_id, execution_arn, state_machine_name, state_machine_arn, revision_id, "
      "name, status, input, output, error, cause, " SY_NS("start_date") ", " SY_NS(
@@ -343,6 +377,83 @@ std::vector<int64_t> Ids(const pqxx::result& result) {
 
 }  // namespace
 
+BinaryArray::BinaryArray(Type type, std::size_t reserve_bytes) : type_(type) {
+  data_.reserve(kHeaderBytes + reserve_bytes);
+  data_.assign(kHeaderBytes, '\0');
+}
+
+void BinaryArray::Put32(uint32_t value) {
+  const char bytes[4] = {static_cast<char>(value >> 24), static_cast<char>(value >> 16),
+                         static_cast<char>(value >> 8), static_cast<char>(value)};
+  data_.append(bytes, 4);
+}
+
+void BinaryArray::AddText(std::string_view text) {
+  if (text.size() > static_cast<std::size_t>(std::numeric_limits<int32_t>::max())) {
+    throw std::length_error("array element too large");
+  }
+  Put32(static_cast<uint32_t>(text.size()));
+  data_.append(text);
+  ++count_;
+}
+
+void BinaryArray::AddOptionalText(const std::optional<std::string>& text) {
+  if (text) {
+    AddText(std::string_view(*text));
+    return;
+  }
+  Put32(0xFFFFFFFFu);  // length -1: NULL
+  has_null_ = true;
+  ++count_;
+}
+
+void BinaryArray::AddInt8(int64_t value) {
+  Put32(8);
+  const auto bits = static_cast<uint64_t>(value);
+  Put32(static_cast<uint32_t>(bits >> 32));
+  Put32(static_cast<uint32_t>(bits));
+  ++count_;
+}
+
+void BinaryArray::AddInt4(int32_t value) {
+  Put32(4);
+  Put32(static_cast<uint32_t>(value));
+  ++count_;
+}
+
+void BinaryArray::AddBool(bool value) {
+  Put32(1);
+  data_ += value ? '\x01' : '\x00';
+  ++count_;
+}
+
+pqxx::binarystring BinaryArray::Finish() {
+  // The header (dimensions, has-nulls flag, element type; the dimension's length and lower bound)
+  // goes in the 20 bytes kept free at the front: 12 of them when the array is empty.
+  auto put = [&](std::size_t at, uint32_t value) {
+    data_[at] = static_cast<char>(value >> 24);
+    data_[at + 1] = static_cast<char>(value >> 16);
+    data_[at + 2] = static_cast<char>(value >> 8);
+    data_[at + 3] = static_cast<char>(value);
+  };
+  std::size_t at = count_ == 0 ? 8 : 0;
+  put(at, count_ == 0 ? 0 : 1);
+  put(at + 4, has_null_ ? 1 : 0);
+  put(at + 8, static_cast<uint32_t>(type_));
+  if (count_ > 0) {
+    if (count_ > static_cast<std::size_t>(std::numeric_limits<int32_t>::max())) {
+      throw std::length_error("array too long");
+    }
+    put(12, static_cast<uint32_t>(count_));
+    put(16, 1);
+  }
+  pqxx::binarystring result(data_.data() + at, data_.size() - at);
+  data_.assign(kHeaderBytes, '\0');
+  count_ = 0;
+  has_null_ = false;
+  return result;
+}
+
 std::string IntArray(const std::vector<int64_t>& values) {
   std::string out = "{";
   for (std::size_t i = 0; i < values.size(); ++i) {
@@ -382,7 +493,24 @@ std::string OptionalTextArray(const std::vector<std::optional<std::string>>& val
 }
 
 void PrepareExecutionStatements(pqxx::connection_base& connection) {
+  // libpqxx's prepare() builds two std::strings and compares the SQL text of an already known
+  // statement: for ~40 statements on every store call that was ~5% of a start's CPU. So each
+  // connection registers them once. A connection is known by its address and its server
+  // process: a new connection object at the address of a closed one talks to another backend
+  // (pid), and libpqxx itself re-prepares what it knows after reconnecting.
+  static std::mutex mu;
+  static std::unordered_map<const pqxx::connection_base*, int> prepared;  // Guarded by mu.
+  const int pid = connection.backendpid();
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = prepared.find(&connection);
+    if (it != prepared.end() && it->second == pid && pid != 0) return;
+  }
   for (const auto& statement : kStatements) connection.prepare(statement.name, statement.sql);
+  std::lock_guard<std::mutex> lock(mu);
+  // Bounded: forgetting only costs registering again.
+  if (prepared.size() >= 4096) prepared.clear();
+  prepared.insert_or_assign(&connection, pid);
 }
 
 // ---- state machines ---------------------------------------------------------------------------
@@ -637,6 +765,108 @@ std::vector<std::optional<int64_t>> InsertDecidedExecutions(
     pqxx::transaction_base& tx, const std::vector<ExecutionRow>& rows,
     const std::vector<ExecutionUpdate>& decisions, const std::vector<HistoryRow>& history) {
   return InsertExecutionRows(tx, rows, &decisions, &history);
+}
+
+StartedExecutions InsertStartedExecutions(pqxx::transaction_base& tx,
+                                          const std::vector<ExecutionRow>& rows,
+                                          const std::vector<ExecutionUpdate>& decisions,
+                                          const std::vector<HistoryRow>& history,
+                                          const std::vector<WorkItem>& work,
+                                          const std::string& lease_owner, int64_t lease_ms) {
+  StartedExecutions started;
+  started.ids.resize(rows.size());
+  if (rows.empty()) return started;
+  PrepareExecutionStatements(tx.conn());
+  using T = BinaryArray::Type;
+  std::size_t input_bytes = 0, snapshot_bytes = 0, output_bytes = 0;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    input_bytes += rows[i].input.size() + 4;
+    snapshot_bytes += decisions[i].snapshot.size() + 4;
+    output_bytes += (decisions[i].output ? decisions[i].output->size() : 0) + 4;
+  }
+  BinaryArray arns(T::kText, rows.size() * 96), machines(T::kText, rows.size() * 32),
+      machine_arns(T::kText, rows.size() * 96), revisions(T::kText, rows.size() * 40),
+      names(T::kText, rows.size() * 44), inputs(T::kText, input_bytes),
+      starts(T::kInt8, rows.size() * 12), statuses(T::kText, rows.size() * 13),
+      snapshots(T::kText, snapshot_bytes), history_counts(T::kInt4, rows.size() * 8),
+      outputs(T::kText, output_bytes), errors(T::kText), causes(T::kText),
+      finished(T::kBool, rows.size() * 5);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const ExecutionRow& row = rows[i];
+    const ExecutionUpdate& d = decisions[i];
+    arns.AddText(row.execution_arn);
+    machines.AddText(row.state_machine_name);
+    machine_arns.AddText(row.state_machine_arn);
+    revisions.AddText(row.revision_id);
+    names.AddText(row.name);
+    inputs.AddText(row.input);
+    starts.AddInt8(row.start_date);
+    statuses.AddText(d.status);
+    // A SUCCEEDED execution keeps no snapshot (empty: NULL).
+    snapshots.AddOptionalText(d.snapshot.empty() ? std::nullopt
+                                                 : std::optional<std::string>(d.snapshot));
+    history_counts.AddInt4(static_cast<int32_t>(d.history_count));
+    outputs.AddOptionalText(d.output);
+    errors.AddOptionalText(EscapeNul(d.error));
+    causes.AddOptionalText(EscapeNul(d.cause));
+    finished.AddBool(d.finished);
+  }
+  const ChunkColumns chunks(history);
+  std::size_t event_bytes = 0;
+  for (const auto& events : chunks.events) event_bytes += events.size() + 4;
+  BinaryArray chunk_positions(T::kInt8, chunks.executions.size() * 12),
+      chunk_firsts(T::kInt4, chunks.executions.size() * 8),
+      chunk_lasts(T::kInt4, chunks.executions.size() * 8), chunk_events(T::kText, event_bytes);
+  for (std::size_t i = 0; i < chunks.executions.size(); ++i) {
+    chunk_positions.AddInt8(chunks.executions[i] + 1);  // WITH ORDINALITY counts from 1
+    chunk_firsts.AddInt4(static_cast<int32_t>(chunks.firsts[i]));
+    chunk_lasts.AddInt4(static_cast<int32_t>(chunks.lasts[i]));
+    chunk_events.AddText(chunks.events[i]);
+  }
+  BinaryArray work_positions(T::kInt8), kinds(T::kText), keys(T::kText), payloads(T::kText),
+      due(T::kInt8), leased(T::kBool);
+  // (position, key) of the task items to lease.
+  std::map<std::pair<int64_t, std::string>, const WorkItem*> to_lease;
+  for (const auto& item : work) {
+    work_positions.AddInt8(item.execution_id + 1);
+    kinds.AddText(item.kind);
+    keys.AddText(item.key);
+    payloads.AddOptionalText(item.payload.empty() ? std::nullopt
+                                                  : std::optional<std::string>(item.payload));
+    due.AddInt8(item.due_at);
+    const bool lease = item.lease && item.kind == kWorkTask && !lease_owner.empty();
+    leased.AddBool(lease);
+    if (lease) to_lease.emplace(std::make_pair(item.execution_id, item.key), &item);
+  }
+  pqxx::result result = tx.exec_prepared(
+      "es_start_executions", arns.Finish(), machines.Finish(), machine_arns.Finish(),
+      revisions.Finish(), names.Finish(), inputs.Finish(), starts.Finish(), statuses.Finish(),
+      snapshots.Finish(), history_counts.Finish(), outputs.Finish(), errors.Finish(),
+      causes.Finish(), finished.Finish(), chunk_positions.Finish(), chunk_firsts.Finish(),
+      chunk_lasts.Finish(), chunk_events.Finish(), work_positions.Finish(), kinds.Finish(),
+      keys.Finish(), payloads.Finish(), due.Finish(), leased.Finish(), lease_owner, lease_ms);
+  std::map<int64_t, int64_t> positions;  // execution id -> position in rows
+  for (const auto& r : result) {
+    if (r[0].is_null()) continue;
+    const auto position = static_cast<std::size_t>(r[0].as<int64_t>() - 1);
+    const int64_t id = r[1].as<int64_t>();
+    if (position < rows.size()) started.ids[position] = id;
+    positions.emplace(id, static_cast<int64_t>(position));
+  }
+  for (const auto& r : result) {
+    if (!r[0].is_null()) continue;
+    auto position = positions.find(r[1].as<int64_t>());
+    if (position == positions.end()) continue;
+    auto it = to_lease.find({position->second, Text(r[3])});
+    if (it == to_lease.end()) continue;
+    WorkItem item = *it->second;
+    item.execution_id = r[1].as<int64_t>();
+    item.work_id = r[2].as<int64_t>();
+    item.generation = 1;
+    item.attempts = 1;
+    started.leased.push_back(std::move(item));
+  }
+  return started;
 }
 
 std::optional<ExecutionRow> FindExecutionByName(pqxx::transaction_base& tx,

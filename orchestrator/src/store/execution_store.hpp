@@ -11,6 +11,7 @@
 #include <optional>
 #include <pqxx/pqxx>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace switchyard::orchestrator::store {
@@ -185,6 +186,23 @@ struct WorkItem {
   // node that decided it without a claim.
   bool lease = false;
 };
+// What InsertStartedExecutions wrote.
+struct StartedExecutions {
+  std::vector<std::optional<int64_t>> ids;  // by position in `rows`; nullopt: the name was taken
+  std::vector<WorkItem> leased;  // task items inserted leased to lease_owner (with their ids)
+};
+// A batch of starts as ONE statement: as InsertDecidedExecutions, plus the work items their first
+// decisions enqueue (`work[i].execution_id`, like `history[j].execution_id`, is the position of
+// its execution in `rows`; nothing is written for a row not inserted). Task items marked `lease`
+// are inserted leased to lease_owner for lease_ms, generation 1, as WriteDecisions does.
+// Parameters in binary (no array text). Sent on a pqxx::nontransaction, the statement is its own
+// implicit transaction: all or nothing, and committed (synchronous_commit) when this returns.
+StartedExecutions InsertStartedExecutions(pqxx::transaction_base& tx,
+                                          const std::vector<ExecutionRow>& rows,
+                                          const std::vector<ExecutionUpdate>& decisions,
+                                          const std::vector<HistoryRow>& history,
+                                          const std::vector<WorkItem>& work,
+                                          const std::string& lease_owner, int64_t lease_ms);
 // Inserts work items; an item whose (execution, kind, key) exists is left as it is.
 void EnqueueWork(pqxx::transaction_base& tx, const std::vector<WorkItem>& items);
 // UpdateExecutions, EnqueueWork, AppendHistory and DeleteExecutionWork(ended_executions) in one
@@ -252,6 +270,31 @@ void DeleteTaskTokens(pqxx::transaction_base& tx, const std::vector<int64_t>& ex
 
 // ---- notifications ----------------------------------------------------------------------------
 inline constexpr const char* kWorkChannel = "switchyard_work";
+
+// A one-dimensional array parameter in PostgreSQL's binary format (array_recv): no escaping on
+// this side, no parsing on the server's (text elements are copied as they are). For a statement
+// parameter cast to the same type ($1::text[], $2::bigint[], $3::integer[], $4::boolean[]).
+class BinaryArray {
+ public:
+  enum class Type : uint32_t { kBool = 16, kInt8 = 20, kInt4 = 23, kText = 25 };
+  explicit BinaryArray(Type type, std::size_t reserve_bytes = 0);
+  void AddText(std::string_view text);
+  void AddOptionalText(const std::optional<std::string>& text);  // nullopt is NULL
+  void AddInt8(int64_t value);
+  void AddInt4(int32_t value);
+  void AddBool(bool value);
+  std::size_t size() const { return count_; }
+  // The parameter (the array is complete).
+  pqxx::binarystring Finish();
+
+ private:
+  static constexpr std::size_t kHeaderBytes = 20;
+  void Put32(uint32_t value);
+  Type type_;
+  std::string data_;  // the elements
+  std::size_t count_ = 0;
+  bool has_null_ = false;
+};
 
 // Encodes values as PostgreSQL array literals, e.g. {1,2} and {"a","b\"c",NULL}.
 std::string IntArray(const std::vector<int64_t>& values);

@@ -250,6 +250,51 @@ void ConnectionPool::RunTransaction(const std::function<void(pqxx::work&)>& body
   }
 }
 
+void ConnectionPool::RunAutocommit(const std::function<void(pqxx::nontransaction&, int)>& body) {
+  const auto started = std::chrono::steady_clock::now();
+  std::function<void(std::string_view)> hook;
+  {
+    std::lock_guard lock(mu_);
+    hook = fault_hook_;
+  }
+  for (int attempt = 0;; ++attempt) {
+    bool connection_lost = false;
+    try {
+      Lease lease(*this);
+      try {
+        pqxx::nontransaction tx(*lease.connection());
+        body(tx, attempt);
+        tx.commit();  // nothing to send: each statement committed on its own
+        if (hook) hook("after_autocommit");
+      } catch (...) {
+        connection_lost = !lease.connection()->is_open();
+        lease.CheckHealth();
+        throw;
+      }
+      lease.CheckHealth();
+    } catch (const std::exception& e) {
+      // An in-doubt error here (only a fault hook throws one) means the same as a lost
+      // connection: the statement may have committed; the body recognises its rows.
+      const bool in_doubt = dynamic_cast<const pqxx::in_doubt_error*>(&e) != nullptr;
+      if ((!IsTransient(e) && !connection_lost && !in_doubt) ||
+          std::chrono::steady_clock::now() - started > retry_.give_up_after) {
+        throw;
+      }
+      spdlog::debug("postgres: transient failure, retrying attempt={} error=\"{}\"", attempt + 1,
+                    e.what());
+      {
+        std::lock_guard lock(mu_);
+        ++stats_.retries;
+      }
+      std::this_thread::sleep_for(Backoff(retry_, attempt));
+      continue;
+    }
+    std::lock_guard lock(mu_);
+    ++stats_.transactions;
+    return;
+  }
+}
+
 void LimitIdleTransactions(pqxx::connection_base& connection, std::chrono::milliseconds limit) {
   connection.set_variable("idle_in_transaction_session_timeout",
                           std::to_string(std::max<int64_t>(limit.count(), 1)));

@@ -96,11 +96,23 @@ class ConnectionPool {
     }
   }
 
+  // Runs fn(pqxx::nontransaction&, int attempt) outside any explicit transaction: each statement
+  // is its own implicit transaction, committed (synchronous_commit) before its result comes back,
+  // so one statement costs one round trip (no BEGIN / COMMIT). Transient failures, and a
+  // connection lost during a statement, redo fn with backoff (attempt = 1, 2, ...): fn must be
+  // safe to redo, including after a statement that committed but whose answer was lost (it must
+  // recognise what it wrote). Other exceptions propagate.
+  template <class Fn>
+  void Autocommit(Fn&& fn) {
+    RunAutocommit([&](pqxx::nontransaction& tx, int attempt) { fn(tx, attempt); });
+  }
+
   PoolStats stats() const;
   const std::string& url() const { return url_; }
 
-  // Tests: called with "before_commit" / "after_commit" around each Transact commit, on the
-  // committing thread; may throw (e.g. pqxx::in_doubt_error) to inject a fault.
+  // Tests: called with "before_commit" / "after_commit" around each Transact commit, and with
+  // "after_autocommit" after an Autocommit body returned, on the committing thread; may throw
+  // (e.g. pqxx::in_doubt_error, pqxx::broken_connection) to inject a fault.
   void SetFaultInjectionForTesting(std::function<void(std::string_view point)> hook);
 
  private:
@@ -126,6 +138,7 @@ class ConnectionPool {
   void Discard();
   std::unique_ptr<Pooled> Open();
   void RunTransaction(const std::function<void(pqxx::work&)>& body, const InDoubtCheck& in_doubt);
+  void RunAutocommit(const std::function<void(pqxx::nontransaction&, int)>& body);
 
   const std::string url_;
   const std::size_t size_;
