@@ -234,6 +234,21 @@ class TaskReservation {
     held_ += got;
     return got;
   }
+  // Marks as many of `work`'s new task items as this node has room for to be leased to it by
+  // the statement that inserts them. Returns whether some are left for a claim.
+  bool LeaseNewTasks(std::vector<store::WorkItem>& work) {
+    int64_t new_tasks = 0;
+    for (const auto& item : work) new_tasks += item.kind == store::kWorkTask ? 1 : 0;
+    const int64_t leased = std::min(new_tasks, Take(new_tasks));
+    int64_t leasing = leased;
+    for (auto& item : work) {
+      if (leasing == 0) break;
+      if (item.kind != store::kWorkTask) continue;
+      item.lease = true;
+      --leasing;
+    }
+    return new_tasks > leased;
+  }
   void Release() {
     if (held_ == 0) return;
     std::lock_guard<std::mutex> lock(impl_.tasks_mu_);
@@ -668,20 +683,9 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
         // (Removals name rows of executions that do not exist yet: nothing to delete.)
         if (!changes.tokens.empty() || !changes.activity_tasks.empty()) throw NeedsTransaction{};
         std::vector<store::WorkItem> work;
-        int64_t new_tasks = 0;
-        for (auto& [key, item] : changes.enqueue) {
-          new_tasks += item.kind == store::kWorkTask ? 1 : 0;
-          work.push_back(std::move(item));
-        }
+        for (auto& [key, item] : changes.enqueue) work.push_back(std::move(item));
         changes = WorkChanges{};
-        int64_t leasing = std::min(new_tasks, reservation.Take(new_tasks));
-        enqueued_tasks = new_tasks > leasing;
-        for (auto& item : work) {
-          if (leasing == 0) break;
-          if (item.kind != store::kWorkTask) continue;
-          item.lease = true;
-          --leasing;
-        }
+        enqueued_tasks = reservation.LeaseNewTasks(work);
         store::StartedExecutions written = store::InsertStartedExecutions(
             tx, rows, decided, new_history, work, node_id_, options_.lease.count());
         ids = std::move(written.ids);
@@ -997,16 +1001,7 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
     }
     // New task items go to this node's own workers, leased in the insert, as far as it has room:
     // no claim transaction, and the task starts right after the commit. The rest wait for a claim.
-    int64_t new_tasks = 0;
-    for (const auto& item : work) new_tasks += item.kind == store::kWorkTask ? 1 : 0;
-    int64_t leasing = std::min(new_tasks, reservation.Take(new_tasks));
-    enqueued_tasks = new_tasks > leasing;
-    for (auto& item : work) {
-      if (leasing == 0) break;
-      if (item.kind != store::kWorkTask) continue;
-      item.lease = true;
-      --leasing;
-    }
+    enqueued_tasks = reservation.LeaseNewTasks(work);
     // After the deletions above (a key removed and enqueued again in one batch).
     // The work and tokens of executions that ended go in the same statement (none of their work
     // is in `work`).

@@ -229,13 +229,7 @@ void ConnectionPool::RunTransaction(const std::function<void(pqxx::work&)>& body
           std::chrono::steady_clock::now() - started > retry_.give_up_after) {
         throw;
       }
-      spdlog::debug("postgres: transient failure, retrying attempt={} error=\"{}\"", attempt + 1,
-                    e.what());
-      {
-        std::lock_guard lock(mu_);
-        ++stats_.retries;
-      }
-      std::this_thread::sleep_for(Backoff(retry_, attempt));
+      RetryAfter(e, attempt);
       continue;
     }
     if (committed) {
@@ -248,6 +242,16 @@ void ConnectionPool::RunTransaction(const std::function<void(pqxx::work&)>& body
       ++stats_.retries;
     }
   }
+}
+
+void ConnectionPool::RetryAfter(const std::exception& e, int attempt) {
+  spdlog::debug("postgres: transient failure, retrying attempt={} error=\"{}\"", attempt + 1,
+                e.what());
+  {
+    std::lock_guard lock(mu_);
+    ++stats_.retries;
+  }
+  std::this_thread::sleep_for(Backoff(retry_, attempt));
 }
 
 void ConnectionPool::RunAutocommit(const std::function<void(pqxx::nontransaction&, int)>& body) {
@@ -280,13 +284,7 @@ void ConnectionPool::RunAutocommit(const std::function<void(pqxx::nontransaction
           std::chrono::steady_clock::now() - started > retry_.give_up_after) {
         throw;
       }
-      spdlog::debug("postgres: transient failure, retrying attempt={} error=\"{}\"", attempt + 1,
-                    e.what());
-      {
-        std::lock_guard lock(mu_);
-        ++stats_.retries;
-      }
-      std::this_thread::sleep_for(Backoff(retry_, attempt));
+      RetryAfter(e, attempt);
       continue;
     }
     std::lock_guard lock(mu_);

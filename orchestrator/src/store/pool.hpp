@@ -4,6 +4,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -139,6 +140,8 @@ class ConnectionPool {
   std::unique_ptr<Pooled> Open();
   void RunTransaction(const std::function<void(pqxx::work&)>& body, const InDoubtCheck& in_doubt);
   void RunAutocommit(const std::function<void(pqxx::nontransaction&, int)>& body);
+  // A transient failure of attempt `attempt`: counted, logged at debug level, then the backoff.
+  void RetryAfter(const std::exception& e, int attempt);
 
   const std::string url_;
   const std::size_t size_;
