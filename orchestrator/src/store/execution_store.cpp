@@ -125,14 +125,14 @@ constexpr Statement kStatements[] = {
                                                "ORDER BY execution_id DESC LIMIT $4"},
     {"es_lock_executions",
      "SELECT execution_id, execution_arn, name, state_machine_name, state_machine_arn, "
-     "revision_id, status, input, CASE WHEN execution_id = ANY($2::bigint[]) THEN snapshot END, "
+     "revision_id, status, CASE WHEN execution_id = ANY($2::bigint[]) THEN snapshot END, "
      "decision_count, history_count FROM executions WHERE execution_id = ANY($1::bigint[]) "
      "ORDER BY execution_id FOR UPDATE"},
     // As es_lock_executions; the snapshot only where the caller's cached decision count ($2,
     // $3) is not the row's, and whether it was (every decision increments decision_count).
     {"es_lock_executions_cached",
      "SELECT e.execution_id, e.execution_arn, e.name, e.state_machine_name, "
-     "e.state_machine_arn, e.revision_id, e.status, e.input, CASE WHEN c.count IS DISTINCT FROM "
+     "e.state_machine_arn, e.revision_id, e.status, CASE WHEN c.count IS DISTINCT FROM "
      "e.decision_count THEN e.snapshot END, e.decision_count, e.history_count, "
      "COALESCE(c.count = e.decision_count, false) FROM executions e LEFT JOIN "
      "unnest($2::bigint[], $3::bigint[]) AS c(id, count) ON c.id = e.execution_id WHERE "
@@ -913,11 +913,10 @@ std::vector<LockedExecution> ReadLockedExecutions(const pqxx::result& result) {
     e.state_machine_arn = Text(r[4]);
     e.revision_id = Text(r[5]);
     e.status = Text(r[6]);
-    e.input = Text(r[7]);
-    e.snapshot = OptionalText(r[8]);
-    e.decision_count = r[9].as<int64_t>();
-    e.history_count = r[10].as<int64_t>();
-    if (r.size() > 11) e.snapshot_cached = r[11].as<bool>();
+    e.snapshot = OptionalText(r[7]);
+    e.decision_count = r[8].as<int64_t>();
+    e.history_count = r[9].as<int64_t>();
+    if (r.size() > 10) e.snapshot_cached = r[10].as<bool>();
     rows.push_back(std::move(e));
   }
   return rows;
