@@ -10,9 +10,11 @@ namespace {
 
 // ---- snapshots ----------------------------------------------------------------------------
 // Version 2 (the compact form): a field at its default value (see Frame and
-// ExecutionState::Impl) is left out, and a frame's "work" is left out when it is identical to its
-// "input" (the common case: a state without InputPath). Version 1 snapshots (every field always
-// present, written by earlier builds) read the same way: running executions survive an upgrade.
+// ExecutionState::Impl) is left out, a frame's "work" is left out when it is identical to its
+// "input" (the common case: a state without InputPath), and the execution's ARN and its state
+// machine's name when the state machine's ARN implies them (see ImpliedExecutionArn). Version 1
+// snapshots (every field always present, written by earlier builds) read the same way: running
+// executions survive an upgrade.
 constexpr int64_t kSnapshotVersion = 2;
 
 // Members are added without JsonSet's lookup: every key is written once, in a fixed order. The
@@ -39,6 +41,35 @@ void AddInts(Json& object, const char* key, const Ints& values) {
   array.Reserve(static_cast<rapidjson::SizeType>(values.size()), Alloc());
   for (int64_t value : values) array.PushBack(Json(value), Alloc());
   Add(object, key, std::move(array));
+}
+
+// What a snapshot without "stateMachineName" / "executionArn" means: the name in the state
+// machine's ARN (arn:aws:states:REGION:ACCOUNT:stateMachine:NAME[:VERSION_OR_ALIAS]) and AWS's
+// ARN of an execution of it (arn:aws:states:REGION:ACCOUNT:execution:NAME:EXECUTION_NAME); both
+// "" when the state machine's ARN is not of that form. The writer leaves a field out only when it
+// equals what it implies, and writes it otherwise (even when empty).
+constexpr std::string_view kStateMachineMarker = ":stateMachine:";
+
+std::string_view ImpliedStateMachineName(std::string_view state_machine_arn) {
+  std::size_t marker = state_machine_arn.find(kStateMachineMarker);
+  if (marker == std::string_view::npos) return {};
+  std::string_view rest = state_machine_arn.substr(marker + kStateMachineMarker.size());
+  return rest.substr(0, rest.find(':'));
+}
+
+std::string ImpliedExecutionArn(std::string_view state_machine_arn,
+                                std::string_view execution_name) {
+  std::size_t marker = state_machine_arn.find(kStateMachineMarker);
+  if (marker == std::string_view::npos) return {};
+  std::string arn;
+  std::string_view name = ImpliedStateMachineName(state_machine_arn);
+  arn.reserve(marker + name.size() + execution_name.size() + 16);
+  arn.append(state_machine_arn.substr(0, marker))
+      .append(":execution:")
+      .append(name)
+      .append(":")
+      .append(execution_name);
+  return arn;
 }
 
 bool IsEmptyObject(const Json& value) { return value.IsObject() && value.MemberCount() == 0; }
@@ -243,6 +274,8 @@ using core_internal::AddJson;
 using core_internal::AddString;
 using core_internal::FrameFromJson;
 using core_internal::FrameToJson;
+using core_internal::ImpliedExecutionArn;
+using core_internal::ImpliedStateMachineName;
 using core_internal::Reader;
 using core_internal::VariablesSize;
 
@@ -258,8 +291,12 @@ Json ExecutionState::ToJson() const {
   }
   AddBool(object, "started", impl.started);
   AddString(object, "executionName", impl.execution_name);
-  AddString(object, "executionArn", impl.execution_arn);
-  AddString(object, "stateMachineName", impl.state_machine_name);
+  if (impl.execution_arn != ImpliedExecutionArn(impl.state_machine_arn, impl.execution_name)) {
+    Add(object, "executionArn", JsonString(impl.execution_arn));
+  }
+  if (impl.state_machine_name != ImpliedStateMachineName(impl.state_machine_arn)) {
+    Add(object, "stateMachineName", JsonString(impl.state_machine_name));
+  }
   AddString(object, "stateMachineArn", impl.state_machine_arn);
   AddString(object, "roleArn", impl.role_arn);
   AddJson(object, "executionInput", impl.execution_input);
@@ -313,9 +350,17 @@ Result<ExecutionState> ExecutionState::FromJson(const Json& snapshot) {
   }
   reader.Bool("started", impl.started);
   reader.String("executionName", impl.execution_name);
-  reader.String("executionArn", impl.execution_arn);
-  reader.String("stateMachineName", impl.state_machine_name);
   reader.String("stateMachineArn", impl.state_machine_arn);
+  if (reader.Member("executionArn") != nullptr) {
+    reader.String("executionArn", impl.execution_arn);
+  } else {
+    impl.execution_arn = ImpliedExecutionArn(impl.state_machine_arn, impl.execution_name);
+  }
+  if (reader.Member("stateMachineName") != nullptr) {
+    reader.String("stateMachineName", impl.state_machine_name);
+  } else {
+    impl.state_machine_name = ImpliedStateMachineName(impl.state_machine_arn);
+  }
   reader.String("roleArn", impl.role_arn);
   reader.Copy("executionInput", impl.execution_input);
   if (const Json* v = reader.Member("givenContext"); v != nullptr && v->IsObject()) {
