@@ -186,7 +186,7 @@ store::HistoryRow ToHistoryRow(int64_t execution_id, const asl::HistoryEvent& ev
   row.type = std::string(event.type);
   if (!event.details_key.empty()) {
     row.details_key = std::string(event.details_key);
-    row.details = asl::DumpJson(event.Details());
+    row.details = event.DetailsText();
   }
   return row;
 }
