@@ -13,13 +13,8 @@
 namespace switchyard::asl {
 namespace {
 
+using testing::ParseValid;
 constexpr int64_t kT0 = testing::kFakeStart;
-
-StateMachineDef Parse(std::string_view text) {
-  ParseResult parsed = ParseDefinition(text);
-  EXPECT_TRUE(parsed.ok());
-  return parsed.ok() ? std::move(*parsed.definition) : StateMachineDef{};
-}
 
 std::string Render(const Step& step) {
   std::string text;
@@ -78,7 +73,7 @@ ExecutionState FreshTaskWaiting(const StateMachineDef& definition) {
 }
 
 TEST(SnapshotTest, OldFullFormLoadsAsTheCompactOneAndBehavesTheSame) {
-  StateMachineDef definition = Parse(kThreeTasks);
+  StateMachineDef definition = ParseValid(kThreeTasks);
   ExecutionState fresh = FreshTaskWaiting(definition);
   ExecutionState old = Load(kOldTaskWaiting);
   const std::string compact = Snapshot(fresh);
@@ -101,7 +96,7 @@ TEST(SnapshotTest, OldFullFormLoadsAsTheCompactOneAndBehavesTheSame) {
 }
 
 TEST(SnapshotTest, CompactFormLeavesDefaultsOut) {
-  StateMachineDef definition = Parse(kThreeTasks);
+  StateMachineDef definition = ParseValid(kThreeTasks);
   const std::string compact = Snapshot(FreshTaskWaiting(definition));
   // At most half the full form (about 850 bytes; the compact one is about 360).
   EXPECT_LE(compact.size() * 2, kOldTaskWaiting.size()) << compact;
@@ -125,7 +120,7 @@ TEST(SnapshotTest, CompactFormLeavesDefaultsOut) {
 // Every phase a frame can be snapshotted in: the snapshot survives a round trip byte for byte and
 // the reloaded state goes on exactly as the original.
 TEST(SnapshotTest, EveryPhaseRoundTripsAndResumesAlike) {
-  StateMachineDef definition = Parse(R"({"StartAt": "P", "States": {
+  StateMachineDef definition = ParseValid(R"({"StartAt": "P", "States": {
       "P": {"Type": "Parallel", "Next": "M", "Branches": [
         {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:000000000000:function:f",
           "InputPath": "$.x", "Retry": [{"ErrorEquals": ["E"], "IntervalSeconds": 2}], "End": true}}},
@@ -223,7 +218,7 @@ TEST(SnapshotTest, WorkIsLeftOutOnlyWhenIdenticalToInput) {
 // implies them, and kept whenever it does not; either way the reloaded execution sees the same
 // $$.Execution and $$.StateMachine.
 TEST(SnapshotTest, ArnsLeftOutOnlyWhenImplied) {
-  StateMachineDef definition = Parse(R"({"StartAt": "W", "States": {
+  StateMachineDef definition = ParseValid(R"({"StartAt": "W", "States": {
       "W": {"Type": "Wait", "Seconds": 1, "Next": "P"},
       "P": {"Type": "Pass", "Parameters": {"id.$": "$$.Execution.Id", "n.$": "$$.Execution.Name",
         "sm.$": "$$.StateMachine.Id", "smn.$": "$$.StateMachine.Name"}, "End": true}}})");
@@ -339,7 +334,7 @@ TEST(SnapshotTest, MalformedSnapshotsAreRefused) {
 // Every member of every frame of a real Map/Parallel snapshot, removed or replaced by values of
 // every kind: FromJson refuses or accepts, never crashes, and what it accepts round-trips.
 TEST(SnapshotTest, MutatedSnapshotsNeverCrash) {
-  StateMachineDef definition = Parse(R"({"StartAt": "M", "States": {"M": {"Type": "Map",
+  StateMachineDef definition = ParseValid(R"({"StartAt": "M", "States": {"M": {"Type": "Map",
       "MaxConcurrency": 2, "ItemProcessor": {"StartAt": "W", "States": {
         "W": {"Type": "Wait", "Seconds": 3, "End": true}}}, "End": true}}})");
   ExecutionState state;
