@@ -135,8 +135,9 @@ std::vector<LockedExecution> LockExecutionsCached(pqxx::transaction_base& tx,
 // `now` is the stop date of the executions that ended.
 void UpdateExecutions(pqxx::transaction_base& tx, const std::vector<ExecutionUpdate>& updates,
                       int64_t now);
-// The execution's decision count (-1 when it does not exist): after an in-doubt commit, tells
-// whether a decision landed.
+// The execution's decision count (-1 when it does not exist). Not a test of whether an in-doubt
+// commit landed: another batch may have committed the same count since (the pool asks
+// txid_status instead).
 int64_t DecisionCount(pqxx::transaction_base& tx, int64_t execution_id);
 
 // ---- history ----------------------------------------------------------------------------------
