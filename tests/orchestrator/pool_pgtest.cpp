@@ -258,6 +258,36 @@ TEST_F(PoolTest, InDoubtIsDecidedByTheTransactionNotByACountAnotherBatchReached)
   EXPECT_EQ(tx.exec1("SELECT decision_count FROM executions WHERE id = 1")[0].as<int>(), 2);
 }
 
+// A body that reports its transaction's id (NoteTransactionId) saves the pool its own statement:
+// the reported id is the one asked after an in-doubt commit. Shown with a wrong report: the id
+// of a transaction that rolled back makes the pool redo a body whose COMMIT went through.
+TEST_F(PoolTest, TheIdTheBodyReportsIsTheOneAsked) {
+  Exec("CREATE TABLE orders (id int)");
+  int64_t aborted_txid = 0;
+  {
+    pqxx::connection conn(url());
+    pqxx::work tx(conn);
+    aborted_txid = tx.exec1("SELECT txid_current()")[0].as<int64_t>();
+    tx.abort();
+  }
+  ConnectionPool pool(url(), 2);
+  bool injected = false;
+  pool.SetFaultInjectionForTesting([&](std::string_view point) {
+    if (point == "after_commit" && !injected) {
+      injected = true;
+      throw pqxx::in_doubt_error("injected: connection lost during commit");
+    }
+  });
+  int attempts = 0;
+  pool.Transact([&](pqxx::work& tx) {
+    ++attempts;
+    tx.exec("INSERT INTO orders VALUES (7)");
+    ConnectionPool::NoteTransactionId(tx, aborted_txid);
+  });
+  EXPECT_EQ(attempts, 2);
+  EXPECT_EQ(Count("orders"), 2);
+}
+
 // A transaction that wrote nothing has no id: whether its COMMIT got through changes nothing,
 // so its result stands, without a check and without a redo.
 TEST_F(PoolTest, InDoubtReadOnlyTransactionCountsAsCommitted) {

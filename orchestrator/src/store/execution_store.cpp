@@ -10,6 +10,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include "store/pool.hpp"
+
 namespace switchyard::orchestrator::store {
 
 namespace {
@@ -175,7 +177,8 @@ constexpr Statement kStatements[] = {
                "unnest($18::bigint[], $19::integer[], $20::integer[], $21::text[])), d AS (DELETE "
                "FROM work_items WHERE execution_id = ANY($22::bigint[])), t AS (DELETE FROM "
                "task_tokens WHERE execution_id = ANY($22::bigint[])) SELECT "
-               "work_id, execution_id, key FROM w WHERE leased"},
+               "work_id, execution_id, key FROM w WHERE leased UNION ALL SELECT txid_current(), "
+               "NULL, NULL"},
 
     {"es_decision_count", "SELECT decision_count FROM executions WHERE execution_id = $1"},
 
@@ -996,6 +999,12 @@ std::vector<WorkItem> WriteDecisions(pqxx::transaction_base& tx,
   std::vector<WorkItem> claimed;
   claimed.reserve(result.size());
   for (const auto& r : result) {
+    if (r[1].is_null()) {
+      // The row of txid_current(): in a Transact, the pool needs no statement of its own to
+      // learn the transaction's id before COMMIT (for an in-doubt commit).
+      ConnectionPool::NoteTransactionId(tx, r[0].as<int64_t>());
+      continue;
+    }
     auto it = to_lease.find({r[1].as<int64_t>(), Text(r[2])});
     if (it == to_lease.end()) continue;
     WorkItem item = *it->second;

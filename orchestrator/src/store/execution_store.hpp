@@ -211,7 +211,9 @@ void EnqueueWork(pqxx::transaction_base& tx, const std::vector<WorkItem>& items)
 // hold nothing of ended_executions). Nothing is sent when all are empty. Task items
 // marked `lease` (when `lease_owner` is not empty) are inserted leased to lease_owner for
 // lease_ms, generation 1, attempts 1, as ClaimTasks would leave them; returned (with their
-// work_id) are those inserted so (an item whose key existed is not).
+// work_id) are those inserted so (an item whose key existed is not). In a
+// ConnectionPool::Transact, the statement also reports the transaction's id to the pool
+// (NoteTransactionId), which then needs no round trip of its own for it before COMMIT.
 std::vector<WorkItem> WriteDecisions(pqxx::transaction_base& tx,
                                      const std::vector<ExecutionUpdate>& updates, int64_t now,
                                      const std::vector<WorkItem>& work,

@@ -38,9 +38,19 @@ std::chrono::milliseconds Backoff(const RetryPolicy& retry, int attempt) {
 
 }  // namespace
 
+// The transaction that Transact is running on this thread, for NoteTransactionId.
+struct CurrentTransaction {
+  const pqxx::transaction_base* tx = nullptr;
+  std::optional<int64_t> txid;
+};
+thread_local CurrentTransaction* current_transaction = nullptr;
+
 struct ConnectionPool::Pooled {
   std::unique_ptr<pqxx::connection> connection;
   std::unique_ptr<NoticeLogger> notices;
+  // pg_postmaster_start_time() of the server this connection reached (a connection does not
+  // survive a restart): a transaction id means something only on that server.
+  std::string server_started;
   ~Pooled() {
     notices.reset();
     connection.reset();
@@ -84,6 +94,11 @@ std::unique_ptr<ConnectionPool::Pooled> ConnectionPool::Open() {
       auto pooled = std::make_unique<Pooled>();
       pooled->connection = std::make_unique<pqxx::connection>(url_);
       pooled->notices = std::make_unique<NoticeLogger>(*pooled->connection);
+      {
+        pqxx::nontransaction tx(*pooled->connection);
+        pooled->server_started =
+            tx.exec1("SELECT pg_postmaster_start_time()::text")[0].as<std::string>();
+      }
       if (setup_) setup_(*pooled->connection);
       std::lock_guard lock(mu_);
       ++stats_.connections_opened;
@@ -148,6 +163,8 @@ ConnectionPool::Lease::~Lease() {
 
 pqxx::connection* ConnectionPool::Lease::connection() { return pooled_->connection.get(); }
 
+const std::string& ConnectionPool::Lease::server_started() const { return pooled_->server_started; }
+
 void ConnectionPool::Lease::CheckHealth() {
   if (!pooled_ || pooled_->connection->is_open()) return;
   pooled_.reset();
@@ -162,18 +179,20 @@ void ConnectionPool::Lease::CheckHealth() {
 struct ConnectionPool::TransactionIdentity {
   // txid_current_if_assigned(): none when the transaction has written nothing (no xid yet).
   std::optional<int64_t> txid;
-  // pg_postmaster_start_time() as text: tells whether the server restarted since.
+  // pg_postmaster_start_time() of the server it ran on: tells whether the server restarted since.
   std::string server_started;
 };
 
-ConnectionPool::TransactionIdentity ConnectionPool::Identify(pqxx::work& tx) {
-  // Folded into one statement: the id and the server's start time cost one round trip.
-  const pqxx::row row =
-      tx.exec1("SELECT txid_current_if_assigned(), pg_postmaster_start_time()::text");
-  TransactionIdentity identity;
-  if (!row[0].is_null()) identity.txid = row[0].as<int64_t>();
-  identity.server_started = row[1].as<std::string>();
-  return identity;
+void ConnectionPool::NoteTransactionId(const pqxx::transaction_base& tx, int64_t txid) {
+  if (current_transaction != nullptr && current_transaction->tx == &tx) {
+    current_transaction->txid = txid;
+  }
+}
+
+std::optional<int64_t> ConnectionPool::TransactionId(pqxx::work& tx) {
+  const pqxx::row row = tx.exec1("SELECT txid_current_if_assigned()");
+  if (row[0].is_null()) return std::nullopt;
+  return row[0].as<int64_t>();
 }
 
 ConnectionPool::Verdict ConnectionPool::AskStatus(pqxx::connection& connection,
@@ -261,13 +280,26 @@ void ConnectionPool::RunTransaction(const std::function<void(pqxx::work&)>& body
     bool connection_lost = false;
     try {
       bool doubt = false;
+      bool asked_id = false;
       TransactionIdentity identity;
       {
         Lease lease(*this);
         try {
           pqxx::work tx(*lease.connection());
-          body(tx);
-          identity = Identify(tx);
+          CurrentTransaction current{&tx, std::nullopt};
+          CurrentTransaction* const outer = current_transaction;
+          current_transaction = &current;
+          try {
+            body(tx);
+          } catch (...) {
+            current_transaction = outer;
+            throw;
+          }
+          current_transaction = outer;
+          // One round trip, unless the body reported the id from one of its own statements.
+          asked_id = !current.txid;
+          identity.txid = current.txid ? current.txid : TransactionId(tx);
+          identity.server_started = lease.server_started();
           try {
             if (hook) hook("before_commit");
             tx.commit();
@@ -281,6 +313,10 @@ void ConnectionPool::RunTransaction(const std::function<void(pqxx::work&)>& body
           throw;
         }
         lease.CheckHealth();
+      }
+      if (asked_id) {
+        std::lock_guard lock(mu_);
+        ++stats_.id_queries;
       }
       if (!doubt) {
         committed = true;

@@ -39,6 +39,7 @@ struct PoolStats {
   uint64_t transactions = 0;           // committed by Transact
   uint64_t retries = 0;                // attempts redone after a transient failure
   uint64_t in_doubt = 0;               // commits that ended in pqxx::in_doubt_error
+  uint64_t id_queries = 0;  // Transact commits whose transaction id the pool asked for itself
 };
 
 // Ends this connection's session when a transaction of it stays idle (between two statements)
@@ -81,19 +82,20 @@ class ConnectionPool {
   // (or be safe to repeat). Other exceptions propagate after rollback.
   //
   // In-doubt commits (ARCHITECTURE "Durability": after in_doubt_error, re-read before redoing):
-  // right before COMMIT, in one more statement (one round trip), the pool reads the
-  // transaction's id (txid_current_if_assigned()) and the server's start time. When the
-  // connection breaks during COMMIT (pqxx::in_doubt_error), it asks txid_status(id) on a new
-  // connection (retrying transient failures): 'committed' returns the result of that attempt;
-  // 'aborted' (also what a transaction in progress at a crash reads after recovery) redoes fn;
-  // 'in progress' (the old backend has not finished) is asked again with backoff, within
+  // right before COMMIT the pool reads the transaction's id, txid_current_if_assigned() (one
+  // more round trip, saved when fn reported the id with NoteTransactionId). When the connection
+  // breaks during COMMIT (pqxx::in_doubt_error), it asks txid_status(id) on a new connection
+  // (retrying transient failures): 'committed' returns the result of that attempt; 'aborted'
+  // (also what a transaction in progress at a crash reads after recovery) redoes fn; 'in
+  // progress' (the old backend has not finished) is asked again with backoff, within
   // RetryPolicy::give_up_after. A transaction with no id wrote nothing: it counts as committed.
   // The server cannot tell when the id is too old (NULL), or when the server restarted since
-  // and says 'committed' (an id none of whose WAL survived a crash is handed out again after
-  // recovery, so 'committed' may be another transaction's); then `in_doubt`, when given, decides
-  // on that connection, and without it pqxx::in_doubt_error propagates. The exception also
-  // propagates when 'in progress' outlasts give_up_after. Writes made by deferred triggers at
-  // COMMIT (after the id was read) are not covered: the pool's users have none.
+  // the transaction's connection was opened and says 'committed' (an id none of whose WAL
+  // survived a crash is handed out again after recovery, so 'committed' may be another
+  // transaction's; 'in progress' then is another's too, and redoes fn). Then `in_doubt`, when
+  // given, decides on that connection; without it pqxx::in_doubt_error propagates, as it does
+  // when 'in progress' outlasts give_up_after. Writes made by deferred triggers at COMMIT
+  // (after the id was read) are not covered: the pool's users have none.
   template <class Fn>
   auto Transact(Fn&& fn, const InDoubtCheck& in_doubt = {}) {
     using Result = std::invoke_result_t<Fn&, pqxx::work&>;
@@ -122,6 +124,12 @@ class ConnectionPool {
     RunAutocommit([&](pqxx::nontransaction& tx, int attempt) { fn(tx, attempt); });
   }
 
+  // Called by the fn of a Transact running on this thread with its transaction's id, read by one
+  // of fn's own statements with txid_current() (which assigns one if needed, so any statement
+  // of the transaction will do): the pool then does not ask for it before COMMIT. Does nothing
+  // for any other transaction (e.g. a pqxx::nontransaction of Autocommit).
+  static void NoteTransactionId(const pqxx::transaction_base& tx, int64_t txid);
+
   PoolStats stats() const;
   const std::string& url() const { return url_; }
 
@@ -141,6 +149,7 @@ class ConnectionPool {
     Lease(const Lease&) = delete;
     Lease& operator=(const Lease&) = delete;
     pqxx::connection* connection();
+    const std::string& server_started() const;
     // Drops the connection instead of returning it when it is no longer usable.
     void CheckHealth();
 
@@ -155,7 +164,7 @@ class ConnectionPool {
   std::unique_ptr<Pooled> Open();
   struct TransactionIdentity;
   enum class Verdict { kCommitted, kNotCommitted, kInProgress, kUnknown };
-  static TransactionIdentity Identify(pqxx::work& tx);
+  static std::optional<int64_t> TransactionId(pqxx::work& tx);
   static Verdict AskStatus(pqxx::connection& connection, const TransactionIdentity& identity);
   // After an in-doubt COMMIT: true when it committed, false when fn must be redone; throws
   // pqxx::in_doubt_error when that cannot be known, or a non-transient error of the check.
