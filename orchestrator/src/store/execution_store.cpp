@@ -237,7 +237,7 @@ constexpr Statement kStatements[] = {
      "lease_owner = $1, lease_until = now() + $2::bigint * interval '1 millisecond', generation "
      "= w.generation + 1, attempts = w.attempts + 1 FROM c WHERE w.work_id = c.work_id RETURNING "
      "w.work_id, w.execution_id, w.kind, w.key, w.payload, " SY_NS(
-         "w.due_at") ", w.attempts, w.generation"},
+         "w.due_at") ", w.attempts, w.generation, txid_current_if_assigned()"},
     {"es_fence_work",
      "DELETE FROM work_items w USING unnest($2::bigint[], $3::bigint[]) AS f(work_id, "
      "generation) WHERE w.work_id = f.work_id AND w.generation = f.generation AND w.lease_owner "
@@ -1152,7 +1152,8 @@ std::vector<WorkItem> ClaimTasks(pqxx::transaction_base& tx, const std::string& 
                                  int64_t lease_ms, int64_t limit) {
   PrepareExecutionStatements(tx.conn());
   std::vector<WorkItem> items;
-  for (const auto& r : tx.exec_prepared("es_claim_tasks", owner, lease_ms, limit)) {
+  const pqxx::result claimed = tx.exec_prepared("es_claim_tasks", owner, lease_ms, limit);
+  for (const auto& r : claimed) {
     WorkItem w;
     w.work_id = r[0].as<int64_t>();
     w.execution_id = r[1].as<int64_t>();
@@ -1164,6 +1165,9 @@ std::vector<WorkItem> ClaimTasks(pqxx::transaction_base& tx, const std::string& 
     w.generation = r[7].as<int64_t>();
     items.push_back(std::move(w));
   }
+  // Rows claimed: the transaction has its id (the update assigned it); in a Transact, the pool
+  // then needs no statement of its own for it before COMMIT.
+  if (!claimed.empty()) ConnectionPool::NoteTransactionId(tx, claimed.back()[8].as<int64_t>());
   return items;
 }
 

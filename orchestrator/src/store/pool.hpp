@@ -81,7 +81,8 @@ class ConnectionPool {
   // exponential backoff and jitter, so fn must only touch the database through the transaction
   // (or be safe to repeat). Other exceptions propagate after rollback.
   //
-  // In-doubt commits (ARCHITECTURE "Durability": after in_doubt_error, re-read before redoing):
+  // In-doubt commits (ARCHITECTURE "Durability": each transition recorded exactly once; STYLE 3:
+  // after in_doubt_error, re-read before redoing):
   // right before COMMIT the pool reads the transaction's id, txid_current_if_assigned() (one
   // more round trip, saved when fn reported the id with NoteTransactionId). When the connection
   // breaks during COMMIT (pqxx::in_doubt_error), it asks txid_status(id) on a new connection
