@@ -45,11 +45,19 @@ struct CurrentTransaction {
 };
 thread_local CurrentTransaction* current_transaction = nullptr;
 
+// Which life of the server a connection talks to: its start time, and the time its shared
+// statistics were last reset, which a crash of one backend changes too (the postmaster then
+// reinitialises shared memory and replays the WAL without restarting). A reset by hand
+// (pg_stat_reset_shared) only makes an in-doubt check more careful.
+constexpr const char* kServerLifeSql =
+    "pg_postmaster_start_time()::text || ' ' || "
+    "coalesce(pg_stat_get_bgwriter_stat_reset_time()::text, '')";
+
 struct ConnectionPool::Pooled {
   std::unique_ptr<pqxx::connection> connection;
   std::unique_ptr<NoticeLogger> notices;
-  // pg_postmaster_start_time() of the server this connection reached (a connection does not
-  // survive a restart): a transaction id means something only on that server.
+  // kServerLifeSql on the server this connection reached (a connection does not survive a
+  // restart): a transaction id means something only in that life of that server.
   std::string server_started;
   ~Pooled() {
     notices.reset();
@@ -97,7 +105,7 @@ std::unique_ptr<ConnectionPool::Pooled> ConnectionPool::Open() {
       {
         pqxx::nontransaction tx(*pooled->connection);
         pooled->server_started =
-            tx.exec1("SELECT pg_postmaster_start_time()::text")[0].as<std::string>();
+            tx.exec1(std::string("SELECT ") + kServerLifeSql)[0].as<std::string>();
       }
       if (setup_) setup_(*pooled->connection);
       std::lock_guard lock(mu_);
@@ -179,7 +187,7 @@ void ConnectionPool::Lease::CheckHealth() {
 struct ConnectionPool::TransactionIdentity {
   // txid_current_if_assigned(): none when the transaction has written nothing (no xid yet).
   std::optional<int64_t> txid;
-  // pg_postmaster_start_time() of the server it ran on: tells whether the server restarted since.
+  // kServerLifeSql of the server it ran on: tells whether the server restarted since.
   std::string server_started;
 };
 
@@ -200,8 +208,7 @@ ConnectionPool::Verdict ConnectionPool::AskStatus(pqxx::connection& connection,
   pqxx::nontransaction tx(connection);
   pqxx::row row;
   try {
-    row = tx.exec1("SELECT txid_status(" + std::to_string(*identity.txid) +
-                   "), pg_postmaster_start_time()::text");
+    row = tx.exec1("SELECT txid_status(" + std::to_string(*identity.txid) + "), " + kServerLifeSql);
   } catch (const pqxx::sql_error& e) {
     // 22023 "transaction ID ... is in the future": this server never saw the transaction (its
     // WAL was lost with a crash, or a failover went to a standby that had not received it).

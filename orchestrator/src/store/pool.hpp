@@ -91,7 +91,8 @@ class ConnectionPool {
   // progress' (the old backend has not finished) is asked again with backoff, within
   // RetryPolicy::give_up_after. A transaction with no id wrote nothing: it counts as committed.
   // The server cannot tell when the id is too old (NULL), or when the server restarted since
-  // the transaction's connection was opened and says 'committed' (an id none of whose WAL
+  // the transaction's connection was opened (its start time, or the reset time of its shared
+  // statistics, which a crash of one backend changes) and says 'committed' (an id none of whose WAL
   // survived a crash is handed out again after recovery, so 'committed' may be another
   // transaction's; 'in progress' then is another's too, and redoes fn). Then `in_doubt`, when
   // given, decides on that connection; without it pqxx::in_doubt_error propagates, as it does
