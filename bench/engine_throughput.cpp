@@ -140,6 +140,9 @@ int Agent(const std::string& url) {
   orch::EngineOptions options;
   options.database_url = url;
   options.max_tasks_in_flight = 256;
+  if (const char* tasks = std::getenv("BENCH_MAX_TASKS")) {
+    options.max_tasks_in_flight = std::atoi(tasks);
+  }
   // Tuning experiments: BENCH_DECISION_THREADS (default: the engine's own default).
   if (const char* threads = std::getenv("BENCH_DECISION_THREADS")) {
     options.decision_threads = std::atoi(threads);

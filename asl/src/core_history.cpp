@@ -134,4 +134,28 @@ Json HistoryEvent::Details() const {
   return details;
 }
 
+std::string HistoryEvent::DetailsText() const {
+  if (!details_json.empty()) return DumpJson(Details());
+  // The members Details() puts in, in its order: name, the payload, its "...Details".
+  std::string text;
+  text.reserve(payload_text.size() + state_name.size() + 64);
+  text += '{';
+  if (!state_name.empty()) {
+    text += "\"name\":";
+    AppendJsonString(text, state_name);
+  }
+  if (!payload_field.empty()) {
+    if (text.size() > 1) text += ',';
+    text += '"';
+    text.append(payload_field);
+    text += "\":";
+    AppendJsonString(text, payload_text);
+    text += ",\"";
+    text.append(payload_field);
+    text += "Details\":{\"truncated\":false}";
+  }
+  text += '}';
+  return text;
+}
+
 }  // namespace switchyard::asl

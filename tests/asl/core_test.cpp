@@ -204,6 +204,32 @@ TEST(CoreTest, HistoryEventRendersAwsShape) {
   EXPECT_EQ(state.history_size(), 4);
 }
 
+// DetailsText writes what DumpJson(Details()) writes, with or without details_json, whatever
+// the name and payload hold (quotes, control characters, ill-formed UTF-8).
+TEST(CoreTest, HistoryEventDetailsTextIsDetailsDumped) {
+  std::vector<HistoryEvent> events(6);
+  events[0].state_name = "A \"quoted\" \x01 name";
+  events[0].payload_field = "input";
+  events[0].payload_text = R"({"k":"v\u00e9","bad":")"
+                           "\xff\xfe"
+                           R"("})";
+  events[1].payload_field = "output";
+  events[1].payload_text = "{}";
+  events[2].state_name = "only a name";
+  events[3].details_json = R"({"resource":"arn:x","name":"n"})";
+  events[3].payload_field = "input";
+  events[3].payload_text = "[1,2]";
+  events[4].details_json = R"({"name":"first","outputDetails":{"truncated":true}})";
+  events[4].payload_field = "output";
+  events[4].payload_text = "\"s\"";
+  // events[5]: nothing at all.
+  for (const auto& event : events) {
+    EXPECT_EQ(event.DetailsText(), DumpJson(event.Details())) << event.state_name;
+  }
+  EXPECT_EQ(events[1].DetailsText(), R"({"output":"{}","outputDetails":{"truncated":false}})");
+  EXPECT_EQ(events[5].DetailsText(), "{}");
+}
+
 // ---- AWS's limits ------------------------------------------------------------------------------
 
 // `passes` Pass states in a row, then a Fail state when `fail` (2 events per Pass, 1 for the Fail;

@@ -673,6 +673,41 @@ TEST_F(EnginePgTest, ManyExecutionsShareDecisionTransactions) {
   }
 }
 
+TEST_F(EnginePgTest, ATaskLongerThanItsLeaseKeepsItThroughRenewals) {
+  // Leases are renewed only once they are old enough to need it; a task running for 2.5 leases
+  // must still never be taken by the other node nor run twice.
+  std::atomic<int> calls{0};
+  auto make = [&] {
+    EngineOptions options = Options();
+    options.lease = milliseconds(1000);
+    auto engine = NewEngine(options);
+    EXPECT_EQ(
+        engine->RegisterNative("slow",
+                               [&calls](const std::string& payload, const invoker::NativeContext&) {
+                                 ++calls;
+                                 std::this_thread::sleep_for(milliseconds(2500));
+                                 return invoker::NativeOutcome{payload, ""};
+                               }),
+        "");
+    return engine;
+  };
+  auto a = make();
+  auto b = make();
+  std::string machine = Machine(*a, "long-task",
+                                R"({"StartAt": "T", "States": {
+      "T": {"Type": "Task", "Resource": ")" +
+                                    Fn("slow") + R"(", "End": true}}})");
+  auto started = a->StartExecution(machine, "long", R"({"n":1})");
+  ASSERT_TRUE(started.ok());
+  auto info = a->WaitForExecution(started->execution_arn, kWait);
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->status, "SUCCEEDED");
+  EXPECT_EQ(calls.load(), 1);
+  EXPECT_EQ(History(*a, started->execution_arn),
+            "ExecutionStarted TaskStateEntered LambdaFunctionScheduled LambdaFunctionStarted "
+            "LambdaFunctionSucceeded TaskStateExited ExecutionSucceeded");
+}
+
 TEST_F(EnginePgTest, ShutdownGivesLeasesBackAndAnotherEngineFinishes) {
   std::atomic<bool> release{false};
   std::atomic<int> calls{0};

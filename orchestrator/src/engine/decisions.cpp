@@ -186,7 +186,7 @@ store::HistoryRow ToHistoryRow(int64_t execution_id, const asl::HistoryEvent& ev
   row.type = std::string(event.type);
   if (!event.details_key.empty()) {
     row.details_key = std::string(event.details_key);
-    row.details = asl::DumpJson(event.Details());
+    row.details = event.DetailsText();
   }
   return row;
 }
@@ -259,7 +259,9 @@ class TaskReservation {
   // started by the claimer thread (not here: the decision thread goes on to its next batch).
   // While the engine stops they are not started: Shutdown gives their leases back with the
   // others in flight.
-  void Commit(std::vector<store::WorkItem>& items) {
+  // `leased_at`: before the transaction that leased them began.
+  void Commit(std::vector<store::WorkItem>& items,
+              std::chrono::steady_clock::time_point leased_at) {
     {
       std::lock_guard<std::mutex> lock(impl_.tasks_mu_);
       impl_.reserved_tasks_ -= held_;
@@ -267,7 +269,7 @@ class TaskReservation {
       if (items.empty()) return;
       for (auto& item : items) {
         impl_.in_flight_[item.work_id] =
-            InFlightTask{item.work_id, item.generation, item.execution_id};
+            InFlightTask{item.work_id, item.generation, item.execution_id, false, leased_at};
         if (!impl_.stopping_) impl_.ready_tasks_.push_back(std::move(item));
       }
     }
@@ -1026,7 +1028,7 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
   }
   if (!autocommit) db_->Transact(body);
   if (db_->stats().in_doubt != in_doubt_before) to_cache.clear();
-  reservation.Commit(self_leased);
+  reservation.Commit(self_leased, batch_start);
   if (!to_cache.empty()) {
     std::lock_guard<std::mutex> lock(states_mu_);
     if (states_.size() + to_cache.size() > kStateCacheSize) states_.clear();

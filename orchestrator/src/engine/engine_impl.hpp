@@ -139,6 +139,9 @@ struct InFlightTask {
   int64_t generation = 0;
   int64_t execution_id = 0;
   bool started = false;  // its invocation runs (RunTask); what a shutdown's grace waits for
+  // No later than the database's start of its lease (taken or last renewed): the renewer
+  // renews only leases old enough to need it (most tasks end long before).
+  std::chrono::steady_clock::time_point leased_at{};
 };
 
 struct Engine::Impl {

@@ -127,14 +127,14 @@ constexpr Statement kStatements[] = {
                                                "ORDER BY execution_id DESC LIMIT $4"},
     {"es_lock_executions",
      "SELECT execution_id, execution_arn, name, state_machine_name, state_machine_arn, "
-     "revision_id, status, input, CASE WHEN execution_id = ANY($2::bigint[]) THEN snapshot END, "
+     "revision_id, status, CASE WHEN execution_id = ANY($2::bigint[]) THEN snapshot END, "
      "decision_count, history_count FROM executions WHERE execution_id = ANY($1::bigint[]) "
      "ORDER BY execution_id FOR UPDATE"},
     // As es_lock_executions; the snapshot only where the caller's cached decision count ($2,
     // $3) is not the row's, and whether it was (every decision increments decision_count).
     {"es_lock_executions_cached",
      "SELECT e.execution_id, e.execution_arn, e.name, e.state_machine_name, "
-     "e.state_machine_arn, e.revision_id, e.status, e.input, CASE WHEN c.count IS DISTINCT FROM "
+     "e.state_machine_arn, e.revision_id, e.status, CASE WHEN c.count IS DISTINCT FROM "
      "e.decision_count THEN e.snapshot END, e.decision_count, e.history_count, "
      "COALESCE(c.count = e.decision_count, false) FROM executions e LEFT JOIN "
      "unnest($2::bigint[], $3::bigint[]) AS c(id, count) ON c.id = e.execution_id WHERE "
@@ -916,11 +916,10 @@ std::vector<LockedExecution> ReadLockedExecutions(const pqxx::result& result) {
     e.state_machine_arn = Text(r[4]);
     e.revision_id = Text(r[5]);
     e.status = Text(r[6]);
-    e.input = Text(r[7]);
-    e.snapshot = OptionalText(r[8]);
-    e.decision_count = r[9].as<int64_t>();
-    e.history_count = r[10].as<int64_t>();
-    if (r.size() > 11) e.snapshot_cached = r[11].as<bool>();
+    e.snapshot = OptionalText(r[7]);
+    e.decision_count = r[8].as<int64_t>();
+    e.history_count = r[9].as<int64_t>();
+    if (r.size() > 10) e.snapshot_cached = r[10].as<bool>();
     rows.push_back(std::move(e));
   }
   return rows;
@@ -967,35 +966,62 @@ std::vector<WorkItem> WriteDecisions(pqxx::transaction_base& tx,
                                      const std::string& lease_owner, int64_t lease_ms) {
   if (updates.empty() && work.empty() && history.empty() && ended_executions.empty()) return {};
   PrepareExecutionStatements(tx.conn());
-  std::vector<int64_t> ids;
-  for (const auto& u : updates) ids.push_back(u.execution_id);
-  const UpdateColumns c(updates);
-  std::vector<int64_t> work_executions, due;
-  std::vector<std::string> kinds, keys;
-  std::vector<std::optional<std::string>> payloads;
-  std::string leased = "{";
+  // Binary array parameters: the snapshots and history chunks (most of the bytes, full of
+  // quotes) are neither escaped here nor parsed by the server.
+  using T = BinaryArray::Type;
+  std::size_t snapshot_bytes = 0;
+  for (const auto& u : updates) snapshot_bytes += u.snapshot.size() + 4;
+  BinaryArray ids(T::kInt8, updates.size() * 12), statuses(T::kText, updates.size() * 13),
+      snapshots(T::kText, snapshot_bytes), history_counts(T::kInt4, updates.size() * 8),
+      outputs(T::kText), errors(T::kText), causes(T::kText), finished(T::kBool, updates.size() * 5);
+  for (const auto& u : updates) {
+    ids.AddInt8(u.execution_id);
+    statuses.AddText(u.status);
+    snapshots.AddText(u.snapshot);  // empty: NULL (NULLIF in the statement)
+    history_counts.AddInt4(static_cast<int32_t>(u.history_count));
+    outputs.AddOptionalText(u.output);
+    errors.AddOptionalText(EscapeNul(u.error));
+    causes.AddOptionalText(EscapeNul(u.cause));
+    finished.AddBool(u.finished);
+  }
+  std::size_t payload_bytes = 0;
+  for (const auto& item : work) payload_bytes += item.payload.size() + 4;
+  BinaryArray work_executions(T::kInt8, work.size() * 12), kinds(T::kText, work.size() * 16),
+      keys(T::kText, work.size() * 24), payloads(T::kText, payload_bytes),
+      due(T::kInt8, work.size() * 12), leased(T::kBool, work.size() * 5);
   std::map<std::pair<int64_t, std::string>, const WorkItem*> to_lease;
   for (const auto& item : work) {
-    work_executions.push_back(item.execution_id);
-    kinds.push_back(item.kind);
-    keys.push_back(item.key);
-    payloads.push_back(item.payload.empty() ? std::nullopt
-                                            : std::optional<std::string>(item.payload));
-    due.push_back(item.due_at);
-    if (leased.size() > 1) leased += ',';
+    work_executions.AddInt8(item.execution_id);
+    kinds.AddText(item.kind);
+    keys.AddText(item.key);
+    payloads.AddOptionalText(item.payload.empty() ? std::nullopt
+                                                  : std::optional<std::string>(item.payload));
+    due.AddInt8(item.due_at);
     const bool lease = item.lease && item.kind == kWorkTask && !lease_owner.empty();
-    leased += lease ? 't' : 'f';
+    leased.AddBool(lease);
     if (lease) to_lease.emplace(std::make_pair(item.execution_id, item.key), &item);
   }
-  leased += '}';
   const ChunkColumns chunks(history);
-  pqxx::result result = tx.exec_prepared(
-      "es_write_decisions", IntArray(ids), TextArray(c.statuses), TextArray(c.snapshots),
-      IntArray(c.history_counts), OptionalTextArray(c.outputs), OptionalTextArray(c.errors),
-      OptionalTextArray(c.causes), c.finished, now, IntArray(work_executions), TextArray(kinds),
-      TextArray(keys), OptionalTextArray(payloads), IntArray(due), leased, lease_owner, lease_ms,
-      IntArray(chunks.executions), IntArray(chunks.firsts), IntArray(chunks.lasts),
-      TextArray(chunks.events), IntArray(ended_executions));
+  std::size_t event_bytes = 0;
+  for (const auto& events : chunks.events) event_bytes += events.size() + 4;
+  BinaryArray chunk_executions(T::kInt8, chunks.executions.size() * 12),
+      chunk_firsts(T::kInt4, chunks.executions.size() * 8),
+      chunk_lasts(T::kInt4, chunks.executions.size() * 8), chunk_events(T::kText, event_bytes);
+  for (std::size_t i = 0; i < chunks.executions.size(); ++i) {
+    chunk_executions.AddInt8(chunks.executions[i]);
+    chunk_firsts.AddInt4(static_cast<int32_t>(chunks.firsts[i]));
+    chunk_lasts.AddInt4(static_cast<int32_t>(chunks.lasts[i]));
+    chunk_events.AddText(chunks.events[i]);
+  }
+  BinaryArray ended(T::kInt8, ended_executions.size() * 12);
+  for (int64_t id : ended_executions) ended.AddInt8(id);
+  pqxx::result result =
+      tx.exec_prepared("es_write_decisions", ids.Finish(), statuses.Finish(), snapshots.Finish(),
+                       history_counts.Finish(), outputs.Finish(), errors.Finish(), causes.Finish(),
+                       finished.Finish(), now, work_executions.Finish(), kinds.Finish(),
+                       keys.Finish(), payloads.Finish(), due.Finish(), leased.Finish(), lease_owner,
+                       lease_ms, chunk_executions.Finish(), chunk_firsts.Finish(),
+                       chunk_lasts.Finish(), chunk_events.Finish(), ended.Finish());
   std::vector<WorkItem> claimed;
   claimed.reserve(result.size());
   for (const auto& r : result) {

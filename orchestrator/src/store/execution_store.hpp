@@ -109,7 +109,7 @@ struct LockedExecution {
   std::string state_machine_arn;
   std::string revision_id;
   std::string status;
-  std::string input;
+  // (Not the input: up to 256 KiB a decision never needs, the snapshot holds what it does.)
   std::optional<std::string> snapshot;  // nullopt before the first decision
   int64_t decision_count = 0;
   int64_t history_count = 0;

@@ -161,6 +161,9 @@ struct HistoryEvent {
   // The details object with the payload in it, e.g. {"name":"A","input":"{}",...}; an empty
   // object when there are no details.
   Json Details() const;
+  // DumpJson(Details()), written without building the tree when `details_json` is empty (state
+  // entered / exited events, function outcomes: most of a task's events).
+  std::string DetailsText() const;
   // {"id", "previousEventId", "timestamp" (ISO-8601), "type", <details member>}.
   Json ToJson() const;
 };
