@@ -217,6 +217,46 @@ TEST_F(StartPathPgTest, AutocommitRedoesTheBodyAfterALostAnswer) {
   EXPECT_EQ(calls, 1);
 }
 
+// In a Transact, WriteDecisions (the last statement of a decision batch) reports the
+// transaction's id to the pool: no statement of the pool's own before COMMIT, and an in-doubt
+// commit that went through is not redone.
+TEST_F(StartPathPgTest, WriteDecisionsGivesThePoolItsTransactionId) {
+  std::vector<store::ExecutionRow> rows = {Row("a", "{}")};
+  std::vector<store::ExecutionUpdate> decisions(1);
+  decisions[0].status = "RUNNING";
+  decisions[0].snapshot = "{}";
+  decisions[0].history_count = 1;
+  int64_t execution_id = 0;
+  {
+    pqxx::connection connection(url());
+    pqxx::nontransaction tx(connection);
+    execution_id = *store::InsertStartedExecutions(tx, rows, decisions, {}, {}, "", 0).ids[0];
+  }
+  store::ConnectionPool pool(url(), 2);
+  bool injected = false;
+  pool.SetFaultInjectionForTesting([&](std::string_view point) {
+    if (point == "after_commit" && !injected) {
+      injected = true;
+      throw pqxx::in_doubt_error("injected: connection lost during commit");
+    }
+  });
+  int attempts = 0;
+  pool.Transact([&](pqxx::work& tx) {
+    ++attempts;
+    store::ExecutionUpdate update = decisions[0];
+    update.execution_id = execution_id;
+    update.history_count = 2;
+    store::WriteDecisions(tx, {update}, 1'700'000'001'000'000'000, {}, {});
+  });
+  EXPECT_EQ(attempts, 1);
+  EXPECT_EQ(pool.stats().in_doubt, 1u);
+  EXPECT_EQ(pool.stats().id_queries, 0u);
+  pool.Transact([&](pqxx::work& tx) {
+    EXPECT_EQ(store::DecisionCount(tx, execution_id), 2);  // one decision more, not two
+  });
+  EXPECT_EQ(pool.stats().id_queries, 1u);  // that body reported nothing: the pool asked
+}
+
 // Statements are registered once per connection, and a new connection object that takes the
 // address of a closed one (another server process) gets them again.
 TEST_F(StartPathPgTest, StatementsArePreparedOnEveryNewConnectionAtTheSameAddress) {

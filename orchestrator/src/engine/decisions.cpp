@@ -285,7 +285,6 @@ class TaskReservation {
 
 void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_timers) {
   std::vector<DecisionReply> replies;
-  std::vector<std::pair<int64_t, int64_t>> expected_counts;  // for the in-doubt check
   bool enqueued_tasks = false;
   bool scheduled_activities = false;
   std::optional<int64_t> next_timer;  // ns
@@ -343,7 +342,6 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
     observed.clear();
     decisions = 0;
     replies.assign(batch.size(), DecisionReply{});
-    expected_counts.clear();
     enqueued_tasks = false;
     scheduled_activities = false;
     next_timer.reset();
@@ -739,7 +737,6 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
         } else {
           to_cache.emplace_back(*ids[k], CachedState{1, std::move(states[k])});
         }
-        expected_counts.emplace_back(*ids[k], 1);
       }
       if (autocommit) return;  // all written (the batch holds nothing else)
       // Executions started through a version or an alias remember it (DescribeExecution).
@@ -944,7 +941,6 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
         to_cache.emplace_back(execution_id,
                               CachedState{w.row->decision_count + 1, std::move(w.state)});
       }
-      expected_counts.emplace_back(execution_id, w.row->decision_count + 1);
       updates.push_back(std::move(w.update));
     }
     finished.insert(finished_ids.begin(), finished_ids.end());
@@ -1011,16 +1007,15 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
                                         options_.lease.count());
   };
 
-  // After an in-doubt commit: the batch landed if its first execution has the decision count
-  // this batch gave it.
-  bool was_in_doubt = false;
-  auto in_doubt_check = [&](pqxx::connection& connection) {
-    was_in_doubt = true;
-    if (expected_counts.empty()) return false;
-    pqxx::work tx(connection);
-    return store::DecisionCount(tx, expected_counts.front().first) ==
-           expected_counts.front().second;
-  };
+  // An in-doubt commit is settled by the pool from the transaction's id (txid_status), exactly:
+  // Transact returns only when the batch committed and throws when that cannot be known (then
+  // DecideOneByOne decides every request again from what the database holds). The old check
+  // here (the first execution's decision count) could answer "committed" for a batch that was
+  // not, when another batch of the same execution had committed the same count since (seen in
+  // the chaos test). As a second line of defence, kept from then: the states of a batch during
+  // which a commit of this pool was in doubt (any thread's: a spurious miss only costs a read)
+  // are not cached; the next decision of those executions reads what the database holds.
+  const uint64_t in_doubt_before = db_->stats().in_doubt;
   if (autocommit) {
     try {
       db_->Autocommit([&](pqxx::nontransaction& tx, int attempt) {
@@ -1031,13 +1026,8 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
       autocommit = false;
     }
   }
-  if (!autocommit) db_->Transact(body, in_doubt_check);
-  // The decision-count check can answer "committed" for a batch that was not: another batch of
-  // the same execution may have committed the same count since (seen in the chaos test: a
-  // phantom state, cached, later made the engine drop a retried task's outcome and the
-  // execution never finished). So the states of a batch whose commit was in doubt are not
-  // cached: the next decision of those executions reads what the database holds.
-  if (was_in_doubt) to_cache.clear();
+  if (!autocommit) db_->Transact(body);
+  if (db_->stats().in_doubt != in_doubt_before) to_cache.clear();
   reservation.Commit(self_leased, batch_start);
   if (!to_cache.empty()) {
     std::lock_guard<std::mutex> lock(states_mu_);

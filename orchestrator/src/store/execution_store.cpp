@@ -10,6 +10,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include "store/pool.hpp"
+
 namespace switchyard::orchestrator::store {
 
 namespace {
@@ -175,7 +177,8 @@ constexpr Statement kStatements[] = {
                "unnest($18::bigint[], $19::integer[], $20::integer[], $21::text[])), d AS (DELETE "
                "FROM work_items WHERE execution_id = ANY($22::bigint[])), t AS (DELETE FROM "
                "task_tokens WHERE execution_id = ANY($22::bigint[])) SELECT "
-               "work_id, execution_id, key FROM w WHERE leased"},
+               "work_id, execution_id, key FROM w WHERE leased UNION ALL SELECT txid_current(), "
+               "NULL, NULL"},
 
     {"es_decision_count", "SELECT decision_count FROM executions WHERE execution_id = $1"},
 
@@ -234,7 +237,7 @@ constexpr Statement kStatements[] = {
      "lease_owner = $1, lease_until = now() + $2::bigint * interval '1 millisecond', generation "
      "= w.generation + 1, attempts = w.attempts + 1 FROM c WHERE w.work_id = c.work_id RETURNING "
      "w.work_id, w.execution_id, w.kind, w.key, w.payload, " SY_NS(
-         "w.due_at") ", w.attempts, w.generation"},
+         "w.due_at") ", w.attempts, w.generation, txid_current_if_assigned()"},
     {"es_fence_work",
      "DELETE FROM work_items w USING unnest($2::bigint[], $3::bigint[]) AS f(work_id, "
      "generation) WHERE w.work_id = f.work_id AND w.generation = f.generation AND w.lease_owner "
@@ -1027,6 +1030,12 @@ std::vector<WorkItem> WriteDecisions(pqxx::transaction_base& tx,
   std::vector<WorkItem> claimed;
   claimed.reserve(result.size());
   for (const auto& r : result) {
+    if (r[1].is_null()) {
+      // The row of txid_current(): in a Transact, the pool needs no statement of its own to
+      // learn the transaction's id before COMMIT (for an in-doubt commit).
+      ConnectionPool::NoteTransactionId(tx, r[0].as<int64_t>());
+      continue;
+    }
     auto it = w.to_lease.find({r[1].as<int64_t>(), Text(r[2])});
     if (it == w.to_lease.end()) continue;
     WorkItem item = *it->second;
@@ -1174,7 +1183,8 @@ std::vector<WorkItem> ClaimTasks(pqxx::transaction_base& tx, const std::string& 
                                  int64_t lease_ms, int64_t limit) {
   PrepareExecutionStatements(tx.conn());
   std::vector<WorkItem> items;
-  for (const auto& r : tx.exec_prepared("es_claim_tasks", owner, lease_ms, limit)) {
+  const pqxx::result claimed = tx.exec_prepared("es_claim_tasks", owner, lease_ms, limit);
+  for (const auto& r : claimed) {
     WorkItem w;
     w.work_id = r[0].as<int64_t>();
     w.execution_id = r[1].as<int64_t>();
@@ -1186,6 +1196,9 @@ std::vector<WorkItem> ClaimTasks(pqxx::transaction_base& tx, const std::string& 
     w.generation = r[7].as<int64_t>();
     items.push_back(std::move(w));
   }
+  // Rows claimed: the transaction has its id (the update assigned it); in a Transact, the pool
+  // then needs no statement of its own for it before COMMIT.
+  if (!claimed.empty()) ConnectionPool::NoteTransactionId(tx, claimed.back()[8].as<int64_t>());
   return items;
 }
 

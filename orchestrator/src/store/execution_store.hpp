@@ -135,8 +135,9 @@ std::vector<LockedExecution> LockExecutionsCached(pqxx::transaction_base& tx,
 // `now` is the stop date of the executions that ended.
 void UpdateExecutions(pqxx::transaction_base& tx, const std::vector<ExecutionUpdate>& updates,
                       int64_t now);
-// The execution's decision count (-1 when it does not exist): after an in-doubt commit, tells
-// whether a decision landed.
+// The execution's decision count (-1 when it does not exist). Not a test of whether an in-doubt
+// commit landed: another batch may have committed the same count since (the pool asks
+// txid_status instead).
 int64_t DecisionCount(pqxx::transaction_base& tx, int64_t execution_id);
 
 // ---- history ----------------------------------------------------------------------------------
@@ -210,7 +211,9 @@ void EnqueueWork(pqxx::transaction_base& tx, const std::vector<WorkItem>& items)
 // hold nothing of ended_executions). Nothing is sent when all are empty. Task items
 // marked `lease` (when `lease_owner` is not empty) are inserted leased to lease_owner for
 // lease_ms, generation 1, attempts 1, as ClaimTasks would leave them; returned (with their
-// work_id) are those inserted so (an item whose key existed is not).
+// work_id) are those inserted so (an item whose key existed is not). In a
+// ConnectionPool::Transact, the statement also reports the transaction's id to the pool
+// (NoteTransactionId), which then needs no round trip of its own for it before COMMIT.
 std::vector<WorkItem> WriteDecisions(pqxx::transaction_base& tx,
                                      const std::vector<ExecutionUpdate>& updates, int64_t now,
                                      const std::vector<WorkItem>& work,

@@ -38,9 +38,27 @@ std::chrono::milliseconds Backoff(const RetryPolicy& retry, int attempt) {
 
 }  // namespace
 
+// The transaction that Transact is running on this thread, for NoteTransactionId.
+struct CurrentTransaction {
+  const pqxx::transaction_base* tx = nullptr;
+  std::optional<int64_t> txid;
+};
+thread_local CurrentTransaction* current_transaction = nullptr;
+
+// Which life of the server a connection talks to: its start time, and the time its shared
+// statistics were last reset, which a crash of one backend changes too (the postmaster then
+// reinitialises shared memory and replays the WAL without restarting). A reset by hand
+// (pg_stat_reset_shared) only makes an in-doubt check more careful.
+constexpr const char* kServerLifeSql =
+    "pg_postmaster_start_time()::text || ' ' || "
+    "coalesce(pg_stat_get_bgwriter_stat_reset_time()::text, '')";
+
 struct ConnectionPool::Pooled {
   std::unique_ptr<pqxx::connection> connection;
   std::unique_ptr<NoticeLogger> notices;
+  // kServerLifeSql on the server this connection reached (a connection does not survive a
+  // restart): a transaction id means something only in that life of that server.
+  std::string server_started;
   ~Pooled() {
     notices.reset();
     connection.reset();
@@ -84,6 +102,11 @@ std::unique_ptr<ConnectionPool::Pooled> ConnectionPool::Open() {
       auto pooled = std::make_unique<Pooled>();
       pooled->connection = std::make_unique<pqxx::connection>(url_);
       pooled->notices = std::make_unique<NoticeLogger>(*pooled->connection);
+      {
+        pqxx::nontransaction tx(*pooled->connection);
+        pooled->server_started =
+            tx.exec1(std::string("SELECT ") + kServerLifeSql)[0].as<std::string>();
+      }
       if (setup_) setup_(*pooled->connection);
       std::lock_guard lock(mu_);
       ++stats_.connections_opened;
@@ -148,6 +171,8 @@ ConnectionPool::Lease::~Lease() {
 
 pqxx::connection* ConnectionPool::Lease::connection() { return pooled_->connection.get(); }
 
+const std::string& ConnectionPool::Lease::server_started() const { return pooled_->server_started; }
+
 void ConnectionPool::Lease::CheckHealth() {
   if (!pooled_ || pooled_->connection->is_open()) return;
   pooled_.reset();
@@ -156,6 +181,95 @@ void ConnectionPool::Lease::CheckHealth() {
     ++pool_.stats_.connections_discarded;
   }
   pool_.Discard();
+}
+
+// What the transaction of an attempt was, learned right before its COMMIT.
+struct ConnectionPool::TransactionIdentity {
+  // txid_current_if_assigned(): none when the transaction has written nothing (no xid yet).
+  std::optional<int64_t> txid;
+  // kServerLifeSql of the server it ran on: tells whether the server restarted since.
+  std::string server_started;
+};
+
+void ConnectionPool::NoteTransactionId(const pqxx::transaction_base& tx, int64_t txid) {
+  if (current_transaction != nullptr && current_transaction->tx == &tx) {
+    current_transaction->txid = txid;
+  }
+}
+
+std::optional<int64_t> ConnectionPool::TransactionId(pqxx::work& tx) {
+  const pqxx::row row = tx.exec1("SELECT txid_current_if_assigned()");
+  if (row[0].is_null()) return std::nullopt;
+  return row[0].as<int64_t>();
+}
+
+ConnectionPool::Verdict ConnectionPool::AskStatus(pqxx::connection& connection,
+                                                  const TransactionIdentity& identity) {
+  pqxx::nontransaction tx(connection);
+  pqxx::row row;
+  try {
+    row = tx.exec1("SELECT txid_status(" + std::to_string(*identity.txid) + "), " + kServerLifeSql);
+  } catch (const pqxx::sql_error& e) {
+    // 22023 "transaction ID ... is in the future": this server never saw the transaction (its
+    // WAL was lost with a crash, or a failover went to a standby that had not received it).
+    if (e.sqlstate() == "22023") return Verdict::kNotCommitted;
+    throw;
+  }
+  if (row[0].is_null()) return Verdict::kUnknown;  // too old: its status was truncated away
+  const std::string status = row[0].as<std::string>();
+  const bool restarted = row[1].as<std::string>() != identity.server_started;
+  // An id whose transaction was in progress when the server stopped reads 'aborted' after the
+  // restart (no commit record: the recovery treats it as aborted). An id is never reused while
+  // any of its WAL survives; but a transaction none of whose WAL reached the disk before a crash
+  // (or a failover) leaves its id free, and the server hands it out again after recovery. So
+  // once the server has restarted, 'in progress' is another transaction (ours died with the old
+  // server): not committed; and 'committed' may be ours or that other one's: unknown.
+  if (status == "aborted") return Verdict::kNotCommitted;
+  if (status == "committed") return restarted ? Verdict::kUnknown : Verdict::kCommitted;
+  if (status == "in progress") return restarted ? Verdict::kNotCommitted : Verdict::kInProgress;
+  return Verdict::kUnknown;
+}
+
+bool ConnectionPool::ResolveInDoubt(const TransactionIdentity& identity,
+                                    const InDoubtCheck& in_doubt) {
+  // A transaction without an id wrote nothing: whether its COMMIT got through changes nothing
+  // in the database, so it counts as committed and its result stands.
+  if (!identity.txid) return true;
+  const auto check_started = std::chrono::steady_clock::now();
+  Verdict verdict = Verdict::kInProgress;
+  for (int check_attempt = 0;; ++check_attempt) {
+    try {
+      Lease check(*this);
+      try {
+        verdict = AskStatus(*check.connection(), identity);
+        if (verdict == Verdict::kUnknown && in_doubt) {
+          verdict = in_doubt(*check.connection()) ? Verdict::kCommitted : Verdict::kNotCommitted;
+        }
+      } catch (...) {
+        check.CheckHealth();
+        throw;
+      }
+    } catch (const std::exception& e) {
+      if (!IsTransient(e) ||
+          std::chrono::steady_clock::now() - check_started > retry_.give_up_after) {
+        throw;
+      }
+      std::this_thread::sleep_for(Backoff(retry_, check_attempt));
+      continue;
+    }
+    if (verdict != Verdict::kInProgress) break;
+    // The old backend is still finishing (or abandoning) the COMMIT: ask again shortly.
+    if (std::chrono::steady_clock::now() - check_started > retry_.give_up_after) break;
+    std::this_thread::sleep_for(Backoff(retry_, check_attempt));
+  }
+  spdlog::warn("postgres: commit was in doubt txid={} verdict={}", *identity.txid,
+               verdict == Verdict::kCommitted      ? "committed"
+               : verdict == Verdict::kNotCommitted ? "not committed, redone"
+                                                   : "unknown");
+  if (verdict == Verdict::kCommitted) return true;
+  if (verdict == Verdict::kNotCommitted) return false;
+  throw pqxx::in_doubt_error("commit of transaction " + std::to_string(*identity.txid) +
+                             " in doubt (connection lost during COMMIT) and its outcome unknown");
 }
 
 void ConnectionPool::RunTransaction(const std::function<void(pqxx::work&)>& body,
@@ -173,13 +287,28 @@ void ConnectionPool::RunTransaction(const std::function<void(pqxx::work&)>& body
     bool connection_lost = false;
     try {
       bool doubt = false;
+      bool asked_id = false;
+      TransactionIdentity identity;
       {
         Lease lease(*this);
         try {
           pqxx::work tx(*lease.connection());
-          body(tx);
-          if (hook) hook("before_commit");
+          CurrentTransaction current{&tx, std::nullopt};
+          CurrentTransaction* const outer = current_transaction;
+          current_transaction = &current;
           try {
+            body(tx);
+          } catch (...) {
+            current_transaction = outer;
+            throw;
+          }
+          current_transaction = outer;
+          // One round trip, unless the body reported the id from one of its own statements.
+          asked_id = !current.txid;
+          identity.txid = current.txid ? current.txid : TransactionId(tx);
+          identity.server_started = lease.server_started();
+          try {
+            if (hook) hook("before_commit");
             tx.commit();
             if (hook) hook("after_commit");
           } catch (const pqxx::in_doubt_error&) {
@@ -192,6 +321,10 @@ void ConnectionPool::RunTransaction(const std::function<void(pqxx::work&)>& body
         }
         lease.CheckHealth();
       }
+      if (asked_id) {
+        std::lock_guard lock(mu_);
+        ++stats_.id_queries;
+      }
       if (!doubt) {
         committed = true;
       } else {
@@ -199,29 +332,8 @@ void ConnectionPool::RunTransaction(const std::function<void(pqxx::work&)>& body
           std::lock_guard lock(mu_);
           ++stats_.in_doubt;
         }
-        if (!in_doubt)
-          throw pqxx::in_doubt_error("commit in doubt (connection lost during COMMIT)");
-        // The commit may have happened: ask before redoing. The check retries like a transaction.
-        const auto check_started = std::chrono::steady_clock::now();
-        for (int check_attempt = 0;; ++check_attempt) {
-          try {
-            Lease check(*this);
-            try {
-              committed = in_doubt(*check.connection());
-            } catch (...) {
-              check.CheckHealth();
-              throw;
-            }
-            break;
-          } catch (const std::exception& e) {
-            if (!IsTransient(e) ||
-                std::chrono::steady_clock::now() - check_started > retry_.give_up_after) {
-              throw;
-            }
-            std::this_thread::sleep_for(Backoff(retry_, check_attempt));
-          }
-        }
-        spdlog::warn("postgres: commit was in doubt committed={}", committed);
+        // The commit may have happened: ask the server before redoing.
+        committed = ResolveInDoubt(identity, in_doubt);
       }
     } catch (const std::exception& e) {
       const bool in_doubt_error = dynamic_cast<const pqxx::in_doubt_error*>(&e) != nullptr;

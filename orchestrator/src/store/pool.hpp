@@ -18,8 +18,9 @@
 
 namespace switchyard::orchestrator::store {
 
-// After pqxx::in_doubt_error (the connection broke during COMMIT), called on a fresh connection:
-// returns true when the transaction did commit (e.g. the row it wrote is there).
+// After pqxx::in_doubt_error (the connection broke during COMMIT), called on a fresh connection
+// when the server cannot tell by the transaction's id (see Transact): returns true when the
+// transaction did commit (e.g. the row it wrote is there).
 using InDoubtCheck = std::function<bool(pqxx::connection&)>;
 // Called on every new connection before first use (prepare statements, SET options).
 using ConnectionSetup = std::function<void(pqxx::connection&)>;
@@ -38,6 +39,7 @@ struct PoolStats {
   uint64_t transactions = 0;           // committed by Transact
   uint64_t retries = 0;                // attempts redone after a transient failure
   uint64_t in_doubt = 0;               // commits that ended in pqxx::in_doubt_error
+  uint64_t id_queries = 0;  // Transact commits whose transaction id the pool asked for itself
 };
 
 // Ends this connection's session when a transaction of it stays idle (between two statements)
@@ -77,9 +79,25 @@ class ConnectionPool {
   // Runs fn(pqxx::work&) in a transaction and commits; returns what fn returns (from the attempt
   // that committed). Transient failures (IsTransient) roll back and redo the whole of fn with
   // exponential backoff and jitter, so fn must only touch the database through the transaction
-  // (or be safe to repeat). After pqxx::in_doubt_error, `in_doubt` runs on a new connection: true
-  // returns the result of the attempt that committed, false redoes fn; without `in_doubt` the
-  // in_doubt_error propagates. Other exceptions propagate after rollback.
+  // (or be safe to repeat). Other exceptions propagate after rollback.
+  //
+  // In-doubt commits (ARCHITECTURE "Durability": each transition recorded exactly once; STYLE 3:
+  // after in_doubt_error, re-read before redoing):
+  // right before COMMIT the pool reads the transaction's id, txid_current_if_assigned() (one
+  // more round trip, saved when fn reported the id with NoteTransactionId). When the connection
+  // breaks during COMMIT (pqxx::in_doubt_error), it asks txid_status(id) on a new connection
+  // (retrying transient failures): 'committed' returns the result of that attempt; 'aborted'
+  // (also what a transaction in progress at a crash reads after recovery) redoes fn; 'in
+  // progress' (the old backend has not finished) is asked again with backoff, within
+  // RetryPolicy::give_up_after. A transaction with no id wrote nothing: it counts as committed.
+  // The server cannot tell when the id is too old (NULL), or when the server restarted since
+  // the transaction's connection was opened (its start time, or the reset time of its shared
+  // statistics, which a crash of one backend changes) and says 'committed' (an id none of whose WAL
+  // survived a crash is handed out again after recovery, so 'committed' may be another
+  // transaction's; 'in progress' then is another's too, and redoes fn). Then `in_doubt`, when
+  // given, decides on that connection; without it pqxx::in_doubt_error propagates, as it does
+  // when 'in progress' outlasts give_up_after. Writes made by deferred triggers at COMMIT
+  // (after the id was read) are not covered: the pool's users have none.
   template <class Fn>
   auto Transact(Fn&& fn, const InDoubtCheck& in_doubt = {}) {
     using Result = std::invoke_result_t<Fn&, pqxx::work&>;
@@ -108,12 +126,19 @@ class ConnectionPool {
     RunAutocommit([&](pqxx::nontransaction& tx, int attempt) { fn(tx, attempt); });
   }
 
+  // Called by the fn of a Transact running on this thread with its transaction's id, read by one
+  // of fn's own statements with txid_current() (which assigns one if needed, so any statement
+  // of the transaction will do): the pool then does not ask for it before COMMIT. Does nothing
+  // for any other transaction (e.g. a pqxx::nontransaction of Autocommit).
+  static void NoteTransactionId(const pqxx::transaction_base& tx, int64_t txid);
+
   PoolStats stats() const;
   const std::string& url() const { return url_; }
 
-  // Tests: called with "before_commit" / "after_commit" around each Transact commit, and with
-  // "after_autocommit" after an Autocommit body returned, on the committing thread; may throw
-  // (e.g. pqxx::in_doubt_error, pqxx::broken_connection) to inject a fault.
+  // Tests: called with "before_commit" / "after_commit" around each Transact commit (after the
+  // transaction's id was read), and with "after_autocommit" after an Autocommit body returned,
+  // on the committing thread; may throw (e.g. pqxx::in_doubt_error, as if the connection broke
+  // during COMMIT, or pqxx::broken_connection) to inject a fault.
   void SetFaultInjectionForTesting(std::function<void(std::string_view point)> hook);
 
  private:
@@ -126,6 +151,7 @@ class ConnectionPool {
     Lease(const Lease&) = delete;
     Lease& operator=(const Lease&) = delete;
     pqxx::connection* connection();
+    const std::string& server_started() const;
     // Drops the connection instead of returning it when it is no longer usable.
     void CheckHealth();
 
@@ -138,6 +164,13 @@ class ConnectionPool {
   void Release(std::unique_ptr<Pooled> pooled);
   void Discard();
   std::unique_ptr<Pooled> Open();
+  struct TransactionIdentity;
+  enum class Verdict { kCommitted, kNotCommitted, kInProgress, kUnknown };
+  static std::optional<int64_t> TransactionId(pqxx::work& tx);
+  static Verdict AskStatus(pqxx::connection& connection, const TransactionIdentity& identity);
+  // After an in-doubt COMMIT: true when it committed, false when fn must be redone; throws
+  // pqxx::in_doubt_error when that cannot be known, or a non-transient error of the check.
+  bool ResolveInDoubt(const TransactionIdentity& identity, const InDoubtCheck& in_doubt);
   void RunTransaction(const std::function<void(pqxx::work&)>& body, const InDoubtCheck& in_doubt);
   void RunAutocommit(const std::function<void(pqxx::nontransaction&, int)>& body);
   // A transient failure of attempt `attempt`: counted, logged at debug level, then the backoff.
