@@ -8,6 +8,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -81,36 +82,40 @@ TEST(CallbackPoolTest, IdleThreadsExitAndAreReplaced) {
 }
 
 // Posts `n` jobs that each block until released, so the pool has `n` threads; releases them one
-// at a time (each one idle before the next is released) and returns the thread ids in the order
-// they became idle.
-std::vector<std::thread::id> MakeIdleThreads(CallbackPool& pool, int n) {
-  std::mutex mu;
-  std::condition_variable cv;
-  int started = 0;
-  int released = 0;
-  std::vector<std::thread::id> ids(static_cast<size_t>(n));
+// at a time and returns the thread ids in the order they were released. With `in_order`, each is
+// idle before the next is released (so the pool's idle timeout must outlast the setup).
+std::vector<std::thread::id> MakeIdleThreads(CallbackPool& pool, int n, bool in_order = true) {
+  struct State {
+    std::mutex mu;
+    std::condition_variable cv;
+    int started = 0;
+    int released = 0;
+    std::vector<std::thread::id> ids;
+  };
+  // Shared with the jobs: without `in_order` they may still be leaving when this returns.
+  auto state = std::make_shared<State>();
+  state->ids.resize(static_cast<size_t>(n));
   for (int i = 0; i < n; ++i) {
-    pool.Post([&, i] {
-      std::unique_lock lock(mu);
-      ids[static_cast<size_t>(i)] = std::this_thread::get_id();
-      ++started;
-      cv.notify_all();
-      cv.wait(lock, [&] { return released > i; });
+    pool.Post([state, i] {
+      std::unique_lock lock(state->mu);
+      state->ids[static_cast<size_t>(i)] = std::this_thread::get_id();
+      ++state->started;
+      state->cv.notify_all();
+      state->cv.wait(lock, [&] { return state->released > i; });
     });
   }
-  {
-    std::unique_lock lock(mu);
-    cv.wait(lock, [&] { return started == n; });
-  }
+  std::unique_lock lock(state->mu);
+  state->cv.wait(lock, [&] { return state->started == n; });
   for (int i = 0; i < n; ++i) {
-    {
-      std::lock_guard lock(mu);
-      released = i + 1;
+    state->released = i + 1;
+    state->cv.notify_all();
+    if (in_order) {
+      lock.unlock();
+      EXPECT_TRUE(Eventually([&] { return pool.Idle() == i + 1; }));
+      lock.lock();
     }
-    cv.notify_all();
-    EXPECT_TRUE(Eventually([&] { return pool.Idle() == i + 1; }));
   }
-  return ids;
+  return state->ids;
 }
 
 TEST(CallbackPoolTest, AJobGoesToTheMostRecentlyIdleThread) {
@@ -146,9 +151,10 @@ TEST(CallbackPoolTest, AJobGoesToTheMostRecentlyIdleThread) {
 
 TEST(CallbackPoolTest, LongIdleThreadsExitWhileOthersStayBusy) {
   // One job at a time keeps the top thread busy; the 7 others, below it on the stack, time out.
-  // (Handing jobs round-robin would keep all 8 alive.)
-  CallbackPool pool(std::chrono::milliseconds(50));
-  MakeIdleThreads(pool, 8);
+  // (Strictly round-robin hand-out would keep all 8 alive; the former pool, one condition variable
+  // whose waiters glibc wakes roughly in FIFO order, got there too, but after ~6 s here.)
+  CallbackPool pool(std::chrono::milliseconds(200));
+  MakeIdleThreads(pool, 8, /*in_order=*/false);
   bool fell = false;
   for (int i = 0; i < 30000 && !fell; ++i) {
     std::promise<void> ran;
