@@ -139,7 +139,12 @@ class Gate {
 int Agent(const std::string& url) {
   orch::EngineOptions options;
   options.database_url = url;
-  options.max_tasks_in_flight = 256;
+  // Task invocations in flight per node: 900 (below the invoker's account concurrency of 1,000,
+  // past which an invocation is throttled). Measured 2026-11-28, task1q: 256 left ~19 % of the
+  // two cores idle (decision batches of ~40 outcomes waiting on their commits); 900 gave
+  // batches of ~200 and +18-25 % tasks/s. graphile-worker's side likewise runs its fastest
+  // configuration (a local queue of 500). BENCH_MAX_TASKS overrides it.
+  options.max_tasks_in_flight = 900;
   if (const char* tasks = std::getenv("BENCH_MAX_TASKS")) {
     options.max_tasks_in_flight = std::atoi(tasks);
   }

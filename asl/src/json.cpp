@@ -885,6 +885,64 @@ bool JsonEquals(const Json& a, const Json& b) {
   return true;
 }
 
+namespace {
+
+// Whether scalars `a` and `b` are the same to the byte (see JsonIdentical).
+bool ScalarIdentical(const Json& a, const Json& b) {
+  if (a.GetType() != b.GetType()) return false;
+  switch (a.GetType()) {
+    case rapidjson::kNumberType: {
+      if (a.IsDouble() != b.IsDouble()) return false;
+      if (!a.IsDouble()) {
+        return a.IsInt64() ? b.IsInt64() && a.GetInt64() == b.GetInt64()
+                           : !b.IsInt64() && a.GetUint64() == b.GetUint64();
+      }
+      const double x = a.GetDouble();
+      const double y = b.GetDouble();
+      if (std::memcmp(&x, &y, sizeof x) != 0) return false;  // 0.0 and -0.0 differ
+      const bool big = IsBigInteger(a);
+      return big == IsBigInteger(b) && (!big || BigIntegerResidual(a) == BigIntegerResidual(b));
+    }
+    case rapidjson::kStringType:
+      return JsonView(a) == JsonView(b);
+    default:  // null, false, true; containers are compared by the caller
+      return true;
+  }
+}
+
+}  // namespace
+
+bool JsonIdentical(const Json& a, const Json& b) {
+  if (!IsContainer(a) || !IsContainer(b)) return ScalarIdentical(a, b);
+  std::vector<std::pair<const Json*, const Json*>> pending;
+  pending.emplace_back(&a, &b);
+  while (!pending.empty()) {
+    const auto [x, y] = pending.back();
+    pending.pop_back();
+    if (!IsContainer(*x) || !IsContainer(*y)) {
+      if (!ScalarIdentical(*x, *y)) return false;
+      continue;
+    }
+    if (x->GetType() != y->GetType()) return false;
+    if (x->IsArray()) {
+      if (x->Size() != y->Size()) return false;
+      for (rapidjson::SizeType i = x->Size(); i-- > 0;) pending.emplace_back(&(*x)[i], &(*y)[i]);
+    } else {
+      if (x->MemberCount() != y->MemberCount()) return false;
+      // Members in order, names first: a difference is usually found before any value is read.
+      for (auto i = x->MemberBegin(), j = y->MemberBegin(); i != x->MemberEnd(); ++i, ++j) {
+        if (JsonView(i->name) != JsonView(j->name)) return false;
+      }
+      for (auto i = x->MemberEnd(), j = y->MemberEnd(); i != x->MemberBegin();) {
+        --i;
+        --j;
+        pending.emplace_back(&i->value, &j->value);
+      }
+    }
+  }
+  return true;
+}
+
 Json JsonString(std::string_view text) {
   return Json(text.data(), static_cast<rapidjson::SizeType>(text.size()), Alloc());
 }

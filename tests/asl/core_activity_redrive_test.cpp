@@ -2,6 +2,7 @@
 // driver) and redrive (ExecutionRedriven, the failed state entered again, snapshots).
 #include <gtest/gtest.h>
 
+#include "core_fake_driver.hpp"
 #include "switchyard/asl/core.hpp"
 #include "switchyard/asl/definition.hpp"
 
@@ -11,11 +12,7 @@ namespace {
 constexpr int64_t kT0 = 1700000000LL * 1000000000;
 constexpr std::string_view kActivity = "arn:aws:states:us-east-1:000000000000:activity:work";
 
-StateMachineDef Parse(std::string_view text) {
-  ParseResult parsed = ParseDefinition(text);
-  EXPECT_TRUE(parsed.ok());
-  return parsed.ok() ? std::move(*parsed.definition) : StateMachineDef{};
-}
+StateMachineDef Parse(std::string_view text) { return testing::ParseValid(text); }
 
 std::string Types(const Step& step) {
   std::string text;

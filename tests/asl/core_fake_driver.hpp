@@ -1,6 +1,8 @@
 #pragma once
 // A test driver for the execution core: a fake clock, a scripted task backend, and an optional
 // "crash" after every event (snapshot to text, parse, resume from the copy).
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -11,11 +13,19 @@
 #include <vector>
 
 #include "switchyard/asl/core.hpp"
+#include "switchyard/asl/definition.hpp"
 #include "switchyard/asl/json.hpp"
 
 namespace switchyard::asl::testing {
 
 inline constexpr int64_t kFakeStart = int64_t{1700000000} * 1000000000;
+
+// A definition the test expects to be valid (a failed expectation, and an empty one, if not).
+inline StateMachineDef ParseValid(std::string_view text) {
+  ParseResult parsed = ParseDefinition(text);
+  EXPECT_TRUE(parsed.ok());
+  return parsed.ok() ? std::move(*parsed.definition) : StateMachineDef{};
+}
 
 struct Invocation {
   double at_seconds = 0;  // since the start

@@ -16,11 +16,7 @@ namespace {
 constexpr int64_t kT0 = testing::kFakeStart;
 constexpr int64_t kSecond = 1000000000;
 
-StateMachineDef Parse(std::string_view text) {
-  ParseResult parsed = ParseDefinition(text);
-  EXPECT_TRUE(parsed.ok());
-  return parsed.ok() ? std::move(*parsed.definition) : StateMachineDef{};
-}
+StateMachineDef Parse(std::string_view text) { return testing::ParseValid(text); }
 
 // An inline Map over $.items whose iterator is `iterator` (one state named "S").
 StateMachineDef MapOf(std::string_view iterator) {

@@ -12,11 +12,7 @@ namespace {
 
 constexpr int64_t kT0 = testing::kFakeStart;
 
-StateMachineDef Parse(std::string_view text) {
-  ParseResult parsed = ParseDefinition(text);
-  EXPECT_TRUE(parsed.ok());
-  return parsed.ok() ? std::move(*parsed.definition) : StateMachineDef{};
-}
+StateMachineDef Parse(std::string_view text) { return testing::ParseValid(text); }
 
 std::string Render(const Step& step) {
   std::string text;

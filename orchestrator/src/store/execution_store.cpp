@@ -703,6 +703,61 @@ struct UpdateColumns {
   std::string finished = "{";
 };
 
+// Work item columns as binary arrays, executions named by id + `id_offset`; the task items
+// to lease to `lease_owner` as it inserts them, by (execution id, key) as given.
+struct BinaryWorkColumns {
+  BinaryWorkColumns(const std::vector<WorkItem>& work, const std::string& lease_owner,
+                    int64_t id_offset) {
+    using T = BinaryArray::Type;
+    std::size_t payload_bytes = 0;
+    for (const auto& item : work) payload_bytes += item.payload.size() + 4;
+    executions = BinaryArray(T::kInt8, work.size() * 12);
+    kinds = BinaryArray(T::kText, work.size() * 16);
+    keys = BinaryArray(T::kText, work.size() * 24);
+    payloads = BinaryArray(T::kText, payload_bytes);
+    due = BinaryArray(T::kInt8, work.size() * 12);
+    leased = BinaryArray(T::kBool, work.size() * 5);
+    for (const auto& item : work) {
+      executions.AddInt8(item.execution_id + id_offset);
+      kinds.AddText(item.kind);
+      keys.AddText(item.key);
+      payloads.AddOptionalText(item.payload.empty() ? std::nullopt
+                                                    : std::optional<std::string>(item.payload));
+      due.AddInt8(item.due_at);
+      const bool lease = item.lease && item.kind == kWorkTask && !lease_owner.empty();
+      leased.AddBool(lease);
+      if (lease) to_lease.emplace(std::make_pair(item.execution_id, item.key), &item);
+    }
+  }
+  BinaryArray executions{BinaryArray::Type::kInt8}, kinds{BinaryArray::Type::kText},
+      keys{BinaryArray::Type::kText}, payloads{BinaryArray::Type::kText},
+      due{BinaryArray::Type::kInt8}, leased{BinaryArray::Type::kBool};
+  std::map<std::pair<int64_t, std::string>, const WorkItem*> to_lease;
+};
+
+// History chunk columns (ChunkColumns) as binary arrays, executions named by id + `id_offset`.
+struct BinaryChunkColumns {
+  BinaryChunkColumns(const std::vector<HistoryRow>& history, int64_t id_offset) {
+    using T = BinaryArray::Type;
+    const ChunkColumns chunks(history);
+    std::size_t event_bytes = 0;
+    for (const auto& text : chunks.events) event_bytes += text.size() + 4;
+    const std::size_t n = chunks.executions.size();
+    executions = BinaryArray(T::kInt8, n * 12);
+    firsts = BinaryArray(T::kInt4, n * 8);
+    lasts = BinaryArray(T::kInt4, n * 8);
+    events = BinaryArray(T::kText, event_bytes);
+    for (std::size_t i = 0; i < n; ++i) {
+      executions.AddInt8(chunks.executions[i] + id_offset);
+      firsts.AddInt4(static_cast<int32_t>(chunks.firsts[i]));
+      lasts.AddInt4(static_cast<int32_t>(chunks.lasts[i]));
+      events.AddText(chunks.events[i]);
+    }
+  }
+  BinaryArray executions{BinaryArray::Type::kInt8}, firsts{BinaryArray::Type::kInt4},
+      lasts{BinaryArray::Type::kInt4}, events{BinaryArray::Type::kText};
+};
+
 std::vector<std::optional<int64_t>> InsertExecutionRows(
     pqxx::transaction_base& tx, const std::vector<ExecutionRow>& rows,
     const std::vector<ExecutionUpdate>* decisions, const std::vector<HistoryRow>* history) {
@@ -811,40 +866,17 @@ StartedExecutions InsertStartedExecutions(pqxx::transaction_base& tx,
     causes.AddOptionalText(EscapeNul(d.cause));
     finished.AddBool(d.finished);
   }
-  const ChunkColumns chunks(history);
-  std::size_t event_bytes = 0;
-  for (const auto& events : chunks.events) event_bytes += events.size() + 4;
-  BinaryArray chunk_positions(T::kInt8, chunks.executions.size() * 12),
-      chunk_firsts(T::kInt4, chunks.executions.size() * 8),
-      chunk_lasts(T::kInt4, chunks.executions.size() * 8), chunk_events(T::kText, event_bytes);
-  for (std::size_t i = 0; i < chunks.executions.size(); ++i) {
-    chunk_positions.AddInt8(chunks.executions[i] + 1);  // WITH ORDINALITY counts from 1
-    chunk_firsts.AddInt4(static_cast<int32_t>(chunks.firsts[i]));
-    chunk_lasts.AddInt4(static_cast<int32_t>(chunks.lasts[i]));
-    chunk_events.AddText(chunks.events[i]);
-  }
-  BinaryArray work_positions(T::kInt8), kinds(T::kText), keys(T::kText), payloads(T::kText),
-      due(T::kInt8), leased(T::kBool);
-  // (position, key) of the task items to lease.
-  std::map<std::pair<int64_t, std::string>, const WorkItem*> to_lease;
-  for (const auto& item : work) {
-    work_positions.AddInt8(item.execution_id + 1);
-    kinds.AddText(item.kind);
-    keys.AddText(item.key);
-    payloads.AddOptionalText(item.payload.empty() ? std::nullopt
-                                                  : std::optional<std::string>(item.payload));
-    due.AddInt8(item.due_at);
-    const bool lease = item.lease && item.kind == kWorkTask && !lease_owner.empty();
-    leased.AddBool(lease);
-    if (lease) to_lease.emplace(std::make_pair(item.execution_id, item.key), &item);
-  }
+  // Executions by position in `rows`, counted from 1 (WITH ORDINALITY).
+  BinaryChunkColumns chunks(history, 1);
+  BinaryWorkColumns w(work, lease_owner, 1);
   pqxx::result result = tx.exec_prepared(
       "es_start_executions", arns.Finish(), machines.Finish(), machine_arns.Finish(),
       revisions.Finish(), names.Finish(), inputs.Finish(), starts.Finish(), statuses.Finish(),
       snapshots.Finish(), history_counts.Finish(), outputs.Finish(), errors.Finish(),
-      causes.Finish(), finished.Finish(), chunk_positions.Finish(), chunk_firsts.Finish(),
-      chunk_lasts.Finish(), chunk_events.Finish(), work_positions.Finish(), kinds.Finish(),
-      keys.Finish(), payloads.Finish(), due.Finish(), leased.Finish(), lease_owner, lease_ms);
+      causes.Finish(), finished.Finish(), chunks.executions.Finish(), chunks.firsts.Finish(),
+      chunks.lasts.Finish(), chunks.events.Finish(), w.executions.Finish(), w.kinds.Finish(),
+      w.keys.Finish(), w.payloads.Finish(), w.due.Finish(), w.leased.Finish(), lease_owner,
+      lease_ms);
   std::map<int64_t, int64_t> positions;  // execution id -> position in rows
   for (const auto& r : result) {
     if (r[0].is_null()) continue;
@@ -857,8 +889,8 @@ StartedExecutions InsertStartedExecutions(pqxx::transaction_base& tx,
     if (!r[0].is_null()) continue;
     auto position = positions.find(r[1].as<int64_t>());
     if (position == positions.end()) continue;
-    auto it = to_lease.find({position->second, Text(r[3])});
-    if (it == to_lease.end()) continue;
+    auto it = w.to_lease.find({position->second, Text(r[3])});
+    if (it == w.to_lease.end()) continue;
     WorkItem item = *it->second;
     item.execution_id = r[1].as<int64_t>();
     item.work_id = r[2].as<int64_t>();
@@ -981,49 +1013,22 @@ std::vector<WorkItem> WriteDecisions(pqxx::transaction_base& tx,
     causes.AddOptionalText(EscapeNul(u.cause));
     finished.AddBool(u.finished);
   }
-  std::size_t payload_bytes = 0;
-  for (const auto& item : work) payload_bytes += item.payload.size() + 4;
-  BinaryArray work_executions(T::kInt8, work.size() * 12), kinds(T::kText, work.size() * 16),
-      keys(T::kText, work.size() * 24), payloads(T::kText, payload_bytes),
-      due(T::kInt8, work.size() * 12), leased(T::kBool, work.size() * 5);
-  std::map<std::pair<int64_t, std::string>, const WorkItem*> to_lease;
-  for (const auto& item : work) {
-    work_executions.AddInt8(item.execution_id);
-    kinds.AddText(item.kind);
-    keys.AddText(item.key);
-    payloads.AddOptionalText(item.payload.empty() ? std::nullopt
-                                                  : std::optional<std::string>(item.payload));
-    due.AddInt8(item.due_at);
-    const bool lease = item.lease && item.kind == kWorkTask && !lease_owner.empty();
-    leased.AddBool(lease);
-    if (lease) to_lease.emplace(std::make_pair(item.execution_id, item.key), &item);
-  }
-  const ChunkColumns chunks(history);
-  std::size_t event_bytes = 0;
-  for (const auto& events : chunks.events) event_bytes += events.size() + 4;
-  BinaryArray chunk_executions(T::kInt8, chunks.executions.size() * 12),
-      chunk_firsts(T::kInt4, chunks.executions.size() * 8),
-      chunk_lasts(T::kInt4, chunks.executions.size() * 8), chunk_events(T::kText, event_bytes);
-  for (std::size_t i = 0; i < chunks.executions.size(); ++i) {
-    chunk_executions.AddInt8(chunks.executions[i]);
-    chunk_firsts.AddInt4(static_cast<int32_t>(chunks.firsts[i]));
-    chunk_lasts.AddInt4(static_cast<int32_t>(chunks.lasts[i]));
-    chunk_events.AddText(chunks.events[i]);
-  }
+  BinaryWorkColumns w(work, lease_owner, 0);
+  BinaryChunkColumns chunks(history, 0);
   BinaryArray ended(T::kInt8, ended_executions.size() * 12);
   for (int64_t id : ended_executions) ended.AddInt8(id);
   pqxx::result result =
       tx.exec_prepared("es_write_decisions", ids.Finish(), statuses.Finish(), snapshots.Finish(),
                        history_counts.Finish(), outputs.Finish(), errors.Finish(), causes.Finish(),
-                       finished.Finish(), now, work_executions.Finish(), kinds.Finish(),
-                       keys.Finish(), payloads.Finish(), due.Finish(), leased.Finish(), lease_owner,
-                       lease_ms, chunk_executions.Finish(), chunk_firsts.Finish(),
-                       chunk_lasts.Finish(), chunk_events.Finish(), ended.Finish());
+                       finished.Finish(), now, w.executions.Finish(), w.kinds.Finish(),
+                       w.keys.Finish(), w.payloads.Finish(), w.due.Finish(), w.leased.Finish(),
+                       lease_owner, lease_ms, chunks.executions.Finish(), chunks.firsts.Finish(),
+                       chunks.lasts.Finish(), chunks.events.Finish(), ended.Finish());
   std::vector<WorkItem> claimed;
   claimed.reserve(result.size());
   for (const auto& r : result) {
-    auto it = to_lease.find({r[1].as<int64_t>(), Text(r[2])});
-    if (it == to_lease.end()) continue;
+    auto it = w.to_lease.find({r[1].as<int64_t>(), Text(r[2])});
+    if (it == w.to_lease.end()) continue;
     WorkItem item = *it->second;
     item.work_id = r[0].as<int64_t>();
     item.generation = 1;

@@ -90,6 +90,11 @@ void DestroyJson(Json& value);
 // Structural equality where numbers compare by value (1 == 1.0) and member order does not matter.
 bool JsonEquals(const Json& a, const Json& b);
 
+// Whether `a` and `b` are the same value to the byte: the same kinds of numbers with the same
+// bits (1 and 1.0 differ, so do 0.0 and -0.0), the same string bytes, members in the same order.
+// Then DumpJson(a) == DumpJson(b). Iterative; stops at the first difference.
+bool JsonIdentical(const Json& a, const Json& b);
+
 // Small constructors.
 Json JsonString(std::string_view text);
 Json JsonInt(int64_t value);
