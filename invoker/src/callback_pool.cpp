@@ -14,8 +14,6 @@ void CallbackPool::Post(std::function<void()> job) {
   {
     std::lock_guard lock(mu_);
     if (!stopping_) {
-      jobs_.push_back(std::move(job));
-      job = nullptr;
       // Threads that exited on their idle timeout are joined here (outside the lock).
       for (auto it = threads_.begin(); it != threads_.end() && !exited_.empty();) {
         auto exited = std::find(exited_.begin(), exited_.end(), it->get_id());
@@ -27,37 +25,47 @@ void CallbackPool::Post(std::function<void()> job) {
           ++it;
         }
       }
-      // Each queued job has an idle thread to take it, or a new one: none waits for a busy one.
-      if (idle_ < static_cast<int>(jobs_.size())) {
-        ++live_;
-        threads_.emplace_back([this] { Loop(); });
+      if (!idle_.empty()) {
+        // The most recently idle thread takes it. Notified under the lock: once the lock is
+        // released the worker may run the job and exit, destroying its condition variable.
+        Worker* worker = idle_.back();
+        idle_.pop_back();
+        worker->job = std::move(job);
+        worker->handed = true;
+        worker->cv.notify_one();
       } else {
-        cv_.notify_one();
+        // No idle thread: a new one, so the job never waits behind busy (maybe blocked) ones.
+        threads_.emplace_back([this, first = std::move(job)]() mutable { Loop(std::move(first)); });
+        ++live_;
       }
+      job = nullptr;
     }
   }
   for (auto& thread : finished) thread.join();
   if (job) job();  // after Shutdown: nobody else would run it
 }
 
-void CallbackPool::Loop() {
-  std::unique_lock lock(mu_);
+void CallbackPool::Loop(std::function<void()> job) {
+  Worker self;
+  std::unique_lock lock(mu_, std::defer_lock);
   for (;;) {
-    if (jobs_.empty()) {
-      if (stopping_) break;
-      ++idle_;
-      const bool woke =
-          cv_.wait_for(lock, idle_timeout_, [&] { return stopping_ || !jobs_.empty(); });
-      --idle_;
-      if (!woke) break;  // idle too long
-      continue;
-    }
-    std::function<void()> job = std::move(jobs_.front());
-    jobs_.pop_front();
-    lock.unlock();
     job();
     job = nullptr;  // the callback's captures go before the thread waits again
     lock.lock();
+    if (stopping_) break;
+    idle_.push_back(&self);
+    self.cv.wait_for(lock, idle_timeout_, [&] { return self.handed || stopping_; });
+    if (!self.handed) {
+      // Idle too long, or Shutdown: nobody can hand this thread a job once it leaves idle_.
+      // Long-idle threads sit at the front, so the search is short.
+      idle_.erase(std::find(idle_.begin(), idle_.end(), &self));
+      break;
+    }
+    // A job handed over is run even if the wait also timed out or Shutdown began meanwhile.
+    self.handed = false;
+    job = std::move(self.job);
+    self.job = nullptr;
+    lock.unlock();
   }
   --live_;
   exited_.push_back(std::this_thread::get_id());
@@ -68,17 +76,11 @@ void CallbackPool::Shutdown() {
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
+    for (Worker* worker : idle_) worker->cv.notify_one();  // under the lock, as in Post
     threads.swap(threads_);
     exited_.clear();
   }
-  cv_.notify_all();
-  for (auto& thread : threads) thread.join();  // each runs the queue dry before it exits
-  std::deque<std::function<void()>> left;
-  {
-    std::lock_guard lock(mu_);
-    left.swap(jobs_);
-  }
-  for (auto& job : left) job();
+  for (auto& thread : threads) thread.join();  // each finishes the job it was handed first
 }
 
 int CallbackPool::Threads() const {
@@ -88,7 +90,7 @@ int CallbackPool::Threads() const {
 
 int CallbackPool::Idle() const {
   std::lock_guard lock(mu_);
-  return idle_;
+  return static_cast<int>(idle_.size());
 }
 
 }  // namespace switchyard::invoker

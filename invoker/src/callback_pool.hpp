@@ -4,6 +4,11 @@
 // one for `idle_timeout` before it exits, so a steady stream of asynchronous invocations reuses
 // threads instead of creating one per invocation.
 //
+// A job goes to the thread that became idle most recently (a stack of idle threads, each waiting
+// on its own condition variable, the job handed to it directly): in a steady stream of short
+// jobs the same few threads run them with warm stacks, caches and allocator caches, and the
+// threads at the bottom of the stack, idle longest, are the ones that time out.
+//
 // Never a deadlock: a job posted while no thread is idle gets a new thread, so a job never
 // waits behind jobs that are blocked (e.g. a native function waiting for another asynchronous
 // invocation). The number of threads is therefore the number of jobs running at once, which the
@@ -29,25 +34,32 @@ class CallbackPool {
   CallbackPool& operator=(const CallbackPool&) = delete;
 
   void Post(std::function<void()> job);
-  // Waits for the jobs posted (queued ones run first) and joins the threads. A Post after
-  // Shutdown runs the job on the caller's thread.
+  // Waits for the jobs posted (each is running on its own thread: none is ever queued) and joins
+  // the threads. A Post after Shutdown runs the job on the caller's thread.
   void Shutdown();
   // Threads alive (running a job or idle), and those idle; for tests.
   int Threads() const;
   int Idle() const;
 
  private:
-  void Loop();
+  // An idle thread, on that thread's stack. It is in idle_ exactly while it waits with no job
+  // handed to it; whoever removes it from idle_ (Post handing it a job, or the thread itself on
+  // its timeout or at Shutdown) does so under mu_.
+  struct Worker {
+    std::condition_variable cv;
+    std::function<void()> job;  // Guarded by mu_.
+    bool handed = false;        // Guarded by mu_: `job` was handed over, run it.
+  };
+
+  void Loop(std::function<void()> job);
 
   const std::chrono::milliseconds idle_timeout_;
   mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> jobs_;  // Guarded by mu_.
-  std::list<std::thread> threads_;          // Guarded by mu_.
-  std::vector<std::thread::id> exited_;     // Guarded by mu_: returned from Loop, not joined.
-  int live_ = 0;                            // Guarded by mu_.
-  int idle_ = 0;                            // Guarded by mu_: waiting for a job.
-  bool stopping_ = false;                   // Guarded by mu_.
+  std::deque<Worker*> idle_;             // Guarded by mu_: the most recently idle at the back.
+  std::list<std::thread> threads_;       // Guarded by mu_.
+  std::vector<std::thread::id> exited_;  // Guarded by mu_: returned from Loop, not joined.
+  int live_ = 0;                         // Guarded by mu_.
+  bool stopping_ = false;                // Guarded by mu_.
 };
 
 }  // namespace switchyard::invoker
