@@ -679,13 +679,13 @@ TEST_F(EnginePgTest, ATaskLongerThanItsLeaseKeepsItThroughRenewals) {
   std::atomic<int> calls{0};
   auto make = [&] {
     EngineOptions options = Options();
-    options.lease = milliseconds(1000);
+    options.lease = milliseconds(2000);  // renewed at 1/2 lease left at worst: 1 s
     auto engine = NewEngine(options);
     EXPECT_EQ(
         engine->RegisterNative("slow",
                                [&calls](const std::string& payload, const invoker::NativeContext&) {
                                  ++calls;
-                                 std::this_thread::sleep_for(milliseconds(2500));
+                                 std::this_thread::sleep_for(milliseconds(5000));
                                  return invoker::NativeOutcome{payload, ""};
                                }),
         "");
