@@ -16,13 +16,16 @@
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <pqxx/pqxx>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include "store/embedded_postgres.hpp"
+#include "store/pool.hpp"
 
 namespace switchyard::orchestrator::testing {
 
@@ -99,6 +102,21 @@ inline store::EmbeddedPostgres& TestCluster() {
   };
   static Holder holder;
   return *holder.cluster;
+}
+
+// Makes the pool's next commit end as if the connection broke during COMMIT (after the server
+// committed, at "after_commit"; before it, at "before_commit"), once; `first` runs before (e.g.
+// kills the backend, so that a commit before_commit never happens).
+inline void LoseTheNextCommit(store::ConnectionPool& pool, std::string point = "after_commit",
+                              std::function<void()> first = {}) {
+  auto injected = std::make_shared<bool>(false);
+  pool.SetFaultInjectionForTesting([injected, point, first](std::string_view at) {
+    if (at == point && !*injected) {
+      *injected = true;
+      if (first) first();
+      throw pqxx::in_doubt_error("injected: connection lost during commit");
+    }
+  });
 }
 
 // Drops `database` (disconnecting its sessions first).

@@ -16,6 +16,7 @@ namespace switchyard::orchestrator::store {
 namespace {
 
 using testing::PgTest;
+using testing::LoseTheNextCommit;
 using testing::PrivateCluster;
 
 class PoolTest : public PgTest {
@@ -157,13 +158,7 @@ TEST_F(PoolTest, InDoubtCommitThatFailedIsRedone) {
 TEST_F(PoolTest, InDoubtCommitThatSucceededIsNotRedone) {
   Exec("CREATE TABLE orders (id int PRIMARY KEY)");
   ConnectionPool pool(url(), 2);
-  bool injected = false;
-  pool.SetFaultInjectionForTesting([&](std::string_view point) {
-    if (point == "after_commit" && !injected) {
-      injected = true;
-      throw pqxx::in_doubt_error("injected: connection lost during commit");
-    }
-  });
+  LoseTheNextCommit(pool);
   int attempts = 0;
   const std::string result = pool.Transact([&](pqxx::work& tx) {
     ++attempts;
@@ -194,14 +189,7 @@ TEST_F(PoolTest, InDoubtCommitThatNeverHappenedIsRedone) {
   Exec("CREATE TABLE orders (id int PRIMARY KEY)");
   ConnectionPool pool(url(), 2);
   int backend = 0;
-  bool injected = false;
-  pool.SetFaultInjectionForTesting([&](std::string_view point) {
-    if (point == "before_commit" && !injected) {
-      injected = true;
-      TerminateBackend(url(), backend);
-      throw pqxx::in_doubt_error("injected: connection lost during commit");
-    }
-  });
+  LoseTheNextCommit(pool, "before_commit", [&] { TerminateBackend(url(), backend); });
   int attempts = 0;
   pool.Transact([&](pqxx::work& tx) {
     ++attempts;
@@ -225,14 +213,9 @@ TEST_F(PoolTest, InDoubtIsDecidedByTheTransactionNotByACountAnotherBatchReached)
   ConnectionPool pool(url(), 2);
   int backend = 0;
   int expected_count = 0;
-  bool injected = false;
-  pool.SetFaultInjectionForTesting([&](std::string_view point) {
-    if (point == "before_commit" && !injected) {
-      injected = true;
-      TerminateBackend(url(), backend);  // batch A is lost
-      Exec("UPDATE executions SET decision_count = decision_count + 1 WHERE id = 1");  // batch B
-      throw pqxx::in_doubt_error("injected: connection lost during commit");
-    }
+  LoseTheNextCommit(pool, "before_commit", [&] {
+    TerminateBackend(url(), backend);  // batch A is lost
+    Exec("UPDATE executions SET decision_count = decision_count + 1 WHERE id = 1");  // batch B
   });
   int attempts = 0;
   int checks = 0;
@@ -272,13 +255,7 @@ TEST_F(PoolTest, TheIdTheBodyReportsIsTheOneAsked) {
     tx.abort();
   }
   ConnectionPool pool(url(), 2);
-  bool injected = false;
-  pool.SetFaultInjectionForTesting([&](std::string_view point) {
-    if (point == "after_commit" && !injected) {
-      injected = true;
-      throw pqxx::in_doubt_error("injected: connection lost during commit");
-    }
-  });
+  LoseTheNextCommit(pool);
   int attempts = 0;
   pool.Transact([&](pqxx::work& tx) {
     ++attempts;
@@ -345,18 +322,13 @@ TEST(PoolRestartTest, TransactionInProgressAtACrashReadsAbortedAndIsRedone) {
   ConnectionPool pool(url, 2);
   pool.Transact([](pqxx::work& tx) { tx.exec("CREATE TABLE events (id int PRIMARY KEY)"); });
   int64_t first_txid = 0;
-  bool injected = false;
-  pool.SetFaultInjectionForTesting([&](std::string_view point) {
-    if (point == "before_commit" && !injected) {
-      injected = true;
-      {
-        pqxx::connection conn(url);
-        pqxx::nontransaction tx(conn);
-        tx.exec("CHECKPOINT");
-      }
-      cluster->Restart(/*immediate=*/true);
-      throw pqxx::in_doubt_error("injected: server crashed during commit");
+  LoseTheNextCommit(pool, "before_commit", [&] {
+    {
+      pqxx::connection conn(url);
+      pqxx::nontransaction tx(conn);
+      tx.exec("CHECKPOINT");
     }
+    cluster->Restart(/*immediate=*/true);
   });
   int attempts = 0;
   pool.Transact([&](pqxx::work& tx) {
@@ -372,6 +344,22 @@ TEST(PoolRestartTest, TransactionInProgressAtACrashReadsAbortedAndIsRedone) {
   EXPECT_EQ(tx.exec1("SELECT count(*) FROM events")[0].as<int>(), 1);
 }
 
+// Inserts `id` into events in a Transact whose in-doubt check (counted in `checks`) looks for
+// the row; the body's runs are counted in `attempts`.
+void InsertCheckingForTheRow(ConnectionPool& pool, int id, int& attempts, int& checks) {
+  const std::string value = std::to_string(id);
+  pool.Transact(
+      [&](pqxx::work& tx) {
+        ++attempts;
+        tx.exec("INSERT INTO events VALUES (" + value + ")");
+      },
+      [&](pqxx::connection& conn) {
+        ++checks;
+        pqxx::nontransaction tx(conn);
+        return !tx.exec("SELECT 1 FROM events WHERE id = " + value).empty();
+      });
+}
+
 // The server restarted after the COMMIT: 'committed' could belong to another transaction that
 // got the same id after recovery, so the pool does not trust it: the caller's check decides,
 // and without one the in_doubt_error propagates.
@@ -380,30 +368,14 @@ TEST(PoolRestartTest, CommittedAcrossARestartIsLeftToTheCallersCheck) {
   const std::string url = cluster->connection_url();
   ConnectionPool pool(url, 2);
   pool.Transact([](pqxx::work& tx) { tx.exec("CREATE TABLE events (id int PRIMARY KEY)"); });
-  bool inject = true;
-  pool.SetFaultInjectionForTesting([&](std::string_view point) {
-    if (point == "after_commit" && inject) {
-      inject = false;
-      cluster->Restart(/*immediate=*/true);
-      throw pqxx::in_doubt_error("injected: server crashed after commit");
-    }
-  });
+  LoseTheNextCommit(pool, "after_commit", [&] { cluster->Restart(/*immediate=*/true); });
   int attempts = 0;
   int checks = 0;
-  pool.Transact(
-      [&](pqxx::work& tx) {
-        ++attempts;
-        tx.exec("INSERT INTO events VALUES (1)");
-      },
-      [&](pqxx::connection& conn) {
-        ++checks;
-        pqxx::nontransaction tx(conn);
-        return !tx.exec("SELECT 1 FROM events WHERE id = 1").empty();
-      });
+  InsertCheckingForTheRow(pool, 1, attempts, checks);
   EXPECT_EQ(attempts, 1);
   EXPECT_EQ(checks, 1);
 
-  inject = true;
+  LoseTheNextCommit(pool, "after_commit", [&] { cluster->Restart(/*immediate=*/true); });
   EXPECT_THROW(pool.Transact([&](pqxx::work& tx) { tx.exec("INSERT INTO events VALUES (2)"); }),
                pqxx::in_doubt_error);
   pqxx::connection conn(url);
@@ -421,43 +393,29 @@ TEST(PoolRestartTest, CommittedAcrossACrashOfOneBackendIsLeftToTheCallersCheck) 
   const std::string url = cluster->connection_url();
   ConnectionPool pool(url, 2);
   pool.Transact([](pqxx::work& tx) { tx.exec("CREATE TABLE events (id int PRIMARY KEY)"); });
-  bool inject = true;
-  pool.SetFaultInjectionForTesting([&](std::string_view point) {
-    if (point == "after_commit" && inject) {
-      inject = false;
-      const std::string reset_time = "SELECT pg_stat_get_bgwriter_stat_reset_time()::text";
-      std::string before;
-      {
-        pqxx::connection victim(url);
-        pqxx::nontransaction tx(victim);
-        before = tx.exec1(reset_time)[0].as<std::string>();
-        ::kill(tx.exec1("SELECT pg_backend_pid()")[0].as<int>(), SIGKILL);
+  LoseTheNextCommit(pool, "after_commit", [&] {
+    const std::string reset_time = "SELECT pg_stat_get_bgwriter_stat_reset_time()::text";
+    std::string before;
+    {
+      pqxx::connection victim(url);
+      pqxx::nontransaction tx(victim);
+      before = tx.exec1(reset_time)[0].as<std::string>();
+      ::kill(tx.exec1("SELECT pg_backend_pid()")[0].as<int>(), SIGKILL);
+    }
+    // Wait until the server is back from its crash recovery.
+    for (;;) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      try {
+        pqxx::connection conn(url);
+        pqxx::nontransaction tx(conn);
+        if (tx.exec1(reset_time)[0].as<std::string>() != before) break;
+      } catch (const pqxx::failure&) {
       }
-      // Wait until the server is back from its crash recovery.
-      for (;;) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        try {
-          pqxx::connection conn(url);
-          pqxx::nontransaction tx(conn);
-          if (tx.exec1(reset_time)[0].as<std::string>() != before) break;
-        } catch (const pqxx::failure&) {
-        }
-      }
-      throw pqxx::in_doubt_error("injected: a backend crashed after commit");
     }
   });
   int attempts = 0;
   int checks = 0;
-  pool.Transact(
-      [&](pqxx::work& tx) {
-        ++attempts;
-        tx.exec("INSERT INTO events VALUES (1)");
-      },
-      [&](pqxx::connection& conn) {
-        ++checks;
-        pqxx::nontransaction tx(conn);
-        return !tx.exec("SELECT 1 FROM events WHERE id = 1").empty();
-      });
+  InsertCheckingForTheRow(pool, 1, attempts, checks);
   EXPECT_EQ(attempts, 1);
   EXPECT_EQ(checks, 1);
 }

@@ -21,6 +21,7 @@ namespace switchyard::orchestrator {
 namespace {
 
 using std::chrono::milliseconds;
+using testing::LoseTheNextCommit;
 
 class StartPathPgTest : public testing::PgTest {
  protected:
@@ -233,13 +234,7 @@ TEST_F(StartPathPgTest, WriteDecisionsGivesThePoolItsTransactionId) {
     execution_id = *store::InsertStartedExecutions(tx, rows, decisions, {}, {}, "", 0).ids[0];
   }
   store::ConnectionPool pool(url(), 2);
-  bool injected = false;
-  pool.SetFaultInjectionForTesting([&](std::string_view point) {
-    if (point == "after_commit" && !injected) {
-      injected = true;
-      throw pqxx::in_doubt_error("injected: connection lost during commit");
-    }
-  });
+  LoseTheNextCommit(pool);
   int attempts = 0;
   pool.Transact([&](pqxx::work& tx) {
     ++attempts;
