@@ -15,8 +15,8 @@
 namespace switchyard::orchestrator::store {
 namespace {
 
-using testing::PgTest;
 using testing::LoseTheNextCommit;
+using testing::PgTest;
 using testing::PrivateCluster;
 
 class PoolTest : public PgTest {
