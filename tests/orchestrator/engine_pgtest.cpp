@@ -1055,5 +1055,66 @@ TEST_F(EnginePgTest, ASucceededExecutionKeepsNoSnapshotAFailedOneDoes) {
             "ExecutionStarted PassStateEntered PassStateExited ExecutionSucceeded");
 }
 
+// A running execution's snapshot and counts live in execution_states (0010) from its first
+// decision after the start until it ends; readers see them there, and an execution whose row
+// is missing (written by an earlier version) continues from executions' columns.
+TEST_F(EnginePgTest, ARunningExecutionsStateLivesInItsOwnRowUntilItEnds) {
+  auto engine = NewEngine();
+  std::string machine = Machine(*engine, "states",
+                                R"({"StartAt": "T", "States": {
+      "T": {"Type": "Task", "Resource": ")" +
+                                    Fn("echo") + R"(", "Next": "W"},
+      "W": {"Type": "Wait", "Seconds": 100, "End": true}}})");
+  std::vector<std::string> arns;
+  for (const char* name : {"kept", "moved"}) {
+    auto started = engine->StartExecution(machine, name, "{}");
+    ASSERT_TRUE(started.ok());
+    arns.push_back(started->execution_arn);
+  }
+  const std::string waiting =
+      "ExecutionStarted TaskStateEntered LambdaFunctionScheduled LambdaFunctionStarted "
+      "LambdaFunctionSucceeded TaskStateExited "
+      "WaitStateEntered";
+  for (const auto& arn : arns) {
+    for (int i = 0; i < 1000 && History(*engine, arn) != waiting; ++i) {
+      std::this_thread::sleep_for(milliseconds(10));
+    }
+    ASSERT_EQ(History(*engine, arn), waiting);
+  }
+  pqxx::connection connection(url_);
+  {
+    pqxx::work tx(connection);
+    // executions' own columns are as of the start; the live ones are in execution_states.
+    EXPECT_EQ(tx.exec("SELECT string_agg(e.name || ':' || s.history_count || ':' || "
+                      "(s.history_count > e.history_count)::text || ':' || "
+                      "(s.decision_count > e.decision_count)::text || ':' || "
+                      "(s.snapshot <> e.snapshot)::text, ',' ORDER BY e.name) FROM executions e "
+                      "JOIN execution_states s USING (execution_id)")[0][0]
+                  .as<std::string>(),
+              "kept:7:true:true:true,moved:7:true:true:true");
+    // As an earlier version left it: no row in execution_states, executions' columns current.
+    tx.exec(
+        "WITH s AS (DELETE FROM execution_states s USING executions e WHERE s.execution_id = "
+        "e.execution_id AND e.name = 'moved' RETURNING s.*) UPDATE executions e SET snapshot = "
+        "s.snapshot, decision_count = s.decision_count, history_count = s.history_count FROM s "
+        "WHERE e.execution_id = s.execution_id");
+    tx.commit();
+  }
+  EXPECT_EQ(History(*engine, arns[1]), waiting);
+  for (const auto& arn : arns) {
+    ASSERT_TRUE(engine->StopExecution(arn, "Halt", "by test").ok());
+    auto info = engine->DescribeExecution(arn);
+    ASSERT_TRUE(info.ok());
+    EXPECT_EQ(info->status, "ABORTED");
+    EXPECT_EQ(History(*engine, arn), waiting + " ExecutionAborted");
+  }
+  pqxx::work tx(connection);
+  EXPECT_EQ(tx.exec("SELECT count(*) FROM execution_states")[0][0].as<int>(), 0);
+  EXPECT_EQ(tx.exec("SELECT string_agg(name || ':' || status || ':' || history_count || ':' || "
+                    "(snapshot IS NOT NULL)::text, ',' ORDER BY name) FROM executions")[0][0]
+                .as<std::string>(),
+            "kept:ABORTED:8:true,moved:ABORTED:8:true");
+}
+
 }  // namespace
 }  // namespace switchyard::orchestrator

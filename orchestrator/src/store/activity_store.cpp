@@ -43,8 +43,10 @@ constexpr Statement kStatements[] = {
     {"as_delete_execution_activity_tasks",
      "DELETE FROM activity_tasks WHERE execution_id = ANY($1::bigint[])"},
     {"as_get_redrive",
-     "SELECT execution_id, " SY_NS("redrive_date") ", redrive_client_token, snapshot FROM "
-                                                   "executions WHERE execution_arn = $1"},
+     "SELECT execution_id, " SY_NS(
+         "redrive_date") ", redrive_client_token, COALESCE((SELECT s.snapshot FROM "
+                         "execution_states s WHERE s.execution_id = executions.execution_id), "
+                         "snapshot) FROM executions WHERE execution_arn = $1"},
     {"as_mark_redriven",
      "UPDATE executions SET stop_date = NULL, output = NULL, error = NULL, cause = NULL, "
      "redrive_count = redrive_count + 1, redrive_date = " SY_TS(
@@ -62,7 +64,9 @@ constexpr Statement kStatements[] = {
                                 "t AS (DELETE FROM task_tokens WHERE execution_id IN (SELECT "
                                 "execution_id FROM doomed)), "
                                 "a AS (DELETE FROM activity_tasks WHERE execution_id IN (SELECT "
-                                "execution_id FROM doomed)) "
+                                "execution_id FROM doomed)), "
+                                "s AS (DELETE FROM execution_states WHERE execution_id IN "
+                                "(SELECT execution_id FROM doomed)) "
                                 "DELETE FROM executions WHERE execution_id IN (SELECT "
                                 "execution_id FROM doomed) RETURNING execution_id"},
 };

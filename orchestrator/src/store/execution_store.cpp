@@ -19,6 +19,12 @@ namespace {
 // Nanoseconds <-> timestamptz (microseconds) in SQL.
 #define SY_TS(param) "(timestamptz 'epoch' + (" param "::bigint / 1000) * interval '1 microsecond')"
 #define SY_NS(column) "((extract(epoch from " column ") * 1000000)::bigint * 1000)"
+// A running execution's snapshot, decision_count and history_count live in execution_states while
+// it has a row there (migrations/0010_execution_states.sql); executions' own are stale then.
+#define SY_LIVE(column)                              \
+  "COALESCE((SELECT s." column                       \
+  " FROM execution_states s WHERE s.execution_id = " \
+  "executions.execution_id), executions." column ")"
 
 struct Statement {
   const char* name;
@@ -112,36 +118,54 @@ constexpr Statement kStatements[] = {
     {"es_find_execution_by_name",
      "SELECT execution_id, execution_arn, state_machine_name, state_machine_arn, revision_id, "
      "name, status, input, output, error, cause, " SY_NS("start_date") ", " SY_NS(
-         "stop_date") ", history_count, redrive_count FROM executions WHERE state_machine_name = "
-                      "$1 AND name = $2"},
+         "stop_date") ", " SY_LIVE("history_count") ", redrive_count FROM executions WHERE "
+                                                    "state_machine_name = "
+                                                    "$1 AND name = $2"},
     {"es_find_execution",
      "SELECT execution_id, execution_arn, state_machine_name, state_machine_arn, revision_id, "
      "name, status, input, output, error, cause, " SY_NS("start_date") ", " SY_NS(
-         "stop_date") ", history_count, redrive_count FROM executions WHERE execution_arn = $1"},
+         "stop_date") ", " SY_LIVE("history_count") ", redrive_count FROM executions WHERE "
+                                                    "execution_arn = $1"},
     {"es_list_executions",
      "SELECT execution_id, execution_arn, state_machine_name, state_machine_arn, revision_id, "
      "name, status, '' AS input, NULL AS output, NULL AS error, NULL AS cause, " SY_NS(
-         "start_date") ", " SY_NS("stop_date") ", history_count, redrive_count FROM executions "
-                                               "WHERE state_machine_name = $1 AND ($2 = '' OR "
-                                               "status = $2) AND ($3 = 0 OR execution_id < $3) "
-                                               "ORDER BY execution_id DESC LIMIT $4"},
+         "start_date") ", " SY_NS("stop_date") ", " SY_LIVE("history_count") ", redrive_count FROM "
+                                                                             "executions "
+                                                                             "WHERE "
+                                                                             "state_machine_name = "
+                                                                             "$1 AND ($2 = '' OR "
+                                                                             "status = $2) AND ($3 "
+                                                                             "= 0 OR execution_id "
+                                                                             "< $3) "
+                                                                             "ORDER BY "
+                                                                             "execution_id DESC "
+                                                                             "LIMIT $4"},
     {"es_lock_executions",
-     "SELECT execution_id, execution_arn, name, state_machine_name, state_machine_arn, "
-     "revision_id, status, CASE WHEN execution_id = ANY($2::bigint[]) THEN snapshot END, "
-     "decision_count, history_count FROM executions WHERE execution_id = ANY($1::bigint[]) "
-     "ORDER BY execution_id FOR UPDATE"},
+     "SELECT e.execution_id, e.execution_arn, e.name, e.state_machine_name, "
+     "e.state_machine_arn, e.revision_id, e.status, CASE WHEN e.execution_id = ANY($2::bigint[]) "
+     "THEN CASE WHEN s.execution_id IS NULL THEN e.snapshot ELSE s.snapshot END END, "
+     "COALESCE(s.decision_count, e.decision_count), COALESCE(s.history_count, e.history_count) "
+     "FROM executions e LEFT JOIN execution_states s USING (execution_id) WHERE e.execution_id = "
+     "ANY($1::bigint[]) ORDER BY e.execution_id FOR UPDATE OF e"},
     // As es_lock_executions; the snapshot only where the caller's cached decision count ($2,
     // $3) is not the row's, and whether it was (every decision increments decision_count).
     {"es_lock_executions_cached",
      "SELECT e.execution_id, e.execution_arn, e.name, e.state_machine_name, "
      "e.state_machine_arn, e.revision_id, e.status, CASE WHEN c.count IS DISTINCT FROM "
-     "e.decision_count THEN e.snapshot END, e.decision_count, e.history_count, "
-     "COALESCE(c.count = e.decision_count, false) FROM executions e LEFT JOIN "
-     "unnest($2::bigint[], $3::bigint[]) AS c(id, count) ON c.id = e.execution_id WHERE "
-     "e.execution_id = ANY($1::bigint[]) ORDER BY e.execution_id FOR UPDATE OF e"},
+     "COALESCE(s.decision_count, e.decision_count) THEN CASE WHEN s.execution_id IS NULL THEN "
+     "e.snapshot ELSE s.snapshot END END, COALESCE(s.decision_count, e.decision_count), "
+     "COALESCE(s.history_count, e.history_count), COALESCE(c.count = COALESCE(s.decision_count, "
+     "e.decision_count), false) FROM executions e LEFT JOIN execution_states s USING "
+     "(execution_id) LEFT JOIN unnest($2::bigint[], $3::bigint[]) AS c(id, count) ON c.id = "
+     "e.execution_id WHERE e.execution_id = ANY($1::bigint[]) ORDER BY e.execution_id FOR UPDATE "
+     "OF e"},
+    // Writes the executions' columns and deletes their execution_states rows (whose
+    // decision_count it continues).
     {"es_update_executions",
+     "WITH sd AS (DELETE FROM execution_states WHERE execution_id = ANY($1::bigint[])) "
      "UPDATE executions e SET status = u.status, snapshot = NULLIF(u.snapshot, ''), "
-     "history_count = u.history_count, decision_count = e.decision_count + 1, output = "
+     "history_count = u.history_count, decision_count = COALESCE((SELECT s.decision_count FROM "
+     "execution_states s WHERE s.execution_id = e.execution_id), e.decision_count) + 1, output = "
      "COALESCE(u.output, "
      "e.output), error = COALESCE(u.error, e.error), cause = COALESCE(u.cause, e.cause), "
      "stop_date = CASE WHEN u.finished THEN " SY_TS(
@@ -156,31 +180,51 @@ constexpr Statement kStatements[] = {
     // ($1-$9, as es_update_executions), new work items ($10-$14, as es_enqueue_work) and history
     // ($15-$21, as es_append_history). Three tables, so the parts cannot meet.
     {"es_write_decisions",
-     "WITH u AS (UPDATE executions e SET status = u.status, snapshot = NULLIF(u.snapshot, ''), "
-     "history_count = u.history_count, decision_count = e.decision_count + 1, output = "
-     "COALESCE(u.output, e.output), error = COALESCE(u.error, e.error), cause = COALESCE(u.cause, "
-     "e.cause), stop_date = CASE WHEN u.finished THEN " SY_TS(
-         "$9") " ELSE e.stop_date END FROM unnest($1::bigint[], $2::text[], $3::text[], "
-               "$4::integer[], $5::text[], $6::text[], $7::text[], $8::boolean[]) AS "
-               "u(execution_id, status, snapshot, history_count, output, error, cause, finished) "
-               "WHERE e.execution_id = u.execution_id), w AS (INSERT INTO work_items "
-               "(execution_id, kind, key, payload, due_at, lease_owner, lease_until, generation, "
-               "attempts) SELECT w.execution_id, w.kind, w.key, w.payload, timestamptz 'epoch' + "
-               "(w.ns / 1000) * interval '1 microsecond', CASE WHEN w.leased THEN $16::text END, "
-               "CASE WHEN w.leased THEN now() + $17::bigint * interval '1 millisecond' END, CASE "
-               "WHEN w.leased THEN 1 ELSE 0 END, CASE WHEN w.leased THEN 1 ELSE 0 END FROM "
-               "unnest($10::bigint[], $11::text[], $12::text[], $13::text[], $14::bigint[], "
-               "$15::boolean[]) AS w(execution_id, kind, key, payload, ns, leased) ON CONFLICT "
-               "(execution_id, kind, key) DO NOTHING RETURNING work_id, execution_id, key, "
-               "lease_owner IS NOT NULL AS leased), h AS (INSERT INTO history_chunks "
-               "(execution_id, first_event_id, last_event_id, events) SELECT * FROM "
-               "unnest($18::bigint[], $19::integer[], $20::integer[], $21::text[])), d AS (DELETE "
-               "FROM work_items WHERE execution_id = ANY($22::bigint[])), t AS (DELETE FROM "
-               "task_tokens WHERE execution_id = ANY($22::bigint[])) SELECT "
-               "work_id, execution_id, key FROM w WHERE leased UNION ALL SELECT txid_current(), "
-               "NULL, NULL"},
+     "WITH r AS (SELECT u.*, (u.finished OR u.status <> e.status OR u.output IS NOT NULL OR "
+     "u.error IS NOT NULL OR u.cause IS NOT NULL) AS to_executions, s.execution_id IS NOT NULL "
+     "AS has_state, COALESCE(s.decision_count, e.decision_count) AS decision_count FROM "
+     "unnest($1::bigint[], $2::text[], $3::text[], $4::integer[], $5::text[], $6::text[], "
+     "$7::text[], $8::boolean[]) AS u(execution_id, status, snapshot, history_count, output, "
+     "error, cause, finished) JOIN executions e ON e.execution_id = u.execution_id LEFT JOIN "
+     "execution_states s ON s.execution_id = u.execution_id), u AS (UPDATE executions e SET "
+     "status = r.status, snapshot = NULLIF(r.snapshot, ''), history_count = r.history_count, "
+     "decision_count = r.decision_count + 1, output = COALESCE(r.output, e.output), error = "
+     "COALESCE(r.error, e.error), cause = COALESCE(r.cause, e.cause), stop_date = CASE WHEN "
+     "r.finished THEN " SY_TS("$9") " ELSE e.stop_date END FROM r WHERE e.execution_id = "
+                                    "r.execution_id AND r.to_executions), sd AS (DELETE FROM "
+                                    "execution_states s USING r WHERE s.execution_id = "
+                                    "r.execution_id AND r.to_executions AND r.has_state), su AS "
+                                    "(UPDATE execution_states s SET snapshot = r.snapshot, "
+                                    "history_count = r.history_count, decision_count = "
+                                    "r.decision_count + 1 FROM r WHERE s.execution_id = "
+                                    "r.execution_id AND NOT r.to_executions AND r.has_state), si "
+                                    "AS (INSERT INTO execution_states (execution_id, snapshot, "
+                                    "decision_count, history_count) SELECT r.execution_id, "
+                                    "r.snapshot, r.decision_count + 1, r.history_count FROM r "
+                                    "WHERE NOT r.to_executions AND NOT r.has_state), w AS "
+                                    "(INSERT INTO work_items (execution_id, kind, key, payload, "
+                                    "due_at, lease_owner, lease_until, generation, attempts) "
+                                    "SELECT w.execution_id, w.kind, w.key, w.payload, "
+                                    "timestamptz 'epoch' + (w.ns / 1000) * interval '1 "
+                                    "microsecond', CASE WHEN w.leased THEN $16::text END, CASE "
+                                    "WHEN w.leased THEN now() + $17::bigint * interval '1 "
+                                    "millisecond' END, CASE WHEN w.leased THEN 1 ELSE 0 END, "
+                                    "CASE WHEN w.leased THEN 1 ELSE 0 END FROM "
+                                    "unnest($10::bigint[], $11::text[], $12::text[], "
+                                    "$13::text[], $14::bigint[], $15::boolean[]) AS "
+                                    "w(execution_id, kind, key, payload, ns, leased) ON CONFLICT "
+                                    "(execution_id, kind, key) DO NOTHING RETURNING work_id, "
+                                    "execution_id, key, lease_owner IS NOT NULL AS leased), h AS "
+                                    "(INSERT INTO history_chunks (execution_id, first_event_id, "
+                                    "last_event_id, events) SELECT * FROM unnest($18::bigint[], "
+                                    "$19::integer[], $20::integer[], $21::text[])), d AS (DELETE "
+                                    "FROM work_items WHERE execution_id = ANY($22::bigint[])), t "
+                                    "AS (DELETE FROM task_tokens WHERE execution_id = "
+                                    "ANY($22::bigint[])) SELECT work_id, execution_id, key FROM w "
+                                    "WHERE leased UNION ALL SELECT txid_current(), NULL, NULL"},
 
-    {"es_decision_count", "SELECT decision_count FROM executions WHERE execution_id = $1"},
+    {"es_decision_count",
+     "SELECT " SY_LIVE("decision_count") " FROM executions WHERE execution_id = $1"},
 
     // History.
     {"es_append_history",
@@ -271,6 +315,7 @@ constexpr Statement kStatements[] = {
      "task_id) WHERE t.execution_id = d.execution_id AND t.task_id = d.task_id"},
 };
 
+#undef SY_LIVE
 #undef SY_TS
 #undef SY_NS
 
