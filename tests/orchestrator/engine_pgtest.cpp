@@ -1116,5 +1116,69 @@ TEST_F(EnginePgTest, ARunningExecutionsStateLivesInItsOwnRowUntilItEnds) {
             "kept:ABORTED:8:true,moved:ABORTED:8:true");
 }
 
+// A decision that waited for another's lock on the execution reads the state that one wrote:
+// the execution_states row is read after the lock is held, not as of the lock statement's
+// snapshot (which predates the wait).
+TEST_F(EnginePgTest, ALockThatWaitedReadsTheStateWrittenMeanwhile) {
+  auto engine = NewEngine();
+  std::string machine = Machine(*engine, "waited",
+                                R"({"StartAt": "T", "States": {
+      "T": {"Type": "Task", "Resource": ")" +
+                                    Fn("echo") + R"(", "Next": "W"},
+      "W": {"Type": "Wait", "Seconds": 100, "End": true}}})");
+  auto started = engine->StartExecution(machine, "w", "{}");
+  ASSERT_TRUE(started.ok());
+  pqxx::connection first(url_);
+  int64_t id = 0;
+  int64_t count = 0;
+  for (int i = 0; i < 1000 && count == 0; ++i) {
+    pqxx::work tx(first);
+    pqxx::result r = tx.exec("SELECT execution_id, decision_count FROM execution_states");
+    if (!r.empty()) {
+      id = r[0][0].as<int64_t>();
+      count = r[0][1].as<int64_t>();
+    } else {
+      std::this_thread::sleep_for(milliseconds(10));
+    }
+  }
+  ASSERT_NE(count, 0);
+  pqxx::work holder(first);
+  ASSERT_EQ(store::LockExecutions(holder, {id}, {id}).size(), 1u);
+  holder.exec(
+      "UPDATE execution_states SET snapshot = 'written meanwhile', decision_count = "
+      "decision_count + 1, history_count = history_count + 1 WHERE execution_id = " +
+      std::to_string(id));
+  auto waiter = std::async(std::launch::async, [&] {
+    pqxx::connection second(url_);
+    pqxx::work tx(second);
+    std::vector<store::LockedExecution> rows = store::LockExecutions(tx, {id}, {id});
+    std::vector<store::LockedExecution> cached =
+        store::LockExecutionsCached(tx, {id}, {id}, {count});
+    return std::make_pair(rows, cached);
+  });
+  {
+    pqxx::connection watcher(url_);
+    bool waiting = false;
+    for (int i = 0; i < 1000 && !waiting; ++i) {
+      pqxx::nontransaction tx(watcher);
+      waiting =
+          tx.exec("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")[0][0]
+              .as<int>() > 0;
+      if (!waiting) std::this_thread::sleep_for(milliseconds(10));
+    }
+    ASSERT_TRUE(waiting);
+  }
+  holder.commit();
+  auto [rows, cached] = waiter.get();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].snapshot.value_or(""), "written meanwhile");
+  EXPECT_EQ(rows[0].decision_count, count + 1);
+  ASSERT_EQ(cached.size(), 1u);
+  // The cached state (decision count `count`) is stale: the new snapshot is sent.
+  EXPECT_FALSE(cached[0].snapshot_cached);
+  EXPECT_EQ(cached[0].snapshot.value_or(""), "written meanwhile");
+  EXPECT_EQ(cached[0].history_count, rows[0].history_count);
+}
+
 }  // namespace
 }  // namespace switchyard::orchestrator
