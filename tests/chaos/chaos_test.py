@@ -239,10 +239,13 @@ class Chaos:
         self.threads = []
 
     def leased(self, node_id):
-        """(work_id, generation) of the work node_id holds."""
-        rows = self.cluster.query("SELECT work_id, generation FROM work_items "
-                                  "WHERE lease_owner = '%s'" % node_id)
-        return [(int(r[0]), int(r[1])) for r in rows]
+        """What node_id holds: ('w', work_id, generation) of work items, ('i', execution_id,
+        generation) of inline tasks (execution_states)."""
+        rows = self.cluster.query("SELECT 'w', work_id, generation FROM work_items "
+                                  "WHERE lease_owner = '%s' UNION ALL SELECT 'i', execution_id, "
+                                  "task_generation FROM execution_states WHERE task_owner = '%s'"
+                                  % (node_id, node_id))
+        return [(r[0], int(r[1]), int(r[2])) for r in rows]
 
     def watch_takeover(self, what, node_id, since):
         """Time from `since` until none of the leases node_id held then is held by it any more
@@ -252,12 +255,15 @@ class Chaos:
         if not work:
             self.takeovers.append((what, None, 0))
             return
-        held = ','.join('(%d,%d)' % w for w in work)
+        held_w = ','.join('(%d,%d)' % (w[1], w[2]) for w in work if w[0] == 'w') or '(0,0)'
+        held_i = ','.join('(%d,%d)' % (w[1], w[2]) for w in work if w[0] == 'i') or '(0,0)'
         deadline = since + 60
         while time.monotonic() < deadline:
             left = self.cluster.query(
-                "SELECT count(*) FROM work_items WHERE lease_owner = '%s' AND "
-                "(work_id, generation) IN (%s)" % (node_id, held))
+                "SELECT (SELECT count(*) FROM work_items WHERE lease_owner = '%s' AND "
+                "(work_id, generation) IN (%s)) + (SELECT count(*) FROM execution_states WHERE "
+                "task_owner = '%s' AND (execution_id, task_generation) IN (%s))"
+                % (node_id, held_w, node_id, held_i))
             if left[0][0] == '0':
                 seconds = time.monotonic() - since
                 self.takeovers.append((what, seconds, len(work)))
@@ -275,8 +281,9 @@ class Chaos:
     def busiest(self, candidates):
         """The candidate holding the most leases (random among equals): the worst one to lose."""
         counts = dict((r[0], int(r[1])) for r in self.cluster.query(
-            'SELECT lease_owner, count(*) FROM work_items WHERE lease_owner IS NOT NULL '
-            'GROUP BY 1'))
+            'SELECT owner, count(*) FROM (SELECT lease_owner AS owner FROM work_items WHERE '
+            'lease_owner IS NOT NULL UNION ALL SELECT task_owner FROM execution_states WHERE '
+            'task_owner IS NOT NULL) AS held GROUP BY 1'))
         self.rng.shuffle(candidates)
         return max(candidates, key=lambda n: counts.get(n.node_id, 0))
 

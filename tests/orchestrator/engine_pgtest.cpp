@@ -1180,5 +1180,125 @@ TEST_F(EnginePgTest, ALockThatWaitedReadsTheStateWrittenMeanwhile) {
   EXPECT_EQ(cached[0].history_count, rows[0].history_count);
 }
 
+// A task decided by a node runs there as the execution's inline task (its lease in
+// execution_states, no work item). When its lease expires another node moves it to work_items
+// and runs it; the first node's late outcome is refused.
+TEST_F(EnginePgTest, AnInlineTaskWhoseLeaseExpiredRunsElsewhereAndTheLateOutcomeIsRefused) {
+  std::atomic<bool> release_a{false}, release_b{false};
+  std::atomic<int> calls_a{0}, calls_b{0};
+  EngineOptions options = Options();
+  options.lease = seconds(60);  // no renewal during the test
+  auto a = NewEngine(options);
+  ASSERT_EQ(a->RegisterNative("hold",
+                              [&](const std::string&, const invoker::NativeContext&) {
+                                ++calls_a;
+                                while (!release_a) std::this_thread::sleep_for(milliseconds(5));
+                                return invoker::NativeOutcome{R"("from a")", ""};
+                              }),
+            "");
+  std::string machine = Machine(*a, "inline",
+                                R"({"StartAt": "T1", "States": {
+      "T1": {"Type": "Task", "Resource": ")" +
+                                    Fn("echo") + R"(", "Next": "T2"},
+      "T2": {"Type": "Task", "Resource": ")" +
+                                    Fn("hold") + R"(", "End": true}}})");
+  auto started = a->StartExecution(machine, "i1", "{}");
+  ASSERT_TRUE(started.ok());
+  for (int i = 0; i < 1000 && calls_a == 0; ++i) std::this_thread::sleep_for(milliseconds(10));
+  ASSERT_EQ(calls_a.load(), 1);
+  pqxx::connection connection(url_);
+  {
+    pqxx::work tx(connection);
+    EXPECT_EQ(tx.exec("SELECT count(*) FROM execution_states WHERE task_owner IS NOT NULL AND "
+                      "task_key IS NOT NULL")[0][0]
+                  .as<int>(),
+              1);
+    EXPECT_EQ(tx.exec("SELECT count(*) FROM work_items WHERE kind = 'task'")[0][0].as<int>(), 0);
+    // As if node a had stalled past its lease.
+    tx.exec("UPDATE execution_states SET task_until = now() - interval '1 second'");
+    tx.commit();
+  }
+  auto b = NewEngine();
+  ASSERT_EQ(b->RegisterNative("hold",
+                              [&](const std::string&, const invoker::NativeContext&) {
+                                ++calls_b;
+                                while (!release_b) std::this_thread::sleep_for(milliseconds(5));
+                                return invoker::NativeOutcome{R"("from b")", ""};
+                              }),
+            "");
+  for (int i = 0; i < 1000 && calls_b == 0; ++i) std::this_thread::sleep_for(milliseconds(10));
+  ASSERT_EQ(calls_b.load(), 1);
+  const std::string running =
+      "ExecutionStarted TaskStateEntered LambdaFunctionScheduled LambdaFunctionStarted "
+      "LambdaFunctionSucceeded TaskStateExited TaskStateEntered LambdaFunctionScheduled "
+      "LambdaFunctionStarted";
+  // Node a wakes up and reports: refused, the execution waits for b.
+  release_a = true;
+  std::this_thread::sleep_for(milliseconds(500));
+  auto info = a->DescribeExecution(started->execution_arn);
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->status, "RUNNING");
+  EXPECT_EQ(History(*a, started->execution_arn), running);
+  release_b = true;
+  info = b->WaitForExecution(started->execution_arn, kWait);
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->status, "SUCCEEDED");
+  EXPECT_EQ(info->output.value_or(""), R"("from b")");
+  EXPECT_EQ(History(*b, started->execution_arn),
+            running + " LambdaFunctionSucceeded TaskStateExited ExecutionSucceeded");
+  pqxx::work tx(connection);
+  EXPECT_EQ(tx.exec("SELECT count(*) FROM execution_states")[0][0].as<int>(), 0);
+  EXPECT_EQ(tx.exec("SELECT count(*) FROM work_items")[0][0].as<int>(), 0);
+}
+
+// A node that shuts down gives its inline tasks back: another node runs them at once.
+TEST_F(EnginePgTest, ShutdownGivesInlineTasksBack) {
+  std::atomic<bool> release{false};
+  std::atomic<int> calls{0};
+  auto blocking = [&](const std::string& payload, const invoker::NativeContext&) {
+    ++calls;
+    while (!release) std::this_thread::sleep_for(milliseconds(5));
+    return invoker::NativeOutcome{payload, ""};
+  };
+  std::string arn;
+  {
+    EngineOptions options = Options();
+    options.lease = seconds(60);  // only a release can hand the task over this quickly
+    auto engine = NewEngine(options);
+    ASSERT_EQ(engine->RegisterNative("block", blocking), "");
+    std::string machine = Machine(*engine, "inline-handover", R"({"StartAt": "T1", "States": {
+        "T1": {"Type": "Task", "Resource": ")" + Fn("echo") + R"(", "Next": "T2"},
+        "T2": {"Type": "Task", "Resource": ")" + Fn("block") + R"(", "End": true}}})");
+    auto started = engine->StartExecution(machine, "h1", R"({"h":1})");
+    ASSERT_TRUE(started.ok());
+    arn = started->execution_arn;
+    while (calls == 0) std::this_thread::sleep_for(milliseconds(5));
+    {
+      pqxx::connection connection(url_);
+      pqxx::work tx(connection);
+      EXPECT_EQ(tx.exec("SELECT count(*) FROM execution_states WHERE task_owner IS NOT "
+                        "NULL")[0][0]
+                    .as<int>(),
+                1);
+    }
+    std::thread unblock([&] {
+      std::this_thread::sleep_for(milliseconds(200));
+      release = true;
+    });
+    engine->Shutdown();
+    unblock.join();
+  }
+  auto engine = NewEngine();
+  ASSERT_EQ(engine->RegisterNative("block", blocking), "");
+  auto info = engine->WaitForExecution(arn, seconds(20));  // well inside the 60 s lease
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->status, "SUCCEEDED");
+  EXPECT_EQ(calls.load(), 2);
+  EXPECT_EQ(History(*engine, arn),
+            "ExecutionStarted TaskStateEntered LambdaFunctionScheduled LambdaFunctionStarted "
+            "LambdaFunctionSucceeded TaskStateExited TaskStateEntered LambdaFunctionScheduled "
+            "LambdaFunctionStarted LambdaFunctionSucceeded TaskStateExited ExecutionSucceeded");
+}
+
 }  // namespace
 }  // namespace switchyard::orchestrator

@@ -145,6 +145,10 @@ struct PendingEvent {
   // The outcome of a task leased by this node, accepted by the fence; which deadline items the
   // task has (DecisionRequest).
   bool fenced = false;
+  // The outcome of an inline task of this node (its lease in execution_states): applied only if
+  // the execution's row still names it with this generation.
+  bool inline_task = false;
+  int64_t inline_generation = 0;
   bool task_timeout_item = true;
   bool task_heartbeat_item = true;
   bool redrive = false;  // kRedriven (RedriveExecution with `client_token`)
@@ -160,6 +164,8 @@ struct Working {
   bool changed = false;
   bool finished = false;
   bool uses_activities = false;
+  // This batch ends the execution's inline task (its outcome applied, or the task removed).
+  bool inline_done = false;
   store::ExecutionUpdate update;
 };
 
@@ -267,9 +273,18 @@ class TaskReservation {
       impl_.reserved_tasks_ -= held_;
       held_ = 0;
       if (items.empty()) return;
+      const auto now = std::chrono::steady_clock::now();
       for (auto& item : items) {
-        impl_.in_flight_[item.work_id] =
-            InFlightTask{item.work_id, item.generation, item.execution_id, false, leased_at};
+        auto at = leased_at;
+        if (item.inline_task) {
+          // An inline lease may be older than the batch (kept from the execution's last task).
+          item.work_id = --impl_.last_inline_id_;
+          at =
+              std::min(at, now - impl_.options_.lease +
+                               std::chrono::milliseconds(std::max<int64_t>(item.lease_left_ms, 0)));
+        }
+        impl_.in_flight_[item.work_id] = InFlightTask{
+            item.work_id, item.generation, item.execution_id, false, at, item.inline_task};
         if (!impl_.stopping_) impl_.ready_tasks_.push_back(std::move(item));
       }
     }
@@ -505,10 +520,23 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
           }
           break;
         case DecisionRequest::Kind::kEvent:
-          if (request.work_id != 0) {
+          if (request.work_id > 0) {
             fence_ids.push_back(request.work_id);
             fence_generations.push_back(request.generation);
             fenced_requests.push_back(i);
+          } else if (request.work_id < 0) {
+            // An inline task's outcome: fenced against the execution's row once it is locked.
+            PendingEvent pending;
+            pending.execution_id = request.execution_id;
+            pending.event = CopyEvent(request.event);
+            pending.callback_invocation = request.callback_invocation;
+            pending.fenced = true;
+            pending.inline_task = true;
+            pending.inline_generation = request.generation;
+            pending.task_timeout_item = request.task_timeout_item;
+            pending.task_heartbeat_item = request.task_heartbeat_item;
+            pending.request = i;
+            events.push_back(std::move(pending));
           } else {
             PendingEvent pending;
             pending.execution_id = request.execution_id;
@@ -830,6 +858,16 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
         continue;
       }
       Working& w = it->second;
+      if (pending.inline_task) {
+        // The fence of an inline task: this node still holds it, in this generation.
+        if (w.inline_done || w.row->task_owner != node_id_ ||
+            w.row->task_generation != pending.inline_generation ||
+            w.row->task_key != pending.event.task_id) {
+          replies[*pending.request].error = {"__stale__", "lease lost"};
+          continue;
+        }
+        w.inline_done = true;
+      }
       if (!w.definition) {
         w.definition = Definition(tx, w.row->revision_id);
         if (w.row->snapshot_cached) {
@@ -931,6 +969,12 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
         w.update.snapshot = asl::DumpJson(w.state.ToJson());
       }
       w.update.history_count = w.state.history_size();
+      w.update.to_executions = w.finished || w.update.status != w.row->status;
+      if (!w.row->task_owner.empty() &&
+          changes.remove.count(WorkKey{execution_id, store::kWorkTask, w.row->task_key}) != 0) {
+        w.inline_done = true;  // the task was removed (timed out, its branch ended, ...)
+      }
+      if (w.inline_done) w.update.inline_task = store::ExecutionUpdate::InlineTask::kClear;
       if (w.finished) {
         finished_ids.push_back(execution_id);
         if (auto seen = observed.find(execution_id); seen != observed.end()) {
@@ -1000,6 +1044,32 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
     // New task items go to this node's own workers, leased in the insert, as far as it has room:
     // no claim transaction, and the task starts right after the commit. The rest wait for a claim.
     enqueued_tasks = reservation.LeaseNewTasks(work);
+    // One task item leased to this node per execution goes inline instead (into the execution's
+    // execution_states row: no work item to insert, fence and delete) when the execution's row
+    // has no inline task left and the update goes there.
+    {
+      std::map<int64_t, store::ExecutionUpdate*> by_execution;
+      for (auto& update : updates) by_execution.emplace(update.execution_id, &update);
+      std::vector<store::WorkItem> kept;
+      kept.reserve(work.size());
+      for (auto& item : work) {
+        if (item.lease && item.kind == store::kWorkTask) {
+          auto u = by_execution.find(item.execution_id);
+          auto w = working.find(item.execution_id);
+          if (u != by_execution.end() && w != working.end() && !u->second->to_executions &&
+              !u->second->output && !u->second->error && !u->second->cause &&
+              u->second->inline_task != store::ExecutionUpdate::InlineTask::kSet &&
+              (w->second.row->task_owner.empty() || w->second.inline_done)) {
+            u->second->inline_task = store::ExecutionUpdate::InlineTask::kSet;
+            u->second->inline_key = item.key;
+            u->second->inline_payload = std::move(item.payload);
+            continue;
+          }
+        }
+        kept.push_back(std::move(item));
+      }
+      work = std::move(kept);
+    }
     // After the deletions above (a key removed and enqueued again in one batch).
     // The work and tokens of executions that ended go in the same statement (none of their work
     // is in `work`).

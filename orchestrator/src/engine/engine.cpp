@@ -293,21 +293,30 @@ void Engine::Impl::Shutdown(std::chrono::steady_clock::time_point drain_until) {
     if (decider.joinable()) decider.join();
   }
   // 4. Leases of tasks still running go back: the work is runnable again at once.
-  std::vector<int64_t> leased;
+  std::vector<int64_t> leased, inline_executions, inline_generations;
   {
     std::lock_guard<std::mutex> lock(tasks_mu_);
-    for (const auto& [work_id, task] : in_flight_) leased.push_back(work_id);
+    for (const auto& [work_id, task] : in_flight_) {
+      if (task.inline_task) {
+        inline_executions.push_back(task.execution_id);
+        inline_generations.push_back(task.generation);
+      } else {
+        leased.push_back(work_id);
+      }
+    }
     in_flight_.clear();
     renew_stop_ = true;
   }
   tasks_cv_.notify_all();
   if (renewer_.joinable()) renewer_.join();
-  if (!leased.empty()) {
+  if (!leased.empty() || !inline_executions.empty()) {
     try {
-      db_->Transact(
-          [&](pqxx::transaction_base& tx) { store::ReleaseLeases(tx, node_id_, leased); });
+      db_->Transact([&](pqxx::transaction_base& tx) {
+        store::ReleaseLeases(tx, node_id_, leased);
+        store::ReleaseInlineTasks(tx, node_id_, inline_executions, inline_generations);
+      });
       spdlog::info("engine: node={} released {} lease(s) of tasks still running", node_id_,
-                   leased.size());
+                   leased.size() + inline_executions.size());
     } catch (const std::exception& e) {
       spdlog::error("engine: node={} releasing leases failed: {}", node_id_, e.what());
     }
@@ -630,6 +639,8 @@ void Engine::Impl::ClaimLoop() {
     const auto claim_started = std::chrono::steady_clock::now();
     try {
       db_->Transact([&](pqxx::transaction_base& tx) {
+        // Inline tasks whose lease expired (their node died or stalled) become claimable first.
+        store::RescueInlineTasks(tx, limit);
         items = store::ClaimTasks(tx, node_id_, lease_ms, limit);
         due_ms.reset();
         // When idle, how long until a task is due or a lease expires. Busy (some claimed), the
@@ -747,6 +758,8 @@ void Engine::Impl::RenewLoop() {
                                   std::chrono::steady_clock::duration(options_.lease / 2 - period));
   for (;;) {
     std::vector<int64_t> ids, generations;
+    // Inline tasks (negative ids): renewed in their executions' rows.
+    std::vector<int64_t> inline_ids, inline_executions, inline_generations;
     std::chrono::steady_clock::time_point renew_started;
     {
       std::unique_lock<std::mutex> lock(tasks_mu_);
@@ -755,15 +768,33 @@ void Engine::Impl::RenewLoop() {
       renew_started = std::chrono::steady_clock::now();
       for (const auto& [work_id, task] : in_flight_) {
         if (renew_started - task.leased_at < renew_age) continue;
-        ids.push_back(work_id);
-        generations.push_back(task.generation);
+        if (task.inline_task) {
+          inline_ids.push_back(work_id);
+          inline_executions.push_back(task.execution_id);
+          inline_generations.push_back(task.generation);
+        } else {
+          ids.push_back(work_id);
+          generations.push_back(task.generation);
+        }
       }
     }
-    if (ids.empty()) continue;
+    if (ids.empty() && inline_ids.empty()) continue;
     try {
       std::vector<int64_t> renewed = db_->Transact([&](pqxx::transaction_base& tx) {
-        return store::RenewLeases(tx, node_id_, ids, generations, options_.lease.count());
+        std::vector<int64_t> done =
+            store::RenewLeases(tx, node_id_, ids, generations, options_.lease.count());
+        std::vector<int64_t> executions = store::RenewInlineLeases(
+            tx, node_id_, inline_executions, inline_generations, options_.lease.count());
+        std::sort(executions.begin(), executions.end());
+        for (std::size_t i = 0; i < inline_ids.size(); ++i) {
+          if (std::binary_search(executions.begin(), executions.end(), inline_executions[i])) {
+            done.push_back(inline_ids[i]);
+          }
+        }
+        return done;
       });
+      ids.insert(ids.end(), inline_ids.begin(), inline_ids.end());
+      generations.insert(generations.end(), inline_generations.begin(), inline_generations.end());
       std::sort(renewed.begin(), renewed.end());
       {
         std::lock_guard<std::mutex> lock(tasks_mu_);

@@ -142,6 +142,9 @@ struct InFlightTask {
   // No later than the database's start of its lease (taken or last renewed): the renewer
   // renews only leases old enough to need it (most tasks end long before).
   std::chrono::steady_clock::time_point leased_at{};
+  // An inline task (its lease in the execution's execution_states row, not in work_items): its
+  // id here is negative and names no work item.
+  bool inline_task = false;
 };
 
 struct Engine::Impl {
@@ -268,7 +271,8 @@ struct Engine::Impl {
   std::mutex tasks_mu_;
   std::condition_variable tasks_cv_;
   std::map<int64_t, InFlightTask> in_flight_;  // Guarded by tasks_mu_.
-  bool claim_wanted_ = true;                   // Guarded by tasks_mu_: look for tasks now.
+  int64_t last_inline_id_ = 0;  // Guarded by tasks_mu_: inline tasks' ids, -1, -2, ...
+  bool claim_wanted_ = true;    // Guarded by tasks_mu_: look for tasks now.
   // Guarded by tasks_mu_: room held by decision batches for the task items they lease to this
   // node (decisions.cpp), counted with in_flight_ against max_tasks_in_flight.
   int64_t reserved_tasks_ = 0;

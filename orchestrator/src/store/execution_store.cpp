@@ -167,7 +167,8 @@ constexpr Statement kStatements[] = {
     {"es_read_execution_states",
      "SELECT s.execution_id, CASE WHEN c.count IS DISTINCT FROM s.decision_count THEN s.snapshot "
      "END, s.decision_count, s.history_count, COALESCE(c.count = s.decision_count, false), "
-     "s.snapshot IS NOT NULL FROM execution_states s LEFT JOIN unnest($2::bigint[], "
+     "s.snapshot IS NOT NULL, s.task_owner, s.task_generation, s.task_key FROM execution_states s "
+     "LEFT JOIN unnest($2::bigint[], "
      "$3::bigint[]) AS c(id, count) ON c.id = s.execution_id WHERE s.execution_id = "
      "ANY($1::bigint[])"},
     {"es_execution_snapshot", "SELECT snapshot FROM executions WHERE execution_id = $1"},
@@ -192,48 +193,83 @@ constexpr Statement kStatements[] = {
     // ($1-$9, as es_update_executions), new work items ($10-$14, as es_enqueue_work) and history
     // ($15-$21, as es_append_history). Three tables, so the parts cannot meet.
     {"es_write_decisions",
-     "WITH r AS (SELECT u.*, (u.finished OR u.status <> e.status OR u.output IS NOT NULL OR "
-     "u.error IS NOT NULL OR u.cause IS NOT NULL) AS to_executions, s.execution_id IS NOT NULL "
-     "AS has_state, COALESCE(s.decision_count, e.decision_count) AS decision_count FROM "
-     "unnest($1::bigint[], $2::text[], $3::text[], $4::integer[], $5::text[], $6::text[], "
-     "$7::text[], $8::boolean[]) AS u(execution_id, status, snapshot, history_count, output, "
-     "error, cause, finished) JOIN executions e ON e.execution_id = u.execution_id LEFT JOIN "
+     "WITH r AS (SELECT u.*, s.execution_id IS NOT NULL AS has_state, "
+     "COALESCE(s.decision_count, e.decision_count) AS decision_count FROM unnest($1::bigint[], "
+     "$2::text[], $3::text[], $4::integer[], $5::text[], $6::text[], $7::text[], $8::boolean[], "
+     "$23::boolean[], $24::integer[], $25::text[], $26::text[]) AS u(execution_id, status, "
+     "snapshot, history_count, output, error, cause, finished, to_executions, inline_op, "
+     "inline_key, inline_payload) JOIN executions e ON e.execution_id = u.execution_id LEFT JOIN "
      "execution_states s ON s.execution_id = u.execution_id), u AS (UPDATE executions e SET "
      "status = r.status, snapshot = NULLIF(r.snapshot, ''), history_count = r.history_count, "
      "decision_count = r.decision_count + 1, output = COALESCE(r.output, e.output), error = "
      "COALESCE(r.error, e.error), cause = COALESCE(r.cause, e.cause), stop_date = CASE WHEN "
-     "r.finished THEN " SY_TS("$9") " ELSE e.stop_date END FROM r WHERE e.execution_id = "
-                                    "r.execution_id AND r.to_executions), sd AS (DELETE FROM "
-                                    "execution_states s USING r WHERE s.execution_id = "
-                                    "r.execution_id AND r.to_executions AND r.has_state), su AS "
-                                    "(UPDATE execution_states s SET snapshot = r.snapshot, "
-                                    "history_count = r.history_count, decision_count = "
-                                    "r.decision_count + 1 FROM r WHERE s.execution_id = "
-                                    "r.execution_id AND NOT r.to_executions AND r.has_state), si "
-                                    "AS (INSERT INTO execution_states (execution_id, snapshot, "
-                                    "decision_count, history_count) SELECT r.execution_id, "
-                                    "r.snapshot, r.decision_count + 1, r.history_count FROM r "
-                                    "WHERE NOT r.to_executions AND NOT r.has_state), w AS "
-                                    "(INSERT INTO work_items (execution_id, kind, key, payload, "
-                                    "due_at, lease_owner, lease_until, generation, attempts) "
-                                    "SELECT w.execution_id, w.kind, w.key, w.payload, "
-                                    "timestamptz 'epoch' + (w.ns / 1000) * interval '1 "
-                                    "microsecond', CASE WHEN w.leased THEN $16::text END, CASE "
-                                    "WHEN w.leased THEN now() + $17::bigint * interval '1 "
-                                    "millisecond' END, CASE WHEN w.leased THEN 1 ELSE 0 END, "
-                                    "CASE WHEN w.leased THEN 1 ELSE 0 END FROM "
-                                    "unnest($10::bigint[], $11::text[], $12::text[], "
-                                    "$13::text[], $14::bigint[], $15::boolean[]) AS "
-                                    "w(execution_id, kind, key, payload, ns, leased) ON CONFLICT "
-                                    "(execution_id, kind, key) DO NOTHING RETURNING work_id, "
-                                    "execution_id, key, lease_owner IS NOT NULL AS leased), h AS "
-                                    "(INSERT INTO history_chunks (execution_id, first_event_id, "
-                                    "last_event_id, events) SELECT * FROM unnest($18::bigint[], "
-                                    "$19::integer[], $20::integer[], $21::text[])), d AS (DELETE "
-                                    "FROM work_items WHERE execution_id = ANY($22::bigint[])), t "
-                                    "AS (DELETE FROM task_tokens WHERE execution_id = "
-                                    "ANY($22::bigint[])) SELECT work_id, execution_id, key FROM w "
-                                    "WHERE leased UNION ALL SELECT txid_current(), NULL, NULL"},
+     "r.finished THEN " SY_TS(
+         "$9") " ELSE e.stop_date END FROM r WHERE e.execution_id = "
+               "r.execution_id AND r.to_executions), sd AS (DELETE FROM execution_states s USING r "
+               "WHERE "
+               "s.execution_id = r.execution_id AND r.to_executions AND r.has_state), su AS "
+               "(UPDATE "
+               "execution_states s SET snapshot = r.snapshot, history_count = r.history_count, "
+               "decision_count = r.decision_count + 1, task_owner = CASE r.inline_op WHEN 0 THEN "
+               "s.task_owner WHEN 1 THEN NULL ELSE $16::text END, task_until = CASE r.inline_op "
+               "WHEN 0 "
+               "THEN s.task_until WHEN 1 THEN NULL ELSE CASE WHEN s.task_owner = $16::text AND "
+               "s.task_until > now() + $17::bigint * interval '0.5 millisecond' THEN s.task_until "
+               "ELSE "
+               "now() + $17::bigint * interval '1 millisecond' END END, task_generation = CASE "
+               "WHEN "
+               "r.inline_op = 2 THEN txid_current() ELSE s.task_generation END, task_key = CASE "
+               "r.inline_op WHEN 0 THEN s.task_key WHEN 1 THEN NULL ELSE r.inline_key END, "
+               "task_payload = "
+               "CASE r.inline_op WHEN 0 THEN s.task_payload WHEN 1 THEN NULL ELSE r.inline_payload "
+               "END "
+               "FROM r WHERE s.execution_id = r.execution_id AND NOT r.to_executions AND "
+               "r.has_state "
+               "RETURNING s.execution_id, s.task_key, s.task_generation, s.task_until, "
+               "r.inline_op), si AS "
+               "(INSERT INTO execution_states (execution_id, snapshot, decision_count, "
+               "history_count, "
+               "task_owner, task_until, task_generation, task_key, task_payload) SELECT "
+               "r.execution_id, "
+               "r.snapshot, r.decision_count + 1, r.history_count, CASE WHEN r.inline_op = 2 THEN "
+               "$16::text END, CASE WHEN r.inline_op = 2 THEN now() + $17::bigint * interval '1 "
+               "millisecond' END, CASE WHEN r.inline_op = 2 THEN txid_current() ELSE 0 END, CASE "
+               "WHEN "
+               "r.inline_op = 2 THEN r.inline_key END, CASE WHEN r.inline_op = 2 THEN "
+               "r.inline_payload END "
+               "FROM r WHERE NOT r.to_executions AND NOT r.has_state RETURNING execution_id, "
+               "task_key, "
+               "task_generation, task_until, CASE WHEN task_owner IS NULL THEN 0 ELSE 2 END AS "
+               "inline_op), w AS (INSERT INTO work_items (execution_id, kind, key, payload, "
+               "due_at, "
+               "lease_owner, lease_until, generation, attempts) SELECT w.execution_id, w.kind, "
+               "w.key, "
+               "w.payload, timestamptz 'epoch' + (w.ns / 1000) * interval '1 microsecond', CASE "
+               "WHEN "
+               "w.leased THEN $16::text END, CASE WHEN w.leased THEN now() + $17::bigint * "
+               "interval '1 "
+               "millisecond' END, CASE WHEN w.leased THEN 1 ELSE 0 END, CASE WHEN w.leased THEN 1 "
+               "ELSE 0 "
+               "END FROM unnest($10::bigint[], $11::text[], $12::text[], $13::text[], "
+               "$14::bigint[], "
+               "$15::boolean[]) AS w(execution_id, kind, key, payload, ns, leased) ON CONFLICT "
+               "(execution_id, kind, key) DO NOTHING RETURNING work_id, execution_id, key, "
+               "lease_owner IS "
+               "NOT NULL AS leased), h AS (INSERT INTO history_chunks (execution_id, "
+               "first_event_id, "
+               "last_event_id, events) SELECT * FROM unnest($18::bigint[], $19::integer[], "
+               "$20::integer[], "
+               "$21::text[])), d AS (DELETE FROM work_items WHERE execution_id = "
+               "ANY($22::bigint[])), t AS "
+               "(DELETE FROM task_tokens WHERE execution_id = ANY($22::bigint[])) SELECT work_id, "
+               "execution_id, key, NULL::bigint, NULL::bigint FROM w WHERE leased UNION ALL SELECT "
+               "NULL, "
+               "execution_id, task_key, task_generation, (extract(epoch from task_until - now()) * "
+               "1000)::bigint FROM su WHERE inline_op = 2 UNION ALL SELECT NULL, execution_id, "
+               "task_key, "
+               "task_generation, (extract(epoch from task_until - now()) * 1000)::bigint FROM si "
+               "WHERE "
+               "inline_op = 2 UNION ALL SELECT txid_current(), NULL, NULL, NULL, NULL"},
 
     {"es_decision_count",
      "SELECT " SY_LIVE("decision_count") " FROM executions WHERE execution_id = $1"},
@@ -309,7 +345,40 @@ constexpr Statement kStatements[] = {
     {"es_millis_until_tasks",
      "SELECT (extract(epoch from (LEAST((SELECT min(due_at) FROM work_items WHERE kind = 'task' "
      "AND lease_owner IS NULL), (SELECT min(lease_until) FROM work_items WHERE lease_owner IS "
-     "NOT NULL AND kind = 'task')) - now())) * 1000)::bigint"},
+     "NOT NULL AND kind = 'task'), (SELECT min(task_until) FROM execution_states WHERE "
+     "task_owner IS NOT NULL)) - now())) * 1000)::bigint"},
+    // Inline tasks (execution_states.task_*, migrations/0010) whose lease expired ($1 at most)
+    // go to work_items, runnable now, under their executions' locks (those locked by a decision
+    // are left for the next time): the owner's late outcome no longer matches the generation.
+    {"es_rescue_inline_tasks",
+     "WITH c AS (SELECT execution_id, task_generation FROM execution_states WHERE task_owner IS "
+     "NOT NULL AND task_until < now() ORDER BY task_until LIMIT $1), l AS (SELECT "
+     "e.execution_id FROM executions e WHERE e.execution_id IN (SELECT execution_id FROM c) ORDER "
+     "BY e.execution_id FOR UPDATE SKIP LOCKED), u AS (UPDATE execution_states s SET task_owner "
+     "= NULL, task_until = NULL, task_generation = s.task_generation + 1 FROM c WHERE "
+     "s.execution_id = c.execution_id AND s.execution_id IN (SELECT execution_id FROM l) AND "
+     "s.task_generation = c.task_generation AND s.task_owner IS NOT NULL AND s.task_until < "
+     "now() RETURNING s.execution_id, s.task_key, s.task_payload) INSERT INTO work_items "
+     "(execution_id, kind, key, payload, due_at) SELECT execution_id, 'task', task_key, "
+     "task_payload, now() FROM u ON CONFLICT (execution_id, kind, key) DO NOTHING RETURNING "
+     "work_id"},
+    // The same for inline tasks of owner $1 named by (execution, generation) ($2, $3): a node
+    // that shuts down gives them back.
+    {"es_release_inline_tasks",
+     "WITH l AS (SELECT e.execution_id FROM executions e WHERE e.execution_id = "
+     "ANY($2::bigint[]) ORDER BY e.execution_id FOR UPDATE), u AS (UPDATE execution_states s "
+     "SET task_owner = NULL, task_until = NULL, task_generation = s.task_generation + 1 FROM "
+     "unnest($2::bigint[], $3::bigint[]) AS f(execution_id, generation) WHERE s.execution_id = "
+     "f.execution_id AND s.task_generation = f.generation AND s.task_owner = $1 AND "
+     "s.execution_id IN (SELECT execution_id FROM l) RETURNING s.execution_id, s.task_key, "
+     "s.task_payload) INSERT INTO work_items (execution_id, kind, key, payload, due_at) SELECT "
+     "execution_id, 'task', task_key, task_payload, now() FROM u ON CONFLICT (execution_id, "
+     "kind, key) DO NOTHING"},
+    {"es_renew_inline_leases",
+     "UPDATE execution_states s SET task_until = now() + $4::bigint * interval '1 millisecond' "
+     "FROM unnest($2::bigint[], $3::bigint[]) AS f(execution_id, generation) WHERE "
+     "s.execution_id = f.execution_id AND s.task_generation = f.generation AND s.task_owner = $1 "
+     "RETURNING s.execution_id"},
     {"es_millis_until_timers",
      "SELECT (extract(epoch from ((SELECT min(due_at) FROM work_items WHERE kind = "
      "ANY('{timer,task_timeout,heartbeat_timeout}'::text[]) AND lease_owner IS NULL) - now())) "
@@ -1007,6 +1076,9 @@ std::vector<LockedExecution> ReadLockedExecutions(pqxx::transaction_base& tx,
     int64_t history_count = 0;
     bool cached = false;
     bool has_snapshot = false;
+    std::string task_owner;
+    int64_t task_generation = 0;
+    std::string task_key;
   };
   std::unordered_map<int64_t, Live> states;
   for (const auto& r : tx.exec_prepared("es_read_execution_states", IntArray(execution_ids),
@@ -1017,6 +1089,9 @@ std::vector<LockedExecution> ReadLockedExecutions(pqxx::transaction_base& tx,
     live.history_count = r[3].as<int64_t>();
     live.cached = r[4].as<bool>();
     live.has_snapshot = r[5].as<bool>();
+    live.task_owner = Text(r[6]);
+    live.task_generation = r[7].as<int64_t>();
+    live.task_key = Text(r[8]);
   }
   const std::set<int64_t> wanted(snapshot_ids.begin(), snapshot_ids.end());
   std::vector<LockedExecution> rows;
@@ -1036,6 +1111,9 @@ std::vector<LockedExecution> ReadLockedExecutions(pqxx::transaction_base& tx,
       e.history_count = live->second.history_count;
       e.snapshot_cached = live->second.cached;
       if (!e.snapshot_cached && !live->second.has_snapshot) e.snapshot.reset();
+      e.task_owner = std::move(live->second.task_owner);
+      e.task_generation = live->second.task_generation;
+      e.task_key = std::move(live->second.task_key);
     } else {
       e.snapshot = OptionalText(r[7]);
       e.decision_count = r[8].as<int64_t>();
@@ -1111,8 +1189,22 @@ std::vector<WorkItem> WriteDecisions(pqxx::transaction_base& tx,
   for (const auto& u : updates) snapshot_bytes += u.snapshot.size() + 4;
   BinaryArray ids(T::kInt8, updates.size() * 12), statuses(T::kText, updates.size() * 13),
       snapshots(T::kText, snapshot_bytes), history_counts(T::kInt4, updates.size() * 8),
-      outputs(T::kText), errors(T::kText), causes(T::kText), finished(T::kBool, updates.size() * 5);
+      outputs(T::kText), errors(T::kText), causes(T::kText), finished(T::kBool, updates.size() * 5),
+      to_executions(T::kBool, updates.size() * 5), inline_ops(T::kInt4, updates.size() * 8),
+      inline_keys(T::kText), inline_payloads(T::kText);
+  std::map<int64_t, const ExecutionUpdate*> inline_set;
   for (const auto& u : updates) {
+    const bool to_row = u.to_executions || u.finished || u.output || u.error || u.cause;
+    to_executions.AddBool(to_row);
+    const auto op = to_row ? ExecutionUpdate::InlineTask::kKeep : u.inline_task;
+    inline_ops.AddInt4(static_cast<int32_t>(op));
+    inline_keys.AddOptionalText(op == ExecutionUpdate::InlineTask::kSet
+                                    ? std::optional<std::string>(u.inline_key)
+                                    : std::nullopt);
+    inline_payloads.AddOptionalText(op == ExecutionUpdate::InlineTask::kSet
+                                        ? std::optional<std::string>(u.inline_payload)
+                                        : std::nullopt);
+    if (op == ExecutionUpdate::InlineTask::kSet) inline_set.emplace(u.execution_id, &u);
     ids.AddInt8(u.execution_id);
     statuses.AddText(u.status);
     snapshots.AddText(u.snapshot);  // empty: NULL (NULLIF in the statement)
@@ -1126,16 +1218,34 @@ std::vector<WorkItem> WriteDecisions(pqxx::transaction_base& tx,
   BinaryChunkColumns chunks(history, 0);
   BinaryArray ended(T::kInt8, ended_executions.size() * 12);
   for (int64_t id : ended_executions) ended.AddInt8(id);
-  pqxx::result result =
-      tx.exec_prepared("es_write_decisions", ids.Finish(), statuses.Finish(), snapshots.Finish(),
-                       history_counts.Finish(), outputs.Finish(), errors.Finish(), causes.Finish(),
-                       finished.Finish(), now, w.executions.Finish(), w.kinds.Finish(),
-                       w.keys.Finish(), w.payloads.Finish(), w.due.Finish(), w.leased.Finish(),
-                       lease_owner, lease_ms, chunks.executions.Finish(), chunks.firsts.Finish(),
-                       chunks.lasts.Finish(), chunks.events.Finish(), ended.Finish());
+  pqxx::result result = tx.exec_prepared(
+      "es_write_decisions", ids.Finish(), statuses.Finish(), snapshots.Finish(),
+      history_counts.Finish(), outputs.Finish(), errors.Finish(), causes.Finish(),
+      finished.Finish(), now, w.executions.Finish(), w.kinds.Finish(), w.keys.Finish(),
+      w.payloads.Finish(), w.due.Finish(), w.leased.Finish(), lease_owner, lease_ms,
+      chunks.executions.Finish(), chunks.firsts.Finish(), chunks.lasts.Finish(),
+      chunks.events.Finish(), ended.Finish(), to_executions.Finish(), inline_ops.Finish(),
+      inline_keys.Finish(), inline_payloads.Finish());
   std::vector<WorkItem> claimed;
   claimed.reserve(result.size());
   for (const auto& r : result) {
+    if (!r[1].is_null() && r[0].is_null()) {
+      // An inline task (execution_states), leased to the writer.
+      auto it = inline_set.find(r[1].as<int64_t>());
+      if (it == inline_set.end()) continue;
+      WorkItem item;
+      item.execution_id = it->first;
+      item.kind = std::string(kWorkTask);
+      item.key = it->second->inline_key;
+      item.payload = it->second->inline_payload;
+      item.generation = r[3].as<int64_t>();
+      item.attempts = 1;
+      item.lease = true;
+      item.inline_task = true;
+      item.lease_left_ms = r[4].is_null() ? 0 : r[4].as<int64_t>();
+      claimed.push_back(std::move(item));
+      continue;
+    }
     if (r[1].is_null()) {
       // The row of txid_current(): in a Transact, the pool needs no statement of its own to
       // learn the transaction's id before COMMIT (for an in-doubt commit).
@@ -1340,6 +1450,29 @@ std::optional<int64_t> MillisUntilDue(pqxx::transaction_base& tx, bool tasks) {
   // and answered 0, so idle engines polled without pause.)
   if (result.empty() || result[0][0].is_null()) return std::nullopt;
   return std::max<int64_t>(0, result[0][0].as<int64_t>());
+}
+
+int64_t RescueInlineTasks(pqxx::transaction_base& tx, int64_t limit) {
+  PrepareExecutionStatements(tx.conn());
+  return static_cast<int64_t>(tx.exec_prepared("es_rescue_inline_tasks", limit).size());
+}
+
+std::vector<int64_t> RenewInlineLeases(pqxx::transaction_base& tx, const std::string& owner,
+                                       const std::vector<int64_t>& execution_ids,
+                                       const std::vector<int64_t>& generations, int64_t lease_ms) {
+  if (execution_ids.empty()) return {};
+  PrepareExecutionStatements(tx.conn());
+  return Ids(tx.exec_prepared("es_renew_inline_leases", owner, IntArray(execution_ids),
+                              IntArray(generations), lease_ms));
+}
+
+void ReleaseInlineTasks(pqxx::transaction_base& tx, const std::string& owner,
+                        const std::vector<int64_t>& execution_ids,
+                        const std::vector<int64_t>& generations) {
+  if (execution_ids.empty()) return;
+  PrepareExecutionStatements(tx.conn());
+  tx.exec_prepared("es_release_inline_tasks", owner, IntArray(execution_ids),
+                   IntArray(generations));
 }
 
 // ---- task tokens ------------------------------------------------------------------------------

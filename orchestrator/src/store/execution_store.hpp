@@ -96,6 +96,17 @@ struct ExecutionUpdate {
   std::optional<std::string> error;
   std::optional<std::string> cause;
   bool finished = false;  // sets stop_date
+  // WriteDecisions: the update goes to the executions row (and the execution_states row, if
+  // any, is deleted) rather than to execution_states. Implied by finished, output, error and
+  // cause; set it as well when the status changes.
+  bool to_executions = false;
+  // WriteDecisions, for an update to execution_states: its inline task (LockedExecution::task_*)
+  // stays, ends, or becomes the task `inline_key` with request `inline_payload`, leased to the
+  // writer (a new generation).
+  enum class InlineTask { kKeep = 0, kClear = 1, kSet = 2 };
+  InlineTask inline_task = InlineTask::kKeep;
+  std::string inline_key;
+  std::string inline_payload;
 };
 // An empty ExecutionUpdate::snapshot is stored as NULL (a SUCCEEDED execution keeps none: nothing
 // reads it, redrive refuses it).
@@ -116,6 +127,11 @@ struct LockedExecution {
   // LockExecutionsCached: the caller's cached state is this row's (decision_count matched), so
   // `snapshot` was not transferred.
   bool snapshot_cached = false;
+  // The execution's inline task (migrations/0010): leased to task_owner (empty: none) as
+  // generation task_generation.
+  std::string task_owner;
+  int64_t task_generation = 0;
+  std::string task_key;
 };
 // Locks the executions (in id order, so concurrent batches do not deadlock) and returns them in
 // id order; ids that do not exist are missing from the result. Snapshots are transferred only for
@@ -186,6 +202,10 @@ struct WorkItem {
   // WriteDecisions: a task item inserted already leased to the writer (generation 1), run by the
   // node that decided it without a claim.
   bool lease = false;
+  // WriteDecisions' result: an inline task (ExecutionUpdate::inline_key) rather than a row of
+  // work_items (work_id is 0), leased for lease_left_ms more.
+  bool inline_task = false;
+  int64_t lease_left_ms = 0;
 };
 // What InsertStartedExecutions wrote.
 struct StartedExecutions {
@@ -257,6 +277,18 @@ void ReleaseLeases(pqxx::transaction_base& tx, const std::string& owner,
 // Milliseconds until the earliest timer or lease expiry of the given family (nullopt when none):
 // `tasks` true for task items, false for timer items. Never negative.
 std::optional<int64_t> MillisUntilDue(pqxx::transaction_base& tx, bool tasks);
+// Inline tasks (ExecutionUpdate::inline_task) whose lease expired, at most `limit`, become
+// runnable task items (for ClaimTasks), each under its execution's lock; those of executions
+// locked by another transaction are left for the next call. Returns how many moved.
+int64_t RescueInlineTasks(pqxx::transaction_base& tx, int64_t limit);
+// Renews owner's inline tasks named by (execution, generation); returns the executions renewed.
+std::vector<int64_t> RenewInlineLeases(pqxx::transaction_base& tx, const std::string& owner,
+                                       const std::vector<int64_t>& execution_ids,
+                                       const std::vector<int64_t>& generations, int64_t lease_ms);
+// Gives owner's inline tasks named by (execution, generation) back: runnable task items now.
+void ReleaseInlineTasks(pqxx::transaction_base& tx, const std::string& owner,
+                        const std::vector<int64_t>& execution_ids,
+                        const std::vector<int64_t>& generations);
 
 // ---- task tokens ------------------------------------------------------------------------------
 struct TaskTokenRow {
