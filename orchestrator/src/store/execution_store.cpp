@@ -190,8 +190,14 @@ constexpr Statement kStatements[] = {
                "e.execution_id = u.execution_id"},
 
     // A batch's writes after its deletions, in one round trip: the executions' new states
-    // ($1-$9, as es_update_executions), new work items ($10-$14, as es_enqueue_work) and history
-    // ($15-$21, as es_append_history). Three tables, so the parts cannot meet.
+    // ($1-$9, $23-$26), new work items ($10-$17, leased to $16 for $17 ms where marked) and
+    // history ($18-$21); the work and tokens of executions that ended ($22) go. A state goes to
+    // executions (and its execution_states row, if any, is deleted) where $23 says so (it ended
+    // or changed status), otherwise to execution_states (updated, or inserted by the first
+    // decision after the start), with its inline task kept, ended or set ($24: 0, 1, 2; $25
+    // and $26 the task's key and request), leased to $16. Returns the leased work items, the
+    // inline tasks set (work_id NULL, with their generation and the ms left of their lease) and
+    // the transaction's id (execution_id NULL).
     {"es_write_decisions",
      "WITH r AS (SELECT u.*, s.execution_id IS NOT NULL AS has_state, "
      "COALESCE(s.decision_count, e.decision_count) AS decision_count FROM unnest($1::bigint[], "
