@@ -1300,5 +1300,50 @@ TEST_F(EnginePgTest, ShutdownGivesInlineTasksBack) {
             "LambdaFunctionStarted LambdaFunctionSucceeded TaskStateExited ExecutionSucceeded");
 }
 
+// An inline task that times out leaves the execution's row: its late outcome is refused, and
+// a node that dies later does not run it again.
+TEST_F(EnginePgTest, AnInlineTaskThatTimesOutLeavesTheExecutionsRow) {
+  auto engine = NewEngine();
+  std::string machine = Machine(*engine, "inline-timeout", R"({"StartAt": "T1", "States": {
+      "T1": {"Type": "Task", "Resource": ")" + Fn("echo") + R"(", "Next": "T2"},
+      "T2": {"Type": "Task", "Resource": ")" + Fn("sleep") + R"(", "TimeoutSeconds": 1,
+             "Catch": [{"ErrorEquals": ["States.Timeout"], "Next": "W"}], "End": true},
+      "W": {"Type": "Wait", "Seconds": 4, "Next": "Done"},
+      "Done": {"Type": "Pass", "Result": "late", "End": true}}})");
+  auto started = engine->StartExecution(machine, "t1", "{}");
+  ASSERT_TRUE(started.ok());
+  pqxx::connection connection(url_);
+  bool inline_seen = false;
+  std::string waiting;
+  for (int i = 0; i < 1000; ++i) {
+    {
+      pqxx::work tx(connection);
+      inline_seen = inline_seen || tx.exec(
+                                         "SELECT count(*) FROM execution_states WHERE "
+                                         "task_owner IS NOT NULL")[0][0]
+                                           .as<int>() == 1;
+    }
+    waiting = History(*engine, started->execution_arn);
+    if (waiting.find("WaitStateEntered") != std::string::npos) break;
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  EXPECT_TRUE(inline_seen);
+  ASSERT_NE(waiting.find("LambdaFunctionTimedOut"), std::string::npos) << waiting;
+  ASSERT_NE(waiting.find("WaitStateEntered"), std::string::npos) << waiting;
+  {
+    pqxx::work tx(connection);
+    EXPECT_EQ(
+        tx.exec("SELECT count(*) FROM execution_states WHERE task_owner IS NULL")[0][0].as<int>(),
+        1);
+  }
+  auto info = engine->WaitForExecution(started->execution_arn, kWait);
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->status, "SUCCEEDED");
+  EXPECT_EQ(info->output.value_or(""), "\"late\"");
+  // The sleeping invocation returned during the Wait: nothing of it was recorded.
+  EXPECT_EQ(History(*engine, started->execution_arn),
+            waiting + " WaitStateExited PassStateEntered PassStateExited ExecutionSucceeded");
+}
+
 }  // namespace
 }  // namespace switchyard::orchestrator
