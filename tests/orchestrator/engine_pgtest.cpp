@@ -146,6 +146,53 @@ class EnginePgTest : public testing::PgTest {
     return "";
   }
 
+  // An engine shuts down while `definition`'s task calling "block" runs (its lease given back:
+  // from work_items, or from the execution's row when `inline_task`); a second engine runs the
+  // task again at once and finishes with `history`.
+  void ShutdownHandsTheTaskOver(const std::string& definition, bool inline_task,
+                                const std::string& history) {
+    std::atomic<bool> release{false};
+    std::atomic<int> calls{0};
+    auto blocking = [&](const std::string& payload, const invoker::NativeContext&) {
+      ++calls;
+      while (!release) std::this_thread::sleep_for(milliseconds(5));
+      return invoker::NativeOutcome{payload, ""};
+    };
+    std::string arn;
+    {
+      EngineOptions options = Options();
+      options.lease = seconds(60);  // only a release can hand the task over this quickly
+      auto engine = NewEngine(options);
+      ASSERT_EQ(engine->RegisterNative("block", blocking), "");
+      auto started =
+          engine->StartExecution(Machine(*engine, "handover", definition), "h1", R"({"h":1})");
+      ASSERT_TRUE(started.ok());
+      arn = started->execution_arn;
+      while (calls == 0) std::this_thread::sleep_for(milliseconds(5));
+      {
+        pqxx::connection connection(url_);
+        pqxx::work tx(connection);
+        EXPECT_EQ(tx.exec("SELECT count(*) FROM execution_states WHERE task_owner IS NOT "
+                          "NULL")[0][0]
+                      .as<int>(),
+                  inline_task ? 1 : 0);
+      }
+      std::thread unblock([&] {
+        std::this_thread::sleep_for(milliseconds(200));
+        release = true;
+      });
+      engine->Shutdown();  // the invocation in flight is abandoned, its lease given back
+      unblock.join();
+    }
+    auto engine = NewEngine();
+    ASSERT_EQ(engine->RegisterNative("block", blocking), "");
+    auto info = engine->WaitForExecution(arn, seconds(20));  // well inside the 60 s lease
+    ASSERT_TRUE(info.ok());
+    EXPECT_EQ(info->status, "SUCCEEDED");
+    EXPECT_EQ(calls.load(), 2);  // at least once: the second engine ran it again
+    EXPECT_EQ(History(*engine, arn), history);
+  }
+
   std::string url_;
   std::mutex mu_;
   int flaky_calls_ = 0;                   // Guarded by mu_.
@@ -709,43 +756,13 @@ TEST_F(EnginePgTest, ATaskLongerThanItsLeaseKeepsItThroughRenewals) {
 }
 
 TEST_F(EnginePgTest, ShutdownGivesLeasesBackAndAnotherEngineFinishes) {
-  std::atomic<bool> release{false};
-  std::atomic<int> calls{0};
-  auto blocking = [&](const std::string& payload, const invoker::NativeContext&) {
-    ++calls;
-    while (!release) std::this_thread::sleep_for(milliseconds(5));
-    return invoker::NativeOutcome{payload, ""};
-  };
-  std::string arn;
-  {
-    EngineOptions options = Options();
-    options.lease = seconds(60);  // only a release can hand the task over this quickly
-    auto engine = NewEngine(options);
-    ASSERT_EQ(engine->RegisterNative("block", blocking), "");
-    std::string machine = Machine(*engine, "handover",
-                                  R"({"StartAt": "T", "States": {
-        "T": {"Type": "Task", "Resource": ")" +
-                                      Fn("block") + R"(", "End": true}}})");
-    auto started = engine->StartExecution(machine, "h1", R"({"h":1})");
-    ASSERT_TRUE(started.ok());
-    arn = started->execution_arn;
-    while (calls == 0) std::this_thread::sleep_for(milliseconds(5));
-    std::thread unblock([&] {
-      std::this_thread::sleep_for(milliseconds(200));
-      release = true;
-    });
-    engine->Shutdown();  // the invocation in flight is abandoned, its lease given back
-    unblock.join();
-  }
-  auto engine = NewEngine();
-  ASSERT_EQ(engine->RegisterNative("block", blocking), "");
-  auto info = engine->WaitForExecution(arn, kWait);
-  ASSERT_TRUE(info.ok());
-  EXPECT_EQ(info->status, "SUCCEEDED");
-  EXPECT_EQ(calls.load(), 2);  // at least once: the second engine ran it again
-  EXPECT_EQ(History(*engine, arn),
-            "ExecutionStarted TaskStateEntered LambdaFunctionScheduled LambdaFunctionStarted "
-            "LambdaFunctionSucceeded TaskStateExited ExecutionSucceeded");
+  ShutdownHandsTheTaskOver(R"({"StartAt": "T", "States": {
+      "T": {"Type": "Task", "Resource": ")" +
+                               Fn("block") + R"(", "End": true}}})",
+                           false,
+                           "ExecutionStarted TaskStateEntered LambdaFunctionScheduled "
+                           "LambdaFunctionStarted LambdaFunctionSucceeded TaskStateExited "
+                           "ExecutionSucceeded");
 }
 
 TEST_F(EnginePgTest, ConcurrentStartsOfOneNameMakeOneExecution) {
@@ -1253,51 +1270,16 @@ TEST_F(EnginePgTest, AnInlineTaskWhoseLeaseExpiredRunsElsewhereAndTheLateOutcome
 
 // A node that shuts down gives its inline tasks back: another node runs them at once.
 TEST_F(EnginePgTest, ShutdownGivesInlineTasksBack) {
-  std::atomic<bool> release{false};
-  std::atomic<int> calls{0};
-  auto blocking = [&](const std::string& payload, const invoker::NativeContext&) {
-    ++calls;
-    while (!release) std::this_thread::sleep_for(milliseconds(5));
-    return invoker::NativeOutcome{payload, ""};
-  };
-  std::string arn;
-  {
-    EngineOptions options = Options();
-    options.lease = seconds(60);  // only a release can hand the task over this quickly
-    auto engine = NewEngine(options);
-    ASSERT_EQ(engine->RegisterNative("block", blocking), "");
-    std::string machine = Machine(*engine, "inline-handover", R"({"StartAt": "T1", "States": {
-        "T1": {"Type": "Task", "Resource": ")" + Fn("echo") + R"(", "Next": "T2"},
-        "T2": {"Type": "Task", "Resource": ")" + Fn("block") + R"(", "End": true}}})");
-    auto started = engine->StartExecution(machine, "h1", R"({"h":1})");
-    ASSERT_TRUE(started.ok());
-    arn = started->execution_arn;
-    while (calls == 0) std::this_thread::sleep_for(milliseconds(5));
-    {
-      pqxx::connection connection(url_);
-      pqxx::work tx(connection);
-      EXPECT_EQ(tx.exec("SELECT count(*) FROM execution_states WHERE task_owner IS NOT "
-                        "NULL")[0][0]
-                    .as<int>(),
-                1);
-    }
-    std::thread unblock([&] {
-      std::this_thread::sleep_for(milliseconds(200));
-      release = true;
-    });
-    engine->Shutdown();
-    unblock.join();
-  }
-  auto engine = NewEngine();
-  ASSERT_EQ(engine->RegisterNative("block", blocking), "");
-  auto info = engine->WaitForExecution(arn, seconds(20));  // well inside the 60 s lease
-  ASSERT_TRUE(info.ok());
-  EXPECT_EQ(info->status, "SUCCEEDED");
-  EXPECT_EQ(calls.load(), 2);
-  EXPECT_EQ(History(*engine, arn),
-            "ExecutionStarted TaskStateEntered LambdaFunctionScheduled LambdaFunctionStarted "
-            "LambdaFunctionSucceeded TaskStateExited TaskStateEntered LambdaFunctionScheduled "
-            "LambdaFunctionStarted LambdaFunctionSucceeded TaskStateExited ExecutionSucceeded");
+  ShutdownHandsTheTaskOver(R"({"StartAt": "T1", "States": {
+      "T1": {"Type": "Task", "Resource": ")" +
+                               Fn("echo") + R"(", "Next": "T2"},
+      "T2": {"Type": "Task", "Resource": ")" +
+                               Fn("block") + R"(", "End": true}}})",
+                           true,
+                           "ExecutionStarted TaskStateEntered LambdaFunctionScheduled "
+                           "LambdaFunctionStarted LambdaFunctionSucceeded TaskStateExited "
+                           "TaskStateEntered LambdaFunctionScheduled LambdaFunctionStarted "
+                           "LambdaFunctionSucceeded TaskStateExited ExecutionSucceeded");
 }
 
 // An inline task that times out leaves the execution's row: its late outcome is refused, and
