@@ -11,6 +11,7 @@ CallbackPool::~CallbackPool() { Shutdown(); }
 
 void CallbackPool::Post(std::function<void()> job) {
   std::vector<std::thread> finished;
+  std::shared_ptr<Worker> worker;
   {
     std::lock_guard lock(mu_);
     if (!stopping_) {
@@ -26,47 +27,67 @@ void CallbackPool::Post(std::function<void()> job) {
         }
       }
       if (!idle_.empty()) {
-        // The most recently idle thread takes it. Notified under the lock: once the lock is
-        // released the worker may run the job and exit, destroying its condition variable.
-        Worker* worker = idle_.back();
+        // The most recently idle thread takes it: reserved here, handed below.
+        worker = std::move(idle_.back());
         idle_.pop_back();
-        worker->job = std::move(job);
-        worker->handed = true;
-        worker->cv.notify_one();
       } else {
         // No idle thread: a new one, so the job never waits behind busy (maybe blocked) ones.
         threads_.emplace_back([this, first = std::move(job)]() mutable { Loop(std::move(first)); });
         ++live_;
+        job = nullptr;
       }
-      job = nullptr;
     }
+  }
+  if (worker) {
+    {
+      std::lock_guard lock(worker->mu);
+      worker->job = std::move(job);
+      worker->handed = true;
+    }
+    worker->cv.notify_one();  // `worker` keeps the condition variable alive
+    job = nullptr;
   }
   for (auto& thread : finished) thread.join();
   if (job) job();  // after Shutdown: nobody else would run it
 }
 
 void CallbackPool::Loop(std::function<void()> job) {
-  Worker self;
-  std::unique_lock lock(mu_, std::defer_lock);
+  auto self = std::make_shared<Worker>();
   for (;;) {
     job();
     job = nullptr;  // the callback's captures go before the thread waits again
-    lock.lock();
-    if (stopping_) break;
-    idle_.push_back(&self);
-    self.cv.wait_for(lock, idle_timeout_, [&] { return self.handed || stopping_; });
-    if (!self.handed) {
-      // Idle too long, or Shutdown: nobody can hand this thread a job once it leaves idle_.
-      // Long-idle threads sit at the front, so the search is short.
-      idle_.erase(std::find(idle_.begin(), idle_.end(), &self));
-      break;
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) break;
+      idle_.push_back(self);
     }
-    // A job handed over is run even if the wait also timed out or Shutdown began meanwhile.
-    self.handed = false;
-    job = std::move(self.job);
-    self.job = nullptr;
-    lock.unlock();
+    std::unique_lock own(self->mu);
+    if (!self->cv.wait_for(own, idle_timeout_, [&] { return self->handed || self->stop; })) {
+      // Idle too long: leave idle_, unless a Post reserved this thread meanwhile (it is no
+      // longer there), whose job then comes. Long-idle threads sit at the front of idle_, so the
+      // search is short.
+      own.unlock();
+      bool reserved = false;
+      {
+        std::lock_guard lock(mu_);
+        auto it = std::find(idle_.begin(), idle_.end(), self);
+        if (it != idle_.end()) {
+          idle_.erase(it);
+        } else {
+          reserved = true;
+        }
+      }
+      if (!reserved) break;
+      own.lock();
+      self->cv.wait(own, [&] { return self->handed || self->stop; });
+    }
+    if (!self->handed) break;  // Shutdown
+    // A job handed over is run even if Shutdown began meanwhile.
+    self->handed = false;
+    job = std::move(self->job);
+    self->job = nullptr;
   }
+  std::lock_guard lock(mu_);
   --live_;
   exited_.push_back(std::this_thread::get_id());
 }
@@ -76,7 +97,14 @@ void CallbackPool::Shutdown() {
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
-    for (Worker* worker : idle_) worker->cv.notify_one();  // under the lock, as in Post
+    for (const auto& worker : idle_) {
+      {
+        std::lock_guard own(worker->mu);
+        worker->stop = true;
+      }
+      worker->cv.notify_one();
+    }
+    idle_.clear();
     threads.swap(threads_);
     exited_.clear();
   }

@@ -20,6 +20,7 @@
 #include <deque>
 #include <functional>
 #include <list>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -42,20 +43,25 @@ class CallbackPool {
   int Idle() const;
 
  private:
-  // An idle thread, on that thread's stack. It is in idle_ exactly while it waits with no job
-  // handed to it; whoever removes it from idle_ (Post handing it a job, or the thread itself on
-  // its timeout or at Shutdown) does so under mu_.
+  // A thread's handoff point, shared by the thread and a Post handing it a job (which may still
+  // notify after the thread ran the job and exited). The thread is in idle_ exactly while it
+  // waits with no job handed to it; whoever removes it from idle_ (Post reserving it for a job,
+  // or the thread itself on its timeout) does so under mu_. The job is handed under the worker's
+  // own mutex and the thread woken after it is released: a waking thread contends with nobody.
   struct Worker {
+    std::mutex mu;
     std::condition_variable cv;
-    std::function<void()> job;  // Guarded by mu_.
-    bool handed = false;        // Guarded by mu_: `job` was handed over, run it.
+    std::function<void()> job;  // Guarded by mu.
+    bool handed = false;        // Guarded by mu: `job` was handed over, run it.
+    bool stop = false;          // Guarded by mu: Shutdown, and no job was handed.
   };
 
   void Loop(std::function<void()> job);
 
   const std::chrono::milliseconds idle_timeout_;
   mutable std::mutex mu_;
-  std::deque<Worker*> idle_;             // Guarded by mu_: the most recently idle at the back.
+  // Guarded by mu_: the most recently idle at the back.
+  std::deque<std::shared_ptr<Worker>> idle_;
   std::list<std::thread> threads_;       // Guarded by mu_.
   std::vector<std::thread::id> exited_;  // Guarded by mu_: returned from Loop, not joined.
   int live_ = 0;                         // Guarded by mu_.

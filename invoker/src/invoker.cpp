@@ -426,6 +426,7 @@ struct Invoker::Impl {
                        const std::string& request_id);
   void FinishInProcess(const FunctionVersion& fv, const InvokeRequest& request, double duration,
                        const std::string& status_suffix, InvokeResult* result) const {
+    if (!options.log_sink && !request.log_tail) return;  // nobody reads the log
     const std::string log =
         BuildLog(result->request_id, fv.version, {}, nullptr, fv.config, duration, status_suffix);
     if (options.log_sink) options.log_sink(fv.config.function_name, result->request_id, log);
@@ -858,8 +859,12 @@ InvokeResult Invoker::Impl::RunSync(const std::shared_ptr<const FunctionVersion>
       status_suffix = "Status: error\tError Type: Function.ResponseSizeTooLarge";
       break;
   }
-  const std::string log = BuildLog(request_id, fv->version, output, &outcome, fv->config,
-                                   outcome.duration_ms, status_suffix);
+  // The log is built only for someone who reads it (a native function's invocation costs
+  // little more than this string otherwise).
+  const std::string log = options.log_sink || request.log_tail
+                              ? BuildLog(request_id, fv->version, output, &outcome, fv->config,
+                                         outcome.duration_ms, status_suffix)
+                              : std::string();
   release(std::move(env));
   if (options.log_sink) options.log_sink(name, request_id, log);
   if (request.log_tail) {

@@ -188,5 +188,27 @@ TEST(CallbackPoolTest, ShutdownRunsWhatWasPostedAndLaterPostsRunInline) {
   EXPECT_EQ(where, caller);
 }
 
+// Posters racing idle timeouts (1 ms) and each other: every job runs exactly once, and the
+// threads a reserved-then-timed-out handoff leaves are joined.
+TEST(CallbackPoolTest, EveryJobRunsOnceWhilePostsRaceIdleTimeouts) {
+  std::atomic<int> ran{0};
+  {
+    CallbackPool pool(std::chrono::milliseconds(1));
+    std::vector<std::thread> posters;
+    for (int p = 0; p < 4; ++p) {
+      posters.emplace_back([&pool, &ran, p] {
+        for (int i = 0; i < 2000; ++i) {
+          pool.Post([&ran] { ran.fetch_add(1); });
+          if ((i + p) % 97 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        }
+      });
+    }
+    for (auto& poster : posters) poster.join();
+    pool.Shutdown();
+    EXPECT_EQ(pool.Threads(), 0);
+  }
+  EXPECT_EQ(ran.load(), 8000);
+}
+
 }  // namespace
 }  // namespace switchyard::invoker
