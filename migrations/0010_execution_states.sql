@@ -33,3 +33,37 @@ CREATE TABLE execution_states (
 ) WITH (fillfactor = 50, autovacuum_vacuum_scale_factor = 0.02);
 CREATE INDEX execution_states_task_leases ON execution_states (task_until)
   WHERE task_owner IS NOT NULL;
+
+-- A decision's first statement: locks the executions (FOR UPDATE, in id order), then reads them
+-- with their execution_states rows in a second statement, whose snapshot is taken after the
+-- locks are held (a VOLATILE function's statements each take their own). One statement could
+-- not do both: a row it joins but does not lock (execution_states) is read as of the statement's
+-- start, before another decision of the same execution committed and released the lock. The
+-- snapshot is sent only where the caller's cached decision count (cached_ids, cached_counts) is
+-- not the execution's; `cached` says whether it was.
+CREATE FUNCTION switchyard_lock_executions(ids bigint[], cached_ids bigint[],
+                                           cached_counts bigint[])
+RETURNS TABLE (o_execution_id bigint, o_execution_arn text, o_name text,
+               o_state_machine_name text, o_state_machine_arn text, o_revision_id text,
+               o_status text, o_snapshot text, o_decision_count bigint, o_history_count integer,
+               o_cached boolean, o_task_owner text, o_task_generation bigint, o_task_key text)
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+  PERFORM 1 FROM executions e WHERE e.execution_id = ANY(ids) ORDER BY e.execution_id
+    FOR UPDATE;
+  RETURN QUERY
+    SELECT e.execution_id, e.execution_arn, e.name, e.state_machine_name, e.state_machine_arn,
+           e.revision_id, e.status,
+           CASE WHEN c.count IS DISTINCT FROM COALESCE(s.decision_count, e.decision_count)
+                THEN CASE WHEN s.execution_id IS NULL THEN e.snapshot ELSE s.snapshot END END,
+           COALESCE(s.decision_count, e.decision_count),
+           COALESCE(s.history_count, e.history_count),
+           COALESCE(c.count = COALESCE(s.decision_count, e.decision_count), false),
+           s.task_owner, COALESCE(s.task_generation, 0), s.task_key
+    FROM executions e
+    LEFT JOIN execution_states s ON s.execution_id = e.execution_id
+    LEFT JOIN unnest(cached_ids, cached_counts) AS c(id, count) ON c.id = e.execution_id
+    WHERE e.execution_id = ANY(ids)
+    ORDER BY e.execution_id;
+END
+$$;

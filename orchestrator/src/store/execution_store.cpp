@@ -141,37 +141,10 @@ constexpr Statement kStatements[] = {
                                                                              "ORDER BY "
                                                                              "execution_id DESC "
                                                                              "LIMIT $4"},
-    // Locks executions (FOR UPDATE, in id order). Their execution_states rows are read by
-    // es_read_execution_states, a statement of its own: this statement's snapshot predates the
-    // lock when it had to wait, and a row it joined (not locked) would be that old version. The
-    // snapshot of executions is sent for the ids in $2 that have no execution_states row (a
-    // hint: when wrong, LockExecutions reads it alone).
+    // Locks executions and reads them with their execution_states rows, after the locks are
+    // held (the function in migrations/0010_execution_states.sql).
     {"es_lock_executions",
-     "SELECT e.execution_id, e.execution_arn, e.name, e.state_machine_name, "
-     "e.state_machine_arn, e.revision_id, e.status, CASE WHEN e.execution_id = ANY($2::bigint[]) "
-     "AND NOT EXISTS (SELECT 1 FROM execution_states s WHERE s.execution_id = e.execution_id) "
-     "THEN e.snapshot END, e.decision_count, e.history_count, false, e.snapshot IS NOT NULL FROM "
-     "executions e WHERE e.execution_id = ANY($1::bigint[]) ORDER BY e.execution_id FOR UPDATE"},
-    // As es_lock_executions; the snapshot only where the caller's cached decision count ($2,
-    // $3) is not the row's, and whether it was (every decision increments decision_count).
-    {"es_lock_executions_cached",
-     "SELECT e.execution_id, e.execution_arn, e.name, e.state_machine_name, "
-     "e.state_machine_arn, e.revision_id, e.status, CASE WHEN c.count IS DISTINCT FROM "
-     "e.decision_count AND NOT EXISTS (SELECT 1 FROM execution_states s WHERE s.execution_id = "
-     "e.execution_id) THEN e.snapshot END, e.decision_count, e.history_count, COALESCE(c.count = "
-     "e.decision_count, false), e.snapshot IS NOT NULL FROM executions e LEFT JOIN "
-     "unnest($2::bigint[], $3::bigint[]) AS c(id, count) ON c.id = e.execution_id WHERE "
-     "e.execution_id = ANY($1::bigint[]) ORDER BY e.execution_id FOR UPDATE OF e"},
-    // The execution_states rows of executions this transaction has locked; the snapshot only
-    // where the caller's cached decision count ($2, $3) is not the row's.
-    {"es_read_execution_states",
-     "SELECT s.execution_id, CASE WHEN c.count IS DISTINCT FROM s.decision_count THEN s.snapshot "
-     "END, s.decision_count, s.history_count, COALESCE(c.count = s.decision_count, false), "
-     "s.snapshot IS NOT NULL, s.task_owner, s.task_generation, s.task_key FROM execution_states s "
-     "LEFT JOIN unnest($2::bigint[], "
-     "$3::bigint[]) AS c(id, count) ON c.id = s.execution_id WHERE s.execution_id = "
-     "ANY($1::bigint[])"},
-    {"es_execution_snapshot", "SELECT snapshot FROM executions WHERE execution_id = $1"},
+     "SELECT * FROM switchyard_lock_executions($1::bigint[], $2::bigint[], $3::bigint[])"},
     // Writes the executions' columns and deletes their execution_states rows (whose
     // decision_count it continues).
     {"es_update_executions",
@@ -1068,41 +1041,10 @@ std::vector<ExecutionRow> ListExecutions(pqxx::transaction_base& tx,
 
 namespace {
 
-// What a lock statement (es_lock_executions*) read, then corrected by the execution_states rows
-// read after it (es_read_execution_states). `wanted`: the snapshot is needed unless cached.
-std::vector<LockedExecution> ReadLockedExecutions(pqxx::transaction_base& tx,
-                                                  const pqxx::result& locked,
-                                                  const std::vector<int64_t>& execution_ids,
-                                                  const std::vector<int64_t>& snapshot_ids,
-                                                  const std::vector<int64_t>& cached_ids,
-                                                  const std::vector<int64_t>& cached_counts) {
-  struct Live {
-    std::optional<std::string> snapshot;
-    int64_t decision_count = 0;
-    int64_t history_count = 0;
-    bool cached = false;
-    bool has_snapshot = false;
-    std::string task_owner;
-    int64_t task_generation = 0;
-    std::string task_key;
-  };
-  std::unordered_map<int64_t, Live> states;
-  for (const auto& r : tx.exec_prepared("es_read_execution_states", IntArray(execution_ids),
-                                        IntArray(cached_ids), IntArray(cached_counts))) {
-    Live& live = states[r[0].as<int64_t>()];
-    live.snapshot = OptionalText(r[1]);
-    live.decision_count = r[2].as<int64_t>();
-    live.history_count = r[3].as<int64_t>();
-    live.cached = r[4].as<bool>();
-    live.has_snapshot = r[5].as<bool>();
-    live.task_owner = Text(r[6]);
-    live.task_generation = r[7].as<int64_t>();
-    live.task_key = Text(r[8]);
-  }
-  const std::set<int64_t> wanted(snapshot_ids.begin(), snapshot_ids.end());
+std::vector<LockedExecution> ReadLockedExecutions(const pqxx::result& result) {
   std::vector<LockedExecution> rows;
-  rows.reserve(locked.size());
-  for (const auto& r : locked) {
+  rows.reserve(result.size());
+  for (const auto& r : result) {
     LockedExecution e;
     e.execution_id = r[0].as<int64_t>();
     e.execution_arn = Text(r[1]);
@@ -1111,28 +1053,13 @@ std::vector<LockedExecution> ReadLockedExecutions(pqxx::transaction_base& tx,
     e.state_machine_arn = Text(r[4]);
     e.revision_id = Text(r[5]);
     e.status = Text(r[6]);
-    if (auto live = states.find(e.execution_id); live != states.end()) {
-      e.snapshot = std::move(live->second.snapshot);
-      e.decision_count = live->second.decision_count;
-      e.history_count = live->second.history_count;
-      e.snapshot_cached = live->second.cached;
-      if (!e.snapshot_cached && !live->second.has_snapshot) e.snapshot.reset();
-      e.task_owner = std::move(live->second.task_owner);
-      e.task_generation = live->second.task_generation;
-      e.task_key = std::move(live->second.task_key);
-    } else {
-      e.snapshot = OptionalText(r[7]);
-      e.decision_count = r[8].as<int64_t>();
-      e.history_count = r[9].as<int64_t>();
-      e.snapshot_cached = r[10].as<bool>();
-      // The lock statement guessed a row in execution_states that a concurrent transaction
-      // has since deleted (the execution ended): the snapshot is read now, under the lock.
-      if (!e.snapshot && !e.snapshot_cached && r[11].as<bool>() &&
-          (wanted.count(e.execution_id) != 0 || snapshot_ids.empty())) {
-        pqxx::result again = tx.exec_prepared("es_execution_snapshot", e.execution_id);
-        if (!again.empty()) e.snapshot = OptionalText(again[0][0]);
-      }
-    }
+    e.snapshot = OptionalText(r[7]);
+    e.decision_count = r[8].as<int64_t>();
+    e.history_count = r[9].as<int64_t>();
+    e.snapshot_cached = r[10].as<bool>();
+    e.task_owner = Text(r[11]);
+    e.task_generation = r[12].as<int64_t>();
+    e.task_key = Text(r[13]);
     rows.push_back(std::move(e));
   }
   return rows;
@@ -1145,11 +1072,9 @@ std::vector<LockedExecution> LockExecutions(pqxx::transaction_base& tx,
                                             const std::vector<int64_t>& snapshot_ids) {
   if (execution_ids.empty()) return {};
   PrepareExecutionStatements(tx.conn());
-  pqxx::result locked =
-      tx.exec_prepared("es_lock_executions", IntArray(execution_ids), IntArray(snapshot_ids));
-  // (No cached counts: every state row's snapshot is sent; those not wanted are dropped.)
-  std::vector<LockedExecution> rows =
-      ReadLockedExecutions(tx, locked, execution_ids, snapshot_ids, {}, {});
+  // No cached counts: every snapshot is sent; those not wanted are dropped.
+  std::vector<LockedExecution> rows = ReadLockedExecutions(
+      tx.exec_prepared("es_lock_executions", IntArray(execution_ids), IntArray({}), IntArray({})));
   const std::set<int64_t> wanted(snapshot_ids.begin(), snapshot_ids.end());
   for (auto& row : rows) {
     if (wanted.count(row.execution_id) == 0) row.snapshot.reset();
@@ -1163,9 +1088,8 @@ std::vector<LockedExecution> LockExecutionsCached(pqxx::transaction_base& tx,
                                                   const std::vector<int64_t>& cached_counts) {
   if (execution_ids.empty()) return {};
   PrepareExecutionStatements(tx.conn());
-  pqxx::result locked = tx.exec_prepared("es_lock_executions_cached", IntArray(execution_ids),
-                                         IntArray(cached_ids), IntArray(cached_counts));
-  return ReadLockedExecutions(tx, locked, execution_ids, {}, cached_ids, cached_counts);
+  return ReadLockedExecutions(tx.exec_prepared("es_lock_executions", IntArray(execution_ids),
+                                               IntArray(cached_ids), IntArray(cached_counts)));
 }
 
 void UpdateExecutions(pqxx::transaction_base& tx, const std::vector<ExecutionUpdate>& updates,
