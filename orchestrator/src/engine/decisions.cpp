@@ -362,6 +362,9 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
     next_timer.reset();
     more_timers = false;
     const int64_t now = autocommit ? autocommit_now : Now();
+    // (A batch of starts alone keeps the generic plan of its one statement: planning it for
+    // every batch would cost a start more than the plan can.)
+    if (!autocommit) store::UseCustomPlans(tx);
 
     std::vector<PendingEvent> events;
     std::map<std::string, std::optional<store::StateMachineRow>> machines;  // this batch's

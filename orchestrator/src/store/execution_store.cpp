@@ -1195,6 +1195,10 @@ std::vector<WorkItem> WriteDecisions(pqxx::transaction_base& tx,
 
 void CheckSchema(pqxx::transaction_base& tx) { tx.exec("SELECT 1 FROM executions LIMIT 0"); }
 
+void UseCustomPlans(pqxx::transaction_base& tx) {
+  tx.exec("SET LOCAL plan_cache_mode = force_custom_plan");
+}
+
 int64_t DecisionCount(pqxx::transaction_base& tx, int64_t execution_id) {
   PrepareExecutionStatements(tx.conn());
   pqxx::result result = tx.exec_prepared("es_decision_count", execution_id);

@@ -21,6 +21,14 @@ namespace switchyard::orchestrator::store {
 void PrepareExecutionStatements(pqxx::connection_base& connection);
 // Throws (pqxx::sql_error) when the database lacks the engine's schema: fail early and clearly.
 void CheckSchema(pqxx::transaction_base& tx);
+// Plans the rest of the transaction's statements for their actual parameters instead of
+// reusing a generic plan. PostgreSQL keeps a prepared statement's generic plan until an ANALYZE
+// of its tables invalidates it; one made while the tables were small (a fresh database: the
+// first minute, before autovacuum analyzes them) kept choosing sequential scans and hash joins
+// after they grew, and a long-lived node's decision batches slowed round after round in the
+// benchmark (a batch of 256 outcomes 44 ms, two scans of 20,000 executions). Planning costs a
+// decision batch a fraction of a millisecond.
+void UseCustomPlans(pqxx::transaction_base& tx);
 
 // ---- state machines ---------------------------------------------------------------------------
 struct StateMachineRow {
