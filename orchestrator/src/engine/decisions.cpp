@@ -169,6 +169,19 @@ struct Working {
   store::ExecutionUpdate update;
 };
 
+// The outcome of a task leased by this node (request `i`), to apply once its lease is checked.
+PendingEvent FencedOutcome(const DecisionRequest& request, std::size_t i) {
+  PendingEvent pending;
+  pending.execution_id = request.execution_id;
+  pending.event = CopyEvent(request.event);
+  pending.callback_invocation = request.callback_invocation;
+  pending.fenced = true;
+  pending.task_timeout_item = request.task_timeout_item;
+  pending.task_heartbeat_item = request.task_heartbeat_item;
+  pending.request = i;
+  return pending;
+}
+
 // The event a due timer item fires.
 PendingEvent TimerEvent(const store::WorkItem& timer) {
   PendingEvent pending;
@@ -529,16 +542,9 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
             fenced_requests.push_back(i);
           } else if (request.work_id < 0) {
             // An inline task's outcome: fenced against the execution's row once it is locked.
-            PendingEvent pending;
-            pending.execution_id = request.execution_id;
-            pending.event = CopyEvent(request.event);
-            pending.callback_invocation = request.callback_invocation;
-            pending.fenced = true;
+            PendingEvent pending = FencedOutcome(request, i);
             pending.inline_task = true;
             pending.inline_generation = request.generation;
-            pending.task_timeout_item = request.task_timeout_item;
-            pending.task_heartbeat_item = request.task_heartbeat_item;
-            pending.request = i;
             events.push_back(std::move(pending));
           } else {
             PendingEvent pending;
@@ -794,15 +800,7 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
           replies[i].error = {"__stale__", "lease lost"};
           continue;
         }
-        PendingEvent pending;
-        pending.execution_id = request.execution_id;
-        pending.event = CopyEvent(request.event);
-        pending.callback_invocation = request.callback_invocation;
-        pending.fenced = true;
-        pending.task_timeout_item = request.task_timeout_item;
-        pending.task_heartbeat_item = request.task_heartbeat_item;
-        pending.request = i;
-        events.push_back(std::move(pending));
+        events.push_back(FencedOutcome(request, i));
       }
     }
 
@@ -1059,8 +1057,7 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
         if (item.lease && item.kind == store::kWorkTask) {
           auto u = by_execution.find(item.execution_id);
           auto w = working.find(item.execution_id);
-          if (u != by_execution.end() && w != working.end() && !u->second->to_executions &&
-              !u->second->output && !u->second->error && !u->second->cause &&
+          if (u != by_execution.end() && w != working.end() && !u->second->WritesExecutionsRow() &&
               u->second->inline_task != store::ExecutionUpdate::InlineTask::kSet &&
               (w->second.row->task_owner.empty() || w->second.inline_done)) {
             u->second->inline_task = store::ExecutionUpdate::InlineTask::kSet;

@@ -1124,7 +1124,7 @@ std::vector<WorkItem> WriteDecisions(pqxx::transaction_base& tx,
       inline_keys(T::kText), inline_payloads(T::kText);
   std::map<int64_t, const ExecutionUpdate*> inline_set;
   for (const auto& u : updates) {
-    const bool to_row = u.to_executions || u.finished || u.output || u.error || u.cause;
+    const bool to_row = u.WritesExecutionsRow();
     to_executions.AddBool(to_row);
     const auto op = to_row ? ExecutionUpdate::InlineTask::kKeep : u.inline_task;
     inline_ops.AddInt4(static_cast<int32_t>(op));

@@ -108,6 +108,8 @@ struct ExecutionUpdate {
   // any, is deleted) rather than to execution_states. Implied by finished, output, error and
   // cause; set it as well when the status changes.
   bool to_executions = false;
+  // Whether WriteDecisions writes this update to the executions row (and no inline task).
+  bool WritesExecutionsRow() const { return to_executions || finished || output || error || cause; }
   // WriteDecisions, for an update to execution_states: its inline task (LockedExecution::task_*)
   // stays, ends, or becomes the task `inline_key` with request `inline_payload`, leased to the
   // writer (a new generation).
