@@ -234,9 +234,17 @@ std::string TaskPayload(const asl::Command& command, const std::string& executio
 // Room among this node's tasks in flight (max_tasks_in_flight) that a decision batch holds for
 // the task items it leases to itself, from its write until they are in flight (or the
 // transaction failed). None while the engine stops, holds tasks or runs no workers.
+// The batch's own task outcomes count as room: their tasks leave in_flight_ once the batch
+// committed, so a node whose every slot is busy still leases each execution's next task to
+// itself (inline) instead of queueing it for a claim.
 class TaskReservation {
  public:
-  explicit TaskReservation(Engine::Impl& impl) : impl_(impl) {}
+  TaskReservation(Engine::Impl& impl, const std::vector<DecisionRequest>& batch) : impl_(impl) {
+    std::lock_guard<std::mutex> lock(impl_.tasks_mu_);
+    for (const auto& request : batch) {
+      if (request.work_id != 0 && impl_.in_flight_.contains(request.work_id)) ++ending_;
+    }
+  }
   TaskReservation(const TaskReservation&) = delete;
   TaskReservation& operator=(const TaskReservation&) = delete;
   ~TaskReservation() { Release(); }
@@ -247,7 +255,8 @@ class TaskReservation {
     std::lock_guard<std::mutex> lock(impl_.tasks_mu_);
     if (impl_.stopping_ || impl_.tasks_held_) return 0;
     const int64_t room = impl_.options_.max_tasks_in_flight -
-                         static_cast<int64_t>(impl_.in_flight_.size()) - impl_.reserved_tasks_;
+                         static_cast<int64_t>(impl_.in_flight_.size()) - impl_.reserved_tasks_ +
+                         ending_;
     const int64_t got = std::clamp<int64_t>(room, 0, wanted);
     impl_.reserved_tasks_ += got;
     held_ += got;
@@ -306,6 +315,7 @@ class TaskReservation {
 
  private:
   Engine::Impl& impl_;
+  int64_t ending_ = 0;  // the batch's task outcomes (of tasks in in_flight_)
   int64_t held_ = 0;
 };
 
@@ -346,7 +356,7 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
 
   // Room reserved among this node's tasks in flight for the task items the batch leases to
   // itself (given back by each attempt and at the end).
-  TaskReservation reservation(*this);
+  TaskReservation reservation(*this, batch);
   std::vector<store::WorkItem> self_leased;
 
   // A batch of only starts (on a machine ARN; no timers to claim) writes everything in one
