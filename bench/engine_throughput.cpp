@@ -154,11 +154,21 @@ int Agent(const std::string& url) {
   }
   std::unique_ptr<orch::Engine> engine = orch::Engine::Create(options);
   Gate gate;
+  // The no-op function returns at once, so it is registered kNonBlocking: called on the thread
+  // that starts the node's tasks, as graphile-worker calls its jobs on its event loop.
+  // BENCH_NATIVE_BLOCKING=1 registers it kMayBlock (a thread of the invoker's per call). (While
+  // a queued round is held shut, the first call waits at the gate and the others wait behind
+  // it; both modes start once it opens.)
+  const auto native_mode = std::getenv("BENCH_NATIVE_BLOCKING") != nullptr
+                               ? switchyard::invoker::NativeMode::kMayBlock
+                               : switchyard::invoker::NativeMode::kNonBlocking;
   engine->RegisterNative(
-      "noop", [&gate](const std::string& payload, const switchyard::invoker::NativeContext&) {
+      "noop",
+      [&gate](const std::string& payload, const switchyard::invoker::NativeContext&) {
         gate.Pass();
         return switchyard::invoker::NativeOutcome{payload, ""};
-      });
+      },
+      60, native_mode);
   pqxx::connection connection(url);
   // The round's end is polled every 2 ms: first whether any execution of the machine still
   // runs (the partial index executions_running: cheap), then, once none does, whether all have

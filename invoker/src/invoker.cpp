@@ -146,6 +146,7 @@ struct FunctionVersion {
   FunctionConfig config;
   std::string version;  // "$LATEST" or "1", "2", ...
   NativeFunction native;
+  NativeMode native_mode = NativeMode::kMayBlock;
   std::shared_ptr<UnpackedCode> unpacked;  // shared by the versions published from it
 };
 
@@ -417,6 +418,20 @@ struct Invoker::Impl {
     return result;
   }
   InvokeResult InvokeUnreported(const InvokeRequest& request);
+  // Whether an asynchronous request invokes $LATEST of a kNonBlocking native function (run on
+  // the caller's thread).
+  bool RunsOnCaller(const InvokeRequest& request) {
+    if (request.type != InvocationType::kRequestResponse) return false;
+    std::string name;
+    std::string qualifier;
+    if (!SplitName(request.function_name, &name, &qualifier)) return false;
+    if (!request.qualifier.empty()) qualifier = request.qualifier;
+    if (!qualifier.empty() && qualifier != kLatest) return false;
+    std::lock_guard lock(mu);
+    auto it = functions.find(name);
+    return it != functions.end() && it->second.latest && it->second.latest->native &&
+           it->second.latest->native_mode == NativeMode::kNonBlocking;
+  }
   InvokeResult RunSync(const std::shared_ptr<const FunctionVersion>& fv,
                        const std::string& invoked_qualifier, const InvokeRequest& request,
                        const std::string& request_id);
@@ -1198,7 +1213,8 @@ std::string Invoker::RegisterFunction(const FunctionConfig& config) {
   return {};
 }
 
-std::string Invoker::RegisterNative(FunctionConfig config, NativeFunction function) {
+std::string Invoker::RegisterNative(FunctionConfig config, NativeFunction function,
+                                    NativeMode mode) {
   config.runtime = "native";
   std::string error = CheckFunctionConfig(config);
   if (!error.empty()) return "function '" + config.function_name + "': " + error;
@@ -1206,6 +1222,7 @@ std::string Invoker::RegisterNative(FunctionConfig config, NativeFunction functi
   fv->config = std::move(config);
   fv->version = kLatest;
   fv->native = std::move(function);
+  fv->native_mode = mode;
   fv->unpacked = UnpackedCode::For(fv->config.unpacked_root);
   impl_->InstallLatest(std::move(fv));
   return {};
@@ -1372,6 +1389,10 @@ std::vector<std::string> Invoker::FunctionNames() const {
 InvokeResult Invoker::Invoke(const InvokeRequest& request) { return impl_->Invoke(request); }
 
 void Invoker::InvokeAsync(InvokeRequest request, std::function<void(InvokeResult)> done) {
+  if (impl_->RunsOnCaller(request)) {
+    done(impl_->Invoke(request));
+    return;
+  }
   // std::function needs a copyable job: the request and callback are shared, not copied.
   auto job = std::make_shared<std::pair<InvokeRequest, std::function<void(InvokeResult)>>>(
       std::move(request), std::move(done));

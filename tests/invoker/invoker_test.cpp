@@ -14,6 +14,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "invoker_test_util.hpp"
@@ -535,6 +536,50 @@ TEST_F(InvokerTest, NativeFunctionsRunInProcess) {
   InvokeResult fail = invoker->Invoke(Request("native-echo", "\"fail\""));
   EXPECT_EQ(fail.function_error, "Unhandled");
   EXPECT_EQ(fail.error_type, "Nope");
+}
+
+TEST_F(InvokerTest, AsyncCallsOfANonBlockingNativeFunctionRunOnTheCallersThread) {
+  auto invoker = Make();
+  const auto thread_of = [](const std::string&, const NativeContext&) {
+    std::ostringstream id;
+    id << std::this_thread::get_id();
+    return NativeOutcome{"\"" + id.str() + "\"", ""};
+  };
+  FunctionConfig config;
+  config.function_name = "inline";
+  ASSERT_EQ(invoker->RegisterNative(config, thread_of, NativeMode::kNonBlocking), "");
+  config.function_name = "pooled";
+  ASSERT_EQ(invoker->RegisterNative(config, thread_of), "");
+  std::ostringstream caller;
+  caller << std::this_thread::get_id();
+  const std::string here = "\"" + caller.str() + "\"";
+
+  // Called, and answered, before InvokeAsync returns, on this thread.
+  std::optional<InvokeResult> answered;
+  invoker->InvokeAsync(Request("inline"), [&](InvokeResult r) { answered = std::move(r); });
+  ASSERT_TRUE(answered.has_value());
+  EXPECT_EQ(answered->payload, here);
+  EXPECT_EQ(answered->executed_version, "$LATEST");
+
+  // The default (the function may block) runs elsewhere.
+  std::promise<InvokeResult> pooled;
+  invoker->InvokeAsync(Request("pooled"), [&](InvokeResult r) { pooled.set_value(std::move(r)); });
+  InvokeResult elsewhere = pooled.get_future().get();
+  EXPECT_EQ(elsewhere.function_error, "") << elsewhere.payload;
+  EXPECT_NE(elsewhere.payload, here);
+
+  // $LATEST replaced by a function that may block: no longer on the caller's thread.
+  config.function_name = "inline";
+  ASSERT_EQ(invoker->RegisterNative(config, thread_of), "");
+  std::promise<InvokeResult> replaced;
+  invoker->InvokeAsync(Request("inline"),
+                       [&](InvokeResult r) { replaced.set_value(std::move(r)); });
+  EXPECT_NE(replaced.get_future().get().payload, here);
+
+  // An unknown function's answer comes the usual way (from the pool), not from the caller.
+  std::promise<InvokeResult> missing;
+  invoker->InvokeAsync(Request("nobody"), [&](InvokeResult r) { missing.set_value(std::move(r)); });
+  EXPECT_EQ(missing.get_future().get().status, InvokeStatus::kNotFound);
 }
 
 TEST_F(InvokerTest, IdleEnvironmentsAreReapedAndProvisionedOnesKept) {

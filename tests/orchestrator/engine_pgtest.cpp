@@ -53,17 +53,23 @@ class EnginePgTest : public testing::PgTest {
 
   // Native functions every engine of a test gets.
   virtual void RegisterFunctions(Engine& engine) {
-    EXPECT_EQ(engine.RegisterNative("echo",
-                                    [](const std::string& payload, const invoker::NativeContext&) {
-                                      return invoker::NativeOutcome{payload, ""};
-                                    }),
+    // echo and double return at once: kNonBlocking, called on the thread that starts the
+    // node's tasks; the others run on the invoker's threads.
+    EXPECT_EQ(engine.RegisterNative(
+                  "echo",
+                  [](const std::string& payload, const invoker::NativeContext&) {
+                    return invoker::NativeOutcome{payload, ""};
+                  },
+                  60, invoker::NativeMode::kNonBlocking),
               "");
-    EXPECT_EQ(engine.RegisterNative("double",
-                                    [](const std::string& payload, const invoker::NativeContext&) {
-                                      auto doc = asl::ParseJson(payload);
-                                      int64_t n = doc && doc->IsInt64() ? doc->GetInt64() : 0;
-                                      return invoker::NativeOutcome{std::to_string(2 * n), ""};
-                                    }),
+    EXPECT_EQ(engine.RegisterNative(
+                  "double",
+                  [](const std::string& payload, const invoker::NativeContext&) {
+                    auto doc = asl::ParseJson(payload);
+                    int64_t n = doc && doc->IsInt64() ? doc->GetInt64() : 0;
+                    return invoker::NativeOutcome{std::to_string(2 * n), ""};
+                  },
+                  60, invoker::NativeMode::kNonBlocking),
               "");
     EXPECT_EQ(engine.RegisterNative(
                   "flaky",

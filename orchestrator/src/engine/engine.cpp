@@ -921,13 +921,13 @@ EngineStats Engine::Stats() {
 }
 
 std::string Engine::RegisterNative(const std::string& name, invoker::NativeFunction function,
-                                   int64_t timeout_seconds) {
+                                   int64_t timeout_seconds, invoker::NativeMode mode) {
   if (!impl_->owned_invoker_) return "functions are registered on the embedder's invoker";
   invoker::FunctionConfig config;
   config.function_name = name;
   config.runtime = "native";
   config.timeout_seconds = timeout_seconds;
-  return impl_->owned_invoker_->RegisterNative(std::move(config), std::move(function));
+  return impl_->owned_invoker_->RegisterNative(std::move(config), std::move(function), mode);
 }
 
 std::string Engine::RegisterFunction(const invoker::FunctionConfig& config) {

@@ -94,6 +94,13 @@ struct NativeContext {
 using NativeFunction =
     std::function<NativeOutcome(const std::string& payload, const NativeContext& context)>;
 
+// Where InvokeAsync runs a native function. kMayBlock: on a thread of the invoker's own (the
+// function may sleep, wait on I/O or run for long). kNonBlocking: the function promises to
+// return at once (it only computes or hands its work on), so InvokeAsync calls it, and the
+// completion callback, on the calling thread: no thread wake per invocation. A kNonBlocking
+// function that blocks stalls its caller (for the engine, the thread starting tasks).
+enum class NativeMode { kMayBlock, kNonBlocking };
+
 // Receives every invocation's complete log (START … REPORT). Called on the invoking thread.
 using LogSink = std::function<void(const std::string& function_name, const std::string& request_id,
                                    const std::string& log)>;
@@ -195,7 +202,8 @@ class Invoker {
   // Replacing retires the function's idle environments.
   std::string RegisterFunction(const FunctionConfig& config);
   // Registers a native function (runtime "native"; config.runtime is forced to it).
-  std::string RegisterNative(FunctionConfig config, NativeFunction function);
+  std::string RegisterNative(FunctionConfig config, NativeFunction function,
+                             NativeMode mode = NativeMode::kMayBlock);
   // Removes a function with its versions, aliases and settings (Lambda's DeleteFunction). Idle
   // environments stop now; invocations in flight finish, and their environments are not reused.
   // Code unpacked for it goes once nothing uses it. Returns false when no such function exists.

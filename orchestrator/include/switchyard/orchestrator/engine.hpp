@@ -297,9 +297,13 @@ class Engine {
   // Returns "" or the reason. A native function runs in this process; Task states reach it as
   // arn:aws:lambda:<region>:<account>:function:<name> or through lambda:invoke. The
   // NativeContext's request_id is the invocation id: the execution ARN, the task state's name
-  // and the attempt, stable across redeliveries of the same attempt.
+  // and the attempt, stable across redeliveries of the same attempt. By default a Task's call
+  // runs on a thread of the invoker's (the function may block); a function registered
+  // kNonBlocking promises to return at once and runs on the thread that starts the node's tasks,
+  // one after another, with no thread handoff.
   std::string RegisterNative(const std::string& name, invoker::NativeFunction function,
-                             int64_t timeout_seconds = 60);
+                             int64_t timeout_seconds = 60,
+                             invoker::NativeMode mode = invoker::NativeMode::kMayBlock);
   std::string RegisterFunction(const invoker::FunctionConfig& config);
 
   // State machines. `type` "STANDARD" (default) or "EXPRESS". Creating a machine that exists
