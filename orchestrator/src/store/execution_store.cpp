@@ -1195,8 +1195,10 @@ std::vector<WorkItem> WriteDecisions(pqxx::transaction_base& tx,
 
 void CheckSchema(pqxx::transaction_base& tx) { tx.exec("SELECT 1 FROM executions LIMIT 0"); }
 
+void AvoidTableScans(pqxx::transaction_base& tx) { tx.exec("SET LOCAL enable_seqscan = off"); }
+
 void UseCustomPlans(pqxx::transaction_base& tx) {
-  tx.exec("SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL enable_seqscan = off");
+  tx.exec("SET LOCAL plan_cache_mode = force_custom_plan");
 }
 
 int64_t DecisionCount(pqxx::transaction_base& tx, int64_t execution_id) {
