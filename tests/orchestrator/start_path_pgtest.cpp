@@ -241,6 +241,7 @@ TEST_F(StartPathPgTest, WriteDecisionsGivesThePoolItsTransactionId) {
     store::ExecutionUpdate update = decisions[0];
     update.execution_id = execution_id;
     update.history_count = 2;
+    update.decision_count = 1;  // as the decision locked it: the start's
     store::WriteDecisions(tx, {update}, 1'700'000'001'000'000'000, {}, {});
   });
   EXPECT_EQ(attempts, 1);

@@ -977,6 +977,7 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
     for (auto& [execution_id, w] : working) {
       if (!w.changed) continue;
       w.update.execution_id = execution_id;
+      w.update.decision_count = w.row->decision_count;
       w.update.status = std::string(asl::ExecutionStatusName(w.state.status()));
       if (w.state.status() != asl::ExecutionStatus::kSucceeded) {
         w.update.snapshot = asl::DumpJson(w.state.ToJson());

@@ -168,31 +168,32 @@ constexpr Statement kStatements[] = {
     // executions (and its execution_states row, if any, is deleted) where $23 says so (it ended
     // or changed status), otherwise to execution_states (updated, or inserted by the first
     // decision after the start), with its inline task kept, ended or set ($24: 0, 1, 2; $25
-    // and $26 the task's key and request), leased to $16. Returns the leased work items, the
+    // and $26 the task's key and request), leased to $16. $27: each execution's decision count
+    // as its decision locked it (LockedExecution::decision_count); the row gets one more. Returns
+    // the leased work items, the
     // inline tasks set (work_id NULL, with their generation and the ms left of their lease) and
     // the transaction's id (execution_id NULL).
     {"es_write_decisions",
-     "WITH r AS (SELECT u.*, s.execution_id IS NOT NULL AS has_state, "
-     "COALESCE(s.decision_count, e.decision_count) AS decision_count FROM unnest($1::bigint[], "
-     "$2::text[], $3::text[], $4::integer[], $5::text[], $6::text[], $7::text[], $8::boolean[], "
-     "$23::boolean[], $24::integer[], $25::text[], $26::text[]) AS u(execution_id, status, "
-     "snapshot, history_count, output, error, cause, finished, to_executions, inline_op, "
-     "inline_key, inline_payload) JOIN executions e ON e.execution_id = u.execution_id LEFT JOIN "
-     "execution_states s ON s.execution_id = u.execution_id), u AS (UPDATE executions e SET "
-     "status = r.status, snapshot = NULLIF(r.snapshot, ''), history_count = r.history_count, "
-     "decision_count = r.decision_count + 1, output = COALESCE(r.output, e.output), error = "
-     "COALESCE(r.error, e.error), cause = COALESCE(r.cause, e.cause), stop_date = CASE WHEN "
-     "r.finished THEN " SY_TS(
-         "$9") " ELSE e.stop_date END FROM r WHERE e.execution_id = "
-               "r.execution_id AND r.to_executions), sd AS (DELETE FROM execution_states s USING r "
-               "WHERE "
-               "s.execution_id = r.execution_id AND r.to_executions AND r.has_state), su AS "
-               "(UPDATE "
-               "execution_states s SET snapshot = r.snapshot, history_count = r.history_count, "
-               "decision_count = r.decision_count + 1, task_owner = CASE r.inline_op WHEN 0 THEN "
-               "s.task_owner WHEN 1 THEN NULL ELSE $16::text END, task_until = CASE r.inline_op "
-               "WHEN 0 "
-               "THEN s.task_until WHEN 1 THEN NULL ELSE CASE WHEN s.task_owner = $16::text AND "
+     "WITH r AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::integer[], "
+     "$5::text[], $6::text[], $7::text[], $8::boolean[], $23::boolean[], $24::integer[], "
+     "$25::text[], $26::text[], $27::bigint[]) AS u(execution_id, status, snapshot, "
+     "history_count, output, error, cause, finished, to_executions, inline_op, inline_key, "
+     "inline_payload, decision_count)), "
+     "u AS (UPDATE executions e SET status = r.status, snapshot = NULLIF(r.snapshot, ''), "
+     "history_count = r.history_count, decision_count = r.decision_count + 1, output = "
+     "COALESCE(r.output, e.output), error = COALESCE(r.error, e.error), cause = COALESCE(r.cause, "
+     "e.cause), stop_date = CASE WHEN r.finished THEN " SY_TS(
+         "$9") " ELSE e.stop_date END FROM r "
+               "WHERE e.execution_id = r.execution_id AND r.to_executions), "
+               "sd AS (DELETE FROM execution_states s USING r WHERE s.execution_id = "
+               "r.execution_id AND "
+               "r.to_executions), "
+               "su AS (UPDATE execution_states s SET snapshot = r.snapshot, history_count = "
+               "r.history_count, decision_count = r.decision_count + 1, task_owner = CASE "
+               "r.inline_op WHEN "
+               "0 THEN s.task_owner WHEN 1 THEN NULL ELSE $16::text END, task_until = CASE "
+               "r.inline_op WHEN "
+               "0 THEN s.task_until WHEN 1 THEN NULL ELSE CASE WHEN s.task_owner = $16::text AND "
                "s.task_until > now() + $17::bigint * interval '0.5 millisecond' THEN s.task_until "
                "ELSE "
                "now() + $17::bigint * interval '1 millisecond' END END, task_generation = CASE "
@@ -202,53 +203,51 @@ constexpr Statement kStatements[] = {
                "task_payload = "
                "CASE r.inline_op WHEN 0 THEN s.task_payload WHEN 1 THEN NULL ELSE r.inline_payload "
                "END "
-               "FROM r WHERE s.execution_id = r.execution_id AND NOT r.to_executions AND "
-               "r.has_state "
-               "RETURNING s.execution_id, s.task_key, s.task_generation, s.task_until, "
-               "r.inline_op), si AS "
-               "(INSERT INTO execution_states (execution_id, snapshot, decision_count, "
-               "history_count, "
-               "task_owner, task_until, task_generation, task_key, task_payload) SELECT "
-               "r.execution_id, "
-               "r.snapshot, r.decision_count + 1, r.history_count, CASE WHEN r.inline_op = 2 THEN "
-               "$16::text END, CASE WHEN r.inline_op = 2 THEN now() + $17::bigint * interval '1 "
+               "FROM r WHERE s.execution_id = r.execution_id AND NOT r.to_executions RETURNING "
+               "s.execution_id, s.task_key, s.task_generation, s.task_until, r.inline_op), "
+               "si AS (INSERT INTO execution_states (execution_id, snapshot, decision_count, "
+               "history_count, task_owner, task_until, task_generation, task_key, task_payload) "
+               "SELECT "
+               "r.execution_id, r.snapshot, r.decision_count + 1, r.history_count, CASE WHEN "
+               "r.inline_op = "
+               "2 THEN $16::text END, CASE WHEN r.inline_op = 2 THEN now() + $17::bigint * "
+               "interval '1 "
                "millisecond' END, CASE WHEN r.inline_op = 2 THEN txid_current() ELSE 0 END, CASE "
                "WHEN "
                "r.inline_op = 2 THEN r.inline_key END, CASE WHEN r.inline_op = 2 THEN "
                "r.inline_payload END "
-               "FROM r WHERE NOT r.to_executions AND NOT r.has_state RETURNING execution_id, "
-               "task_key, "
-               "task_generation, task_until, CASE WHEN task_owner IS NULL THEN 0 ELSE 2 END AS "
-               "inline_op), w AS (INSERT INTO work_items (execution_id, kind, key, payload, "
-               "due_at, "
-               "lease_owner, lease_until, generation, attempts) SELECT w.execution_id, w.kind, "
-               "w.key, "
-               "w.payload, timestamptz 'epoch' + (w.ns / 1000) * interval '1 microsecond', CASE "
-               "WHEN "
-               "w.leased THEN $16::text END, CASE WHEN w.leased THEN now() + $17::bigint * "
-               "interval '1 "
-               "millisecond' END, CASE WHEN w.leased THEN 1 ELSE 0 END, CASE WHEN w.leased THEN 1 "
-               "ELSE 0 "
-               "END FROM unnest($10::bigint[], $11::text[], $12::text[], $13::text[], "
-               "$14::bigint[], "
+               "FROM r WHERE NOT r.to_executions AND NOT EXISTS (SELECT 1 FROM su WHERE "
+               "su.execution_id = "
+               "r.execution_id) RETURNING execution_id, task_key, task_generation, task_until, "
+               "CASE WHEN "
+               "task_owner IS NULL THEN 0 ELSE 2 END AS inline_op), "
+               "w AS (INSERT INTO work_items (execution_id, kind, key, payload, due_at, "
+               "lease_owner, "
+               "lease_until, generation, attempts) SELECT w.execution_id, w.kind, w.key, "
+               "w.payload, "
+               "timestamptz 'epoch' + (w.ns / 1000) * interval '1 microsecond', CASE WHEN w.leased "
+               "THEN "
+               "$16::text END, CASE WHEN w.leased THEN now() + $17::bigint * interval '1 "
+               "millisecond' END, "
+               "CASE WHEN w.leased THEN 1 ELSE 0 END, CASE WHEN w.leased THEN 1 ELSE 0 END FROM "
+               "unnest($10::bigint[], $11::text[], $12::text[], $13::text[], $14::bigint[], "
                "$15::boolean[]) AS w(execution_id, kind, key, payload, ns, leased) ON CONFLICT "
                "(execution_id, kind, key) DO NOTHING RETURNING work_id, execution_id, key, "
                "lease_owner IS "
-               "NOT NULL AS leased), h AS (INSERT INTO history_chunks (execution_id, "
-               "first_event_id, "
-               "last_event_id, events) SELECT * FROM unnest($18::bigint[], $19::integer[], "
-               "$20::integer[], "
-               "$21::text[])), d AS (DELETE FROM work_items WHERE execution_id = "
-               "ANY($22::bigint[])), t AS "
-               "(DELETE FROM task_tokens WHERE execution_id = ANY($22::bigint[])) SELECT work_id, "
-               "execution_id, key, NULL::bigint, NULL::bigint FROM w WHERE leased UNION ALL SELECT "
-               "NULL, "
-               "execution_id, task_key, task_generation, (extract(epoch from task_until - now()) * "
-               "1000)::bigint FROM su WHERE inline_op = 2 UNION ALL SELECT NULL, execution_id, "
-               "task_key, "
-               "task_generation, (extract(epoch from task_until - now()) * 1000)::bigint FROM si "
-               "WHERE "
-               "inline_op = 2 UNION ALL SELECT txid_current(), NULL, NULL, NULL, NULL"},
+               "NOT NULL AS leased), "
+               "h AS (INSERT INTO history_chunks (execution_id, first_event_id, last_event_id, "
+               "events) "
+               "SELECT * FROM unnest($18::bigint[], $19::integer[], $20::integer[], $21::text[])), "
+               "d AS (DELETE FROM work_items WHERE execution_id = ANY($22::bigint[])), "
+               "t AS (DELETE FROM task_tokens WHERE execution_id = ANY($22::bigint[])) "
+               "SELECT work_id, execution_id, key, NULL::bigint, NULL::bigint FROM w WHERE leased "
+               "UNION ALL SELECT NULL, execution_id, task_key, task_generation, (extract(epoch "
+               "from "
+               "task_until - now()) * 1000)::bigint FROM su WHERE inline_op = 2 "
+               "UNION ALL SELECT NULL, execution_id, task_key, task_generation, (extract(epoch "
+               "from "
+               "task_until - now()) * 1000)::bigint FROM si WHERE inline_op = 2 "
+               "UNION ALL SELECT txid_current(), NULL, NULL, NULL, NULL"},
 
     {"es_decision_count",
      "SELECT " SY_LIVE("decision_count") " FROM executions WHERE execution_id = $1"},
@@ -1121,7 +1120,8 @@ std::vector<WorkItem> WriteDecisions(pqxx::transaction_base& tx,
       snapshots(T::kText, snapshot_bytes), history_counts(T::kInt4, updates.size() * 8),
       outputs(T::kText), errors(T::kText), causes(T::kText), finished(T::kBool, updates.size() * 5),
       to_executions(T::kBool, updates.size() * 5), inline_ops(T::kInt4, updates.size() * 8),
-      inline_keys(T::kText), inline_payloads(T::kText);
+      inline_keys(T::kText), inline_payloads(T::kText),
+      decision_counts(T::kInt8, updates.size() * 12);
   std::map<int64_t, const ExecutionUpdate*> inline_set;
   for (const auto& u : updates) {
     const bool to_row = u.WritesExecutionsRow();
@@ -1136,6 +1136,7 @@ std::vector<WorkItem> WriteDecisions(pqxx::transaction_base& tx,
                                         : std::nullopt);
     if (op == ExecutionUpdate::InlineTask::kSet) inline_set.emplace(u.execution_id, &u);
     ids.AddInt8(u.execution_id);
+    decision_counts.AddInt8(u.decision_count);
     statuses.AddText(u.status);
     snapshots.AddText(u.snapshot);  // empty: NULL (NULLIF in the statement)
     history_counts.AddInt4(static_cast<int32_t>(u.history_count));
@@ -1155,7 +1156,7 @@ std::vector<WorkItem> WriteDecisions(pqxx::transaction_base& tx,
       w.payloads.Finish(), w.due.Finish(), w.leased.Finish(), lease_owner, lease_ms,
       chunks.executions.Finish(), chunks.firsts.Finish(), chunks.lasts.Finish(),
       chunks.events.Finish(), ended.Finish(), to_executions.Finish(), inline_ops.Finish(),
-      inline_keys.Finish(), inline_payloads.Finish());
+      inline_keys.Finish(), inline_payloads.Finish(), decision_counts.Finish());
   std::vector<WorkItem> claimed;
   claimed.reserve(result.size());
   for (const auto& r : result) {

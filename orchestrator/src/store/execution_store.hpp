@@ -112,6 +112,9 @@ struct ExecutionUpdate {
   std::optional<std::string> error;
   std::optional<std::string> cause;
   bool finished = false;  // sets stop_date
+  // WriteDecisions: the execution's decision count as its decision locked it
+  // (LockedExecution::decision_count, under the lock still held); the row gets one more.
+  int64_t decision_count = 0;
   // WriteDecisions: the update goes to the executions row (and the execution_states row, if
   // any, is deleted) rather than to execution_states. Implied by finished, output, error and
   // cause; set it as well when the status changes.
