@@ -148,9 +148,13 @@ int Agent(const std::string& url) {
   if (const char* tasks = std::getenv("BENCH_MAX_TASKS")) {
     options.max_tasks_in_flight = std::atoi(tasks);
   }
-  // Tuning experiments: BENCH_DECISION_THREADS (default: the engine's own default).
+  // Tuning experiments: BENCH_DECISION_THREADS, BENCH_DECISION_BATCH (default: the engine's own
+  // defaults).
   if (const char* threads = std::getenv("BENCH_DECISION_THREADS")) {
     options.decision_threads = std::atoi(threads);
+  }
+  if (const char* batch = std::getenv("BENCH_DECISION_BATCH")) {
+    options.decision_batch = std::atoi(batch);
   }
   std::unique_ptr<orch::Engine> engine = orch::Engine::Create(options);
   Gate gate;

@@ -1236,7 +1236,10 @@ TEST_F(EnginePgTest, AnInlineTaskWhoseLeaseExpiredRunsElsewhereAndTheLateOutcome
                       "task_key IS NOT NULL")[0][0]
                   .as<int>(),
               1);
-    EXPECT_EQ(tx.exec("SELECT count(*) FROM work_items WHERE kind = 'task'")[0][0].as<int>(), 0);
+    EXPECT_EQ(tx.exec("SELECT count(*) FROM work_items WHERE kind = 'task' AND payload LIKE "
+                      "'%function:sleep%'")[0][0]
+                  .as<int>(),
+              0);
     // As if node a had stalled past its lease.
     tx.exec("UPDATE execution_states SET task_until = now() - interval '1 second'");
     tx.commit();
@@ -1331,6 +1334,46 @@ TEST_F(EnginePgTest, AnInlineTaskThatTimesOutLeavesTheExecutionsRow) {
   // The sleeping invocation returned during the Wait: nothing of it was recorded.
   EXPECT_EQ(History(*engine, started->execution_arn),
             waiting + " WaitStateExited PassStateEntered PassStateExited ExecutionSucceeded");
+}
+
+TEST_F(EnginePgTest, ANodeWhoseSlotsAreAllBusyStillLeasesTheNextTaskToItself) {
+  // One slot: T1's outcome frees it in the same decision that schedules T2, so T2 is leased to
+  // this node inline (execution_states) rather than queued in work_items for a later claim.
+  // (T1, the start's task, is a work item leased by the start.)
+  EngineOptions options = Options();
+  options.max_tasks_in_flight = 1;
+  auto engine = NewEngine(options);
+  std::string machine = Machine(*engine, "one-slot",
+                                R"({"StartAt": "T1", "States": {
+      "T1": {"Type": "Task", "Resource": ")" +
+                                    Fn("echo") + R"(", "Next": "T2"},
+      "T2": {"Type": "Task", "Resource": ")" +
+                                    Fn("sleep") + R"(", "End": true}}})");
+  auto started = engine->StartExecution(machine, "s1", R"({"n": 1})");
+  ASSERT_TRUE(started.ok());
+  pqxx::connection connection(url_);
+  int queued_tasks = 0;
+  bool inline_t2 = false;
+  for (int i = 0; i < 500 && !inline_t2; ++i) {
+    {
+      pqxx::work tx(connection);
+      queued_tasks += tx.exec(
+                            "SELECT count(*) FROM work_items WHERE kind = 'task' AND payload LIKE "
+                            "'%function:sleep%'")[0][0]
+                          .as<int>();
+      inline_t2 = !tx.exec(
+                         "SELECT 1 FROM execution_states WHERE task_owner IS NOT NULL AND "
+                         "task_payload LIKE '%function:sleep%'")
+                       .empty();
+    }
+    if (!inline_t2) std::this_thread::sleep_for(milliseconds(5));
+  }
+  EXPECT_TRUE(inline_t2);
+  EXPECT_EQ(queued_tasks, 0);
+  auto info = engine->WaitForExecution(started->execution_arn, kWait);
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->status, "SUCCEEDED");
+  EXPECT_EQ(info->output.value_or(""), R"({"n":1})");
 }
 
 }  // namespace
