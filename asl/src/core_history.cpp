@@ -135,7 +135,13 @@ Json HistoryEvent::Details() const {
 }
 
 std::string HistoryEvent::DetailsText() const {
-  if (!details_json.empty()) return DumpJson(Details());
+  if (!details_json.empty()) {
+    // Nothing to put in front of the core's own object (written by DumpJson): it is the text.
+    if (state_name.empty() && payload_field.empty() && details_json.front() == '{') {
+      return details_json;
+    }
+    return DumpJson(Details());
+  }
   // The members Details() puts in, in its order: name, the payload, its "...Details".
   std::string text;
   text.reserve(payload_text.size() + state_name.size() + 64);

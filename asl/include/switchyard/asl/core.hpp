@@ -162,7 +162,8 @@ struct HistoryEvent {
   // object when there are no details.
   Json Details() const;
   // DumpJson(Details()), written without building the tree when `details_json` is empty (state
-  // entered / exited events, function outcomes: most of a task's events).
+  // entered / exited events, function outcomes: most of a task's events), and `details_json`
+  // itself when there is neither a state name nor a payload to add (e.g. a function scheduled).
   std::string DetailsText() const;
   // {"id", "previousEventId", "timestamp" (ISO-8601), "type", <details member>}.
   Json ToJson() const;
