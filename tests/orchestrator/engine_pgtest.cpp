@@ -30,6 +30,15 @@ std::string Fn(const std::string& name) {
   return "arn:aws:lambda:us-east-1:000000000000:function:" + name;
 }
 
+// A machine of two Task states: T1 calls the function `first`, then T2 calls `second`.
+std::string TwoTasks(const std::string& first, const std::string& second) {
+  return R"({"StartAt": "T1", "States": {
+      "T1": {"Type": "Task", "Resource": ")" +
+         Fn(first) + R"(", "Next": "T2"},
+      "T2": {"Type": "Task", "Resource": ")" +
+         Fn(second) + R"(", "End": true}}})";
+}
+
 class EnginePgTest : public testing::PgTest {
  protected:
   void SetUp() override {
@@ -1219,12 +1228,7 @@ TEST_F(EnginePgTest, AnInlineTaskWhoseLeaseExpiredRunsElsewhereAndTheLateOutcome
                                 return invoker::NativeOutcome{R"("from a")", ""};
                               }),
             "");
-  std::string machine = Machine(*a, "inline",
-                                R"({"StartAt": "T1", "States": {
-      "T1": {"Type": "Task", "Resource": ")" +
-                                    Fn("echo") + R"(", "Next": "T2"},
-      "T2": {"Type": "Task", "Resource": ")" +
-                                    Fn("hold") + R"(", "End": true}}})");
+  std::string machine = Machine(*a, "inline", TwoTasks("echo", "hold"));
   auto started = a->StartExecution(machine, "i1", "{}");
   ASSERT_TRUE(started.ok());
   for (int i = 0; i < 1000 && calls_a == 0; ++i) std::this_thread::sleep_for(milliseconds(10));
@@ -1279,12 +1283,7 @@ TEST_F(EnginePgTest, AnInlineTaskWhoseLeaseExpiredRunsElsewhereAndTheLateOutcome
 
 // A node that shuts down gives its inline tasks back: another node runs them at once.
 TEST_F(EnginePgTest, ShutdownGivesInlineTasksBack) {
-  ShutdownHandsTheTaskOver(R"({"StartAt": "T1", "States": {
-      "T1": {"Type": "Task", "Resource": ")" +
-                               Fn("echo") + R"(", "Next": "T2"},
-      "T2": {"Type": "Task", "Resource": ")" +
-                               Fn("block") + R"(", "End": true}}})",
-                           true,
+  ShutdownHandsTheTaskOver(TwoTasks("echo", "block"), true,
                            "ExecutionStarted TaskStateEntered LambdaFunctionScheduled "
                            "LambdaFunctionStarted LambdaFunctionSucceeded TaskStateExited "
                            "TaskStateEntered LambdaFunctionScheduled LambdaFunctionStarted "
@@ -1343,12 +1342,7 @@ TEST_F(EnginePgTest, ANodeWhoseSlotsAreAllBusyStillLeasesTheNextTaskToItself) {
   EngineOptions options = Options();
   options.max_tasks_in_flight = 1;
   auto engine = NewEngine(options);
-  std::string machine = Machine(*engine, "one-slot",
-                                R"({"StartAt": "T1", "States": {
-      "T1": {"Type": "Task", "Resource": ")" +
-                                    Fn("echo") + R"(", "Next": "T2"},
-      "T2": {"Type": "Task", "Resource": ")" +
-                                    Fn("sleep") + R"(", "End": true}}})");
+  std::string machine = Machine(*engine, "one-slot", TwoTasks("echo", "sleep"));
   auto started = engine->StartExecution(machine, "s1", R"({"n": 1})");
   ASSERT_TRUE(started.ok());
   pqxx::connection connection(url_);
