@@ -242,24 +242,33 @@ class TaskReservation {
   TaskReservation(Engine::Impl& impl, const std::vector<DecisionRequest>& batch) : impl_(impl) {
     std::lock_guard<std::mutex> lock(impl_.tasks_mu_);
     for (const auto& request : batch) {
-      if (request.work_id != 0 && impl_.in_flight_.contains(request.work_id)) ++ending_;
+      if (request.work_id != 0 && impl_.in_flight_.contains(request.work_id)) {
+        ending_ids_.push_back(request.work_id);
+      }
     }
+    ending_ = static_cast<int64_t>(ending_ids_.size());
   }
   TaskReservation(const TaskReservation&) = delete;
   TaskReservation& operator=(const TaskReservation&) = delete;
   ~TaskReservation() { Release(); }
 
-  // Reserves up to `wanted` more; returns how many it got.
+  // Reserves up to `wanted` more; returns how many it got. The batch's own outcomes are its
+  // credit: what it reserves within them is not counted in reserved_tasks_ (their slots are
+  // still in in_flight_ until the batch commits; counting both would make another batch or the
+  // claimer see the same slots taken twice).
   int64_t Take(int64_t wanted) {
     if (wanted <= 0 || !impl_.options_.run_workers) return 0;
     std::lock_guard<std::mutex> lock(impl_.tasks_mu_);
     if (impl_.stopping_ || impl_.tasks_held_) return 0;
-    const int64_t room = impl_.options_.max_tasks_in_flight -
-                         static_cast<int64_t>(impl_.in_flight_.size()) - impl_.reserved_tasks_ +
-                         ending_;
-    const int64_t got = std::clamp<int64_t>(room, 0, wanted);
-    impl_.reserved_tasks_ += got;
+    const int64_t credit = std::max<int64_t>(ending_ - held_, 0);
+    const int64_t room =
+        std::max<int64_t>(impl_.options_.max_tasks_in_flight -
+                              static_cast<int64_t>(impl_.in_flight_.size()) - impl_.reserved_tasks_,
+                          0);
+    const int64_t got = std::min(wanted, credit + room);
+    const int64_t before = Counted();
     held_ += got;
+    impl_.reserved_tasks_ += Counted() - before;
     return got;
   }
   // Marks as many of `work`'s new task items as this node has room for to be leased to it by
@@ -280,20 +289,25 @@ class TaskReservation {
   void Release() {
     if (held_ == 0) return;
     std::lock_guard<std::mutex> lock(impl_.tasks_mu_);
-    impl_.reserved_tasks_ -= held_;
+    impl_.reserved_tasks_ -= Counted();
     held_ = 0;
   }
   // Committed: the leased items become tasks in flight (their reservation turns into them),
   // started by the claimer thread (not here: the decision thread goes on to its next batch).
   // While the engine stops they are not started: Shutdown gives their leases back with the
   // others in flight.
-  // `leased_at`: before the transaction that leased them began.
+  // `leased_at`: before the transaction that leased them began. The batch's own outcomes leave
+  // in_flight_ at the same moment (the decision loop forgets them again after the batch, a
+  // no-op then): in between, another batch would count them and the new tasks both.
   void Commit(std::vector<store::WorkItem>& items,
               std::chrono::steady_clock::time_point leased_at) {
     {
       std::lock_guard<std::mutex> lock(impl_.tasks_mu_);
-      impl_.reserved_tasks_ -= held_;
+      impl_.reserved_tasks_ -= Counted();
       held_ = 0;
+      for (int64_t work_id : ending_ids_) impl_.in_flight_.erase(work_id);
+      ending_ids_.clear();
+      ending_ = 0;
       if (items.empty()) return;
       const auto now = std::chrono::steady_clock::now();
       for (auto& item : items) {
@@ -315,7 +329,11 @@ class TaskReservation {
 
  private:
   Engine::Impl& impl_;
-  int64_t ending_ = 0;  // the batch's task outcomes (of tasks in in_flight_)
+  // What of held_ counts in reserved_tasks_: the part beyond the batch's own outcomes.
+  int64_t Counted() const { return std::max<int64_t>(held_ - ending_, 0); }
+
+  std::vector<int64_t> ending_ids_;  // the batch's task outcomes (of tasks in in_flight_)
+  int64_t ending_ = 0;
   int64_t held_ = 0;
 };
 
