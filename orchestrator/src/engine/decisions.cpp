@@ -404,9 +404,8 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
     more_timers = false;
     const int64_t now = autocommit ? autocommit_now : Now();
     // (A batch of starts alone keeps the generic plan of its one statement: planning it for
-    // every batch would cost a start more than the plan can.) UseCustomPlans comes after the
-    // lock statement.
-    if (!autocommit) store::AvoidTableScans(tx);
+    // every batch would cost a start more than the plan can.)
+    if (!autocommit) store::UseCustomPlans(tx);
 
     std::vector<PendingEvent> events;
     std::map<std::string, std::optional<store::StateMachineRow>> machines;  // this batch's
@@ -871,7 +870,6 @@ void Engine::Impl::RunBatch(std::vector<DecisionRequest>& batch, bool claim_time
     }
     std::vector<store::LockedExecution> rows =
         store::LockExecutionsCached(tx, ids, cached_ids, cached_counts);
-    store::UseCustomPlans(tx);
     std::map<int64_t, Working> working;
     for (const auto& row : rows) {
       Working& w = working[row.execution_id];

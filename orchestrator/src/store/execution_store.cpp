@@ -1196,10 +1196,8 @@ std::vector<WorkItem> WriteDecisions(pqxx::transaction_base& tx,
 
 void CheckSchema(pqxx::transaction_base& tx) { tx.exec("SELECT 1 FROM executions LIMIT 0"); }
 
-void AvoidTableScans(pqxx::transaction_base& tx) { tx.exec("SET LOCAL enable_seqscan = off"); }
-
 void UseCustomPlans(pqxx::transaction_base& tx) {
-  tx.exec("SET LOCAL plan_cache_mode = force_custom_plan");
+  tx.exec("SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL enable_seqscan = off");
 }
 
 int64_t DecisionCount(pqxx::transaction_base& tx, int64_t execution_id) {

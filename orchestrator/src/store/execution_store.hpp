@@ -21,21 +21,18 @@ namespace switchyard::orchestrator::store {
 void PrepareExecutionStatements(pqxx::connection_base& connection);
 // Throws (pqxx::sql_error) when the database lacks the engine's schema: fail early and clearly.
 void CheckSchema(pqxx::transaction_base& tx);
-// A decision transaction's first statement: none of its statements scans a whole table
-// (enable_seqscan off). Each reads and writes rows by key, but statistics of the hot tables go
-// stale within seconds (work_items churns; autovacuum comes a minute or more later): the ended
-// executions' work delete scanned all of work_items, 5 ms of a 256-decision batch.
-void AvoidTableScans(pqxx::transaction_base& tx);
-// Plans the rest of the transaction's statements for their actual parameters instead of
-// reusing a generic plan. PostgreSQL keeps a prepared statement's generic plan until an ANALYZE
-// of its tables invalidates it; one made while the tables were small (a fresh database: the
-// first minute, before autovacuum analyzes them) kept choosing sequential scans and hash joins
-// after they grew, and a long-lived node's decision batches slowed round after round in the
-// benchmark (a batch of 256 outcomes 44 ms, two scans of 20,000 executions). Planning costs a
-// decision batch a fraction of a millisecond. A decision sets it after its lock statement, whose
-// two statements (switchyard_lock_executions) keep their generic plans: made without table
-// scans, they fit any table size, and planning them for every batch cost more (A/B: +7 % tasks/s
-// without it).
+// A decision transaction's first statement. It plans the rest of the transaction's statements
+// for their actual parameters instead of reusing a generic plan: PostgreSQL keeps a prepared
+// statement's generic plan until an ANALYZE of its tables invalidates it, and one made while the
+// tables were small (a fresh database: the first minute, before autovacuum analyzes them) kept
+// choosing sequential scans and hash joins after they grew; a long-lived node's decision batches
+// slowed round after round in the benchmark (a batch of 256 outcomes 44 ms, two scans of 20,000
+// executions). It also rules out table scans (enable_seqscan off): every statement reads and
+// writes rows by key, but the hot tables' statistics go stale within seconds (work_items churns;
+// autovacuum comes a minute or more later), and the ended executions' work delete scanned all of
+// work_items, 5 ms of a 256-decision batch. (The lock statement's generic plans would save ~7 %
+// of task throughput, but a generic plan made over tiny tables may join by a whole-index read:
+// bench/README.md, seventh pass.)
 void UseCustomPlans(pqxx::transaction_base& tx);
 
 // ---- state machines ---------------------------------------------------------------------------
