@@ -163,16 +163,16 @@ constexpr Statement kStatements[] = {
                "e.execution_id = u.execution_id"},
 
     // A batch's writes after its deletions, in one round trip: the executions' new states
-    // ($1-$9, $23-$26), new work items ($10-$17, leased to $16 for $17 ms where marked) and
+    // ($1-$9, $23-$27), new work items ($10-$17, leased to $16 for $17 ms where marked) and
     // history ($18-$21); the work and tokens of executions that ended ($22) go. A state goes to
     // executions (and its execution_states row, if any, is deleted) where $23 says so (it ended
-    // or changed status), otherwise to execution_states (updated, or inserted by the first
-    // decision after the start), with its inline task kept, ended or set ($24: 0, 1, 2; $25
-    // and $26 the task's key and request), leased to $16. $27: each execution's decision count
-    // as its decision locked it (LockedExecution::decision_count); the row gets one more. Returns
-    // the leased work items, the
-    // inline tasks set (work_id NULL, with their generation and the ms left of their lease) and
-    // the transaction's id (execution_id NULL).
+    // or changed status), otherwise to execution_states (updated where the row exists, else
+    // inserted: the first decision after the start), with its inline task kept, ended or set
+    // ($24: 0, 1, 2; $25 and $26 the task's key and request), leased to $16. $27: each
+    // execution's decision count as its decision locked it (LockedExecution::decision_count);
+    // the row gets one more. Returns the leased work items, the inline tasks set (work_id NULL,
+    // with their generation and the ms left of their lease) and the transaction's id
+    // (execution_id NULL).
     {"es_write_decisions",
      "WITH r AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::integer[], "
      "$5::text[], $6::text[], $7::text[], $8::boolean[], $23::boolean[], $24::integer[], "
