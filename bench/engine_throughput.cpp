@@ -175,12 +175,12 @@ int Agent(const std::string& url) {
       60, native_mode);
   pqxx::connection connection(url);
   // The round's end is polled every 2 ms: first whether any execution of the machine still
-  // runs (the partial index executions_running: cheap), then, once none does, whether all have
+  // runs (running_executions, migrations/0011: cheap), then, once none does, whether all have
   // started. (A count of the finished ones read every row of the machine: ~12 ms a call after a
   // few rounds, a PostgreSQL core busy with the poll that only the engine's sides paid for.)
   connection.prepare("running",
-                     "SELECT EXISTS (SELECT 1 FROM executions WHERE state_machine_name = $1 AND "
-                     "status = 'RUNNING')");
+                     "SELECT EXISTS (SELECT 1 FROM running_executions WHERE state_machine_name = "
+                     "$1)");
   connection.prepare("started", "SELECT count(*) FROM executions WHERE state_machine_name = $1");
   std::printf("ready\n");
   std::fflush(stdout);

@@ -443,6 +443,71 @@ TEST_F(ActivitiesPgTest, RedriveIsRefusedAtTheHistoryLimit) {
   EXPECT_EQ(refused.error().cause, "Execution history event limit exceeded.");
 }
 
+// ---- the running set ---------------------------------------------------------------------------
+
+// ListExecutions' RUNNING filter reads running_executions (migrations/0011), which every status
+// change keeps: a start, a stop, a failure, a start that finished at once, a redrive.
+TEST_F(ActivitiesPgTest, TheRunningFilterFollowsEveryStatusChange) {
+  auto engine = NewEngine();
+  flaky_failures_ = 1;
+  std::string machine = Machine(*engine, "running-set", R"({"StartAt": "Kind", "States": {
+      "Kind": {"Type": "Choice", "Choices": [
+                 {"Variable": "$.kind", "StringEquals": "task", "Next": "T"},
+                 {"Variable": "$.kind", "StringEquals": "pass", "Next": "Done"}],
+               "Default": "W"},
+      "T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:000000000000:function:flaky",
+            "Next": "W"},
+      "W": {"Type": "Wait", "Seconds": 100, "End": true},
+      "Done": {"Type": "Pass", "End": true}}})");
+  auto waiting = engine->StartExecution(machine, "waiting", R"({"kind": "wait"})");
+  auto stopped = engine->StartExecution(machine, "stopped", R"({"kind": "wait"})");
+  auto done = engine->StartExecution(machine, "done", R"({"kind": "pass"})");
+  auto redriven = engine->StartExecution(machine, "redriven", R"({"kind": "task"})");
+  ASSERT_TRUE(waiting.ok() && stopped.ok() && done.ok() && redriven.ok());
+  ASSERT_TRUE(engine->StopExecution(stopped->execution_arn).ok());
+  EXPECT_EQ(Wait(*engine, done->execution_arn).status, "SUCCEEDED");
+  EXPECT_EQ(Wait(*engine, redriven->execution_arn).status, "FAILED");
+  auto names = [&](const std::string& filter) {
+    std::string out;
+    auto list = engine->ListExecutions(machine, filter);
+    EXPECT_TRUE(list.ok());
+    if (!list.ok()) return out;
+    for (const auto& info : *list) out += (out.empty() ? "" : " ") + info.name + ":" + info.status;
+    return out;
+  };
+  EXPECT_EQ(names("RUNNING"), "waiting:RUNNING");
+  EXPECT_EQ(names("ABORTED"), "stopped:ABORTED");
+  EXPECT_EQ(names("FAILED"), "redriven:FAILED");
+
+  ASSERT_TRUE(engine->RedriveExecution(redriven->execution_arn, "t").ok());
+  bool waits = false;
+  for (int i = 0; i < 200 && !waits; ++i) {
+    waits = History(*engine, redriven->execution_arn).ends_with("WaitStateEntered");
+    if (!waits) std::this_thread::sleep_for(milliseconds(20));
+  }
+  ASSERT_TRUE(waits) << History(*engine, redriven->execution_arn);
+  EXPECT_EQ(names("RUNNING"), "redriven:RUNNING waiting:RUNNING");
+  EXPECT_EQ(names("FAILED"), "");
+  EXPECT_EQ(names(""), "redriven:RUNNING done:SUCCEEDED stopped:ABORTED waiting:RUNNING");
+
+  pqxx::connection connection(url());
+  pqxx::work tx(connection);
+  // The set holds exactly the executions whose status is RUNNING.
+  EXPECT_EQ(tx.exec("SELECT string_agg(e.name, ' ' ORDER BY e.name) FROM running_executions x "
+                    "JOIN executions e USING (execution_id)")[0][0]
+                .as<std::string>(),
+            "redriven waiting");
+  EXPECT_EQ(tx.exec("SELECT count(*) FROM running_executions")[0][0].as<int64_t>(), 2);
+  // No index of executions names a column an execution's end writes, so that update can stay a
+  // HOT update.
+  for (const auto& row : tx.exec("SELECT indexdef FROM pg_indexes WHERE tablename = "
+                                 "'executions'")) {
+    const std::string definition = row[0].as<std::string>();
+    EXPECT_EQ(definition.find("status"), std::string::npos) << definition;
+    EXPECT_EQ(definition.find("stop_date"), std::string::npos) << definition;
+  }
+}
+
 // ---- retention -------------------------------------------------------------------------------
 
 TEST_F(ActivitiesPgTest, RetentionPurgesFinishedExecutionsOnly) {

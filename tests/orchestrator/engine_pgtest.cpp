@@ -910,6 +910,8 @@ TEST_F(EnginePgTest, ADecisionThatAlwaysThrowsFailsTheExecutionCleanly) {
   pqxx::connection connection(url_);
   pqxx::work tx(connection);
   EXPECT_EQ(tx.exec("SELECT count(*) FROM work_items")[0][0].as<int64_t>(), 0);
+  // Failed outside the core (store::UpdateExecutions), they left the running set as well.
+  EXPECT_EQ(tx.exec("SELECT count(*) FROM running_executions")[0][0].as<int64_t>(), 0);
 }
 
 TEST_F(EnginePgTest, ClaimTasksNeverClaimsMoreThanItsLimit) {

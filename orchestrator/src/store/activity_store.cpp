@@ -52,23 +52,28 @@ constexpr Statement kStatements[] = {
      "redrive_count = redrive_count + 1, redrive_date = " SY_TS(
          "$2") ", redrive_client_token = NULLIF($3, '') WHERE execution_id = $1"},
     {"as_purge",
-     "WITH doomed AS (SELECT execution_id FROM executions WHERE stop_date IS NOT NULL AND "
-     "stop_date < " SY_TS("$1") " AND status <> 'RUNNING' ORDER BY stop_date LIMIT $2 FOR UPDATE "
-                                "SKIP LOCKED), "
-                                "h AS (DELETE FROM history_events WHERE execution_id IN (SELECT "
-                                "execution_id FROM doomed)), "
-                                "c AS (DELETE FROM history_chunks WHERE execution_id IN (SELECT "
-                                "execution_id FROM doomed)), "
-                                "w AS (DELETE FROM work_items WHERE execution_id IN (SELECT "
-                                "execution_id FROM doomed)), "
-                                "t AS (DELETE FROM task_tokens WHERE execution_id IN (SELECT "
-                                "execution_id FROM doomed)), "
-                                "a AS (DELETE FROM activity_tasks WHERE execution_id IN (SELECT "
-                                "execution_id FROM doomed)), "
-                                "s AS (DELETE FROM execution_states WHERE execution_id IN "
-                                "(SELECT execution_id FROM doomed)) "
-                                "DELETE FROM executions WHERE execution_id IN (SELECT "
-                                "execution_id FROM doomed) RETURNING execution_id"},
+     // Through executions_by_start (migrations/0011): an execution that stopped before the
+     // cutoff started before it.
+     "WITH doomed AS (SELECT execution_id, state_machine_name FROM executions WHERE start_date "
+     "< " SY_TS("$1") " AND stop_date < " SY_TS(
+         "$1") " AND status <> 'RUNNING' ORDER BY start_date "
+               "LIMIT $2 FOR UPDATE SKIP LOCKED), "
+               "r AS (DELETE FROM running_executions x USING doomed d WHERE x.state_machine_name = "
+               "d.state_machine_name AND x.execution_id = d.execution_id), "
+               "h AS (DELETE FROM history_events WHERE execution_id IN (SELECT "
+               "execution_id FROM doomed)), "
+               "c AS (DELETE FROM history_chunks WHERE execution_id IN (SELECT "
+               "execution_id FROM doomed)), "
+               "w AS (DELETE FROM work_items WHERE execution_id IN (SELECT "
+               "execution_id FROM doomed)), "
+               "t AS (DELETE FROM task_tokens WHERE execution_id IN (SELECT "
+               "execution_id FROM doomed)), "
+               "a AS (DELETE FROM activity_tasks WHERE execution_id IN (SELECT "
+               "execution_id FROM doomed)), "
+               "s AS (DELETE FROM execution_states WHERE execution_id IN "
+               "(SELECT execution_id FROM doomed)) "
+               "DELETE FROM executions WHERE execution_id IN (SELECT "
+               "execution_id FROM doomed) RETURNING execution_id"},
 };
 
 std::string Text(const pqxx::field& field) {

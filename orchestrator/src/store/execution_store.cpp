@@ -20,6 +20,16 @@ namespace {
 // Nanoseconds <-> timestamptz (microseconds) in SQL.
 #define SY_TS(param) "(timestamptz 'epoch' + (" param "::bigint / 1000) * interval '1 microsecond')"
 #define SY_NS(column) "((extract(epoch from " column ") * 1000000)::bigint * 1000)"
+// The CTEs keeping running_executions (migrations/0011) as `updated` (execution_id,
+// state_machine_name, status: rows of executions just written) says: an execution that no longer
+// runs leaves it, one that runs again (redriven) joins it.
+#define SY_RUNNING_SET(updated)                                                                \
+  "running_gone AS (DELETE FROM running_executions x USING " updated                           \
+  " WHERE x.state_machine_name = " updated ".state_machine_name AND x.execution_id = " updated \
+  ".execution_id AND " updated                                                                 \
+  ".status <> 'RUNNING'), running_again AS (INSERT INTO "                                      \
+  "running_executions (state_machine_name, execution_id) SELECT state_machine_name, "          \
+  "execution_id FROM " updated " WHERE status = 'RUNNING' ON CONFLICT DO NOTHING)"
 // A running execution's snapshot, decision_count and history_count live in execution_states while
 // it has a row there (migrations/0010_execution_states.sql); executions' own are stale then.
 #define SY_LIVE(column)                              \
@@ -58,13 +68,16 @@ constexpr Statement kStatements[] = {
 
     // Executions.
     {"es_insert_executions",
-     "INSERT INTO executions (execution_arn, state_machine_name, state_machine_arn, revision_id, "
+     "WITH ins AS (INSERT INTO executions (execution_arn, state_machine_name, state_machine_arn, "
+     "revision_id, "
      "name, input, start_date) SELECT n.arn, n.machine, n.machine_arn, n.revision, n.name, "
      "n.input, timestamptz 'epoch' + (n.ns / 1000) * interval '1 microsecond' FROM "
      "unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], "
      "$7::bigint[]) WITH ORDINALITY AS n(arn, machine, machine_arn, revision, name, input, ns, "
      "position) ORDER BY n.position ON CONFLICT DO NOTHING RETURNING execution_id, "
-     "execution_arn"},
+     "execution_arn, state_machine_name), m AS (INSERT INTO running_executions "
+     "(state_machine_name, execution_id) SELECT state_machine_name, execution_id FROM ins) "
+     "SELECT execution_id, execution_arn FROM ins"},
     // With their first decision (a Start decided before the row exists): one row version, and
     // the history of the rows inserted ($15: their ARNs), in one round trip.
     {"es_insert_decided_executions",
@@ -79,7 +92,9 @@ constexpr Statement kStatements[] = {
      "$13::text[], $14::boolean[]) WITH ORDINALITY AS n(arn, machine, machine_arn, revision, "
      "name, input, ns, status, snapshot, history_count, output, error, cause, finished, "
      "position) ORDER BY n.position ON CONFLICT DO NOTHING RETURNING execution_id, "
-     "execution_arn), h AS (INSERT INTO history_chunks (execution_id, first_event_id, "
+     "execution_arn, state_machine_name, status), m AS (INSERT INTO running_executions "
+     "(state_machine_name, execution_id) SELECT state_machine_name, execution_id FROM ins WHERE "
+     "status = 'RUNNING'), h AS (INSERT INTO history_chunks (execution_id, first_event_id, "
      "last_event_id, events) SELECT ins.execution_id, h.first_id, h.last_id, h.events FROM "
      "unnest($15::text[], $16::integer[], $17::integer[], $18::text[]) AS h(arn, first_id, "
      "last_id, events) JOIN ins ON ins.execution_arn = h.arn) SELECT execution_id, "
@@ -100,7 +115,10 @@ constexpr Statement kStatements[] = {
      "n.revision, n.name, n.input, timestamptz 'epoch' + (n.ns / 1000) * interval '1 "
      "microsecond', n.status, n.snapshot, n.history_count, n.output, n.error, n.cause, CASE WHEN "
      "n.finished THEN timestamptz 'epoch' + (n.ns / 1000) * interval '1 microsecond' END, 1 FROM "
-     "n ORDER BY n.position ON CONFLICT DO NOTHING RETURNING execution_id, execution_arn), p AS "
+     "n ORDER BY n.position ON CONFLICT DO NOTHING RETURNING execution_id, execution_arn, "
+     "state_machine_name, status), m AS (INSERT INTO running_executions (state_machine_name, "
+     "execution_id) SELECT state_machine_name, execution_id FROM ins WHERE status = "
+     "'RUNNING'), p AS "
      "(SELECT ins.execution_id, min(n.position) AS position FROM ins JOIN n ON n.arn = "
      "ins.execution_arn GROUP BY ins.execution_id), h AS "
      "(INSERT INTO history_chunks (execution_id, first_event_id, last_event_id, events) SELECT "
@@ -127,6 +145,20 @@ constexpr Statement kStatements[] = {
      "name, status, input, output, error, cause, " SY_NS("start_date") ", " SY_NS(
          "stop_date") ", " SY_LIVE("history_count") ", redrive_count FROM executions WHERE "
                                                     "execution_arn = $1"},
+    // ListExecutions with the RUNNING filter: through running_executions (migrations/0011), so
+    // that the machine's finished executions, however many, are not read.
+    {"es_list_running_executions",
+     "SELECT e.execution_id, e.execution_arn, e.state_machine_name, e.state_machine_arn, "
+     "e.revision_id, e.name, e.status, '' AS input, NULL AS output, NULL AS error, NULL AS "
+     "cause, " SY_NS("e.start_date") ", " SY_NS(
+         "e.stop_date") ", COALESCE((SELECT s.history_count FROM "
+                        "execution_states s WHERE s.execution_id = e.execution_id), "
+                        "e.history_count), "
+                        "e.redrive_count FROM running_executions x JOIN executions e ON "
+                        "e.execution_id = "
+                        "x.execution_id WHERE x.state_machine_name = $1 AND e.status = 'RUNNING' "
+                        "AND ($2 = 0 OR "
+                        "x.execution_id < $2) ORDER BY x.execution_id DESC LIMIT $3"},
     {"es_list_executions",
      "SELECT execution_id, execution_arn, state_machine_name, state_machine_arn, revision_id, "
      "name, status, '' AS input, NULL AS output, NULL AS error, NULL AS cause, " SY_NS(
@@ -148,8 +180,8 @@ constexpr Statement kStatements[] = {
     // Writes the executions' columns and deletes their execution_states rows (whose
     // decision_count it continues).
     {"es_update_executions",
-     "WITH sd AS (DELETE FROM execution_states WHERE execution_id = ANY($1::bigint[])) "
-     "UPDATE executions e SET status = u.status, snapshot = NULLIF(u.snapshot, ''), "
+     "WITH sd AS (DELETE FROM execution_states WHERE execution_id = ANY($1::bigint[])), "
+     "upd AS (UPDATE executions e SET status = u.status, snapshot = NULLIF(u.snapshot, ''), "
      "history_count = u.history_count, decision_count = COALESCE((SELECT s.decision_count FROM "
      "execution_states s WHERE s.execution_id = e.execution_id), e.decision_count) + 1, output = "
      "COALESCE(u.output, "
@@ -159,8 +191,9 @@ constexpr Statement kStatements[] = {
                "$2::text[], $3::text[], $4::integer[], $5::text[], $6::text[], $7::text[], "
                "$8::boolean[]) "
                "AS u(execution_id, status, snapshot, history_count, output, error, cause, "
-               "finished) WHERE "
-               "e.execution_id = u.execution_id"},
+               "finished) WHERE e.execution_id = u.execution_id RETURNING e.execution_id, "
+               "e.state_machine_name, e.status), " SY_RUNNING_SET("upd") " SELECT count(*) FROM "
+                                                                         "upd"},
 
     // A batch's writes after its deletions, in one round trip: the executions' new states
     // ($1-$9, $23-$27), new work items ($10-$17, leased to $16 for $17 ms where marked) and
@@ -184,70 +217,98 @@ constexpr Statement kStatements[] = {
      "COALESCE(r.output, e.output), error = COALESCE(r.error, e.error), cause = COALESCE(r.cause, "
      "e.cause), stop_date = CASE WHEN r.finished THEN " SY_TS(
          "$9") " ELSE e.stop_date END FROM r "
-               "WHERE e.execution_id = r.execution_id AND r.to_executions), "
-               "sd AS (DELETE FROM execution_states s USING r WHERE s.execution_id = "
-               "r.execution_id AND "
-               "r.to_executions), "
-               "su AS (UPDATE execution_states s SET snapshot = r.snapshot, history_count = "
-               "r.history_count, decision_count = r.decision_count + 1, task_owner = CASE "
-               "r.inline_op WHEN "
-               "0 THEN s.task_owner WHEN 1 THEN NULL ELSE $16::text END, task_until = CASE "
-               "r.inline_op WHEN "
-               "0 THEN s.task_until WHEN 1 THEN NULL ELSE CASE WHEN s.task_owner = $16::text AND "
-               "s.task_until > now() + $17::bigint * interval '0.5 millisecond' THEN s.task_until "
-               "ELSE "
-               "now() + $17::bigint * interval '1 millisecond' END END, task_generation = CASE "
-               "WHEN "
-               "r.inline_op = 2 THEN txid_current() ELSE s.task_generation END, task_key = CASE "
-               "r.inline_op WHEN 0 THEN s.task_key WHEN 1 THEN NULL ELSE r.inline_key END, "
-               "task_payload = "
-               "CASE r.inline_op WHEN 0 THEN s.task_payload WHEN 1 THEN NULL ELSE r.inline_payload "
-               "END "
-               "FROM r WHERE s.execution_id = r.execution_id AND NOT r.to_executions RETURNING "
-               "s.execution_id, s.task_key, s.task_generation, s.task_until, r.inline_op), "
-               "si AS (INSERT INTO execution_states (execution_id, snapshot, decision_count, "
-               "history_count, task_owner, task_until, task_generation, task_key, task_payload) "
-               "SELECT "
-               "r.execution_id, r.snapshot, r.decision_count + 1, r.history_count, CASE WHEN "
-               "r.inline_op = "
-               "2 THEN $16::text END, CASE WHEN r.inline_op = 2 THEN now() + $17::bigint * "
-               "interval '1 "
-               "millisecond' END, CASE WHEN r.inline_op = 2 THEN txid_current() ELSE 0 END, CASE "
-               "WHEN "
-               "r.inline_op = 2 THEN r.inline_key END, CASE WHEN r.inline_op = 2 THEN "
-               "r.inline_payload END "
-               "FROM r WHERE NOT r.to_executions AND NOT EXISTS (SELECT 1 FROM su WHERE "
-               "su.execution_id = "
-               "r.execution_id) RETURNING execution_id, task_key, task_generation, task_until, "
-               "CASE WHEN "
-               "task_owner IS NULL THEN 0 ELSE 2 END AS inline_op), "
-               "w AS (INSERT INTO work_items (execution_id, kind, key, payload, due_at, "
-               "lease_owner, "
-               "lease_until, generation, attempts) SELECT w.execution_id, w.kind, w.key, "
-               "w.payload, "
-               "timestamptz 'epoch' + (w.ns / 1000) * interval '1 microsecond', CASE WHEN w.leased "
-               "THEN "
-               "$16::text END, CASE WHEN w.leased THEN now() + $17::bigint * interval '1 "
-               "millisecond' END, "
-               "CASE WHEN w.leased THEN 1 ELSE 0 END, CASE WHEN w.leased THEN 1 ELSE 0 END FROM "
-               "unnest($10::bigint[], $11::text[], $12::text[], $13::text[], $14::bigint[], "
-               "$15::boolean[]) AS w(execution_id, kind, key, payload, ns, leased) ON CONFLICT "
-               "(execution_id, kind, key) DO NOTHING RETURNING work_id, execution_id, key, "
-               "lease_owner IS "
-               "NOT NULL AS leased), "
-               "h AS (INSERT INTO history_chunks (execution_id, first_event_id, last_event_id, "
-               "events) "
-               "SELECT * FROM unnest($18::bigint[], $19::integer[], $20::integer[], $21::text[])), "
-               "d AS (DELETE FROM work_items WHERE execution_id = ANY($22::bigint[])), "
-               "t AS (DELETE FROM task_tokens WHERE execution_id = ANY($22::bigint[])) "
-               "SELECT work_id, execution_id, key, NULL::bigint, NULL::bigint FROM w WHERE leased "
-               "UNION ALL SELECT NULL, execution_id, task_key, task_generation, (extract(epoch "
-               "from "
-               "task_until - now()) * 1000)::bigint FROM su WHERE inline_op = 2 "
-               "UNION ALL SELECT NULL, execution_id, task_key, task_generation, (extract(epoch "
-               "from "
-               "task_until - now()) * 1000)::bigint FROM si WHERE inline_op = 2 "
-               "UNION ALL SELECT txid_current(), NULL, NULL, NULL, NULL"},
+               "WHERE e.execution_id = r.execution_id AND r.to_executions RETURNING "
+               "e.execution_id, e.state_machine_name, e.status), " SY_RUNNING_SET(
+                   "u") ", "
+                        "sd AS (DELETE FROM execution_states s USING r WHERE s.execution_id = "
+                        "r.execution_id AND "
+                        "r.to_executions), "
+                        "su AS (UPDATE execution_states s SET snapshot = r.snapshot, history_count "
+                        "= "
+                        "r.history_count, decision_count = r.decision_count + 1, task_owner = CASE "
+                        "r.inline_op WHEN "
+                        "0 THEN s.task_owner WHEN 1 THEN NULL ELSE $16::text END, task_until = "
+                        "CASE "
+                        "r.inline_op WHEN "
+                        "0 THEN s.task_until WHEN 1 THEN NULL ELSE CASE WHEN s.task_owner = "
+                        "$16::text AND "
+                        "s.task_until > now() + $17::bigint * interval '0.5 millisecond' THEN "
+                        "s.task_until "
+                        "ELSE "
+                        "now() + $17::bigint * interval '1 millisecond' END END, task_generation = "
+                        "CASE "
+                        "WHEN "
+                        "r.inline_op = 2 THEN txid_current() ELSE s.task_generation END, task_key "
+                        "= CASE "
+                        "r.inline_op WHEN 0 THEN s.task_key WHEN 1 THEN NULL ELSE r.inline_key "
+                        "END, "
+                        "task_payload = "
+                        "CASE r.inline_op WHEN 0 THEN s.task_payload WHEN 1 THEN NULL ELSE "
+                        "r.inline_payload "
+                        "END "
+                        "FROM r WHERE s.execution_id = r.execution_id AND NOT r.to_executions "
+                        "RETURNING "
+                        "s.execution_id, s.task_key, s.task_generation, s.task_until, "
+                        "r.inline_op), "
+                        "si AS (INSERT INTO execution_states (execution_id, snapshot, "
+                        "decision_count, "
+                        "history_count, task_owner, task_until, task_generation, task_key, "
+                        "task_payload) "
+                        "SELECT "
+                        "r.execution_id, r.snapshot, r.decision_count + 1, r.history_count, CASE "
+                        "WHEN "
+                        "r.inline_op = "
+                        "2 THEN $16::text END, CASE WHEN r.inline_op = 2 THEN now() + $17::bigint "
+                        "* "
+                        "interval '1 "
+                        "millisecond' END, CASE WHEN r.inline_op = 2 THEN txid_current() ELSE 0 "
+                        "END, CASE "
+                        "WHEN "
+                        "r.inline_op = 2 THEN r.inline_key END, CASE WHEN r.inline_op = 2 THEN "
+                        "r.inline_payload END "
+                        "FROM r WHERE NOT r.to_executions AND NOT EXISTS (SELECT 1 FROM su WHERE "
+                        "su.execution_id = "
+                        "r.execution_id) RETURNING execution_id, task_key, task_generation, "
+                        "task_until, "
+                        "CASE WHEN "
+                        "task_owner IS NULL THEN 0 ELSE 2 END AS inline_op), "
+                        "w AS (INSERT INTO work_items (execution_id, kind, key, payload, due_at, "
+                        "lease_owner, "
+                        "lease_until, generation, attempts) SELECT w.execution_id, w.kind, w.key, "
+                        "w.payload, "
+                        "timestamptz 'epoch' + (w.ns / 1000) * interval '1 microsecond', CASE WHEN "
+                        "w.leased "
+                        "THEN "
+                        "$16::text END, CASE WHEN w.leased THEN now() + $17::bigint * interval '1 "
+                        "millisecond' END, "
+                        "CASE WHEN w.leased THEN 1 ELSE 0 END, CASE WHEN w.leased THEN 1 ELSE 0 "
+                        "END FROM "
+                        "unnest($10::bigint[], $11::text[], $12::text[], $13::text[], "
+                        "$14::bigint[], "
+                        "$15::boolean[]) AS w(execution_id, kind, key, payload, ns, leased) ON "
+                        "CONFLICT "
+                        "(execution_id, kind, key) DO NOTHING RETURNING work_id, execution_id, "
+                        "key, "
+                        "lease_owner IS "
+                        "NOT NULL AS leased), "
+                        "h AS (INSERT INTO history_chunks (execution_id, first_event_id, "
+                        "last_event_id, "
+                        "events) "
+                        "SELECT * FROM unnest($18::bigint[], $19::integer[], $20::integer[], "
+                        "$21::text[])), "
+                        "d AS (DELETE FROM work_items WHERE execution_id = ANY($22::bigint[])), "
+                        "t AS (DELETE FROM task_tokens WHERE execution_id = ANY($22::bigint[])) "
+                        "SELECT work_id, execution_id, key, NULL::bigint, NULL::bigint FROM w "
+                        "WHERE leased "
+                        "UNION ALL SELECT NULL, execution_id, task_key, task_generation, "
+                        "(extract(epoch "
+                        "from "
+                        "task_until - now()) * 1000)::bigint FROM su WHERE inline_op = 2 "
+                        "UNION ALL SELECT NULL, execution_id, task_key, task_generation, "
+                        "(extract(epoch "
+                        "from "
+                        "task_until - now()) * 1000)::bigint FROM si WHERE inline_op = 2 "
+                        "UNION ALL SELECT txid_current(), NULL, NULL, NULL, NULL"},
 
     {"es_decision_count",
      "SELECT " SY_LIVE("decision_count") " FROM executions WHERE execution_id = $1"},
@@ -1031,8 +1092,11 @@ std::vector<ExecutionRow> ListExecutions(pqxx::transaction_base& tx,
                                          int64_t limit) {
   PrepareExecutionStatements(tx.conn());
   std::vector<ExecutionRow> rows;
-  for (const auto& r :
-       tx.exec_prepared("es_list_executions", state_machine_name, status, before_id, limit)) {
+  pqxx::result result =
+      status == "RUNNING"
+          ? tx.exec_prepared("es_list_running_executions", state_machine_name, before_id, limit)
+          : tx.exec_prepared("es_list_executions", state_machine_name, status, before_id, limit);
+  for (const auto& r : result) {
     rows.push_back(ReadExecutionRow(r));
   }
   return rows;
