@@ -1214,6 +1214,73 @@ TEST_F(EnginePgTest, ALockThatWaitedReadsTheStateWrittenMeanwhile) {
   EXPECT_EQ(cached[0].history_count, rows[0].history_count);
 }
 
+// The same through the engine: a stop that waits for the lock another writer of the execution
+// holds is decided on the state that writer left, not on the one the node cached or could have
+// read before the lock was granted. (A lock and read in one statement reads that older state
+// row: FOR UPDATE re-reads only the row it locks.)
+TEST_F(EnginePgTest, ADecisionThatWaitedForTheLockDecidesOnTheNewestState) {
+  auto engine = NewEngine();
+  std::string machine = Machine(*engine, "reread",
+                                R"({"StartAt": "T", "States": {
+      "T": {"Type": "Task", "Resource": ")" +
+                                    Fn("echo") + R"(", "Next": "W"},
+      "W": {"Type": "Wait", "Seconds": 100, "End": true}}})");
+  auto started = engine->StartExecution(machine, "r", "{}");
+  ASSERT_TRUE(started.ok());
+  pqxx::connection connection(url_);
+  int64_t id = 0;
+  int64_t count = 0;
+  for (int i = 0; i < 1000 && count == 0; ++i) {
+    pqxx::nontransaction tx(connection);
+    pqxx::result r = tx.exec("SELECT execution_id, decision_count FROM execution_states");
+    if (!r.empty()) {
+      id = r[0][0].as<int64_t>();
+      count = r[0][1].as<int64_t>();
+    } else {
+      std::this_thread::sleep_for(milliseconds(10));
+    }
+  }
+  ASSERT_NE(count, 0);
+  // Another writer of the execution: it holds the lock and writes a decision (the same state,
+  // one more decision) while the engine's stop waits for the lock.
+  pqxx::work holder(connection);
+  holder.exec("SELECT 1 FROM executions WHERE execution_id = " + std::to_string(id) +
+              " FOR UPDATE");
+  holder.exec(
+      "UPDATE execution_states SET decision_count = decision_count + 1 WHERE "
+      "execution_id = " +
+      std::to_string(id));
+  auto stop = std::async(std::launch::async,
+                         [&] { return engine->StopExecution(started->execution_arn).ok(); });
+  {
+    pqxx::connection watcher(url_);
+    bool waiting = false;
+    for (int i = 0; i < 1000 && !waiting; ++i) {
+      pqxx::nontransaction tx(watcher);
+      waiting =
+          tx.exec("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")[0][0]
+              .as<int>() > 0;
+      if (!waiting) std::this_thread::sleep_for(milliseconds(10));
+    }
+    ASSERT_TRUE(waiting);
+  }
+  holder.commit();
+  EXPECT_TRUE(stop.get());
+  auto info = engine->DescribeExecution(started->execution_arn);
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->status, "ABORTED");
+  EXPECT_EQ(History(*engine, started->execution_arn),
+            "ExecutionStarted TaskStateEntered LambdaFunctionScheduled LambdaFunctionStarted "
+            "LambdaFunctionSucceeded TaskStateExited WaitStateEntered ExecutionAborted");
+  pqxx::nontransaction tx(connection);
+  // The stop was decided on the state the other writer left (count + 1), not on the one read
+  // before the lock (which would have written count + 1 again).
+  EXPECT_EQ(tx.exec("SELECT decision_count FROM executions WHERE execution_id = " +
+                    std::to_string(id))[0][0]
+                .as<int64_t>(),
+            count + 2);
+}
+
 // A task decided by a node runs there as the execution's inline task (its lease in
 // execution_states, no work item). When its lease expires another node moves it to work_items
 // and runs it; the first node's late outcome is refused.
