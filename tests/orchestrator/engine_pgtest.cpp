@@ -128,6 +128,43 @@ class EnginePgTest : public testing::PgTest {
     return done.ok() ? *done : ExecutionInfo{};
   }
 
+  // Starts an execution of a Task (echo) then a 100 s Wait, and returns its execution_states row
+  // (execution_id, decision_count) once the task's decision wrote it ({0, 0}: it did not come).
+  std::pair<int64_t, int64_t> StartTaskThenWait(Engine& engine, const std::string& name,
+                                                std::string* execution_arn) {
+    std::string machine = Machine(engine, name,
+                                  R"({"StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": ")" +
+                                      Fn("echo") + R"(", "Next": "W"},
+        "W": {"Type": "Wait", "Seconds": 100, "End": true}}})");
+    auto started = engine.StartExecution(machine, name, "{}");
+    EXPECT_TRUE(started.ok());
+    if (!started.ok()) return {0, 0};
+    *execution_arn = started->execution_arn;
+    pqxx::connection connection(url_);
+    for (int i = 0; i < 1000; ++i) {
+      pqxx::nontransaction tx(connection);
+      pqxx::result r = tx.exec("SELECT execution_id, decision_count FROM execution_states");
+      if (!r.empty()) return {r[0][0].as<int64_t>(), r[0][1].as<int64_t>()};
+      std::this_thread::sleep_for(milliseconds(10));
+    }
+    return {0, 0};
+  }
+
+  // Whether a backend of the cluster comes to wait for a lock (within ~10 s).
+  bool SomeoneWaitsForALock() {
+    pqxx::connection watcher(url_);
+    for (int i = 0; i < 1000; ++i) {
+      pqxx::nontransaction tx(watcher);
+      if (tx.exec("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")[0][0]
+              .as<int>() > 0) {
+        return true;
+      }
+      std::this_thread::sleep_for(milliseconds(10));
+    }
+    return false;
+  }
+
   // The history's event types joined by ' ', after checking ids are 1..n and each previous id
   // is an earlier event.
   std::string History(Engine& engine, const std::string& execution_arn) {
@@ -1155,27 +1192,10 @@ TEST_F(EnginePgTest, ARunningExecutionsStateLivesInItsOwnRowUntilItEnds) {
 // snapshot (which predates the wait).
 TEST_F(EnginePgTest, ALockThatWaitedReadsTheStateWrittenMeanwhile) {
   auto engine = NewEngine();
-  std::string machine = Machine(*engine, "waited",
-                                R"({"StartAt": "T", "States": {
-      "T": {"Type": "Task", "Resource": ")" +
-                                    Fn("echo") + R"(", "Next": "W"},
-      "W": {"Type": "Wait", "Seconds": 100, "End": true}}})");
-  auto started = engine->StartExecution(machine, "w", "{}");
-  ASSERT_TRUE(started.ok());
-  pqxx::connection first(url_);
-  int64_t id = 0;
-  int64_t count = 0;
-  for (int i = 0; i < 1000 && count == 0; ++i) {
-    pqxx::work tx(first);
-    pqxx::result r = tx.exec("SELECT execution_id, decision_count FROM execution_states");
-    if (!r.empty()) {
-      id = r[0][0].as<int64_t>();
-      count = r[0][1].as<int64_t>();
-    } else {
-      std::this_thread::sleep_for(milliseconds(10));
-    }
-  }
+  std::string arn;
+  auto [id, count] = StartTaskThenWait(*engine, "waited", &arn);
   ASSERT_NE(count, 0);
+  pqxx::connection first(url_);
   pqxx::work holder(first);
   ASSERT_EQ(store::LockExecutions(holder, {id}, {id}).size(), 1u);
   holder.exec(
@@ -1190,18 +1210,7 @@ TEST_F(EnginePgTest, ALockThatWaitedReadsTheStateWrittenMeanwhile) {
         store::LockExecutionsCached(tx, {id}, {id}, {count});
     return std::make_pair(rows, cached);
   });
-  {
-    pqxx::connection watcher(url_);
-    bool waiting = false;
-    for (int i = 0; i < 1000 && !waiting; ++i) {
-      pqxx::nontransaction tx(watcher);
-      waiting =
-          tx.exec("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")[0][0]
-              .as<int>() > 0;
-      if (!waiting) std::this_thread::sleep_for(milliseconds(10));
-    }
-    ASSERT_TRUE(waiting);
-  }
+  ASSERT_TRUE(SomeoneWaitsForALock());
   holder.commit();
   auto [rows, cached] = waiter.get();
   ASSERT_EQ(rows.size(), 1u);
@@ -1220,27 +1229,10 @@ TEST_F(EnginePgTest, ALockThatWaitedReadsTheStateWrittenMeanwhile) {
 // row: FOR UPDATE re-reads only the row it locks.)
 TEST_F(EnginePgTest, ADecisionThatWaitedForTheLockDecidesOnTheNewestState) {
   auto engine = NewEngine();
-  std::string machine = Machine(*engine, "reread",
-                                R"({"StartAt": "T", "States": {
-      "T": {"Type": "Task", "Resource": ")" +
-                                    Fn("echo") + R"(", "Next": "W"},
-      "W": {"Type": "Wait", "Seconds": 100, "End": true}}})");
-  auto started = engine->StartExecution(machine, "r", "{}");
-  ASSERT_TRUE(started.ok());
-  pqxx::connection connection(url_);
-  int64_t id = 0;
-  int64_t count = 0;
-  for (int i = 0; i < 1000 && count == 0; ++i) {
-    pqxx::nontransaction tx(connection);
-    pqxx::result r = tx.exec("SELECT execution_id, decision_count FROM execution_states");
-    if (!r.empty()) {
-      id = r[0][0].as<int64_t>();
-      count = r[0][1].as<int64_t>();
-    } else {
-      std::this_thread::sleep_for(milliseconds(10));
-    }
-  }
+  std::string arn;
+  auto [id, count] = StartTaskThenWait(*engine, "reread", &arn);
   ASSERT_NE(count, 0);
+  pqxx::connection connection(url_);
   // Another writer of the execution: it holds the lock and writes a decision (the same state,
   // one more decision) while the engine's stop waits for the lock.
   pqxx::work holder(connection);
@@ -1250,26 +1242,14 @@ TEST_F(EnginePgTest, ADecisionThatWaitedForTheLockDecidesOnTheNewestState) {
       "UPDATE execution_states SET decision_count = decision_count + 1 WHERE "
       "execution_id = " +
       std::to_string(id));
-  auto stop = std::async(std::launch::async,
-                         [&] { return engine->StopExecution(started->execution_arn).ok(); });
-  {
-    pqxx::connection watcher(url_);
-    bool waiting = false;
-    for (int i = 0; i < 1000 && !waiting; ++i) {
-      pqxx::nontransaction tx(watcher);
-      waiting =
-          tx.exec("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")[0][0]
-              .as<int>() > 0;
-      if (!waiting) std::this_thread::sleep_for(milliseconds(10));
-    }
-    ASSERT_TRUE(waiting);
-  }
+  auto stop = std::async(std::launch::async, [&] { return engine->StopExecution(arn).ok(); });
+  ASSERT_TRUE(SomeoneWaitsForALock());
   holder.commit();
   EXPECT_TRUE(stop.get());
-  auto info = engine->DescribeExecution(started->execution_arn);
+  auto info = engine->DescribeExecution(arn);
   ASSERT_TRUE(info.ok());
   EXPECT_EQ(info->status, "ABORTED");
-  EXPECT_EQ(History(*engine, started->execution_arn),
+  EXPECT_EQ(History(*engine, arn),
             "ExecutionStarted TaskStateEntered LambdaFunctionScheduled LambdaFunctionStarted "
             "LambdaFunctionSucceeded TaskStateExited WaitStateEntered ExecutionAborted");
   pqxx::nontransaction tx(connection);
