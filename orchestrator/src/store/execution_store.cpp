@@ -20,16 +20,18 @@ namespace {
 // Nanoseconds <-> timestamptz (microseconds) in SQL.
 #define SY_TS(param) "(timestamptz 'epoch' + (" param "::bigint / 1000) * interval '1 microsecond')"
 #define SY_NS(column) "((extract(epoch from " column ") * 1000000)::bigint * 1000)"
-// The CTEs keeping running_executions (migrations/0011) as `updated` (execution_id,
-// state_machine_name, status: rows of executions just written) says: an execution that no longer
-// runs leaves it, one that runs again (redriven) joins it.
-#define SY_RUNNING_SET(updated)                                                                \
-  "running_gone AS (DELETE FROM running_executions x USING " updated                           \
-  " WHERE x.state_machine_name = " updated ".state_machine_name AND x.execution_id = " updated \
-  ".execution_id AND " updated                                                                 \
-  ".status <> 'RUNNING'), running_again AS (INSERT INTO "                                      \
-  "running_executions (state_machine_name, execution_id) SELECT state_machine_name, "          \
-  "execution_id FROM " updated " WHERE status = 'RUNNING' ON CONFLICT DO NOTHING)"
+// running_executions (migrations/0011) as `rows` (execution_id, state_machine_name, status: rows
+// of executions just inserted or written) says. SY_RUNNING_ADD: those that run join it (a start,
+// a redrive); SY_RUNNING_SET also lets those that no longer run leave it.
+#define SY_RUNNING_ADD(rows)                                                                    \
+  "running_again AS (INSERT INTO running_executions (state_machine_name, execution_id) SELECT " \
+  "state_machine_name, execution_id FROM " rows                                                 \
+  " WHERE status = 'RUNNING' ON CONFLICT DO "                                                   \
+  "NOTHING)"
+#define SY_RUNNING_SET(rows)                                                             \
+  "running_gone AS (DELETE FROM running_executions x USING " rows                        \
+  " WHERE x.state_machine_name = " rows ".state_machine_name AND x.execution_id = " rows \
+  ".execution_id AND " rows ".status <> 'RUNNING'), " SY_RUNNING_ADD(rows)
 // A running execution's snapshot, decision_count and history_count live in execution_states while
 // it has a row there (migrations/0010_execution_states.sql); executions' own are stale then.
 #define SY_LIVE(column)                              \
@@ -75,9 +77,8 @@ constexpr Statement kStatements[] = {
      "unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], "
      "$7::bigint[]) WITH ORDINALITY AS n(arn, machine, machine_arn, revision, name, input, ns, "
      "position) ORDER BY n.position ON CONFLICT DO NOTHING RETURNING execution_id, "
-     "execution_arn, state_machine_name), m AS (INSERT INTO running_executions "
-     "(state_machine_name, execution_id) SELECT state_machine_name, execution_id FROM ins) "
-     "SELECT execution_id, execution_arn FROM ins"},
+     "execution_arn, state_machine_name, status), " SY_RUNNING_ADD("ins") " SELECT execution_id, "
+                                                                          "execution_arn FROM ins"},
     // With their first decision (a Start decided before the row exists): one row version, and
     // the history of the rows inserted ($15: their ARNs), in one round trip.
     {"es_insert_decided_executions",
@@ -92,13 +93,15 @@ constexpr Statement kStatements[] = {
      "$13::text[], $14::boolean[]) WITH ORDINALITY AS n(arn, machine, machine_arn, revision, "
      "name, input, ns, status, snapshot, history_count, output, error, cause, finished, "
      "position) ORDER BY n.position ON CONFLICT DO NOTHING RETURNING execution_id, "
-     "execution_arn, state_machine_name, status), m AS (INSERT INTO running_executions "
-     "(state_machine_name, execution_id) SELECT state_machine_name, execution_id FROM ins WHERE "
-     "status = 'RUNNING'), h AS (INSERT INTO history_chunks (execution_id, first_event_id, "
-     "last_event_id, events) SELECT ins.execution_id, h.first_id, h.last_id, h.events FROM "
-     "unnest($15::text[], $16::integer[], $17::integer[], $18::text[]) AS h(arn, first_id, "
-     "last_id, events) JOIN ins ON ins.execution_arn = h.arn) SELECT execution_id, "
-     "execution_arn FROM ins"},
+     "execution_arn, state_machine_name, status), " SY_RUNNING_ADD(
+         "ins") ", h AS (INSERT INTO "
+                "history_chunks (execution_id, first_event_id, "
+                "last_event_id, events) SELECT ins.execution_id, h.first_id, h.last_id, h.events "
+                "FROM "
+                "unnest($15::text[], $16::integer[], $17::integer[], $18::text[]) AS h(arn, "
+                "first_id, "
+                "last_id, events) JOIN ins ON ins.execution_arn = h.arn) SELECT execution_id, "
+                "execution_arn FROM ins"},
     // A batch of starts as one statement (its own implicit transaction when sent outside one):
     // the executions with their first decisions ($1-$14, as es_insert_decided_executions), their
     // history ($15-$18) and work items ($19-$26, leased as es_write_decisions leases), the
@@ -116,24 +119,34 @@ constexpr Statement kStatements[] = {
      "microsecond', n.status, n.snapshot, n.history_count, n.output, n.error, n.cause, CASE WHEN "
      "n.finished THEN timestamptz 'epoch' + (n.ns / 1000) * interval '1 microsecond' END, 1 FROM "
      "n ORDER BY n.position ON CONFLICT DO NOTHING RETURNING execution_id, execution_arn, "
-     "state_machine_name, status), m AS (INSERT INTO running_executions (state_machine_name, "
-     "execution_id) SELECT state_machine_name, execution_id FROM ins WHERE status = "
-     "'RUNNING'), p AS "
-     "(SELECT ins.execution_id, min(n.position) AS position FROM ins JOIN n ON n.arn = "
-     "ins.execution_arn GROUP BY ins.execution_id), h AS "
-     "(INSERT INTO history_chunks (execution_id, first_event_id, last_event_id, events) SELECT "
-     "p.execution_id, h.first_id, h.last_id, h.events FROM unnest($15::bigint[], "
-     "$16::integer[], $17::integer[], $18::text[]) AS h(position, first_id, last_id, events) "
-     "JOIN p ON p.position = h.position), w AS (INSERT INTO work_items (execution_id, kind, key, "
-     "payload, due_at, lease_owner, lease_until, generation, attempts) SELECT p.execution_id, "
-     "w.kind, w.key, w.payload, timestamptz 'epoch' + (w.ns / 1000) * interval '1 microsecond', "
-     "CASE WHEN w.leased THEN $25::text END, CASE WHEN w.leased THEN now() + $26::bigint * "
-     "interval '1 millisecond' END, CASE WHEN w.leased THEN 1 ELSE 0 END, CASE WHEN w.leased "
-     "THEN 1 ELSE 0 END FROM unnest($19::bigint[], $20::text[], $21::text[], $22::text[], "
-     "$23::bigint[], $24::boolean[]) AS w(position, kind, key, payload, ns, leased) JOIN p ON "
-     "p.position = w.position RETURNING work_id, execution_id, key, lease_owner IS NOT NULL AS "
-     "leased) SELECT p.position, p.execution_id, NULL::bigint, NULL::text FROM p UNION ALL "
-     "SELECT NULL, w.execution_id, w.work_id, w.key FROM w WHERE w.leased"},
+     "state_machine_name, status), " SY_RUNNING_ADD(
+         "ins") ", p AS "
+                "(SELECT ins.execution_id, min(n.position) AS position FROM ins JOIN n ON n.arn = "
+                "ins.execution_arn GROUP BY ins.execution_id), h AS "
+                "(INSERT INTO history_chunks (execution_id, first_event_id, last_event_id, events) "
+                "SELECT "
+                "p.execution_id, h.first_id, h.last_id, h.events FROM unnest($15::bigint[], "
+                "$16::integer[], $17::integer[], $18::text[]) AS h(position, first_id, last_id, "
+                "events) "
+                "JOIN p ON p.position = h.position), w AS (INSERT INTO work_items (execution_id, "
+                "kind, key, "
+                "payload, due_at, lease_owner, lease_until, generation, attempts) SELECT "
+                "p.execution_id, "
+                "w.kind, w.key, w.payload, timestamptz 'epoch' + (w.ns / 1000) * interval '1 "
+                "microsecond', "
+                "CASE WHEN w.leased THEN $25::text END, CASE WHEN w.leased THEN now() + "
+                "$26::bigint * "
+                "interval '1 millisecond' END, CASE WHEN w.leased THEN 1 ELSE 0 END, CASE WHEN "
+                "w.leased "
+                "THEN 1 ELSE 0 END FROM unnest($19::bigint[], $20::text[], $21::text[], "
+                "$22::text[], "
+                "$23::bigint[], $24::boolean[]) AS w(position, kind, key, payload, ns, leased) "
+                "JOIN p ON "
+                "p.position = w.position RETURNING work_id, execution_id, key, lease_owner IS NOT "
+                "NULL AS "
+                "leased) SELECT p.position, p.execution_id, NULL::bigint, NULL::text FROM p UNION "
+                "ALL "
+                "SELECT NULL, w.execution_id, w.work_id, w.key FROM w WHERE w.leased"},
     {"es_find_execution_by_name",
      "SELECT execution_id, execution_arn, state_machine_name, state_machine_arn, revision_id, "
      "name, status, input, output, error, cause, " SY_NS("start_date") ", " SY_NS(
@@ -148,17 +161,21 @@ constexpr Statement kStatements[] = {
     // ListExecutions with the RUNNING filter: through running_executions (migrations/0011), so
     // that the machine's finished executions, however many, are not read.
     {"es_list_running_executions",
-     "SELECT e.execution_id, e.execution_arn, e.state_machine_name, e.state_machine_arn, "
-     "e.revision_id, e.name, e.status, '' AS input, NULL AS output, NULL AS error, NULL AS "
-     "cause, " SY_NS("e.start_date") ", " SY_NS(
-         "e.stop_date") ", COALESCE((SELECT s.history_count FROM "
-                        "execution_states s WHERE s.execution_id = e.execution_id), "
-                        "e.history_count), "
-                        "e.redrive_count FROM running_executions x JOIN executions e ON "
-                        "e.execution_id = "
-                        "x.execution_id WHERE x.state_machine_name = $1 AND e.status = 'RUNNING' "
-                        "AND ($2 = 0 OR "
-                        "x.execution_id < $2) ORDER BY x.execution_id DESC LIMIT $3"},
+     "SELECT execution_id, execution_arn, state_machine_name, state_machine_arn, revision_id, "
+     "name, status, '' AS input, NULL AS output, NULL AS error, NULL AS cause, " SY_NS(
+         "start_date") ", " SY_NS("stop_date") ", " SY_LIVE("history_count") ", redrive_count FROM "
+                                                                             "executions JOIN "
+                                                                             "running_executions x "
+                                                                             "USING (execution_id, "
+                                                                             "state_machine_name) "
+                                                                             "WHERE "
+                                                                             "state_machine_name = "
+                                                                             "$1 AND status = "
+                                                                             "'RUNNING' AND ($2 = "
+                                                                             "0 OR execution_id < "
+                                                                             "$2) ORDER BY "
+                                                                             "execution_id DESC "
+                                                                             "LIMIT $3"},
     {"es_list_executions",
      "SELECT execution_id, execution_arn, state_machine_name, state_machine_arn, revision_id, "
      "name, status, '' AS input, NULL AS output, NULL AS error, NULL AS cause, " SY_NS(
